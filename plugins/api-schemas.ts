@@ -1,0 +1,78 @@
+import fp from 'fastify-plugin'
+
+export const ERROR_SCHEMA_ID = 'ApiError'
+
+// Response schemas for the error statuses a route can answer; every route lists its own.
+export function errorResponses (...statusCodes: number[]): Record<number, { $ref: string }> {
+  return Object.fromEntries(statusCodes.map((statusCode) => [statusCode, { $ref: `${ERROR_SCHEMA_ID}#` }]))
+}
+
+export const successSchema = {
+  type: 'object',
+  required: ['result'],
+  properties: { result: { type: 'string', enum: ['success'] } }
+} as const
+
+export default fp(async (fastify) => {
+  fastify.addSchema({
+    $id: ERROR_SCHEMA_ID,
+    type: 'object',
+    required: ['code', 'errorCode', 'info'],
+    properties: {
+      code: { type: 'integer', enum: [0] },
+      errorCode: { type: 'string', description: 'Stable error code, e.g. "1001" (see README)' },
+      info: { type: 'string', description: 'Human-readable message' },
+      reason: { type: 'string', description: 'Why a session ended (errorCode 1002)' }
+    }
+  })
+}, { name: 'api-schemas' })
+
+export const accountSchema = { type: 'string', minLength: 1, maxLength: 254, pattern: '\\S' } as const
+export const passwordSchema = { type: 'string', minLength: 8, maxLength: 256 } as const
+export const deviceIdSchema = { type: 'string', minLength: 1, maxLength: 128 } as const
+export const userIdSchema = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
+export const userTypeSchema = { type: 'string', enum: ['user', 'admin'] } as const
+
+export const issuedSessionSchema = {
+  type: 'object',
+  required: ['result', 'token', 'userId', 'userType', 'sessionId'],
+  properties: {
+    result: { type: 'string', enum: ['success'] },
+    token: { type: 'string', description: 'Session JWT; send it in the token header' },
+    userId: userIdSchema,
+    userType: userTypeSchema,
+    sessionId: { type: 'string' }
+  }
+} as const
+
+export const sessionListSchema = {
+  type: 'object',
+  required: ['sessions'],
+  properties: {
+    sessions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'deviceId', 'userAgent', 'ip', 'loginAt', 'current'],
+        properties: {
+          id: { type: 'string' },
+          deviceId: { type: ['string', 'null'] },
+          userAgent: { type: ['string', 'null'] },
+          ip: { type: 'string' },
+          loginAt: { type: 'integer', description: 'ms since epoch' },
+          lastSeenAt: { type: 'integer', description: 'ms since epoch' },
+          current: { type: 'boolean' }
+        }
+      }
+    }
+  }
+} as const
+
+export const revokedCountSchema = {
+  type: 'object',
+  required: ['result', 'revoked'],
+  properties: { result: { type: 'string', enum: ['success'] }, revoked: { type: 'integer' } }
+} as const
+
+// How a route that needs a session is described in the OpenAPI document.
+export const sessionSecurity: Array<Record<string, string[]>> = [{ tokenHeader: [] }, { bearer: [] }, { cookie: [] }]

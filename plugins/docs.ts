@@ -1,0 +1,20 @@
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import fp from 'fastify-plugin'
+
+// OpenAPI generated from the route schemas, browsable at /docs.
+export default fp(async (fastify) => {
+  await fastify.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Token-session auth server', version: '0.1.0' },
+      components: {
+        securitySchemes: {
+          tokenHeader: { type: 'apiKey', in: 'header', name: fastify.config.TOKEN_HEADER },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'accessToken' }
+        }
+      }
+    }
+  })
+  await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' })
+}, { name: 'docs', dependencies: ['config', 'api-schemas'] })

@@ -1,0 +1,31 @@
+import fp from 'fastify-plugin'
+import { AttemptLimiter } from '../src/rate-limit/attempt-limiter.js'
+import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
+import { SessionService } from '../src/sessions/session-service.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: SessionService
+    attemptLimiter: AttemptLimiter
+  }
+}
+
+const MS_PER_SECOND = 1000
+
+export default fp(async (fastify) => {
+  const { config, redis } = fastify
+  const store = new RedisSessionStore(redis, {
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    fallbackTombstoneTtlMs: config.SESSION_TTL * MS_PER_SECOND
+  })
+  fastify.decorate('sessions', new SessionService(store, {
+    ttlSeconds: config.SESSION_TTL,
+    maxLifetimeSeconds: config.SESSION_MAX_LIFETIME
+  }))
+  fastify.decorate('attemptLimiter', new AttemptLimiter(redis, {
+    loginPerAccount: config.RATE_LIMIT_LOGIN_ACCOUNT,
+    loginPerIp: config.RATE_LIMIT_LOGIN_IP,
+    registerPerIp: config.RATE_LIMIT_REGISTER_IP,
+    windowSeconds: config.RATE_LIMIT_WINDOW
+  }, config.REDIS_KEY_PREFIX))
+}, { name: 'sessions', dependencies: ['config', 'redis'] })

@@ -1,0 +1,33 @@
+import closeWithGrace from 'close-with-grace'
+import Fastify from 'fastify'
+import app, { buildServerOptions } from './app.js'
+import { ConfigError, loadConfig } from './src/config/load-config.js'
+
+// In-flight requests get this long to finish after SIGTERM before the process exits anyway.
+const SHUTDOWN_GRACE_MS = 10_000
+
+export async function startServer (): Promise<void> {
+  let config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(error.message)
+    process.exit(1)
+  }
+  const server = Fastify(buildServerOptions(config))
+  await server.register(app, { config })
+
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err !== undefined) server.log.error({ err }, 'shutting down after an unexpected error')
+    else server.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    // Stops accepting connections, waits for in-flight requests, then closes Redis and the database.
+    await server.close()
+  })
+
+  await server.listen({ port: config.PORT, host: config.HOST })
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await startServer()
+}

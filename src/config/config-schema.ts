@@ -1,0 +1,62 @@
+// The environment variables the server reads. Their names are a public contract
+// (deployments set them), so they are spelled here exactly as the README lists them.
+
+const SEVEN_DAYS_SECONDS = 7 * 24 * 60 * 60
+const THIRTY_DAYS_SECONDS = 30 * 24 * 60 * 60
+const FIFTEEN_MINUTES_SECONDS = 15 * 60
+
+export interface Env {
+  NODE_ENV: string
+  PORT: number
+  HOST: string
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  REDIS_URL: string
+  REDIS_KEY_PREFIX: string
+  REDIS_COMMAND_TIMEOUT: number
+  DATABASE_URL?: string
+  DATA_DIR: string
+  JWT_SECRET?: string
+  SESSION_TTL: number
+  SESSION_MAX_LIFETIME: number
+  TOKEN_HEADER: string
+  COOKIE_SECURE?: boolean
+  REGISTRATION_OPEN: boolean
+  CORS_ORIGINS: string
+  TRUST_PROXY: boolean
+  RATE_LIMIT_LOGIN_ACCOUNT: number
+  RATE_LIMIT_LOGIN_IP: number
+  RATE_LIMIT_REGISTER_IP: number
+  RATE_LIMIT_WINDOW: number
+}
+
+export const envJsonSchema = {
+  type: 'object',
+  properties: {
+    NODE_ENV: { type: 'string', default: 'development' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    LOG_LEVEL: {
+      type: 'string',
+      enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info'
+    },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+    REDIS_KEY_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_:.-]*$', default: '' },
+    // Milliseconds. Bounds how long a request waits on a stalled Redis before it answers 503.
+    REDIS_COMMAND_TIMEOUT: { type: 'integer', minimum: 50, maximum: 10000, default: 500 },
+    DATABASE_URL: { type: 'string', pattern: '^(postgres|postgresql)://' },
+    DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    JWT_SECRET: { type: 'string', minLength: 32 },
+    SESSION_TTL: { type: 'integer', minimum: 1, default: SEVEN_DAYS_SECONDS },
+    SESSION_MAX_LIFETIME: { type: 'integer', minimum: 0, default: THIRTY_DAYS_SECONDS },
+    TOKEN_HEADER: { type: 'string', pattern: '^[a-z0-9-]+$', default: 'token' },
+    COOKIE_SECURE: { type: 'boolean' },
+    REGISTRATION_OPEN: { type: 'boolean', default: true },
+    CORS_ORIGINS: { type: 'string', default: '' },
+    TRUST_PROXY: { type: 'boolean', default: false },
+    RATE_LIMIT_LOGIN_ACCOUNT: { type: 'integer', minimum: 1, default: 10 },
+    RATE_LIMIT_LOGIN_IP: { type: 'integer', minimum: 1, default: 100 },
+    RATE_LIMIT_REGISTER_IP: { type: 'integer', minimum: 1, default: 20 },
+    RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, default: FIFTEEN_MINUTES_SECONDS }
+  }
+} as const

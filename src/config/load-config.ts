@@ -1,0 +1,51 @@
+import envSchema from 'env-schema'
+import { envJsonSchema, type Env } from './config-schema.js'
+import { loadOrCreateDevelopmentSecret } from './jwt-secret.js'
+
+export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE'> {
+  JWT_SECRET: string
+  COOKIE_SECURE: boolean
+  isProduction: boolean
+  corsOrigins: string[]
+  // Set when the secret was generated for development, so the server can warn about it.
+  generatedSecretPath?: string
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export type EnvSource = Record<string, string | undefined>
+
+// Only the variables the schema names; anything else in the environment is ignored.
+export function readEnv (source: EnvSource): Env {
+  try {
+    return envSchema<Env>({ schema: structuredClone(envJsonSchema), data: source, env: false })
+  } catch (err) {
+    // ajv names the variable ("env/SESSION_TTL must be integer"); say where it came from.
+    throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
+  }
+}
+
+export function loadConfig (source: EnvSource = process.env): AppConfig {
+  const env = readEnv(source)
+  const isProduction = env.NODE_ENV === 'production'
+  let jwtSecret = env.JWT_SECRET
+  let generatedSecretPath: string | undefined
+  if (jwtSecret === undefined) {
+    if (isProduction) {
+      throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production (at least 32 characters)')
+    }
+    const generated = loadOrCreateDevelopmentSecret(env.DATA_DIR)
+    jwtSecret = generated.secret
+    generatedSecretPath = generated.path
+  }
+  return {
+    ...env,
+    JWT_SECRET: jwtSecret,
+    COOKIE_SECURE: env.COOKIE_SECURE ?? isProduction,
+    isProduction,
+    corsOrigins: env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    generatedSecretPath
+  }
+}

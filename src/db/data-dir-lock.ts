@@ -1,0 +1,48 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const LOCK_FILE_NAME = 'pglite.lock'
+
+export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError'
+  constructor (readonly dataDir: string, readonly pid: number) {
+    super(
+      `The embedded database in ${dataDir} is in use by another process (pid ${pid}), ` +
+      'most likely the running server. PGlite allows one process only: stop that process, ' +
+      'use the admin API of the running server, or point DATABASE_URL at PostgreSQL.'
+    )
+  }
+}
+
+function isRunning (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+export interface DataDirLock {
+  release: () => void
+}
+
+// PGlite does not guard its files, and two processes writing them corrupt the database. A PID
+// file (rather than a heartbeat lock) gives an exact answer at once, also after a crash.
+export function lockDataDir (dataDir: string): DataDirLock {
+  mkdirSync(dataDir, { recursive: true })
+  const path = join(dataDir, LOCK_FILE_NAME)
+  try {
+    writeFileSync(path, String(process.pid), { flag: 'wx' })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    const holder = Number.parseInt(readFileSync(path, 'utf8'), 10)
+    if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+      throw new DataDirInUseError(dataDir, holder)
+    }
+    // A stale file from a process that died: take it over.
+    writeFileSync(path, String(process.pid))
+  }
+  return { release: () => rmSync(path, { force: true }) }
+}

@@ -1,0 +1,28 @@
+import { MIGRATIONS, type Migration } from './migrations.js'
+import type { SqlDatabase } from './sql-database.js'
+
+// Any constant works; it only has to be the same in every instance of this server.
+const MIGRATION_LOCK_ID = 7_301_988
+
+// Applies the migrations this database has not seen, each in its own transaction. With
+// PostgreSQL several instances may start at once: the advisory lock lets one of them migrate.
+export async function migrate (db: SqlDatabase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`)
+  const applied: number[] = []
+  for (const migration of migrations) {
+    const ran = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID])
+      const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])
+      if (seen.length > 0) return false
+      await tx.query(migration.sql)
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name])
+      return true
+    })
+    if (ran) applied.push(migration.version)
+  }
+  return applied
+}

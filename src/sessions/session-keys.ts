@@ -1,0 +1,22 @@
+// The Redis key layout, documented in the README. `{userId}` is a Redis Cluster hash tag:
+// every key of one user lands in one slot, so the Lua scripts may touch them together.
+export interface SessionKeys {
+  session: (userId: number, sessionId: string) => string
+  tombstone: (userId: number, sessionId: string) => string
+  index: (userId: number) => string
+  // Prefixes the scripts append a session id to when they walk a user's index.
+  sessionPrefix: (userId: number) => string
+  tombstonePrefix: (userId: number) => string
+}
+
+export function sessionKeys (keyPrefix = ''): SessionKeys {
+  const sessionPrefix = (userId: number): string => `${keyPrefix}ACCESS_TOKEN:{${userId}}:`
+  const tombstonePrefix = (userId: number): string => `${keyPrefix}ACCESS_TOKEN_REVOKED:{${userId}}:`
+  return {
+    session: (userId, sessionId) => sessionPrefix(userId) + sessionId,
+    tombstone: (userId, sessionId) => tombstonePrefix(userId) + sessionId,
+    index: (userId) => `${keyPrefix}ACCESS_TOKEN_INDEX:{${userId}}`,
+    sessionPrefix,
+    tombstonePrefix
+  }
+}

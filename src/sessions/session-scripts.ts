@@ -1,0 +1,101 @@
+import type { Redis, Result } from 'ioredis'
+
+// Lua scripts keep every multi-key update atomic: a revoke cannot interleave with a touch
+// that would otherwise re-extend a key being deleted, and the index never disagrees with
+// the sessions for longer than one script. Keys built inside a script share the user's
+// hash tag, so they live in the same cluster slot as the declared keys.
+
+const CREATE_SESSION = `
+-- KEYS[1] session hash, KEYS[2] user's index
+-- ARGV[1] ttl ms, ARGV[2] login time ms, ARGV[3] session id, ARGV[4] session key prefix,
+-- ARGV[5..] field/value pairs of the hash
+local ttl = tonumber(ARGV[1])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('PEXPIRE', KEYS[1], ttl)
+-- Idle sessions vanish without telling the index; drop their entries while we are here.
+for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  if redis.call('EXISTS', ARGV[4] .. id) == 0 then redis.call('ZREM', KEYS[2], id) end
+end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+-- The index must outlive every session it lists, or revoke-all would miss one.
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
+`
+
+const TOUCH_SESSION = `
+-- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
+-- ARGV[1] ttl ms, ARGV[2] now ms
+local account = redis.call('HGET', KEYS[1], 'account')
+if not account then
+  return {0, redis.call('GET', KEYS[3]) or 'expired'}
+end
+local ttl = tonumber(ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2])
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+return {1, account}
+`
+
+const REVOKE_SESSION = `
+-- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
+-- ARGV[1] session id, ARGV[2] reason, ARGV[3] tombstone ttl ms for a key without a TTL
+redis.call('ZREM', KEYS[2], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+if ttl < 0 then ttl = tonumber(ARGV[3]) end
+redis.call('DEL', KEYS[1])
+-- The reason is kept only as long as the session would have lived anyway.
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ttl)
+return 1
+`
+
+const REVOKE_ALL_SESSIONS = `
+-- KEYS[1] user's index
+-- ARGV[1] session key prefix, ARGV[2] tombstone key prefix, ARGV[3] reason,
+-- ARGV[4] device id to match ('' = every device), ARGV[5] tombstone ttl ms for a key without a TTL
+local revoked = 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local key = ARGV[1] .. id
+  local ttl = redis.call('PTTL', key)
+  if ttl == -2 then
+    redis.call('ZREM', KEYS[1], id)
+  elseif ARGV[4] == '' or redis.call('HGET', key, 'deviceId') == ARGV[4] then
+    if ttl < 0 then ttl = tonumber(ARGV[5]) end
+    redis.call('DEL', key)
+    redis.call('SET', ARGV[2] .. id, ARGV[3], 'PX', ttl)
+    redis.call('ZREM', KEYS[1], id)
+    revoked = revoked + 1
+  end
+end
+return revoked
+`
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    sessionCreate: (
+      sessionKey: string, indexKey: string,
+      ttlMs: number, loginAt: number, sessionId: string, sessionPrefix: string, ...fields: string[]
+    ) => Result<number, Context>
+    sessionTouch: (
+      sessionKey: string, indexKey: string, tombstoneKey: string, ttlMs: number, nowMs: number
+    ) => Result<[0 | 1, string], Context>
+    sessionRevoke: (
+      sessionKey: string, indexKey: string, tombstoneKey: string,
+      sessionId: string, reason: string, fallbackTtlMs: number
+    ) => Result<number, Context>
+    sessionRevokeAll: (
+      indexKey: string, sessionPrefix: string, tombstonePrefix: string,
+      reason: string, deviceId: string, fallbackTtlMs: number
+    ) => Result<number, Context>
+  }
+}
+
+// defineCommand sends EVALSHA and falls back to EVAL after a Redis restart emptied the cache.
+export function defineSessionCommands (redis: Redis): void {
+  if (typeof redis.sessionTouch === 'function') return
+  redis.defineCommand('sessionCreate', { numberOfKeys: 2, lua: CREATE_SESSION })
+  redis.defineCommand('sessionTouch', { numberOfKeys: 3, lua: TOUCH_SESSION })
+  redis.defineCommand('sessionRevoke', { numberOfKeys: 3, lua: REVOKE_SESSION })
+  redis.defineCommand('sessionRevokeAll', { numberOfKeys: 1, lua: REVOKE_ALL_SESSIONS })
+}

@@ -1,0 +1,24 @@
+import type { SessionRecord } from './session-store.js'
+
+// How a session is shown to its user or an admin: device facts, never the token.
+export interface SessionView {
+  id: string
+  deviceId: string | null
+  userAgent: string | null
+  ip: string
+  loginAt: number
+  lastSeenAt?: number
+  current: boolean
+}
+
+export function toSessionView (record: SessionRecord, currentSessionId?: string): SessionView {
+  return {
+    id: record.sessionId,
+    deviceId: record.deviceId ?? null,
+    userAgent: record.userAgent ?? null,
+    ip: record.ip,
+    loginAt: record.loginAt,
+    ...(record.lastSeenAt === undefined ? {} : { lastSeenAt: record.lastSeenAt }),
+    current: record.sessionId === currentSessionId
+  }
+}

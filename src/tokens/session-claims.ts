@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto'
+
+export type UserType = 'user' | 'admin'
+
+// What a session token carries. There is deliberately no `exp`: a token lives exactly as
+// long as its session key in Redis, which slides on use and can be deleted at any time.
+export interface SessionClaims {
+  userId: number
+  userType: UserType
+  sid: string
+  iat: number
+}
+
+export type UnsignedSessionClaims = Omit<SessionClaims, 'iat'>
+
+// 128 bits from the CSPRNG: unguessable, and short enough to sit in a Redis key.
+const SESSION_ID_BYTES = 16
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/
+export const SESSION_ID_JSON_PATTERN = SESSION_ID_PATTERN.source
+// Anything longer is refused before it reaches the JWT parser; real tokens are ~200 bytes.
+export const MAX_TOKEN_LENGTH = 4096
+
+export function newSessionId (): string {
+  return randomBytes(SESSION_ID_BYTES).toString('base64url')
+}
+
+export function isSessionId (value: unknown): value is string {
+  return typeof value === 'string' && SESSION_ID_PATTERN.test(value)
+}
+
+// A valid signature only proves we issued the token; the shape still has to be checked,
+// because a token signed by an older release (or a bug) must never reach Redis as garbage.
+export function asSessionClaims (payload: unknown): SessionClaims | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined
+  const { userId, userType, sid, iat } = payload as Record<string, unknown>
+  if (typeof userId !== 'number' || !Number.isSafeInteger(userId) || userId <= 0) return undefined
+  if (userType !== 'user' && userType !== 'admin') return undefined
+  if (!isSessionId(sid)) return undefined
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return undefined
+  return { userId, userType, sid, iat }
+}

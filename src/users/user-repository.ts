@@ -1,0 +1,69 @@
+import type { SqlQueryable } from '../db/sql-database.js'
+import { AccountTakenError } from '../errors/api-errors.js'
+import type { UserType } from '../tokens/session-claims.js'
+import { normalizeAccount } from './account.js'
+
+export interface User {
+  id: number
+  account: string
+  userType: UserType
+  passwordHash: string
+}
+
+interface UserRow {
+  id: number
+  account: string
+  user_type: UserType
+  password_hash: string
+}
+
+const USER_COLUMNS = 'id, account, user_type, password_hash'
+const UNIQUE_VIOLATION = '23505'
+
+function toUser (row: UserRow): User {
+  return { id: row.id, account: row.account, userType: row.user_type, passwordHash: row.password_hash }
+}
+
+export interface NewUser {
+  account: string
+  passwordHash: string
+  userType?: UserType
+}
+
+export class UserRepository {
+  constructor (private readonly db: SqlQueryable) {}
+
+  async create ({ account, passwordHash, userType = 'user' }: NewUser): Promise<User> {
+    try {
+      const [row] = await this.db.query<UserRow>(
+        `INSERT INTO users (account, password_hash, user_type) VALUES ($1, $2, $3) RETURNING ${USER_COLUMNS}`,
+        [normalizeAccount(account), passwordHash, userType]
+      )
+      if (row === undefined) throw new Error('INSERT ... RETURNING returned no row')
+      return toUser(row)
+    } catch (error) {
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw new AccountTakenError()
+      throw error
+    }
+  }
+
+  async findByAccount (account: string): Promise<User | undefined> {
+    const [row] = await this.db.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users WHERE account = $1`, [normalizeAccount(account)]
+    )
+    return row === undefined ? undefined : toUser(row)
+  }
+
+  async findById (id: number): Promise<User | undefined> {
+    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id])
+    return row === undefined ? undefined : toUser(row)
+  }
+
+  async updatePasswordHash (id: number, passwordHash: string): Promise<boolean> {
+    const rows = await this.db.query<{ id: number }>(
+      'UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1 RETURNING id',
+      [id, passwordHash]
+    )
+    return rows.length > 0
+  }
+}

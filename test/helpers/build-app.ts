@@ -1,0 +1,70 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Writable } from 'node:stream'
+import app, { buildServerOptions } from '../../app.js'
+import { loadConfig, type AppConfig } from '../../src/config/load-config.js'
+import { createTestDatabase } from './database.js'
+import { RedisServer } from './redis-server.js'
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long'
+
+export interface TestContext {
+  teardown: (fn: () => unknown) => void
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  config: AppConfig
+  // The private redis-server, unless REDIS_URL pointed the tests at a shared one.
+  redisServer?: RedisServer
+}
+
+export interface BuildOptions {
+  env?: Record<string, string>
+  redisServer?: RedisServer
+  databaseUrl?: string
+  logStream?: Writable
+}
+
+// Builds the real app against real Redis and a real database, exactly as the server does.
+export async function buildTestApp (t: TestContext, options: BuildOptions = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'auth-data-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+
+  let redisServer = options.redisServer
+  const sharedRedisUrl = process.env.REDIS_URL
+  if (redisServer === undefined && (sharedRedisUrl === undefined || sharedRedisUrl === '')) {
+    const started = await RedisServer.start()
+    t.teardown(async () => await started.destroy())
+    redisServer = started
+  }
+  const redisEnv = redisServer !== undefined
+    ? { REDIS_URL: redisServer.url }
+    : { REDIS_URL: sharedRedisUrl ?? '', REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:` }
+
+  const database = await createTestDatabase(options.databaseUrl)
+  t.teardown(async () => await database.drop())
+
+  const config = loadConfig({
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: options.logStream === undefined ? 'silent' : 'info',
+    DATA_DIR: dataDir,
+    ...redisEnv,
+    ...(database.url === undefined ? {} : { DATABASE_URL: database.url }),
+    ...options.env
+  })
+  const serverOptions = buildServerOptions(config)
+  if (options.logStream !== undefined) {
+    serverOptions.logger = { ...(serverOptions.logger as object), stream: options.logStream }
+  }
+  const fastify = Fastify(serverOptions)
+  // fastify-plugin lifts the app's decorators (users, sessions, redis) to where tests can reach them.
+  await fastify.register(fp(app), { config })
+  await fastify.ready()
+  t.teardown(async () => await fastify.close())
+  return { app: fastify, config, redisServer }
+}

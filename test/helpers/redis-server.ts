@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Redis } from 'ioredis'
+import { freePort } from './free-port.js'
+
+const STARTUP_TIMEOUT_MS = 10_000
+const POLL_INTERVAL_MS = 20
+
+// A private redis-server on a free port: tests can kill, restart and pause it without
+// disturbing anyone else. With persistence on, a restarted server keeps its sessions, so
+// a test can tell "recovered" from "lost everything".
+export class RedisServer {
+  private process?: ChildProcess
+  readonly dir = mkdtempSync(join(tmpdir(), 'auth-redis-'))
+
+  private constructor (readonly port: number, private readonly persistent: boolean) {}
+
+  static async start (options: { persistent?: boolean } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.persistent ?? false)
+    await server.restart()
+    return server
+  }
+
+  get url (): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  async restart (): Promise<void> {
+    const persistence = this.persistent
+      ? ['--appendonly', 'yes', '--appendfsync', 'always']
+      : ['--appendonly', 'no']
+    this.process = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence
+    ], { stdio: 'ignore' })
+    await this.waitUntilReady()
+  }
+
+  kill (): void {
+    this.process?.kill('SIGKILL')
+  }
+
+  async stop (): Promise<void> {
+    const child = this.process
+    if (child === undefined || child.exitCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+  }
+
+  // SIGSTOP leaves the socket open but unanswered: the "Redis hangs" fault.
+  pause (): void {
+    this.process?.kill('SIGSTOP')
+  }
+
+  resume (): void {
+    this.process?.kill('SIGCONT')
+  }
+
+  async destroy (): Promise<void> {
+    this.resume()
+    await this.stop()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  private async waitUntilReady (): Promise<void> {
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS
+    while (Date.now() < deadline) {
+      const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      probe.on('error', () => undefined)
+      try {
+        await probe.connect()
+        await probe.ping()
+        return
+      } catch {
+        await sleep(POLL_INTERVAL_MS)
+      } finally {
+        probe.disconnect()
+      }
+    }
+    throw new Error(`redis-server on port ${this.port} did not start`)
+  }
+}
