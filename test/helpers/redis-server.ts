@@ -65,6 +65,17 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true })
   }
 
+  // Connected clients other than the one asking.
+  async clientCount (): Promise<number> {
+    const probe = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 0 })
+    try {
+      const list = await probe.client('LIST') as string
+      return list.trim().split('\n').length - 1
+    } finally {
+      probe.disconnect()
+    }
+  }
+
   private async waitUntilReady (): Promise<void> {
     const deadline = Date.now() + STARTUP_TIMEOUT_MS
     while (Date.now() < deadline) {

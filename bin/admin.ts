@@ -1,0 +1,129 @@
+import { Redis } from 'ioredis'
+import { parseArgs } from 'node:util'
+import { ConfigError, readEnv } from '../src/config/load-config.js'
+import type { Env } from '../src/config/config-schema.js'
+import { DataDirInUseError } from '../src/db/data-dir-lock.js'
+import { migrate } from '../src/db/migrate.js'
+import { openPglite } from '../src/db/pglite-database.js'
+import { openPostgres } from '../src/db/postgres-database.js'
+import type { SqlDatabase } from '../src/db/sql-database.js'
+import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/passwords/password-hasher.js'
+import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
+import { SessionService } from '../src/sessions/session-service.js'
+import { toSessionView } from '../src/sessions/session-view.js'
+import { UserRepository } from '../src/users/user-repository.js'
+import { readPassword } from './read-password.js'
+
+const USAGE = `Usage: npm run admin -- <command> [options]
+
+  create-user --account ACCOUNT [--admin]   create a user; the password is read from stdin
+  revoke --user USER_ID [--device DEVICE]   end all sessions of a user, or those of one device
+  sessions --user USER_ID                   list a user's sessions
+
+Session commands need only Redis (REDIS_URL); create-user needs the database
+(DATABASE_URL, or the embedded one under DATA_DIR while no server uses it).`
+
+const REDIS_CONNECT_TIMEOUT_MS = 3000
+const MS_PER_SECOND = 1000
+
+class UsageError extends Error {}
+
+function userIdOption (value: string | undefined): number {
+  const userId = Number(value)
+  if (!Number.isSafeInteger(userId) || userId <= 0) throw new UsageError('--user needs a numeric user id')
+  return userId
+}
+
+async function withSessions<T> (env: Env, work: (sessions: SessionService) => Promise<T>): Promise<T> {
+  const redis = new Redis(env.REDIS_URL, {
+    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    lazyConnect: true
+  })
+  try {
+    await redis.connect().catch((error: Error) => {
+      throw new Error(`Cannot reach Redis at ${env.REDIS_URL}: ${error.message}`)
+    })
+    const store = new RedisSessionStore(redis, {
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      fallbackTombstoneTtlMs: env.SESSION_TTL * MS_PER_SECOND
+    })
+    return await work(new SessionService(store, { ttlSeconds: env.SESSION_TTL, maxLifetimeSeconds: env.SESSION_MAX_LIFETIME }))
+  } finally {
+    redis.disconnect()
+  }
+}
+
+async function withUsers<T> (env: Env, work: (users: UserRepository) => Promise<T>): Promise<T> {
+  const db: SqlDatabase = env.DATABASE_URL === undefined
+    ? await openPglite(env.DATA_DIR)
+    : openPostgres(env.DATABASE_URL, () => undefined)
+  try {
+    await migrate(db)
+    return await work(new UserRepository(db))
+  } finally {
+    await db.close()
+  }
+}
+
+async function run (argv: string[], env: Env): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      account: { type: 'string' },
+      admin: { type: 'boolean', default: false },
+      user: { type: 'string' },
+      device: { type: 'string' }
+    }
+  })
+  const [command] = positionals
+  switch (command) {
+    case 'create-user': {
+      if (values.account === undefined || values.account.trim() === '') throw new UsageError('create-user needs --account')
+      const password = await readPassword('Password: ')
+      if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+        throw new UsageError(`the password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`)
+      }
+      const userType = values.admin ? 'admin' : 'user'
+      const user = await withUsers(env, async (users) =>
+        await users.create({ account: values.account ?? '', passwordHash: await hashPassword(password), userType }))
+      console.log(`created ${user.userType} ${user.account} with user id ${user.id}`)
+      return
+    }
+    case 'revoke': {
+      const userId = userIdOption(values.user)
+      const revoked = await withSessions(env, async (sessions) =>
+        await sessions.endAll(userId, 'admin', { deviceId: values.device }))
+      console.log(`revoked ${revoked} session(s) of user ${userId}${values.device === undefined ? '' : ` on device ${values.device}`}`)
+      return
+    }
+    case 'sessions': {
+      const userId = userIdOption(values.user)
+      const records = await withSessions(env, async (sessions) => await sessions.list(userId))
+      if (records.length === 0) console.log(`user ${userId} has no sessions`)
+      for (const view of records.map((record) => toSessionView(record))) {
+        console.log(JSON.stringify(view))
+      }
+      return
+    }
+    default:
+      throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`)
+  }
+}
+
+try {
+  await run(process.argv.slice(2), readEnv(process.env))
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${USAGE}`)
+    process.exitCode = 2
+  } else if (error instanceof DataDirInUseError || error instanceof ConfigError) {
+    console.error(error.message)
+    process.exitCode = 1
+  } else {
+    console.error(`admin: ${(error as Error).message}`)
+    process.exitCode = 1
+  }
+}

@@ -1,0 +1,63 @@
+import { createServer, connect, type Socket } from 'node:net'
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { createTestDatabase } from '../helpers/database.js'
+import { createAndLogIn, me } from '../helpers/sessions.js'
+
+const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test'
+
+// A TCP relay in front of PostgreSQL that the test can cut, as a network failure would.
+async function startRelay (target: URL): Promise<{ port: number, cut: () => Promise<void> }> {
+  const sockets = new Set<Socket>()
+  const relay = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => undefined)
+      socket.on('close', () => sockets.delete(socket))
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+  const address = relay.address()
+  if (address === null || typeof address !== 'object') throw new Error('relay has no port')
+  return {
+    port: address.port,
+    cut: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => relay.close(resolve))
+    }
+  }
+}
+
+const target = new URL(process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL)
+const unreachable = await createTestDatabase(target.toString())
+  .then(async (database) => { await database.drop(); return false as const })
+  .catch((error: Error) => `no PostgreSQL at ${target.host}: ${error.message}`)
+
+t.test('with PostgreSQL unreachable, signed-in users keep working; logins answer 503', { skip: unreachable }, async (t) => {
+  // The schema is made and dropped directly; only the app goes through the relay.
+  const database = await createTestDatabase(target.toString())
+  t.teardown(async () => await database.drop())
+  const relay = await startRelay(target)
+  const viaRelay = new URL(database.url ?? '')
+  viaRelay.hostname = '127.0.0.1'
+  viaRelay.port = String(relay.port)
+
+  const { app } = await buildTestApp(t, { env: { DATABASE_URL: viaRelay.toString() } })
+  const session = await createAndLogIn(app)
+  const other = await createAndLogIn(app)
+  await relay.cut()
+  t.equal((await me(app, session.token)).statusCode, 200, 'GET /auth/me still works')
+  const list = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: session.token } })
+  t.equal(list.statusCode, 200, 'the session list still works')
+  const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: other.token } })
+  t.equal(logout.statusCode, 200, 'logout still works')
+
+  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: session.account, password: session.password } })
+  t.equal(login.statusCode, 503, 'a login needs the database: 503')
+  t.equal(login.json().errorCode, '1503')
+  t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 503)
+  t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
+  t.equal((await me(app, session.token)).statusCode, 200, 'the failed login ended nothing')
+})

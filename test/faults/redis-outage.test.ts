@@ -1,0 +1,81 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { RedisServer } from '../helpers/redis-server.js'
+import { createAndLogIn, me } from '../helpers/sessions.js'
+
+const RECOVERY_LIMIT_MS = 15_000
+// Far above the ~0.5 s the server needs; it only catches a request that hangs on a dead Redis.
+const HANG_LIMIT_MS = 3000
+
+async function timed (request: () => Promise<LightMyRequestResponse>): Promise<{ res: LightMyRequestResponse, ms: number }> {
+  const started = Date.now()
+  const res = await request()
+  return { res, ms: Date.now() - started }
+}
+
+async function waitForStatus (app: FastifyInstance, token: string, status: number, seen: number[]): Promise<LightMyRequestResponse> {
+  const deadline = Date.now() + RECOVERY_LIMIT_MS
+  for (;;) {
+    const res = await me(app, token)
+    seen.push(res.statusCode === 401 ? 1002 : res.statusCode)
+    if (res.statusCode === status || Date.now() > deadline) return res
+    await sleep(100)
+  }
+}
+
+t.test('Redis killed mid-run: 503 "1503" at once, never a logout, and recovery without a restart', async (t) => {
+  const redisServer = await RedisServer.start({ persistent: true })
+  t.teardown(async () => await redisServer.destroy())
+  const { app } = await buildTestApp(t, { redisServer })
+  const session = await createAndLogIn(app)
+  t.equal((await me(app, session.token)).statusCode, 200)
+
+  // Three outages in a row: a fault path that works once may not work twice.
+  for (let outage = 1; outage <= 3; outage++) {
+    await redisServer.stop()
+    for (let i = 0; i < 5; i++) {
+      const { res, ms } = await timed(async () => await me(app, session.token))
+      t.equal(res.statusCode, 503, `outage ${outage}: authenticated request answers 503`)
+      t.equal(res.json().errorCode, '1503')
+      t.ok(ms < HANG_LIMIT_MS, `outage ${outage}: answered in ${ms} ms, not hung`)
+    }
+    const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: session.account, password: session.password } })
+    t.equal(login.statusCode, 503, 'login answers 503')
+    t.equal(login.json().errorCode, '1503')
+    const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: session.token } })
+    t.equal(logout.statusCode, 503, 'logout cannot pretend to succeed')
+    t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 503, '/ready reports the outage')
+    t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, '/health stays 200 while the process lives')
+
+    await redisServer.restart()
+    const seen: number[] = []
+    const res = await waitForStatus(app, session.token, 200, seen)
+    t.equal(res.statusCode, 200, `outage ${outage}: the same token works again once Redis is back`)
+    t.notOk(seen.includes(1002), 'no answer during recovery looked like a logout')
+    t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200, '/ready recovers')
+  }
+})
+
+t.test('Redis hanging (SIGSTOP): the command timeout turns it into a quick 503', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const { app } = await buildTestApp(t, { redisServer, env: { REDIS_COMMAND_TIMEOUT: '300' } })
+  const session = await createAndLogIn(app)
+  redisServer.pause()
+  try {
+    for (let i = 0; i < 3; i++) {
+      const { res, ms } = await timed(async () => await me(app, session.token))
+      t.equal(res.statusCode, 503)
+      t.equal(res.json().errorCode, '1503')
+      t.ok(ms < HANG_LIMIT_MS, `answered in ${ms} ms`)
+    }
+  } finally {
+    redisServer.resume()
+  }
+  const seen: number[] = []
+  const res = await waitForStatus(app, session.token, 200, seen)
+  t.equal(res.statusCode, 200, 'the session survived the stall')
+  t.notOk(seen.includes(1002), 'never a logout')
+})
