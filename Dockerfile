@@ -8,8 +8,7 @@ COPY bin ./bin
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
-COPY test ./test
-RUN npx tsc -p . && rm -rf dist/test
+RUN npx tsc -p .
 
 # Runtime stage: production dependencies and the compiled output only, as a non-root user.
 FROM node:20-bookworm-slim
