@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { WrongCredentialsError } from '../../src/errors/api-errors.js'
+import { prepareDummyHash } from '../../src/passwords/password-hasher.js'
 import { normalizeAccount } from '../../src/users/account.js'
 import { checkCredentials } from '../../src/users/check-credentials.js'
 import { accountSchema, deviceIdSchema, errorResponses, issuedSessionSchema } from '../../plugins/api-schemas.js'
@@ -11,6 +12,8 @@ interface LoginBody {
 }
 
 const login: FastifyPluginAsync = async (fastify) => {
+  await prepareDummyHash()
+
   fastify.post<{ Body: LoginBody }>('/login', {
     schema: {
       summary: 'Log in and start a session',

@@ -27,9 +27,18 @@ export async function verifyPassword (hash: string, password: string): Promise<b
 
 let dummyHash: Promise<string> | undefined
 
+async function theDummyHash (): Promise<string> {
+  dummyHash ??= hashPassword('dummy password that never matches')
+  return await dummyHash
+}
+
+// Made at start rather than on first use, or the first unknown account would take longer.
+export async function prepareDummyHash (): Promise<void> {
+  await theDummyHash()
+}
+
 // Verifying against this when the account does not exist makes "unknown account" and
 // "wrong password" take the same time, so response timing does not reveal accounts.
 export async function verifyAgainstDummy (password: string): Promise<void> {
-  dummyHash ??= hashPassword('dummy password that never matches')
-  await verifyPassword(await dummyHash, password)
+  await verifyPassword(await theDummyHash(), password)
 }
