@@ -41,9 +41,12 @@ async function withSessions<T> (env: Env, work: (sessions: SessionService) => Pr
     retryStrategy: () => null,
     lazyConnect: true
   })
+  // Without a listener ioredis prints "Unhandled error event"; keep the cause for our message.
+  let lastError: Error | undefined
+  redis.on('error', (error: Error) => { lastError = error })
   try {
     await redis.connect().catch((error: Error) => {
-      throw new Error(`Cannot reach Redis at ${env.REDIS_URL}: ${error.message}`)
+      throw new Error(`Cannot reach Redis at ${env.REDIS_URL}: ${(lastError ?? error).message}`)
     })
     const store = new RedisSessionStore(redis, {
       keyPrefix: env.REDIS_KEY_PREFIX,

@@ -36,7 +36,12 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     if (isProduction) {
       throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production (at least 32 characters)')
     }
-    const generated = loadOrCreateDevelopmentSecret(env.DATA_DIR)
+    let generated
+    try {
+      generated = loadOrCreateDevelopmentSecret(env.DATA_DIR)
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
+    }
     jwtSecret = generated.secret
     generatedSecretPath = generated.path
   }

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 
 const LOCK_FILE_NAME = 'pglite.lock'
 
@@ -7,7 +7,7 @@ export class DataDirInUseError extends Error {
   override name = 'DataDirInUseError'
   constructor (readonly dataDir: string, readonly pid: number) {
     super(
-      `The embedded database in ${dataDir} is in use by another process (pid ${pid}), ` +
+      `The embedded database in ${dataDir} is in use (pid ${pid}), ` +
       'most likely the running server. PGlite allows one process only: stop that process, ' +
       'use the admin API of the running server, or point DATABASE_URL at PostgreSQL.'
     )
@@ -24,6 +24,9 @@ function isRunning (pid: number): boolean {
   }
 }
 
+// Directories this process holds: its own pid in the lock file does not mean "stale" then.
+const heldDataDirs = new Set<string>()
+
 export interface DataDirLock {
   release: () => void
 }
@@ -31,6 +34,8 @@ export interface DataDirLock {
 // PGlite does not guard its files, and two processes writing them corrupt the database. A PID
 // file (rather than a heartbeat lock) gives an exact answer at once, also after a crash.
 export function lockDataDir (dataDir: string): DataDirLock {
+  const heldKey = resolve(dataDir)
+  if (heldDataDirs.has(heldKey)) throw new DataDirInUseError(dataDir, process.pid)
   mkdirSync(dataDir, { recursive: true })
   const path = join(dataDir, LOCK_FILE_NAME)
   try {
@@ -41,8 +46,15 @@ export function lockDataDir (dataDir: string): DataDirLock {
     if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
       throw new DataDirInUseError(dataDir, holder)
     }
-    // A stale file from a process that died: take it over.
+    // A stale file from a process that died (or from an earlier run with our pid, as pid 1
+    // in a restarted container): take it over.
     writeFileSync(path, String(process.pid))
   }
-  return { release: () => rmSync(path, { force: true }) }
+  heldDataDirs.add(heldKey)
+  return {
+    release: () => {
+      heldDataDirs.delete(heldKey)
+      rmSync(path, { force: true })
+    }
+  }
 }

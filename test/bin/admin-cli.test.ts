@@ -1,0 +1,185 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import t, { type Test } from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { freePort } from '../helpers/free-port.js'
+import { createUser, logIn, me, TEST_PASSWORD } from '../helpers/sessions.js'
+
+const PROJECT_DIR = fileURLToPath(new URL('../../../', import.meta.url))
+const ADMIN_CLI = join(PROJECT_DIR, 'dist', 'bin', 'admin.js')
+const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test'
+// Session commands must not need a database: this one refuses every connection.
+const UNREACHABLE_DATABASE_URL = 'postgres://x@127.0.0.1:1/none'
+// Opening a fresh PGlite and hashing a password take seconds; a hang takes forever.
+const CLI_TIMEOUT_MS = 30_000
+// Generous for a loaded machine, yet far below a hang or a retry loop.
+const QUICK_FAILURE_MS = 8_000
+
+interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  elapsedMs: number
+}
+
+// The CLI as an operator runs it: its own process, only the environment it is given, the password piped in.
+async function runCli (args: string[], env: Record<string, string>, input = '', timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> {
+  const startedAt = Date.now()
+  const child = spawn(process.execPath, [ADMIN_CLI, ...args], {
+    cwd: PROJECT_DIR,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL'
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  child.stdin.end(input)
+  return await new Promise((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - startedAt }))
+  })
+}
+
+// What a failed exit-code assertion shows: the code and whatever the CLI said on stderr.
+function exitStatus (result: CliResult): string {
+  return `exit code ${String(result.code)}${result.stderr === '' ? '' : `, stderr: ${result.stderr.trim()}`}`
+}
+
+function tempDir (t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'auth-cli-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+// A fresh PGlite takes seconds to open, PostgreSQL a few milliseconds: use it when it answers.
+async function reachablePostgresUrl (): Promise<string | undefined> {
+  const url = process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
+  try {
+    await client.connect()
+    return url
+  } catch {
+    return undefined
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
+t.test('create-user makes an admin in the embedded database, refused while the server holds it', async (t) => {
+  const dataDir = tempDir(t)
+  const created = await runCli(['create-user', '--account', '  Chief@Example.COM ', '--admin'], { DATA_DIR: dataDir }, `${TEST_PASSWORD}\n`)
+  t.equal(created.code, 0, exitStatus(created))
+  const userId = Number(/with user id (\d+)/.exec(created.stdout)?.[1])
+  t.ok(Number.isSafeInteger(userId) && userId > 0, `prints the user id: ${created.stdout}`)
+  t.match(created.stdout, /created admin chief@example\.com/, 'names the normalised account and its type')
+  t.notOk(created.stdout.includes(TEST_PASSWORD) || created.stderr.includes(TEST_PASSWORD), 'never echoes the password')
+  t.notOk(existsSync(join(dataDir, 'pglite.lock')), 'the CLI released the data dir when it exited')
+
+  // The CLI has exited: a server may now open the same embedded database.
+  const { app } = await buildTestApp(t, { databaseUrl: '', env: { DATA_DIR: dataDir } })
+  const stored = await app.users.findById(userId)
+  t.match(stored, { id: userId, account: 'chief@example.com', userType: 'admin' }, 'stored as an admin')
+
+  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: 'chief@example.com', password: TEST_PASSWORD } })
+  t.equal(login.statusCode, 200, login.body)
+  t.match(login.json(), { userId, userType: 'admin' }, 'logs in with the piped password')
+
+  // The app opened the database with openPglite in this process, so this pid holds the lock.
+  const refused = await runCli(['create-user', '--account', 'second@example.com'], { DATA_DIR: dataDir }, `${TEST_PASSWORD}\n`)
+  t.equal(refused.signal, null, 'exits by itself instead of hanging')
+  t.equal(refused.code, 1, exitStatus(refused))
+  t.match(refused.stderr, /embedded database .*is in use/, 'says the embedded database is in use')
+  t.match(refused.stderr, dataDir, 'names the data dir')
+  t.ok(refused.elapsedMs < QUICK_FAILURE_MS, `refused quickly (${refused.elapsedMs} ms)`)
+  t.equal(await app.users.findByAccount('second@example.com'), undefined, 'no user was created')
+})
+
+t.test('bad input exits 2 with a message', async (t) => {
+  const dataDir = join(tempDir(t), 'never-created')
+  const env = { DATA_DIR: dataDir, DATABASE_URL: UNREACHABLE_DATABASE_URL, REDIS_URL: 'redis://127.0.0.1:1' }
+
+  const [short, none, unknown, badUser] = await Promise.all([
+    runCli(['create-user', '--account', 'a@example.com'], env, 'seven77\n'),
+    runCli([], env),
+    runCli(['frobnicate'], env),
+    runCli(['sessions', '--user', 'abc'], env)
+  ])
+
+  t.equal(short.code, 2, exitStatus(short))
+  t.match(short.stderr, /password must be 8 to 256 characters/, 'says how long the password must be')
+  t.notOk(existsSync(dataDir), 'refused before touching any database')
+
+  t.equal(none.code, 2, exitStatus(none))
+  t.match(none.stderr, /no command given/, 'says no command was given')
+  t.match(none.stderr, /Usage:/, 'prints the usage')
+
+  t.equal(unknown.code, 2, exitStatus(unknown))
+  t.match(unknown.stderr, /unknown command "frobnicate"/, 'names the unknown command')
+  t.match(unknown.stderr, /Usage:/, 'prints the usage')
+
+  t.equal(badUser.code, 2, exitStatus(badUser))
+  t.match(badUser.stderr, /--user needs a numeric user id/, 'says the user id must be numeric')
+})
+
+t.test('sessions and revoke work on Redis alone', async (t) => {
+  const { app, config } = await buildTestApp(t, { databaseUrl: await reachablePostgresUrl() })
+  const user = await createUser(app)
+  const phone = await logIn(app, user, 'phone')
+  const laptop = await logIn(app, user, 'laptop')
+  const untouchedDir = join(tempDir(t), 'never-created')
+  const env = {
+    REDIS_URL: config.REDIS_URL,
+    REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
+    DATABASE_URL: UNREACHABLE_DATABASE_URL,
+    DATA_DIR: untouchedDir
+  }
+  const userArgs = ['--user', String(user.userId)]
+
+  const listed = await runCli(['sessions', ...userArgs], env)
+  t.equal(listed.code, 0, exitStatus(listed))
+  const views = listed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string, deviceId: string })
+  t.same(views.map((view) => [view.deviceId, view.id]).sort(), [['laptop', laptop.sessionId], ['phone', phone.sessionId]],
+    'one JSON line per session')
+  t.notOk(listed.stdout.includes(phone.token) || listed.stdout.includes(laptop.token), 'no token text')
+
+  const byDevice = await runCli(['revoke', ...userArgs, '--device', 'phone'], env)
+  t.equal(byDevice.code, 0, exitStatus(byDevice))
+  t.match(byDevice.stdout, /^revoked 1 /, 'one session revoked')
+  const phoneAfter = await me(app, phone.token)
+  t.equal(phoneAfter.statusCode, 401, 'the phone token is refused')
+  t.match(phoneAfter.json(), { errorCode: '1002', reason: 'admin' }, 'ended by an admin')
+  t.equal((await me(app, laptop.token)).statusCode, 200, 'the laptop session lives on')
+
+  const rest = await runCli(['revoke', ...userArgs], env)
+  t.equal(rest.code, 0, exitStatus(rest))
+  t.match(rest.stdout, /^revoked 1 /, 'the remaining session revoked')
+  const laptopAfter = await me(app, laptop.token)
+  t.equal(laptopAfter.statusCode, 401, 'the laptop token is refused')
+  t.match(laptopAfter.json(), { errorCode: '1002', reason: 'admin' }, 'ended by an admin')
+
+  const empty = await runCli(['sessions', ...userArgs], env)
+  t.equal(empty.code, 0, exitStatus(empty))
+  t.match(empty.stdout, /has no sessions/, 'nothing left to list')
+  t.notOk(existsSync(untouchedDir), 'no embedded database was opened')
+})
+
+t.test('session commands fail fast and say so when Redis is unreachable', async (t) => {
+  const redisUrl = `redis://127.0.0.1:${await freePort()}`
+  const result = await runCli(['sessions', '--user', '1'], {
+    REDIS_URL: redisUrl,
+    DATABASE_URL: UNREACHABLE_DATABASE_URL,
+    DATA_DIR: join(tempDir(t), 'never-created')
+  }, '', 2 * QUICK_FAILURE_MS)
+  t.equal(result.signal, null, 'exits by itself instead of hanging')
+  t.equal(result.code, 1, exitStatus(result))
+  t.match(result.stderr, /Redis/, 'names Redis')
+  t.match(result.stderr, redisUrl, 'names the Redis URL it tried')
+  t.ok(result.elapsedMs < QUICK_FAILURE_MS, `fails within a few seconds (${result.elapsedMs} ms)`)
+})
