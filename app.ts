@@ -18,6 +18,8 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
   return {
     trustProxy: config.TRUST_PROXY,
     bodyLimit: BODY_LIMIT_BYTES,
+    // A password sent as a number is a client bug to report, not a value to convert.
+    ajv: { customOptions: { coerceTypes: false } },
     logger: {
       level: config.LOG_LEVEL,
       // Secrets never reach the log, even if a serializer starts logging headers or bodies.

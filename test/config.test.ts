@@ -103,6 +103,12 @@ t.test('CORS_ORIGINS is a comma-separated list', async (t) => {
   t.same(config.corsOrigins, ['https://a.example', 'https://b.example'])
 })
 
+t.test('CORS_ORIGINS entries are normalised origins; a non-origin is refused by name', async (t) => {
+  const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, CORS_ORIGINS: 'HTTPS://App.Example:443/, http://b.example:8080' })
+  t.same(config.corsOrigins, ['https://app.example', 'http://b.example:8080'])
+  t.throws(() => loadConfig({ JWT_SECRET: TEST_JWT_SECRET, CORS_ORIGINS: 'app.example' }), /CORS_ORIGINS/)
+})
+
 t.test('the server refuses to boot with a bad variable and says which', async (t) => {
   const startedAt = Date.now()
   const child = spawn(process.execPath, [SERVER_ENTRY], {

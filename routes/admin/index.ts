@@ -12,8 +12,11 @@ interface RevokeBody {
 }
 
 interface UserParams {
-  userId: number
+  userId: string
 }
+
+// Path parameters are strings, and the server does not coerce types.
+const userIdParamSchema = { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } as const
 
 const admin: FastifyPluginAsync = async (fastify) => {
   fastify.addHook('preHandler', fastify.authenticate)
@@ -24,11 +27,11 @@ const admin: FastifyPluginAsync = async (fastify) => {
       summary: "A user's sessions",
       tags: ['admin'],
       security: sessionSecurity,
-      params: { type: 'object', required: ['userId'], properties: { userId: userIdSchema } },
+      params: { type: 'object', required: ['userId'], properties: { userId: userIdParamSchema } },
       response: { 200: sessionListSchema, ...errorResponses(400, 401, 403, 503) }
     }
   }, async (request) => {
-    const records = await fastify.sessions.list(request.params.userId)
+    const records = await fastify.sessions.list(Number(request.params.userId))
     return { sessions: records.map((record) => toSessionView(record)) }
   })
 

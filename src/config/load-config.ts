@@ -27,6 +27,20 @@ export function readEnv (source: EnvSource): Env {
   }
 }
 
+// Stored in the serialised form browsers send ("https://app.example"), so plain comparison works.
+function parseOrigins (list: string): string[] {
+  return list.split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    let origin: string | undefined
+    try {
+      origin = new URL(entry).origin
+    } catch {}
+    if (origin === undefined || origin === 'null') {
+      throw new ConfigError(`Invalid configuration: CORS_ORIGINS entry "${entry}" is not an origin like https://app.example`)
+    }
+    return origin
+  })
+}
+
 export function loadConfig (source: EnvSource = process.env): AppConfig {
   const env = readEnv(source)
   const isProduction = env.NODE_ENV === 'production'
@@ -50,7 +64,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     JWT_SECRET: jwtSecret,
     COOKIE_SECURE: env.COOKIE_SECURE ?? isProduction,
     isProduction,
-    corsOrigins: env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    corsOrigins: parseOrigins(env.CORS_ORIGINS),
     generatedSecretPath
   }
 }

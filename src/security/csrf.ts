@@ -15,9 +15,11 @@ export interface CsrfEvidence {
   cookieToken?: string
 }
 
+// The serialised origin of a URL; undefined for anything unparsable or opaque ("null").
 function originOf (url: string): string | undefined {
   try {
-    return new URL(url).origin
+    const { origin } = new URL(url)
+    return origin === 'null' ? undefined : origin
   } catch {
     return undefined
   }
@@ -40,7 +42,8 @@ export function hasCsrfProof (evidence: CsrfEvidence, trustedOrigins: readonly s
       sameSecret(headerToken, cookieToken)) {
     return true
   }
-  const claimed = evidence.origin ?? (evidence.referer === undefined ? undefined : originOf(evidence.referer))
-  if (claimed === undefined || claimed === 'null') return false
-  return claimed === evidence.ownOrigin || trustedOrigins.includes(claimed)
+  // Compared as parsed origins, so "http://host:80" and "http://HOST" match "http://host".
+  const claimed = originOf(evidence.origin ?? evidence.referer ?? '')
+  if (claimed === undefined) return false
+  return claimed === originOf(evidence.ownOrigin) || trustedOrigins.includes(claimed)
 }

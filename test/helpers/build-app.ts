@@ -62,9 +62,10 @@ export async function buildTestApp (t: TestContext, options: BuildOptions = {}):
     serverOptions.logger = { ...(serverOptions.logger as object), stream: options.logStream }
   }
   const fastify = Fastify(serverOptions)
+  // Registered before the plugins load, so a half-built app still closes its connections.
+  t.teardown(async () => await fastify.close())
   // fastify-plugin lifts the app's decorators (users, sessions, redis) to where tests can reach them.
   await fastify.register(fp(app), { config })
   await fastify.ready()
-  t.teardown(async () => await fastify.close())
   return { app: fastify, config, redisServer }
 }

@@ -1,0 +1,172 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { Writable } from 'node:stream'
+import t from 'tap'
+import { buildTestApp } from './helpers/build-app.js'
+import { TEST_PASSWORD, uniqueAccount } from './helpers/sessions.js'
+
+const WRONG_PASSWORD = 'wrong horse battery staple'
+const NEW_PASSWORD = 'a brand new passphrase for the log test'
+const TRUSTED_ORIGIN = 'https://app.example'
+const OTHER_ORIGIN = 'https://other.example'
+
+interface IssuedSession {
+  token: string
+  sessionId: string
+}
+
+class LogCollector extends Writable {
+  readonly chunks: string[] = []
+
+  override _write (chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    this.chunks.push(chunk.toString())
+    callback()
+  }
+
+  get text (): string {
+    return this.chunks.join('')
+  }
+}
+
+function cookieValue (res: LightMyRequestResponse, name: string): string {
+  const cookie = res.cookies.find((c) => c.name === name)
+  if (cookie === undefined) throw new Error(`no ${name} cookie in the answer`)
+  return cookie.value
+}
+
+async function preflight (app: FastifyInstance, origin: string): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method: 'OPTIONS',
+    url: '/auth/login',
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,token,x-csrf-token'
+    }
+  })
+}
+
+t.test('with the default configuration and a log stream', async (t) => {
+  const logs = new LogCollector()
+  const { app } = await buildTestApp(t, { logStream: logs })
+
+  t.test('secrets never reach the log', async (t) => {
+    const account = uniqueAccount()
+    const registered = await app.inject({ method: 'POST', url: '/auth/register', payload: { account, password: TEST_PASSWORD } })
+    t.equal(registered.statusCode, 201, registered.body)
+
+    const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account, password: TEST_PASSWORD } })
+    t.equal(login.statusCode, 200, login.body)
+    const { token } = login.json<IssuedSession>()
+    const csrf = cookieValue(login, 'csrfToken')
+
+    const byHeader = await app.inject({ method: 'GET', url: '/auth/me', headers: { token } })
+    t.equal(byHeader.statusCode, 200, `token header: ${byHeader.body}`)
+    const byBearer = await app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } })
+    t.equal(byBearer.statusCode, 200, `Bearer: ${byBearer.body}`)
+    const byCookie = await app.inject({ method: 'GET', url: '/auth/me', cookies: { accessToken: token, csrfToken: csrf } })
+    t.equal(byCookie.statusCode, 200, `cookie: ${byCookie.body}`)
+    const forged = await app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}x` } })
+    t.equal(forged.statusCode, 401, 'a refused token')
+
+    const failed = await app.inject({ method: 'POST', url: '/auth/login', payload: { account, password: WRONG_PASSWORD } })
+    t.equal(failed.statusCode, 401, failed.body)
+
+    const changed = await app.inject({
+      method: 'POST', url: '/auth/password', headers: { token }, payload: { oldPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD }
+    })
+    t.equal(changed.statusCode, 200, `password change: ${changed.body}`)
+    const newToken = changed.json<IssuedSession>().token
+    const newCsrf = cookieValue(changed, 'csrfToken')
+
+    const logout = await app.inject({
+      method: 'POST', url: '/auth/logout', headers: { 'x-csrf-token': newCsrf }, cookies: { accessToken: newToken, csrfToken: newCsrf }
+    })
+    t.equal(logout.statusCode, 200, `logout by cookie with the CSRF header: ${logout.body}`)
+
+    const text = logs.text
+    const lines = text.split('\n').filter((line) => line.length > 0)
+    t.ok(lines.length >= 2 * 9, `a request log line each way for every request (${lines.length} lines)`)
+    t.match(text, /incoming request/, 'incoming requests are logged')
+    t.match(text, /request completed/, 'completed requests are logged')
+    t.match(text, /"url":"\/auth\/login"/, 'the login request is logged')
+    t.match(text, /"url":"\/auth\/logout"/, 'the logout request is logged')
+    t.match(text, /"statusCode":401/, 'the failed login is logged')
+
+    const secrets: Array<[string, string]> = [
+      ['the password', TEST_PASSWORD],
+      ['the wrong password', WRONG_PASSWORD],
+      ['the new password', NEW_PASSWORD],
+      ['the token', token],
+      ["the token's signature", token.split('.')[2] ?? token],
+      ['the second token', newToken],
+      ['the csrf token', csrf],
+      ['the second csrf token', newCsrf],
+      ['a Bearer header', 'Bearer']
+    ]
+    for (const [what, secret] of secrets) {
+      t.notOk(text.includes(secret), `${what} is not in the log`)
+    }
+  })
+
+  t.test('helmet headers, and no CORS unless configured', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/health', headers: { origin: TRUSTED_ORIGIN } })
+    t.equal(res.statusCode, 200)
+    t.equal(res.headers['x-content-type-options'], 'nosniff')
+    t.match(String(res.headers['strict-transport-security']), /max-age=\d+/, 'strict-transport-security')
+    t.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
+    t.ok(res.headers['content-security-policy'], 'content-security-policy')
+    t.equal(res.headers['access-control-allow-origin'], undefined, 'no allow-origin for a cross-origin GET')
+
+    const pre = await preflight(app, TRUSTED_ORIGIN)
+    t.equal(pre.headers['access-control-allow-origin'], undefined, 'no allow-origin for a preflight')
+    t.equal(pre.headers['access-control-allow-credentials'], undefined, 'no allow-credentials for a preflight')
+  })
+
+  t.test('the API documentation', async (t) => {
+    let docs = await app.inject({ method: 'GET', url: '/docs' })
+    const location = docs.headers.location
+    if (docs.statusCode >= 300 && docs.statusCode < 400 && typeof location === 'string') {
+      docs = await app.inject({ method: 'GET', url: new URL(location, 'http://localhost/docs').pathname })
+    }
+    t.equal(docs.statusCode, 200, 'GET /docs')
+    t.match(String(docs.headers['content-type']), /^text\/html/, 'an HTML page')
+    t.match(docs.body, /<html/i)
+
+    const json = await app.inject({ method: 'GET', url: '/docs/json' })
+    t.equal(json.statusCode, 200, 'GET /docs/json')
+    const document = json.json<{ openapi: string, paths: Record<string, unknown> }>()
+    t.match(document.openapi, /^3\./, 'an OpenAPI 3 document')
+    t.ok('/auth/login' in document.paths, 'it lists /auth/login')
+    t.ok('/auth/me' in document.paths, 'it lists /auth/me')
+  })
+
+  t.test('health and readiness', async (t) => {
+    const health = await app.inject({ method: 'GET', url: '/health' })
+    t.equal(health.statusCode, 200)
+    t.strictSame(health.json(), { status: 'ok' })
+    const ready = await app.inject({ method: 'GET', url: '/ready' })
+    t.equal(ready.statusCode, 200, ready.body)
+    t.strictSame(ready.json(), { status: 'ready' })
+  })
+})
+
+t.test('with CORS_ORIGINS', async (t) => {
+  const { app } = await buildTestApp(t, { env: { CORS_ORIGINS: TRUSTED_ORIGIN } })
+
+  const allowed = await preflight(app, TRUSTED_ORIGIN)
+  t.ok(allowed.statusCode >= 200 && allowed.statusCode < 300, `the preflight succeeds (${allowed.statusCode})`)
+  t.equal(allowed.headers['access-control-allow-origin'], TRUSTED_ORIGIN, 'allow-origin echoes the listed origin')
+  t.equal(allowed.headers['access-control-allow-credentials'], 'true', 'credentials allowed')
+  const allowedHeaders = String(allowed.headers['access-control-allow-headers']).toLowerCase().split(/\s*,\s*/)
+  t.ok(allowedHeaders.includes('token'), `allow-headers includes token (${allowedHeaders.join(',')})`)
+  t.ok(allowedHeaders.includes('x-csrf-token'), 'allow-headers includes x-csrf-token')
+  t.ok(allowedHeaders.includes('authorization'), 'allow-headers includes authorization')
+
+  const refused = await preflight(app, OTHER_ORIGIN)
+  t.equal(refused.headers['access-control-allow-origin'], undefined, 'no allow-origin for an unlisted origin')
+
+  const simple = await app.inject({ method: 'GET', url: '/health', headers: { origin: TRUSTED_ORIGIN } })
+  t.equal(simple.headers['access-control-allow-origin'], TRUSTED_ORIGIN, 'a simple request from the listed origin is allowed')
+  const foreign = await app.inject({ method: 'GET', url: '/health', headers: { origin: OTHER_ORIGIN } })
+  t.equal(foreign.headers['access-control-allow-origin'], undefined, 'a simple request from another origin is not')
+})

@@ -1,0 +1,187 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
+import { buildTestApp } from './helpers/build-app.js'
+import { createUser, logIn, me, TEST_PASSWORD, uniqueAccount, type TestUser } from './helpers/sessions.js'
+
+const LOGIN_PER_ACCOUNT = 3
+const LOGIN_PER_IP = 5
+const REGISTER_PER_IP = 2
+const WINDOW_SECONDS = 60
+const WRONG_PASSWORD = 'wrong horse battery staple'
+const CONCURRENT_ATTEMPTS = 20
+const CONCURRENCY_ROUNDS = 3
+
+interface ErrorBody {
+  code: number
+  errorCode: string
+  info: string
+}
+
+// Each scenario uses addresses of its own, so the per-IP counters of one do not leak into another.
+function ipOf (scenario: number, host: number): string {
+  return `10.${scenario}.0.${host}`
+}
+
+async function attemptLogin (app: FastifyInstance, account: string, password: string, ip: string): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url: '/auth/login', payload: { account, password }, remoteAddress: ip })
+}
+
+function assertWrongCredentials (t: Test, res: LightMyRequestResponse, what: string): void {
+  t.equal(res.statusCode, 401, `${what}: 401 (${res.body})`)
+  t.equal(res.json<ErrorBody>().errorCode, '1010', `${what}: errorCode 1010`)
+}
+
+function assertLimited (t: Test, res: LightMyRequestResponse, what: string): void {
+  t.equal(res.statusCode, 429, `${what}: 429 (${res.statusCode === 200 ? 'logged in' : res.body})`)
+  const body = res.json<ErrorBody>()
+  t.strictSame(body, { code: 0, errorCode: '1029', info: String(body.info) }, `${what}: body is {code:0, errorCode:'1029', info}`)
+  const retryAfter = String(res.headers['retry-after'])
+  t.match(retryAfter, /^[1-9][0-9]*$/, `${what}: retry-after is a positive integer (${retryAfter})`)
+  t.ok(Number(retryAfter) <= WINDOW_SECONDS, `${what}: retry-after ≤ the ${WINDOW_SECONDS}s window`)
+}
+
+function assertLoggedIn (t: Test, res: LightMyRequestResponse, what: string): void {
+  t.equal(res.statusCode, 200, `${what}: 200 (${res.body})`)
+}
+
+async function failLogins (t: Test, app: FastifyInstance, account: string, ip: string, times: number, what: string): Promise<void> {
+  for (let i = 1; i <= times; i++) {
+    assertWrongCredentials(t, await attemptLogin(app, account, WRONG_PASSWORD, ip), `${what} #${i}`)
+  }
+}
+
+t.test('login and registration limits', async (t) => {
+  const { app, config } = await buildTestApp(t, {
+    env: {
+      RATE_LIMIT_LOGIN_ACCOUNT: String(LOGIN_PER_ACCOUNT),
+      RATE_LIMIT_LOGIN_IP: String(LOGIN_PER_IP),
+      RATE_LIMIT_REGISTER_IP: String(REGISTER_PER_IP),
+      RATE_LIMIT_WINDOW: String(WINDOW_SECONDS)
+    }
+  })
+  const prefix = config.REDIS_KEY_PREFIX
+  const accountsUsed: string[] = []
+  async function newUser (): Promise<TestUser> {
+    const user = await createUser(app)
+    accountsUsed.push(user.account)
+    return user
+  }
+
+  t.test('an account is locked after its failed logins, whatever the IP and the spelling', async (t) => {
+    const user = await newUser()
+    await failLogins(t, app, user.account, ipOf(1, 1), LOGIN_PER_ACCOUNT, 'wrong password')
+    assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(1, 1)), 'the right password, once locked')
+    assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(1, 2)), 'the right password from another IP')
+    assertLimited(t, await attemptLogin(app, ` ${user.account.toUpperCase()}`, user.password, ipOf(1, 3)), 'another spelling of the account')
+  })
+
+  t.test('other accounts from the same IP work until the IP limit', async (t) => {
+    const ip = ipOf(2, 1)
+    const locked = await newUser()
+    const neighbour = await newUser()
+    const late = await newUser()
+    await failLogins(t, app, locked.account, ip, LOGIN_PER_ACCOUNT, 'first account')
+    assertLimited(t, await attemptLogin(app, locked.account, locked.password, ip), 'the locked account')
+    assertLoggedIn(t, await attemptLogin(app, neighbour.account, neighbour.password, ip), 'another account from the same IP')
+    // The IP has LOGIN_PER_ACCOUNT failures; these bring it to its limit.
+    await failLogins(t, app, neighbour.account, ip, LOGIN_PER_IP - LOGIN_PER_ACCOUNT, 'second account')
+    assertLimited(t, await attemptLogin(app, neighbour.account, neighbour.password, ip), 'the second account once the IP is limited')
+    assertLimited(t, await attemptLogin(app, late.account, late.password, ip), 'a third account from the limited IP')
+    assertLoggedIn(t, await attemptLogin(app, late.account, late.password, ipOf(2, 2)), 'the third account from another IP')
+  })
+
+  t.test('the IP limit counts failures across accounts', async (t) => {
+    const ip = ipOf(3, 1)
+    for (let i = 1; i <= LOGIN_PER_IP; i++) {
+      assertWrongCredentials(t, await attemptLogin(app, uniqueAccount(), TEST_PASSWORD, ip), `unknown account #${i}`)
+    }
+    const user = await newUser()
+    assertLimited(t, await attemptLogin(app, user.account, user.password, ip), 'a real account from the limited IP')
+    assertLimited(t, await attemptLogin(app, uniqueAccount(), TEST_PASSWORD, ip), 'another unknown account from the limited IP')
+    assertLoggedIn(t, await attemptLogin(app, user.account, user.password, ipOf(3, 2)), 'the same account from another IP')
+  })
+
+  t.test('successful logins do not count', async (t) => {
+    const ip = ipOf(4, 1)
+    const user = await newUser()
+    for (let i = 1; i <= 10; i++) {
+      assertLoggedIn(t, await attemptLogin(app, user.account, user.password, ip), `successful login #${i}`)
+    }
+    // The whole budget is still there: only the next LOGIN_PER_ACCOUNT failures use it up.
+    await failLogins(t, app, user.account, ip, LOGIN_PER_ACCOUNT, 'failure after the successes')
+    assertLimited(t, await attemptLogin(app, user.account, user.password, ip), 'the login after the budget is spent')
+  })
+
+  t.test('a limit never ends a session', async (t) => {
+    const user = await newUser()
+    const session = await logIn(app, user)
+    await failLogins(t, app, user.account, ipOf(5, 2), LOGIN_PER_ACCOUNT, 'attacker guess')
+    assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(5, 3)), 'the owner cannot log in again for now')
+    const res = await me(app, session.token)
+    t.equal(res.statusCode, 200, `the signed-in token still works: ${res.body}`)
+    const sessions = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: session.token } })
+    t.equal(sessions.statusCode, 200, sessions.body)
+    t.equal(sessions.json<{ sessions: unknown[] }>().sessions.length, 1, 'the session is still listed')
+  })
+
+  t.test('registrations are limited per IP, every attempt counting', async (t) => {
+    const ip = ipOf(6, 1)
+    for (let i = 1; i <= REGISTER_PER_IP; i++) {
+      const account = uniqueAccount()
+      accountsUsed.push(account)
+      const res = await app.inject({ method: 'POST', url: '/auth/register', payload: { account, password: TEST_PASSWORD }, remoteAddress: ip })
+      t.equal(res.statusCode, 201, `registration #${i}: ${res.body}`)
+    }
+    const refusedAccount = uniqueAccount()
+    const refused = await app.inject({ method: 'POST', url: '/auth/register', payload: { account: refusedAccount, password: TEST_PASSWORD }, remoteAddress: ip })
+    assertLimited(t, refused, 'the registration over the limit')
+    t.equal(await app.users.findByAccount(refusedAccount), undefined, 'the refused registration created nobody')
+    const elsewhere = await app.inject({ method: 'POST', url: '/auth/register', payload: { account: refusedAccount, password: TEST_PASSWORD }, remoteAddress: ipOf(6, 2) })
+    t.equal(elsewhere.statusCode, 201, `the same registration from another IP: ${elsewhere.body}`)
+    accountsUsed.push(refusedAccount)
+  })
+
+  t.test('concurrent guesses cannot overshoot the account limit', async (t) => {
+    // A counting wrapper around the real repository: a refused guess must be refused before
+    // its credentials are checked (before the user lookup and the argon2 verification).
+    const repository = app.users
+    const findByAccount = repository.findByAccount.bind(repository)
+    let lookups = 0
+    repository.findByAccount = async (account) => {
+      lookups++
+      return await findByAccount(account)
+    }
+    t.teardown(() => { repository.findByAccount = findByAccount })
+
+    for (let round = 1; round <= CONCURRENCY_ROUNDS; round++) {
+      const user = await newUser()
+      lookups = 0
+      // Odd rounds spread the guesses over many IPs, even rounds send them all from one IP.
+      const answers = await Promise.all(Array.from({ length: CONCURRENT_ATTEMPTS }, async (_, i) =>
+        await attemptLogin(app, user.account, WRONG_PASSWORD, round % 2 === 1 ? ipOf(7 + round, i + 1) : ipOf(7 + round, 1))))
+      const wrong = answers.filter((res) => res.statusCode === 401 && res.json<ErrorBody>().errorCode === '1010')
+      const limited = answers.filter((res) => res.statusCode === 429 && res.json<ErrorBody>().errorCode === '1029')
+      t.equal(wrong.length, LOGIN_PER_ACCOUNT, `round ${round}: exactly ${LOGIN_PER_ACCOUNT} guesses were checked`)
+      t.equal(limited.length, CONCURRENT_ATTEMPTS - LOGIN_PER_ACCOUNT, `round ${round}: the other ${CONCURRENT_ATTEMPTS - LOGIN_PER_ACCOUNT} were refused`)
+      t.equal(lookups, LOGIN_PER_ACCOUNT, `round ${round}: only the reserved guesses looked the account up`)
+      assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(7 + round, 99)), `round ${round}: the right password afterwards`)
+    }
+  })
+
+  t.test('the counters live in Redis, under hashed account names', async (t) => {
+    const counters = await app.redis.keys(`${prefix}RATE_LIMIT:*`)
+    t.ok(counters.some((key) => key.startsWith(`${prefix}RATE_LIMIT:login:account:`)), 'per-account login counters exist')
+    t.ok(counters.some((key) => key.startsWith(`${prefix}RATE_LIMIT:login:ip:`)), 'per-IP login counters exist')
+    t.ok(counters.includes(`${prefix}RATE_LIMIT:register:ip:${ipOf(6, 1)}`), 'the per-IP registration counter exists')
+    for (const key of counters) {
+      const ttl = await app.redis.pttl(key)
+      t.ok(ttl > 0 && ttl <= WINDOW_SECONDS * 1000, `${key} expires within the window (${ttl} ms)`)
+    }
+
+    const allKeys = await app.redis.keys(`${prefix}*`)
+    t.ok(accountsUsed.length > 0, 'the scenarios used accounts')
+    t.notOk(allKeys.some((key) => key.includes('@')), 'no Redis key contains an e-mail address')
+    const localParts = accountsUsed.map((account) => account.split('@')[0] ?? account)
+    t.notOk(allKeys.some((key) => localParts.some((local) => key.includes(local))), 'no Redis key contains an account name')
+  })
+})
