@@ -3,15 +3,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
 import t, { type Test } from 'tap'
+import { reachablePostgresUrl } from '../helpers/database.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { freePort } from '../helpers/free-port.js'
 import { createUser, logIn, me, TEST_PASSWORD } from '../helpers/sessions.js'
 
 const PROJECT_DIR = fileURLToPath(new URL('../../../', import.meta.url))
 const ADMIN_CLI = join(PROJECT_DIR, 'dist', 'bin', 'admin.js')
-const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test'
 // Session commands must not need a database: this one refuses every connection.
 const UNREACHABLE_DATABASE_URL = 'postgres://x@127.0.0.1:1/none'
 // Opening a fresh PGlite and hashing a password take seconds; a hang takes forever.
@@ -56,20 +55,6 @@ function tempDir (t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'auth-cli-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
-}
-
-// A fresh PGlite takes seconds to open, PostgreSQL a few milliseconds: use it when it answers.
-async function reachablePostgresUrl (): Promise<string | undefined> {
-  const url = process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
-  try {
-    await client.connect()
-    return url
-  } catch {
-    return undefined
-  } finally {
-    await client.end().catch(() => undefined)
-  }
 }
 
 t.test('create-user makes an admin in the embedded database, refused while the server holds it', async (t) => {

@@ -1,10 +1,9 @@
 import { createServer, connect, type Socket } from 'node:net'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
-import { createTestDatabase } from '../helpers/database.js'
+import { createTestDatabase, POSTGRES_URL } from '../helpers/database.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
 
-const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test'
 
 // A TCP relay in front of PostgreSQL that the test can cut, as a network failure would.
 async function startRelay (target: URL): Promise<{ port: number, cut: () => Promise<void> }> {
@@ -30,7 +29,7 @@ async function startRelay (target: URL): Promise<{ port: number, cut: () => Prom
   }
 }
 
-const target = new URL(process.env.DATABASE_URL ?? DEFAULT_POSTGRES_URL)
+const target = new URL(POSTGRES_URL)
 const unreachable = await createTestDatabase(target.toString())
   .then(async (database) => { await database.drop(); return false as const })
   .catch((error: Error) => `no PostgreSQL at ${target.host}: ${error.message}`)

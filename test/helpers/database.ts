@@ -1,6 +1,23 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 
+// Tests that need PostgreSQL itself use DATABASE_URL, else the conventional local server.
+export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const PROBE_TIMEOUT_MS = 1000
+
+// POSTGRES_URL when a server answers there: a fresh PGlite takes seconds to open, PostgreSQL milliseconds.
+export async function reachablePostgresUrl (): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: PROBE_TIMEOUT_MS })
+  try {
+    await client.connect()
+    return POSTGRES_URL
+  } catch {
+    return undefined
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
 export interface TestDatabase {
   // Undefined when no DATABASE_URL is given: the app then uses PGlite under its DATA_DIR.
   url?: string

@@ -1,24 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import pg from 'pg'
 import t from 'tap'
+import { reachablePostgresUrl } from '../helpers/database.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn, createUser, logIn, me, type LoggedIn } from '../helpers/sessions.js'
 
-const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test'
-
-// A fresh PGlite takes seconds to open, PostgreSQL a few milliseconds: use it when it answers.
-async function reachablePostgresUrl (): Promise<string | undefined> {
-  const url = process.env.DATABASE_URL ?? LOCAL_POSTGRES_URL
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 })
-  try {
-    await client.connect()
-    return url
-  } catch {
-    return undefined
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
 
 const { app } = await buildTestApp(t, { databaseUrl: await reachablePostgresUrl() })
 const admin = await createAndLogIn(app, 'admin', 'admin-desk')

@@ -12,10 +12,9 @@ import { openPostgres } from '../../src/db/postgres-database.js'
 import type { SqlDatabase } from '../../src/db/sql-database.js'
 import { AccountTakenError, apiErrorCodeOf } from '../../src/errors/api-errors.js'
 import { UserRepository } from '../../src/users/user-repository.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
+import { createTestDatabase, POSTGRES_URL, type TestDatabase } from '../helpers/database.js'
 import { uniqueAccount } from '../helpers/sessions.js'
 
-const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const LOCK_FILE_NAME = 'pglite.lock'
 // Beyond any id these tests create, and still a valid `integer`.
 const UNKNOWN_USER_ID = 2_147_483_647
