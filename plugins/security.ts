@@ -8,7 +8,13 @@ export default fp(async (fastify) => {
   await fastify.register(fastifyHelmet, {
     // The API docs page loads its own scripts and styles from /docs.
     contentSecurityPolicy: {
-      directives: { 'script-src': ["'self'"], 'style-src': ["'self'", 'https:', "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] }
+      directives: {
+        'script-src': ["'self'"],
+        'style-src': ["'self'", 'https:', "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        // On a plain-HTTP development server this would send the page's own assets to https.
+        'upgrade-insecure-requests': config.COOKIE_SECURE ? [] : null
+      }
     }
   })
 

@@ -114,7 +114,9 @@ t.test('with the default configuration and a log stream', async (t) => {
     t.equal(res.headers['x-content-type-options'], 'nosniff')
     t.match(String(res.headers['strict-transport-security']), /max-age=\d+/, 'strict-transport-security')
     t.equal(res.headers['x-frame-options'], 'SAMEORIGIN')
-    t.ok(res.headers['content-security-policy'], 'content-security-policy')
+    t.match(String(res.headers['content-security-policy']), /script-src 'self'/, 'content-security-policy')
+    t.notMatch(String(res.headers['content-security-policy']), /upgrade-insecure-requests/,
+      'a plain-HTTP server does not send its own assets to https')
     t.equal(res.headers['access-control-allow-origin'], undefined, 'no allow-origin for a cross-origin GET')
 
     const pre = await preflight(app, TRUSTED_ORIGIN)
@@ -169,4 +171,10 @@ t.test('with CORS_ORIGINS', async (t) => {
   t.equal(simple.headers['access-control-allow-origin'], TRUSTED_ORIGIN, 'a simple request from the listed origin is allowed')
   const foreign = await app.inject({ method: 'GET', url: '/health', headers: { origin: OTHER_ORIGIN } })
   t.equal(foreign.headers['access-control-allow-origin'], undefined, 'a simple request from another origin is not')
+})
+
+t.test('behind HTTPS (COOKIE_SECURE=true) browsers are told to upgrade insecure requests', async (t) => {
+  const { app } = await buildTestApp(t, { env: { COOKIE_SECURE: 'true' } })
+  const res = await app.inject({ method: 'GET', url: '/health' })
+  t.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/)
 })
