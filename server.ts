@@ -1,4 +1,6 @@
 import closeWithGrace from 'close-with-grace'
+import { realpathSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
 import app, { buildServerOptions } from './app.js'
 import { ConfigError, loadConfig } from './src/config/load-config.js'
@@ -28,6 +30,7 @@ export async function startServer (): Promise<void> {
   await server.listen({ port: config.PORT, host: config.HOST })
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run directly (npm start), not imported (bin/dev.ts). Resolved so symlinks and spaces compare equal.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   await startServer()
 }

@@ -46,7 +46,9 @@ async function withSessions<T> (env: Env, work: (sessions: SessionService) => Pr
   redis.on('error', (error: Error) => { lastError = error })
   try {
     await redis.connect().catch((error: Error) => {
-      throw new Error(`Cannot reach Redis at ${env.REDIS_URL}: ${(lastError ?? error).message}`)
+      // Host and port only: the URL may carry a password.
+      const { host } = new URL(env.REDIS_URL)
+      throw new Error(`Cannot reach Redis at ${host}: ${(lastError ?? error).message}`)
     })
     const store = new RedisSessionStore(redis, {
       keyPrefix: env.REDIS_KEY_PREFIX,

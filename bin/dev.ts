@@ -4,6 +4,7 @@ import { createConnection } from 'node:net'
 import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startServer } from '../server.js'
+import { ConfigError, readEnv } from '../src/config/load-config.js'
 
 // README command 1: run the server on a developer's machine. When REDIS_URL is not set and
 // nothing answers on the default port, start a private redis-server (installing Debian's
@@ -65,8 +66,10 @@ async function startPrivateRedis (dataDir: string): Promise<void> {
 }
 
 async function ensureRedis (): Promise<void> {
+  const env = readEnv(process.env)
+  // An explicit REDIS_URL is the deployment's choice; production never gets a private Redis.
   if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') return
-  if (process.env.NODE_ENV === 'production') return
+  if (env.NODE_ENV === 'production') return
   if (await redisAnswers(DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT)) return
   if (!hasCommand('redis-server')) installRedisPackage()
   // Installing the package may have started Debian's own service.
@@ -74,13 +77,13 @@ async function ensureRedis (): Promise<void> {
     console.log(`Using the redis-server that the package started on ${DEFAULT_REDIS_HOST}:${DEFAULT_REDIS_PORT}.`)
     return
   }
-  await startPrivateRedis(process.env.DATA_DIR ?? './data')
+  await startPrivateRedis(env.DATA_DIR)
 }
 
 try {
   await ensureRedis()
 } catch (error) {
-  console.error((error as Error).message)
+  console.error(error instanceof ConfigError ? error.message : `Cannot provide Redis: ${(error as Error).message}`)
   process.exit(1)
 }
 await startServer()

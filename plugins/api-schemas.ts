@@ -1,4 +1,6 @@
 import fp from 'fastify-plugin'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/passwords/password-hasher.js'
+import { ACCOUNT_MAX_LENGTH } from '../src/users/account.js'
 
 export const ERROR_SCHEMA_ID = 'ApiError'
 
@@ -27,8 +29,11 @@ export default fp(async (fastify) => {
   })
 }, { name: 'api-schemas' })
 
-export const accountSchema = { type: 'string', minLength: 1, maxLength: 254, pattern: '\\S' } as const
-export const passwordSchema = { type: 'string', minLength: 8, maxLength: 256 } as const
+export const accountSchema = { type: 'string', minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: '\\S' } as const
+export const passwordSchema = { type: 'string', minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH } as const
+// A password being checked rather than set: one that predates today's length rules must still
+// get a plain "wrong password", not a validation error.
+export const loginPasswordSchema = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH } as const
 export const deviceIdSchema = { type: 'string', minLength: 1, maxLength: 128 } as const
 export const userIdSchema = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
 export const userTypeSchema = { type: 'string', enum: ['user', 'admin'] } as const

@@ -1,8 +1,6 @@
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
-import { apiErrorCodeOf, INTERNAL_ERROR_CODE, NotFoundError } from '../src/errors/api-errors.js'
-
-const INVALID_INPUT_CODE = '1400'
+import { apiErrorCodeOf, INTERNAL_ERROR_CODE, INVALID_INPUT_ERROR_CODE, NotFoundError } from '../src/errors/api-errors.js'
 
 export interface ErrorBody {
   code: 0
@@ -27,7 +25,7 @@ export default fp(async (fastify) => {
     }
     // Schema failures, malformed JSON, bodies too large or of the wrong type: the client's input.
     if (error.validation !== undefined || (statusCode >= 400 && statusCode < 500)) {
-      return reply.code(error.validation !== undefined ? 400 : statusCode).send(body(INVALID_INPUT_CODE, error.message))
+      return reply.code(error.validation !== undefined ? 400 : statusCode).send(body(INVALID_INPUT_ERROR_CODE, error.message))
     }
     request.log.error({ err: error }, 'unhandled error')
     return reply.code(500).send(body(INTERNAL_ERROR_CODE, 'Internal server error'))

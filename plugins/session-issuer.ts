@@ -13,14 +13,19 @@ export interface IssuedSession {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    issueSession: (request: FastifyRequest, reply: FastifyReply, user: User, deviceId?: string) => Promise<IssuedSession>
+    // Undefined when the user's sessions were all ended since `generation` was read.
+    issueSession: (
+      request: FastifyRequest, reply: FastifyReply, user: User, generation: string, deviceId?: string
+    ) => Promise<IssuedSession | undefined>
   }
 }
 
 // Starts a session for a user whose password was just checked: the Redis record, the token,
 // the cookies for web clients. Used by login and by password change.
 export default fp(async (fastify) => {
-  fastify.decorate('issueSession', async (request: FastifyRequest, reply: FastifyReply, user: User, deviceId?: string) => {
+  fastify.decorate('issueSession', async (
+    request: FastifyRequest, reply: FastifyReply, user: User, generation: string, deviceId?: string
+  ) => {
     const claims = await fastify.sessions.start({
       userId: user.id,
       userType: user.userType,
@@ -28,9 +33,10 @@ export default fp(async (fastify) => {
       deviceId,
       userAgent: request.headers['user-agent'],
       ip: request.ip
-    })
+    }, generation)
+    if (claims === undefined) return undefined
     const token = fastify.jwt.sign(claims)
-    reply.setSessionCookies(token, user.account).header('cache-control', 'no-store')
+    reply.setSessionCookies(token, user.account)
     const issued: IssuedSession = {
       result: 'success',
       token,

@@ -1,12 +1,10 @@
 import fp from 'fastify-plugin'
-import { AttemptLimiter } from '../src/rate-limit/attempt-limiter.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService } from '../src/sessions/session-service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     sessions: SessionService
-    attemptLimiter: AttemptLimiter
   }
 }
 
@@ -22,10 +20,4 @@ export default fp(async (fastify) => {
     ttlSeconds: config.SESSION_TTL,
     maxLifetimeSeconds: config.SESSION_MAX_LIFETIME
   }))
-  fastify.decorate('attemptLimiter', new AttemptLimiter(redis, {
-    loginPerAccount: config.RATE_LIMIT_LOGIN_ACCOUNT,
-    loginPerIp: config.RATE_LIMIT_LOGIN_IP,
-    registerPerIp: config.RATE_LIMIT_REGISTER_IP,
-    windowSeconds: config.RATE_LIMIT_WINDOW
-  }, config.REDIS_KEY_PREFIX))
 }, { name: 'sessions', dependencies: ['config', 'redis'] })

@@ -56,6 +56,9 @@ t.test('defaults', async (t) => {
   const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET })
   t.equal(production.isProduction, true, 'production is recognised')
   t.equal(production.COOKIE_SECURE, true, 'cookies are Secure in production by default')
+  const insecure = loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false' })
+  t.equal(insecure.COOKIE_SECURE, true, 'and COOKIE_SECURE=false cannot turn that off in production')
+  t.equal(loadConfig({ JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'true' }).COOKIE_SECURE, true, 'COOKIE_SECURE adds it elsewhere')
 })
 
 t.test('a bad value is refused with a message naming the variable', async (t) => {

@@ -101,6 +101,15 @@ t.test('login and registration limits', async (t) => {
     assertLoggedIn(t, await attemptLogin(app, user.account, user.password, ipOf(3, 2)), 'the same account from another IP')
   })
 
+  t.test('an IPv6 client is counted by its /64, not per address', async (t) => {
+    for (let i = 1; i <= LOGIN_PER_IP; i++) {
+      assertWrongCredentials(t, await attemptLogin(app, uniqueAccount(), TEST_PASSWORD, `2001:db8:0:7::${i}`), `IPv6 address #${i}`)
+    }
+    const user = await newUser()
+    assertLimited(t, await attemptLogin(app, user.account, user.password, '2001:db8:0:7:ffff::1'), 'another address in the same /64')
+    assertLoggedIn(t, await attemptLogin(app, user.account, user.password, '2001:db8:0:8::1'), 'an address in another /64')
+  })
+
   t.test('successful logins do not count', async (t) => {
     const ip = ipOf(4, 1)
     const user = await newUser()

@@ -3,7 +3,9 @@ import { WrongCredentialsError } from '../../src/errors/api-errors.js'
 import { prepareDummyHash } from '../../src/passwords/password-hasher.js'
 import { normalizeAccount } from '../../src/users/account.js'
 import { checkCredentials } from '../../src/users/check-credentials.js'
-import { accountSchema, deviceIdSchema, errorResponses, issuedSessionSchema } from '../../plugins/api-schemas.js'
+import { accountSchema, deviceIdSchema, errorResponses, issuedSessionSchema, loginPasswordSchema } from '../../plugins/api-schemas.js'
+
+const CREDENTIAL_CHECK_ROUNDS = 2
 
 interface LoginBody {
   account: string
@@ -23,8 +25,7 @@ const login: FastifyPluginAsync = async (fastify) => {
         required: ['account', 'password'],
         properties: {
           account: accountSchema,
-          // Not length-checked: an old password that is now too short must still get a plain 1010.
-          password: { type: 'string', minLength: 1, maxLength: 256 },
+          password: loginPasswordSchema,
           deviceId: deviceIdSchema
         }
       },
@@ -33,19 +34,19 @@ const login: FastifyPluginAsync = async (fastify) => {
   }, async (request, reply) => {
     const account = normalizeAccount(request.body.account)
     const { password, deviceId } = request.body
-    const limiter = fastify.attemptLimiter
-    await limiter.reserveLogin(account, request.ip)
-    let user
-    try {
-      user = await checkCredentials(fastify.users, account, password)
-    } catch (error) {
-      // An outage is not a failed guess: give the attempt back.
-      await limiter.releaseLogin(account, request.ip).catch(() => undefined)
-      throw error
-    }
-    if (user === undefined) throw new WrongCredentialsError()
-    await limiter.releaseLogin(account, request.ip)
-    return await fastify.issueSession(request, reply, user, deviceId)
+    const issued = await fastify.attemptLimiter.guardLogin(account, request.ip, async () => {
+      // Losing the race to a concurrent password change (or logout-all) means the check is
+      // redone against what is stored now, rather than creating a session it would not allow.
+      for (let round = 0; round < CREDENTIAL_CHECK_ROUNDS; round++) {
+        const checked = await checkCredentials(fastify.users, async (userId) => await fastify.sessions.generation(userId), account, password)
+        if (checked === undefined) return undefined
+        const issued = await fastify.issueSession(request, reply, checked.user, checked.generation, deviceId)
+        if (issued !== undefined) return issued
+      }
+      return undefined
+    })
+    if (issued === undefined) throw new WrongCredentialsError()
+    return issued
   })
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { NotFoundError, WrongPasswordError } from '../../src/errors/api-errors.js'
+import { NotFoundError, sessionEnded, WrongPasswordError } from '../../src/errors/api-errors.js'
 import { hashPassword, verifyPassword } from '../../src/passwords/password-hasher.js'
-import { errorResponses, issuedSessionSchema, passwordSchema, sessionSecurity } from '../../plugins/api-schemas.js'
+import { errorResponses, issuedSessionSchema, loginPasswordSchema, passwordSchema, sessionSecurity } from '../../plugins/api-schemas.js'
 
 interface PasswordBody {
   oldPassword: string
@@ -18,26 +18,34 @@ const password: FastifyPluginAsync = async (fastify) => {
       body: {
         type: 'object',
         required: ['oldPassword', 'newPassword'],
-        properties: { oldPassword: { type: 'string', minLength: 1, maxLength: 256 }, newPassword: passwordSchema }
+        properties: { oldPassword: loginPasswordSchema, newPassword: passwordSchema }
       },
       response: { 200: issuedSessionSchema, ...errorResponses(400, 401, 403, 404, 429, 503) }
     }
   }, async (request, reply) => {
     const { userId, sessionId, account } = request.user
-    const limiter = fastify.attemptLimiter
+    const { sessions, users } = fastify
     // A stolen session must not become a way to guess the password: same budget as login.
-    await limiter.reserveLogin(account, request.ip)
-    const user = await fastify.users.findById(userId)
-    if (user === undefined) throw new NotFoundError('User not found')
-    if (!await verifyPassword(user.passwordHash, request.body.oldPassword)) throw new WrongPasswordError()
-    await limiter.releaseLogin(account, request.ip)
+    const user = await fastify.attemptLimiter.guardLogin(account, request.ip, async () => {
+      const stored = await users.findById(userId)
+      if (stored === undefined) throw new NotFoundError('User not found')
+      return await verifyPassword(stored.passwordHash, request.body.oldPassword) ? stored : undefined
+    })
+    if (user === undefined) throw new WrongPasswordError()
 
-    const current = (await fastify.sessions.list(userId)).find((session) => session.sessionId === sessionId)
-    // Sessions end before the new password is stored: if the store fails half way, the
-    // user is logged out with the old password intact, never left with old sessions alive.
-    await fastify.sessions.endAll(userId, 'password_changed')
-    await fastify.users.updatePasswordHash(userId, await hashPassword(request.body.newPassword))
-    return await fastify.issueSession(request, reply, user, current?.deviceId)
+    const device = (await sessions.find(userId, sessionId))?.deviceId
+    const passwordHash = await hashPassword(request.body.newPassword)
+    // Sessions end before the new password is stored, so a failure half way leaves the user
+    // logged out with the old password intact, never with old sessions alive. They end again
+    // after it, for logins that checked the old password in between (the generation moves).
+    await sessions.endAll(userId, 'password_changed')
+    await users.updatePasswordHash(userId, passwordHash)
+    await sessions.endAll(userId, 'password_changed')
+
+    const issued = await fastify.issueSession(request, reply, { ...user, passwordHash }, await sessions.generation(userId), device)
+    // Only a second password change (or logout-all) landing in these milliseconds gets here.
+    if (issued === undefined) throw sessionEnded('password_changed')
+    return issued
   })
 }
 

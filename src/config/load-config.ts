@@ -62,7 +62,8 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
   return {
     ...env,
     JWT_SECRET: jwtSecret,
-    COOKIE_SECURE: env.COOKIE_SECURE ?? isProduction,
+    // Production always gets Secure cookies; COOKIE_SECURE adds them elsewhere (a TLS staging host).
+    COOKIE_SECURE: env.COOKIE_SECURE === true || isProduction,
     isProduction,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     generatedSecretPath

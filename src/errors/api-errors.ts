@@ -27,6 +27,7 @@ export const ForbiddenError = createError<[string]>('AUTH_1403', '%s', 403, Erro
 export const NotFoundError = createError<[string]>('AUTH_1404', '%s', 404, Error, NO_STACK)
 export const AccountTakenError = createError('AUTH_1409', 'Account already exists', 409, Error, NO_STACK)
 export const ServiceUnavailableError = createError<[string, { cause: unknown }]>('AUTH_1503', '%s is unavailable', 503)
+export const INVALID_INPUT_ERROR_CODE = '1400'
 export const INTERNAL_ERROR_CODE = '1500'
 
 export interface SessionEnded extends FastifyError {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Redis, Result } from 'ioredis'
+import ipaddr from 'ipaddr.js'
 import { tooManyRequests } from '../errors/api-errors.js'
 import { execPipeline } from '../redis/redis-failure.js'
 
@@ -51,6 +52,16 @@ function accountDigest (account: string): string {
   return createHash('sha256').update(account).digest('base64url').slice(0, 22)
 }
 
+const IPV6_CLIENT_PREFIX_GROUPS = 4
+
+// One IPv6 client usually holds a whole /64: counting per address would let it rotate through them.
+function clientId (ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip
+  const address = ipaddr.process(ip)
+  if (address.kind() === 'ipv4') return address.toString()
+  return `${address.toNormalizedString().split(':').slice(0, IPV6_CLIENT_PREFIX_GROUPS).join(':')}::/64`
+}
+
 export class AttemptLimiter {
   constructor (
     private readonly redis: Redis,
@@ -63,27 +74,38 @@ export class AttemptLimiter {
     }
   }
 
-  // Throws 429 "1029" when the account or the client IP has no failed attempts left.
-  async reserveLogin (account: string, ip: string): Promise<void> {
-    await this.reserve(this.loginBuckets(account, ip))
-  }
-
-  // A successful login gives its reservation back: successes never count toward the limit.
-  async releaseLogin (account: string, ip: string): Promise<void> {
-    const pipeline = this.redis.pipeline()
-    for (const bucket of this.loginBuckets(account, ip)) pipeline.attemptRelease(bucket.key)
-    await execPipeline(pipeline)
+  // Runs a password check within the failed-login budget of the account and the client IP.
+  // 429 "1029" when either has none left. The attempt is handed back unless `check` found
+  // the credentials wrong (undefined): successes, and outages, never count toward the limit.
+  async guardLogin<T> (account: string, ip: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
+    const buckets = this.loginBuckets(account, ip)
+    await this.reserve(buckets)
+    let result: T | undefined
+    try {
+      result = await check()
+    } catch (error) {
+      await this.release(buckets).catch(() => undefined)
+      throw error
+    }
+    if (result !== undefined) await this.release(buckets)
+    return result
   }
 
   async reserveRegistration (ip: string): Promise<void> {
-    await this.reserve([{ key: `${this.keyPrefix}RATE_LIMIT:register:ip:${ip}`, limit: this.limits.registerPerIp }])
+    await this.reserve([{ key: `${this.keyPrefix}RATE_LIMIT:register:ip:${clientId(ip)}`, limit: this.limits.registerPerIp }])
   }
 
   private loginBuckets (account: string, ip: string): Bucket[] {
     return [
       { key: `${this.keyPrefix}RATE_LIMIT:login:account:${accountDigest(account)}`, limit: this.limits.loginPerAccount },
-      { key: `${this.keyPrefix}RATE_LIMIT:login:ip:${ip}`, limit: this.limits.loginPerIp }
+      { key: `${this.keyPrefix}RATE_LIMIT:login:ip:${clientId(ip)}`, limit: this.limits.loginPerIp }
     ]
+  }
+
+  private async release (buckets: Bucket[]): Promise<void> {
+    const pipeline = this.redis.pipeline()
+    for (const bucket of buckets) pipeline.attemptRelease(bucket.key)
+    await execPipeline(pipeline)
   }
 
   private async reserve (buckets: Bucket[]): Promise<void> {
@@ -95,11 +117,7 @@ export class AttemptLimiter {
     if (longestWaitMs === 0) return
     // Hand back what was reserved in the buckets that still had room.
     const reserved = buckets.filter((_, i) => blockedMs[i] === 0)
-    if (reserved.length > 0) {
-      const undo = this.redis.pipeline()
-      for (const bucket of reserved) undo.attemptRelease(bucket.key)
-      await execPipeline(undo)
-    }
+    if (reserved.length > 0) await this.release(reserved)
     throw tooManyRequests(longestWaitMs / MS_PER_SECOND)
   }
 }

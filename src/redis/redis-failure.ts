@@ -2,7 +2,8 @@ import type { ChainableCommander } from 'ioredis'
 import { sessionStoreUnavailable } from '../errors/api-errors.js'
 
 // Replies that mean "Redis cannot serve right now" rather than "the script or command is wrong".
-const OUTAGE_REPLY_PATTERN = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/
+// Inside a script Redis before 7 wraps them: "ERR Error running script ... -READONLY ...".
+const OUTAGE_REPLY_PATTERN = /(^|-)(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS|MISCONF)\b/
 
 function isOutage (error: unknown): boolean {
   if (!(error instanceof Error)) return true

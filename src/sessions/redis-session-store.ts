@@ -7,6 +7,13 @@ import { sessionKeys, type SessionKeys } from './session-keys.js'
 import type { RevokeFilter, SessionRecord, SessionStore, TouchResult } from './session-store.js'
 
 const EVERY_DEVICE = ''
+const NO_GENERATION_YET = '0'
+// "Last seen" is written at most this often per session.
+const LAST_SEEN_RESOLUTION_MS = 60_000
+// The index is extended by its sessions' TTL plus this, so that extending it is a rare write.
+const INDEX_TTL_SLACK_MS = 60 * 60 * 1000
+// Far longer than any login takes from reading the generation to creating its session.
+const GENERATION_TTL_MS = 24 * 60 * 60 * 1000
 
 export interface RedisSessionStoreOptions {
   keyPrefix?: string
@@ -50,27 +57,39 @@ export class RedisSessionStore implements SessionStore {
     defineSessionCommands(redis)
   }
 
-  async create (record: SessionRecord, ttlMs: number): Promise<void> {
+  async generation (userId: number): Promise<string> {
+    return (await callRedis(() => this.redis.get(this.keys.generation(userId)))) ?? NO_GENERATION_YET
+  }
+
+  async create (record: SessionRecord, ttlMs: number, generation: string): Promise<boolean> {
     const { keys } = this
-    await callRedis(() => this.redis.sessionCreate(
-      keys.session(record.userId, record.sessionId), keys.index(record.userId),
+    const created = await callRedis(() => this.redis.sessionCreate(
+      keys.session(record.userId, record.sessionId), keys.index(record.userId), keys.generation(record.userId),
       ttlMs, record.loginAt, record.sessionId, keys.sessionPrefix(record.userId),
-      ...toHashFields(record)
+      generation, INDEX_TTL_SLACK_MS, ...toHashFields(record)
     ))
+    return created === 1
   }
 
   async touch (userId: number, sessionId: string, ttlMs: number, nowMs: number): Promise<TouchResult> {
     const { keys } = this
     const [alive, value] = await callRedis(() => this.redis.sessionTouch(
-      keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId), ttlMs, nowMs
+      keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
+      ttlMs, nowMs, LAST_SEEN_RESOLUTION_MS, INDEX_TTL_SLACK_MS
     ))
     return alive === 1 ? { alive: true, account: value } : { alive: false, reason: value as SessionEndReason }
+  }
+
+  async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
+    const hash = await callRedis(() => this.redis.hgetall(this.keys.session(userId, sessionId)))
+    return fromHash(sessionId, hash)
   }
 
   async list (userId: number): Promise<SessionRecord[]> {
     const { keys } = this
     const indexKey = keys.index(userId)
-    const sessionIds = await callRedis(() => this.redis.zrange(indexKey, '0', '-1'))
+    // The index is scored by login time: newest first straight from Redis.
+    const sessionIds = await callRedis(() => this.redis.zrange(indexKey, '0', '-1', 'REV'))
     if (sessionIds.length === 0) return []
     const pipeline = this.redis.pipeline()
     for (const sessionId of sessionIds) pipeline.hgetall(keys.session(userId, sessionId))
@@ -98,8 +117,8 @@ export class RedisSessionStore implements SessionStore {
   async revokeAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
     const { keys } = this
     return await callRedis(() => this.redis.sessionRevokeAll(
-      keys.index(userId), keys.sessionPrefix(userId), keys.tombstonePrefix(userId),
-      reason, filter.deviceId ?? EVERY_DEVICE, this.options.fallbackTombstoneTtlMs
+      keys.index(userId), keys.generation(userId), keys.sessionPrefix(userId), keys.tombstonePrefix(userId),
+      reason, filter.deviceId ?? EVERY_DEVICE, this.options.fallbackTombstoneTtlMs, GENERATION_TTL_MS
     ))
   }
 

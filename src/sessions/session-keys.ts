@@ -4,6 +4,8 @@ export interface SessionKeys {
   session: (userId: number, sessionId: string) => string
   tombstone: (userId: number, sessionId: string) => string
   index: (userId: number) => string
+  // Bumped by every revoke-all; a login may only create its session if it has not moved.
+  generation: (userId: number) => string
   // Prefixes the scripts append a session id to when they walk a user's index.
   sessionPrefix: (userId: number) => string
   tombstonePrefix: (userId: number) => string
@@ -16,6 +18,7 @@ export function sessionKeys (keyPrefix = ''): SessionKeys {
     session: (userId, sessionId) => sessionPrefix(userId) + sessionId,
     tombstone: (userId, sessionId) => tombstonePrefix(userId) + sessionId,
     index: (userId) => `${keyPrefix}ACCESS_TOKEN_INDEX:{${userId}}`,
+    generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userId}}`,
     sessionPrefix,
     tombstonePrefix
   }

@@ -6,12 +6,15 @@ import type { Redis, Result } from 'ioredis'
 // hash tag, so they live in the same cluster slot as the declared keys.
 
 const CREATE_SESSION = `
--- KEYS[1] session hash, KEYS[2] user's index
+-- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] user's session generation
 -- ARGV[1] ttl ms, ARGV[2] login time ms, ARGV[3] session id, ARGV[4] session key prefix,
--- ARGV[5..] field/value pairs of the hash
+-- ARGV[5] generation read before the password was checked, ARGV[6] index TTL slack ms,
+-- ARGV[7..] field/value pairs of the hash
+-- A revoke-all since the password check (a password change, say) bumped the generation:
+-- this login checked credentials that may no longer hold, so it must not create a session.
+if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[5] then return 0 end
 local ttl = tonumber(ARGV[1])
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 redis.call('PEXPIRE', KEYS[1], ttl)
 -- Idle sessions vanish without telling the index; drop their entries while we are here.
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
@@ -19,21 +22,27 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 -- The index must outlive every session it lists, or revoke-all would miss one.
-if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + tonumber(ARGV[6])) end
 return 1
 `
 
 const TOUCH_SESSION = `
 -- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
--- ARGV[1] ttl ms, ARGV[2] now ms
-local account = redis.call('HGET', KEYS[1], 'account')
+-- ARGV[1] ttl ms, ARGV[2] now ms, ARGV[3] lastSeenAt resolution ms, ARGV[4] index TTL slack ms
+local session = redis.call('HMGET', KEYS[1], 'account', 'lastSeenAt')
+local account = session[1]
 if not account then
   return {0, redis.call('GET', KEYS[3]) or 'expired'}
 end
 local ttl = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2])
-if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+-- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
+if not session[2] or now - tonumber(session[2]) >= tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2])
+end
+-- Extended with slack, so that this write too happens rarely rather than on every request.
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + tonumber(ARGV[4])) end
 return {1, account}
 `
 
@@ -43,7 +52,9 @@ const REVOKE_SESSION = `
 redis.call('ZREM', KEYS[2], ARGV[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl == -2 then return 0 end
-if ttl < 0 then ttl = tonumber(ARGV[3]) end
+if ttl == -1 then ttl = tonumber(ARGV[3]) end
+-- PTTL can read 0 in the key's last millisecond; SET refuses PX 0.
+if ttl == 0 then ttl = 1 end
 redis.call('DEL', KEYS[1])
 -- The reason is kept only as long as the session would have lived anyway.
 redis.call('SET', KEYS[3], ARGV[2], 'PX', ttl)
@@ -51,9 +62,10 @@ return 1
 `
 
 const REVOKE_ALL_SESSIONS = `
--- KEYS[1] user's index
+-- KEYS[1] user's index, KEYS[2] user's session generation
 -- ARGV[1] session key prefix, ARGV[2] tombstone key prefix, ARGV[3] reason,
--- ARGV[4] device id to match ('' = every device), ARGV[5] tombstone ttl ms for a key without a TTL
+-- ARGV[4] device id to match ('' = every device), ARGV[5] tombstone ttl ms for a key without a TTL,
+-- ARGV[6] generation ttl ms
 local revoked = 0
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local key = ARGV[1] .. id
@@ -61,12 +73,19 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if ttl == -2 then
     redis.call('ZREM', KEYS[1], id)
   elseif ARGV[4] == '' or redis.call('HGET', key, 'deviceId') == ARGV[4] then
-    if ttl < 0 then ttl = tonumber(ARGV[5]) end
+    if ttl == -1 then ttl = tonumber(ARGV[5]) end
+    if ttl == 0 then ttl = 1 end
     redis.call('DEL', key)
     redis.call('SET', ARGV[2] .. id, ARGV[3], 'PX', ttl)
     redis.call('ZREM', KEYS[1], id)
     revoked = revoked + 1
   end
+end
+-- Ending every session is a cut-off: logins whose password check began before it fail to
+-- create their session (see CREATE_SESSION).
+if ARGV[4] == '' then
+  redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
 return revoked
 `
@@ -74,19 +93,21 @@ return revoked
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     sessionCreate: (
-      sessionKey: string, indexKey: string,
-      ttlMs: number, loginAt: number, sessionId: string, sessionPrefix: string, ...fields: string[]
+      sessionKey: string, indexKey: string, generationKey: string,
+      ttlMs: number, loginAt: number, sessionId: string, sessionPrefix: string,
+      generation: string, indexSlackMs: number, ...fields: string[]
     ) => Result<number, Context>
     sessionTouch: (
-      sessionKey: string, indexKey: string, tombstoneKey: string, ttlMs: number, nowMs: number
+      sessionKey: string, indexKey: string, tombstoneKey: string,
+      ttlMs: number, nowMs: number, lastSeenResolutionMs: number, indexSlackMs: number
     ) => Result<[0 | 1, string], Context>
     sessionRevoke: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
       sessionId: string, reason: string, fallbackTtlMs: number
     ) => Result<number, Context>
     sessionRevokeAll: (
-      indexKey: string, sessionPrefix: string, tombstonePrefix: string,
-      reason: string, deviceId: string, fallbackTtlMs: number
+      indexKey: string, generationKey: string, sessionPrefix: string, tombstonePrefix: string,
+      reason: string, deviceId: string, fallbackTtlMs: number, generationTtlMs: number
     ) => Result<number, Context>
   }
 }
@@ -94,8 +115,8 @@ declare module 'ioredis' {
 // defineCommand sends EVALSHA and falls back to EVAL after a Redis restart emptied the cache.
 export function defineSessionCommands (redis: Redis): void {
   if (typeof redis.sessionTouch === 'function') return
-  redis.defineCommand('sessionCreate', { numberOfKeys: 2, lua: CREATE_SESSION })
+  redis.defineCommand('sessionCreate', { numberOfKeys: 3, lua: CREATE_SESSION })
   redis.defineCommand('sessionTouch', { numberOfKeys: 3, lua: TOUCH_SESSION })
   redis.defineCommand('sessionRevoke', { numberOfKeys: 3, lua: REVOKE_SESSION })
-  redis.defineCommand('sessionRevokeAll', { numberOfKeys: 1, lua: REVOKE_ALL_SESSIONS })
+  redis.defineCommand('sessionRevokeAll', { numberOfKeys: 2, lua: REVOKE_ALL_SESSIONS })
 }

@@ -32,7 +32,14 @@ export interface SessionStart {
 export class SessionService {
   constructor (private readonly store: SessionStore, private readonly policy: SessionPolicy) {}
 
-  async start (start: SessionStart, nowMs = Date.now()): Promise<SessionClaims> {
+  // Read before the password is checked, and passed to start: see SessionStore.create.
+  async generation (userId: number): Promise<string> {
+    return await this.store.generation(userId)
+  }
+
+  // The new session's claims, or undefined when all of the user's sessions were ended since
+  // `generation` was read: the credentials this login checked may have changed meanwhile.
+  async start (start: SessionStart, generation: string, nowMs = Date.now()): Promise<SessionClaims | undefined> {
     const claims: SessionClaims = {
       userId: start.userId,
       userType: start.userType,
@@ -45,8 +52,8 @@ export class SessionService {
       loginAt: nowMs,
       userAgent: start.userAgent?.slice(0, USER_AGENT_MAX_LENGTH)
     }
-    await this.store.create(record, this.ttlMsFor(claims.iat, nowMs))
-    return claims
+    const created = await this.store.create(record, this.ttlMsFor(claims.iat, nowMs), generation)
+    return created ? claims : undefined
   }
 
   async authenticate (claims: SessionClaims, nowMs = Date.now()): Promise<AuthenticatedUser> {
@@ -66,9 +73,12 @@ export class SessionService {
     return await this.store.revokeAll(userId, reason, filter)
   }
 
+  async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
+    return await this.store.find(userId, sessionId)
+  }
+
   async list (userId: number): Promise<SessionRecord[]> {
-    const sessions = await this.store.list(userId)
-    return sessions.sort((a, b) => b.loginAt - a.loginAt)
+    return await this.store.list(userId)
   }
 
   async ping (): Promise<void> {

@@ -11,8 +11,6 @@ export interface SessionClaims {
   iat: number
 }
 
-export type UnsignedSessionClaims = Omit<SessionClaims, 'iat'>
-
 // 128 bits from the CSPRNG: unguessable, and short enough to sit in a Redis key.
 const SESSION_ID_BYTES = 16
 const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22,64}$/

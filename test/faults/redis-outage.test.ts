@@ -1,7 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
+import { freePort } from '../helpers/free-port.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
 
@@ -78,4 +80,23 @@ t.test('Redis hanging (SIGSTOP): the command timeout turns it into a quick 503',
   const res = await waitForStatus(app, session.token, 200, seen)
   t.equal(res.statusCode, 200, 'the session survived the stall')
   t.notOk(seen.includes(1002), 'never a logout')
+})
+
+t.test('Redis turned read-only (a failover in progress): 503, not 500, and back to 200 after', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const { app } = await buildTestApp(t, { redisServer })
+  const session = await createAndLogIn(app)
+  const admin = new Redis(redisServer.url)
+  t.teardown(() => admin.disconnect())
+  // A replica of a master that does not answer: it keeps its data and refuses every write.
+  await admin.replicaof('127.0.0.1', String(await freePort()))
+  try {
+    const res = await me(app, session.token)
+    t.equal(res.statusCode, 503, res.body)
+    t.equal(res.json().errorCode, '1503')
+  } finally {
+    await admin.replicaof('NO', 'ONE')
+  }
+  t.equal((await me(app, session.token)).statusCode, 200, 'the session survived')
 })
