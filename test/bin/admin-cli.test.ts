@@ -156,15 +156,16 @@ t.test('sessions and revoke work on Redis alone', async (t) => {
 })
 
 t.test('session commands fail fast and say so when Redis is unreachable', async (t) => {
-  const redisUrl = `redis://127.0.0.1:${await freePort()}`
+  const hostAndPort = `127.0.0.1:${await freePort()}`
   const result = await runCli(['sessions', '--user', '1'], {
-    REDIS_URL: redisUrl,
+    REDIS_URL: `redis://:cli-secret-password@${hostAndPort}`,
     DATABASE_URL: UNREACHABLE_DATABASE_URL,
     DATA_DIR: join(tempDir(t), 'never-created')
   }, '', 2 * QUICK_FAILURE_MS)
   t.equal(result.signal, null, 'exits by itself instead of hanging')
   t.equal(result.code, 1, exitStatus(result))
   t.match(result.stderr, /Redis/, 'names Redis')
-  t.match(result.stderr, redisUrl, 'names the Redis URL it tried')
+  t.match(result.stderr, hostAndPort, 'names the Redis host it tried')
+  t.notMatch(result.stderr, /cli-secret-password/, 'never prints the password in REDIS_URL')
   t.ok(result.elapsedMs < QUICK_FAILURE_MS, `fails within a few seconds (${result.elapsedMs} ms)`)
 })
