@@ -24,6 +24,7 @@ Session commands need only Redis (REDIS_URL); create-user needs the database
 (DATABASE_URL, or the embedded one under DATA_DIR while no server uses it).`
 
 const REDIS_CONNECT_TIMEOUT_MS = 3000
+const REDIS_DISCONNECT_TIMEOUT_MS = 100
 const MS_PER_SECOND = 1000
 
 class UsageError extends Error {}
@@ -39,7 +40,9 @@ async function withSessions<T> (env: Env, work: (sessions: SessionService) => Pr
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    lazyConnect: true
+    lazyConnect: true,
+    // ioredis waits this long for a socket to close before forcing it, holding the CLI's exit.
+    disconnectTimeout: REDIS_DISCONNECT_TIMEOUT_MS
   })
   // Without a listener ioredis prints "Unhandled error event"; keep the cause for our message.
   let lastError: Error | undefined
