@@ -22,12 +22,13 @@ const SessionEndedError = createError<[SessionEndReason]>('AUTH_1002', 'Session 
 export const WrongCredentialsError = createError('AUTH_1010', 'Wrong account or password', 401, Error, NO_STACK)
 export const WrongPasswordError = createError('AUTH_1010', 'Wrong password', 403, Error, NO_STACK)
 const TooManyRequestsError = createError<[number]>('AUTH_1029', 'Too many requests, retry in %d seconds', 429, Error, NO_STACK)
-export const InvalidInputError = createError<[string]>('AUTH_1400', '%s', 400, Error, NO_STACK)
+// Also the errorCode the error handler gives schema failures and malformed bodies.
+export const INVALID_INPUT_ERROR_CODE = '1400'
+export const InvalidInputError = createError<[string]>(`AUTH_${INVALID_INPUT_ERROR_CODE}`, '%s', 400, Error, NO_STACK)
 export const ForbiddenError = createError<[string]>('AUTH_1403', '%s', 403, Error, NO_STACK)
 export const NotFoundError = createError<[string]>('AUTH_1404', '%s', 404, Error, NO_STACK)
 export const AccountTakenError = createError('AUTH_1409', 'Account already exists', 409, Error, NO_STACK)
 export const ServiceUnavailableError = createError<[string, { cause: unknown }]>('AUTH_1503', '%s is unavailable', 503)
-export const INVALID_INPUT_ERROR_CODE = '1400'
 export const INTERNAL_ERROR_CODE = '1500'
 
 export interface SessionEnded extends FastifyError {
