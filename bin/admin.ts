@@ -8,6 +8,8 @@ import { openPglite } from '../src/db/pglite-database.js'
 import { openPostgres } from '../src/db/postgres-database.js'
 import type { SqlDatabase } from '../src/db/sql-database.js'
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/passwords/password-hasher.js'
+import { refreshTokensInPostgres, sessionPolicyOf } from '../src/config/session-policies.js'
+import { PostgresRefreshTokenStore } from '../src/refresh/postgres-refresh-token-store.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
@@ -20,8 +22,9 @@ const USAGE = `Usage: npm run admin -- <command> [options]
   revoke --user USER_ID [--device DEVICE]   end all sessions of a user, or those of one device
   sessions --user USER_ID                   list a user's sessions
 
-Session commands need only Redis (REDIS_URL); create-user needs the database
-(DATABASE_URL, or the embedded one under DATA_DIR while no server uses it).`
+Session commands need only Redis (REDIS_URL), and also the database when refresh tokens
+are kept there (AUTH_STRATEGY=refresh, REFRESH_STORE=postgres); create-user needs the
+database (DATABASE_URL, or the embedded one under DATA_DIR while no server uses it).`
 
 const REDIS_CONNECT_TIMEOUT_MS = 3000
 const REDIS_DISCONNECT_TIMEOUT_MS = 100
@@ -57,22 +60,29 @@ async function withSessions<T> (env: Env, work: (sessions: SessionService) => Pr
       keyPrefix: env.REDIS_KEY_PREFIX,
       fallbackTombstoneTtlMs: env.SESSION_TTL * MS_PER_SECOND
     })
-    return await work(new SessionService(store, { ttlSeconds: env.SESSION_TTL, maxLifetimeSeconds: env.SESSION_MAX_LIFETIME }))
+    if (!refreshTokensInPostgres(env)) return await work(new SessionService(store, sessionPolicyOf(env)))
+    // Refresh tokens kept in PostgreSQL must be revoked there too, or they could revive the session.
+    return await withDatabase(env, async (db) =>
+      await work(new SessionService(store, sessionPolicyOf(env), new PostgresRefreshTokenStore(db, store))))
   } finally {
     redis.disconnect()
   }
 }
 
-async function withUsers<T> (env: Env, work: (users: UserRepository) => Promise<T>): Promise<T> {
+async function withDatabase<T> (env: Env, work: (db: SqlDatabase) => Promise<T>): Promise<T> {
   const db: SqlDatabase = env.DATABASE_URL === undefined
     ? await openPglite(env.DATA_DIR)
     : openPostgres(env.DATABASE_URL, () => undefined)
   try {
     await migrate(db)
-    return await work(new UserRepository(db))
+    return await work(db)
   } finally {
     await db.close()
   }
+}
+
+async function withUsers<T> (env: Env, work: (users: UserRepository) => Promise<T>): Promise<T> {
+  return await withDatabase(env, async (db) => await work(new UserRepository(db)))
 }
 
 async function run (argv: string[], env: Env): Promise<void> {

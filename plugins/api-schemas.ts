@@ -43,10 +43,13 @@ export const issuedSessionSchema = {
   required: ['result', 'token', 'userId', 'userType', 'sessionId'],
   properties: {
     result: { type: 'string', enum: ['success'] },
-    token: { type: 'string', description: 'Session JWT; send it in the token header' },
+    token: { type: 'string', description: 'Session JWT (refresh strategy: the access token); send it in the token header' },
     userId: userIdSchema,
     userType: userTypeSchema,
-    sessionId: { type: 'string' }
+    sessionId: { type: 'string' },
+    expiresIn: { type: 'integer', description: 'Refresh strategy: seconds until the access token expires' },
+    refreshToken: { type: 'string', description: 'Refresh strategy: send it to POST /auth/refresh' },
+    refreshExpiresIn: { type: 'integer', description: 'Refresh strategy: seconds until the refresh token expires' }
   }
 } as const
 

@@ -1,15 +1,22 @@
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
+import { AccessTokenExpiredError, ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
 import { CSRF_COOKIE, CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
 import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from '../src/tokens/session-claims.js'
 import { ACCESS_TOKEN_COOKIE } from './cookies.js'
+
+// Where a reissued token is handed to clients that send theirs in a header.
+export const RENEWED_TOKEN_HEADER = 'x-renewed-token'
+// fast-jwt's code for a token past its `exp`, reported only once the signature has checked out.
+const EXPIRED_TOKEN_CODE = 'FAST_JWT_EXPIRED'
 
 declare module 'fastify' {
   interface FastifyInstance {
     // Opt a route in with `preHandler: fastify.authenticate`; it then sees `request.user`.
     authenticate: preHandlerAsyncHookHandler
     requireAdmin: preHandlerAsyncHookHandler
+    // 403 "1403" unless a request authenticated by a cookie proves it comes from our pages.
+    assertCsrfProof: (request: FastifyRequest) => void
   }
 }
 
@@ -44,7 +51,9 @@ export default fp(async (fastify) => {
     let payload: unknown
     try {
       payload = fastify.jwt.verify(token)
-    } catch {
+    } catch (error) {
+      // Refresh strategy: "refresh and retry", which a client must tell from "log in again".
+      if ((error as { code?: unknown }).code === EXPIRED_TOKEN_CODE) throw new AccessTokenExpiredError()
       throw new InvalidTokenError()
     }
     const claims = asSessionClaims(payload)
@@ -66,13 +75,20 @@ export default fp(async (fastify) => {
     }
   }
 
-  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest) {
+  fastify.decorate('assertCsrfProof', assertCsrfProof)
+
+  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, reply: FastifyReply) {
     const presented = presentedToken(request, config.TOKEN_HEADER)
     if (presented === undefined) throw new InvalidTokenError()
     const claims = verifiedClaims(presented.token)
     // Checked before the session is touched, so a forged request changes nothing.
     if (presented.fromCookie) assertCsrfProof(request)
-    request.user = await fastify.sessions.authenticate(claims)
+    const { user, reissued } = await fastify.sessions.authenticate(claims)
+    request.user = user
+    if (reissued === undefined) return
+    const token = fastify.signSessionToken(reissued)
+    if (presented.fromCookie) reply.setTokenCookies(token)
+    else reply.header(RENEWED_TOKEN_HEADER, token)
   })
 
   fastify.decorate('requireAdmin', async function requireAdmin (request: FastifyRequest) {

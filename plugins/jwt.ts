@@ -10,12 +10,24 @@ declare module '@fastify/jwt' {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    // The token for a session: no `exp` in the sliding strategy, ACCESS_TOKEN_TTL in the refresh one.
+    signSessionToken: (claims: SessionClaims) => string
+  }
+}
+
 // One algorithm, pinned both ways: tokens with `alg: none`, RS256 or anything else are refused
-// before their claims are read. No `expiresIn`: a token's life is its session key in Redis.
+// before their claims are read. Signing is deterministic (HS256, claims in a fixed order): the
+// same claims give the same token, which is how racing requests are handed one token.
 export default fp(async (fastify) => {
+  const { config } = fastify
   await fastify.register(fastifyJwt, {
-    secret: fastify.config.JWT_SECRET,
+    secret: config.JWT_SECRET,
     sign: { algorithm: 'HS256' },
     verify: { algorithms: ['HS256'] }
   })
+  const accessTokenTtl = config.AUTH_STRATEGY === 'refresh' ? config.ACCESS_TOKEN_TTL : undefined
+  fastify.decorate('signSessionToken', (claims: SessionClaims) =>
+    fastify.jwt.sign(accessTokenTtl === undefined ? claims : { ...claims, exp: claims.iat + accessTokenTtl }))
 }, { name: 'jwt', dependencies: ['config'] })

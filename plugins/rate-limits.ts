@@ -7,7 +7,7 @@ declare module 'fastify' {
   }
 }
 
-// Failed logins per account and per IP, registrations per IP, counted in Redis so that every
+// Failed logins per account and per IP, registrations per IP, refreshes per session and IP, counted in Redis so that every
 // instance shares the budget.
 export default fp(async (fastify) => {
   const { config } = fastify
@@ -15,6 +15,8 @@ export default fp(async (fastify) => {
     loginPerAccount: config.RATE_LIMIT_LOGIN_ACCOUNT,
     loginPerIp: config.RATE_LIMIT_LOGIN_IP,
     registerPerIp: config.RATE_LIMIT_REGISTER_IP,
+    refreshPerSession: config.RATE_LIMIT_REFRESH_SESSION,
+    refreshPerIp: config.RATE_LIMIT_REFRESH_IP,
     windowSeconds: config.RATE_LIMIT_WINDOW
   }, config.REDIS_KEY_PREFIX))
 }, { name: 'rate-limits', dependencies: ['config', 'redis'] })

@@ -2,6 +2,7 @@ import fastifyCors from '@fastify/cors'
 import fastifyHelmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
 import { CSRF_HEADER } from '../src/security/csrf.js'
+import { RENEWED_TOKEN_HEADER } from './authenticate.js'
 
 export default fp(async (fastify) => {
   const { config } = fastify
@@ -23,7 +24,9 @@ export default fp(async (fastify) => {
     await fastify.register(fastifyCors, {
       origin: config.corsOrigins,
       credentials: true,
-      allowedHeaders: ['content-type', 'authorization', config.TOKEN_HEADER, CSRF_HEADER]
+      allowedHeaders: ['content-type', 'authorization', config.TOKEN_HEADER, CSRF_HEADER],
+      // Scripts on another origin can only read the reissued token if it is exposed.
+      exposedHeaders: [RENEWED_TOKEN_HEADER]
     })
   }
 

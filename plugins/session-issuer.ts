@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { UserType } from '../src/tokens/session-claims.js'
+import type { IssuedRefreshToken } from '../src/refresh/refresh-service.js'
+import type { SessionClaims, UserType } from '../src/tokens/session-claims.js'
 import type { User } from '../src/users/user-repository.js'
+import type { RefreshCookie } from './cookies.js'
 
 export interface IssuedSession {
   result: 'success'
@@ -9,6 +11,10 @@ export interface IssuedSession {
   userId: number
   userType: UserType
   sessionId: string
+  // Refresh strategy only: seconds until the access token and the refresh token expire.
+  expiresIn?: number
+  refreshToken?: string
+  refreshExpiresIn?: number
 }
 
 declare module 'fastify' {
@@ -17,33 +23,66 @@ declare module 'fastify' {
     issueSession: (
       request: FastifyRequest, reply: FastifyReply, user: User, generation: string, deviceId?: string
     ) => Promise<IssuedSession | undefined>
+    // The answer to a refresh: new tokens for a session that exists, and their cookies.
+    issueRefreshedTokens: (reply: FastifyReply, claims: SessionClaims, refresh: IssuedRefreshToken) => IssuedSession
   }
 }
 
-// Starts a session for a user whose password was just checked: the Redis record, the token,
-// the cookies for web clients. Used by login and by password change.
+const MS_PER_SECOND = 1000
+
+function secondsUntil (ms: number, nowMs: number): number {
+  return Math.max(0, Math.floor((ms - nowMs) / MS_PER_SECOND))
+}
+
+// Starts a session for a user whose password was just checked: the Redis record, the token
+// (and refresh token), the cookies for web clients. Used by login and by password change.
 export default fp(async (fastify) => {
+  const { config } = fastify
+
+  function describe (token: string, claims: SessionClaims, refresh: IssuedRefreshToken | undefined): IssuedSession {
+    const issued: IssuedSession = { result: 'success', token, userId: claims.userId, userType: claims.userType, sessionId: claims.sid }
+    if (refresh === undefined) return issued
+    const nowMs = Date.now()
+    return {
+      ...issued,
+      expiresIn: secondsUntil((claims.iat + config.ACCESS_TOKEN_TTL) * MS_PER_SECOND, nowMs),
+      refreshToken: refresh.refreshToken,
+      refreshExpiresIn: secondsUntil(refresh.expiresAt, nowMs)
+    }
+  }
+
+  function refreshCookie (refresh: IssuedRefreshToken | undefined): RefreshCookie | undefined {
+    if (refresh === undefined) return undefined
+    return { refreshToken: refresh.refreshToken, maxAgeSeconds: secondsUntil(refresh.expiresAt, Date.now()) }
+  }
+
   fastify.decorate('issueSession', async (
     request: FastifyRequest, reply: FastifyReply, user: User, generation: string, deviceId?: string
   ) => {
-    const claims = await fastify.sessions.start({
+    const start = {
       userId: user.id,
       userType: user.userType,
       account: user.account,
       deviceId,
       userAgent: request.headers['user-agent'],
       ip: request.ip
-    }, generation)
-    if (claims === undefined) return undefined
-    const token = fastify.jwt.sign(claims)
-    reply.setSessionCookies(token, user.account)
-    const issued: IssuedSession = {
-      result: 'success',
-      token,
-      userId: user.id,
-      userType: user.userType,
-      sessionId: claims.sid
     }
-    return issued
+    const claims = await fastify.sessions.start(start, generation)
+    if (claims === undefined) return undefined
+    let refresh: IssuedRefreshToken | undefined
+    if (fastify.refreshTokens !== null) {
+      refresh = await fastify.refreshTokens.issue({ ...start, sessionId: claims.sid, loginAt: claims.iat * MS_PER_SECOND })
+      // Ended in the milliseconds since it started: as if the generation had moved.
+      if (refresh === undefined) return undefined
+    }
+    const token = fastify.signSessionToken(claims)
+    reply.setSessionCookies(token, user.account, refreshCookie(refresh))
+    return describe(token, claims, refresh)
+  })
+
+  fastify.decorate('issueRefreshedTokens', (reply: FastifyReply, claims: SessionClaims, refresh: IssuedRefreshToken) => {
+    const token = fastify.signSessionToken(claims)
+    reply.setTokenCookies(token, refreshCookie(refresh))
+    return describe(token, claims, refresh)
   })
 }, { name: 'session-issuer', dependencies: ['sessions', 'jwt', 'cookies'] })

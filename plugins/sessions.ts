@@ -1,23 +1,51 @@
 import fp from 'fastify-plugin'
+import { hkdfSync } from 'node:crypto'
+import { PostgresRefreshTokenStore } from '../src/refresh/postgres-refresh-token-store.js'
+import { RedisRefreshTokenStore } from '../src/refresh/redis-refresh-token-store.js'
+import { RefreshService } from '../src/refresh/refresh-service.js'
+import type { RefreshTokenStore } from '../src/refresh/refresh-token-store.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService } from '../src/sessions/session-service.js'
+import { refreshPolicyOf, refreshTokensInPostgres, sessionPolicyOf } from '../src/config/session-policies.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     sessions: SessionService
+    // Set with AUTH_STRATEGY=refresh only.
+    refreshTokens: RefreshService | null
   }
 }
 
 const MS_PER_SECOND = 1000
+const EXPIRED_TOKEN_SWEEP_MS = 60 * 60 * 1000
+const SUCCESSOR_KEY_BYTES = 32
 
 export default fp(async (fastify) => {
   const { config, redis } = fastify
-  const store = new RedisSessionStore(redis, {
+  const sessionStore = new RedisSessionStore(redis, {
     keyPrefix: config.REDIS_KEY_PREFIX,
     fallbackTombstoneTtlMs: config.SESSION_TTL * MS_PER_SECOND
   })
-  fastify.decorate('sessions', new SessionService(store, {
-    ttlSeconds: config.SESSION_TTL,
-    maxLifetimeSeconds: config.SESSION_MAX_LIFETIME
-  }))
-}, { name: 'sessions', dependencies: ['config', 'redis'] })
+
+  let refreshStore: RefreshTokenStore | undefined
+  if (refreshTokensInPostgres(config)) {
+    const postgresStore = new PostgresRefreshTokenStore(fastify.db, sessionStore)
+    const sweep = setInterval(() => {
+      postgresStore.deleteExpired().catch((error: unknown) => fastify.log.warn({ err: error }, 'could not delete expired refresh tokens'))
+    }, EXPIRED_TOKEN_SWEEP_MS).unref()
+    fastify.addHook('onClose', async () => clearInterval(sweep))
+    refreshStore = postgresStore
+  } else if (config.AUTH_STRATEGY === 'refresh') {
+    refreshStore = new RedisRefreshTokenStore(redis, config.REDIS_KEY_PREFIX)
+  }
+
+  fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore))
+  fastify.decorate('refreshTokens', refreshStore === undefined
+    ? null
+    : new RefreshService(refreshStore, successorKey(config.JWT_SECRET), refreshPolicyOf(config)))
+}, { name: 'sessions', dependencies: ['config', 'redis', 'database'] })
+
+// A key of its own for deriving successor refresh tokens, so the JWT key signs JWTs only.
+function successorKey (jwtSecret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', jwtSecret, '', 'refresh-token-successor', SUCCESSOR_KEY_BYTES))
+}

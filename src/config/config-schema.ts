@@ -4,6 +4,11 @@
 const SEVEN_DAYS_SECONDS = 7 * 24 * 60 * 60
 const THIRTY_DAYS_SECONDS = 30 * 24 * 60 * 60
 const FIFTEEN_MINUTES_SECONDS = 15 * 60
+const FIFTEEN_DAYS_SECONDS = 15 * 24 * 60 * 60
+const THIRTY_MINUTES_SECONDS = 30 * 60
+
+export type AuthStrategy = 'sliding' | 'refresh'
+export type RefreshStoreKind = 'redis' | 'postgres'
 
 export interface Env {
   NODE_ENV: string
@@ -18,6 +23,15 @@ export interface Env {
   JWT_SECRET?: string
   SESSION_TTL: number
   SESSION_MAX_LIFETIME: number
+  AUTH_STRATEGY: AuthStrategy
+  SESSION_SLIDING: boolean
+  SESSION_ROTATE_AFTER: number
+  SESSION_ROTATE_GRACE: number
+  ACCESS_TOKEN_TTL: number
+  REFRESH_TOKEN_TTL: number
+  REFRESH_REUSE_GRACE: number
+  REFRESH_MIN_INTERVAL: number
+  REFRESH_STORE: RefreshStoreKind
   TOKEN_HEADER: string
   COOKIE_SECURE?: boolean
   REGISTRATION_OPEN: boolean
@@ -26,6 +40,8 @@ export interface Env {
   RATE_LIMIT_LOGIN_ACCOUNT: number
   RATE_LIMIT_LOGIN_IP: number
   RATE_LIMIT_REGISTER_IP: number
+  RATE_LIMIT_REFRESH_SESSION: number
+  RATE_LIMIT_REFRESH_IP: number
   RATE_LIMIT_WINDOW: number
 }
 
@@ -49,6 +65,16 @@ export const envJsonSchema = {
     JWT_SECRET: { type: 'string', minLength: 32 },
     SESSION_TTL: { type: 'integer', minimum: 1, default: SEVEN_DAYS_SECONDS },
     SESSION_MAX_LIFETIME: { type: 'integer', minimum: 0, default: THIRTY_DAYS_SECONDS },
+    AUTH_STRATEGY: { type: 'string', enum: ['sliding', 'refresh'], default: 'sliding' },
+    SESSION_SLIDING: { type: 'boolean', default: true },
+    // Seconds; 0 = never reissue. Sliding strategy only.
+    SESSION_ROTATE_AFTER: { type: 'integer', minimum: 0, default: 0 },
+    SESSION_ROTATE_GRACE: { type: 'integer', minimum: 0, default: 30 },
+    ACCESS_TOKEN_TTL: { type: 'integer', minimum: 1, default: THIRTY_MINUTES_SECONDS },
+    REFRESH_TOKEN_TTL: { type: 'integer', minimum: 1, default: FIFTEEN_DAYS_SECONDS },
+    REFRESH_REUSE_GRACE: { type: 'integer', minimum: 0, default: 10 },
+    REFRESH_MIN_INTERVAL: { type: 'integer', minimum: 0, default: 0 },
+    REFRESH_STORE: { type: 'string', enum: ['redis', 'postgres'], default: 'redis' },
     TOKEN_HEADER: { type: 'string', pattern: '^[a-z0-9-]+$', default: 'token' },
     COOKIE_SECURE: { type: 'boolean' },
     REGISTRATION_OPEN: { type: 'boolean', default: true },
@@ -57,6 +83,8 @@ export const envJsonSchema = {
     RATE_LIMIT_LOGIN_ACCOUNT: { type: 'integer', minimum: 1, default: 10 },
     RATE_LIMIT_LOGIN_IP: { type: 'integer', minimum: 1, default: 100 },
     RATE_LIMIT_REGISTER_IP: { type: 'integer', minimum: 1, default: 20 },
+    RATE_LIMIT_REFRESH_SESSION: { type: 'integer', minimum: 1, default: 30 },
+    RATE_LIMIT_REFRESH_IP: { type: 'integer', minimum: 1, default: 100 },
     RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, default: FIFTEEN_MINUTES_SECONDS }
   }
 } as const

@@ -43,6 +43,10 @@ function parseOrigins (list: string): string[] {
 
 export function loadConfig (source: EnvSource = process.env): AppConfig {
   const env = readEnv(source)
+  if (env.AUTH_STRATEGY === 'refresh' && env.SESSION_ROTATE_AFTER > 0) {
+    // Refresh clients already get new access tokens; a second renewal channel would only confuse them.
+    throw new ConfigError('Invalid configuration: SESSION_ROTATE_AFTER applies to AUTH_STRATEGY=sliding only')
+  }
   const isProduction = env.NODE_ENV === 'production'
   let jwtSecret = env.JWT_SECRET
   let generatedSecretPath: string | undefined

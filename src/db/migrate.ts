@@ -18,7 +18,7 @@ export async function migrate (db: SqlDatabase, migrations: readonly Migration[]
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID])
       const seen = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])
       if (seen.length > 0) return false
-      await tx.query(migration.sql)
+      for (const statement of typeof migration.sql === 'string' ? [migration.sql] : migration.sql) await tx.query(statement)
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name])
       return true
     })

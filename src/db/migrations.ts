@@ -2,7 +2,8 @@
 export interface Migration {
   version: number
   name: string
-  sql: string
+  // Several statements go in a list: PGlite's parameterised queries take one at a time.
+  sql: string | readonly string[]
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -19,5 +20,33 @@ export const MIGRATIONS: readonly Migration[] = [
         password_changed_at timestamptz NOT NULL DEFAULT now()
       )
     `
+  },
+  {
+    version: 2,
+    name: 'create refresh_tokens',
+    // REFRESH_STORE=postgres. Times are ms since the epoch, as in Redis. Rotated tokens stay
+    // until they expire, so that a reuse of any of them is recognised. Each row carries what
+    // its session needs to be re-created after Redis lost it.
+    sql: [
+      `CREATE TABLE refresh_tokens (
+        digest text PRIMARY KEY,
+        family text NOT NULL,
+        user_id integer NOT NULL,
+        user_type text NOT NULL,
+        account text NOT NULL,
+        device_id text,
+        user_agent text,
+        ip text NOT NULL,
+        login_at bigint NOT NULL,
+        issued_at bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        rotated_at bigint,
+        revoked_at bigint,
+        revoked_reason text
+      )`,
+      'CREATE INDEX refresh_tokens_family ON refresh_tokens (family)',
+      'CREATE INDEX refresh_tokens_live_by_user ON refresh_tokens (user_id) WHERE revoked_at IS NULL',
+      'CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at)'
+    ]
   }
 ]

@@ -16,9 +16,15 @@ export type SessionEndReason =
   | 'admin'
   | 'expired'
   | 'max_lifetime'
+  | 'refresh_reused'
 
 export const InvalidTokenError = createError('AUTH_1001', 'Invalid or missing token', 401, Error, NO_STACK)
+// Also a bad token: a reissue replaced it and its grace window is over. The session lives on.
+export const ReplacedTokenError = createError('AUTH_1001', 'Token was replaced by a reissued one', 401, Error, NO_STACK)
 const SessionEndedError = createError<[SessionEndReason]>('AUTH_1002', 'Session has ended (%s)', 401, Error, NO_STACK)
+// Refresh strategy: the access token ran out; the client refreshes and retries.
+export const AccessTokenExpiredError = createError('AUTH_1003', 'Access token has expired', 401, Error, NO_STACK)
+export const InvalidRefreshTokenError = createError('AUTH_1004', 'Invalid, expired or reused refresh token', 401, Error, NO_STACK)
 export const WrongCredentialsError = createError('AUTH_1010', 'Wrong account or password', 401, Error, NO_STACK)
 export const WrongPasswordError = createError('AUTH_1010', 'Wrong password', 403, Error, NO_STACK)
 const TooManyRequestsError = createError<[number]>('AUTH_1029', 'Too many requests, retry in %d seconds', 429, Error, NO_STACK)

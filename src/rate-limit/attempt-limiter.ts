@@ -37,8 +37,19 @@ export interface AttemptLimits {
   loginPerAccount: number
   loginPerIp: number
   registerPerIp: number
+  refreshPerSession: number
+  refreshPerIp: number
   windowSeconds: number
 }
+
+// Which budget a finished refresh is charged to.
+export type RefreshCharge =
+  // A genuine token (refreshed, or a replay): the session's budget.
+  | 'session'
+  // A token that was refused: the client IP's budget, as for failed logins.
+  | 'ip'
+  // Neither (too soon, already refused with 429).
+  | 'none'
 
 interface Bucket {
   key: string
@@ -88,6 +99,26 @@ export class AttemptLimiter {
       throw error
     }
     if (result !== undefined) await this.release(buckets)
+    return result
+  }
+
+  // Runs a refresh within the budgets of the session the token names and of the client IP.
+  // Both are reserved up front, so concurrent requests cannot overshoot; once the outcome is
+  // known only the budget `chargeOf` names keeps its attempt. So a made-up token naming
+  // someone else's session costs its sender, not that session.
+  async guardRefresh<T> (sessionKey: string, ip: string, refresh: () => Promise<T>, chargeOf: (result: T) => RefreshCharge): Promise<T> {
+    const session = { key: `${this.keyPrefix}RATE_LIMIT:refresh:session:${sessionKey}`, limit: this.limits.refreshPerSession }
+    const client = { key: `${this.keyPrefix}RATE_LIMIT:refresh:ip:${clientId(ip)}`, limit: this.limits.refreshPerIp }
+    await this.reserve([session, client])
+    let result: T
+    try {
+      result = await refresh()
+    } catch (error) {
+      await this.release([session, client]).catch(() => undefined)
+      throw error
+    }
+    const charged = { session, ip: client, none: undefined }[chargeOf(result)]
+    await this.release([session, client].filter((bucket) => bucket !== charged))
     return result
   }
 

@@ -4,14 +4,14 @@ import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
 import { defineSessionCommands } from './session-scripts.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
-import type { RevokeFilter, SessionRecord, SessionStore, TouchResult } from './session-store.js'
+import type { ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 
 const EVERY_DEVICE = ''
 const NO_GENERATION_YET = '0'
 // "Last seen" is written at most this often per session.
 const LAST_SEEN_RESOLUTION_MS = 60_000
 // The index is extended by its sessions' TTL plus this, so that extending it is a rare write.
-const INDEX_TTL_SLACK_MS = 60 * 60 * 1000
+export const INDEX_TTL_SLACK_MS = 60 * 60 * 1000
 // Far longer than any login takes from reading the generation to creating its session.
 const GENERATION_TTL_MS = 24 * 60 * 60 * 1000
 
@@ -29,7 +29,8 @@ function toHashFields (record: SessionRecord): string[] {
     loginAt: record.loginAt,
     deviceId: record.deviceId,
     userAgent: record.userAgent,
-    ip: record.ip
+    ip: record.ip,
+    tokenIat: record.tokenIat
   }
   return Object.entries(fields).flatMap(([name, value]) => value === undefined ? [] : [name, String(value)])
 }
@@ -45,7 +46,8 @@ function fromHash (sessionId: string, hash: Record<string, string>): SessionReco
     lastSeenAt: hash.lastSeenAt === undefined ? undefined : Number(hash.lastSeenAt),
     deviceId: hash.deviceId,
     userAgent: hash.userAgent,
-    ip: hash.ip ?? ''
+    ip: hash.ip ?? '',
+    tokenIat: hash.tokenIat === undefined ? undefined : Number(hash.tokenIat)
   }
 }
 
@@ -71,13 +73,28 @@ export class RedisSessionStore implements SessionStore {
     return created === 1
   }
 
-  async touch (userId: number, sessionId: string, ttlMs: number, nowMs: number): Promise<TouchResult> {
+  async touch (userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
     const { keys } = this
-    const [alive, value] = await callRedis(() => this.redis.sessionTouch(
+    const reply = await callRedis(() => this.redis.sessionTouch(
       keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
-      ttlMs, nowMs, LAST_SEEN_RESOLUTION_MS, INDEX_TTL_SLACK_MS
+      request.ttlMs, request.nowMs, LAST_SEEN_RESOLUTION_MS, INDEX_TTL_SLACK_MS,
+      request.tokenIat, request.reissueAfterSeconds, request.reissueGraceMs
     ))
-    return alive === 1 ? { alive: true, account: value } : { alive: false, reason: value as SessionEndReason }
+    switch (reply[0]) {
+      case 1: return { status: 'alive', account: reply[1], ...(reply[2] > 0 ? { reissuedIat: reply[2] } : {}) }
+      case 0: return { status: 'ended', reason: reply[1] as SessionEndReason }
+      default: return { status: 'replaced' }
+    }
+  }
+
+  async resume (record: SessionRecord, ttlMs: number): Promise<ResumeResult> {
+    const { keys } = this
+    const { userId, sessionId } = record
+    const reply = await callRedis(() => this.redis.sessionResume(
+      keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
+      ttlMs, record.loginAt, sessionId, INDEX_TTL_SLACK_MS, ...toHashFields(record)
+    ))
+    return reply === 'alive' ? { status: 'alive' } : { status: 'ended', reason: reply as SessionEndReason }
   }
 
   async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {

@@ -28,22 +28,61 @@ return 1
 
 const TOUCH_SESSION = `
 -- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
--- ARGV[1] ttl ms, ARGV[2] now ms, ARGV[3] lastSeenAt resolution ms, ARGV[4] index TTL slack ms
-local session = redis.call('HMGET', KEYS[1], 'account', 'lastSeenAt')
+-- ARGV[1] ttl ms (0: do not extend), ARGV[2] now ms, ARGV[3] lastSeenAt resolution ms,
+-- ARGV[4] index TTL slack ms, ARGV[5] the token's iat (s), ARGV[6] reissue after (s, 0: never),
+-- ARGV[7] grace ms for the token a reissue replaced
+-- Returns {0, reason} for an ended session, {2} for a replaced token,
+-- or {1, account, iat of the token to hand out (0: keep the presented one)}.
+local session = redis.call('HMGET', KEYS[1], 'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt')
 local account = session[1]
 if not account then
   return {0, redis.call('GET', KEYS[3]) or 'expired'}
 end
-local ttl = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ttl)
+local iat = tonumber(ARGV[5])
+local current = tonumber(session[3])
+local handOut = 0
+if current and iat ~= current then
+  -- Only the token the last reissue replaced still works, and only for the grace window, so
+  -- requests already in flight with it succeed (and learn the new one).
+  if iat ~= tonumber(session[4]) or now - tonumber(session[5]) > tonumber(ARGV[7]) then return {2} end
+  handOut = current
+end
+local reissueAfter = tonumber(ARGV[6])
+if handOut == 0 and reissueAfter > 0 and now >= (iat + reissueAfter) * 1000 then
+  -- Decided here, atomically, so concurrent requests with the same old token share one new token.
+  handOut = math.floor(now / 1000)
+  redis.call('HSET', KEYS[1], 'tokenIat', handOut, 'previousTokenIat', iat, 'renewedAt', now)
+end
+local ttl = tonumber(ARGV[1])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  -- Extended with slack, so that this write too happens rarely rather than on every request.
+  if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + tonumber(ARGV[4])) end
+end
 -- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
 if not session[2] or now - tonumber(session[2]) >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2])
 end
--- Extended with slack, so that this write too happens rarely rather than on every request.
+return {1, account, handOut}
+`
+
+const RESUME_SESSION = `
+-- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
+-- ARGV[1] ttl ms, ARGV[2] login time ms, ARGV[3] session id, ARGV[4] index TTL slack ms,
+-- ARGV[5..] field/value pairs of the hash. Returns 'alive', or the reason the session ended.
+-- For refresh tokens kept outside Redis: they may outlive a Redis that lost its data, and
+-- then bring their session back. A tombstone means it was ended on purpose: never revive it.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local reason = redis.call('GET', KEYS[3])
+  if reason then return reason end
+  redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+end
+local ttl = tonumber(ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + tonumber(ARGV[4])) end
-return {1, account}
+return 'alive'
 `
 
 const REVOKE_SESSION = `
@@ -99,8 +138,13 @@ declare module 'ioredis' {
     ) => Result<number, Context>
     sessionTouch: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
-      ttlMs: number, nowMs: number, lastSeenResolutionMs: number, indexSlackMs: number
-    ) => Result<[0 | 1, string], Context>
+      ttlMs: number, nowMs: number, lastSeenResolutionMs: number, indexSlackMs: number,
+      tokenIat: number, reissueAfterSeconds: number, reissueGraceMs: number
+    ) => Result<[0, string] | [1, string, number] | [2], Context>
+    sessionResume: (
+      sessionKey: string, indexKey: string, tombstoneKey: string,
+      ttlMs: number, loginAt: number, sessionId: string, indexSlackMs: number, ...fields: string[]
+    ) => Result<string, Context>
     sessionRevoke: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
       sessionId: string, reason: string, fallbackTtlMs: number
@@ -117,6 +161,7 @@ export function defineSessionCommands (redis: Redis): void {
   if (typeof redis.sessionTouch === 'function') return
   redis.defineCommand('sessionCreate', { numberOfKeys: 3, lua: CREATE_SESSION })
   redis.defineCommand('sessionTouch', { numberOfKeys: 3, lua: TOUCH_SESSION })
+  redis.defineCommand('sessionResume', { numberOfKeys: 3, lua: RESUME_SESSION })
   redis.defineCommand('sessionRevoke', { numberOfKeys: 3, lua: REVOKE_SESSION })
   redis.defineCommand('sessionRevokeAll', { numberOfKeys: 2, lua: REVOKE_ALL_SESSIONS })
 }

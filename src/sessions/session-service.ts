@@ -1,4 +1,4 @@
-import { sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
+import { ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { RevokeFilter, SessionRecord, SessionStore } from './session-store.js'
 
@@ -6,10 +6,26 @@ const MS_PER_SECOND = 1000
 const USER_AGENT_MAX_LENGTH = 256
 
 export interface SessionPolicy {
-  // Idle timeout: every authenticated request resets the session's TTL to this.
+  // A new session's TTL, and the idle timeout when requests slide it.
   ttlSeconds: number
-  // Absolute lifetime counted from the token's `iat`; 0 turns it off.
+  // Whether every authenticated request resets the TTL (false: fixed lifetime from login).
+  slideOnRequest: boolean
+  // Absolute lifetime counted from the login (`auth_time`); 0 turns it off.
   maxLifetimeSeconds: number
+  // Whether a session's TTL stops at the absolute deadline. The refresh strategy keeps the
+  // record as long as its refresh token instead, so a refresh past the deadline is told
+  // `max_lifetime` rather than finding no session; every use checks the deadline anyway.
+  ttlStopsAtDeadline: boolean
+  // A token older than this is replaced by a fresh one for the same session; 0: never.
+  reissueAfterSeconds: number
+  // How long the replaced token keeps working, for requests already in flight with it.
+  reissueGraceSeconds: number
+}
+
+// Told when sessions end, for stores that keep session state outside the session record.
+export interface SessionEndListener {
+  sessionEnded: (userId: number, sessionId: string, reason: SessionEndReason) => Promise<void>
+  userSessionsEnded: (userId: number, reason: SessionEndReason, filter: RevokeFilter) => Promise<void>
 }
 
 export interface AuthenticatedUser {
@@ -17,6 +33,12 @@ export interface AuthenticatedUser {
   userType: UserType
   sessionId: string
   account: string
+}
+
+export interface Authentication {
+  user: AuthenticatedUser
+  // The session's current token when the client should switch to it (a reissue).
+  reissued?: SessionClaims
 }
 
 export interface SessionStart {
@@ -28,9 +50,13 @@ export interface SessionStart {
   ip: string
 }
 
-// The sliding-session engine: what a login creates, what a request checks, what ends a session.
+// The session engine: what a login creates, what a request checks, what ends a session.
 export class SessionService {
-  constructor (private readonly store: SessionStore, private readonly policy: SessionPolicy) {}
+  constructor (
+    private readonly store: SessionStore,
+    private readonly policy: SessionPolicy,
+    private readonly endListener?: SessionEndListener
+  ) {}
 
   // Read before the password is checked, and passed to start: see SessionStore.create.
   async generation (userId: number): Promise<string> {
@@ -40,56 +66,72 @@ export class SessionService {
   // The new session's claims, or undefined when all of the user's sessions were ended since
   // `generation` was read: the credentials this login checked may have changed meanwhile.
   async start (start: SessionStart, generation: string, nowMs = Date.now()): Promise<SessionClaims | undefined> {
-    const claims: SessionClaims = {
-      userId: start.userId,
-      userType: start.userType,
-      sid: newSessionId(),
-      iat: Math.floor(nowMs / MS_PER_SECOND)
-    }
+    const iat = Math.floor(nowMs / MS_PER_SECOND)
+    const claims: SessionClaims = { userId: start.userId, userType: start.userType, sid: newSessionId(), iat, auth_time: iat }
     const record: SessionRecord = {
       ...start,
       sessionId: claims.sid,
       loginAt: nowMs,
-      userAgent: start.userAgent?.slice(0, USER_AGENT_MAX_LENGTH)
+      userAgent: start.userAgent?.slice(0, USER_AGENT_MAX_LENGTH),
+      tokenIat: this.policy.reissueAfterSeconds > 0 ? iat : undefined
     }
-    const created = await this.store.create(record, this.ttlMsFor(claims.iat, nowMs), generation)
+    const ttlMs = this.policy.ttlStopsAtDeadline ? this.ttlMsFor(claims.auth_time, nowMs) : this.policy.ttlSeconds * MS_PER_SECOND
+    const created = await this.store.create(record, ttlMs, generation)
     return created ? claims : undefined
   }
 
-  async authenticate (claims: SessionClaims, nowMs = Date.now()): Promise<AuthenticatedUser> {
-    const ttlMs = this.ttlMsFor(claims.iat, nowMs)
+  async authenticate (claims: SessionClaims, nowMs = Date.now()): Promise<Authentication> {
+    const ttlMs = this.ttlMsFor(claims.auth_time, nowMs)
     // The deadline is read from the token itself: no Redis call to refuse an old token.
     if (ttlMs <= 0) throw sessionEnded('max_lifetime')
-    const touched = await this.store.touch(claims.userId, claims.sid, ttlMs, nowMs)
-    if (!touched.alive) throw sessionEnded(touched.reason)
-    return { userId: claims.userId, userType: claims.userType, sessionId: claims.sid, account: touched.account }
+    const touched = await this.store.touch(claims.userId, claims.sid, {
+      ttlMs: this.policy.slideOnRequest ? ttlMs : 0,
+      nowMs,
+      tokenIat: claims.iat,
+      reissueAfterSeconds: this.policy.reissueAfterSeconds,
+      reissueGraceMs: this.policy.reissueGraceSeconds * MS_PER_SECOND
+    })
+    if (touched.status === 'ended') throw sessionEnded(touched.reason)
+    if (touched.status === 'replaced') throw new ReplacedTokenError()
+    const user = { userId: claims.userId, userType: claims.userType, sessionId: claims.sid, account: touched.account }
+    if (touched.reissuedIat === undefined) return { user }
+    // Same session, same login time: only `iat` moves, so the absolute lifetime does not.
+    return { user, reissued: { userId: claims.userId, userType: claims.userType, sid: claims.sid, iat: touched.reissuedIat, auth_time: claims.auth_time } }
   }
 
   async end (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
-    return await this.store.revoke(userId, sessionId, reason)
+    const ended = await this.store.revoke(userId, sessionId, reason)
+    await this.endListener?.sessionEnded(userId, sessionId, reason)
+    return ended
   }
 
-  async endAll (userId: number, reason: SessionEndReason, filter?: RevokeFilter): Promise<number> {
-    return await this.store.revokeAll(userId, reason, filter)
+  async endAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
+    const ended = await this.store.revokeAll(userId, reason, filter)
+    await this.endListener?.userSessionsEnded(userId, reason, filter)
+    return ended
   }
 
   async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
     return await this.store.find(userId, sessionId)
   }
 
-  async list (userId: number): Promise<SessionRecord[]> {
-    return await this.store.list(userId)
+  // Sessions past their absolute lifetime are over even while their record lingers.
+  async list (userId: number, nowMs = Date.now()): Promise<SessionRecord[]> {
+    const records = await this.store.list(userId)
+    const { maxLifetimeSeconds } = this.policy
+    if (maxLifetimeSeconds === 0) return records
+    return records.filter((record) => record.loginAt + maxLifetimeSeconds * MS_PER_SECOND > nowMs)
   }
 
   async ping (): Promise<void> {
     await this.store.ping()
   }
 
-  // The sliding TTL, capped so a session never outlives its absolute deadline.
-  private ttlMsFor (iatSeconds: number, nowMs: number): number {
-    const slidingMs = this.policy.ttlSeconds * MS_PER_SECOND
-    if (this.policy.maxLifetimeSeconds === 0) return slidingMs
-    const deadlineMs = (iatSeconds + this.policy.maxLifetimeSeconds) * MS_PER_SECOND
-    return Math.min(slidingMs, deadlineMs - nowMs)
+  // The TTL, capped so a session never outlives its absolute deadline.
+  private ttlMsFor (loginTimeSeconds: number, nowMs: number): number {
+    const ttlMs = this.policy.ttlSeconds * MS_PER_SECOND
+    if (this.policy.maxLifetimeSeconds === 0) return ttlMs
+    const deadlineMs = (loginTimeSeconds + this.policy.maxLifetimeSeconds) * MS_PER_SECOND
+    return Math.min(ttlMs, deadlineMs - nowMs)
   }
 }

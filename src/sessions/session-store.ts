@@ -12,11 +12,29 @@ export interface SessionRecord {
   deviceId?: string
   userAgent?: string
   ip: string
+  // The iat of the one token that is current, kept only where tokens are reissued.
+  tokenIat?: number
+}
+
+export interface TouchRequest {
+  // The new TTL; 0 leaves it alone (fixed lifetime, or the refresh strategy's access tokens).
+  ttlMs: number
+  nowMs: number
+  // The presented token's iat, and when a token that old is reissued (0: never).
+  tokenIat: number
+  reissueAfterSeconds: number
+  // How long the token a reissue replaced keeps working.
+  reissueGraceMs: number
 }
 
 export type TouchResult =
-  | { alive: true, account: string }
-  | { alive: false, reason: SessionEndReason }
+  // `reissuedIat`: hand the client the session's current token, which has this iat.
+  | { status: 'alive', account: string, reissuedIat?: number }
+  | { status: 'ended', reason: SessionEndReason }
+  // The token was replaced by a reissue and its grace window is over.
+  | { status: 'replaced' }
+
+export type ResumeResult = { status: 'alive' } | { status: 'ended', reason: SessionEndReason }
 
 export interface RevokeFilter {
   deviceId?: string
@@ -29,8 +47,12 @@ export interface SessionStore {
   generation: (userId: number) => Promise<string>
   // False, and nothing stored, when a revoke-all has moved the generation since it was read.
   create: (record: SessionRecord, ttlMs: number, generation: string) => Promise<boolean>
-  // Checks that the session exists and resets its TTL, in one round trip.
-  touch: (userId: number, sessionId: string, ttlMs: number, nowMs: number) => Promise<TouchResult>
+  // Checks that the session exists and this token is its current one, resets its TTL and
+  // decides a reissue, in one round trip.
+  touch: (userId: number, sessionId: string, request: TouchRequest) => Promise<TouchResult>
+  // Sets the session's TTL, re-creating it from `record` if the store lost it; a session that
+  // was ended (it left a tombstone) stays ended.
+  resume: (record: SessionRecord, ttlMs: number) => Promise<ResumeResult>
   find: (userId: number, sessionId: string) => Promise<SessionRecord | undefined>
   // The user's sessions, newest first.
   list: (userId: number) => Promise<SessionRecord[]>

@@ -2,13 +2,20 @@ import { randomBytes } from 'node:crypto'
 
 export type UserType = 'user' | 'admin'
 
-// What a session token carries. There is deliberately no `exp`: a token lives exactly as
-// long as its session key in Redis, which slides on use and can be deleted at any time.
+// What a session token carries. A sliding-strategy token has no `exp`: it lives exactly as
+// long as its session key in Redis, which slides on use and can be deleted at any time. An
+// access token of the refresh strategy has one, and still needs its session.
 export interface SessionClaims {
   userId: number
   userType: UserType
   sid: string
+  // When this token was issued (seconds).
   iat: number
+  // When the user logged in (seconds, OIDC's claim name): the absolute lifetime counts from
+  // here, so a reissued or refreshed token does not extend it. Tokens issued before it existed
+  // lack it: then it is read as `iat`, which was their login time.
+  auth_time: number
+  exp?: number
 }
 
 // 128 bits from the CSPRNG: unguessable, and short enough to sit in a Redis key.
@@ -30,10 +37,16 @@ export function isSessionId (value: unknown): value is string {
 // because a token signed by an older release (or a bug) must never reach Redis as garbage.
 export function asSessionClaims (payload: unknown): SessionClaims | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined
-  const { userId, userType, sid, iat } = payload as Record<string, unknown>
+  const { userId, userType, sid, iat, auth_time: authTime, exp } = payload as Record<string, unknown>
   if (typeof userId !== 'number' || !Number.isSafeInteger(userId) || userId <= 0) return undefined
   if (userType !== 'user' && userType !== 'admin') return undefined
   if (!isSessionId(sid)) return undefined
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) return undefined
-  return { userId, userType, sid, iat }
+  if (!isSeconds(iat)) return undefined
+  if (authTime !== undefined && (!isSeconds(authTime) || authTime > iat)) return undefined
+  if (exp !== undefined && !isSeconds(exp)) return undefined
+  return { userId, userType, sid, iat, auth_time: authTime ?? iat, ...(exp === undefined ? {} : { exp }) }
+}
+
+function isSeconds (value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }

@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { DataDirInUseError } from '../../src/db/data-dir-lock.js'
 import { migrate } from '../../src/db/migrate.js'
+import { MIGRATIONS } from '../../src/db/migrations.js'
 import { openPglite } from '../../src/db/pglite-database.js'
 import { openPostgres } from '../../src/db/postgres-database.js'
 import type { SqlDatabase } from '../../src/db/sql-database.js'
@@ -24,7 +25,7 @@ const PGLITE_MODULE = new URL('../../src/db/pglite-database.js', import.meta.url
 type MigratedDatabaseFactory = (t: Test) => Promise<SqlDatabase>
 
 async function migrateFresh (t: Test, db: SqlDatabase): Promise<SqlDatabase> {
-  t.same(await migrate(db), [1], 'a fresh database gets migration 1')
+  t.same(await migrate(db), MIGRATIONS.map((migration) => migration.version), 'a fresh database gets every migration')
   return db
 }
 
@@ -85,7 +86,7 @@ async function userRepositoryConformance (t: Test, openMigrated: MigratedDatabas
     t.same(await migrate(db), [], 'second run')
     t.same(await migrate(db), [], 'third run')
     const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
-    t.same(rows.map((row) => row.version), [1], 'version 1 recorded exactly once')
+    t.same(rows.map((row) => row.version), MIGRATIONS.map((migration) => migration.version), 'each version recorded exactly once')
   })
 }
 

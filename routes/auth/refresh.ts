@@ -1,0 +1,71 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { InvalidRefreshTokenError, sessionEnded, tooManyRequests } from '../../src/errors/api-errors.js'
+import type { RefreshAttempt } from '../../src/refresh/refresh-service.js'
+import { parseRefreshToken, REFRESH_TOKEN_MAX_LENGTH } from '../../src/refresh/refresh-token.js'
+import type { RefreshCharge } from '../../src/rate-limit/attempt-limiter.js'
+import { errorResponses, issuedSessionSchema } from '../../plugins/api-schemas.js'
+import { REFRESH_TOKEN_COOKIE } from '../../plugins/cookies.js'
+
+interface RefreshBody {
+  refreshToken?: string
+}
+
+const MS_PER_SECOND = 1000
+// A token too malformed to name a session is charged to the client alone.
+const NO_SESSION = '-'
+
+function chargeOf (attempt: RefreshAttempt): RefreshCharge {
+  switch (attempt.status) {
+    case 'refreshed': return 'session'
+    case 'too_soon': return 'none'
+    default: return 'ip'
+  }
+}
+
+// AUTH_STRATEGY=refresh only; with the sliding strategy this route does not exist (404).
+const refresh: FastifyPluginAsync = async (fastify) => {
+  const { refreshTokens } = fastify
+  if (refreshTokens === null) return
+
+  fastify.post<{ Body: RefreshBody | undefined }>('/refresh', {
+    // Web clients send the refresh cookie and no body at all; the schema still checks any body sent.
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      summary: 'Trade a refresh token for a new access token and a new refresh token (rotation)',
+      description: 'The refresh token comes in the body, or for web clients in the refreshToken cookie.',
+      tags: ['auth'],
+      body: {
+        type: 'object',
+        properties: { refreshToken: { type: 'string', minLength: 1, maxLength: REFRESH_TOKEN_MAX_LENGTH } }
+      },
+      response: { 200: issuedSessionSchema, ...errorResponses(400, 401, 403, 429, 503) }
+    }
+  }, async (request, reply) => {
+    const fromBody = request.body?.refreshToken
+    const token = fromBody ?? request.cookies[REFRESH_TOKEN_COOKIE]
+    if (token === undefined || token === '') throw new InvalidRefreshTokenError()
+    // The cookie is SameSite=Strict already; the proof is asked as for every cookie-authenticated POST.
+    if (fromBody === undefined) fastify.assertCsrfProof(request)
+
+    const presented = parseRefreshToken(token)
+    const sessionKey = presented === undefined ? NO_SESSION : `${presented.userId}:${presented.family}`
+    const attempt = await fastify.attemptLimiter.guardRefresh(sessionKey, request.ip, async () =>
+      presented === undefined ? { status: 'invalid' } as const : await refreshTokens.refresh(presented), chargeOf)
+
+    switch (attempt.status) {
+      case 'refreshed':
+        return fastify.issueRefreshedTokens(reply, attempt.claims, attempt.refresh)
+      case 'too_soon':
+        // Nothing is revoked: the client keeps both tokens and tries again later.
+        throw tooManyRequests(attempt.retryAfterMs / MS_PER_SECOND)
+      case 'ended':
+        reply.clearSessionCookies()
+        throw sessionEnded(attempt.reason)
+      default:
+        reply.clearSessionCookies()
+        throw new InvalidRefreshTokenError()
+    }
+  })
+}
+
+export default refresh

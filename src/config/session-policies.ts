@@ -1,0 +1,35 @@
+import type { RefreshPolicy } from '../refresh/refresh-service.js'
+import type { SessionPolicy } from '../sessions/session-service.js'
+import type { Env } from './config-schema.js'
+
+type SessionSettings = Pick<Env, 'AUTH_STRATEGY' | 'SESSION_TTL' | 'SESSION_SLIDING' | 'SESSION_MAX_LIFETIME' |
+'SESSION_ROTATE_AFTER' | 'SESSION_ROTATE_GRACE' | 'REFRESH_TOKEN_TTL' | 'REFRESH_REUSE_GRACE' | 'REFRESH_MIN_INTERVAL'>
+
+// How the strategy settings shape the session engine; the server and the admin CLI share it.
+export function sessionPolicyOf (env: SessionSettings): SessionPolicy {
+  const refreshStrategy = env.AUTH_STRATEGY === 'refresh'
+  return {
+    // With refresh tokens a session lives as long as its refresh token; access tokens do not extend it.
+    ttlSeconds: refreshStrategy ? env.REFRESH_TOKEN_TTL : env.SESSION_TTL,
+    slideOnRequest: !refreshStrategy && env.SESSION_SLIDING,
+    maxLifetimeSeconds: env.SESSION_MAX_LIFETIME,
+    ttlStopsAtDeadline: !refreshStrategy,
+    reissueAfterSeconds: env.SESSION_ROTATE_AFTER,
+    reissueGraceSeconds: env.SESSION_ROTATE_GRACE
+  }
+}
+
+export function refreshPolicyOf (env: SessionSettings): RefreshPolicy {
+  return {
+    refreshTtlSeconds: env.REFRESH_TOKEN_TTL,
+    sliding: env.SESSION_SLIDING,
+    reuseGraceSeconds: env.REFRESH_REUSE_GRACE,
+    minIntervalSeconds: env.REFRESH_MIN_INTERVAL,
+    maxLifetimeSeconds: env.SESSION_MAX_LIFETIME
+  }
+}
+
+// Whether revocations must also reach refresh tokens kept in PostgreSQL.
+export function refreshTokensInPostgres (env: Pick<Env, 'AUTH_STRATEGY' | 'REFRESH_STORE'>): boolean {
+  return env.AUTH_STRATEGY === 'refresh' && env.REFRESH_STORE === 'postgres'
+}

@@ -1,0 +1,127 @@
+import type { SessionEndReason } from '../errors/api-errors.js'
+import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js'
+import type { RevokeFilter, SessionRecord, SessionStore } from '../sessions/session-store.js'
+import type { UserType } from '../tokens/session-claims.js'
+import type { RefreshRules, RefreshTokenStore, RotateOutcome, TokenRef } from './refresh-token-store.js'
+
+// pg returns bigint columns as strings: the times are converted where they are read.
+interface TokenRow {
+  family: string
+  user_id: number
+  user_type: UserType
+  account: string
+  device_id: string | null
+  user_agent: string | null
+  ip: string
+  login_at: string
+  issued_at: string
+  expires_at: string
+  rotated_at: string | null
+  revoked_reason: string | null
+}
+
+type TokenOutcome = RotateOutcome | { status: 'resume', session: SessionRecord, outcome: RotateOutcome & { status: 'rotated' | 'replayed' } }
+
+function sessionOf (row: TokenRow): SessionRecord {
+  return {
+    sessionId: row.family,
+    userId: row.user_id,
+    userType: row.user_type,
+    account: row.account,
+    loginAt: Number(row.login_at),
+    deviceId: row.device_id ?? undefined,
+    userAgent: row.user_agent ?? undefined,
+    ip: row.ip
+  }
+}
+
+// Refresh tokens in PostgreSQL (REFRESH_STORE=postgres), for deployments whose Redis keeps
+// nothing across restarts: a valid refresh token then brings its session back into Redis.
+// Every rotation is one transaction holding the presented token's row lock, so two racing
+// requests see each other's rotation.
+export class PostgresRefreshTokenStore implements RefreshTokenStore {
+  constructor (private readonly db: SqlDatabase, private readonly sessions: SessionStore) {}
+
+  async issue (session: SessionRecord, token: { digest: string, expiresAt: number }): Promise<boolean> {
+    await this.insert(this.db, token.digest, session, session.loginAt, token.expiresAt)
+    return true
+  }
+
+  async rotate (presented: TokenRef, successorDigest: string, nowMs: number, rules: RefreshRules): Promise<RotateOutcome> {
+    const decided = await this.db.transaction(async (tx) => await this.decide(tx, presented, successorDigest, nowMs, rules))
+    if (decided.status === 'reused') {
+      await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
+      return decided
+    }
+    if (decided.status !== 'resume') return decided
+    // The session must still exist in Redis (or be brought back if Redis lost it); a session
+    // ended there (logout, admin) ends its refresh tokens here too.
+    const resumed = await this.sessions.resume(decided.session, decided.outcome.expiresAt - nowMs)
+    if (resumed.status === 'alive') return decided.outcome
+    await this.sessionEnded(presented.userId, presented.family, resumed.reason, nowMs)
+    return { status: 'ended', reason: resumed.reason }
+  }
+
+  async sessionEnded (userId: number, family: string, reason: SessionEndReason, nowMs = Date.now()): Promise<void> {
+    await this.db.query(
+      'UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2 WHERE family = $3 AND user_id = $4 AND revoked_at IS NULL',
+      [nowMs, reason, family, userId]
+    )
+  }
+
+  async userSessionsEnded (userId: number, reason: SessionEndReason, filter: RevokeFilter): Promise<void> {
+    await this.db.query(
+      `UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2
+        WHERE user_id = $3 AND revoked_at IS NULL AND ($4::text IS NULL OR device_id = $4)`,
+      [Date.now(), reason, userId, filter.deviceId ?? null]
+    )
+  }
+
+  // Expired tokens are of no further use, not even for spotting a reuse.
+  async deleteExpired (nowMs = Date.now()): Promise<number> {
+    const deleted = await this.db.query<{ digest: string }>('DELETE FROM refresh_tokens WHERE expires_at <= $1 RETURNING digest', [nowMs])
+    return deleted.length
+  }
+
+  private async decide (tx: SqlQueryable, presented: TokenRef, successorDigest: string, nowMs: number, rules: RefreshRules): Promise<TokenOutcome> {
+    const [row] = await tx.query<TokenRow>('SELECT * FROM refresh_tokens WHERE digest = $1 FOR UPDATE', [presented.digest])
+    if (row === undefined || row.user_id !== presented.userId || row.family !== presented.family) return { status: 'unknown' }
+    if (row.revoked_reason !== null) return { status: 'ended', reason: row.revoked_reason as SessionEndReason }
+    const loginAt = Number(row.login_at)
+    const expiresAt = Number(row.expires_at)
+    if (rules.maxLifetimeMs > 0 && nowMs >= loginAt + rules.maxLifetimeMs) return { status: 'ended', reason: 'max_lifetime' }
+    if (row.rotated_at !== null) {
+      const rotatedAt = Number(row.rotated_at)
+      if (nowMs - rotatedAt > rules.reuseGraceMs) {
+        // A retired token after the grace window: one of its two holders is a thief.
+        await tx.query(
+          'UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2 WHERE family = $3 AND revoked_at IS NULL',
+          [nowMs, 'refresh_reused', row.family]
+        )
+        return { status: 'reused' }
+      }
+      const [successor] = await tx.query<{ expires_at: string }>('SELECT expires_at FROM refresh_tokens WHERE digest = $1', [successorDigest])
+      if (successor === undefined) return { status: 'unknown' }
+      const outcome = { status: 'replayed', userType: row.user_type, loginAt, rotatedAt, expiresAt: Number(successor.expires_at) } as const
+      return { status: 'resume', session: sessionOf(row), outcome }
+    }
+    if (expiresAt <= nowMs) return { status: 'unknown' }
+    const sinceIssued = nowMs - Number(row.issued_at)
+    if (rules.minIntervalMs > 0 && sinceIssued < rules.minIntervalMs) return { status: 'too_soon', retryAfterMs: rules.minIntervalMs - sinceIssued }
+    const successorExpiresAt = rules.sliding ? nowMs + rules.refreshTtlMs : expiresAt
+    await tx.query('UPDATE refresh_tokens SET rotated_at = $1 WHERE digest = $2', [nowMs, presented.digest])
+    const session = sessionOf(row)
+    await this.insert(tx, successorDigest, session, nowMs, successorExpiresAt)
+    const outcome = { status: 'rotated', userType: row.user_type, loginAt, rotatedAt: nowMs, expiresAt: successorExpiresAt } as const
+    return { status: 'resume', session, outcome }
+  }
+
+  private async insert (db: SqlQueryable, digest: string, session: SessionRecord, issuedAt: number, expiresAt: number): Promise<void> {
+    await db.query(
+      `INSERT INTO refresh_tokens (digest, family, user_id, user_type, account, device_id, user_agent, ip, login_at, issued_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [digest, session.sessionId, session.userId, session.userType, session.account, session.deviceId ?? null,
+        session.userAgent ?? null, session.ip, session.loginAt, issuedAt, expiresAt]
+    )
+  }
+}

@@ -1,0 +1,88 @@
+import type { SessionEndReason } from '../errors/api-errors.js'
+import type { SessionRecord } from '../sessions/session-store.js'
+import type { SessionClaims } from '../tokens/session-claims.js'
+import type { RefreshRules, RefreshTokenStore } from './refresh-token-store.js'
+import { digestOf, newRefreshToken, successorOf, type PresentedRefreshToken } from './refresh-token.js'
+
+const MS_PER_SECOND = 1000
+
+export interface RefreshPolicy {
+  refreshTtlSeconds: number
+  // Whether a refresh extends the family's expiry (SESSION_SLIDING).
+  sliding: boolean
+  reuseGraceSeconds: number
+  minIntervalSeconds: number
+  maxLifetimeSeconds: number
+}
+
+export interface IssuedRefreshToken {
+  refreshToken: string
+  // ms since the epoch
+  expiresAt: number
+}
+
+export type RefreshAttempt =
+  // `claims` for the new access token: its iat is the rotation's time, so a replay within the
+  // grace window signs the very same token.
+  | { status: 'refreshed', claims: SessionClaims, refresh: IssuedRefreshToken }
+  | { status: 'too_soon', retryAfterMs: number }
+  | { status: 'ended', reason: SessionEndReason }
+  // Unknown, expired or reused: the client must log in again.
+  | { status: 'invalid' }
+
+function seconds (ms: number): number {
+  return Math.floor(ms / MS_PER_SECOND)
+}
+
+// The refresh strategy: refresh tokens issued at login and rotated on every refresh.
+export class RefreshService {
+  private readonly rules: RefreshRules
+
+  constructor (
+    private readonly store: RefreshTokenStore,
+    // Keys the derivation of successor tokens (see successorOf).
+    private readonly successorKey: Buffer,
+    policy: RefreshPolicy
+  ) {
+    this.rules = {
+      refreshTtlMs: policy.refreshTtlSeconds * MS_PER_SECOND,
+      sliding: policy.sliding,
+      reuseGraceMs: policy.reuseGraceSeconds * MS_PER_SECOND,
+      minIntervalMs: policy.minIntervalSeconds * MS_PER_SECOND,
+      maxLifetimeMs: policy.maxLifetimeSeconds * MS_PER_SECOND
+    }
+  }
+
+  // The first refresh token of a session just started; undefined if it has ended meanwhile.
+  async issue (session: SessionRecord): Promise<IssuedRefreshToken | undefined> {
+    const refreshToken = newRefreshToken(session.userId, session.sessionId)
+    const expiresAt = session.loginAt + this.rules.refreshTtlMs
+    const issued = await this.store.issue(session, { digest: digestOf(refreshToken), expiresAt })
+    return issued ? { refreshToken, expiresAt } : undefined
+  }
+
+  async refresh (presented: PresentedRefreshToken, nowMs = Date.now()): Promise<RefreshAttempt> {
+    const successor = successorOf(presented, this.successorKey)
+    const outcome = await this.store.rotate(presented, digestOf(successor), nowMs, this.rules)
+    switch (outcome.status) {
+      case 'rotated':
+      case 'replayed':
+        return {
+          status: 'refreshed',
+          claims: {
+            userId: presented.userId,
+            userType: outcome.userType,
+            sid: presented.family,
+            iat: seconds(outcome.rotatedAt),
+            auth_time: seconds(outcome.loginAt)
+          },
+          refresh: { refreshToken: successor, expiresAt: outcome.expiresAt }
+        }
+      case 'too_soon':
+      case 'ended':
+        return outcome
+      default:
+        return { status: 'invalid' }
+    }
+  }
+}

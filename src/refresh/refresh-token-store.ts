@@ -1,0 +1,42 @@
+import type { SessionEndReason } from '../errors/api-errors.js'
+import type { SessionEndListener } from '../sessions/session-service.js'
+import type { SessionRecord } from '../sessions/session-store.js'
+import type { UserType } from '../tokens/session-claims.js'
+
+export interface RefreshRules {
+  refreshTtlMs: number
+  // Whether a rotation extends the family to now + refreshTtlMs, or keeps the login's expiry.
+  sliding: boolean
+  // How long a rotated token still yields the same successor (two tabs, a retried request).
+  reuseGraceMs: number
+  // Rotations of one family closer together than this are refused (0: no minimum).
+  minIntervalMs: number
+  // Counted from the login; 0: no absolute lifetime.
+  maxLifetimeMs: number
+}
+
+export interface TokenRef {
+  userId: number
+  family: string
+  digest: string
+}
+
+export type RotateOutcome =
+  // `rotatedAt` and `expiresAt` belong to the rotation that made the successor: a replay
+  // within the grace window reports the same ones, so it can hand out the same tokens.
+  | { status: 'rotated' | 'replayed', userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number }
+  | { status: 'too_soon', retryAfterMs: number }
+  | { status: 'ended', reason: SessionEndReason }
+  // A rotated token presented after the grace window: the family is revoked (refresh_reused).
+  | { status: 'reused' }
+  // Unknown, expired, or not of this family.
+  | { status: 'unknown' }
+
+// Where refresh tokens live. A family is one session (same id); the store's part of ending a
+// session comes through SessionEndListener. Every method is atomic in the store, and a store
+// that cannot be reached throws a 503 error (1503), never reports an unknown token.
+export interface RefreshTokenStore extends SessionEndListener {
+  // Records the first token of a new session; false when that session has already ended.
+  issue: (session: SessionRecord, token: { digest: string, expiresAt: number }) => Promise<boolean>
+  rotate: (presented: TokenRef, successorDigest: string, nowMs: number, rules: RefreshRules) => Promise<RotateOutcome>
+}
