@@ -30,8 +30,9 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
           `req.headers["${config.TOKEN_HEADER}"]`,
           `req.headers["${CSRF_HEADER}"]`,
           'res.headers["set-cookie"]',
-          'password', 'oldPassword', 'newPassword', 'token',
-          '*.password', '*.oldPassword', '*.newPassword', '*.token'
+          'res.headers["x-renewed-token"]',
+          'password', 'oldPassword', 'newPassword', 'token', 'refreshToken',
+          '*.password', '*.oldPassword', '*.newPassword', '*.token', '*.refreshToken'
         ],
         censor: REDACTED
       }
