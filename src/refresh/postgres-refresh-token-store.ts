@@ -48,25 +48,26 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
   }
 
   async rotate (presented: TokenRef, successorDigest: string, nowMs: number, rules: RefreshRules): Promise<RotateOutcome> {
-    const decided = await this.db.transaction(async (tx) => await this.decide(tx, presented, successorDigest, nowMs, rules))
-    if (decided.status === 'reused') {
-      await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
-      return decided
-    }
-    if (decided.status !== 'resume') return decided
-    // The session must still exist in Redis (or be brought back if Redis lost it); a session
-    // ended there (logout, admin) ends its refresh tokens here too.
-    const resumed = await this.sessions.resume(decided.session, decided.outcome.expiresAt - nowMs)
-    if (resumed.status === 'alive') return decided.outcome
-    await this.sessionEnded(presented.userId, presented.family, resumed.reason, nowMs)
-    return { status: 'ended', reason: resumed.reason }
+    // Redis is called inside the transaction: if it fails, nothing is rotated, so the client's
+    // retry with the same token is a plain refresh, not a reuse that would revoke the session.
+    return await this.db.transaction(async (tx) => {
+      const decided = await this.decide(tx, presented, successorDigest, nowMs, rules)
+      if (decided.status === 'reused') {
+        await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
+        return decided
+      }
+      if (decided.status !== 'resume') return decided
+      // The session must still exist in Redis (or be brought back if Redis lost it); a session
+      // ended there (logout, admin) ends its refresh tokens here too.
+      const resumed = await this.sessions.resume(decided.session, decided.outcome.expiresAt - nowMs)
+      if (resumed.status === 'alive') return decided.outcome
+      await this.revokeFamily(tx, presented.userId, presented.family, resumed.reason, nowMs)
+      return { status: 'ended', reason: resumed.reason }
+    })
   }
 
-  async sessionEnded (userId: number, family: string, reason: SessionEndReason, nowMs = Date.now()): Promise<void> {
-    await this.db.query(
-      'UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2 WHERE family = $3 AND user_id = $4 AND revoked_at IS NULL',
-      [nowMs, reason, family, userId]
-    )
+  async sessionEnded (userId: number, family: string, reason: SessionEndReason): Promise<void> {
+    await this.revokeFamily(this.db, userId, family, reason, Date.now())
   }
 
   async userSessionsEnded (userId: number, reason: SessionEndReason, filter: RevokeFilter): Promise<void> {
@@ -94,10 +95,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
       const rotatedAt = Number(row.rotated_at)
       if (nowMs - rotatedAt > rules.reuseGraceMs) {
         // A retired token after the grace window: one of its two holders is a thief.
-        await tx.query(
-          'UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2 WHERE family = $3 AND revoked_at IS NULL',
-          [nowMs, 'refresh_reused', row.family]
-        )
+        await this.revokeFamily(tx, presented.userId, presented.family, 'refresh_reused', nowMs)
         return { status: 'reused' }
       }
       const [successor] = await tx.query<{ expires_at: string }>('SELECT expires_at FROM refresh_tokens WHERE digest = $1', [successorDigest])
@@ -114,6 +112,13 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     await this.insert(tx, successorDigest, session, nowMs, successorExpiresAt)
     const outcome = { status: 'rotated', userType: row.user_type, loginAt, rotatedAt: nowMs, expiresAt: successorExpiresAt } as const
     return { status: 'resume', session, outcome }
+  }
+
+  private async revokeFamily (db: SqlQueryable, userId: number, family: string, reason: SessionEndReason, nowMs: number): Promise<void> {
+    await db.query(
+      'UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2 WHERE family = $3 AND user_id = $4 AND revoked_at IS NULL',
+      [nowMs, reason, family, userId]
+    )
   }
 
   private async insert (db: SqlQueryable, digest: string, session: SessionRecord, issuedAt: number, expiresAt: number): Promise<void> {
