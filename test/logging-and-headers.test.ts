@@ -178,3 +178,34 @@ t.test('behind HTTPS (COOKIE_SECURE=true) browsers are told to upgrade insecure 
   const res = await app.inject({ method: 'GET', url: '/health' })
   t.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/)
 })
+
+t.test('refresh tokens and reissued tokens never reach the log, even at debug level', async (t) => {
+  const logs = new LogCollector()
+  const { app } = await buildTestApp(t, { logStream: logs, env: { AUTH_STRATEGY: 'refresh', LOG_LEVEL: 'debug', REFRESH_REUSE_GRACE: '0' } })
+  const account = uniqueAccount()
+  t.equal((await app.inject({ method: 'POST', url: '/auth/register', payload: { account, password: TEST_PASSWORD } })).statusCode, 201)
+  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account, password: TEST_PASSWORD } })
+  const { refreshToken } = login.json<{ refreshToken: string }>()
+  const csrf = cookieValue(login, 'csrfToken')
+
+  const byBody = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
+  t.equal(byBody.statusCode, 200, byBody.body)
+  const next = byBody.json<{ refreshToken: string }>().refreshToken
+  const byCookie = await app.inject({
+    method: 'POST', url: '/auth/refresh', headers: { 'x-csrf-token': csrf }, cookies: { refreshToken: next, csrfToken: csrf }
+  })
+  t.equal(byCookie.statusCode, 200, byCookie.body)
+  const reused = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
+  t.equal(reused.json().errorCode, '1004', 'a reused token is refused')
+
+  t.match(logs.text, /"url":"\/auth\/refresh"/, 'the refresh requests are logged')
+  for (const [what, secret] of [['the first refresh token', refreshToken], ['the second refresh token', next]] as const) {
+    t.notOk(logs.text.includes(secret.split('.')[2] ?? secret), `${what} is not in the log`)
+  }
+})
+
+t.test('with CORS_ORIGINS, scripts of those origins can read x-renewed-token', async (t) => {
+  const { app } = await buildTestApp(t, { env: { CORS_ORIGINS: TRUSTED_ORIGIN } })
+  const res = await app.inject({ method: 'GET', url: '/health', headers: { origin: TRUSTED_ORIGIN } })
+  t.match(String(res.headers['access-control-expose-headers']).toLowerCase(), /\bx-renewed-token\b/)
+})
