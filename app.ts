@@ -11,6 +11,7 @@ export interface AppOptions {
 // Login and password bodies are tiny; a small limit makes oversized ones cheap to refuse.
 const BODY_LIMIT_BYTES = 16 * 1024
 const REDACTED = '[redacted]'
+const PLUGIN_START_TIMEOUT_MS = 60_000
 
 // Fastify's own options depend on the configuration (log level, proxy trust), so the entry
 // point and the tests build them from the same loaded config as the app itself.
@@ -18,6 +19,9 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
   return {
     trustProxy: config.TRUST_PROXY,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Opening a fresh embedded PGlite takes seconds, more on a loaded machine; Fastify's 10 s
+    // default start limit would fail a healthy start.
+    pluginTimeout: PLUGIN_START_TIMEOUT_MS,
     // A password sent as a number is a client bug to report, not a value to convert.
     ajv: { customOptions: { coerceTypes: false } },
     logger: {

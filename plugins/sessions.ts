@@ -27,6 +27,7 @@ export default fp(async (fastify) => {
     fallbackTombstoneTtlMs: config.SESSION_TTL * MS_PER_SECOND
   })
 
+  const refreshKey = successorKey(config.JWT_SECRET)
   let refreshStore: RefreshTokenStore | undefined
   if (refreshTokensInPostgres(config)) {
     const postgresStore = new PostgresRefreshTokenStore(fastify.db, sessionStore)
@@ -36,13 +37,13 @@ export default fp(async (fastify) => {
     fastify.addHook('onClose', async () => clearInterval(sweep))
     refreshStore = postgresStore
   } else if (config.AUTH_STRATEGY === 'refresh') {
-    refreshStore = new RedisRefreshTokenStore(redis, config.REDIS_KEY_PREFIX)
+    refreshStore = new RedisRefreshTokenStore(redis, refreshKey, config.REDIS_KEY_PREFIX)
   }
 
   fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore))
   fastify.decorate('refreshTokens', refreshStore === undefined
     ? null
-    : new RefreshService(refreshStore, successorKey(config.JWT_SECRET), refreshPolicyOf(config)))
+    : new RefreshService(refreshStore, refreshKey, refreshPolicyOf(config)))
 }, { name: 'sessions', dependencies: ['config', 'redis', 'database'] })
 
 // A key of its own for deriving successor refresh tokens, so the JWT key signs JWTs only.

@@ -43,8 +43,12 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
   constructor (private readonly db: SqlDatabase, private readonly sessions: SessionStore) {}
 
   async issue (session: SessionRecord, token: { digest: string, expiresAt: number }): Promise<boolean> {
+    // Stored first, then the session checked: a revoke-all landing in between finds the row
+    // (it writes here after Redis), one landing before has already removed the session.
     await this.insert(this.db, token.digest, session, session.loginAt, token.expiresAt)
-    return true
+    if (await this.sessions.find(session.userId, session.sessionId) !== undefined) return true
+    await this.db.query('DELETE FROM refresh_tokens WHERE digest = $1', [token.digest])
+    return false
   }
 
   async rotate (presented: TokenRef, successorDigest: string, nowMs: number, rules: RefreshRules): Promise<RotateOutcome> {

@@ -5,16 +5,26 @@ import { INDEX_TTL_SLACK_MS } from '../sessions/redis-session-store.js'
 import { sessionKeys, type SessionKeys } from '../sessions/session-keys.js'
 import type { SessionRecord } from '../sessions/session-store.js'
 import type { UserType } from '../tokens/session-claims.js'
+import { defineSessionCommands } from '../sessions/session-scripts.js'
 import { defineRefreshCommands } from './refresh-scripts.js'
+import { digestOf, successorOf } from './refresh-token.js'
 import type { RefreshRules, RefreshTokenStore, RotateOutcome, TokenRef } from './refresh-token-store.js'
 
+// Sessions always have a TTL; this is only what the revoke script needs for one without.
+const FALLBACK_TOMBSTONE_TTL_MS = 24 * 60 * 60 * 1000
+// Bounds the walk down a family's token chain (a refresh every minute for 30 days is 43 200).
+const MAX_CHAIN_STEPS = 100_000
+
 // Refresh tokens inside their session's Redis hash: no key of their own, one script per refresh.
+// The hash keeps the current and the last retired digest only; an older retired token is
+// recognised by deriving successors from it (see successorOf) until one is the last retired.
 export class RedisRefreshTokenStore implements RefreshTokenStore {
   private readonly keys: SessionKeys
 
-  constructor (private readonly redis: Redis, keyPrefix = '') {
+  constructor (private readonly redis: Redis, private readonly successorKey: Buffer, keyPrefix = '') {
     this.keys = sessionKeys(keyPrefix)
     defineRefreshCommands(redis)
+    defineSessionCommands(redis)
   }
 
   async issue (session: SessionRecord, token: { digest: string, expiresAt: number }): Promise<boolean> {
@@ -44,8 +54,31 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
         }
       case 'too_soon': return { status: 'too_soon', retryAfterMs: Number(reply[1]) }
       case 'ended': return { status: 'ended', reason: reply[1] as SessionEndReason }
+      case 'unknown':
+        if (reply.length === 3 && this.precedes(presented, reply[1], Number(reply[2]))) return await this.revokeReused(presented)
+        return { status: 'unknown' }
       default: return { status: reply[0] }
     }
+  }
+
+  // Whether `presented` is an earlier token of the chain that led to `lastRetiredDigest`.
+  private precedes (presented: TokenRef, lastRetiredDigest: string, rotations: number): boolean {
+    if (lastRetiredDigest === '') return false
+    let token = presented.token
+    for (let step = 1; step < Math.min(rotations, MAX_CHAIN_STEPS); step++) {
+      token = successorOf({ ...presented, token }, this.successorKey)
+      if (digestOf(token) === lastRetiredDigest) return true
+    }
+    return false
+  }
+
+  private async revokeReused (presented: TokenRef): Promise<RotateOutcome> {
+    const { keys } = this
+    const { userId, family } = presented
+    await callRedis(() => this.redis.sessionRevoke(
+      keys.session(userId, family), keys.index(userId), keys.tombstone(userId, family), family, 'refresh_reused', FALLBACK_TOMBSTONE_TTL_MS
+    ))
+    return { status: 'reused' }
   }
 
   // The tokens live in the session hash: ending the session has already ended them.

@@ -17,7 +17,7 @@ const ROTATE_REFRESH_TOKEN = `
 -- ARGV[5] '1' when a rotation extends the expiry, ARGV[6] reuse grace ms, ARGV[7] minimum
 -- interval ms, ARGV[8] max lifetime ms (0: none), ARGV[9] index TTL slack ms, ARGV[10] session id
 local s = redis.call('HMGET', KEYS[1], 'loginAt', 'userType', 'refreshDigest', 'refreshIssuedAt',
-  'refreshExpiresAt', 'previousRefreshDigest', 'refreshRotatedAt')
+  'refreshExpiresAt', 'previousRefreshDigest', 'refreshRotatedAt', 'refreshRotations')
 if not s[1] then
   local reason = redis.call('GET', KEYS[3])
   if reason then return {'ended', reason} end
@@ -25,10 +25,14 @@ if not s[1] then
 end
 local isCurrent = ARGV[1] == s[3]
 local isPrevious = ARGV[1] == s[6]
-if not isCurrent and not isPrevious then return {'unknown'} end
+-- Not one of the two it keeps: the caller checks whether it is an older token of this family.
+if not isCurrent and not isPrevious then return {'unknown', s[6] or '', s[8] or '0'} end
 local now = tonumber(ARGV[3])
 local maxLifetime = tonumber(ARGV[8])
-if maxLifetime > 0 and now >= tonumber(s[1]) + maxLifetime then return {'ended', 'max_lifetime'} end
+-- From the login second, as tokens count it (auth_time), so that both agree on the deadline.
+if maxLifetime > 0 and now >= math.floor(tonumber(s[1]) / 1000) * 1000 + maxLifetime then
+  return {'ended', 'max_lifetime'}
+end
 if isPrevious then
   if now - tonumber(s[7]) <= tonumber(ARGV[6]) then
     -- The same rotation's times: the caller rebuilds the very same successor pair.
@@ -50,6 +54,7 @@ local expiresAt = tonumber(s[5])
 if ARGV[5] == '1' then expiresAt = now + tonumber(ARGV[4]) end
 redis.call('HSET', KEYS[1], 'refreshDigest', ARGV[2], 'refreshIssuedAt', ARGV[3], 'refreshExpiresAt', tostring(expiresAt),
   'previousRefreshDigest', ARGV[1], 'refreshRotatedAt', ARGV[3])
+redis.call('HINCRBY', KEYS[1], 'refreshRotations', 1)
 -- The session lives exactly as long as its refresh token can renew it.
 local ttl = expiresAt - now
 redis.call('PEXPIRE', KEYS[1], ttl)
@@ -61,6 +66,8 @@ export type RotateReply =
   | ['rotated' | 'replayed', string, string, string, string]
   | ['too_soon', string]
   | ['ended', string]
+  // With the family's last retired digest and its number of rotations, when the family exists.
+  | ['unknown', string, string]
   | ['reused' | 'unknown']
 
 declare module 'ioredis' {

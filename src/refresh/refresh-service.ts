@@ -34,6 +34,17 @@ function seconds (ms: number): number {
   return Math.floor(ms / MS_PER_SECOND)
 }
 
+// The policy in the milliseconds a store works in.
+export function refreshRulesOf (policy: RefreshPolicy): RefreshRules {
+  return {
+    refreshTtlMs: policy.refreshTtlSeconds * MS_PER_SECOND,
+    sliding: policy.sliding,
+    reuseGraceMs: policy.reuseGraceSeconds * MS_PER_SECOND,
+    minIntervalMs: policy.minIntervalSeconds * MS_PER_SECOND,
+    maxLifetimeMs: policy.maxLifetimeSeconds * MS_PER_SECOND
+  }
+}
+
 // The refresh strategy: refresh tokens issued at login and rotated on every refresh.
 export class RefreshService {
   private readonly rules: RefreshRules
@@ -44,13 +55,7 @@ export class RefreshService {
     private readonly successorKey: Buffer,
     policy: RefreshPolicy
   ) {
-    this.rules = {
-      refreshTtlMs: policy.refreshTtlSeconds * MS_PER_SECOND,
-      sliding: policy.sliding,
-      reuseGraceMs: policy.reuseGraceSeconds * MS_PER_SECOND,
-      minIntervalMs: policy.minIntervalSeconds * MS_PER_SECOND,
-      maxLifetimeMs: policy.maxLifetimeSeconds * MS_PER_SECOND
-    }
+    this.rules = refreshRulesOf(policy)
   }
 
   // The first refresh token of a session just started; undefined if it has ended meanwhile.

@@ -16,6 +16,7 @@ export interface RefreshRules {
 }
 
 export interface TokenRef {
+  token: string
   userId: number
   family: string
   digest: string

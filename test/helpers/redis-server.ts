@@ -44,7 +44,8 @@ export class RedisServer {
 
   async stop (): Promise<void> {
     const child = this.process
-    if (child === undefined || child.exitCode !== null) return
+    // A process ended by a signal has signalCode set and exitCode null.
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
     child.kill('SIGKILL')
     await exited

@@ -1,0 +1,152 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
+import { RedisServer } from '../helpers/redis-server.js'
+import { createUser, logIn, me, type TestUser } from '../helpers/sessions.js'
+
+// REFRESH_STORE=postgres exists for deployments whose Redis keeps nothing across a restart:
+// a valid refresh token must then bring its session back, and an ended session must stay
+// ended. The redis-servers here are not persistent, so a restart loses every key.
+
+const RECOVERY_LIMIT_MS = 15_000
+
+interface RefreshLogin {
+  userId: number
+  sessionId: string
+  token: string
+  refreshToken: string
+}
+
+async function logInForRefresh (app: FastifyInstance, user: TestUser, deviceId: string): Promise<RefreshLogin> {
+  const login = await logIn(app, user, deviceId)
+  const { refreshToken } = login.response.json<{ refreshToken?: string }>()
+  if (refreshToken === undefined) throw new Error(`no refresh token in ${login.response.body}`)
+  return { userId: login.userId, sessionId: login.sessionId, token: login.token, refreshToken }
+}
+
+async function refresh (app: FastifyInstance, refreshToken: string): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
+}
+
+function sessionKey (login: { userId: number, sessionId: string }): string {
+  return `ACCESS_TOKEN:{${login.userId}}:${login.sessionId}`
+}
+
+// Kill and start again: a non-persistent redis-server comes back empty.
+async function restartEmpty (t: Test, app: FastifyInstance, redisServer: RedisServer): Promise<void> {
+  await redisServer.stop()
+  await startEmpty(t, app, redisServer)
+}
+
+// Starts the stopped redis-server (empty) and waits until the app uses it again.
+async function startEmpty (t: Test, app: FastifyInstance, redisServer: RedisServer): Promise<void> {
+  await redisServer.restart()
+  const deadline = Date.now() + RECOVERY_LIMIT_MS
+  while ((await app.inject({ method: 'GET', url: '/ready' })).statusCode !== 200) {
+    if (Date.now() > deadline) throw new Error('the app did not reconnect to Redis')
+    await sleep(100)
+  }
+  t.equal(await app.redis.dbsize(), 0, 'Redis came back with no data at all')
+}
+
+const postgresUrl = await reachablePostgresUrl()
+const noPostgres = postgresUrl === undefined ? `no PostgreSQL answers at ${POSTGRES_URL}` : false
+
+t.test('REFRESH_STORE=postgres: after Redis lost everything, a refresh token brings its session back; an ended one stays ended', {
+  skip: noPostgres
+}, async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const { app } = await buildTestApp(t, { redisServer, databaseUrl: postgresUrl, env: { AUTH_STRATEGY: 'refresh', REFRESH_STORE: 'postgres' } })
+  const user = await createUser(app)
+  const kept = await logInForRefresh(app, user, 'laptop')
+  const loggedOut = await logInForRefresh(app, user, 'phone')
+  t.equal((await me(app, kept.token)).statusCode, 200, 'the kept session works before the restart')
+  const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: loggedOut.token } })
+  t.equal(logout.statusCode, 200, 'the second session logs out before the restart')
+
+  await restartEmpty(t, app, redisServer)
+
+  const gone = await me(app, kept.token)
+  t.equal(gone.statusCode, 401, 'the access token finds no session')
+  t.equal(gone.json().errorCode, '1002')
+  t.equal(gone.json().reason, 'expired', 'its session is simply gone')
+
+  const refreshed = await refresh(app, kept.refreshToken)
+  t.equal(refreshed.statusCode, 200, `the refresh token still works (${refreshed.body})`)
+  const body = refreshed.json<{ token: string, refreshToken: string, sessionId: string, userId: number }>()
+  t.equal(body.sessionId, kept.sessionId, 'the same session comes back')
+  t.equal(body.userId, kept.userId)
+  t.not(body.refreshToken, kept.refreshToken, 'with a rotated refresh token')
+  const meAgain = await me(app, body.token)
+  t.equal(meAgain.statusCode, 200, 'the new access token works')
+  t.equal(await app.redis.exists(sessionKey(kept)), 1, 'the session is back in Redis')
+
+  const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: body.token } })
+  t.equal(listed.statusCode, 200)
+  const ids = listed.json<{ sessions: Array<{ id: string, current: boolean, deviceId: string | null }> }>().sessions
+  t.same(ids.map((session) => [session.id, session.current, session.deviceId]), [[kept.sessionId, true, 'laptop']],
+    'GET /auth/sessions lists the revived session (with its device), and only it')
+
+  const ended = await refresh(app, loggedOut.refreshToken)
+  t.equal(ended.statusCode, 401, 'the logged-out session cannot be refreshed back')
+  t.equal(ended.json().errorCode, '1002')
+  t.equal(ended.json().reason, 'logout', 'PostgreSQL remembers why it ended')
+  t.equal(await app.redis.exists(sessionKey(loggedOut)), 0, 'and it is not re-created in Redis')
+  const listedAfter = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: body.token } })
+  t.same(listedAfter.json<{ sessions: Array<{ id: string }> }>().sessions.map((session) => session.id), [kept.sessionId],
+    'still only the revived session is listed')
+})
+
+t.test('REFRESH_STORE=redis: the same restart loses the refresh tokens: 401 1004', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const { app } = await buildTestApp(t, { redisServer, databaseUrl: postgresUrl, env: { AUTH_STRATEGY: 'refresh', REFRESH_STORE: 'redis' } })
+  const login = await logInForRefresh(app, await createUser(app), 'laptop')
+  t.equal((await refresh(app, login.refreshToken)).statusCode, 200, 'a refresh works before the restart')
+  const current = await logInForRefresh(app, await createUser(app), 'laptop')
+
+  await restartEmpty(t, app, redisServer)
+
+  const res = await refresh(app, current.refreshToken)
+  t.equal(res.statusCode, 401, res.body)
+  t.equal(res.json().errorCode, '1004', 'the refresh token is unknown now')
+  t.equal((await me(app, current.token)).json().errorCode, '1002', 'and its access token finds no session')
+})
+
+for (const store of ['postgres', 'redis'] as const) {
+  t.test(`REFRESH_STORE=${store}: while Redis is down a refresh answers 503 1503, never 1002/1004`, {
+    skip: store === 'postgres' ? noPostgres : false
+  }, async (t) => {
+    const redisServer = await RedisServer.start()
+    t.teardown(async () => await redisServer.destroy())
+    const { app } = await buildTestApp(t, {
+      redisServer,
+      databaseUrl: postgresUrl,
+      env: { AUTH_STRATEGY: 'refresh', REFRESH_STORE: store, REFRESH_REUSE_GRACE: '1' }
+    })
+    const login = await logInForRefresh(app, await createUser(app), 'laptop')
+
+    await redisServer.stop()
+    try {
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const res = await refresh(app, login.refreshToken)
+        t.equal(res.statusCode, 503, `attempt ${attempt}: 503 (${res.body})`)
+        t.equal(res.json().errorCode, '1503', `attempt ${attempt}: errorCode 1503`)
+        t.equal(res.headers['set-cookie'], undefined, `attempt ${attempt}: the cookies are not cleared`)
+      }
+    } finally {
+      // Started again in any case: the helper's stop() (and so destroy()) waits forever on a killed server.
+      await startEmpty(t, app, redisServer)
+    }
+    if (store === 'redis') return
+
+    // PostgreSQL still holds the token: with Redis back (empty), past the reuse grace window,
+    // the same token must refresh, since none of the failed attempts rotated it.
+    await sleep(1500)
+    const res = await refresh(app, login.refreshToken)
+    t.equal(res.statusCode, 200, `the token the outage did not rotate still refreshes (${res.body})`)
+  })
+}
