@@ -120,7 +120,8 @@ export class SessionService {
     const records = await this.store.list(userId)
     const { maxLifetimeSeconds } = this.policy
     if (maxLifetimeSeconds === 0) return records
-    return records.filter((record) => record.loginAt + maxLifetimeSeconds * MS_PER_SECOND > nowMs)
+    // Counted from the login second, as tokens count it (auth_time).
+    return records.filter((record) => (Math.floor(record.loginAt / MS_PER_SECOND) + maxLifetimeSeconds) * MS_PER_SECOND > nowMs)
   }
 
   async ping (): Promise<void> {
