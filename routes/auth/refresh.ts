@@ -47,6 +47,9 @@ const refresh: FastifyPluginAsync = async (fastify) => {
     // The cookie is SameSite=Strict already; the proof is asked as for every cookie-authenticated POST.
     if (fromBody === undefined) fastify.assertCsrfProof(request)
 
+    // A rotation whose answer never reaches the client (a dropped connection, a Redis reply
+    // lost to the command timeout) leaves it holding the retired token: REFRESH_REUSE_GRACE is
+    // what turns its retry into the same answer rather than a suspected theft.
     const presented = parseRefreshToken(token)
     const sessionKey = presented === undefined ? NO_SESSION : `${presented.userId}:${presented.family}`
     const attempt = await fastify.attemptLimiter.guardRefresh(sessionKey, request.ip, async () =>

@@ -2,14 +2,28 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { buildTestApp } from '../helpers/build-app.js'
+import { buildTestApp, type BuildOptions } from '../helpers/build-app.js'
 import { freePort } from '../helpers/free-port.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
+import { appOptions, forEachStrategy, refresh, refreshTokenOf, type Strategy } from '../helpers/strategies.js'
 
 const RECOVERY_LIMIT_MS = 15_000
 // Far above the ~0.5 s the server needs; it only catches a request that hangs on a dead Redis.
 const HANG_LIMIT_MS = 3000
+// A refresh answered 503 must not have retired its refresh token: the client's retry comes after
+// this grace, when a retired token would count as reused and end the session.
+const REUSE_GRACE_SECONDS = 1
+
+function outageOptions (strategy: Strategy, redisServer: RedisServer, env: Record<string, string> = {}): BuildOptions {
+  return { ...appOptions(strategy, { REFRESH_REUSE_GRACE: String(REUSE_GRACE_SECONDS), ...env }), redisServer }
+}
+
+// The retry of a refresh that met an outage, made once the reuse grace of that attempt is over.
+async function retryRefreshAfterGrace (app: FastifyInstance, refreshToken: string, attemptedAt: number): Promise<LightMyRequestResponse> {
+  await sleep(Math.max(0, attemptedAt + REUSE_GRACE_SECONDS * 1000 + 200 - Date.now()))
+  return await refresh(app, refreshToken)
+}
 
 async function timed (request: () => Promise<LightMyRequestResponse>): Promise<{ res: LightMyRequestResponse, ms: number }> {
   const started = Date.now()
@@ -28,75 +42,122 @@ async function waitForStatus (app: FastifyInstance, token: string, status: numbe
 }
 
 t.test('Redis killed mid-run: 503 "1503" at once, never a logout, and recovery without a restart', async (t) => {
-  const redisServer = await RedisServer.start({ persistent: true })
-  t.teardown(async () => await redisServer.destroy())
-  const { app } = await buildTestApp(t, { redisServer })
-  const session = await createAndLogIn(app)
-  t.equal((await me(app, session.token)).statusCode, 200)
+  forEachStrategy(t, async (t, strategy) => {
+    const redisServer = await RedisServer.start({ persistent: true })
+    t.teardown(async () => await redisServer.destroy())
+    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer))
+    const session = await createAndLogIn(app)
+    t.equal((await me(app, session.token)).statusCode, 200)
+    let refreshToken = strategy.refresh ? refreshTokenOf(session.response) : undefined
 
-  // Three outages in a row: a fault path that works once may not work twice.
-  for (let outage = 1; outage <= 3; outage++) {
-    await redisServer.stop()
-    for (let i = 0; i < 5; i++) {
-      const { res, ms } = await timed(async () => await me(app, session.token))
-      t.equal(res.statusCode, 503, `outage ${outage}: authenticated request answers 503`)
-      t.equal(res.json().errorCode, '1503')
-      t.ok(ms < HANG_LIMIT_MS, `outage ${outage}: answered in ${ms} ms, not hung`)
+    // Three outages in a row: a fault path that works once may not work twice.
+    for (let outage = 1; outage <= 3; outage++) {
+      await redisServer.stop()
+      for (let i = 0; i < 5; i++) {
+        const { res, ms } = await timed(async () => await me(app, session.token))
+        t.equal(res.statusCode, 503, `outage ${outage}: authenticated request answers 503`)
+        t.equal(res.json().errorCode, '1503')
+        t.ok(ms < HANG_LIMIT_MS, `outage ${outage}: answered in ${ms} ms, not hung`)
+      }
+      const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: session.account, password: session.password } })
+      t.equal(login.statusCode, 503, 'login answers 503')
+      t.equal(login.json().errorCode, '1503')
+      const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: session.token } })
+      t.equal(logout.statusCode, 503, 'logout cannot pretend to succeed')
+      t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 503, '/ready reports the outage')
+      t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, '/health stays 200 while the process lives')
+      let refreshedAt = 0
+      if (refreshToken !== undefined) {
+        refreshedAt = Date.now()
+        const refreshed = await refresh(app, refreshToken)
+        t.equal(refreshed.statusCode, 503, `outage ${outage}: a refresh answers 503`)
+        t.equal(refreshed.json().errorCode, '1503')
+      }
+
+      await redisServer.restart()
+      const seen: number[] = []
+      const res = await waitForStatus(app, session.token, 200, seen)
+      t.equal(res.statusCode, 200, `outage ${outage}: the same token works again once Redis is back`)
+      t.notOk(seen.includes(1002), 'no answer during recovery looked like a logout')
+      t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200, '/ready recovers')
+      if (refreshToken !== undefined) {
+        const retried = await retryRefreshAfterGrace(app, refreshToken, refreshedAt)
+        t.equal(retried.statusCode, 200, `outage ${outage}: the refresh token that met the outage still refreshes: ${retried.body}`)
+        if (retried.statusCode !== 200) break
+        refreshToken = refreshTokenOf(retried)
+        t.equal((await me(app, session.token)).statusCode, 200, 'the session lives on')
+      }
     }
-    const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: session.account, password: session.password } })
-    t.equal(login.statusCode, 503, 'login answers 503')
-    t.equal(login.json().errorCode, '1503')
-    const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: session.token } })
-    t.equal(logout.statusCode, 503, 'logout cannot pretend to succeed')
-    t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 503, '/ready reports the outage')
-    t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, '/health stays 200 while the process lives')
-
-    await redisServer.restart()
-    const seen: number[] = []
-    const res = await waitForStatus(app, session.token, 200, seen)
-    t.equal(res.statusCode, 200, `outage ${outage}: the same token works again once Redis is back`)
-    t.notOk(seen.includes(1002), 'no answer during recovery looked like a logout')
-    t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200, '/ready recovers')
-  }
+  })
 })
 
 t.test('Redis hanging (SIGSTOP): the command timeout turns it into a quick 503', async (t) => {
-  const redisServer = await RedisServer.start()
-  t.teardown(async () => await redisServer.destroy())
-  const { app } = await buildTestApp(t, { redisServer, env: { REDIS_COMMAND_TIMEOUT: '300' } })
-  const session = await createAndLogIn(app)
-  redisServer.pause()
-  try {
-    for (let i = 0; i < 3; i++) {
-      const { res, ms } = await timed(async () => await me(app, session.token))
-      t.equal(res.statusCode, 503)
-      t.equal(res.json().errorCode, '1503')
-      t.ok(ms < HANG_LIMIT_MS, `answered in ${ms} ms`)
+  forEachStrategy(t, async (t, strategy) => {
+    const redisServer = await RedisServer.start()
+    t.teardown(async () => await redisServer.destroy())
+    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer, { REDIS_COMMAND_TIMEOUT: '300' }))
+    const session = await createAndLogIn(app)
+    const refreshToken = strategy.refresh ? refreshTokenOf(session.response) : undefined
+    let refreshedAt = 0
+    redisServer.pause()
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { res, ms } = await timed(async () => await me(app, session.token))
+        t.equal(res.statusCode, 503)
+        t.equal(res.json().errorCode, '1503')
+        t.ok(ms < HANG_LIMIT_MS, `answered in ${ms} ms`)
+      }
+      if (refreshToken !== undefined) {
+        refreshedAt = Date.now()
+        const refreshed = await refresh(app, refreshToken)
+        t.equal(refreshed.statusCode, 503, 'a refresh answers 503')
+        t.equal(refreshed.json().errorCode, '1503')
+      }
+    } finally {
+      redisServer.resume()
     }
-  } finally {
-    redisServer.resume()
-  }
-  const seen: number[] = []
-  const res = await waitForStatus(app, session.token, 200, seen)
-  t.equal(res.statusCode, 200, 'the session survived the stall')
-  t.notOk(seen.includes(1002), 'never a logout')
+    const seen: number[] = []
+    const res = await waitForStatus(app, session.token, 200, seen)
+    t.equal(res.statusCode, 200, 'the session survived the stall')
+    t.notOk(seen.includes(1002), 'never a logout')
+    if (refreshToken !== undefined) {
+      const retried = await retryRefreshAfterGrace(app, refreshToken, refreshedAt)
+      t.equal(retried.statusCode, 200, `the refresh token that met the stall still refreshes: ${retried.body}`)
+      t.equal((await me(app, session.token)).statusCode, 200, 'the session lives on')
+    }
+  })
 })
 
 t.test('Redis turned read-only (a failover in progress): 503, not 500, and back to 200 after', async (t) => {
-  const redisServer = await RedisServer.start()
-  t.teardown(async () => await redisServer.destroy())
-  const { app } = await buildTestApp(t, { redisServer })
-  const session = await createAndLogIn(app)
-  const admin = new Redis(redisServer.url)
-  t.teardown(() => admin.disconnect())
-  // A replica of a master that does not answer: it keeps its data and refuses every write.
-  await admin.replicaof('127.0.0.1', String(await freePort()))
-  try {
-    const res = await me(app, session.token)
-    t.equal(res.statusCode, 503, res.body)
-    t.equal(res.json().errorCode, '1503')
-  } finally {
-    await admin.replicaof('NO', 'ONE')
-  }
-  t.equal((await me(app, session.token)).statusCode, 200, 'the session survived')
+  forEachStrategy(t, async (t, strategy) => {
+    const redisServer = await RedisServer.start()
+    t.teardown(async () => await redisServer.destroy())
+    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer))
+    const session = await createAndLogIn(app)
+    const refreshToken = strategy.refresh ? refreshTokenOf(session.response) : undefined
+    let refreshedAt = 0
+    const admin = new Redis(redisServer.url)
+    t.teardown(() => admin.disconnect())
+    // A replica of a master that does not answer: it keeps its data and refuses every write.
+    await admin.replicaof('127.0.0.1', String(await freePort()))
+    try {
+      const res = await me(app, session.token)
+      t.equal(res.statusCode, 503, res.body)
+      t.equal(res.json().errorCode, '1503')
+      if (refreshToken !== undefined) {
+        refreshedAt = Date.now()
+        const refreshed = await refresh(app, refreshToken)
+        t.equal(refreshed.statusCode, 503, `a refresh answers 503: ${refreshed.body}`)
+        t.equal(refreshed.json().errorCode, '1503')
+      }
+    } finally {
+      await admin.replicaof('NO', 'ONE')
+    }
+    t.equal((await me(app, session.token)).statusCode, 200, 'the session survived')
+    if (refreshToken !== undefined) {
+      const retried = await retryRefreshAfterGrace(app, refreshToken, refreshedAt)
+      t.equal(retried.statusCode, 200, `the refresh token that met the failover still refreshes: ${retried.body}`)
+      t.equal((await me(app, session.token)).statusCode, 200, 'the session lives on')
+    }
+  })
 })

@@ -1,12 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { digestOf } from '../../src/refresh/refresh-token.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn, createUser, logIn, me } from '../helpers/sessions.js'
+import { appOptions, forEachStrategy, refresh, REFRESH_STRATEGIES, refreshTokenOf, sessionTtlEnv, SLIDING } from '../helpers/strategies.js'
 
 // Short TTLs come from configuration; the sleeps below are a second or two at most.
 
-t.test('a request slides the TTL of its session back to SESSION_TTL', async (t) => {
-  const { app } = await buildTestApp(t, { env: { SESSION_TTL: '3' } })
+function loginTimeOf (token: string): number {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).auth_time
+}
+
+// The sliding strategy's own TTL rules: every request slides the TTL, up to the absolute deadline.
+
+t.test('sliding only: a request slides the TTL of its session back to SESSION_TTL', async (t) => {
+  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_TTL: '3' }))
   const session = await createAndLogIn(app)
   const key = `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
   const atLogin = await app.redis.pttl(key)
@@ -21,8 +29,8 @@ t.test('a request slides the TTL of its session back to SESSION_TTL', async (t) 
   t.ok(await app.redis.hget(key, 'lastSeenAt'), 'the request is recorded as lastSeenAt')
 })
 
-t.test('an idle session expires: 1002 with reason "expired"', async (t) => {
-  const { app } = await buildTestApp(t, { env: { SESSION_TTL: '1' } })
+t.test('sliding only: an idle session expires: 1002 with reason "expired"', async (t) => {
+  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_TTL: '1' }))
   const session = await createAndLogIn(app)
   await sleep(1300)
   const res = await me(app, session.token)
@@ -30,11 +38,11 @@ t.test('an idle session expires: 1002 with reason "expired"', async (t) => {
   t.same(res.json(), { code: 0, errorCode: '1002', info: 'Session has ended (expired)', reason: 'expired' })
 })
 
-t.test('the absolute lifetime ends even an active session: 1002 "max_lifetime"', async (t) => {
-  const { app } = await buildTestApp(t, { env: { SESSION_TTL: '60', SESSION_MAX_LIFETIME: '2' } })
+t.test('sliding only: the absolute lifetime ends even an active session: 1002 "max_lifetime"', async (t) => {
+  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_TTL: '60', SESSION_MAX_LIFETIME: '2' }))
   const session = await createAndLogIn(app)
   const key = `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
-  const deadlineMs = (JSON.parse(Buffer.from(session.token.split('.')[1] ?? '', 'base64url').toString()).iat + 2) * 1000
+  const deadlineMs = (loginTimeOf(session.token) + 2) * 1000
 
   // Active until the deadline: every answer is 200 and the TTL never reaches past the deadline.
   while (Date.now() < deadlineMs - 300) {
@@ -50,161 +58,301 @@ t.test('the absolute lifetime ends even an active session: 1002 "max_lifetime"',
   t.equal(res.json().reason, 'max_lifetime')
 })
 
+// Their counterparts with refresh tokens: a session lives REFRESH_TOKEN_TTL and only a refresh extends it.
+
+t.test('refresh only: an access request leaves the session TTL (REFRESH_TOKEN_TTL) alone; a refresh resets it', async (t) => {
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy, { REFRESH_TOKEN_TTL: '3' }))
+    const session = await createAndLogIn(app)
+    const key = `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
+    const atLogin = await app.redis.pttl(key)
+    t.ok(atLogin > 2500 && atLogin <= 3000, `TTL at login is REFRESH_TOKEN_TTL (${atLogin} ms)`)
+
+    await sleep(1200)
+    const beforeRequest = await app.redis.pttl(key)
+    t.ok(beforeRequest < 2000, `TTL ran down (${beforeRequest} ms)`)
+    t.equal((await me(app, session.token)).statusCode, 200)
+    const afterRequest = await app.redis.pttl(key)
+    t.ok(afterRequest <= beforeRequest, `the access request did not extend the TTL (${afterRequest} ms)`)
+    t.ok(await app.redis.hget(key, 'lastSeenAt'), 'the request is recorded as lastSeenAt')
+
+    const refreshed = await refresh(app, refreshTokenOf(session.response))
+    t.equal(refreshed.statusCode, 200, refreshed.body)
+    const afterRefresh = await app.redis.pttl(key)
+    t.ok(afterRefresh > 2500, `the refresh reset the TTL to REFRESH_TOKEN_TTL (${afterRefresh} ms)`)
+  }, REFRESH_STRATEGIES)
+})
+
+t.test('refresh only: a session ends with its refresh token even while in use: 1002 "expired"', async (t) => {
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy, { REFRESH_TOKEN_TTL: '2' }))
+    const session = await createAndLogIn(app)
+    await sleep(1000)
+    t.equal((await me(app, session.token)).statusCode, 200, 'in use half way through')
+    await sleep(1300)
+    const res = await me(app, session.token)
+    t.equal(res.statusCode, 401)
+    t.same(res.json(), { code: 0, errorCode: '1002', info: 'Session has ended (expired)', reason: 'expired' })
+    const late = await refresh(app, refreshTokenOf(session.response))
+    t.equal(late.statusCode, 401)
+    t.equal(late.json().errorCode, '1004', 'the expired refresh token is refused')
+  }, REFRESH_STRATEGIES)
+})
+
+t.test('refresh only: the absolute lifetime ends the session through refreshes: 1002 "max_lifetime"', async (t) => {
+  forEachStrategy(t, async (t, strategy) => {
+    // Access tokens outlive the test, so the answer at the deadline is 1002, not 1003 (expired access token).
+    const { app } = await buildTestApp(t, appOptions(strategy, { ACCESS_TOKEN_TTL: '60', REFRESH_TOKEN_TTL: '60', SESSION_MAX_LIFETIME: '2' }))
+    const session = await createAndLogIn(app)
+    // Counted from the login second, like the access tokens' auth_time: the refresh token has the same deadline.
+    const deadlineMs = (loginTimeOf(session.token) + 2) * 1000
+
+    const refreshed = await refresh(app, refreshTokenOf(session.response))
+    t.equal(refreshed.statusCode, 200, refreshed.body)
+    const token: string = refreshed.json().token
+    t.equal(loginTimeOf(token), loginTimeOf(session.token), 'a refresh keeps the login time')
+    while (Date.now() < deadlineMs - 300) {
+      t.equal((await me(app, token)).statusCode, 200)
+      await sleep(250)
+    }
+    await sleep(Math.max(0, deadlineMs - Date.now()) + 100)
+    for (const accessToken of [session.token, token]) {
+      const res = await me(app, accessToken)
+      t.equal(res.statusCode, 401)
+      t.match(res.json(), { errorCode: '1002', reason: 'max_lifetime' })
+    }
+    const late = await refresh(app, refreshTokenOf(refreshed))
+    t.equal(late.statusCode, 401, late.body)
+    t.match(late.json(), { errorCode: '1002', reason: 'max_lifetime' }, 'no refresh past the deadline')
+  }, REFRESH_STRATEGIES)
+})
+
+// Everything below behaves the same under every strategy.
+
 t.test('SESSION_MAX_LIFETIME=0 turns the absolute lifetime off', async (t) => {
-  const { app } = await buildTestApp(t, { env: { SESSION_TTL: '100', SESSION_MAX_LIFETIME: '0' } })
-  const session = await createAndLogIn(app)
-  const ttl = await app.redis.pttl(`ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`)
-  t.ok(ttl > 99_000, 'TTL is the full SESSION_TTL, not capped')
-  t.equal((await me(app, session.token)).statusCode, 200)
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy, { ...sessionTtlEnv(strategy, 100), SESSION_MAX_LIFETIME: '0' }))
+    const session = await createAndLogIn(app)
+    const ttl = await app.redis.pttl(`ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`)
+    t.ok(ttl > 99_000, 'TTL is the full session TTL, not capped')
+    t.equal((await me(app, session.token)).statusCode, 200)
+    if (strategy.refresh) t.equal((await refresh(app, refreshTokenOf(session.response))).statusCode, 200, 'refreshes work')
+  })
 })
 
 t.test('the Redis key layout is exactly as documented', async (t) => {
-  const { app } = await buildTestApp(t, { env: { SESSION_TTL: '600' } })
-  const user = await createUser(app)
-  const session = await logIn(app, user, 'phone-1')
-  await me(app, session.token)
-  const sessionKey = `ACCESS_TOKEN:{${user.userId}}:${session.sessionId}`
-  const indexKey = `ACCESS_TOKEN_INDEX:{${user.userId}}`
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy, sessionTtlEnv(strategy, 600)))
+    const user = await createUser(app)
+    const session = await logIn(app, user, 'phone-1')
+    await me(app, session.token)
+    const sessionKey = `ACCESS_TOKEN:{${user.userId}}:${session.sessionId}`
+    const indexKey = `ACCESS_TOKEN_INDEX:{${user.userId}}`
 
-  const keys = (await app.redis.keys('ACCESS_TOKEN*')).sort()
-  t.same(keys, [sessionKey, indexKey].sort(), 'one hash per session and one index per user')
-  t.equal(await app.redis.type(sessionKey), 'hash')
-  const hash = await app.redis.hgetall(sessionKey)
-  t.same(Object.keys(hash).sort(), ['account', 'deviceId', 'ip', 'lastSeenAt', 'loginAt', 'userAgent', 'userId', 'userType'])
-  t.equal(hash.account, user.account)
-  t.equal(hash.deviceId, 'phone-1')
-  t.equal(hash.userId, String(user.userId))
-  t.equal(hash.userType, 'user')
-  t.equal(hash.ip, '127.0.0.1')
-  t.equal(hash.userAgent, 'lightMyRequest')
-  t.ok(Math.abs(Number(hash.loginAt) - Date.now()) < 10_000, 'loginAt is ms since epoch')
-  const allValues = JSON.stringify(hash)
-  t.notOk(allValues.includes(session.token), 'the token is stored nowhere')
+    const keys = (await app.redis.keys('ACCESS_TOKEN*')).sort()
+    t.same(keys, [sessionKey, indexKey].sort(), 'one hash per session and one index per user')
+    t.equal(await app.redis.type(sessionKey), 'hash')
+    const hash = await app.redis.hgetall(sessionKey)
+    // The Redis refresh store keeps the refresh token's digest in the session hash; the PostgreSQL one in its table.
+    const refreshFields = strategy.name === 'refresh' ? ['refreshDigest', 'refreshExpiresAt', 'refreshIssuedAt'] : []
+    t.same(Object.keys(hash).sort(),
+      ['account', 'deviceId', 'ip', 'lastSeenAt', 'loginAt', 'userAgent', 'userId', 'userType', ...refreshFields].sort())
+    t.equal(hash.account, user.account)
+    t.equal(hash.deviceId, 'phone-1')
+    t.equal(hash.userId, String(user.userId))
+    t.equal(hash.userType, 'user')
+    t.equal(hash.ip, '127.0.0.1')
+    t.equal(hash.userAgent, 'lightMyRequest')
+    t.ok(Math.abs(Number(hash.loginAt) - Date.now()) < 10_000, 'loginAt is ms since epoch')
+    const allValues = JSON.stringify(hash)
+    t.notOk(allValues.includes(session.token), 'the token is stored nowhere')
 
-  t.equal(await app.redis.type(indexKey), 'zset')
-  t.same(await app.redis.zrange(indexKey, '0', '-1', 'WITHSCORES'), [session.sessionId, hash.loginAt])
-  const sessionTtl = await app.redis.pttl(sessionKey)
-  t.ok(sessionTtl > 590_000 && sessionTtl <= 600_000, 'the session has SESSION_TTL')
-  t.ok(await app.redis.pttl(indexKey) >= sessionTtl - 1000, 'the index lives at least as long as its sessions')
+    if (strategy.refresh) {
+      const refreshToken = refreshTokenOf(session.response)
+      const secret = refreshToken.split('.')[2] ?? refreshToken
+      t.notOk(allValues.includes(secret), 'the refresh token is not in Redis')
+      if (strategy.name === 'refresh') {
+        t.ok(hash.refreshDigest, 'the refresh token is stored as its digest')
+        t.not(hash.refreshDigest, refreshToken)
+        t.equal(hash.refreshDigest, digestOf(refreshToken), 'its SHA-256 digest')
+        const lifetime = Number(hash.refreshExpiresAt) - Number(hash.loginAt)
+        t.ok(lifetime > 598_000 && lifetime <= 600_000, `refreshExpiresAt is REFRESH_TOKEN_TTL after login (${lifetime} ms)`)
+      } else {
+        const rows = await app.db.query<{ digest: string, revoked_reason: string | null }>(
+          'SELECT digest, revoked_reason FROM refresh_tokens WHERE family = $1', [session.sessionId])
+        t.same(rows, [{ digest: digestOf(refreshToken), revoked_reason: null }], 'one row, keyed by the digest')
+      }
+    }
 
-  const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: session.token } })
-  t.equal(logout.statusCode, 200)
-  const tombstoneKey = `ACCESS_TOKEN_REVOKED:{${user.userId}}:${session.sessionId}`
-  t.same((await app.redis.keys('ACCESS_TOKEN*')).sort(), [tombstoneKey], 'only the tombstone is left')
-  t.equal(await app.redis.get(tombstoneKey), 'logout')
-  const tombstoneTtl = await app.redis.pttl(tombstoneKey)
-  // The logout request itself slid the session to a full SESSION_TTL just before ending it.
-  t.ok(tombstoneTtl > 590_000 && tombstoneTtl <= 600_000, 'the tombstone lives no longer than the session would have')
+    t.equal(await app.redis.type(indexKey), 'zset')
+    t.same(await app.redis.zrange(indexKey, '0', '-1', 'WITHSCORES'), [session.sessionId, hash.loginAt])
+    const sessionTtl = await app.redis.pttl(sessionKey)
+    t.ok(sessionTtl > 590_000 && sessionTtl <= 600_000, 'the session has the session TTL')
+    t.ok(await app.redis.pttl(indexKey) >= sessionTtl - 1000, 'the index lives at least as long as its sessions')
+
+    const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: session.token } })
+    t.equal(logout.statusCode, 200)
+    const tombstoneKey = `ACCESS_TOKEN_REVOKED:{${user.userId}}:${session.sessionId}`
+    t.same((await app.redis.keys('ACCESS_TOKEN*')).sort(), [tombstoneKey], 'only the tombstone is left')
+    t.equal(await app.redis.get(tombstoneKey), 'logout')
+    const tombstoneTtl = await app.redis.pttl(tombstoneKey)
+    // Sliding: the logout request itself slid the session to a full SESSION_TTL just before ending it.
+    t.ok(tombstoneTtl > 590_000 && tombstoneTtl <= 600_000, 'the tombstone lives no longer than the session would have')
+    if (strategy.name === 'refresh-postgres') {
+      const rows = await app.db.query<{ revoked_reason: string | null }>(
+        'SELECT revoked_reason FROM refresh_tokens WHERE family = $1', [session.sessionId])
+      t.same(rows, [{ revoked_reason: 'logout' }], 'the refresh token row is marked revoked')
+    }
+  })
 })
 
 t.test('index entries of sessions that expired on their own are cleaned at the next login', async (t) => {
-  const { app } = await buildTestApp(t, { env: { SESSION_TTL: '1' } })
-  const user = await createUser(app)
-  await logIn(app, user)
-  await logIn(app, user)
-  await sleep(1300)
-  const fresh = await logIn(app, user)
-  t.same(await app.redis.zrange(`ACCESS_TOKEN_INDEX:{${user.userId}}`, '0', '-1'), [fresh.sessionId])
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy, sessionTtlEnv(strategy, 1)))
+    const user = await createUser(app)
+    await logIn(app, user)
+    await logIn(app, user)
+    await sleep(1300)
+    const fresh = await logIn(app, user)
+    t.same(await app.redis.zrange(`ACCESS_TOKEN_INDEX:{${user.userId}}`, '0', '-1'), [fresh.sessionId])
+  })
 })
 
 t.test('two devices: logging out one leaves the other signed in', async (t) => {
-  const { app } = await buildTestApp(t)
-  const user = await createUser(app)
-  const phone = await logIn(app, user, 'phone')
-  const laptop = await logIn(app, user, 'laptop')
-  const res = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: phone.token } })
-  t.same(res.json(), { result: 'success' })
-  t.match(res.headers['set-cookie'], /accessToken=;/, 'the cookie is cleared')
-  const after = await me(app, phone.token)
-  t.equal(after.statusCode, 401)
-  t.same(after.json(), { code: 0, errorCode: '1002', info: 'Session has ended (logout)', reason: 'logout' })
-  t.equal((await me(app, laptop.token)).statusCode, 200)
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy))
+    const user = await createUser(app)
+    const phone = await logIn(app, user, 'phone')
+    const laptop = await logIn(app, user, 'laptop')
+    const res = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: phone.token } })
+    t.same(res.json(), { result: 'success' })
+    t.match(res.headers['set-cookie'], /accessToken=;/, 'the cookie is cleared')
+    const after = await me(app, phone.token)
+    t.equal(after.statusCode, 401)
+    t.same(after.json(), { code: 0, errorCode: '1002', info: 'Session has ended (logout)', reason: 'logout' })
+    t.equal((await me(app, laptop.token)).statusCode, 200)
+
+    if (strategy.refresh) {
+      t.match(res.headers['set-cookie'], /refreshToken=;/, 'the refresh cookie is cleared')
+      const phoneRefresh = await refresh(app, refreshTokenOf(phone.response))
+      t.equal(phoneRefresh.statusCode, 401)
+      t.match(phoneRefresh.json(), { errorCode: '1002', reason: 'logout' }, "the phone's refresh token ended with it")
+      t.equal((await refresh(app, refreshTokenOf(laptop.response))).statusCode, 200, "the laptop's still refreshes")
+    }
+  })
 })
 
 t.test('logout-all ends every session of the user and no other user\'s', async (t) => {
-  const { app } = await buildTestApp(t)
-  const user = await createUser(app)
-  const sessions = [await logIn(app, user, 'a'), await logIn(app, user, 'b'), await logIn(app, user, 'c')]
-  const stranger = await createAndLogIn(app)
-  const res = await app.inject({ method: 'POST', url: '/auth/logout-all', headers: { token: sessions[1]?.token } })
-  t.same(res.json(), { result: 'success', revoked: 3 })
-  for (const session of sessions) {
-    t.equal((await me(app, session.token)).json().reason, 'logout_all')
-  }
-  t.equal((await me(app, stranger.token)).statusCode, 200)
-  t.equal(await app.redis.exists(`ACCESS_TOKEN_INDEX:{${user.userId}}`), 0, 'the emptied index is gone')
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy))
+    const user = await createUser(app)
+    const sessions = [await logIn(app, user, 'a'), await logIn(app, user, 'b'), await logIn(app, user, 'c')]
+    const stranger = await createAndLogIn(app)
+    const res = await app.inject({ method: 'POST', url: '/auth/logout-all', headers: { token: sessions[1]?.token } })
+    t.same(res.json(), { result: 'success', revoked: 3 })
+    for (const session of sessions) {
+      t.equal((await me(app, session.token)).json().reason, 'logout_all')
+      if (strategy.refresh) t.equal((await refresh(app, refreshTokenOf(session.response))).json().reason, 'logout_all')
+    }
+    t.equal((await me(app, stranger.token)).statusCode, 200)
+    if (strategy.refresh) t.equal((await refresh(app, refreshTokenOf(stranger.response))).statusCode, 200)
+    t.equal(await app.redis.exists(`ACCESS_TOKEN_INDEX:{${user.userId}}`), 0, 'the emptied index is gone')
+  })
 })
 
 t.test('password change ends every session and hands the caller a fresh one', async (t) => {
-  const { app } = await buildTestApp(t)
-  const user = await createUser(app)
-  const caller = await logIn(app, user, 'phone')
-  const other = await logIn(app, user, 'tablet')
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy))
+    const user = await createUser(app)
+    const caller = await logIn(app, user, 'phone')
+    const other = await logIn(app, user, 'tablet')
 
-  const wrong = await app.inject({
-    method: 'POST', url: '/auth/password', headers: { token: caller.token },
-    payload: { oldPassword: 'not the password', newPassword: 'a brand new password' }
+    const wrong = await app.inject({
+      method: 'POST', url: '/auth/password', headers: { token: caller.token },
+      payload: { oldPassword: 'not the password', newPassword: 'a brand new password' }
+    })
+    t.equal(wrong.statusCode, 403)
+    t.equal(wrong.json().errorCode, '1010')
+    t.equal((await me(app, caller.token)).statusCode, 200, 'a wrong old password ends nothing')
+    t.equal((await me(app, other.token)).statusCode, 200, 'a wrong old password ends nothing')
+
+    const res = await app.inject({
+      method: 'POST', url: '/auth/password', headers: { token: caller.token },
+      payload: { oldPassword: user.password, newPassword: 'a brand new password' }
+    })
+    t.equal(res.statusCode, 200, res.body)
+    const body = res.json()
+    t.equal(body.result, 'success')
+    t.not(body.token, caller.token)
+    t.equal(res.headers['cache-control'], 'no-store')
+    t.match(res.headers['set-cookie'], /accessToken=/, 'web clients get the fresh cookie')
+
+    t.equal((await me(app, other.token)).json().reason, 'password_changed')
+    t.equal((await me(app, caller.token)).json().reason, 'password_changed')
+    t.equal((await me(app, body.token)).statusCode, 200, 'the fresh token works')
+    const list = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: body.token } })
+    t.same(list.json().sessions.map((s: { deviceId: string }) => s.deviceId), ['phone'], 'the fresh session keeps the device')
+
+    if (strategy.refresh) {
+      t.match(res.headers['set-cookie'], /refreshToken=/, 'web clients get the fresh refresh cookie')
+      for (const old of [caller, other]) {
+        t.equal((await refresh(app, refreshTokenOf(old.response))).json().reason, 'password_changed', 'old refresh tokens ended')
+      }
+      const renewed = await refresh(app, refreshTokenOf(res))
+      t.equal(renewed.statusCode, 200, 'the fresh session comes with a refresh token that works')
+      t.equal(renewed.json().sessionId, body.sessionId)
+    } else {
+      t.equal(body.refreshToken, undefined, 'no refresh token with the sliding strategy')
+    }
+
+    const oldLogin = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: user.account, password: user.password } })
+    t.equal(oldLogin.statusCode, 401)
+    t.equal(oldLogin.json().errorCode, '1010')
+    await logIn(app, { ...user, password: 'a brand new password' })
   })
-  t.equal(wrong.statusCode, 403)
-  t.equal(wrong.json().errorCode, '1010')
-  t.equal((await me(app, caller.token)).statusCode, 200, 'a wrong old password ends nothing')
-  t.equal((await me(app, other.token)).statusCode, 200, 'a wrong old password ends nothing')
-
-  const res = await app.inject({
-    method: 'POST', url: '/auth/password', headers: { token: caller.token },
-    payload: { oldPassword: user.password, newPassword: 'a brand new password' }
-  })
-  t.equal(res.statusCode, 200, res.body)
-  const body = res.json()
-  t.equal(body.result, 'success')
-  t.not(body.token, caller.token)
-  t.equal(res.headers['cache-control'], 'no-store')
-  t.match(res.headers['set-cookie'], /accessToken=/, 'web clients get the fresh cookie')
-
-  t.equal((await me(app, other.token)).json().reason, 'password_changed')
-  t.equal((await me(app, caller.token)).json().reason, 'password_changed')
-  t.equal((await me(app, body.token)).statusCode, 200, 'the fresh token works')
-  const list = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: body.token } })
-  t.same(list.json().sessions.map((s: { deviceId: string }) => s.deviceId), ['phone'], 'the fresh session keeps the device')
-
-  const oldLogin = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: user.account, password: user.password } })
-  t.equal(oldLogin.statusCode, 401)
-  t.equal(oldLogin.json().errorCode, '1010')
-  await logIn(app, { ...user, password: 'a brand new password' })
 })
 
 t.test('session list and revoking one session', async (t) => {
-  const { app } = await buildTestApp(t)
-  const user = await createUser(app)
-  const phone = await logIn(app, user, 'phone')
-  const laptop = await logIn(app, user, 'laptop')
-  const stranger = await createAndLogIn(app)
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy))
+    const user = await createUser(app)
+    const phone = await logIn(app, user, 'phone')
+    const laptop = await logIn(app, user, 'laptop')
+    const stranger = await createAndLogIn(app)
 
-  const list = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: laptop.token, 'user-agent': 'Laptop Browser' } })
-  t.equal(list.statusCode, 200)
-  const { sessions } = list.json()
-  t.equal(sessions.length, 2)
-  t.same(sessions.map((s: { id: string, current: boolean }) => [s.id, s.current]),
-    [[laptop.sessionId, true], [phone.sessionId, false]], 'newest first, this one marked current')
-  t.ok(sessions[0].lastSeenAt >= sessions[0].loginAt, 'lastSeenAt of a used session')
-  t.equal(sessions[0].ip, '127.0.0.1')
-  t.notOk(list.body.includes(phone.token) || list.body.includes(laptop.token), 'no token is exposed')
+    const list = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: laptop.token, 'user-agent': 'Laptop Browser' } })
+    t.equal(list.statusCode, 200)
+    const { sessions } = list.json()
+    t.equal(sessions.length, 2)
+    t.same(sessions.map((s: { id: string, current: boolean }) => [s.id, s.current]),
+      [[laptop.sessionId, true], [phone.sessionId, false]], 'newest first, this one marked current')
+    t.ok(sessions[0].lastSeenAt >= sessions[0].loginAt, 'lastSeenAt of a used session')
+    t.equal(sessions[0].ip, '127.0.0.1')
+    t.notOk(list.body.includes(phone.token) || list.body.includes(laptop.token), 'no token is exposed')
+    if (strategy.refresh) {
+      t.notOk(list.body.includes(refreshTokenOf(phone.response)) || list.body.includes(refreshTokenOf(laptop.response)),
+        'no refresh token is exposed')
+    }
 
-  const foreign = await app.inject({ method: 'DELETE', url: `/auth/sessions/${stranger.sessionId}`, headers: { token: laptop.token } })
-  t.equal(foreign.statusCode, 404)
-  t.equal(foreign.json().errorCode, '1404')
-  t.equal((await me(app, stranger.token)).statusCode, 200, "another user's session is untouched")
+    const foreign = await app.inject({ method: 'DELETE', url: `/auth/sessions/${stranger.sessionId}`, headers: { token: laptop.token } })
+    t.equal(foreign.statusCode, 404)
+    t.equal(foreign.json().errorCode, '1404')
+    t.equal((await me(app, stranger.token)).statusCode, 200, "another user's session is untouched")
 
-  const unknown = await app.inject({ method: 'DELETE', url: '/auth/sessions/AAAAAAAAAAAAAAAAAAAAAA', headers: { token: laptop.token } })
-  t.equal(unknown.statusCode, 404)
-  const malformed = await app.inject({ method: 'DELETE', url: '/auth/sessions/x', headers: { token: laptop.token } })
-  t.equal(malformed.statusCode, 400)
-  t.equal(malformed.json().errorCode, '1400')
+    const unknown = await app.inject({ method: 'DELETE', url: '/auth/sessions/AAAAAAAAAAAAAAAAAAAAAA', headers: { token: laptop.token } })
+    t.equal(unknown.statusCode, 404)
+    const malformed = await app.inject({ method: 'DELETE', url: '/auth/sessions/x', headers: { token: laptop.token } })
+    t.equal(malformed.statusCode, 400)
+    t.equal(malformed.json().errorCode, '1400')
 
-  const revoke = await app.inject({ method: 'DELETE', url: `/auth/sessions/${phone.sessionId}`, headers: { token: laptop.token } })
-  t.same(revoke.json(), { result: 'success' })
-  t.equal((await me(app, phone.token)).json().reason, 'revoked')
-  t.equal((await me(app, laptop.token)).statusCode, 200)
-  const again = await app.inject({ method: 'DELETE', url: `/auth/sessions/${phone.sessionId}`, headers: { token: laptop.token } })
-  t.equal(again.statusCode, 404, 'an ended session cannot be ended twice')
+    const revoke = await app.inject({ method: 'DELETE', url: `/auth/sessions/${phone.sessionId}`, headers: { token: laptop.token } })
+    t.same(revoke.json(), { result: 'success' })
+    t.equal((await me(app, phone.token)).json().reason, 'revoked')
+    t.equal((await me(app, laptop.token)).statusCode, 200)
+    if (strategy.refresh) {
+      t.equal((await refresh(app, refreshTokenOf(phone.response))).json().reason, 'revoked', "the phone's refresh token ended with it")
+    }
+    const again = await app.inject({ method: 'DELETE', url: `/auth/sessions/${phone.sessionId}`, headers: { token: laptop.token } })
+    t.equal(again.statusCode, 404, 'an ended session cannot be ended twice')
+  })
 })

@@ -1,0 +1,68 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import type { BuildOptions } from './build-app.js'
+import { POSTGRES_URL, reachablePostgresUrl } from './database.js'
+
+export type StrategyName = 'sliding' | 'refresh' | 'refresh-postgres'
+
+export interface Strategy {
+  name: StrategyName
+  // AUTH_STRATEGY=refresh: logins also hand out a refresh token, access requests do not slide.
+  refresh: boolean
+  // To merge into buildTestApp's options.
+  env: Record<string, string>
+  databaseUrl?: string
+  // Why the strategy cannot run here, if it cannot.
+  skip?: string
+}
+
+// A fresh PGlite takes seconds to open, PostgreSQL milliseconds: with three strategies per test,
+// every strategy uses PostgreSQL when one answers (the users table is not what these tests test).
+const postgresUrl = await reachablePostgresUrl()
+
+export const SLIDING: Strategy = { name: 'sliding', refresh: false, env: {}, databaseUrl: postgresUrl }
+
+export const STRATEGIES: readonly Strategy[] = [
+  SLIDING,
+  { name: 'refresh', refresh: true, env: { AUTH_STRATEGY: 'refresh' }, databaseUrl: postgresUrl },
+  {
+    name: 'refresh-postgres',
+    refresh: true,
+    env: { AUTH_STRATEGY: 'refresh', REFRESH_STORE: 'postgres' },
+    databaseUrl: POSTGRES_URL,
+    ...(postgresUrl === undefined ? { skip: `REFRESH_STORE=postgres needs PostgreSQL at ${POSTGRES_URL}` } : {})
+  }
+]
+
+export const REFRESH_STRATEGIES = STRATEGIES.filter((strategy) => strategy.refresh)
+
+// One subtest per strategy, named after it; a strategy that cannot run here is skipped with its reason.
+export function forEachStrategy (
+  t: Test, body: (t: Test, strategy: Strategy) => Promise<void>, strategies: readonly Strategy[] = STRATEGIES
+): void {
+  for (const strategy of strategies) {
+    t.test(strategy.name, { skip: strategy.skip ?? false }, async (t) => await body(t, strategy))
+  }
+}
+
+// buildTestApp's options for this strategy, with `env` on top of the strategy's own.
+export function appOptions (strategy: Strategy, env: Record<string, string> = {}): BuildOptions {
+  return { env: { ...strategy.env, ...env }, databaseUrl: strategy.databaseUrl }
+}
+
+// The setting that gives a new session `seconds` to live: SESSION_TTL, or with refresh tokens
+// REFRESH_TOKEN_TTL (a refresh-strategy session lives as long as its refresh token).
+export function sessionTtlEnv (strategy: Strategy, seconds: number): Record<string, string> {
+  return strategy.refresh ? { REFRESH_TOKEN_TTL: String(seconds) } : { SESSION_TTL: String(seconds) }
+}
+
+// The refresh token a login, refresh or password change handed out (refresh strategies only).
+export function refreshTokenOf (response: LightMyRequestResponse): string {
+  const { refreshToken } = response.json<{ refreshToken?: unknown }>()
+  if (typeof refreshToken !== 'string') throw new Error(`no refreshToken in ${response.body}`)
+  return refreshToken
+}
+
+export async function refresh (app: FastifyInstance, refreshToken: string): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
+}
