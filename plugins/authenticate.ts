@@ -3,10 +3,7 @@ import fp from 'fastify-plugin'
 import { AccessTokenExpiredError, ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
 import { CSRF_COOKIE, CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
 import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from '../src/tokens/session-claims.js'
-import { ACCESS_TOKEN_COOKIE } from './cookies.js'
-
-// Where a reissued token is handed to clients that send theirs in a header.
-export const RENEWED_TOKEN_HEADER = 'x-renewed-token'
+import { ACCESS_TOKEN_COOKIE, RENEWED_TOKEN_HEADER } from './cookies.js'
 // fast-jwt's code for a token past its `exp`, reported only once the signature has checked out.
 const EXPIRED_TOKEN_CODE = 'FAST_JWT_EXPIRED'
 

@@ -19,6 +19,8 @@ export interface RefreshCookie {
 }
 
 export const ACCESS_TOKEN_COOKIE = 'accessToken'
+// Where a reissued token is handed to clients that send theirs in a header.
+export const RENEWED_TOKEN_HEADER = 'x-renewed-token'
 // The existing web front end reads the signed-in account from this one, so it is script-readable.
 export const LOGIN_USER_COOKIE = 'loginUser'
 export const REFRESH_TOKEN_COOKIE = 'refreshToken'
@@ -47,7 +49,8 @@ export default fp(async (fastify) => {
   })
 
   fastify.decorateReply('setSessionCookies', function (token: string, account: string, refresh?: RefreshCookie) {
-    return this
+    // A new session replaces the one a reissue was for: its token must not reach the client.
+    return this.removeHeader(RENEWED_TOKEN_HEADER)
       .setTokenCookies(token, refresh)
       .setCookie(LOGIN_USER_COOKIE, account, { ...common, httpOnly: false, maxAge })
       // Double-submit CSRF token: page scripts copy it into the x-csrf-token header.
@@ -55,7 +58,9 @@ export default fp(async (fastify) => {
   })
 
   fastify.decorateReply('clearSessionCookies', function () {
+    // The session is over: a token reissued for it on the way in must not reach the client.
     this
+      .removeHeader(RENEWED_TOKEN_HEADER)
       .clearCookie(ACCESS_TOKEN_COOKIE, common)
       .clearCookie(LOGIN_USER_COOKIE, common)
       .clearCookie(CSRF_COOKIE, common)

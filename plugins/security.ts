@@ -2,7 +2,7 @@ import fastifyCors from '@fastify/cors'
 import fastifyHelmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
 import { CSRF_HEADER } from '../src/security/csrf.js'
-import { RENEWED_TOKEN_HEADER } from './authenticate.js'
+import { RENEWED_TOKEN_HEADER } from './cookies.js'
 
 export default fp(async (fastify) => {
   const { config } = fastify

@@ -2,7 +2,7 @@ import type { RefreshPolicy } from '../refresh/refresh-service.js'
 import type { SessionPolicy } from '../sessions/session-service.js'
 import type { Env } from './config-schema.js'
 
-type SessionSettings = Pick<Env, 'AUTH_STRATEGY' | 'SESSION_TTL' | 'SESSION_SLIDING' | 'SESSION_MAX_LIFETIME' |
+type SessionSettings = Pick<Env, 'AUTH_STRATEGY' | 'REFRESH_STORE' | 'SESSION_TTL' | 'SESSION_SLIDING' | 'SESSION_MAX_LIFETIME' |
 'SESSION_ROTATE_AFTER' | 'SESSION_ROTATE_GRACE' | 'REFRESH_TOKEN_TTL' | 'REFRESH_REUSE_GRACE' | 'REFRESH_MIN_INTERVAL'>
 
 // How the strategy settings shape the session engine; the server and the admin CLI share it.
@@ -15,7 +15,8 @@ export function sessionPolicyOf (env: SessionSettings): SessionPolicy {
     maxLifetimeSeconds: env.SESSION_MAX_LIFETIME,
     ttlStopsAtDeadline: !refreshStrategy,
     reissueAfterSeconds: env.SESSION_ROTATE_AFTER,
-    reissueGraceSeconds: env.SESSION_ROTATE_GRACE
+    reissueGraceSeconds: env.SESSION_ROTATE_GRACE,
+    refreshCanRestore: refreshTokensInPostgres(env)
   }
 }
 

@@ -26,9 +26,10 @@ export function openPostgres (connectionString: string, onIdleError: (error: Err
     async transaction (work) {
       const client = await callDatabase(async () => await pool.connect())
       try {
-        await client.query('BEGIN')
+        // Every step, not only the work: a connection lost at COMMIT is an outage (503) too.
+        await callDatabase(async () => await client.query('BEGIN'))
         const result = await work(queryable(client))
-        await client.query('COMMIT')
+        await callDatabase(async () => await client.query('COMMIT'))
         return result
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined)

@@ -20,6 +20,9 @@ interface TokenRow {
   revoked_reason: string | null
 }
 
+// The advisory lock space of refresh-token users (two-int keys never meet the migration's bigint key).
+const USER_LOCK_CLASS = 7_301_989
+
 type TokenOutcome = RotateOutcome | { status: 'resume', session: SessionRecord, outcome: RotateOutcome & { status: 'rotated' | 'replayed' } }
 
 function sessionOf (row: TokenRow): SessionRecord {
@@ -55,6 +58,8 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     // Redis is called inside the transaction: if it fails, nothing is rotated, so the client's
     // retry with the same token is a plain refresh, not a reuse that would revoke the session.
     return await this.db.transaction(async (tx) => {
+      // Shared per user: rotations run side by side, a revocation waits for them (and they for it).
+      await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [USER_LOCK_CLASS, presented.userId])
       const decided = await this.decide(tx, presented, successorDigest, nowMs, rules)
       if (decided.status === 'reused') {
         await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
@@ -71,15 +76,25 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
   }
 
   async sessionEnded (userId: number, family: string, reason: SessionEndReason): Promise<void> {
-    await this.revokeFamily(this.db, userId, family, reason, Date.now())
+    await this.whileNoRotationRuns(userId, async (tx) => await this.revokeFamily(tx, userId, family, reason, Date.now()))
   }
 
   async userSessionsEnded (userId: number, reason: SessionEndReason, filter: RevokeFilter): Promise<void> {
-    await this.db.query(
+    await this.whileNoRotationRuns(userId, async (tx) => await tx.query(
       `UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2
         WHERE user_id = $3 AND revoked_at IS NULL AND ($4::text IS NULL OR device_id = $4)`,
       [Date.now(), reason, userId, filter.deviceId ?? null]
-    )
+    ))
+  }
+
+  // Without the lock, a revocation waiting on a rotation's row lock would update the rows it
+  // saw when it began, and miss the successor that rotation inserts: a live token of an ended
+  // session, which a Redis that lost its tombstones would let back in.
+  private async whileNoRotationRuns (userId: number, work: (tx: SqlQueryable) => Promise<unknown>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [USER_LOCK_CLASS, userId])
+      await work(tx)
+    })
   }
 
   // Expired tokens are of no further use, not even for spotting a reuse.
@@ -102,8 +117,11 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
         await this.revokeFamily(tx, presented.userId, presented.family, 'refresh_reused', nowMs)
         return { status: 'reused' }
       }
-      const [successor] = await tx.query<{ expires_at: string }>('SELECT expires_at FROM refresh_tokens WHERE digest = $1', [successorDigest])
-      if (successor === undefined) return { status: 'unknown' }
+      const [successor] = await tx.query<{ expires_at: string, rotated_at: string | null }>(
+        'SELECT expires_at, rotated_at FROM refresh_tokens WHERE digest = $1', [successorDigest])
+      // The successor was rotated too: this client lost two races in a row. Handing it a retired
+      // token would only lead to a reuse later; it is refused and revokes nothing.
+      if (successor === undefined || successor.rotated_at !== null) return { status: 'unknown' }
       const outcome = { status: 'replayed', userType: row.user_type, loginAt, rotatedAt, expiresAt: Number(successor.expires_at) } as const
       return { status: 'resume', session: sessionOf(row), outcome }
     }

@@ -12,8 +12,9 @@ import type { RefreshRules, RefreshTokenStore, RotateOutcome, TokenRef } from '.
 
 // Sessions always have a TTL; this is only what the revoke script needs for one without.
 const FALLBACK_TOMBSTONE_TTL_MS = 24 * 60 * 60 * 1000
-// Bounds the walk down a family's token chain (a refresh every minute for 30 days is 43 200).
-const MAX_CHAIN_STEPS = 100_000
+// Bounds the walk down a family's token chain, a few ms of CPU: 30 days of 30-minute access
+// tokens is 1 440 rotations. Tokens retired longer ago than that are merely unknown (1004).
+const MAX_CHAIN_STEPS = 2_000
 
 // Refresh tokens inside their session's Redis hash: no key of their own, one script per refresh.
 // The hash keeps the current and the last retired digest only; an older retired token is
@@ -54,9 +55,13 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
         }
       case 'too_soon': return { status: 'too_soon', retryAfterMs: Number(reply[1]) }
       case 'ended': return { status: 'ended', reason: reply[1] as SessionEndReason }
-      case 'unknown':
-        if (reply.length === 3 && this.precedes(presented, reply[1], Number(reply[2]))) return await this.revokeReused(presented)
-        return { status: 'unknown' }
+      case 'unknown': {
+        // An older token of this family. Retired before the last rotation, so if even that one
+        // is past the grace window, so is this token: theft. Within it, a client that lost two
+        // races in a row; it is refused, and revokes nothing.
+        if (reply.length !== 4 || nowMs - Number(reply[3]) <= rules.reuseGraceMs) return { status: 'unknown' }
+        return this.precedes(presented, reply[1], Number(reply[2])) ? await this.revokeReused(presented) : { status: 'unknown' }
+      }
       default: return { status: reply[0] }
     }
   }

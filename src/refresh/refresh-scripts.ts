@@ -26,7 +26,7 @@ end
 local isCurrent = ARGV[1] == s[3]
 local isPrevious = ARGV[1] == s[6]
 -- Not one of the two it keeps: the caller checks whether it is an older token of this family.
-if not isCurrent and not isPrevious then return {'unknown', s[6] or '', s[8] or '0'} end
+if not isCurrent and not isPrevious then return {'unknown', s[6] or '', s[8] or '0', s[7] or '0'} end
 local now = tonumber(ARGV[3])
 local maxLifetime = tonumber(ARGV[8])
 -- From the login second, as tokens count it (auth_time), so that both agree on the deadline.
@@ -66,8 +66,9 @@ export type RotateReply =
   | ['rotated' | 'replayed', string, string, string, string]
   | ['too_soon', string]
   | ['ended', string]
-  // With the family's last retired digest and its number of rotations, when the family exists.
-  | ['unknown', string, string]
+  // With the family's last retired digest, its number of rotations and the last rotation's time,
+  // when the family exists.
+  | ['unknown', string, string, string]
   | ['reused' | 'unknown']
 
 declare module 'ioredis' {

@@ -1,4 +1,4 @@
-import { ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
+import { AccessTokenExpiredError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { RevokeFilter, SessionRecord, SessionStore } from './session-store.js'
 
@@ -20,6 +20,8 @@ export interface SessionPolicy {
   reissueAfterSeconds: number
   // How long the replaced token keeps working, for requests already in flight with it.
   reissueGraceSeconds: number
+  // Whether a refresh can re-create a session Redis lost (refresh tokens kept in PostgreSQL).
+  refreshCanRestore: boolean
 }
 
 // Told when sessions end, for stores that keep session state outside the session record.
@@ -91,7 +93,12 @@ export class SessionService {
       reissueAfterSeconds: this.policy.reissueAfterSeconds,
       reissueGraceMs: this.policy.reissueGraceSeconds * MS_PER_SECOND
     })
-    if (touched.status === 'ended') throw sessionEnded(touched.reason)
+    if (touched.status === 'ended') {
+      // No record and no tombstone, where refresh tokens outlive Redis: Redis may have lost the
+      // session, and a refresh can bring it back. "Refresh and retry", not "log in again".
+      if (touched.reason === 'expired' && this.policy.refreshCanRestore) throw new AccessTokenExpiredError()
+      throw sessionEnded(touched.reason)
+    }
     if (touched.status === 'replaced') throw new ReplacedTokenError()
     const user = { userId: claims.userId, userType: claims.userType, sessionId: claims.sid, account: touched.account }
     if (touched.reissuedIat === undefined) return { user }
@@ -99,13 +106,18 @@ export class SessionService {
     return { user, reissued: { userId: claims.userId, userType: claims.userType, sid: claims.sid, iat: touched.reissuedIat, auth_time: claims.auth_time } }
   }
 
+  // The listener hears of it before the session ends, so that a failure there leaves everything
+  // as it was (the client retries), and again after, for state written in between (a login's
+  // refresh token stored while its session was being ended).
   async end (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
+    await this.endListener?.sessionEnded(userId, sessionId, reason)
     const ended = await this.store.revoke(userId, sessionId, reason)
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     return ended
   }
 
   async endAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
+    await this.endListener?.userSessionsEnded(userId, reason, filter)
     const ended = await this.store.revokeAll(userId, reason, filter)
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     return ended

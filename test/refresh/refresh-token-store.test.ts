@@ -40,6 +40,8 @@ type StrategySettings = Parameters<typeof sessionPolicyOf>[0]
 // Like the server with AUTH_STRATEGY=refresh; each case overrides what it is about.
 const BASE_SETTINGS: StrategySettings = {
   AUTH_STRATEGY: 'refresh',
+  // Which store runs is the harness's choice; this only shapes the session policy.
+  REFRESH_STORE: 'redis',
   SESSION_TTL: 3600,
   SESSION_SLIDING: true,
   SESSION_MAX_LIFETIME: 0,
@@ -265,6 +267,20 @@ async function conformance (t: Test, makeHarness: MakeHarness): Promise<void> {
     t.same(await h.refresh.refresh(presented(third.refresh.refreshToken), startedAt + 20_001), { status: 'ended', reason: 'refresh_reused' },
       'a retired token is a retired token: the family is ended refresh_reused')
     await t.rejects(h.sessions.authenticate(third.claims), { code: 'AUTH_1002', reason: 'refresh_reused' }, 'and so is its session')
+  })
+
+  t.test('a token retired two rotations ago, within the grace window, is refused and revokes nothing', async (t) => {
+    const h = await makeHarness({ REFRESH_REUSE_GRACE: 10 })
+    const login = await h.logIn(newUserId())
+    const startedAt = Date.now()
+    const second = expectRefreshed(await h.refresh.refresh(presented(login.refreshToken), startedAt))
+    const third = expectRefreshed(await h.refresh.refresh(presented(second.refresh.refreshToken), startedAt + 1000))
+
+    t.same(await h.refresh.refresh(presented(login.refreshToken), startedAt + 2000), { status: 'invalid' },
+      'a client that lost two races in a row is refused, not handed a retired token')
+    t.equal((await h.sessions.authenticate(third.claims, startedAt + 2001)).user.sessionId, login.claims.sid, 'the session lives on')
+    expectRefreshed(await h.refresh.refresh(presented(third.refresh.refreshToken), startedAt + 2002))
+    t.pass('and its current token still refreshes')
   })
 
   t.test('an unknown digest is invalid, and changes nothing', async (t) => {

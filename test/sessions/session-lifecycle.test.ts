@@ -83,7 +83,7 @@ t.test('refresh only: an access request leaves the session TTL (REFRESH_TOKEN_TT
   }, REFRESH_STRATEGIES)
 })
 
-t.test('refresh only: a session ends with its refresh token even while in use: 1002 "expired"', async (t) => {
+t.test('refresh only: a session ends with its refresh token even while in use', async (t) => {
   forEachStrategy(t, async (t, strategy) => {
     const { app } = await buildTestApp(t, appOptions(strategy, { REFRESH_TOKEN_TTL: '2' }))
     const session = await createAndLogIn(app)
@@ -92,7 +92,12 @@ t.test('refresh only: a session ends with its refresh token even while in use: 1
     await sleep(1300)
     const res = await me(app, session.token)
     t.equal(res.statusCode, 401)
-    t.same(res.json(), { code: 0, errorCode: '1002', info: 'Session has ended (expired)', reason: 'expired' })
+    if (strategy.name === 'refresh-postgres') {
+      // Redis alone cannot tell an expired session from one it lost; PostgreSQL's refresh token can.
+      t.equal(res.json().errorCode, '1003', 'refresh tokens in PostgreSQL: "refresh and retry", and the refresh decides')
+    } else {
+      t.same(res.json(), { code: 0, errorCode: '1002', info: 'Session has ended (expired)', reason: 'expired' })
+    }
     const late = await refresh(app, refreshTokenOf(session.response))
     t.equal(late.statusCode, 401)
     t.equal(late.json().errorCode, '1004', 'the expired refresh token is refused')

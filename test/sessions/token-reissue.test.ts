@@ -257,6 +257,28 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
     t.same(current.json(), ended)
   })
 
+  t.test('answers that end or replace the session carry no reissued token for it', async (t) => {
+    const [forLogout, forLogoutAll, forPassword, forRevoke] = await Promise.all([0, 1, 2, 3].map(async () => await createAndLogIn(app)))
+    if (forLogout === undefined || forLogoutAll === undefined || forPassword === undefined || forRevoke === undefined) return
+    // All four tokens are due: each request below would be handed a reissued token on the way in.
+    await sleepUntil(Math.max(...[forLogout, forLogoutAll, forPassword, forRevoke].map((s) => dueAt(s.token, 1))) + PAST_BOUNDARY_MS)
+    const answers = {
+      logout: await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: forLogout.token } }),
+      'logout-all': await app.inject({ method: 'POST', url: '/auth/logout-all', headers: { token: forLogoutAll.token } }),
+      'password change': await app.inject({
+        method: 'POST', url: '/auth/password', headers: { token: forPassword.token },
+        payload: { oldPassword: forPassword.password, newPassword: 'another long passphrase' }
+      }),
+      'revoking the own session': await app.inject({ method: 'DELETE', url: `/auth/sessions/${forRevoke.sessionId}`, headers: { token: forRevoke.token } })
+    }
+    for (const [what, res] of Object.entries(answers)) {
+      t.equal(res.statusCode, 200, `${what}: ${res.body}`)
+      t.equal(renewedTokenOf(res), undefined, `${what}: no x-renewed-token for the session it ended`)
+    }
+    const fresh = answers['password change'].json<{ token: string }>().token
+    t.equal((await me(app, fresh)).statusCode, 200, 'the password change\'s own new token is the one that works')
+  })
+
   t.test('CORS exposes x-renewed-token to the allowed origin', async (t) => {
     const origin = ALLOWED_ORIGIN
     const session = await createAndLogIn(app)
