@@ -57,7 +57,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
   async rotate (presented: TokenRef, successorDigest: string, nowMs: number, rules: RefreshRules): Promise<RotateOutcome> {
     // Redis is called inside the transaction: if it fails, nothing is rotated, so the client's
     // retry with the same token is a plain refresh, not a reuse that would revoke the session.
-    return await this.db.transaction(async (tx) => {
+    const outcome = await this.db.transaction(async (tx) => {
       // Shared per user: rotations run side by side, a revocation waits for them (and they for it).
       await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [USER_LOCK_CLASS, presented.userId])
       const decided = await this.decide(tx, presented, successorDigest, nowMs, rules)
@@ -71,8 +71,12 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
       const resumed = await this.sessions.resume(decided.session, decided.outcome.expiresAt - nowMs)
       if (resumed.status === 'alive') return decided.outcome
       await this.revokeFamily(tx, presented.userId, presented.family, resumed.reason, nowMs)
-      return { status: 'ended', reason: resumed.reason }
+      return { status: 'ended', reason: resumed.reason } as const
     })
+    // Under the shared lock, the reuse's revocation cannot see a successor that a concurrent
+    // rotation of the family's current token is inserting; revoked again once that has committed.
+    if (outcome.status === 'reused') await this.sessionEnded(presented.userId, presented.family, 'refresh_reused')
+    return outcome
   }
 
   async sessionEnded (userId: number, family: string, reason: SessionEndReason): Promise<void> {
