@@ -1,8 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
+import { restartRedisEmpty } from '../helpers/redis-restart.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createUser, logIn, me, type TestUser } from '../helpers/sessions.js'
 
@@ -10,7 +11,6 @@ import { createUser, logIn, me, type TestUser } from '../helpers/sessions.js'
 // a valid refresh token must then bring its session back, and an ended session must stay
 // ended. The redis-servers here are not persistent, so a restart loses every key.
 
-const RECOVERY_LIMIT_MS = 15_000
 
 interface RefreshLogin {
   userId: number
@@ -34,23 +34,6 @@ function sessionKey (login: { userId: number, sessionId: string }): string {
   return `ACCESS_TOKEN:{${login.userId}}:${login.sessionId}`
 }
 
-// Kill and start again: a non-persistent redis-server comes back empty.
-async function restartEmpty (t: Test, app: FastifyInstance, redisServer: RedisServer): Promise<void> {
-  await redisServer.stop()
-  await startEmpty(t, app, redisServer)
-}
-
-// Starts the stopped redis-server (empty) and waits until the app uses it again.
-async function startEmpty (t: Test, app: FastifyInstance, redisServer: RedisServer): Promise<void> {
-  await redisServer.restart()
-  const deadline = Date.now() + RECOVERY_LIMIT_MS
-  while ((await app.inject({ method: 'GET', url: '/ready' })).statusCode !== 200) {
-    if (Date.now() > deadline) throw new Error('the app did not reconnect to Redis')
-    await sleep(100)
-  }
-  t.equal(await app.redis.dbsize(), 0, 'Redis came back with no data at all')
-}
-
 const postgresUrl = await reachablePostgresUrl()
 const noPostgres = postgresUrl === undefined ? `no PostgreSQL answers at ${POSTGRES_URL}` : false
 
@@ -67,7 +50,7 @@ t.test('REFRESH_STORE=postgres: after Redis lost everything, a refresh token bri
   const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: loggedOut.token } })
   t.equal(logout.statusCode, 200, 'the second session logs out before the restart')
 
-  await restartEmpty(t, app, redisServer)
+  await restartRedisEmpty(t, app, redisServer)
 
   const gone = await me(app, kept.token)
   t.equal(gone.statusCode, 401, 'the access token finds no session')
@@ -107,7 +90,7 @@ t.test('REFRESH_STORE=redis: the same restart loses the refresh tokens: 401 1004
   t.equal((await refresh(app, login.refreshToken)).statusCode, 200, 'a refresh works before the restart')
   const current = await logInForRefresh(app, await createUser(app), 'laptop')
 
-  await restartEmpty(t, app, redisServer)
+  await restartRedisEmpty(t, app, redisServer)
 
   const res = await refresh(app, current.refreshToken)
   t.equal(res.statusCode, 401, res.body)
@@ -137,8 +120,8 @@ for (const store of ['postgres', 'redis'] as const) {
         t.equal(res.headers['set-cookie'], undefined, `attempt ${attempt}: the cookies are not cleared`)
       }
     } finally {
-      // Started again in any case: the helper's stop() (and so destroy()) waits forever on a killed server.
-      await startEmpty(t, app, redisServer)
+      // Started again in any case, so the app's later requests find a Redis.
+      await restartRedisEmpty(t, app, redisServer)
     }
     if (store === 'redis') return
 

@@ -4,6 +4,7 @@ import t, { type Test } from 'tap'
 import { digestOf } from '../../src/refresh/refresh-token.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
+import { restartRedisEmpty } from '../helpers/redis-restart.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createUser, logIn, me, TEST_PASSWORD, type TestUser } from '../helpers/sessions.js'
 
@@ -27,7 +28,6 @@ const END_DELAY_STEP_MS = 3
 const END_DELAY_SPAN_MS = 30
 // How much longer each commit that writes refresh_tokens takes (see slowCommits).
 const COMMIT_DELAY_SECONDS = 0.01
-const RECOVERY_LIMIT_MS = 15_000
 const REUSE_FAMILIES = 20
 const REUSE_GRACE_SECONDS = 1
 const REUSE_GRACE_MARGIN_MS = 300
@@ -155,18 +155,6 @@ async function slowCommits (app: FastifyInstance): Promise<void> {
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()`)
 }
 
-// Kill and start again: a non-persistent redis-server comes back empty, tombstones included.
-async function restartEmpty (t: Test, app: FastifyInstance, redisServer: RedisServer): Promise<void> {
-  await redisServer.stop()
-  await redisServer.restart()
-  const deadline = Date.now() + RECOVERY_LIMIT_MS
-  while ((await app.inject({ method: 'GET', url: '/ready' })).statusCode !== 200) {
-    if (Date.now() > deadline) throw new Error('the app did not reconnect to Redis')
-    await sleep(100)
-  }
-  t.equal(await app.redis.dbsize(), 0, 'Redis came back with no data at all')
-}
-
 const postgresUrl = await reachablePostgresUrl()
 
 t.test('REFRESH_STORE=postgres: a session ended while its refresh token rotates stays ended after Redis loses its data', {
@@ -205,7 +193,7 @@ t.test('REFRESH_STORE=postgres: a session ended while its refresh token rotates 
   const stored = await app.db.query<{ digest: string }>('SELECT digest FROM refresh_tokens WHERE digest = ANY($1)', [handedOut])
   t.equal(stored.length, handedOut.length, 'and every refresh token handed out for those sessions is a row there')
 
-  await restartEmpty(t, app, redisServer)
+  await restartRedisEmpty(t, app, redisServer)
 
   // Newest first: an older token tried first would look like a reuse and revoke a live successor.
   const revived: string[] = []
@@ -270,7 +258,7 @@ t.test('REFRESH_STORE=postgres: a reuse detected while the current token rotates
   )
   t.same(live, [], 'PostgreSQL holds no unrevoked refresh token of a family ended by a reuse')
 
-  await restartEmpty(t, app, redisServer)
+  await restartRedisEmpty(t, app, redisServer)
 
   const revived: string[] = []
   for (const family of raced) {
