@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { BuildOptions } from './build-app.js'
 import { POSTGRES_URL, reachablePostgresUrl } from './database.js'
+import { logIn, type TestUser } from './sessions.js'
 
 export type StrategyName = 'sliding' | 'refresh' | 'refresh-postgres'
 
@@ -65,4 +66,17 @@ export function refreshTokenOf (response: LightMyRequestResponse): string {
 
 export async function refresh (app: FastifyInstance, refreshToken: string): Promise<LightMyRequestResponse> {
   return await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
+}
+
+export interface RefreshLogin {
+  userId: number
+  sessionId: string
+  token: string
+  refreshToken: string
+}
+
+// A login under a refresh strategy: the access token and the refresh token it handed out.
+export async function logInForRefresh (app: FastifyInstance, user: TestUser, deviceId?: string): Promise<RefreshLogin> {
+  const login = await logIn(app, user, deviceId)
+  return { userId: login.userId, sessionId: login.sessionId, token: login.token, refreshToken: refreshTokenOf(login.response) }
 }

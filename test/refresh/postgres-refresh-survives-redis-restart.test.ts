@@ -1,34 +1,16 @@
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
 import { restartRedisEmpty } from '../helpers/redis-restart.js'
 import { RedisServer } from '../helpers/redis-server.js'
-import { createUser, logIn, me, type TestUser } from '../helpers/sessions.js'
+import { logInForRefresh, refresh } from '../helpers/strategies.js'
+import { createUser, me } from '../helpers/sessions.js'
 
 // REFRESH_STORE=postgres exists for deployments whose Redis keeps nothing across a restart:
 // a valid refresh token must then bring its session back, and an ended session must stay
 // ended. The redis-servers here are not persistent, so a restart loses every key.
 
-
-interface RefreshLogin {
-  userId: number
-  sessionId: string
-  token: string
-  refreshToken: string
-}
-
-async function logInForRefresh (app: FastifyInstance, user: TestUser, deviceId: string): Promise<RefreshLogin> {
-  const login = await logIn(app, user, deviceId)
-  const { refreshToken } = login.response.json<{ refreshToken?: string }>()
-  if (refreshToken === undefined) throw new Error(`no refresh token in ${login.response.body}`)
-  return { userId: login.userId, sessionId: login.sessionId, token: login.token, refreshToken }
-}
-
-async function refresh (app: FastifyInstance, refreshToken: string): Promise<LightMyRequestResponse> {
-  return await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
-}
 
 function sessionKey (login: { userId: number, sessionId: string }): string {
   return `ACCESS_TOKEN:{${login.userId}}:${login.sessionId}`

@@ -6,7 +6,8 @@ import { buildTestApp } from '../helpers/build-app.js'
 import { POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
 import { restartRedisEmpty } from '../helpers/redis-restart.js'
 import { RedisServer } from '../helpers/redis-server.js'
-import { createUser, logIn, me, TEST_PASSWORD, type TestUser } from '../helpers/sessions.js'
+import { logInForRefresh, refresh, refreshTokenOf, type RefreshLogin } from '../helpers/strategies.js'
+import { createUser, me, TEST_PASSWORD } from '../helpers/sessions.js'
 
 // With REFRESH_STORE=postgres, an ended session must stay ended in PostgreSQL, not only behind
 // a Redis tombstone. The race: an ending whose UPDATE of refresh_tokens waits on a rotation's
@@ -38,13 +39,6 @@ const PLENTY = '1000000'
 const ENDINGS = ['password', 'logout_all', 'logout'] as const
 type Ending = typeof ENDINGS[number]
 
-interface RefreshLogin {
-  userId: number
-  sessionId: string
-  token: string
-  refreshToken: string
-}
-
 interface RoundResult {
   // Whether the ending was sent while a refresh was under way.
   overlapped: boolean
@@ -52,21 +46,6 @@ interface RoundResult {
   ended: Array<{ userId: number, sessionId: string, refreshTokens: string[] }>
   // Refresh tokens of sessions that were not ended: they must still work after the restart.
   alive: string[]
-}
-
-async function logInForRefresh (app: FastifyInstance, user: TestUser, deviceId: string): Promise<RefreshLogin> {
-  const login = await logIn(app, user, deviceId)
-  const { refreshToken } = login.response.json<{ refreshToken?: string }>()
-  if (refreshToken === undefined) throw new Error(`no refresh token in ${login.response.body}`)
-  return { userId: login.userId, sessionId: login.sessionId, token: login.token, refreshToken }
-}
-
-async function refresh (app: FastifyInstance, refreshToken: string): Promise<LightMyRequestResponse> {
-  return await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
-}
-
-function refreshTokenOf (res: LightMyRequestResponse): string {
-  return res.json<{ refreshToken: string }>().refreshToken
 }
 
 // Rotates the session's refresh token again and again, like a client (or a thief) that keeps
