@@ -1,0 +1,151 @@
+import { endsSession, failureMessage } from './error-messages.js'
+import type { AuthClient, SessionEndReason, SessionInfo } from './sdk.js'
+import { sessionEndedMessage } from './session-end-messages.js'
+import { renderSessions } from './session-list.js'
+import { announce, clearAnnouncement } from './status.js'
+import { focusSessionList, showMe, showView, stopLoading } from './views.js'
+
+// 'unknown' until the first answer from the server (or after one that said nothing, a 503).
+type SignInState = 'unknown' | 'signed-out' | 'signed-in'
+
+export type ClientFactory = (onSessionEnded: (reason: SessionEndReason) => void) => AuthClient
+
+// What the page does. The server is the only memory: the page stores nothing and asks
+// `GET /auth/me` whenever it needs to know whether the session still lives.
+export class AccountPage {
+  private readonly client: AuthClient
+  private state: SignInState = 'unknown'
+  // While this tab ends its own session, the end is not news to announce as "signed out because…".
+  private endingHere = false
+  private checking: Promise<void> | undefined
+
+  constructor (createClient: ClientFactory) {
+    this.client = createClient((reason) => { this.sessionEnded(reason) })
+  }
+
+  get signedIn (): boolean {
+    return this.state === 'signed-in'
+  }
+
+  // Whether a re-check (on focus, on return to the tab) can tell anything new.
+  get worthChecking (): boolean {
+    return this.state !== 'signed-out'
+  }
+
+  // Who is signed in, and their sessions; one check at a time.
+  async check (): Promise<void> {
+    this.checking ??= this.loadAccount().finally(() => { this.checking = undefined })
+    await this.checking
+  }
+
+  async signIn (account: string, password: string): Promise<boolean> {
+    try {
+      await this.client.login(account, password)
+    } catch (error) {
+      announce(failureMessage(error, 'Wrong account or password.'), 'warning')
+      return false
+    }
+    clearAnnouncement()
+    await this.check()
+    if (this.signedIn) showView('account', true)
+    return this.signedIn
+  }
+
+  async logOut (): Promise<void> {
+    await this.endHere(async () => { await this.client.logout(); return undefined }, 'You have logged out.')
+  }
+
+  async logOutEverywhere (): Promise<void> {
+    await this.endHere(async () => {
+      const revoked = await this.client.logoutAll()
+      return `You have logged out everywhere (${revoked} ${revoked === 1 ? 'session' : 'sessions'} ended).`
+    }, 'You have logged out everywhere.')
+  }
+
+  async revoke (session: SessionInfo, device: string): Promise<void> {
+    if (session.current) {
+      await this.endHere(async () => { await this.client.revokeSession(session.id); return undefined },
+        'You have logged out this device.')
+      return
+    }
+    try {
+      await this.client.revokeSession(session.id)
+      announce(`The session of ${device} has ended.`)
+      await this.check()
+      focusSessionList()
+    } catch (error) {
+      this.failed(error)
+    }
+  }
+
+  async changePassword (oldPassword: string, newPassword: string): Promise<boolean> {
+    try {
+      await this.client.changePassword(oldPassword, newPassword)
+    } catch (error) {
+      this.failed(error, 'The current password is wrong.')
+      return false
+    }
+    // The server ended every session and opened a fresh one for this device (new cookies).
+    announce('Password changed. Every other session has ended; this device continues with a new session.')
+    await this.check()
+    return true
+  }
+
+  // From the SDK: a request learnt the session is over (here, or in another tab of this browser).
+  sessionEnded (reason: SessionEndReason): void {
+    if (this.endingHere || this.state === 'signed-out') return
+    // On the first check a missing or unusable cookie only means "not signed in yet".
+    const news = this.state === 'signed-in' || reason !== 'invalid_token'
+    this.state = 'signed-out'
+    showView('login', true)
+    if (news) announce(sessionEndedMessage(reason), 'warning')
+  }
+
+  private async loadAccount (): Promise<void> {
+    try {
+      const me = await this.client.me()
+      const sessions = await this.client.sessions()
+      showMe(me)
+      renderSessions(sessions, (session, device) => { void this.revoke(session, device) })
+      if (!this.signedIn) showView('account', false)
+      this.state = 'signed-in'
+    } catch (error) {
+      this.failed(error)
+    }
+  }
+
+  // Log out, log out everywhere, revoke this device: the login form comes back with `done`.
+  // `end` may word the outcome itself; else it is `done`.
+  private async endHere (end: () => Promise<string | undefined>, done: string): Promise<void> {
+    this.endingHere = true
+    try {
+      announce((await end()) ?? done)
+    } catch (error) {
+      if (!endsSession(error)) {
+        this.failed(error)
+        return
+      }
+      // Already over (ended elsewhere a moment ago): the outcome the user asked for.
+      announce(done)
+    } finally {
+      this.endingHere = false
+    }
+    this.state = 'signed-out'
+    showView('login', true)
+  }
+
+  private failed (error: unknown, wrongPassword?: string): void {
+    if (!endsSession(error)) {
+      // A 503 or a network error says nothing about the session: the view stays as it is.
+      if (this.state === 'unknown') stopLoading()
+      announce(failureMessage(error, wrongPassword), 'warning')
+      return
+    }
+    // Normally sessionEnded (called by the SDK) has shown the login form already.
+    if (this.state !== 'signed-out') {
+      const wasSignedIn = this.signedIn
+      this.state = 'signed-out'
+      showView('login', wasSignedIn)
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import type { AccountPage } from './account-page.js'
+import { buttonsOf, elementById, whileBusy } from './dom.js'
+
+const loginForm = elementById('login-form', HTMLFormElement)
+const passwordForm = elementById('password-form', HTMLFormElement)
+const passwordField = elementById('login-password', HTMLInputElement)
+const logoutButton = elementById('logout', HTMLButtonElement)
+const logoutAllButton = elementById('logout-all', HTMLButtonElement)
+const reloadButton = elementById('reload-sessions', HTMLButtonElement)
+
+function field (form: HTMLFormElement, name: string): string {
+  const value = new FormData(form).get(name)
+  return typeof value === 'string' ? value : ''
+}
+
+// Wires the page's forms and buttons to what they do, and re-checks the session when the
+// user comes back to the tab: a session ended elsewhere shows its reason without a click.
+export function bindControls (page: AccountPage): void {
+  loginForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void whileBusy(buttonsOf(loginForm), async () => {
+      const signedIn = await page.signIn(field(loginForm, 'account').trim(), field(loginForm, 'password'))
+      if (signedIn) loginForm.reset()
+      else passwordField.select()
+    })
+  })
+
+  passwordForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void whileBusy(buttonsOf(passwordForm), async () => {
+      if (await page.changePassword(field(passwordForm, 'oldPassword'), field(passwordForm, 'newPassword'))) {
+        passwordForm.reset()
+      }
+    })
+  })
+
+  logoutButton.addEventListener('click', () => {
+    void whileBusy([logoutButton, logoutAllButton], async () => { await page.logOut() })
+  })
+  logoutAllButton.addEventListener('click', () => {
+    void whileBusy([logoutButton, logoutAllButton], async () => { await page.logOutEverywhere() })
+  })
+  reloadButton.addEventListener('click', () => {
+    void whileBusy([reloadButton], async () => { await page.check() })
+  })
+
+  const recheck = (): void => { if (page.worthChecking) void page.check() }
+  window.addEventListener('focus', recheck)
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') recheck() })
+}

@@ -1,0 +1,20 @@
+import type { SessionEndReason } from './sdk.js'
+
+// What the user reads when a session ends without their doing it in this tab, by the reason
+// the server (or the SDK, for tokens it could not use) gave.
+const ENDED_BECAUSE: Record<SessionEndReason, string> = {
+  logout: 'You were logged out in another tab or window.',
+  logout_all: 'You logged out everywhere, on this or another device.',
+  revoked: 'This session was ended from the session list on another device.',
+  password_changed: 'Your password was changed, so every session ended. Sign in with the new password.',
+  admin: 'An administrator ended this session.',
+  expired: 'Your session expired because it was not used for a while.',
+  max_lifetime: 'Your session reached its maximum lifetime.',
+  refresh_reused: 'This session was ended for your safety: its refresh token was used twice, which can mean it was copied.',
+  invalid_token: 'Your sign-in is no longer valid.',
+  invalid_refresh_token: 'Your sign-in could not be renewed.'
+}
+
+export function sessionEndedMessage (reason: SessionEndReason): string {
+  return `Signed out. ${ENDED_BECAUSE[reason]} Please sign in again.`
+}

@@ -1,0 +1,53 @@
+import { describeDevice } from './describe-device.js'
+import { elementById } from './dom.js'
+import { timeElement } from './format-time.js'
+import type { SessionInfo } from './sdk.js'
+
+export type RevokeHandler = (session: SessionInfo, device: string) => void
+
+const list = elementById('session-list', HTMLUListElement)
+
+export function renderSessions (sessions: readonly SessionInfo[], onRevoke: RevokeHandler): void {
+  list.replaceChildren(...sessions.map((session) => sessionItem(session, onRevoke)))
+}
+
+function sessionItem (session: SessionInfo, onRevoke: RevokeHandler): HTMLLIElement {
+  const device = describeDevice(session)
+  const item = document.createElement('li')
+  item.className = 'session'
+  item.dataset.sessionId = session.id
+  item.dataset.current = String(session.current)
+
+  const name = document.createElement('p')
+  name.className = 'session-device'
+  name.textContent = device
+  if (session.current) {
+    const badge = document.createElement('span')
+    badge.className = 'this-device'
+    badge.textContent = 'This device'
+    name.append(badge)
+  }
+
+  const times = document.createElement('p')
+  times.className = 'session-times'
+  const loginTime = timeElement(session.loginAt)
+  times.append('Signed in ', loginTime)
+  if (typeof session.lastSeenAt === 'number') times.append(', last seen ', timeElement(session.lastSeenAt))
+  times.append(`, from ${session.ip}`)
+
+  const details = document.createElement('div')
+  details.className = 'session-details'
+  details.append(name, times)
+
+  const revoke = document.createElement('button')
+  revoke.type = 'button'
+  revoke.className = 'danger'
+  revoke.textContent = session.current ? 'Log out here' : 'Revoke'
+  revoke.setAttribute('aria-label', session.current
+    ? `Log out this device (${device})`
+    : `Revoke the session of ${device}, signed in ${loginTime.textContent ?? ''}`)
+  revoke.addEventListener('click', () => { onRevoke(session, device) })
+
+  item.append(details, revoke)
+  return item
+}

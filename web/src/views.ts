@@ -1,0 +1,40 @@
+import { elementById } from './dom.js'
+import type { Me } from './sdk.js'
+
+const loading = elementById('loading', HTMLParagraphElement)
+const loginView = elementById('login-view', HTMLElement)
+const accountView = elementById('account-view', HTMLElement)
+const loginHeading = elementById('login-heading', HTMLHeadingElement)
+const accountHeading = elementById('account-heading', HTMLHeadingElement)
+const sessionsHeading = elementById('sessions-heading', HTMLHeadingElement)
+const meAccount = elementById('me-account', HTMLElement)
+const meUserId = elementById('me-user-id', HTMLElement)
+const meUserType = elementById('me-user-type', HTMLElement)
+
+export type ViewName = 'login' | 'account'
+
+// Focus goes to the new view's heading when the view changes under the user (sign-in,
+// sign-out, a session that ended): keyboard and screen-reader users are not left on a
+// control that has just disappeared, and the next Tab reaches the view's first field.
+export function showView (name: ViewName, moveFocus: boolean): void {
+  loading.hidden = true
+  loginView.hidden = name !== 'login'
+  accountView.hidden = name !== 'account'
+  if (moveFocus) (name === 'login' ? loginHeading : accountHeading).focus()
+}
+
+// The first check could not tell whether a session exists (server unavailable): the status says so.
+export function stopLoading (): void {
+  loading.hidden = true
+}
+
+export function showMe (me: Me): void {
+  meAccount.textContent = me.account
+  meUserId.textContent = String(me.userId)
+  meUserType.textContent = me.userType === 'admin' ? 'Administrator' : 'User'
+}
+
+// After a revoke the focused button is gone with its list item.
+export function focusSessionList (): void {
+  sessionsHeading.focus()
+}
