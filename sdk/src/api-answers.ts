@@ -1,0 +1,45 @@
+import type { Me, SessionInfo } from './types.js'
+
+// The server's answers, checked before they are handed to the app.
+
+function unexpected (what: string): Error {
+  return new Error(`The server answered with an unexpected ${what}`)
+}
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null
+}
+
+export function asMe (value: unknown): Me {
+  if (!isRecord(value)) throw unexpected('user')
+  const { userId, userType, account, sessionId } = value
+  if (typeof userId !== 'number' || (userType !== 'user' && userType !== 'admin') ||
+      typeof account !== 'string' || typeof sessionId !== 'string') {
+    throw unexpected('user')
+  }
+  return { userId, userType, account, sessionId }
+}
+
+function asSessionInfo (value: unknown): SessionInfo {
+  if (!isRecord(value)) throw unexpected('session')
+  const { id, deviceId, userAgent, ip, loginAt, lastSeenAt, current } = value
+  if (typeof id !== 'string' || typeof ip !== 'string' || typeof loginAt !== 'number' || typeof current !== 'boolean') {
+    throw unexpected('session')
+  }
+  // The server says null for a device or user agent it was not told.
+  return {
+    id,
+    ip,
+    loginAt,
+    current,
+    ...(typeof deviceId === 'string' ? { deviceId } : {}),
+    ...(typeof userAgent === 'string' ? { userAgent } : {}),
+    ...(typeof lastSeenAt === 'number' ? { lastSeenAt } : {})
+  }
+}
+
+export function asSessionList (value: unknown): SessionInfo[] {
+  const sessions = isRecord(value) ? value.sessions : undefined
+  if (!Array.isArray(sessions)) throw unexpected('session list')
+  return sessions.map(asSessionInfo)
+}

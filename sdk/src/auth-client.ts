@@ -1,0 +1,103 @@
+import { asMe, asSessionList } from './api-answers.js'
+import { ApiEndpoint } from './api-endpoint.js'
+import { AuthCore, registerCore } from './auth-core.js'
+import { authenticatedFetch } from './authenticated-fetch.js'
+import { authErrorFrom } from './errors.js'
+import { asIssuedSession, tokensOf } from './issued-session.js'
+import { SessionKeeper } from './session-keeper.js'
+import { TokenRefresher } from './token-refresher.js'
+import { memoryStorage } from './token-storage.js'
+import type { AuthClient, AuthClientOptions, LoginResult } from './types.js'
+
+const DEFAULT_TOKEN_HEADER = 'token'
+// Tabs talk about, and lock, the session of one API.
+const CHANNEL_PREFIX = 'token-session-auth:'
+const LOCK_PREFIX = 'token-session-auth:refresh:'
+
+export function createAuthClient (options: AuthClientOptions): AuthClient {
+  const storage = options.storage ?? memoryStorage()
+  const api = new ApiEndpoint(options.baseUrl, options.fetch)
+  const keeper = new SessionKeeper(storage, options.tokenHeader ?? DEFAULT_TOKEN_HEADER,
+    `${CHANNEL_PREFIX}${options.baseUrl}`, options.onSessionEnded)
+  const refresher = new TokenRefresher(keeper, api, `${LOCK_PREFIX}${options.baseUrl}`)
+  const core = new AuthCore(keeper, api, refresher, options.strategy === 'refresh')
+  const cookieCredentials: RequestInit = keeper.cookieMode ? { credentials: 'include' } : {}
+
+  // An authenticated call to the API; any answer but a 2xx is thrown as an AuthError.
+  async function call (method: string, path: string, body?: unknown): Promise<Response> {
+    const init: RequestInit = body === undefined
+      ? { method }
+      : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+    const response = await authenticatedFetch(core, path, init)
+    if (!response.ok) throw await authErrorFrom(response)
+    return response
+  }
+
+  // Login and password change: the answer names the new session (and holds its tokens).
+  function startSession (answer: unknown): LoginResult {
+    const issued = asIssuedSession(answer)
+    keeper.signedInTo(tokensOf(issued))
+    return { userId: issued.userId, userType: issued.userType, sessionId: issued.sessionId }
+  }
+
+  const client: AuthClient = {
+    async login (account, password) {
+      const { deviceId } = options
+      const response = await api.send('/auth/login', {
+        ...cookieCredentials,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(deviceId === undefined ? { account, password } : { account, password, deviceId })
+      })
+      if (!response.ok) throw await authErrorFrom(response)
+      return startSession(await response.json())
+    },
+
+    async logout () {
+      const sent = keeper.credentials()
+      const response = await authenticatedFetch(core, '/auth/logout', { method: 'POST' })
+      // A 401: the session was over already (and announced with the server's reason).
+      if (!response.ok && response.status !== 401) throw await authErrorFrom(response)
+      await response.arrayBuffer()
+      keeper.end('logout', sent)
+    },
+
+    async logoutAll () {
+      const sent = keeper.credentials()
+      const answer: unknown = await (await call('POST', '/auth/logout-all')).json()
+      keeper.end('logout_all', sent)
+      const revoked = typeof answer === 'object' && answer !== null ? Reflect.get(answer, 'revoked') : undefined
+      return typeof revoked === 'number' ? revoked : 0
+    },
+
+    async changePassword (oldPassword, newPassword) {
+      startSession(await (await call('POST', '/auth/password', { oldPassword, newPassword })).json())
+    },
+
+    async sessions () {
+      const sessions = asSessionList(await (await call('GET', '/auth/sessions')).json())
+      const current = sessions.find((session) => session.current)
+      if (current !== undefined) keeper.noteCurrentSession(current.id)
+      return sessions
+    },
+
+    async revokeSession (id) {
+      const sent = keeper.credentials()
+      const own = id === keeper.currentSessionId
+      await (await call('DELETE', `/auth/sessions/${encodeURIComponent(id)}`)).arrayBuffer()
+      if (own) keeper.end('revoked', sent)
+    },
+
+    async me () {
+      const me = asMe(await (await call('GET', '/auth/me')).json())
+      keeper.noteCurrentSession(me.sessionId)
+      return me
+    },
+
+    fetch: async (input, init) => await authenticatedFetch(core, input, init),
+    isSignedIn: () => keeper.signedIn,
+    close: () => { keeper.close() }
+  }
+  registerCore(client, core)
+  return client
+}

@@ -1,0 +1,96 @@
+import type { AxiosError, AxiosInstance, InternalAxiosRequestConfig } from 'axios'
+import { coreOf } from './auth-core.js'
+import { RENEWED_TOKEN_HEADER } from './authenticated-fetch.js'
+import { asApiErrorBody, NotReplayableError, type ApiErrorBody } from './errors.js'
+import type { SentCredentials } from './session-keeper.js'
+import { isStreamBody } from './stream-body.js'
+import type { AuthClient } from './types.js'
+
+// Types only: this entry point never loads axios, the app passes its own instance.
+
+// What the interceptors remember about a request between sending it and its answer; kept on
+// the config, which axios hands back with the answer and copies into a retry.
+export interface AxiosAuthState {
+  sent?: SentCredentials
+  retried?: boolean
+}
+
+declare module 'axios' {
+  interface AxiosRequestConfig {
+    tokenSessionAuth?: AxiosAuthState
+  }
+}
+
+function isAxiosError (error: unknown): error is AxiosError {
+  return typeof error === 'object' && error !== null && Reflect.get(error, 'isAxiosError') === true
+}
+
+function headerValue (headers: unknown, name: string): string | null {
+  if (typeof headers !== 'object' || headers === null) return null
+  const value: unknown = Reflect.get(headers, name)
+  return typeof value === 'string' ? value : null
+}
+
+// axios parses JSON answers; with responseType 'text' the body is still a string.
+function errorBodyOf (data: unknown): ApiErrorBody | undefined {
+  if (typeof data !== 'string') return asApiErrorBody(data)
+  try {
+    return asApiErrorBody(JSON.parse(data))
+  } catch {
+    return undefined
+  }
+}
+
+// Installs request and response interceptors on `instance` that authenticate requests to the
+// client's API the way client.fetch does: credentials read at send time, x-renewed-token kept,
+// one refresh (shared with the client's own calls) and one retry on 1003, the session ended on
+// 1001/1002/1004, and 5xx, 429 and network errors handed to the caller untouched.
+// Returns a function that removes the interceptors.
+export function attachAuth (instance: AxiosInstance, client: AuthClient): () => void {
+  const core = coreOf(client)
+  const { keeper } = core
+
+  const request = instance.interceptors.request.use((config: InternalAxiosRequestConfig) => {
+    const state: AxiosAuthState = { ...config.tokenSessionAuth }
+    delete state.sent
+    config.tokenSessionAuth = state
+    if (!core.api.owns(instance.getUri(config))) return config
+    const sent = keeper.credentials()
+    for (const name of keeper.authHeaderNames) config.headers.delete(name)
+    for (const [name, value] of Object.entries(keeper.authHeaders(config.method ?? 'get', sent))) {
+      config.headers.set(name, value)
+    }
+    if (keeper.cookieMode) config.withCredentials = true
+    state.sent = sent
+    return config
+  })
+
+  const response = instance.interceptors.response.use((answer) => {
+    const sent = answer.config.tokenSessionAuth?.sent
+    if (sent !== undefined) keeper.acceptRenewedToken(sent, headerValue(answer.headers, RENEWED_TOKEN_HEADER))
+    return answer
+  }, async (error: unknown) => {
+    // Network errors and timeouts have no answer: they reach the caller as they are.
+    if (!isAxiosError(error) || error.config === undefined || error.response === undefined) throw error
+    const { config, response: answer } = error
+    const state = config.tokenSessionAuth
+    if (state?.sent === undefined) throw error
+    keeper.acceptRenewedToken(state.sent, headerValue(answer.headers, RENEWED_TOKEN_HEADER))
+    if (answer.status !== 401) throw error
+    const outcome = await core.answerUnauthorized(state.sent, errorBodyOf(answer.data), state.retried !== true)
+    switch (outcome.kind) {
+      case 'final':
+        throw error
+      case 'failed':
+        throw await outcome.answer.toAuthError()
+      case 'retry':
+        if (isStreamBody(config.data)) throw new NotReplayableError()
+        return await instance.request({ ...config, tokenSessionAuth: { retried: true } })
+    }
+  })
+
+  return () => {
+    instance.interceptors.request.eject(request)
+    instance.interceptors.response.eject(response)
+  }
+}

@@ -1,0 +1,25 @@
+import type { StoredTokens } from './token-storage.js'
+import type { LoginResult } from './types.js'
+
+// The answer of login, refresh and password change.
+export interface IssuedSession extends LoginResult {
+  token: string
+  refreshToken?: string
+}
+
+export function asIssuedSession (value: unknown): IssuedSession {
+  if (typeof value === 'object' && value !== null) {
+    const { token, refreshToken, userId, userType, sessionId } = value as Record<string, unknown>
+    if (typeof token === 'string' && typeof userId === 'number' && typeof sessionId === 'string' &&
+        (userType === 'user' || userType === 'admin') &&
+        (refreshToken === undefined || typeof refreshToken === 'string')) {
+      return { token, userId, userType, sessionId, ...(refreshToken === undefined ? {} : { refreshToken }) }
+    }
+  }
+  throw new Error('The server answered with an unexpected session')
+}
+
+export function tokensOf (issued: IssuedSession): StoredTokens {
+  const { token, refreshToken, sessionId } = issued
+  return refreshToken === undefined ? { token, sessionId } : { token, refreshToken, sessionId }
+}

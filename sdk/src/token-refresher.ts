@@ -1,0 +1,109 @@
+import type { ApiEndpoint } from './api-endpoint.js'
+import { BufferedResponse } from './buffered-response.js'
+import { withLock } from './environment.js'
+import { readApiErrorBody } from './errors.js'
+import { asIssuedSession, tokensOf } from './issued-session.js'
+import { sessionEndReasonOf } from './session-end-reason.js'
+import type { SentCredentials, SessionKeeper } from './session-keeper.js'
+
+export type RefreshOutcome =
+  // Retry with the credentials held now.
+  | { kind: 'refreshed' }
+  // The session ended (announced already), or none is held: nothing to retry with.
+  | { kind: 'over' }
+  // A 5xx, 429, ...: the session lives on; the caller gets this answer.
+  | { kind: 'failed', answer: BufferedResponse }
+
+const REFRESHED: RefreshOutcome = { kind: 'refreshed' }
+const OVER: RefreshOutcome = { kind: 'over' }
+export const ACCESS_TOKEN_EXPIRED = '1003'
+
+// One refresh for every request that met an expired access token, in this tab (one promise
+// they all wait on) and across tabs (a Web Lock, under which a tab first checks whether
+// another one refreshed while it waited).
+export class TokenRefresher {
+  private inflight: Promise<RefreshOutcome> | undefined
+
+  constructor (
+    private readonly keeper: SessionKeeper,
+    private readonly api: ApiEndpoint,
+    private readonly lockName: string
+  ) {}
+
+  async afterExpiry (sent: SentCredentials): Promise<RefreshOutcome> {
+    const known = this.alreadyDone(sent)
+    if (known !== undefined) return known
+    this.inflight ??= withLock(this.lockName, async () => await this.refreshUnlessDone(sent))
+      .finally(() => { this.inflight = undefined })
+    return await this.inflight
+  }
+
+  // Credentials replaced since the request was sent: a refresh (here or in another tab) or a
+  // login came first, and the request only needs to be sent again.
+  private alreadyDone (sent: SentCredentials): RefreshOutcome | undefined {
+    switch (this.keeper.staleness(sent)) {
+      case 'changed': return REFRESHED
+      case 'gone': return OVER
+      default: return undefined
+    }
+  }
+
+  private async refreshUnlessDone (sent: SentCredentials): Promise<RefreshOutcome> {
+    // Header modes: another tab that refreshed stored new tokens (localStorage), or posted them
+    // (memory storage), before it let go of the lock.
+    const known = this.alreadyDone(sent)
+    if (known !== undefined) return known
+    if (!this.keeper.cookieMode) return sent.tokens === undefined ? OVER : await this.refresh(sent)
+    return await this.refreshCookieUnlessFresh()
+  }
+
+  // Cookie mode: the page cannot read the HttpOnly cookie to see whether another tab refreshed
+  // it. The "refreshed" notice that tab posts before letting go of the lock usually arrives
+  // first (then alreadyDone said so), but a BroadcastChannel message and a lock grant travel
+  // separately, and nothing orders them. The cookie jar is ordered: a refresh's Set-Cookie is
+  // stored before its fetch resolves, so before the lock is let go. So under the lock one cheap
+  // GET /auth/me (a safe method: no CSRF proof, nothing changes) asks the server whether the
+  // cookie works now; only a 1003 sends POST /auth/refresh. One extra GET per tab and expiry
+  // buys exactly one refresh however the messages are timed.
+  private async refreshCookieUnlessFresh (): Promise<RefreshOutcome> {
+    const sent = this.keeper.credentials()
+    const probe = await this.api.send('/auth/me', { method: 'GET', credentials: 'include' })
+    if (probe.ok) {
+      await probe.arrayBuffer()
+      this.keeper.refreshedElsewhere()
+      return REFRESHED
+    }
+    const body = await readApiErrorBody(probe)
+    if (probe.status === 401 && body?.errorCode === ACCESS_TOKEN_EXPIRED) {
+      await probe.arrayBuffer()
+      return await this.refresh(sent)
+    }
+    const reason = probe.status === 401 ? sessionEndReasonOf(body) : undefined
+    if (reason === undefined) return { kind: 'failed', answer: await BufferedResponse.of(probe) }
+    this.keeper.end(reason, sent)
+    return OVER
+  }
+
+  // POST /auth/refresh: header modes send the refresh token; cookie mode sends no body, and the
+  // refreshToken cookie (Path=/auth/refresh) with the CSRF proof.
+  private async refresh (sent: SentCredentials): Promise<RefreshOutcome> {
+    const init: RequestInit = this.keeper.cookieMode
+      ? { method: 'POST', credentials: 'include', headers: this.keeper.authHeaders('POST', sent) }
+      : {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refreshToken: sent.tokens?.refreshToken })
+        }
+    const response = await this.api.send('/auth/refresh', init)
+    if (response.ok) {
+      const issued = asIssuedSession(await response.json())
+      this.keeper.refreshed(this.keeper.cookieMode ? undefined : tokensOf(issued))
+      return REFRESHED
+    }
+    // Only a refused refresh token ends the session; 429, 503 and the like leave it alone.
+    const reason = response.status === 401 ? sessionEndReasonOf(await readApiErrorBody(response)) : undefined
+    if (reason === undefined || reason === 'invalid_token') return { kind: 'failed', answer: await BufferedResponse.of(response) }
+    this.keeper.end(reason, sent)
+    return OVER
+  }
+}
