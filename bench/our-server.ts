@@ -1,0 +1,42 @@
+import type { BenchDatabase } from './database.js'
+import { OUR_SERVER, type ServerSpec } from './servers.js'
+
+// How the bench runs our server: production mode, quiet logs, its own key prefix per
+// configuration (so one configuration's writes never reach another one's near-cache through
+// Redis' invalidations) and rate limits out of the way of hundreds of logins from one IP.
+
+export type NearCacheMode = 'on' | 'off'
+
+export interface OurServerOptions {
+  name: string
+  redisUrl: string
+  jwtSecret: string
+  database: BenchDatabase
+  strategy: 'sliding' | 'refresh'
+  nearCache: NearCacheMode
+  keyPrefix: string
+}
+
+const NO_PRACTICAL_LIMIT = '1000000000'
+
+export function ourServerSpec (options: OurServerOptions): ServerSpec {
+  return {
+    name: options.name,
+    script: OUR_SERVER,
+    env: {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: options.redisUrl,
+      REDIS_KEY_PREFIX: options.keyPrefix,
+      JWT_SECRET: options.jwtSecret,
+      AUTH_STRATEGY: options.strategy,
+      NEAR_CACHE: options.nearCache,
+      RATE_LIMIT_LOGIN_ACCOUNT: NO_PRACTICAL_LIMIT,
+      RATE_LIMIT_LOGIN_IP: NO_PRACTICAL_LIMIT,
+      RATE_LIMIT_REGISTER_IP: NO_PRACTICAL_LIMIT,
+      RATE_LIMIT_REFRESH_SESSION: NO_PRACTICAL_LIMIT,
+      RATE_LIMIT_REFRESH_IP: NO_PRACTICAL_LIMIT,
+      ...options.database.envForInstance()
+    }
+  }
+}

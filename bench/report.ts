@@ -1,0 +1,140 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { throughputChart } from './chart.js'
+import { fixed, integer, table } from './markdown.js'
+import type { SessionMemory } from './memory.js'
+import { checkTargets, type BenchResults } from './results.js'
+
+// BENCHMARKS.md: the script rewrites only what lies between the two markers, so the
+// hand-written method and caveats around them survive every run.
+
+const START_MARKER = '<!-- bench:results:start (written by npm run bench; edit outside these markers) -->'
+const END_MARKER = '<!-- bench:results:end -->'
+const ROOT = new URL('../../', import.meta.url)
+export const REPORT_PATH = fileURLToPath(new URL('BENCHMARKS.md', ROOT))
+export const CHART_PATH = fileURLToPath(new URL('docs/benchmark.svg', ROOT))
+const CHART_LINK = 'docs/benchmark.svg'
+
+function machine (results: BenchResults): string {
+  return `${results.cpuCount} × ${results.cpuModel}`
+}
+
+export function throughputTable (results: BenchResults): string {
+  return table(
+    ['#', 'target', 'req/s (median)', '× bare', 'p50 ms', 'p99 ms', 'Redis cmds / req', 'command mix per request', 'req/s per round'],
+    results.throughput.map((row, i) => [
+      String(i + 1), row.label, integer(row.medianRps), fixed(row.ratioToBare), fixed(row.p50Ms, 0), fixed(row.p99Ms, 0),
+      fixed(row.commandsPerRequest), row.commandMix === '' ? '–' : row.commandMix, row.roundsRps.map(integer).join(' / ')
+    ])
+  )
+}
+
+export function targetsTable (results: BenchResults): string {
+  return table(['target', 'required', 'measured', 'met'], checkTargets(results).map((check) =>
+    [check.target, check.required, check.measured, check.met ? 'met' : '**not met**']))
+}
+
+function memorySection (results: BenchResults): string {
+  const { realistic, shortUserAgent } = results.memory
+  const row = (figure: string, value: (memory: SessionMemory) => number): string[] =>
+    [figure, integer(value(realistic)), integer(value(shortUserAgent))]
+  return [
+    `${integer(realistic.sessions)} sessions created through \`RedisSessionStore.create\` (2 per user, realistic fields, plus \`lastSeenAt\`), then the same sessions with the user agent cut to ${realistic.listpackValueLimit} bytes:`,
+    '',
+    table(['figure (bytes per session)', 'realistic', `user agent ≤ ${realistic.listpackValueLimit} bytes`], [
+      row('`used_memory` delta ÷ sessions (everything Redis spends, index included)', (memory) => memory.usedMemoryPerSession),
+      row('`MEMORY USAGE` of the session hash', (memory) => memory.sessionKeyBytes),
+      row('`MEMORY USAGE` of the user indexes ÷ sessions', (memory) => memory.indexBytesPerSession),
+      row('`MEMORY USAGE`, hash + index share', (memory) => memory.sessionKeyBytes + memory.indexBytesPerSession),
+      [`\`used_memory\` delta ÷ sessions while filling to ${integer(results.sessionCounts.largeCount)}`, integer(results.sessionCounts.usedMemoryPerFilledSession), '–'],
+      ['encoding of the session hash', realistic.sessionEncoding, shortUserAgent.sessionEncoding]
+    ]),
+    '',
+    `Redis keeps a hash in the compact \`listpack\` encoding only while every value is at most \`hash-max-listpack-value\` (${realistic.listpackValueLimit}) bytes; the realistic session's longest value has ${realistic.longestFieldBytes} bytes (the user agent).`,
+    '',
+    'The other designs, from the sessions they held during the throughput runs (`MEMORY USAGE` of their keys; no index, no Redis bookkeeping; the bench\'s own sessions have no long user agent):',
+    '',
+    table(['design', 'keys', 'bytes per session'], results.libraryMemory.map((row) => [row.label, integer(row.keys), integer(row.bytesPerSession)]))
+  ].join('\n')
+}
+
+function sessionCountSection (results: BenchResults): string {
+  const counts = results.sessionCounts
+  return [
+    `Redis filled with ${integer(counts.smallCount)}, then ${integer(counts.largeCount)} live sessions (fill time ${fixed(counts.fillSeconds, 1)} s, pipelined in batches); the loaded sessions are ${results.settings.connections} of them per server.`,
+    '',
+    table(['target', `req/s at ${integer(counts.smallCount)}`, `req/s at ${integer(counts.largeCount)}`, 'ratio'], counts.rows.map((row) =>
+      [`GET /auth/me, sliding, near-cache ${row.nearCache}`, integer(row.smallRps), integer(row.largeRps), fixed(row.largeRps / row.smallRps)]))
+  ].join('\n')
+}
+
+function revocationSection (results: BenchResults): string {
+  return table(['instances', 'trials', 'p50 ms', 'p99 ms', 'max ms', '200s from B after the logout answer (trials affected)'],
+    results.revocation.map(({ nearCache, result }) => [
+      `two, near-cache ${nearCache}`, String(result.trials), fixed(result.p50Ms), fixed(result.p99Ms), fixed(result.maxMs),
+      `${result.acceptedAfterLogout} (${result.trialsWithAcceptedRequests})`
+    ]))
+}
+
+export function resultsSection (results: BenchResults): string {
+  const { settings, login } = results
+  const total = results.phases.reduce((sum, phase) => sum + phase.seconds, 0)
+  return [
+    START_MARKER,
+    '## Results of the last run',
+    '',
+    `- command: \`${results.command}\`, ${results.date}`,
+    `- machine: ${machine(results)}; Node ${results.node}; Redis ${results.redis}; users in ${results.database}`,
+    `- load average (1 min) before / after: ${fixed(results.loadAverageBefore)} / ${fixed(results.loadAverageAfter)}`,
+    `- ${settings.rounds} interleaved rounds × ${settings.durationSeconds} s per target (after ${settings.warmupSeconds} s warm-up), ${settings.connections} connections, each with its own session${settings.quick ? ' — **BENCH_QUICK smoke run, not a measurement**' : ''}`,
+    ...results.warnings.map((warning) => `- **warning:** ${warning}`),
+    '',
+    '### Targets',
+    '',
+    targetsTable(results),
+    '',
+    '### Throughput',
+    '',
+    `![median req/s per target](${CHART_LINK})`,
+    '',
+    throughputTable(results),
+    '',
+    '### Redis memory per session',
+    '',
+    memorySection(results),
+    '',
+    '### 10³ vs 10⁶ live sessions',
+    '',
+    sessionCountSection(results),
+    '',
+    '### Login throughput',
+    '',
+    `${integer(login.requestsPerSecond)} logins/s (p50 ${fixed(login.p50Ms, 0)} ms, p99 ${fixed(login.p99Ms, 0)} ms, ${login.connections} connections, ${login.requests} logins${login.non2xx + login.errors > 0 ? `, ${login.non2xx + login.errors} failed` : ''}); password hashes: ${login.argon2}.`,
+    '',
+    '### Revocation seen by a second instance',
+    '',
+    revocationSection(results),
+    '',
+    '### Where the run time went',
+    '',
+    table(['phase', 'seconds'], [...results.phases.map((phase) => [phase.name, fixed(phase.seconds, 0)]), ['total', fixed(total, 0)]]),
+    END_MARKER
+  ].join('\n')
+}
+
+const NEW_REPORT_HEADER = '# Benchmarks\n\nWritten by `npm run bench`; see the README for what it measures.\n\n'
+
+export function writeReport (results: BenchResults): void {
+  const section = resultsSection(results)
+  const existing = existsSync(REPORT_PATH) ? readFileSync(REPORT_PATH, 'utf8') : NEW_REPORT_HEADER
+  const start = existing.indexOf('<!-- bench:results:start')
+  const end = existing.indexOf(END_MARKER)
+  const updated = start >= 0 && end > start
+    ? existing.slice(0, start) + section + existing.slice(end + END_MARKER.length)
+    : `${existing.trimEnd()}\n\n${section}\n`
+  writeFileSync(REPORT_PATH, updated)
+  mkdirSync(dirname(CHART_PATH), { recursive: true })
+  const subtitle = `${results.date.slice(0, 10)}, ${machine(results)}, ${results.settings.connections} connections, median of ${results.settings.rounds} rounds`
+  writeFileSync(CHART_PATH, throughputChart(results.throughput, subtitle))
+}

@@ -1,0 +1,140 @@
+import type { LoginThroughput } from './login-throughput.js'
+import type { SessionMemoryVariants } from './memory.js'
+import type { NearCacheMode } from './our-server.js'
+import { sumCalls } from './redis-stats.js'
+import type { RevocationLatency } from './revocation-latency.js'
+import type { BenchSettings } from './settings.js'
+import { median } from './stats.js'
+import type { TargetMeasurement } from './throughput.js'
+
+// Everything one run found, in the shape the report and the console table read.
+
+export interface ThroughputRow {
+  id: string
+  label: string
+  medianRps: number
+  ratioToBare: number
+  p50Ms: number
+  p99Ms: number
+  roundsRps: number[]
+  commandsPerRequest: number
+  // The commands behind that figure, per request, most frequent first ("evalsha 1.00, ...").
+  commandMix: string
+  // Non-2xx answers and connection errors during measured runs; anything but 0 is a broken figure.
+  failures: number
+}
+
+export interface LibraryMemory {
+  label: string
+  keys: number
+  bytesPerSession: number
+}
+
+export interface SessionCountRow {
+  nearCache: NearCacheMode
+  smallRps: number
+  largeRps: number
+}
+
+export interface SessionCountResult {
+  smallCount: number
+  largeCount: number
+  fillSeconds: number
+  usedMemoryPerFilledSession: number
+  rows: SessionCountRow[]
+}
+
+export interface RevocationRow {
+  nearCache: NearCacheMode
+  result: RevocationLatency
+}
+
+export interface BenchResults {
+  command: string
+  date: string
+  node: string
+  redis: string
+  cpuCount: number
+  cpuModel: string
+  loadAverageBefore: number
+  loadAverageAfter: number
+  database: string
+  settings: BenchSettings
+  throughput: ThroughputRow[]
+  memory: SessionMemoryVariants
+  libraryMemory: LibraryMemory[]
+  sessionCounts: SessionCountResult
+  login: LoginThroughput
+  revocation: RevocationRow[]
+  // Seconds per phase, in the order they ran: what the run time went into.
+  phases: Array<{ name: string, seconds: number }>
+  warnings: string[]
+}
+
+export const BARE_TARGET_ID = 'bare'
+
+function commandMix (measurement: TargetMeasurement): string {
+  const requests = Math.max(1, measurement.measuredRequests)
+  return [...measurement.calls]
+    .map(([name, calls]) => ({ name, perRequest: calls / requests }))
+    .filter(({ perRequest }) => perRequest >= 0.005)
+    .sort((a, b) => b.perRequest - a.perRequest)
+    .map(({ name, perRequest }) => `${name} ${perRequest.toFixed(2)}`)
+    .join(', ')
+}
+
+export function summariseThroughput (measurements: TargetMeasurement[]): ThroughputRow[] {
+  const medianOf = (measurement: TargetMeasurement): number => median(measurement.runs.map((run) => run.requestsPerSecond))
+  const bare = measurements.find((measurement) => measurement.target.id === BARE_TARGET_ID)
+  const bareRps = bare === undefined ? Number.NaN : medianOf(bare)
+  return measurements.map((measurement) => ({
+    id: measurement.target.id,
+    label: measurement.target.label,
+    medianRps: medianOf(measurement),
+    ratioToBare: medianOf(measurement) / bareRps,
+    p50Ms: median(measurement.runs.map((run) => run.p50Ms)),
+    p99Ms: median(measurement.runs.map((run) => run.p99Ms)),
+    roundsRps: measurement.runs.map((run) => run.requestsPerSecond),
+    commandsPerRequest: sumCalls(measurement.calls) / Math.max(1, measurement.measuredRequests),
+    commandMix: commandMix(measurement),
+    failures: measurement.runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0)
+  }))
+}
+
+export interface TargetCheck {
+  target: string
+  required: string
+  measured: string
+  met: boolean
+}
+
+function rpsOf (results: BenchResults, id: string): number {
+  return results.throughput.find((row) => row.id === id)?.medianRps ?? Number.NaN
+}
+
+function ratioCheck (results: BenchResults, target: string, over: string, minimum: number): TargetCheck {
+  const ratio = rpsOf(results, 'ours-on') / rpsOf(results, over)
+  return { target, required: `≥ ${minimum}×`, measured: `${ratio.toFixed(2)}×`, met: ratio >= minimum }
+}
+
+// The issue's targets, each against the figure this run measured.
+export function checkTargets (results: BenchResults): TargetCheck[] {
+  const revocation = results.revocation.find((row) => row.nearCache === 'on')?.result
+  const memory = results.memory.realistic.usedMemoryPerSession
+  const sliding = results.sessionCounts.rows.find((row) => row.nearCache === 'on')
+  const scaleRatio = sliding === undefined ? Number.NaN : sliding.largeRps / sliding.smallRps
+  const p99 = revocation?.p99Ms ?? Number.NaN
+  return [
+    ratioCheck(results, 'auth route vs bare Fastify', BARE_TARGET_ID, 0.9),
+    ratioCheck(results, 'auth route vs @fastify/session + connect-redis', 'fastify-session', 3),
+    ratioCheck(results, 'auth route vs the naive design', 'naive', 2),
+    { target: 'revocation refused by a second instance, p99', required: '≤ 10 ms', measured: `${p99.toFixed(2)} ms`, met: p99 <= 10 },
+    { target: 'Redis memory per session, index included (used_memory)', required: '≤ 300 B', measured: `${memory.toFixed(0)} B`, met: memory <= 300 },
+    {
+      target: `auth route req/s at ${results.sessionCounts.largeCount.toLocaleString('en-US')} vs ${results.sessionCounts.smallCount.toLocaleString('en-US')} sessions`,
+      required: '≥ 0.95×',
+      measured: `${scaleRatio.toFixed(2)}×`,
+      met: scaleRatio >= 0.95
+    }
+  ]
+}

@@ -1,0 +1,18 @@
+import type { NearCacheMode } from './our-server.js'
+import type { RevocationRow } from './results.js'
+import { measureRevocationLatency } from './revocation-latency.js'
+import { keyPrefixFor, startOurServer, type BenchContext } from './setup.js'
+
+// Two instances of our server on the same Redis and key prefix, as behind a load balancer.
+export async function measureRevocationBetweenInstances (
+  context: BenchContext, nearCache: NearCacheMode, trials: number
+): Promise<RevocationRow> {
+  const keyPrefix = keyPrefixFor('sliding', nearCache, 'revocation')
+  const a = await startOurServer(context, `revocation-a-${nearCache}`, { strategy: 'sliding', nearCache, keyPrefix })
+  const b = await startOurServer(context, `revocation-b-${nearCache}`, { strategy: 'sliding', nearCache, keyPrefix })
+  try {
+    return { nearCache, result: await measureRevocationLatency(a.url, b.url, context.accounts, trials) }
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+}

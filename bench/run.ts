@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto'
+import { cpus, loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { cleanUp, installExitHandlers } from './cleanup.js'
+import { openBenchDatabase } from './database.js'
+import { measureLoginThroughput } from './login-throughput.js'
+import { averageKeyBytes, measureSessionMemory } from './memory.js'
+import { CHART_PATH, REPORT_PATH, targetsTable, throughputTable, writeReport } from './report.js'
+import { redisVersion, startBenchRedis } from './redis-stats.js'
+import { summariseThroughput, type BenchResults, type LibraryMemory } from './results.js'
+import { measureRevocationBetweenInstances } from './revocation-pair.js'
+import { measureSessionCounts } from './session-counts.js'
+import { benchAccounts } from './sessions.js'
+import { readSettings } from './settings.js'
+import { keyPrefixFor, startThroughputSetup, type BenchContext } from './setup.js'
+import { measureInterleaved } from './throughput.js'
+
+// npm run bench: every server under test is a child process on loopback, loaded by
+// autocannon in this process, one target at a time, against the bench's own redis-server.
+
+const started = performance.now()
+const elapsed = (): string => `[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s]`
+const progress = (line: string): void => console.log(`${elapsed()} ${line}`)
+
+const phases: BenchResults['phases'] = []
+async function phase<T> (name: string, work: () => Promise<T>): Promise<T> {
+  progress(`— ${name}`)
+  const phaseStarted = performance.now()
+  try {
+    return await work()
+  } finally {
+    phases.push({ name, seconds: (performance.now() - phaseStarted) / 1000 })
+  }
+}
+
+// With sessions spread two per user, as in the filled Redis.
+const SESSIONS_PER_ACCOUNT = 2
+// If "near-cache on" still needs this many commands per request, the server ignored NEAR_CACHE.
+const NEAR_CACHE_IGNORED_COMMANDS = 0.9
+
+async function main (): Promise<void> {
+  installExitHandlers()
+  const settings = readSettings()
+  const loadAverageBefore = loadavg()[0] ?? Number.NaN
+  const warnings: string[] = []
+
+  const { redis, database } = await phase('starting the bench redis-server and database', async () =>
+    ({ redis: await startBenchRedis(), database: await openBenchDatabase() }))
+  const context: BenchContext = {
+    redisUrl: redis.url,
+    jwtSecret: randomBytes(48).toString('base64'),
+    database,
+    accounts: benchAccounts(Math.ceil(settings.connections / SESSIONS_PER_ACCOUNT)),
+    connections: settings.connections,
+    progress
+  }
+
+  const memory = await phase('memory per session', async () => await measureSessionMemory(redis.url, redis.admin, settings.memorySessions))
+
+  const setup = await phase('starting servers, registering, logging in', async () => await startThroughputSetup(context))
+  const measurements = await phase('throughput, interleaved rounds', async () =>
+    await measureInterleaved(setup.targets, settings, redis.admin, progress))
+  const throughput = summariseThroughput(measurements)
+
+  const libraryMemory: LibraryMemory[] = []
+  for (const [label, pattern] of [
+    ['ours, sliding (hash only)', `${keyPrefixFor('sliding', 'on')}ACCESS_TOKEN:*`],
+    ['naive: JWT + EXISTS + EXPIRE', 'ACCESS_TOKEN:*'],
+    ['@fastify/session + connect-redis', 'fastify-sess:*'],
+    ['express-session + connect-redis', 'express-sess:*']
+  ] as const) {
+    const { keys, bytes } = await averageKeyBytes(redis.admin, pattern)
+    libraryMemory.push({ label, keys, bytesPerSession: bytes })
+  }
+
+  const login = await phase('login throughput', async () =>
+    await measureLoginThroughput(setup.ours.on.url, context.accounts, settings.loginSeconds))
+  for (const server of setup.servers.filter((server) => server !== setup.ours.on && server !== setup.ours.off)) await server.stop()
+  const sessionCounts = await phase(`${settings.smallSessionCount} vs ${settings.largeSessionCount} sessions`, async () =>
+    await measureSessionCounts(context, setup.ours, redis.admin, settings))
+  await Promise.all([setup.ours.on.stop(), setup.ours.off.stop()])
+
+  const revocation = await phase('revocation across two instances', async () => [
+    await measureRevocationBetweenInstances(context, 'on', settings.revocationTrials),
+    await measureRevocationBetweenInstances(context, 'off', settings.revocationTrials)
+  ])
+
+  const on = throughput.find((row) => row.id === 'ours-on')
+  if (on !== undefined && on.commandsPerRequest >= NEAR_CACHE_IGNORED_COMMANDS) {
+    warnings.push(`near-cache on still used ${on.commandsPerRequest.toFixed(2)} Redis commands per request: this build of the server has no near-cache, or NEAR_CACHE was ignored`)
+  }
+  for (const row of throughput.filter((row) => row.failures > 0)) {
+    warnings.push(`${row.label}: ${row.failures} non-2xx answers or connection errors during measured runs`)
+  }
+  const cpu = cpus()
+  const results: BenchResults = {
+    command: process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : `node ${process.argv.slice(1).join(' ')}`,
+    date: new Date().toISOString(),
+    node: process.version,
+    redis: await redisVersion(redis.admin),
+    cpuCount: cpu.length,
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    loadAverageBefore,
+    loadAverageAfter: loadavg()[0] ?? Number.NaN,
+    database: database.description,
+    settings,
+    throughput,
+    memory,
+    libraryMemory,
+    sessionCounts,
+    login,
+    revocation,
+    phases,
+    warnings
+  }
+  writeReport(results)
+  console.log(`\n${throughputTable(results)}\n\n${targetsTable(results)}\n`)
+  for (const warning of warnings) console.log(`warning: ${warning}`)
+  console.log(`Full results: ${REPORT_PATH} (chart: ${CHART_PATH}), ${elapsed()}`)
+}
+
+try {
+  await main()
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
+} finally {
+  await cleanUp()
+}
