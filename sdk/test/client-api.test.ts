@@ -1,0 +1,187 @@
+import t from 'tap'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { TEST_PASSWORD, type TestUser } from '../../test/helpers/sessions.js'
+import {
+  createAuthClient, localStorageStorage, memoryStorage, type AuthClient, type SessionEndReason, type TokenStorage, type WebStorageLike
+} from '../src/index.js'
+import { REFRESH_ENV, startApiServer, waitUntilExpired, type ApiServer } from './helpers/api-server.js'
+
+const NEW_PASSWORD = 'a new password, long enough'
+
+interface Device {
+  client: AuthClient
+  storage: TokenStorage
+  ended: SessionEndReason[]
+}
+
+function device (server: ApiServer, deviceId?: string, storage: TokenStorage = memoryStorage()): Device {
+  const ended: SessionEndReason[] = []
+  const client = createAuthClient({
+    baseUrl: server.baseUrl, storage, onSessionEnded: (reason) => { ended.push(reason) }, ...(deviceId === undefined ? {} : { deviceId })
+  })
+  return { client, storage, ended }
+}
+
+async function signedIn (server: ApiServer, user: TestUser, deviceId?: string): Promise<Device> {
+  const signed = device(server, deviceId)
+  await signed.client.login(user.account, user.password)
+  return signed
+}
+
+// The part of localStorage the SDK uses, in memory: Node 20 has no localStorage.
+class MemoryWebStorage implements WebStorageLike {
+  readonly items = new Map<string, string>()
+  getItem (key: string): string | null { return this.items.get(key) ?? null }
+  setItem (key: string, value: string): void { this.items.set(key, value) }
+  removeItem (key: string): void { this.items.delete(key) }
+}
+
+t.test('login, me and sessions', async (t) => {
+  const server = await startApiServer(t, {})
+  const user = await server.createUser()
+  const phone = device(server, 'phone-1')
+  t.equal(phone.client.isSignedIn(), false)
+  await t.rejects(phone.client.login(user.account, 'not the password'), { name: 'AuthError', status: 401, errorCode: '1010' })
+  t.equal(phone.client.isSignedIn(), false)
+
+  const login = await phone.client.login(user.account, user.password)
+  t.match(login, { userId: user.userId, userType: 'user', sessionId: String })
+  t.equal(phone.client.isSignedIn(), true)
+  t.same(await phone.client.me(), { userId: user.userId, userType: 'user', account: user.account, sessionId: login.sessionId })
+
+  const laptop = await signedIn(server, user)
+  const sessions = await phone.client.sessions()
+  t.equal(sessions.length, 2)
+  t.match(sessions.find((session) => session.id === login.sessionId), { current: true, deviceId: 'phone-1', ip: '127.0.0.1', loginAt: Number })
+  const other = sessions.find((session) => session.id !== login.sessionId)
+  t.equal(other?.current, false)
+  t.notOk(other !== undefined && 'deviceId' in other, 'a session without a device has no deviceId')
+  t.same(phone.ended, [])
+  t.same(laptop.ended, [])
+})
+
+t.test('revokeSession ends another device, or this one', async (t) => {
+  const server = await startApiServer(t, {})
+  const user = await server.createUser()
+  const phone = await signedIn(server, user)
+  const laptop = await signedIn(server, user)
+  const laptopSession = (await laptop.client.me()).sessionId
+
+  await phone.client.revokeSession(laptopSession)
+  t.same(phone.ended, [], 'revoking another session leaves this one')
+  await t.rejects(laptop.client.me(), { name: 'AuthError', status: 401, errorCode: '1002', reason: 'revoked' })
+  t.same(laptop.ended, ['revoked'], 'the revoked device is told why')
+  t.equal(laptop.client.isSignedIn(), false)
+  await t.rejects(phone.client.revokeSession(laptopSession), { name: 'AuthError', status: 404, errorCode: '1404' })
+
+  await phone.client.revokeSession((await phone.client.me()).sessionId)
+  t.same(phone.ended, ['revoked'], 'revoking this session ends it here')
+  t.equal(phone.client.isSignedIn(), false)
+})
+
+t.test('changePassword: this device continues with a new session, the others end', async (t) => {
+  const server = await startApiServer(t, {})
+  const user = await server.createUser()
+  const phone = await signedIn(server, user)
+  const laptop = await signedIn(server, user)
+  const before = await phone.client.me()
+
+  await t.rejects(phone.client.changePassword('wrong password', NEW_PASSWORD), { name: 'AuthError', status: 403, errorCode: '1010' })
+  t.equal((await phone.client.me()).sessionId, before.sessionId, 'a wrong old password changes nothing')
+
+  await phone.client.changePassword(TEST_PASSWORD, NEW_PASSWORD)
+  const after = await phone.client.me()
+  t.not(after.sessionId, before.sessionId, 'this device has a new session')
+  t.same(phone.ended, [], 'and was not signed out')
+  await t.rejects(laptop.client.me(), { name: 'AuthError', status: 401, errorCode: '1002', reason: 'password_changed' })
+  t.same(laptop.ended, ['password_changed'])
+  await t.rejects(device(server).client.login(user.account, TEST_PASSWORD), { name: 'AuthError', errorCode: '1010' })
+  await device(server).client.login(user.account, NEW_PASSWORD)
+})
+
+t.test('logout and logoutAll', async (t) => {
+  const server = await startApiServer(t, {})
+  const user = await server.createUser()
+  const phone = await signedIn(server, user)
+  const laptop = await signedIn(server, user)
+  const tablet = await signedIn(server, user)
+
+  await phone.client.logout()
+  t.same(phone.ended, ['logout'], 'this client is told too')
+  t.equal(phone.client.isSignedIn(), false)
+  await phone.client.logout()
+  t.same(phone.ended, ['logout'], 'logging out again changes nothing and tells nothing')
+
+  t.equal(await laptop.client.logoutAll(), 2, 'the laptop and the tablet')
+  t.same(laptop.ended, ['logout_all'])
+  t.equal(laptop.client.isSignedIn(), false)
+  await t.rejects(tablet.client.me(), { name: 'AuthError', status: 401, errorCode: '1002', reason: 'logout_all' })
+  t.same(tablet.ended, ['logout_all'])
+})
+
+t.test('refresh strategy: the methods keep the refresh token current', async (t) => {
+  const server = await startApiServer(t, REFRESH_ENV)
+  const user = await server.createUser()
+  const storage = memoryStorage()
+  const ended: SessionEndReason[] = []
+  const client = createAuthClient({ baseUrl: server.baseUrl, strategy: 'refresh', storage, onSessionEnded: (reason) => { ended.push(reason) } })
+  await client.login(user.account, user.password)
+  const login = storage.get()
+  await client.changePassword(TEST_PASSWORD, NEW_PASSWORD)
+  const changed = storage.get()
+  t.not(changed?.refreshToken, login?.refreshToken, 'a password change stores the new session\'s refresh token')
+  await waitUntilExpired(changed?.token ?? '')
+  t.equal((await client.me()).sessionId, changed?.sessionId, 'which refreshes')
+  t.equal(server.received('POST', '/auth/refresh'), 1)
+  t.same(ended, [])
+})
+
+t.test('localStorageStorage keeps the session across reloads, under its key', async (t) => {
+  const server = await startApiServer(t, {})
+  const user = await server.createUser()
+  const webStorage = new MemoryWebStorage()
+  t.throws(() => localStorageStorage(), /no localStorage/, 'Node has no localStorage of its own')
+  Object.defineProperty(globalThis, 'localStorage', { value: webStorage, configurable: true })
+  t.teardown(() => { Reflect.deleteProperty(globalThis, 'localStorage') })
+
+  const page = device(server, undefined, localStorageStorage())
+  const login = await page.client.login(user.account, user.password)
+  t.match(JSON.parse(webStorage.getItem('token-session-auth') ?? '{}'), { token: String, sessionId: login.sessionId })
+
+  const reloaded = device(server, undefined, localStorageStorage())
+  t.equal(reloaded.client.isSignedIn(), true, 'a new client finds the session')
+  t.equal((await reloaded.client.me()).sessionId, login.sessionId)
+
+  const otherKey = device(server, undefined, localStorageStorage('another-app', webStorage))
+  t.equal(otherKey.client.isSignedIn(), false, 'another key is another session')
+  webStorage.setItem('broken', '{"token": 42}')
+  t.equal(localStorageStorage('broken').get(), undefined, 'anything else under the key reads as signed out')
+  webStorage.setItem('broken', 'not json')
+  t.equal(localStorageStorage('broken').get(), undefined)
+
+  await reloaded.client.logout()
+  t.equal(webStorage.getItem('token-session-auth'), null, 'logout removes the key')
+  t.equal(page.client.isSignedIn(), false)
+})
+
+t.test('client.fetch sends credentials to the API only', async (t) => {
+  const server = await startApiServer(t, {})
+  const user = await server.createUser()
+  const seen: IncomingHttpHeaders[] = []
+  const elsewhere = createServer((request, response) => {
+    seen.push(request.headers)
+    response.end('{}')
+  })
+  await new Promise<void>((resolve) => { elsewhere.listen(0, '127.0.0.1', resolve) })
+  t.teardown(() => { elsewhere.close() })
+  const { port } = elsewhere.address() as AddressInfo
+  const phone = await signedIn(server, user)
+
+  const answer = await phone.client.fetch(`http://127.0.0.1:${port}/collect`)
+  t.equal(answer.status, 200)
+  t.equal(seen[0]?.token, undefined, 'another origin never sees the token')
+  t.equal((await phone.client.fetch(`${server.baseUrl}/auth/me`)).status, 200, 'an absolute URL of the API is authenticated')
+  t.equal((await phone.client.fetch(new Request(`${server.baseUrl}/auth/me`))).status, 200, 'and so is a Request')
+  t.equal((await phone.client.fetch(new URL('/auth/sessions', server.baseUrl))).status, 200, 'and a URL')
+})
