@@ -11,15 +11,16 @@ const TOP = 64
 const BOTTOM = 36
 const BAR_AREA = WIDTH - LABEL_WIDTH - 40
 
-const COLOURS: Record<string, string> = { ours: '#2563eb', bare: '#374151', other: '#9ca3af' }
+const COLOURS = { ours: '#2563eb', oursUnauthenticated: '#93c5fd', bare: '#374151', other: '#9ca3af' }
 
 function escapeXml (text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
 function colourOf (row: ThroughputRow): string {
-  if (row.id === 'bare') return COLOURS.bare ?? ''
-  return (row.id.startsWith('ours') ? COLOURS.ours : COLOURS.other) ?? ''
+  if (row.id === 'bare') return COLOURS.bare
+  if (row.id === 'ours-health') return COLOURS.oursUnauthenticated
+  return row.id.startsWith('ours') ? COLOURS.ours : COLOURS.other
 }
 
 export function throughputChart (rows: ThroughputRow[], subtitle: string): string {
@@ -40,10 +41,10 @@ export function throughputChart (rows: ThroughputRow[], subtitle: string): strin
   })
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="14">
   <rect width="100%" height="100%" fill="#ffffff"/>
-  <text x="20" y="28" font-size="18" font-weight="bold">Authenticated GET, median req/s (× = ratio to bare Fastify)</text>
+  <text x="20" y="28" font-size="18" font-weight="bold">Median req/s per target (× = ratio to bare Fastify)</text>
   <text x="20" y="50" fill="#4b5563">${escapeXml(subtitle)}</text>
   ${bars.join('\n  ')}
-  <text x="20" y="${height - 12}" fill="#6b7280" font-size="12">Blue: this server. Dark: bare Fastify, no authentication. Grey: other designs. Written by npm run bench.</text>
+  <text x="20" y="${height - 12}" fill="#6b7280" font-size="12">Blue: this server (light: /health, no authentication). Dark: bare Fastify, no authentication. Grey: other designs. Written by npm run bench.</text>
 </svg>
 `
 }

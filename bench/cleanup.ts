@@ -20,7 +20,16 @@ export function addCleanup (step: CleanupStep): void {
   steps.push(step)
 }
 
+let cleaning: Promise<void> | undefined
+let interrupted = false
+
+// Called from the normal path and from a signal, possibly both at once: one pass only.
 export async function cleanUp (): Promise<void> {
+  cleaning ??= runCleanupSteps()
+  await cleaning
+}
+
+async function runCleanupSteps (): Promise<void> {
   for (let step = steps.pop(); step !== undefined; step = steps.pop()) {
     try {
       await step()
@@ -30,12 +39,18 @@ export async function cleanUp (): Promise<void> {
   }
 }
 
+// After Ctrl-C, the errors of work cut short are expected, not worth printing.
+export function wasInterrupted (): boolean {
+  return interrupted
+}
+
 export function installExitHandlers (): void {
   process.on('exit', () => {
     for (const child of children) child.kill('SIGKILL')
   })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      interrupted = true
       console.error(`\n${signal}: stopping everything the bench started`)
       const deadline = setTimeout(() => process.exit(130), ORDERLY_CLEANUP_LIMIT_MS)
       void cleanUp().finally(() => {

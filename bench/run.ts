@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { cleanUp, installExitHandlers } from './cleanup.js'
+import { cleanUp, installExitHandlers, wasInterrupted } from './cleanup.js'
 import { openBenchDatabase } from './database.js'
 import { measureLoginThroughput } from './login-throughput.js'
 import { averageKeyBytes, measureSessionMemory } from './memory.js'
@@ -122,7 +122,7 @@ async function main (): Promise<void> {
 try {
   await main()
 } catch (error) {
-  console.error(error)
+  if (!wasInterrupted()) console.error(error)
   process.exitCode = 1
 } finally {
   await cleanUp()
