@@ -1,6 +1,6 @@
 import { describeDevice } from './describe-device.js'
 import { elementById } from './dom.js'
-import { timeElement } from './format-time.js'
+import { absoluteTime, timeAgo } from './format-time.js'
 import type { SessionInfo } from './sdk.js'
 
 export type RevokeHandler = (session: SessionInfo, device: string) => void
@@ -30,10 +30,10 @@ function sessionItem (session: SessionInfo, onRevoke: RevokeHandler): HTMLLIElem
 
   const times = document.createElement('p')
   times.className = 'session-times'
-  const loginTime = timeElement(session.loginAt)
+  const loginTime = absoluteTime(session.loginAt)
   times.append('Signed in ', loginTime)
-  if (typeof session.lastSeenAt === 'number') times.append(', last seen ', timeElement(session.lastSeenAt))
-  times.append(`, from ${session.ip}`)
+  if (typeof session.lastSeenAt === 'number') times.append(' · last seen ', timeAgo(session.lastSeenAt))
+  times.append(` · ${session.ip}`)
 
   const details = document.createElement('div')
   details.className = 'session-details'

@@ -1,0 +1,111 @@
+import type { BrowserContext, Page, Response } from 'playwright-core'
+
+export type ViewName = 'login' | 'account'
+
+export interface ListedSession {
+  id: string
+  current: boolean
+}
+
+// What a person does on the page, in the page's words (labels, buttons), plus what they see.
+// Every action waits for the page to settle, so a test reads the outcome, not a moment before it.
+export class PageDriver {
+  // Uncaught errors and Content-Security-Policy refusals: the page must have none.
+  readonly problems: string[] = []
+
+  private constructor (readonly page: Page, readonly origin: string) {
+    page.on('pageerror', (error) => { this.problems.push(`page error: ${error.message}`) })
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) this.problems.push(`CSP: ${message.text()}`)
+    })
+  }
+
+  // A new tab on the page, settled in one of its views.
+  static async open (context: BrowserContext, origin: string): Promise<{ driver: PageDriver, response: Response | null }> {
+    const driver = new PageDriver(await context.newPage(), origin)
+    const response = await driver.page.goto(`${origin}/`)
+    await driver.settled()
+    return { driver, response }
+  }
+
+  async reload (): Promise<void> {
+    await this.page.reload()
+    await this.settled()
+  }
+
+  // The first check is over: a view, or a message that the server could not say.
+  async settled (): Promise<void> {
+    await this.page.locator('#loading').waitFor({ state: 'hidden' })
+  }
+
+  async view (): Promise<ViewName | undefined> {
+    if (await this.page.locator('#account-view').isVisible()) return 'account'
+    if (await this.page.locator('#login-view').isVisible()) return 'login'
+    return undefined
+  }
+
+  async waitForView (view: ViewName): Promise<void> {
+    await this.page.locator(`#${view}-view`).waitFor({ state: 'visible' })
+  }
+
+  async status (): Promise<string> {
+    return (await this.page.locator('#status').textContent()) ?? ''
+  }
+
+  async shownAccount (): Promise<string> {
+    return (await this.page.locator('#me-account').textContent()) ?? ''
+  }
+
+  async focusedId (): Promise<string | null> {
+    return await this.page.locator(':focus').getAttribute('id')
+  }
+
+  async logIn (account: string, password: string): Promise<void> {
+    await this.page.getByLabel('Account').fill(account)
+    await this.page.getByLabel('Password', { exact: true }).fill(password)
+    await this.page.getByRole('button', { name: 'Sign in' }).click()
+    await this.waitForView('account')
+  }
+
+  async logOut (): Promise<void> {
+    await this.page.getByRole('button', { name: 'Log out', exact: true }).click()
+    await this.waitForView('login')
+  }
+
+  async logOutEverywhere (): Promise<void> {
+    await this.page.getByRole('button', { name: 'Log out everywhere' }).click()
+    await this.waitForView('login')
+  }
+
+  // The "Refresh" button of the session list: asks the server again, as a person would.
+  async refreshView (): Promise<void> {
+    await this.page.getByRole('button', { name: 'Refresh' }).click()
+    await this.page.locator('#reload-sessions:enabled').waitFor({ state: 'attached' })
+  }
+
+  async sessions (): Promise<ListedSession[]> {
+    const items = await this.page.locator('#session-list > li').all()
+    return await Promise.all(items.map(async (item) => ({
+      id: (await item.getAttribute('data-session-id')) ?? '',
+      current: (await item.getAttribute('data-current')) === 'true'
+    })))
+  }
+
+  async revoke (sessionId: string): Promise<void> {
+    const item = this.page.locator(`#session-list > li[data-session-id="${sessionId}"]`)
+    await item.getByRole('button').click()
+    await item.waitFor({ state: 'detached' })
+  }
+
+  async changePassword (oldPassword: string, newPassword: string): Promise<void> {
+    await this.page.getByLabel('Current password').fill(oldPassword)
+    await this.page.getByLabel(/^New password/).fill(newPassword)
+    await this.page.getByRole('button', { name: 'Change password' }).click()
+    await this.page.locator('#password-form button:enabled').waitFor()
+  }
+
+  // What the page left in the browser besides the server's cookies: nothing, if it stores nothing.
+  async pageStorageEntries (): Promise<number> {
+    return await this.page.evaluate<number>('localStorage.length + sessionStorage.length')
+  }
+}

@@ -1,0 +1,109 @@
+import t from 'tap'
+import { createUser } from '../helpers/sessions.js'
+import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { PageDriver } from './page-driver.js'
+
+// The cookies a signed-in browser holds are the server's: the page adds none of its own.
+const SERVER_COOKIES = ['accessToken', 'csrfToken', 'loginUser']
+
+t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
+  const browser = await launchChromium(t)
+  const { app, origin } = await startPageServer(t)
+
+  t.test('logs in through the form, shows the account, and stays signed in across a reload', async (t) => {
+    const user = await createUser(app)
+    const context = await newContext(t, browser)
+    const { driver, response } = await PageDriver.open(context, origin)
+    t.match(response?.headers()['content-security-policy'], /script-src 'self'/, 'served under the strict CSP')
+    t.equal(await driver.view(), 'login', 'no session yet: the login form')
+    t.equal(await driver.status(), '', 'and no "signed out" message for someone who was never signed in')
+
+    await driver.logIn(user.account, user.password)
+    t.equal(await driver.shownAccount(), user.account)
+    t.equal(await driver.focusedId(), 'account-heading', 'focus moves to the account view')
+    const sessions = await driver.sessions()
+    t.equal(sessions.length, 1)
+    t.equal(sessions[0]?.current, true, 'this device is marked')
+    await t.resolveMatch(driver.page.locator('.this-device').textContent(), 'This device')
+
+    const cookies = (await context.cookies()).map((cookie) => cookie.name).sort()
+    t.strictSame(cookies, SERVER_COOKIES, 'only the cookies the server set')
+    t.equal(await driver.pageStorageEntries(), 0, 'nothing in localStorage or sessionStorage')
+    t.equal(await driver.page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'), true,
+      'no sideways scrolling on a 375 px wide screen')
+
+    await driver.reload()
+    t.equal(await driver.view(), 'account', 'still signed in after a reload')
+    t.equal(await driver.shownAccount(), user.account)
+    t.strictSame(driver.problems, [])
+  })
+
+  t.test('a wrong password keeps the login form and says so', async (t) => {
+    const user = await createUser(app)
+    const { driver } = await PageDriver.open(await newContext(t, browser), origin)
+    await driver.page.getByLabel('Account').fill(user.account)
+    await driver.page.getByLabel('Password', { exact: true }).fill('not the password at all')
+    await driver.page.getByRole('button', { name: 'Sign in' }).click()
+    await driver.page.locator('#status', { hasText: 'Wrong account or password' }).waitFor()
+    t.equal(await driver.view(), 'login')
+    t.equal(await driver.focusedId(), 'login-password', 'the password is selected to type again')
+  })
+
+  t.test('log out shows the login form again and ends the session', async (t) => {
+    const user = await createUser(app)
+    const context = await newContext(t, browser)
+    const { driver } = await PageDriver.open(context, origin)
+    await driver.logIn(user.account, user.password)
+
+    await driver.logOut()
+    t.equal(await driver.status(), 'You have logged out.')
+    t.equal(await driver.focusedId(), 'login-heading', 'focus moves to the login form\'s heading')
+    t.notOk((await context.cookies()).some((cookie) => cookie.name === 'accessToken'), 'the server cleared the cookie')
+    await driver.reload()
+    t.equal(await driver.view(), 'login', 'a reload finds no session')
+    t.strictSame(driver.problems, [])
+  })
+
+  t.test('log out everywhere ends every session; the other browser shows why', async (t) => {
+    const user = await createUser(app)
+    const { driver: here } = await PageDriver.open(await newContext(t, browser), origin)
+    const { driver: elsewhere } = await PageDriver.open(await newContext(t, browser), origin)
+    await here.logIn(user.account, user.password)
+    await elsewhere.logIn(user.account, user.password)
+
+    await here.logOutEverywhere()
+    t.equal(await here.status(), 'You have logged out everywhere (2 sessions ended).')
+
+    await elsewhere.refreshView()
+    await elsewhere.waitForView('login')
+    t.match(await elsewhere.status(), /You logged out everywhere/, 'reason logout_all, in words')
+    t.equal(await elsewhere.focusedId(), 'login-heading')
+    t.strictSame([...here.problems, ...elsewhere.problems], [])
+  })
+
+  t.test('keyboard only: Tab to the fields, Enter to sign in, Tab and Enter to log out', async (t) => {
+    const user = await createUser(app)
+    const { driver } = await PageDriver.open(await newContext(t, browser), origin)
+    const { keyboard } = driver.page
+
+    await keyboard.press('Tab')
+    t.equal(await driver.focusedId(), 'login-account', 'the first Tab reaches the account field')
+    await keyboard.type(user.account)
+    await keyboard.press('Tab')
+    t.equal(await driver.focusedId(), 'login-password')
+    await keyboard.type(user.password)
+    await keyboard.press('Enter')
+    await driver.waitForView('account')
+    t.equal(await driver.shownAccount(), user.account)
+    t.equal(await driver.focusedId(), 'account-heading')
+
+    await keyboard.press('Tab')
+    t.equal(await driver.focusedId(), 'logout', 'the next Tab reaches "Log out"')
+    await keyboard.press('Enter')
+    await driver.waitForView('login')
+    t.equal(await driver.status(), 'You have logged out.')
+    await keyboard.press('Tab')
+    t.equal(await driver.focusedId(), 'login-account', 'ready to sign in again')
+    t.strictSame(driver.problems, [])
+  })
+})
