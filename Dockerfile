@@ -8,7 +8,10 @@ COPY bin ./bin
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
-RUN npx tsc -p .
+# The web page served at / and the client SDK it bundles.
+COPY web ./web
+COPY sdk/src ./sdk/src
+RUN npm run build
 
 # Runtime stage: production dependencies and the compiled output only, as a non-root user.
 FROM node:20-bookworm-slim
