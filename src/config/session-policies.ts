@@ -5,13 +5,21 @@ import type { Env } from './config-schema.js'
 type SessionSettings = Pick<Env, 'AUTH_STRATEGY' | 'REFRESH_STORE' | 'SESSION_TTL' | 'SESSION_SLIDING' | 'SESSION_MAX_LIFETIME' |
 'SESSION_ROTATE_AFTER' | 'SESSION_ROTATE_GRACE' | 'REFRESH_TOKEN_TTL' | 'REFRESH_REUSE_GRACE' | 'REFRESH_MIN_INTERVAL'>
 
+const MS_PER_SECOND = 1000
+const MAX_SLIDE_INTERVAL_MS = 60_000
+// The share of the TTL a session may lose before a request extends it again.
+const SLIDE_FRACTION = 10
+
 // How the strategy settings shape the session engine; the server and the admin CLI share it.
 export function sessionPolicyOf (env: SessionSettings): SessionPolicy {
   const refreshStrategy = env.AUTH_STRATEGY === 'refresh'
+  // With refresh tokens a session lives as long as its refresh token; access tokens do not extend it.
+  const ttlSeconds = refreshStrategy ? env.REFRESH_TOKEN_TTL : env.SESSION_TTL
   return {
-    // With refresh tokens a session lives as long as its refresh token; access tokens do not extend it.
-    ttlSeconds: refreshStrategy ? env.REFRESH_TOKEN_TTL : env.SESSION_TTL,
+    ttlSeconds,
     slideOnRequest: !refreshStrategy && env.SESSION_SLIDING,
+    // An active session's remaining TTL therefore stays within a tenth of the full TTL.
+    slideEveryMs: Math.min(MAX_SLIDE_INTERVAL_MS, ttlSeconds * MS_PER_SECOND / SLIDE_FRACTION),
     maxLifetimeSeconds: env.SESSION_MAX_LIFETIME,
     ttlStopsAtDeadline: !refreshStrategy,
     reissueAfterSeconds: env.SESSION_ROTATE_AFTER,

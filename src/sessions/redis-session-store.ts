@@ -78,10 +78,19 @@ export class RedisSessionStore implements SessionStore {
     const reply = await callRedis(() => this.redis.sessionTouch(
       keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
       request.ttlMs, request.nowMs, LAST_SEEN_RESOLUTION_MS, INDEX_TTL_SLACK_MS,
-      request.tokenIat, request.reissueAfterSeconds, request.reissueGraceMs
+      request.tokenIat, request.reissueAfterSeconds, request.reissueGraceMs, request.slideEveryMs
     ))
     switch (reply[0]) {
-      case 1: return { status: 'alive', account: reply[1], ...(reply[2] > 0 ? { reissuedIat: reply[2] } : {}) }
+      case 1: {
+        const [, account, reissuedIat, expiresInMs, tokenIat] = reply
+        return {
+          status: 'alive',
+          account,
+          expiresInMs,
+          ...(reissuedIat > 0 ? { reissuedIat } : {}),
+          ...(tokenIat > 0 ? { tokenIat } : {})
+        }
+      }
       case 0: return { status: 'ended', reason: reply[1] as SessionEndReason }
       default: return { status: 'replaced' }
     }

@@ -30,9 +30,10 @@ const TOUCH_SESSION = `
 -- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
 -- ARGV[1] ttl ms (0: do not extend), ARGV[2] now ms, ARGV[3] lastSeenAt resolution ms,
 -- ARGV[4] index TTL slack ms, ARGV[5] the token's iat (s), ARGV[6] reissue after (s, 0: never),
--- ARGV[7] grace ms for the token a reissue replaced
--- Returns {0, reason} for an ended session, {2} for a replaced token,
--- or {1, account, iat of the token to hand out (0: keep the presented one)}.
+-- ARGV[7] grace ms for the token a reissue replaced, ARGV[8] slide interval ms
+-- Returns {0, reason} for an ended session, {2} for a replaced token, or {1, account,
+-- iat of the token to hand out (0: keep the presented one), the session's PTTL after this call,
+-- iat of the session's current token (0: not tracked)}.
 local session = redis.call('HMGET', KEYS[1], 'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt')
 local account = session[1]
 if not account then
@@ -55,8 +56,12 @@ if handOut == 0 and reissueAfter > 0 and now >= (iat + reissueAfter) * 1000 then
   redis.call('HSET', KEYS[1], 'tokenIat', handOut, 'previousTokenIat', iat, 'renewedAt', now)
 end
 local ttl = tonumber(ARGV[1])
-if ttl > 0 then
+local pttl = redis.call('PTTL', KEYS[1])
+-- The slide is throttled: a write reaches every near-cache as an invalidation, so a session is
+-- extended only once it has lost a slide interval of its TTL, not on every request.
+if ttl > 0 and pttl <= ttl - tonumber(ARGV[8]) then
   redis.call('PEXPIRE', KEYS[1], ttl)
+  pttl = ttl
   -- Extended with slack, so that this write too happens rarely rather than on every request.
   if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + tonumber(ARGV[4])) end
 end
@@ -64,7 +69,9 @@ end
 if not session[2] or now - tonumber(session[2]) >= tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[2])
 end
-return {1, account, handOut}
+local currentIat = current or 0
+if handOut > 0 then currentIat = handOut end
+return {1, account, handOut, pttl, currentIat}
 `
 
 const RESUME_SESSION = `
@@ -139,8 +146,8 @@ declare module 'ioredis' {
     sessionTouch: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
       ttlMs: number, nowMs: number, lastSeenResolutionMs: number, indexSlackMs: number,
-      tokenIat: number, reissueAfterSeconds: number, reissueGraceMs: number
-    ) => Result<[0, string] | [1, string, number] | [2], Context>
+      tokenIat: number, reissueAfterSeconds: number, reissueGraceMs: number, slideEveryMs: number
+    ) => Result<[0, string] | [1, string, number, number, number] | [2], Context>
     sessionResume: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
       ttlMs: number, loginAt: number, sessionId: string, indexSlackMs: number, ...fields: string[]

@@ -10,6 +10,9 @@ export interface SessionPolicy {
   ttlSeconds: number
   // Whether every authenticated request resets the TTL (false: fixed lifetime from login).
   slideOnRequest: boolean
+  // The reset is throttled: a session is extended once it has lost this much of its TTL, so
+  // most requests write nothing. Also how often a cached session is touched in the background.
+  slideEveryMs: number
   // Absolute lifetime counted from the login (`auth_time`); 0 turns it off.
   maxLifetimeSeconds: number
   // Whether a session's TTL stops at the absolute deadline. The refresh strategy keeps the
@@ -91,7 +94,8 @@ export class SessionService {
       nowMs,
       tokenIat: claims.iat,
       reissueAfterSeconds: this.policy.reissueAfterSeconds,
-      reissueGraceMs: this.policy.reissueGraceSeconds * MS_PER_SECOND
+      reissueGraceMs: this.policy.reissueGraceSeconds * MS_PER_SECOND,
+      slideEveryMs: this.policy.slideEveryMs
     })
     if (touched.status === 'ended') {
       // No record and no tombstone, where refresh tokens outlive Redis: Redis may have lost the

@@ -25,11 +25,15 @@ export interface TouchRequest {
   reissueAfterSeconds: number
   // How long the token a reissue replaced keeps working.
   reissueGraceMs: number
+  // The TTL is reset only once the session has lost this much of it (throttled slide).
+  slideEveryMs: number
 }
 
 export type TouchResult =
   // `reissuedIat`: hand the client the session's current token, which has this iat.
-  | { status: 'alive', account: string, reissuedIat?: number }
+  // `expiresInMs`: the session's remaining TTL after this touch (negative: none set);
+  // `tokenIat`: the iat of the session's current token, where reissue tracks it.
+  | { status: 'alive', account: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number }
   | { status: 'ended', reason: SessionEndReason }
   // The token was replaced by a reissue and its grace window is over.
   | { status: 'replaced' }
