@@ -9,6 +9,7 @@ const THIRTY_MINUTES_SECONDS = 30 * 60
 
 export type AuthStrategy = 'sliding' | 'refresh'
 export type RefreshStoreKind = 'redis' | 'postgres'
+export type NearCacheMode = 'on' | 'off'
 
 export interface Env {
   NODE_ENV: string
@@ -32,6 +33,8 @@ export interface Env {
   REFRESH_REUSE_GRACE: number
   REFRESH_MIN_INTERVAL: number
   REFRESH_STORE: RefreshStoreKind
+  NEAR_CACHE: NearCacheMode
+  NEAR_CACHE_MAX_ENTRIES: number
   TOKEN_HEADER: string
   COOKIE_SECURE?: boolean
   REGISTRATION_OPEN: boolean
@@ -75,6 +78,9 @@ export const envJsonSchema = {
     REFRESH_REUSE_GRACE: { type: 'integer', minimum: 0, default: 10 },
     REFRESH_MIN_INTERVAL: { type: 'integer', minimum: 0, default: 0 },
     REFRESH_STORE: { type: 'string', enum: ['redis', 'postgres'], default: 'redis' },
+    // A per-instance cache of live sessions, kept correct by Redis' invalidation messages.
+    NEAR_CACHE: { type: 'string', enum: ['on', 'off'], default: 'on' },
+    NEAR_CACHE_MAX_ENTRIES: { type: 'integer', minimum: 1, default: 100_000 },
     TOKEN_HEADER: { type: 'string', pattern: '^[a-z0-9-]+$', default: 'token' },
     COOKIE_SECURE: { type: 'boolean' },
     REGISTRATION_OPEN: { type: 'boolean', default: true },

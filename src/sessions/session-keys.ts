@@ -9,10 +9,13 @@ export interface SessionKeys {
   // Prefixes the scripts append a session id to when they walk a user's index.
   sessionPrefix: (userId: number) => string
   tombstonePrefix: (userId: number) => string
+  // What every session key starts with, whoever's it is.
+  sessionPrefixAll: string
 }
 
 export function sessionKeys (keyPrefix = ''): SessionKeys {
-  const sessionPrefix = (userId: number): string => `${keyPrefix}ACCESS_TOKEN:{${userId}}:`
+  const sessionPrefixAll = `${keyPrefix}ACCESS_TOKEN:`
+  const sessionPrefix = (userId: number): string => `${sessionPrefixAll}{${userId}}:`
   const tombstonePrefix = (userId: number): string => `${keyPrefix}ACCESS_TOKEN_REVOKED:{${userId}}:`
   return {
     session: (userId, sessionId) => sessionPrefix(userId) + sessionId,
@@ -20,6 +23,7 @@ export function sessionKeys (keyPrefix = ''): SessionKeys {
     index: (userId) => `${keyPrefix}ACCESS_TOKEN_INDEX:{${userId}}`,
     generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userId}}`,
     sessionPrefix,
-    tombstonePrefix
+    tombstonePrefix,
+    sessionPrefixAll
   }
 }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp, type BuildOptions } from '../helpers/build-app.js'
 import { freePort } from '../helpers/free-port.js'
+import { nearCacheNoticedOutage } from '../helpers/near-cache.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, refresh, refreshTokenOf, type Strategy } from '../helpers/strategies.js'
@@ -53,6 +54,7 @@ t.test('Redis killed mid-run: 503 "1503" at once, never a logout, and recovery w
     // Three outages in a row: a fault path that works once may not work twice.
     for (let outage = 1; outage <= 3; outage++) {
       await redisServer.stop()
+      await nearCacheNoticedOutage(app)
       for (let i = 0; i < 5; i++) {
         const { res, ms } = await timed(async () => await me(app, session.token))
         t.equal(res.statusCode, 503, `outage ${outage}: authenticated request answers 503`)

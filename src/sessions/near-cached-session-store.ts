@@ -1,0 +1,129 @@
+import type { SessionEndReason } from '../errors/api-errors.js'
+import type { CachedSession, NearCache } from './near-cache.js'
+import { sessionKeys, type SessionKeys } from './session-keys.js'
+import type { ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+
+export interface InvalidationSync {
+  // Resolves once the invalidations for every change made so far have reached the cache.
+  sync: () => Promise<void>
+}
+
+const MS_PER_SECOND = 1000
+
+// Touches are answered from the near-cache while it holds the session, so most authenticated
+// requests cost no Redis round trip. Redis stays the authority: the cache holds only what a touch
+// read, drops it when Redis reports a change, and is bypassed whenever that report could be lost.
+// Everything else goes straight to the store.
+export class NearCachedSessionStore implements SessionStore {
+  private readonly keys: SessionKeys
+
+  constructor (
+    private readonly store: SessionStore,
+    private readonly cache: NearCache,
+    private readonly invalidations: InvalidationSync,
+    keyPrefix: string,
+    private readonly onBackgroundTouchError: (error: unknown) => void
+  ) {
+    this.keys = sessionKeys(keyPrefix)
+  }
+
+  async touch (userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
+    const key = this.keys.session(userId, sessionId)
+    const cached = this.cache.get(key, request.nowMs)
+    if (cached === undefined || !servesRequest(cached, request)) {
+      return await this.touchAndCache(key, userId, sessionId, request)
+    }
+    // The slide and "last seen" are off the response path: at most one touch per interval.
+    if (request.nowMs >= cached.touchDueAtMs) this.touchInBackground(key, userId, sessionId, request)
+    return {
+      status: 'alive',
+      account: cached.account,
+      expiresInMs: cached.expiresAtMs - request.nowMs,
+      ...(cached.tokenIat === undefined ? {} : { tokenIat: cached.tokenIat })
+    }
+  }
+
+  async generation (userId: number): Promise<string> {
+    return await this.store.generation(userId)
+  }
+
+  async create (record: SessionRecord, ttlMs: number, generation: string): Promise<boolean> {
+    return await this.store.create(record, ttlMs, generation)
+  }
+
+  async resume (record: SessionRecord, ttlMs: number): Promise<ResumeResult> {
+    return await this.store.resume(record, ttlMs)
+  }
+
+  async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
+    return await this.store.find(userId, sessionId)
+  }
+
+  async list (userId: number): Promise<SessionRecord[]> {
+    return await this.store.list(userId)
+  }
+
+  // Dropped here at once rather than when Redis' message arrives, so that no request that starts
+  // after a logout's answer is served from this instance's cache.
+  async revoke (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
+    const revoked = await this.store.revoke(userId, sessionId, reason)
+    this.cache.invalidate(this.keys.session(userId, sessionId))
+    return revoked
+  }
+
+  // Which sessions went is known only to Redis: wait until its messages about them have arrived.
+  async revokeAll (userId: number, reason: SessionEndReason, filter?: RevokeFilter): Promise<number> {
+    const revoked = await this.store.revokeAll(userId, reason, filter)
+    await this.invalidations.sync()
+    return revoked
+  }
+
+  async ping (): Promise<void> {
+    await this.store.ping()
+  }
+
+  private async touchAndCache (key: string, userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
+    const fill = this.cache.beginFill(key)
+    let touched: TouchResult | undefined
+    try {
+      touched = await this.store.touch(userId, sessionId, request)
+      return touched
+    } finally {
+      if (fill !== undefined) this.cache.endFill(fill, touched === undefined ? undefined : cacheEntryOf(touched, request))
+    }
+  }
+
+  private touchInBackground (key: string, userId: number, sessionId: string, request: TouchRequest): void {
+    if (!this.cache.startTouch(key)) return
+    // Never a reissue here: its new token would reach no client.
+    this.touchAndCache(key, userId, sessionId, { ...request, reissueAfterSeconds: 0 })
+      .then((touched) => { if (touched.status !== 'alive') this.cache.invalidate(key) })
+      .catch(this.onBackgroundTouchError)
+      .finally(() => this.cache.endTouch(key))
+  }
+}
+
+// A hit must answer exactly what the touch script would: the presented token is the session's
+// current one, and no reissue is due (that needs the script's atomic decision).
+function servesRequest (cached: CachedSession, request: TouchRequest): boolean {
+  if (cached.tokenIat !== undefined && cached.tokenIat !== request.tokenIat) return false
+  if (request.reissueAfterSeconds === 0) return true
+  return request.nowMs < (request.tokenIat + request.reissueAfterSeconds) * MS_PER_SECOND
+}
+
+function cacheEntryOf (touched: TouchResult, request: TouchRequest): CachedSession | undefined {
+  // A key without a TTL should not exist; it is not worth caching.
+  if (touched.status !== 'alive' || touched.expiresInMs < 0) return undefined
+  // `nowMs` was read before the touch ran, so this expiry is never later than Redis' own.
+  const expiresAtMs = request.nowMs + touched.expiresInMs
+  // Sliding: due once the session has lost a slide interval of its TTL, when the script extends it.
+  const touchDueAtMs = request.ttlMs > 0
+    ? expiresAtMs - request.ttlMs + request.slideEveryMs
+    : request.nowMs + request.slideEveryMs
+  return {
+    account: touched.account,
+    expiresAtMs,
+    touchDueAtMs,
+    ...(touched.tokenIat === undefined ? {} : { tokenIat: touched.tokenIat })
+  }
+}
