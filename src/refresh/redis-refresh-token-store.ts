@@ -3,15 +3,12 @@ import type { SessionEndReason } from '../errors/api-errors.js'
 import { callRedis } from '../redis/redis-failure.js'
 import { INDEX_TTL_SLACK_MS } from '../sessions/redis-session-store.js'
 import { sessionKeys, type SessionKeys } from '../sessions/session-keys.js'
-import type { SessionRecord } from '../sessions/session-store.js'
+import type { SessionRecord, SessionStore } from '../sessions/session-store.js'
 import type { UserType } from '../tokens/session-claims.js'
-import { defineSessionCommands } from '../sessions/session-scripts.js'
 import { defineRefreshCommands } from './refresh-scripts.js'
 import { digestOf, successorOf } from './refresh-token.js'
 import type { RefreshRules, RefreshTokenStore, RotateOutcome, TokenRef } from './refresh-token-store.js'
 
-// Sessions always have a TTL; this is only what the revoke script needs for one without.
-const FALLBACK_TOMBSTONE_TTL_MS = 24 * 60 * 60 * 1000
 // Bounds the walk down a family's token chain, a few ms of CPU: 30 days of 30-minute access
 // tokens is 1 440 rotations. Tokens retired longer ago than that are merely unknown (1004).
 const MAX_CHAIN_STEPS = 2_000
@@ -22,10 +19,15 @@ const MAX_CHAIN_STEPS = 2_000
 export class RedisRefreshTokenStore implements RefreshTokenStore {
   private readonly keys: SessionKeys
 
-  constructor (private readonly redis: Redis, private readonly successorKey: Buffer, keyPrefix = '') {
+  // `sessions` ends a family whose token was reused, so that caches in front of Redis hear of it.
+  constructor (
+    private readonly redis: Redis,
+    private readonly sessions: SessionStore,
+    private readonly successorKey: Buffer,
+    keyPrefix = ''
+  ) {
     this.keys = sessionKeys(keyPrefix)
     defineRefreshCommands(redis)
-    defineSessionCommands(redis)
   }
 
   async issue (session: SessionRecord, token: { digest: string, expiresAt: number }): Promise<boolean> {
@@ -78,11 +80,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
   }
 
   private async revokeReused (presented: TokenRef): Promise<RotateOutcome> {
-    const { keys } = this
-    const { userId, family } = presented
-    await callRedis(() => this.redis.sessionRevoke(
-      keys.session(userId, family), keys.index(userId), keys.tombstone(userId, family), family, 'refresh_reused', FALLBACK_TOMBSTONE_TTL_MS
-    ))
+    await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
     return { status: 'reused' }
   }
 

@@ -452,7 +452,7 @@ async function conformance (t: Test, makeHarness: MakeHarness): Promise<void> {
 }
 
 t.test('RedisRefreshTokenStore', async (t) => {
-  await conformance(t, await harnessesOn(t, (_sessions, redis, keyPrefix, successorKey) => new RedisRefreshTokenStore(redis, successorKey, keyPrefix)))
+  await conformance(t, await harnessesOn(t, (sessions, redis, keyPrefix, successorKey) => new RedisRefreshTokenStore(redis, sessions, successorKey, keyPrefix)))
 })
 
 async function postgresHarnesses (t: Test, db: SqlDatabase): Promise<MakeHarness> {
