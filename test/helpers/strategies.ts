@@ -8,6 +8,8 @@ export type StrategyName = 'sliding' | 'refresh' | 'refresh-postgres'
 
 export interface Strategy {
   name: StrategyName
+  // The subtest's name: the strategy, and whether the near-cache is off.
+  label: string
   // AUTH_STRATEGY=refresh: logins also hand out a refresh token, access requests do not slide.
   refresh: boolean
   // To merge into buildTestApp's options.
@@ -21,13 +23,23 @@ export interface Strategy {
 // every strategy uses PostgreSQL when one answers (the users table is not what these tests test).
 const postgresUrl = await reachablePostgresUrl()
 
-export const SLIDING: Strategy = { name: 'sliding', refresh: false, env: {}, databaseUrl: postgresUrl }
+export const SLIDING: Strategy = { name: 'sliding', label: 'sliding', refresh: false, env: {}, databaseUrl: postgresUrl }
+
+const REFRESH: Strategy = { name: 'refresh', label: 'refresh', refresh: true, env: { AUTH_STRATEGY: 'refresh' }, databaseUrl: postgresUrl }
+
+// The same strategy with every touch read from Redis: the suites must hold with and without it.
+function withoutNearCache (strategy: Strategy): Strategy {
+  return { ...strategy, label: `${strategy.label}, NEAR_CACHE=off`, env: { ...strategy.env, NEAR_CACHE: 'off' } }
+}
 
 export const STRATEGIES: readonly Strategy[] = [
   SLIDING,
-  { name: 'refresh', refresh: true, env: { AUTH_STRATEGY: 'refresh' }, databaseUrl: postgresUrl },
+  withoutNearCache(SLIDING),
+  REFRESH,
+  withoutNearCache(REFRESH),
   {
     name: 'refresh-postgres',
+    label: 'refresh-postgres',
     refresh: true,
     env: { AUTH_STRATEGY: 'refresh', REFRESH_STORE: 'postgres' },
     databaseUrl: POSTGRES_URL,
@@ -42,7 +54,7 @@ export function forEachStrategy (
   t: Test, body: (t: Test, strategy: Strategy) => Promise<void>, strategies: readonly Strategy[] = STRATEGIES
 ): void {
   for (const strategy of strategies) {
-    t.test(strategy.name, { skip: strategy.skip ?? false }, async (t) => await body(t, strategy))
+    t.test(strategy.label, { skip: strategy.skip ?? false }, async (t) => await body(t, strategy))
   }
 }
 
