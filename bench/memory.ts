@@ -2,6 +2,8 @@ import { Redis } from 'ioredis'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { sessionKeys } from '../src/sessions/session-keys.js'
 import { usedMemory } from './redis-stats.js'
+import { EXPRESS_SESSION_KEY_PREFIX, FASTIFY_SESSION_KEY_PREFIX, NAIVE_KEY_PREFIX } from './reference/reference-env.js'
+import type { LibraryMemory } from './results.js'
 import { SESSIONS_PER_USER, SESSION_TTL_MS, realisticSession, type RealisticSession } from './session-records.js'
 
 // Redis memory per session, two ways. `used_memory` before and after creating sessions
@@ -84,8 +86,8 @@ export async function measureSessionMemory (redisUrl: string, admin: Redis, coun
   }
 }
 
-// Average MEMORY USAGE of the keys matching `pattern` (the session libraries' records, say).
-export async function averageKeyBytes (admin: Redis, pattern: string): Promise<{ keys: number, bytes: number }> {
+// Average MEMORY USAGE of the keys matching `pattern`.
+async function averageKeyBytes (admin: Redis, pattern: string): Promise<{ keys: number, bytes: number }> {
   let keys = 0
   let bytes = 0
   let cursor = '0'
@@ -96,4 +98,20 @@ export async function averageKeyBytes (admin: Redis, pattern: string): Promise<{
     bytes += await sumMemoryUsage(admin, found)
   } while (cursor !== '0')
   return { keys, bytes: keys === 0 ? Number.NaN : bytes / keys }
+}
+
+// What each design's session records take, from the sessions the throughput runs used.
+export async function sessionRecordSizes (admin: Redis, ourKeyPrefix: string): Promise<LibraryMemory[]> {
+  const patterns = [
+    ['ours, sliding (hash only)', `${ourKeyPrefix}ACCESS_TOKEN:*`],
+    ['naive: JWT + EXISTS + EXPIRE', `${NAIVE_KEY_PREFIX}*`],
+    ['@fastify/session + connect-redis', `${FASTIFY_SESSION_KEY_PREFIX}*`],
+    ['express-session + connect-redis', `${EXPRESS_SESSION_KEY_PREFIX}*`]
+  ] as const
+  const sizes: LibraryMemory[] = []
+  for (const [label, pattern] of patterns) {
+    const { keys, bytes } = await averageKeyBytes(admin, pattern)
+    sizes.push({ label, keys, bytesPerSession: bytes })
+  }
+  return sizes
 }

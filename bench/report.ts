@@ -104,7 +104,7 @@ export function resultsSection (results: BenchResults): string {
     '',
     memorySection(results),
     '',
-    '### 10³ vs 10⁶ live sessions',
+    `### ${integer(results.sessionCounts.smallCount)} vs ${integer(results.sessionCounts.largeCount)} live sessions`,
     '',
     sessionCountSection(results),
     '',

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
+import { relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { cleanUp, installExitHandlers, wasInterrupted } from './cleanup.js'
 import { openBenchDatabase } from './database.js'
 import { measureLoginThroughput } from './login-throughput.js'
-import { averageKeyBytes, measureSessionMemory } from './memory.js'
+import { measureSessionMemory, sessionRecordSizes } from './memory.js'
 import { CHART_PATH, REPORT_PATH, targetsTable, throughputTable, writeReport } from './report.js'
 import { redisVersion, startBenchRedis } from './redis-stats.js'
-import { summariseThroughput, type BenchResults, type LibraryMemory } from './results.js'
+import { summariseThroughput, type BenchResults } from './results.js'
 import { measureRevocationBetweenInstances } from './revocation-pair.js'
 import { measureSessionCounts } from './session-counts.js'
 import { benchAccounts } from './sessions.js'
@@ -38,6 +39,13 @@ const SESSIONS_PER_ACCOUNT = 2
 // If "near-cache on" still needs this many commands per request, the server ignored NEAR_CACHE.
 const NEAR_CACHE_IGNORED_COMMANDS = 0.9
 
+// As a reader would retype it: the BENCH_* settings, then the command.
+function commandLine (): string {
+  const settings = Object.entries(process.env).filter(([name]) => name.startsWith('BENCH_')).map(([name, value]) => `${name}=${value ?? ''}`)
+  const command = process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : `node ${relative(process.cwd(), process.argv[1] ?? '')}`
+  return [...settings, command].join(' ')
+}
+
 async function main (): Promise<void> {
   installExitHandlers()
   const settings = readSettings()
@@ -62,21 +70,12 @@ async function main (): Promise<void> {
     await measureInterleaved(setup.targets, settings, redis.admin, progress))
   const throughput = summariseThroughput(measurements)
 
-  const libraryMemory: LibraryMemory[] = []
-  for (const [label, pattern] of [
-    ['ours, sliding (hash only)', `${keyPrefixFor('sliding', 'on')}ACCESS_TOKEN:*`],
-    ['naive: JWT + EXISTS + EXPIRE', 'ACCESS_TOKEN:*'],
-    ['@fastify/session + connect-redis', 'fastify-sess:*'],
-    ['express-session + connect-redis', 'express-sess:*']
-  ] as const) {
-    const { keys, bytes } = await averageKeyBytes(redis.admin, pattern)
-    libraryMemory.push({ label, keys, bytesPerSession: bytes })
-  }
+  const libraryMemory = await sessionRecordSizes(redis.admin, keyPrefixFor('sliding', 'on'))
 
   const login = await phase('login throughput', async () =>
     await measureLoginThroughput(setup.ours.on.url, context.accounts, settings.loginSeconds))
   for (const server of setup.servers.filter((server) => server !== setup.ours.on && server !== setup.ours.off)) await server.stop()
-  const sessionCounts = await phase(`${settings.smallSessionCount} vs ${settings.largeSessionCount} sessions`, async () =>
+  const sessionCounts = await phase(`${settings.smallSessionCount.toLocaleString('en-US')} vs ${settings.largeSessionCount.toLocaleString('en-US')} sessions`, async () =>
     await measureSessionCounts(context, setup.ours, redis.admin, settings))
   await Promise.all([setup.ours.on.stop(), setup.ours.off.stop()])
 
@@ -94,7 +93,7 @@ async function main (): Promise<void> {
   }
   const cpu = cpus()
   const results: BenchResults = {
-    command: process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : `node ${process.argv.slice(1).join(' ')}`,
+    command: commandLine(),
     date: new Date().toISOString(),
     node: process.version,
     redis: await redisVersion(redis.admin),

@@ -2,7 +2,7 @@ import { RedisStore } from 'connect-redis'
 import express from 'express'
 import session from 'express-session'
 import { createClient } from 'redis'
-import { HOST, SESSION_TTL_SECONDS, UNAUTHENTICATED, UserIds, readReferenceEnv, type BenchUser } from './reference-env.js'
+import { EXPRESS_SESSION_KEY_PREFIX, HOST, SESSION_TTL_SECONDS, UNAUTHENTICATED, UserIds, readReferenceEnv, type BenchUser } from './reference-env.js'
 
 // What many Node teams run: Express 5 with express-session and connect-redis, rolling
 // sessions (the cookie is renewed on every response and the store's TTL touched).
@@ -21,7 +21,7 @@ const users = new UserIds()
 const app = express()
 app.use(express.json())
 app.use(session({
-  store: new RedisStore({ client: redis, prefix: 'express-sess:', ttl: SESSION_TTL_SECONDS }),
+  store: new RedisStore({ client: redis, prefix: EXPRESS_SESSION_KEY_PREFIX, ttl: SESSION_TTL_SECONDS }),
   secret: env.secret,
   resave: false,
   rolling: true,

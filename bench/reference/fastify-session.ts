@@ -4,7 +4,7 @@ import { RedisStore } from 'connect-redis'
 import Fastify from 'fastify'
 import { createClient } from 'redis'
 import {
-  HOST, SESSION_TTL_SECONDS, UNAUTHENTICATED, UserIds, loginBodySchema, meResponses, readReferenceEnv,
+  FASTIFY_SESSION_KEY_PREFIX, HOST, SESSION_TTL_SECONDS, UNAUTHENTICATED, UserIds, loginBodySchema, meResponses, readReferenceEnv,
   type BenchUser, type LoginBody
 } from './reference-env.js'
 
@@ -26,7 +26,7 @@ const app = Fastify()
 await app.register(fastifyCookie)
 await app.register(fastifySession, {
   secret: env.secret,
-  store: new RedisStore({ client: redis, prefix: 'fastify-sess:', ttl: SESSION_TTL_SECONDS }),
+  store: new RedisStore({ client: redis, prefix: FASTIFY_SESSION_KEY_PREFIX, ttl: SESSION_TTL_SECONDS }),
   rolling: true,
   saveUninitialized: false,
   // Plain HTTP on loopback: a Secure cookie would never be saved or sent.

@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import type { SessionClaims } from '../../src/tokens/session-claims.js'
 import {
-  HOST, SESSION_TTL_SECONDS, UNAUTHENTICATED, UserIds, loginBodySchema, meResponses, readReferenceEnv,
+  HOST, NAIVE_KEY_PREFIX, SESSION_TTL_SECONDS, UNAUTHENTICATED, UserIds, loginBodySchema, meResponses, readReferenceEnv,
   type LoginBody
 } from './reference-env.js'
 
@@ -22,7 +22,7 @@ const app = Fastify()
 await app.register(fastifyJwt, { secret: env.secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } })
 
 function tokenKey (userId: number, token: string): string {
-  return `ACCESS_TOKEN:${userId}:${token.slice(token.lastIndexOf('.') + 1)}`
+  return `${NAIVE_KEY_PREFIX}${userId}:${token.slice(token.lastIndexOf('.') + 1)}`
 }
 
 app.get('/health', async () => ({ status: 'ok' }))

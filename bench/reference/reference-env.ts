@@ -20,6 +20,11 @@ export function readReferenceEnv (): ReferenceEnv {
 export const SESSION_TTL_SECONDS = 7 * 24 * 60 * 60
 export const HOST = '127.0.0.1'
 
+// Where each reference design keeps its sessions in Redis (the bench measures their size).
+export const NAIVE_KEY_PREFIX = 'ACCESS_TOKEN:'
+export const FASTIFY_SESSION_KEY_PREFIX = 'fastify-sess:'
+export const EXPRESS_SESSION_KEY_PREFIX = 'express-sess:'
+
 export interface BenchUser {
   userId: number
   userType: 'user'
