@@ -43,3 +43,9 @@ export function asSessionList (value: unknown): SessionInfo[] {
   if (!Array.isArray(sessions)) throw unexpected('session list')
   return sessions.map(asSessionInfo)
 }
+
+export function asRevokedCount (value: unknown): number {
+  const revoked = isRecord(value) ? value.revoked : undefined
+  if (typeof revoked !== 'number') throw unexpected('count of ended sessions')
+  return revoked
+}

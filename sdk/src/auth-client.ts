@@ -1,4 +1,4 @@
-import { asMe, asSessionList } from './api-answers.js'
+import { asMe, asRevokedCount, asSessionList } from './api-answers.js'
 import { ApiEndpoint } from './api-endpoint.js'
 import { AuthCore, registerCore } from './auth-core.js'
 import { authenticatedFetch } from './authenticated-fetch.js'
@@ -66,8 +66,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
       const sent = keeper.credentials()
       const answer: unknown = await (await call('POST', '/auth/logout-all')).json()
       keeper.end('logout_all', sent)
-      const revoked = typeof answer === 'object' && answer !== null ? Reflect.get(answer, 'revoked') : undefined
-      return typeof revoked === 'number' ? revoked : 0
+      return asRevokedCount(answer)
     },
 
     async changePassword (oldPassword, newPassword) {
