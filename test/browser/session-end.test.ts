@@ -1,13 +1,17 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { createUser, type TestUser } from '../helpers/sessions.js'
 import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
 import { PageDriver } from './page-driver.js'
 
 const NEW_PASSWORD = 'a new passphrase typed in the browser'
+const SHORT_SESSION_TTL_SECONDS = 2
 
 t.test('sessions ended from elsewhere, in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
   const browser = await launchChromium(t)
   const { app, origin } = await startPageServer(t)
+  // Sessions idle for two seconds expire here.
+  const shortLived = await startPageServer(t, { SESSION_TTL: String(SHORT_SESSION_TTL_SECONDS) })
 
   // The same user signed in in two browsers (two contexts: separate cookies, like two devices).
   async function twoDevices (t: Test, user: TestUser): Promise<{ first: PageDriver, second: PageDriver }> {
@@ -94,5 +98,16 @@ t.test('sessions ended from elsewhere, in Chromium (sliding strategy)', { skip: 
     t.equal(await driver.status(), 'The current password is wrong.')
     t.equal(await driver.view(), 'account')
     t.equal((await driver.sessions())[0]?.id, before?.id, 'the session is the same')
+  })
+
+  t.test('a session left idle past SESSION_TTL says it expired', async (t) => {
+    const user = await createUser(shortLived.app)
+    const { driver } = await PageDriver.open(await newContext(t, browser), shortLived.origin)
+    await driver.logIn(user.account, user.password)
+
+    await sleep((SHORT_SESSION_TTL_SECONDS + 1) * 1000)
+    await driver.refreshView()
+    await driver.waitForView('login')
+    t.match(await driver.status(), /Your session expired because it was not used for a while/, 'reason expired, in words')
   })
 })

@@ -64,6 +64,21 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     t.strictSame(driver.problems, [])
   })
 
+  t.test('logging out in one tab signs the other tabs of the browser out at once, saying why', async (t) => {
+    const user = await createUser(app)
+    const context = await newContext(t, browser)
+    const { driver: first } = await PageDriver.open(context, origin)
+    await first.logIn(user.account, user.password)
+    const { driver: second } = await PageDriver.open(context, origin)
+    t.equal(await second.view(), 'account', 'the second tab shares the session')
+
+    await first.logOut()
+    await second.waitForView('login')
+    t.match(await second.status(), /You were logged out in another tab or window/, 'without a click or a reload')
+    t.equal(await first.status(), 'You have logged out.', 'the tab that logged out says it plainly')
+    t.strictSame([...first.problems, ...second.problems], [])
+  })
+
   t.test('log out everywhere ends every session; the other browser shows why', async (t) => {
     const user = await createUser(app)
     const { driver: here } = await PageDriver.open(await newContext(t, browser), origin)
