@@ -1,4 +1,7 @@
-import type { BrowserContext, Page, Response } from 'playwright-core'
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core'
+import type { TestContext } from '../helpers/build-app.js'
+import type { TestUser } from '../helpers/sessions.js'
+import { newContext } from './browser-harness.js'
 
 export type ViewName = 'login' | 'account'
 
@@ -108,4 +111,18 @@ export class PageDriver {
   async pageStorageEntries (): Promise<number> {
     return await this.page.evaluate<number>('localStorage.length + sessionStorage.length')
   }
+}
+
+export interface TwoDevices {
+  first: PageDriver
+  second: PageDriver
+}
+
+// The same user signed in in two browsers (two contexts: separate cookies, like two devices).
+export async function signInOnTwoDevices (t: TestContext, browser: Browser, origin: string, user: TestUser): Promise<TwoDevices> {
+  const { driver: first } = await PageDriver.open(await newContext(t, browser), origin)
+  await first.logIn(user.account, user.password)
+  const { driver: second } = await PageDriver.open(await newContext(t, browser), origin)
+  await second.logIn(user.account, user.password)
+  return { first, second }
 }

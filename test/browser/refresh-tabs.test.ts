@@ -12,7 +12,7 @@ const ACCESS_TOKEN_TTL_SECONDS = 2
 // Past this, the access token has expired.
 const UNTIL_EXPIRED_MS = ACCESS_TOKEN_TTL_SECONDS * 1000 + 300
 // Enough for both tabs to have their timers set before the shared moment comes.
-const SHARED_MOMENT_DELAY_MS = 300
+const SHARED_MOMENT_DELAY_MS = 500
 const ROUNDS = 5
 
 function pathOf (response: Response): string {

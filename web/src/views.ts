@@ -10,6 +10,7 @@ const sessionsHeading = elementById('sessions-heading', HTMLHeadingElement)
 const meAccount = elementById('me-account', HTMLElement)
 const meUserId = elementById('me-user-id', HTMLElement)
 const meUserType = elementById('me-user-type', HTMLElement)
+const passwordFormAccount = elementById('password-form-account', HTMLInputElement)
 
 export type ViewName = 'login' | 'account'
 
@@ -30,6 +31,8 @@ export function stopLoading (): void {
 
 export function showMe (me: Me): void {
   meAccount.textContent = me.account
+  // The default value, so that resetting the form after a change keeps it.
+  passwordFormAccount.defaultValue = me.account
   meUserId.textContent = String(me.userId)
   meUserType.textContent = me.userType === 'admin' ? 'Administrator' : 'User'
 }

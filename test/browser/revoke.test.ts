@@ -1,0 +1,51 @@
+import t, { type Test } from 'tap'
+import { createUser } from '../helpers/sessions.js'
+import { launchChromium, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { signInOnTwoDevices, type PageDriver } from './page-driver.js'
+
+t.test('a session revoked from another device, in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
+  const browser = await launchChromium(t)
+  const { app, origin } = await startPageServer(t)
+
+  // The first device's session, revoked from the second device's session list.
+  async function revokeFirstFromSecond (t: Test, first: PageDriver, second: PageDriver): Promise<void> {
+    const [firstSession] = await first.sessions()
+    await second.refreshView()
+    const listed = await second.sessions()
+    t.equal(listed.length, 2, 'the second device lists both sessions')
+    const target = listed.find((session) => session.id === firstSession?.id)
+    t.equal(target?.current, false, 'the first device\'s session is not "this device" there')
+    await second.revoke(target?.id ?? '')
+    t.match(await second.status(), /has ended/)
+    t.strictSame((await second.sessions()).map((session) => session.current), [true], 'only this device is left')
+  }
+
+  t.test('a session revoked from another device shows the reason on the next action', async (t) => {
+    const { first, second } = await signInOnTwoDevices(t, browser, origin, await createUser(app))
+    await revokeFirstFromSecond(t, first, second)
+
+    await first.refreshView()
+    await first.waitForView('login')
+    t.match(await first.status(), /ended from the session list on another device/, 'reason revoked, in words')
+    t.equal(await first.focusedId(), 'login-heading')
+    t.strictSame([...first.problems, ...second.problems], [])
+  })
+
+  t.test('… and when its tab gets the focus back', async (t) => {
+    const { first, second } = await signInOnTwoDevices(t, browser, origin, await createUser(app))
+    await revokeFirstFromSecond(t, first, second)
+
+    await first.page.evaluate('window.dispatchEvent(new FocusEvent("focus"))')
+    await first.waitForView('login')
+    t.match(await first.status(), /ended from the session list on another device/)
+  })
+
+  t.test('… and after a reload', async (t) => {
+    const { first, second } = await signInOnTwoDevices(t, browser, origin, await createUser(app))
+    await revokeFirstFromSecond(t, first, second)
+
+    await first.reload()
+    t.equal(await first.view(), 'login')
+    t.match(await first.status(), /ended from the session list on another device/)
+  })
+})
