@@ -17,6 +17,7 @@ t.test('a session revoked from another device, in Chromium (sliding strategy)', 
     t.equal(target?.current, false, 'the first device\'s session is not "this device" there')
     await second.revoke(target?.id ?? '')
     t.match(await second.status(), /has ended/)
+    t.equal(await second.focusedId(), 'sessions-heading', 'focus stays in the list, not on a removed button')
     t.strictSame((await second.sessions()).map((session) => session.current), [true], 'only this device is left')
   }
 
