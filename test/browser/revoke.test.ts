@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { createUser } from '../helpers/sessions.js'
-import { launchChromium, NO_CHROMIUM, startPageServer } from './browser-harness.js'
-import { signInOnTwoDevices, type PageDriver } from './page-driver.js'
+import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { PageDriver, signInOnTwoDevices } from './page-driver.js'
 
 t.test('a session revoked from another device, in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
   const browser = await launchChromium(t)
@@ -48,5 +48,20 @@ t.test('a session revoked from another device, in Chromium (sliding strategy)', 
     await first.reload()
     t.equal(await first.view(), 'login')
     t.match(await first.status(), /ended from the session list on another device/)
+  })
+
+  t.test('"Log out here" in the list ends this device\'s own session, not announced as ended elsewhere', async (t) => {
+    const user = await createUser(app)
+    const { driver } = await PageDriver.open(await newContext(t, browser), origin)
+    await driver.logIn(user.account, user.password)
+    const [own] = await driver.sessions()
+
+    await driver.page.locator(`#session-list > li[data-session-id="${own?.id ?? ''}"]`)
+      .getByRole('button', { name: /Log out this device/ }).click()
+    await driver.waitForView('login')
+    t.equal(await driver.status(), 'You have logged out this device.')
+    await driver.reload()
+    t.equal(await driver.view(), 'login', 'the session is over')
+    t.strictSame(driver.problems, [])
   })
 })
