@@ -22,9 +22,10 @@ function machine (results: BenchResults): string {
 
 export function throughputTable (results: BenchResults): string {
   return table(
-    ['#', 'target', 'req/s (median)', '× bare', 'p50 ms', 'p99 ms', 'Redis cmds / req', 'command mix per request', 'req/s per round'],
+    ['#', 'target', 'req/s (median)', '× bare', 'p50 ms', 'p99 ms', 'server CPU µs / req', 'Redis CPU µs / req', 'Redis cmds / req', 'command mix per request', 'req/s per round'],
     results.throughput.map((row, i) => [
       String(i + 1), row.label, integer(row.medianRps), fixed(row.ratioToBare), fixed(row.p50Ms, 0), fixed(row.p99Ms, 0),
+      integer(row.serverCpuMicros), integer(row.redisCpuMicros),
       fixed(row.commandsPerRequest), row.commandMix === '' ? '–' : row.commandMix, row.roundsRps.map(integer).join(' / ')
     ])
   )
@@ -64,8 +65,13 @@ function sessionCountSection (results: BenchResults): string {
   return [
     `Redis filled with ${integer(counts.smallCount)}, then ${integer(counts.largeCount)} live sessions (fill time ${fixed(counts.fillSeconds, 1)} s, pipelined in batches); the loaded sessions are ${results.settings.connections} of them per server.`,
     '',
-    table(['target', `req/s at ${integer(counts.smallCount)}`, `req/s at ${integer(counts.largeCount)}`, 'ratio'], counts.rows.map((row) =>
-      [`GET /auth/me, sliding, near-cache ${row.nearCache}`, integer(row.smallRps), integer(row.largeRps), fixed(row.largeRps / row.smallRps)]))
+    table(
+      ['target', `req/s at ${integer(counts.smallCount)}`, `req/s at ${integer(counts.largeCount)}`, 'ratio', 'server CPU µs / req', 'Redis CPU µs / req', 'Redis cmds / req'],
+      counts.rows.map(({ nearCache, small, large }) => [
+        `GET /auth/me, sliding, near-cache ${nearCache}`, integer(small.medianRps), integer(large.medianRps), fixed(large.medianRps / small.medianRps),
+        `${integer(small.serverCpuMicros)} → ${integer(large.serverCpuMicros)}`, `${integer(small.redisCpuMicros)} → ${integer(large.redisCpuMicros)}`,
+        `${fixed(small.commandsPerRequest)} → ${fixed(large.commandsPerRequest)}`
+      ]))
   ].join('\n')
 }
 

@@ -18,6 +18,9 @@ export interface ThroughputRow {
   p99Ms: number
   roundsRps: number[]
   commandsPerRequest: number
+  // CPU time per request of the server process and of Redis, over all measured runs.
+  serverCpuMicros: number
+  redisCpuMicros: number
   // The commands behind that figure, per request, most frequent first ("evalsha 1.00, ...").
   commandMix: string
   // Non-2xx answers and connection errors during measured runs; anything but 0 is a broken figure.
@@ -32,8 +35,8 @@ export interface LibraryMemory {
 
 export interface SessionCountRow {
   nearCache: NearCacheMode
-  smallRps: number
-  largeRps: number
+  small: ThroughputRow
+  large: ThroughputRow
 }
 
 export interface SessionCountResult {
@@ -72,6 +75,7 @@ export interface BenchResults {
 }
 
 export const BARE_TARGET_ID = 'bare'
+const MICROS_PER_SECOND = 1_000_000
 
 function commandMix (measurement: TargetMeasurement): string {
   const requests = Math.max(1, measurement.measuredRequests)
@@ -96,6 +100,8 @@ export function summariseThroughput (measurements: TargetMeasurement[]): Through
     p99Ms: median(measurement.runs.map((run) => run.p99Ms)),
     roundsRps: measurement.runs.map((run) => run.requestsPerSecond),
     commandsPerRequest: sumCalls(measurement.calls) / Math.max(1, measurement.measuredRequests),
+    serverCpuMicros: measurement.serverCpuSeconds * MICROS_PER_SECOND / Math.max(1, measurement.measuredRequests),
+    redisCpuMicros: measurement.redisCpuSeconds * MICROS_PER_SECOND / Math.max(1, measurement.measuredRequests),
     commandMix: commandMix(measurement),
     failures: measurement.runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0)
   }))
@@ -122,7 +128,7 @@ export function checkTargets (results: BenchResults): TargetCheck[] {
   const revocation = results.revocation.find((row) => row.nearCache === 'on')?.result
   const memory = results.memory.realistic.usedMemoryPerSession
   const sliding = results.sessionCounts.rows.find((row) => row.nearCache === 'on')
-  const scaleRatio = sliding === undefined ? Number.NaN : sliding.largeRps / sliding.smallRps
+  const scaleRatio = sliding === undefined ? Number.NaN : sliding.large.medianRps / sliding.small.medianRps
   const p99 = revocation?.p99Ms ?? Number.NaN
   return [
     ratioCheck(results, 'auth route vs bare Fastify', BARE_TARGET_ID, 0.9),

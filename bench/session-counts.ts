@@ -2,11 +2,10 @@ import type { Redis } from 'ioredis'
 import { performance } from 'node:perf_hooks'
 import { fillSessions, type FillProgress } from './fill.js'
 import { usedMemory } from './redis-stats.js'
-import type { SessionCountResult } from './results.js'
+import { summariseThroughput, type SessionCountResult } from './results.js'
 import type { BenchSettings } from './settings.js'
 import { logInOurSessions, type BenchContext, type OurServers } from './setup.js'
-import { median } from './stats.js'
-import { measureInterleaved, type Target, type TargetMeasurement } from './throughput.js'
+import { measureInterleaved, type Target } from './throughput.js'
 
 // Does the auth route slow down when Redis holds a million sessions instead of a thousand?
 // The loaded sessions are logged in on a flushed Redis, filler sessions top it up to the
@@ -18,17 +17,13 @@ const FILLER_PREFIX = 'bench-filler:'
 // Far above the user ids of the bench's own accounts.
 const FILLER_FIRST_USER_ID = 10_000_000
 
-function medianRps (measurement: TargetMeasurement | undefined): number {
-  return median(measurement?.runs.map((run) => run.requestsPerSecond) ?? [])
-}
-
 export async function measureSessionCounts (
   context: BenchContext, ours: OurServers, redis: Redis, settings: BenchSettings
 ): Promise<SessionCountResult> {
   await redis.flushall()
   const targets: Target[] = [
-    { id: 'on', label: 'near-cache on', url: `${ours.on.url}/auth/me`, sessions: await logInOurSessions(context, ours.on) },
-    { id: 'off', label: 'NEAR_CACHE=off', url: `${ours.off.url}/auth/me`, sessions: await logInOurSessions(context, ours.off) }
+    { id: 'on', label: 'near-cache on', url: `${ours.on.url}/auth/me`, pid: ours.on.pid, sessions: await logInOurSessions(context, ours.on) },
+    { id: 'off', label: 'NEAR_CACHE=off', url: `${ours.off.url}/auth/me`, pid: ours.off.pid, sessions: await logInOurSessions(context, ours.off) }
   ]
   const loggedIn = targets.reduce((sum, target) => sum + (target.sessions?.length ?? 0), 0)
   const filled: FillProgress = { written: 0 }
@@ -48,15 +43,18 @@ export async function measureSessionCounts (
   const large = await measureInterleaved(targets, settings, redis, (line) => context.progress(`${settings.largeSessionCount.toLocaleString('en-US')} sessions: ${line}`))
   await redis.flushall()
 
+  const smallRows = summariseThroughput(small)
+  const largeRows = summariseThroughput(large)
   return {
     smallCount: settings.smallSessionCount,
     largeCount: settings.largeSessionCount,
     fillSeconds,
     usedMemoryPerFilledSession,
-    rows: (['on', 'off'] as const).map((mode) => ({
-      nearCache: mode,
-      smallRps: medianRps(small.find((m) => m.target.id === mode)),
-      largeRps: medianRps(large.find((m) => m.target.id === mode))
-    }))
+    rows: (['on', 'off'] as const).map((mode) => {
+      const atSmall = smallRows.find((row) => row.id === mode)
+      const atLarge = largeRows.find((row) => row.id === mode)
+      if (atSmall === undefined || atLarge === undefined) throw new Error(`no measurement of near-cache ${mode}`)
+      return { nearCache: mode, small: atSmall, large: atLarge }
+    })
   }
 }

@@ -73,14 +73,14 @@ export async function startThroughputSetup (context: BenchContext): Promise<Thro
   const naiveSessions = await logInWithToken(naive.url, context.accounts, context.connections)
   await assertSessionsWork(`${naive.url}/auth/me`, naiveSessions)
   const targets: Target[] = [
-    { id: 'bare', label: 'bare Fastify route, no auth (the limit)', url: `${bare.url}/auth/me` },
-    { id: 'ours-health', label: 'our server, GET /health (no auth)', url: `${on.url}/health` },
-    { id: 'ours-on', label: 'our /auth/me, sliding, near-cache on', url: `${on.url}/auth/me`, sessions: await logInOurSessions(context, on) },
-    { id: 'ours-off', label: 'our /auth/me, sliding, NEAR_CACHE=off', url: `${off.url}/auth/me`, sessions: await logInOurSessions(context, off) },
-    { id: 'ours-refresh', label: 'our /auth/me, refresh access token', url: `${refresh.url}/auth/me`, sessions: await logInOurSessions(context, refresh) },
-    { id: 'naive', label: 'naive: JWT + EXISTS + EXPIRE', url: `${naive.url}/auth/me`, sessions: naiveSessions },
-    { id: 'fastify-session', label: '@fastify/session + connect-redis', url: `${fastifySession.url}/auth/me`, sessions: await cookieSessions(fastifySession) },
-    { id: 'express-session', label: 'express-session + connect-redis', url: `${expressSession.url}/auth/me`, sessions: await cookieSessions(expressSession) }
+    { id: 'bare', label: 'bare Fastify route, no auth (the limit)', url: `${bare.url}/auth/me`, pid: bare.pid },
+    { id: 'ours-health', label: 'our server, GET /health (no auth)', url: `${on.url}/health`, pid: on.pid },
+    { id: 'ours-on', label: 'our /auth/me, sliding, near-cache on', url: `${on.url}/auth/me`, pid: on.pid, sessions: await logInOurSessions(context, on) },
+    { id: 'ours-off', label: 'our /auth/me, sliding, NEAR_CACHE=off', url: `${off.url}/auth/me`, pid: off.pid, sessions: await logInOurSessions(context, off) },
+    { id: 'ours-refresh', label: 'our /auth/me, refresh access token', url: `${refresh.url}/auth/me`, pid: refresh.pid, sessions: await logInOurSessions(context, refresh) },
+    { id: 'naive', label: 'naive: JWT + EXISTS + EXPIRE', url: `${naive.url}/auth/me`, pid: naive.pid, sessions: naiveSessions },
+    { id: 'fastify-session', label: '@fastify/session + connect-redis', url: `${fastifySession.url}/auth/me`, pid: fastifySession.pid, sessions: await cookieSessions(fastifySession) },
+    { id: 'express-session', label: 'express-session + connect-redis', url: `${expressSession.url}/auth/me`, pid: expressSession.pid, sessions: await cookieSessions(expressSession) }
   ]
   return { targets, ours: { on, off, refresh }, servers: [on, off, refresh, bare, naive, fastifySession, expressSession] }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { processCpuSeconds, redisCpuSeconds } from './cpu.js'
 import { runLoad, type LoadResult } from './load.js'
 import { addCallsSince, commandCalls, type CommandCalls } from './redis-stats.js'
 import type { ConnectionHeaders } from './sessions.js'
@@ -14,6 +15,8 @@ export interface Target {
   url: string
   // Per-connection credentials; none for an unauthenticated target.
   sessions?: ConnectionHeaders[]
+  // The server process, whose CPU time is measured.
+  pid: number
 }
 
 export interface TargetMeasurement {
@@ -22,6 +25,8 @@ export interface TargetMeasurement {
   // Redis commands while the measured runs ran, and the requests they served.
   calls: CommandCalls
   measuredRequests: number
+  serverCpuSeconds: number
+  redisCpuSeconds: number
 }
 
 // Requests still in flight when autocannon stops finish within this; their commands count.
@@ -33,8 +38,12 @@ export async function measureOnce (
   const spec = { url: target.url, connections: settings.connections, headersPerConnection: target.sessions }
   await runLoad({ ...spec, durationSeconds: settings.warmupSeconds })
   const before = await commandCalls(redis)
+  const serverCpuBefore = processCpuSeconds(target.pid)
+  const redisCpuBefore = await redisCpuSeconds(redis)
   const result = await runLoad({ ...spec, durationSeconds: settings.durationSeconds })
   await sleep(SETTLE_MS)
+  into.serverCpuSeconds += processCpuSeconds(target.pid) - serverCpuBefore
+  into.redisCpuSeconds += await redisCpuSeconds(redis) - redisCpuBefore
   addCallsSince(into.calls, before, await commandCalls(redis))
   into.runs.push(result)
   into.measuredRequests += result.requests
@@ -42,7 +51,7 @@ export async function measureOnce (
 }
 
 export function emptyMeasurement (target: Target): TargetMeasurement {
-  return { target, runs: [], calls: new Map(), measuredRequests: 0 }
+  return { target, runs: [], calls: new Map(), measuredRequests: 0, serverCpuSeconds: 0, redisCpuSeconds: 0 }
 }
 
 export async function measureInterleaved (

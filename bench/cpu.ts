@@ -1,0 +1,35 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import type { Redis } from 'ioredis'
+
+// CPU time spent by a server process and by Redis. On a machine shared with other work,
+// req/s moves with whatever else runs; the CPU a request costs moves far less, so the
+// report gives both.
+
+function clockTicksPerSecond (): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+}
+
+const TICKS_PER_SECOND = clockTicksPerSecond()
+
+// utime + stime from /proc/<pid>/stat (Linux); NaN elsewhere.
+export function processCpuSeconds (pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name may contain spaces; the fields after it are space-separated, starting with the state.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  } catch {
+    return Number.NaN
+  }
+}
+
+export async function redisCpuSeconds (redis: Redis): Promise<number> {
+  const info = await redis.info('cpu')
+  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1])
+  return field('used_cpu_user') + field('used_cpu_sys')
+}
