@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis'
 // that is where ioredis delivers the messages; in RESP3 it drops the invalidation pushes.
 const INVALIDATION_CHANNEL = '__redis__:invalidate'
 const HEARTBEAT_INTERVAL_MS = 1000
+const PERMANENT_FAILURE = /unknown (sub)?command|NOPERM/i
 
 export interface InvalidationListener {
   invalidate: (key: string) => void
@@ -90,8 +91,12 @@ export class InvalidationTracker {
       await this.connection.client('TRACKING', 'ON', 'REDIRECT', clientId, 'BCAST', 'PREFIX', this.keyPrefix)
       await this.connection.subscribe(INVALIDATION_CHANNEL)
     } catch (error) {
-      // Redis before 6, or a proxy without tracking: sessions are simply read from Redis.
+      // A set-up that a newer connection overtook: its failure says nothing about the newer one.
+      if (generation !== this.connectionGeneration) return
       this.stopTracking(`could not start tracking: ${String(error)}`)
+      // Redis before 6, a proxy without tracking, or an ACL forbidding it: sessions are simply
+      // read from Redis. Anything else (a timeout) is retried on a fresh connection.
+      if (!PERMANENT_FAILURE.test(String(error))) this.connection.disconnect(true)
       return
     }
     if (generation !== this.connectionGeneration || this.connection.status !== 'ready') return

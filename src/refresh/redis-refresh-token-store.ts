@@ -64,6 +64,9 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
         if (reply.length !== 4 || nowMs - Number(reply[3]) <= rules.reuseGraceMs) return { status: 'unknown' }
         return this.precedes(presented, reply[1], Number(reply[2])) ? await this.revokeReused(presented) : { status: 'unknown' }
       }
+      // The script has already ended the session; ending it again through the session store
+      // is a no-op in Redis that lets a cache in front of it drop the session at once.
+      case 'reused': return await this.revokeReused(presented)
       default: return { status: reply[0] }
     }
   }

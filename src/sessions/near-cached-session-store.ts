@@ -66,9 +66,12 @@ export class NearCachedSessionStore implements SessionStore {
   // Dropped here at once rather than when Redis' message arrives, so that no request that starts
   // after a logout's answer is served from this instance's cache.
   async revoke (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
-    const revoked = await this.store.revoke(userId, sessionId, reason)
-    this.cache.invalidate(this.keys.session(userId, sessionId))
-    return revoked
+    try {
+      return await this.store.revoke(userId, sessionId, reason)
+    } finally {
+      // Also when the answer was lost: Redis may have run the revoke all the same.
+      this.cache.invalidate(this.keys.session(userId, sessionId))
+    }
   }
 
   // Which sessions went is known only to Redis: wait until its messages about them have arrived.

@@ -78,7 +78,8 @@ export class RedisSessionStore implements SessionStore {
     const reply = await callRedis(() => this.redis.sessionTouch(
       keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
       request.ttlMs, request.nowMs, LAST_SEEN_RESOLUTION_MS, INDEX_TTL_SLACK_MS,
-      request.tokenIat, request.reissueAfterSeconds, request.reissueGraceMs, request.slideEveryMs
+      request.tokenIat, request.reissueAfterSeconds, request.reissueGraceMs, request.slideEveryMs,
+      request.ttlIsDeadline ? '1' : '0'
     ))
     switch (reply[0]) {
       case 1: {

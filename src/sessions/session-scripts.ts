@@ -26,11 +26,16 @@ if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + t
 return 1
 `
 
+// How long a session key near its absolute deadline outlives it: far more than a request takes
+// from reading the clock to running the script.
+const DEADLINE_MARGIN_MS = 1000
+
 const TOUCH_SESSION = `
 -- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
 -- ARGV[1] ttl ms (0: do not extend), ARGV[2] now ms, ARGV[3] lastSeenAt resolution ms,
 -- ARGV[4] index TTL slack ms, ARGV[5] the token's iat (s), ARGV[6] reissue after (s, 0: never),
--- ARGV[7] grace ms for the token a reissue replaced, ARGV[8] slide interval ms
+-- ARGV[7] grace ms for the token a reissue replaced, ARGV[8] slide interval ms,
+-- ARGV[9] '1' when ARGV[1] is the time left to the absolute deadline rather than the full TTL
 -- Returns {0, reason} for an ended session, {2} for a replaced token, or {1, account,
 -- iat of the token to hand out (0: keep the presented one), the session's PTTL after this call,
 -- iat of the session's current token (0: not tracked)}.
@@ -56,14 +61,23 @@ if handOut == 0 and reissueAfter > 0 and now >= (iat + reissueAfter) * 1000 then
   redis.call('HSET', KEYS[1], 'tokenIat', handOut, 'previousTokenIat', iat, 'renewedAt', now)
 end
 local ttl = tonumber(ARGV[1])
+local slide = tonumber(ARGV[8])
 local pttl = redis.call('PTTL', KEYS[1])
 -- The slide is throttled: a write reaches every near-cache as an invalidation, so a session is
--- extended only once it has lost a slide interval of its TTL, not on every request.
-if ttl > 0 and pttl <= ttl - tonumber(ARGV[8]) then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  pttl = ttl
+-- extended only once it has lost a slide interval of its TTL, not on every request. A TTL above
+-- the setting (it was lowered since) is brought down to it.
+local target, lowest = ttl, ttl - slide
+if ARGV[9] == '1' then
+  -- Near the absolute deadline: kept a moment past it, so the key never expires first (the
+  -- token's claims refuse the session from the deadline on, with the right reason), and written
+  -- once rather than on every request as the time left shrinks.
+  target, lowest = ttl + ${DEADLINE_MARGIN_MS}, ttl - 1
+end
+if ttl > 0 and (pttl <= lowest or pttl > target + slide) then
+  redis.call('PEXPIRE', KEYS[1], target)
+  pttl = target
   -- Extended with slack, so that this write too happens rarely rather than on every request.
-  if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + tonumber(ARGV[4])) end
+  if redis.call('PTTL', KEYS[2]) < target then redis.call('PEXPIRE', KEYS[2], target + tonumber(ARGV[4])) end
 end
 -- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
 if not session[2] or now - tonumber(session[2]) >= tonumber(ARGV[3]) then
@@ -146,7 +160,8 @@ declare module 'ioredis' {
     sessionTouch: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
       ttlMs: number, nowMs: number, lastSeenResolutionMs: number, indexSlackMs: number,
-      tokenIat: number, reissueAfterSeconds: number, reissueGraceMs: number, slideEveryMs: number
+      tokenIat: number, reissueAfterSeconds: number, reissueGraceMs: number, slideEveryMs: number,
+      ttlIsDeadline: '1' | '0'
     ) => Result<[0, string] | [1, string, number, number, number] | [2], Context>
     sessionResume: (
       sessionKey: string, indexKey: string, tombstoneKey: string,

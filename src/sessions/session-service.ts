@@ -91,6 +91,7 @@ export class SessionService {
     if (ttlMs <= 0) throw sessionEnded('max_lifetime')
     const touched = await this.store.touch(claims.userId, claims.sid, {
       ttlMs: this.policy.slideOnRequest ? ttlMs : 0,
+      ttlIsDeadline: ttlMs < this.policy.ttlSeconds * MS_PER_SECOND,
       nowMs,
       tokenIat: claims.iat,
       reissueAfterSeconds: this.policy.reissueAfterSeconds,

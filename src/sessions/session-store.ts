@@ -19,6 +19,8 @@ export interface SessionRecord {
 export interface TouchRequest {
   // The new TTL; 0 leaves it alone (fixed lifetime, or the refresh strategy's access tokens).
   ttlMs: number
+  // Whether ttlMs is the time left to the absolute deadline, shorter than the full TTL.
+  ttlIsDeadline: boolean
   nowMs: number
   // The presented token's iat, and when a token that old is reissued (0: never).
   tokenIat: number

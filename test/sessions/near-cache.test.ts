@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { RedisServer } from '../helpers/redis-server.js'
-import { createAndLogIn, me, type LoggedIn } from '../helpers/sessions.js'
-import { SLIDING } from '../helpers/strategies.js'
+import { createAndLogIn, createUser, me, type LoggedIn } from '../helpers/sessions.js'
+import { logInForRefresh, refresh, refreshTokenOf, SLIDING } from '../helpers/strategies.js'
 
 // How long a condition the near-cache reaches by itself (reconnect, heartbeat) may take before the
 // test gives up: a liveness bound, far above what it needs, not a performance assertion.
@@ -56,7 +56,7 @@ function nearCacheOf (app: FastifyInstance): NonNullable<FastifyInstance['nearCa
 
 // A login's own write reaches the cache as an invalidation, which may overtake the first fill
 // after it; once that has arrived, the next request's fill stays.
-async function warm (t: Test, app: FastifyInstance, session: LoggedIn): Promise<void> {
+async function warm (t: Test, app: FastifyInstance, session: { token: string }): Promise<void> {
   t.equal((await me(app, session.token)).statusCode, 200)
   await nearCacheOf(app).sync()
   t.equal((await me(app, session.token)).statusCode, 200)
@@ -235,4 +235,49 @@ t.test('the TTL slide is throttled and happens off the response path', async (t)
   await waitFor(async () => await redis.pttl(key) > dueAt, 'the background slide')
   t.equal(await scriptCalls(redis) - before, 1, 'by one touch in the background')
   t.ok(await redis.pttl(key) > 19_000, 'slid back to the full TTL')
+})
+
+t.test('a reused refresh token ends the session on the serving instance before the 1004 is answered', async (t) => {
+  const { app } = await buildTestApp(t, { env: { AUTH_STRATEGY: 'refresh', REFRESH_REUSE_GRACE: '0' }, databaseUrl })
+  const user = await createUser(app)
+  for (let round = 0; round < 20; round++) {
+    const login = await logInForRefresh(app, user)
+    const rotated = await refresh(app, login.refreshToken)
+    t.equal(rotated.statusCode, 200)
+    const current = { token: rotated.json().token as string }
+    refreshTokenOf(rotated)
+    await warm(t, app, current)
+    // The last retired token (the script ends the session itself) ...
+    t.equal((await refresh(app, login.refreshToken)).json().errorCode, '1004', 'reuse is refused')
+    const res = await me(app, current.token)
+    t.same([res.statusCode, res.json().reason], [401, 'refresh_reused'], 'and the current access token at once')
+  }
+})
+
+t.test('an active session lives to its absolute deadline, cache on or off', async (t) => {
+  for (const mode of ['on', 'off']) {
+    // Slides every 0.4 s; the deadline comes 6 s after the login's second.
+    const { app } = await buildTestApp(t, { env: { NEAR_CACHE: mode, SESSION_TTL: '4', SESSION_MAX_LIFETIME: '6' }, databaseUrl })
+    const session = await createAndLogIn(app)
+    const deadlineMs = (JSON.parse(Buffer.from(session.token.split('.')[1] ?? '', 'base64url').toString()).auth_time + 6) * 1000
+    let res = await me(app, session.token)
+    while (res.statusCode === 200) {
+      await sleep(150)
+      res = await me(app, session.token)
+    }
+    t.equal(res.json().reason, 'max_lifetime', `NEAR_CACHE=${mode}: ended by the lifetime, not cut short as idle (${deadlineMs - Date.now()} ms before the deadline)`)
+    t.ok(Date.now() >= deadlineMs - 1000, `NEAR_CACHE=${mode}: not before the deadline's last second`)
+  }
+})
+
+t.test('a lowered SESSION_TTL applies to sessions created under the old one', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const redis = new Redis(redisServer.url)
+  t.teardown(() => redis.disconnect())
+  const { app: before } = await buildTestApp(t, { redisServer, env: { SESSION_TTL: '3600' }, databaseUrl })
+  const session = await createAndLogIn(before)
+  const { app: after } = await buildTestApp(t, { redisServer, env: { SESSION_TTL: '60' }, databaseUrl })
+  t.equal((await me(after, session.token)).statusCode, 200)
+  t.ok(await redis.pttl(`ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`) <= 60_000, 'brought down to the new TTL')
 })
