@@ -8,7 +8,8 @@ export default fp(async (fastify) => {
   fastify.addHook('preClose', async () => {
     closing = true
   })
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
 }, { name: 'graceful-close' })

@@ -1,12 +1,29 @@
 import fastifyCors from '@fastify/cors'
-import fastifyHelmet from '@fastify/helmet'
 import fp from 'fastify-plugin'
+import helmet, { type HelmetOptions } from 'helmet'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CSRF_HEADER } from '../src/security/csrf.js'
 import { RENEWED_TOKEN_HEADER } from './cookies.js'
 
+// helmet's headers depend on its options only, never on the request: computed once at start,
+// they cost one object spread per answer instead of helmet's per-request work (it re-parses the
+// CSP directives each time), a tenth of a bare route's time.
+function helmetHeaders (options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => { headers[name.toLowerCase()] = String(value) },
+    removeHeader: (name: string) => { Reflect.deleteProperty(headers, name.toLowerCase()) }
+  }
+  let failure: unknown
+  // helmet is Express middleware; the recorder is all of a response it touches.
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => { failure = error })
+  if (failure !== undefined) throw failure
+  return headers
+}
+
 export default fp(async (fastify) => {
   const { config } = fastify
-  await fastify.register(fastifyHelmet, {
+  const securityHeaders = helmetHeaders({
     // The API docs page loads its own scripts and styles from /docs.
     contentSecurityPolicy: {
       directives: {
@@ -17,6 +34,10 @@ export default fp(async (fastify) => {
         'upgrade-insecure-requests': config.COOKIE_SECURE ? [] : null
       }
     }
+  })
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders)
+    done()
   })
 
   // Cross-origin browsers are refused unless CORS_ORIGINS names them.
@@ -31,7 +52,8 @@ export default fp(async (fastify) => {
   }
 
   // Answers carry tokens and personal data: no cache along the way may keep them.
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
+    done(null, payload)
   })
 }, { name: 'security', dependencies: ['config'] })
