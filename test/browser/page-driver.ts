@@ -31,6 +31,14 @@ export class PageDriver {
     return { driver, response }
   }
 
+  // Two tabs of one browser context, signed in through the first: they share the cookies.
+  static async openSignedInTabs (context: BrowserContext, origin: string, account: string, password: string): Promise<[PageDriver, PageDriver]> {
+    const { driver: first } = await PageDriver.open(context, origin)
+    await first.logIn(account, password)
+    const { driver: second } = await PageDriver.open(context, origin)
+    return [first, second]
+  }
+
   async reload (): Promise<void> {
     await this.page.reload()
     await this.settled()

@@ -34,9 +34,7 @@ t.test('two tabs refreshing at once, in Chromium (refresh strategy)', { skip: NO
     const user = await createUser(app)
     // Two tabs of one browser: they share the cookies, so one refresh serves both.
     const context = await newContext(t, browser)
-    const { driver: first } = await PageDriver.open(context, origin)
-    await first.logIn(user.account, user.password)
-    const { driver: second } = await PageDriver.open(context, origin)
+    const [first, second] = await PageDriver.openSignedInTabs(context, origin, user.account, user.password)
     t.equal(await second.view(), 'account', 'the second tab shares the session')
     const tabs = [first, second]
 

@@ -67,9 +67,7 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
   t.test('logging out in one tab signs the other tabs of the browser out at once, saying why', async (t) => {
     const user = await createUser(app)
     const context = await newContext(t, browser)
-    const { driver: first } = await PageDriver.open(context, origin)
-    await first.logIn(user.account, user.password)
-    const { driver: second } = await PageDriver.open(context, origin)
+    const [first, second] = await PageDriver.openSignedInTabs(context, origin, user.account, user.password)
     t.equal(await second.view(), 'account', 'the second tab shares the session')
 
     await first.logOut()
