@@ -135,6 +135,8 @@ export class SessionKeeper {
     if (this.cookieMode && reason === 'invalid_token' && sent.csrfToken === undefined) return
     const key = this.cookieMode ? this.cookieSessionKey(sent.signIn) : sent.tokens?.sessionId
     if (key === undefined || key === this.lastEnded) return
+    // A session this client no longer holds (it signed in anew meanwhile) is no news to the app.
+    if (this.cookieMode ? sent.signIn !== this.signIns : this.heldSessionIsNot(key)) return
     this.lastEnded = key
     if (this.cookieMode) {
       this.cookieSessionId = undefined
@@ -148,6 +150,11 @@ export class SessionKeeper {
 
   close (): void {
     this.channel.close()
+  }
+
+  private heldSessionIsNot (sessionId: string): boolean {
+    const held = this.storage.get()?.sessionId
+    return held !== undefined && held !== sessionId
   }
 
   private heard (message: TabMessage): void {

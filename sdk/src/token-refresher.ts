@@ -15,6 +15,8 @@ export type RefreshOutcome =
   | { kind: 'failed', answer: BufferedResponse }
 
 const REFRESHED: RefreshOutcome = { kind: 'refreshed' }
+const SESSION_ENDED = '1002'
+const REFRESH_TOKEN_REFUSED = '1004'
 const OVER: RefreshOutcome = { kind: 'over' }
 export const ACCESS_TOKEN_EXPIRED = '1003'
 
@@ -97,12 +99,27 @@ export class TokenRefresher {
     const response = await this.api.send('/auth/refresh', init)
     if (response.ok) {
       const issued = asIssuedSession(await response.json())
-      this.keeper.refreshed(this.keeper.cookieMode ? undefined : tokensOf(issued))
-      return REFRESHED
+      // A login, logout or session end while the refresh was on its way wins: its answer must
+      // not bring back the session it was for (the cookie jar, in cookie mode, is the browser's).
+      if (this.keeper.cookieMode) {
+        this.keeper.refreshed()
+        return REFRESHED
+      }
+      const staleness = this.keeper.staleness(sent)
+      if (staleness === 'current') this.keeper.refreshed(tokensOf(issued))
+      return staleness === 'gone' ? OVER : REFRESHED
     }
-    // Only a refused refresh token ends the session; 429, 503 and the like leave it alone.
-    const reason = response.status === 401 ? sessionEndReasonOf(await readApiErrorBody(response)) : undefined
-    if (reason === undefined || reason === 'invalid_token') return { kind: 'failed', answer: await BufferedResponse.of(response) }
+    // Refused, but for credentials replaced meanwhile: the waiting requests go out with the new ones.
+    if (!this.keeper.cookieMode && this.keeper.staleness(sent) !== 'current') {
+      await response.arrayBuffer()
+      return this.keeper.staleness(sent) === 'gone' ? OVER : REFRESHED
+    }
+    // Only a refused refresh token (1004) or an ended session (1002) ends the session; 429, 503,
+    // a 401 of another kind and the like leave it alone.
+    const body = response.status === 401 ? await readApiErrorBody(response) : undefined
+    const ends = body?.errorCode === SESSION_ENDED || body?.errorCode === REFRESH_TOKEN_REFUSED
+    const reason = ends ? sessionEndReasonOf(body) : undefined
+    if (reason === undefined) return { kind: 'failed', answer: await BufferedResponse.of(response) }
     this.keeper.end(reason, sent)
     return OVER
   }
