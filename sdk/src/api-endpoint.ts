@@ -33,6 +33,16 @@ export class ApiEndpoint {
     return origin !== undefined && origin === apiOrigin
   }
 
+  // For URLs sent as they are (axios): a relative one goes to the page's origin, which may not
+  // be the API's; one that cannot be resolved is not the API's.
+  ownsAsSent (url: string): boolean {
+    try {
+      return this.owns(new URL(url, pageOrigin()).href)
+    } catch {
+      return false
+    }
+  }
+
   // globalThis.fetch is looked up at each call, so a fetch installed later (a test, a polyfill)
   // is the one used; it is called unbound, as browsers require.
   async fetch (input: string | URL | Request, init?: RequestInit): Promise<Response> {

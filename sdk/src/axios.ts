@@ -31,11 +31,15 @@ function headerValue (headers: unknown, name: string): string | null {
   return typeof value === 'string' ? value : null
 }
 
-// axios parses JSON answers; with responseType 'text' the body is still a string.
+// axios parses JSON answers; with responseType 'text' the body is still a string, with
+// 'arraybuffer' (or Node's 'stream'-less binary types) its bytes.
 function errorBodyOf (data: unknown): ApiErrorBody | undefined {
-  if (typeof data !== 'string') return asApiErrorBody(data)
+  let text: string
+  if (typeof data === 'string') text = data
+  else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = new TextDecoder().decode(data)
+  else return asApiErrorBody(data)
   try {
-    return asApiErrorBody(JSON.parse(data))
+    return asApiErrorBody(JSON.parse(text))
   } catch {
     return undefined
   }
@@ -54,7 +58,7 @@ export function attachAuth (instance: AxiosInstance, client: AuthClient): () => 
     const state: AxiosAuthState = { ...config.tokenSessionAuth }
     delete state.sent
     config.tokenSessionAuth = state
-    if (!core.api.owns(instance.getUri(config))) return config
+    if (!core.api.ownsAsSent(instance.getUri(config))) return config
     const sent = keeper.credentials()
     for (const name of keeper.authHeaderNames) config.headers.delete(name)
     for (const [name, value] of Object.entries(keeper.authHeaders(config.method ?? 'get', sent))) {
