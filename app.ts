@@ -2,6 +2,7 @@ import AutoLoad from '@fastify/autoload'
 import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify'
 import { join } from 'node:path'
 import type { AppConfig } from './src/config/load-config.js'
+import { trustProxyOption } from './src/config/trust-proxy.js'
 import { CSRF_HEADER } from './src/security/csrf.js'
 
 export interface AppOptions {
@@ -17,7 +18,8 @@ const PLUGIN_START_TIMEOUT_MS = 60_000
 // point and the tests build them from the same loaded config as the app itself.
 export function buildServerOptions (config: AppConfig): FastifyServerOptions {
   return {
-    trustProxy: config.TRUST_PROXY,
+    // The client IP is the rightmost X-Forwarded-For entry that is not a trusted proxy.
+    trustProxy: trustProxyOption(config.trustedProxies),
     bodyLimit: BODY_LIMIT_BYTES,
     // Opening a fresh embedded PGlite takes seconds, more on a loaded machine; Fastify's 10 s
     // default start limit would fail a healthy start.

@@ -40,8 +40,13 @@ t.test('defaults', async (t) => {
     SESSION_MAX_LIFETIME: 2592000,
     TOKEN_HEADER: 'token',
     REDIS_URL: 'redis://127.0.0.1:6379',
-    RATE_LIMIT_LOGIN_ACCOUNT: 10,
+    RATE_LIMIT_LOGIN_ACCOUNT_IP: 10,
+    RATE_LIMIT_LOGIN_ACCOUNT: 100,
     RATE_LIMIT_LOGIN_IP: 100,
+    RATE_LIMIT_PASSWORD_SESSION: 5,
+    SESSION_MAX_PER_USER: 100,
+    LOGIN_USER_COOKIE: false,
+    trustedProxies: false,
     RATE_LIMIT_REGISTER_IP: 20,
     RATE_LIMIT_WINDOW: 900,
     REGISTRATION_OPEN: true,
@@ -110,6 +115,20 @@ t.test('CORS_ORIGINS entries are normalised origins; a non-origin is refused by 
   const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, CORS_ORIGINS: 'HTTPS://App.Example:443/, http://b.example:8080' })
   t.same(config.corsOrigins, ['https://app.example', 'http://b.example:8080'])
   t.throws(() => loadConfig({ JWT_SECRET: TEST_JWT_SECRET, CORS_ORIGINS: 'app.example' }), /CORS_ORIGINS/)
+})
+
+t.test('TRUST_PROXY: false, a number of hops, or proxy addresses and CIDRs; never true', async (t) => {
+  const trusted = (value: string): unknown => loadConfig({ JWT_SECRET: TEST_JWT_SECRET, TRUST_PROXY: value }).trustedProxies
+  t.equal(trusted('false'), false, 'false trusts no proxy')
+  t.equal(trusted('1'), 1, 'a number of hops')
+  t.same(trusted('10.0.0.0/8, 127.0.0.1,::1'), ['10.0.0.0/8', '127.0.0.1', '::1'], 'a list of addresses and CIDRs')
+  t.same(trusted('loopback'), ['loopback'], 'the named ranges Fastify knows')
+  const refusedTrue = configErrorOf({ JWT_SECRET: TEST_JWT_SECRET, TRUST_PROXY: 'true' })
+  t.match(refusedTrue?.message, /TRUST_PROXY=true.*TRUST_PROXY=1.*TRUST_PROXY=10\.0\.0\.0\/8,127\.0\.0\.1/,
+    'true is refused, saying what to write instead')
+  for (const bad of ['banana', '10.0.0.0/33', '300.1.1.1', 'yes']) {
+    t.match(configErrorOf({ JWT_SECRET: TEST_JWT_SECRET, TRUST_PROXY: bad })?.message, /TRUST_PROXY/, `"${bad}" is refused by name`)
+  }
 })
 
 t.test('the server refuses to boot with a bad variable and says which', async (t) => {

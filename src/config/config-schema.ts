@@ -39,9 +39,14 @@ export interface Env {
   COOKIE_SECURE?: boolean
   REGISTRATION_OPEN: boolean
   CORS_ORIGINS: string
-  TRUST_PROXY: boolean
+  TRUST_PROXY: string
+  SESSION_MAX_PER_USER: number
+  PASSWORD_HASH_CONCURRENCY?: number
+  LOGIN_USER_COOKIE: boolean
+  RATE_LIMIT_LOGIN_ACCOUNT_IP: number
   RATE_LIMIT_LOGIN_ACCOUNT: number
   RATE_LIMIT_LOGIN_IP: number
+  RATE_LIMIT_PASSWORD_SESSION: number
   RATE_LIMIT_REGISTER_IP: number
   RATE_LIMIT_REFRESH_SESSION: number
   RATE_LIMIT_REFRESH_IP: number
@@ -85,9 +90,22 @@ export const envJsonSchema = {
     COOKIE_SECURE: { type: 'boolean' },
     REGISTRATION_OPEN: { type: 'boolean', default: true },
     CORS_ORIGINS: { type: 'string', default: '' },
-    TRUST_PROXY: { type: 'boolean', default: false },
-    RATE_LIMIT_LOGIN_ACCOUNT: { type: 'integer', minimum: 1, default: 10 },
+    // `false`, a number of proxy hops, or proxy addresses and CIDRs; parsed in load-config.ts.
+    TRUST_PROXY: { type: 'string', minLength: 1, default: 'false' },
+    // 0 = no cap (unsafe: one account could hold any number of sessions).
+    // A login looks at up to this many of the user's sessions, so the cap is bounded too.
+    SESSION_MAX_PER_USER: { type: 'integer', minimum: 0, maximum: 1000, default: 100 },
+    // Concurrent argon2 computations per instance; unset: the number of cores.
+    PASSWORD_HASH_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1024 },
+    // The script-readable `loginUser` cookie (the account), for front ends that read it.
+    LOGIN_USER_COOKIE: { type: 'boolean', default: false },
+    // Failed logins of one account from one client: the owner's own IP keeps its budget.
+    RATE_LIMIT_LOGIN_ACCOUNT_IP: { type: 'integer', minimum: 1, default: 10 },
+    // Failed logins of one account from anywhere: a ceiling against distributed guessing.
+    RATE_LIMIT_LOGIN_ACCOUNT: { type: 'integer', minimum: 1, default: 100 },
     RATE_LIMIT_LOGIN_IP: { type: 'integer', minimum: 1, default: 100 },
+    // Wrong old passwords on POST /auth/password, per session.
+    RATE_LIMIT_PASSWORD_SESSION: { type: 'integer', minimum: 1, default: 5 },
     RATE_LIMIT_REGISTER_IP: { type: 'integer', minimum: 1, default: 20 },
     RATE_LIMIT_REFRESH_SESSION: { type: 'integer', minimum: 1, default: 30 },
     RATE_LIMIT_REFRESH_IP: { type: 'integer', minimum: 1, default: 100 },

@@ -1,12 +1,14 @@
 import envSchema from 'env-schema'
 import { envJsonSchema, type Env } from './config-schema.js'
 import { loadOrCreateDevelopmentSecret } from './jwt-secret.js'
+import { parseTrustProxy, type TrustedProxies } from './trust-proxy.js'
 
 export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE'> {
   JWT_SECRET: string
   COOKIE_SECURE: boolean
   isProduction: boolean
   corsOrigins: string[]
+  trustedProxies: TrustedProxies
   // Set when the secret was generated for development, so the server can warn about it.
   generatedSecretPath?: string
 }
@@ -47,6 +49,10 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     // Refresh clients already get new access tokens; a second renewal channel would only confuse them.
     throw new ConfigError('Invalid configuration: SESSION_ROTATE_AFTER applies to AUTH_STRATEGY=sliding only')
   }
+  const trustedProxies = parseTrustProxy(env.TRUST_PROXY)
+  if (typeof trustedProxies === 'object' && !Array.isArray(trustedProxies)) {
+    throw new ConfigError(`Invalid configuration: ${trustedProxies.error}`)
+  }
   const isProduction = env.NODE_ENV === 'production'
   let jwtSecret = env.JWT_SECRET
   let generatedSecretPath: string | undefined
@@ -70,6 +76,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     COOKIE_SECURE: env.COOKIE_SECURE === true || isProduction,
     isProduction,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
+    trustedProxies,
     generatedSecretPath
   }
 }
