@@ -7,13 +7,16 @@ declare module 'fastify' {
   }
 }
 
-// Failed logins per account and per IP, registrations per IP, refreshes per session and IP, counted in Redis so that every
-// instance shares the budget.
+// Failed logins per account and client, per account and per IP, wrong old passwords per session,
+// registrations per IP, refreshes per session and IP, counted in Redis so that every instance
+// shares the budget.
 export default fp(async (fastify) => {
   const { config } = fastify
   fastify.decorate('attemptLimiter', new AttemptLimiter(fastify.redis, {
+    loginPerAccountIp: config.RATE_LIMIT_LOGIN_ACCOUNT_IP,
     loginPerAccount: config.RATE_LIMIT_LOGIN_ACCOUNT,
     loginPerIp: config.RATE_LIMIT_LOGIN_IP,
+    passwordPerSession: config.RATE_LIMIT_PASSWORD_SESSION,
     registerPerIp: config.RATE_LIMIT_REGISTER_IP,
     refreshPerSession: config.RATE_LIMIT_REFRESH_SESSION,
     refreshPerIp: config.RATE_LIMIT_REFRESH_IP,

@@ -1,10 +1,14 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildTestApp } from './helpers/build-app.js'
-import { createUser, logIn, me, TEST_PASSWORD, uniqueAccount, type TestUser } from './helpers/sessions.js'
+import { createUser, logIn, me, TEST_PASSWORD, uniqueAccount, type LoggedIn, type TestUser } from './helpers/sessions.js'
 
-const LOGIN_PER_ACCOUNT = 3
-const LOGIN_PER_IP = 5
+const LOGIN_PER_ACCOUNT_IP = 2
+const LOGIN_PER_ACCOUNT = 5
+const LOGIN_PER_IP = 8
+// More than LOGIN_PER_ACCOUNT_IP: were wrong old passwords charged to the login budget, they
+// would lock the owner's login from the same IP.
+const PASSWORD_PER_SESSION = 3
 const REGISTER_PER_IP = 2
 const WINDOW_SECONDS = 60
 const WRONG_PASSWORD = 'wrong horse battery staple'
@@ -50,11 +54,37 @@ async function failLogins (t: Test, app: FastifyInstance, account: string, ip: s
   }
 }
 
+// Guesses at one account from `ips.length` addresses, each up to its per-account+IP limit: the
+// next guess from each is refused. Returns the failures charged to the account.
+async function guessFromEach (t: Test, app: FastifyInstance, account: string, ips: string[]): Promise<number> {
+  for (const ip of ips) {
+    await failLogins(t, app, account, ip, LOGIN_PER_ACCOUNT_IP, `guess from ${ip}`)
+    assertLimited(t, await attemptLogin(app, account, WRONG_PASSWORD, ip), `one more guess from ${ip}`)
+  }
+  return ips.length * LOGIN_PER_ACCOUNT_IP
+}
+
+async function changePassword (app: FastifyInstance, session: LoggedIn, oldPassword: string): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method: 'POST',
+    url: '/auth/password',
+    headers: { token: session.token },
+    payload: { oldPassword, newPassword: 'a brand new password' }
+  })
+}
+
+function assertWrongOldPassword (t: Test, res: LightMyRequestResponse, what: string): void {
+  t.equal(res.statusCode, 403, `${what}: 403 (${res.body})`)
+  t.equal(res.json<ErrorBody>().errorCode, '1010', `${what}: errorCode 1010`)
+}
+
 t.test('login and registration limits', async (t) => {
   const { app, config } = await buildTestApp(t, {
     env: {
+      RATE_LIMIT_LOGIN_ACCOUNT_IP: String(LOGIN_PER_ACCOUNT_IP),
       RATE_LIMIT_LOGIN_ACCOUNT: String(LOGIN_PER_ACCOUNT),
       RATE_LIMIT_LOGIN_IP: String(LOGIN_PER_IP),
+      RATE_LIMIT_PASSWORD_SESSION: String(PASSWORD_PER_SESSION),
       RATE_LIMIT_REGISTER_IP: String(REGISTER_PER_IP),
       RATE_LIMIT_WINDOW: String(WINDOW_SECONDS)
     }
@@ -67,12 +97,24 @@ t.test('login and registration limits', async (t) => {
     return user
   }
 
-  t.test('an account is locked after its failed logins, whatever the IP and the spelling', async (t) => {
+  t.test("guesses from other IPs leave the owner's login from their own IP working", async (t) => {
     const user = await newUser()
-    await failLogins(t, app, user.account, ipOf(1, 1), LOGIN_PER_ACCOUNT, 'wrong password')
-    assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(1, 1)), 'the right password, once locked')
-    assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(1, 2)), 'the right password from another IP')
-    assertLimited(t, await attemptLogin(app, ` ${user.account.toUpperCase()}`, user.password, ipOf(1, 3)), 'another spelling of the account')
+    const charged = await guessFromEach(t, app, user.account, [ipOf(1, 1), ipOf(1, 2)])
+    t.ok(charged < LOGIN_PER_ACCOUNT, 'the guesses stay under the account-wide ceiling')
+    assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(1, 1)), "even the right password from a guesser's IP")
+    assertLoggedIn(t, await attemptLogin(app, user.account, user.password, ipOf(1, 9)), "the owner's login from their own IP")
+  })
+
+  t.test('the account-wide ceiling stops guessing spread over many IPs, whatever the spelling', async (t) => {
+    const user = await newUser()
+    // Each IP keeps to its per-account+IP limit; together they reach the account's ceiling.
+    const ips = Array.from({ length: Math.floor(LOGIN_PER_ACCOUNT / LOGIN_PER_ACCOUNT_IP) }, (_, i) => ipOf(11, i + 1))
+    const charged = await guessFromEach(t, app, user.account, ips)
+    await failLogins(t, app, user.account, ipOf(11, 50), LOGIN_PER_ACCOUNT - charged, 'the guesses up to the ceiling')
+    assertLimited(t, await attemptLogin(app, user.account, WRONG_PASSWORD, ipOf(11, 51)), 'a guess from a fresh IP')
+    assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(11, 52)), 'the right password from a fresh IP')
+    assertLimited(t, await attemptLogin(app, ` ${user.account.toUpperCase()}`, user.password, ipOf(11, 53)), 'another spelling of the account')
+    assertLoggedIn(t, await attemptLogin(app, (await newUser()).account, TEST_PASSWORD, ipOf(11, 51)), 'another account from the same fresh IP')
   })
 
   t.test('other accounts from the same IP work until the IP limit', async (t) => {
@@ -80,11 +122,13 @@ t.test('login and registration limits', async (t) => {
     const locked = await newUser()
     const neighbour = await newUser()
     const late = await newUser()
-    await failLogins(t, app, locked.account, ip, LOGIN_PER_ACCOUNT, 'first account')
-    assertLimited(t, await attemptLogin(app, locked.account, locked.password, ip), 'the locked account')
+    await failLogins(t, app, locked.account, ip, LOGIN_PER_ACCOUNT_IP, 'first account')
+    assertLimited(t, await attemptLogin(app, locked.account, locked.password, ip), 'the account locked for this IP')
     assertLoggedIn(t, await attemptLogin(app, neighbour.account, neighbour.password, ip), 'another account from the same IP')
-    // The IP has LOGIN_PER_ACCOUNT failures; these bring it to its limit.
-    await failLogins(t, app, neighbour.account, ip, LOGIN_PER_IP - LOGIN_PER_ACCOUNT, 'second account')
+    // The IP has LOGIN_PER_ACCOUNT_IP failures; these, on accounts of their own, bring it to its limit.
+    for (let i = 1; i <= LOGIN_PER_IP - LOGIN_PER_ACCOUNT_IP; i++) {
+      assertWrongCredentials(t, await attemptLogin(app, uniqueAccount(), TEST_PASSWORD, ip), `unknown account #${i}`)
+    }
     assertLimited(t, await attemptLogin(app, neighbour.account, neighbour.password, ip), 'the second account once the IP is limited')
     assertLimited(t, await attemptLogin(app, late.account, late.password, ip), 'a third account from the limited IP')
     assertLoggedIn(t, await attemptLogin(app, late.account, late.password, ipOf(2, 2)), 'the third account from another IP')
@@ -110,21 +154,32 @@ t.test('login and registration limits', async (t) => {
     assertLoggedIn(t, await attemptLogin(app, user.account, user.password, '2001:db8:0:8::1'), 'an address in another /64')
   })
 
+  t.test('an IPv6 client guessing at one account is counted by its /64', async (t) => {
+    const user = await newUser()
+    for (let i = 1; i <= LOGIN_PER_ACCOUNT_IP; i++) {
+      assertWrongCredentials(t, await attemptLogin(app, user.account, WRONG_PASSWORD, `2001:db8:0:9::${i}`), `IPv6 guess #${i}`)
+    }
+    assertLimited(t, await attemptLogin(app, user.account, user.password, '2001:db8:0:9:ffff::1'), 'another address in the same /64')
+    assertLoggedIn(t, await attemptLogin(app, user.account, user.password, '2001:db8:0:a::1'), 'an address in another /64')
+  })
+
   t.test('successful logins do not count', async (t) => {
     const ip = ipOf(4, 1)
     const user = await newUser()
     for (let i = 1; i <= 10; i++) {
       assertLoggedIn(t, await attemptLogin(app, user.account, user.password, ip), `successful login #${i}`)
     }
-    // The whole budget is still there: only the next LOGIN_PER_ACCOUNT failures use it up.
-    await failLogins(t, app, user.account, ip, LOGIN_PER_ACCOUNT, 'failure after the successes')
+    // The whole budget is still there: only the next LOGIN_PER_ACCOUNT_IP failures use it up.
+    await failLogins(t, app, user.account, ip, LOGIN_PER_ACCOUNT_IP, 'failure after the successes')
     assertLimited(t, await attemptLogin(app, user.account, user.password, ip), 'the login after the budget is spent')
   })
 
   t.test('a limit never ends a session', async (t) => {
     const user = await newUser()
     const session = await logIn(app, user)
-    await failLogins(t, app, user.account, ipOf(5, 2), LOGIN_PER_ACCOUNT, 'attacker guess')
+    for (let i = 1; i <= LOGIN_PER_ACCOUNT; i++) {
+      assertWrongCredentials(t, await attemptLogin(app, user.account, WRONG_PASSWORD, ipOf(5, 10 + i)), `attacker guess #${i}`)
+    }
     assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(5, 3)), 'the owner cannot log in again for now')
     const res = await me(app, session.token)
     t.equal(res.statusCode, 200, `the signed-in token still works: ${res.body}`)
@@ -150,7 +205,7 @@ t.test('login and registration limits', async (t) => {
     accountsUsed.push(refusedAccount)
   })
 
-  t.test('concurrent guesses cannot overshoot the account limit', async (t) => {
+  t.test('concurrent guesses cannot overshoot the account limits', async (t) => {
     // A counting wrapper around the real repository: a refused guess must be refused before
     // its credentials are checked (before the user lookup and the argon2 verification).
     const repository = app.users
@@ -165,21 +220,73 @@ t.test('login and registration limits', async (t) => {
     for (let round = 1; round <= CONCURRENCY_ROUNDS; round++) {
       const user = await newUser()
       lookups = 0
-      // Odd rounds spread the guesses over many IPs, even rounds send them all from one IP.
+      // Odd rounds spread the guesses over many IPs (the account-wide ceiling holds), even
+      // rounds send them all from one IP (the account+IP limit holds).
+      const spread = round % 2 === 1
+      const limit = spread ? LOGIN_PER_ACCOUNT : LOGIN_PER_ACCOUNT_IP
       const answers = await Promise.all(Array.from({ length: CONCURRENT_ATTEMPTS }, async (_, i) =>
-        await attemptLogin(app, user.account, WRONG_PASSWORD, round % 2 === 1 ? ipOf(7 + round, i + 1) : ipOf(7 + round, 1))))
+        await attemptLogin(app, user.account, WRONG_PASSWORD, spread ? ipOf(7 + round, i + 1) : ipOf(7 + round, 1))))
       const wrong = answers.filter((res) => res.statusCode === 401 && res.json<ErrorBody>().errorCode === '1010')
       const limited = answers.filter((res) => res.statusCode === 429 && res.json<ErrorBody>().errorCode === '1029')
-      t.equal(wrong.length, LOGIN_PER_ACCOUNT, `round ${round}: exactly ${LOGIN_PER_ACCOUNT} guesses were checked`)
-      t.equal(limited.length, CONCURRENT_ATTEMPTS - LOGIN_PER_ACCOUNT, `round ${round}: the other ${CONCURRENT_ATTEMPTS - LOGIN_PER_ACCOUNT} were refused`)
-      t.equal(lookups, LOGIN_PER_ACCOUNT, `round ${round}: only the reserved guesses looked the account up`)
-      assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(7 + round, 99)), `round ${round}: the right password afterwards`)
+      t.equal(wrong.length, limit, `round ${round}: exactly ${limit} guesses were checked`)
+      t.equal(limited.length, CONCURRENT_ATTEMPTS - limit, `round ${round}: the other ${CONCURRENT_ATTEMPTS - limit} were refused`)
+      t.equal(lookups, limit, `round ${round}: only the reserved guesses looked the account up`)
+      if (spread) {
+        assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(7 + round, 99)), `round ${round}: the right password afterwards`)
+      } else {
+        assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(7 + round, 1)), `round ${round}: the right password from the guessing IP`)
+        assertLoggedIn(t, await attemptLogin(app, user.account, user.password, ipOf(7 + round, 99)), `round ${round}: the right password from another IP`)
+      }
     }
+  })
+
+  t.test("wrong old passwords are limited per session, and leave the account's logins alone", async (t) => {
+    const user = await newUser()
+    const session = await logIn(app, user)
+    for (let i = 1; i <= PASSWORD_PER_SESSION; i++) {
+      assertWrongOldPassword(t, await changePassword(app, session, WRONG_PASSWORD), `wrong old password #${i}`)
+    }
+    assertLimited(t, await changePassword(app, session, WRONG_PASSWORD), 'one more wrong old password')
+    assertLimited(t, await changePassword(app, session, user.password), 'even the right old password, for now')
+    const counter = `${prefix}RATE_LIMIT:password:session:${user.userId}:${session.sessionId}`
+    t.equal(await app.redis.get(counter), String(PASSWORD_PER_SESSION), `the failures are counted in ${counter}`)
+    t.equal((await me(app, session.token)).statusCode, 200, 'the session goes on')
+    // logIn() comes from the same client as the password changes.
+    assertLoggedIn(t, await attemptLogin(app, user.account, user.password, '127.0.0.1'), 'a login of the account from the same IP')
+    await failLogins(t, app, user.account, '127.0.0.1', LOGIN_PER_ACCOUNT_IP, 'the login budget is whole')
+  })
+
+  t.test('another session of the same user has its own password-change budget', async (t) => {
+    const user = await newUser()
+    const spent = await logIn(app, user, 'laptop')
+    const other = await logIn(app, user, 'phone')
+    for (let i = 1; i <= PASSWORD_PER_SESSION; i++) {
+      assertWrongOldPassword(t, await changePassword(app, spent, WRONG_PASSWORD), `wrong old password #${i} on the laptop`)
+    }
+    assertLimited(t, await changePassword(app, spent, user.password), 'the laptop session, once its budget is spent')
+    assertWrongOldPassword(t, await changePassword(app, other, WRONG_PASSWORD), 'a wrong old password on the phone')
+    const changed = await changePassword(app, other, user.password)
+    t.equal(changed.statusCode, 200, `the right old password on the phone changes the password: ${changed.body}`)
+  })
+
+  t.test("guesses at an account do not block its owner's password change", async (t) => {
+    const user = await newUser()
+    const session = await logIn(app, user)
+    for (let i = 1; i <= LOGIN_PER_ACCOUNT; i++) {
+      assertWrongCredentials(t, await attemptLogin(app, user.account, WRONG_PASSWORD, ipOf(12, i)), `attacker guess #${i}`)
+    }
+    assertLimited(t, await attemptLogin(app, user.account, user.password, ipOf(12, 99)), 'logins of the account are at the ceiling')
+    assertWrongOldPassword(t, await changePassword(app, session, WRONG_PASSWORD), "the owner's typo in the old password")
+    const changed = await changePassword(app, session, user.password)
+    t.equal(changed.statusCode, 200, `the owner's password change: ${changed.body}`)
   })
 
   t.test('the counters live in Redis, under hashed account names', async (t) => {
     const counters = await app.redis.keys(`${prefix}RATE_LIMIT:*`)
+    t.ok(counters.some((key) => /^RATE_LIMIT:login:account-ip:[\w-]{22}:10\.1\.0\.1$/.test(key.slice(prefix.length))), 'per-account+IP login counters exist')
+    t.ok(counters.some((key) => key.startsWith(`${prefix}RATE_LIMIT:login:account-ip:`) && key.endsWith(':2001:db8:0:9::/64')), 'per-account+IP counters count IPv6 clients by /64')
     t.ok(counters.some((key) => key.startsWith(`${prefix}RATE_LIMIT:login:account:`)), 'per-account login counters exist')
+    t.ok(counters.some((key) => key.startsWith(`${prefix}RATE_LIMIT:password:session:`)), 'per-session password counters exist')
     t.ok(counters.some((key) => key.startsWith(`${prefix}RATE_LIMIT:login:ip:`)), 'per-IP login counters exist')
     t.ok(counters.includes(`${prefix}RATE_LIMIT:register:ip:${ipOf(6, 1)}`), 'the per-IP registration counter exists')
     for (const key of counters) {

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { WrongCredentialsError } from '../../src/errors/api-errors.js'
-import { prepareDummyHash } from '../../src/passwords/password-hasher.js'
 import { normalizeAccount } from '../../src/users/account.js'
-import { checkCredentials } from '../../src/users/check-credentials.js'
+import { checkCredentials, type CredentialSources } from '../../src/users/check-credentials.js'
 import { accountSchema, deviceIdSchema, errorResponses, issuedSessionSchema, loginPasswordSchema } from '../../plugins/api-schemas.js'
 
 const CREDENTIAL_CHECK_ROUNDS = 2
@@ -14,7 +13,11 @@ interface LoginBody {
 }
 
 const login: FastifyPluginAsync = async (fastify) => {
-  await prepareDummyHash()
+  const credentials: CredentialSources = {
+    users: fastify.users,
+    passwords: fastify.passwordHasher,
+    readGeneration: async (userId) => await fastify.sessions.generation(userId)
+  }
 
   fastify.post<{ Body: LoginBody }>('/login', {
     schema: {
@@ -38,7 +41,7 @@ const login: FastifyPluginAsync = async (fastify) => {
       // Losing the race to a concurrent password change (or logout-all) means the check is
       // redone against what is stored now, rather than creating a session it would not allow.
       for (let round = 0; round < CREDENTIAL_CHECK_ROUNDS; round++) {
-        const checked = await checkCredentials(fastify.users, async (userId) => await fastify.sessions.generation(userId), account, password)
+        const checked = await checkCredentials(credentials, account, password)
         if (checked === undefined) return undefined
         const issued = await fastify.issueSession(request, reply, checked.user, checked.generation, deviceId)
         if (issued !== undefined) return issued

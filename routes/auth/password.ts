@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { NotFoundError, sessionEnded, WrongPasswordError } from '../../src/errors/api-errors.js'
-import { hashPassword, verifyPassword } from '../../src/passwords/password-hasher.js'
 import { errorResponses, issuedSessionSchema, loginPasswordSchema, passwordSchema, sessionSecurity } from '../../plugins/api-schemas.js'
 
 interface PasswordBody {
@@ -23,18 +22,20 @@ const password: FastifyPluginAsync = async (fastify) => {
       response: { 200: issuedSessionSchema, ...errorResponses(400, 401, 403, 404, 429, 503) }
     }
   }, async (request, reply) => {
-    const { userId, sessionId, account } = request.user
-    const { sessions, users } = fastify
-    // A stolen session must not become a way to guess the password: same budget as login.
-    const user = await fastify.attemptLimiter.guardLogin(account, request.ip, async () => {
+    const { userId, sessionId } = request.user
+    const { sessions, users, passwordHasher } = fastify
+    // A stolen session must not become a way to guess the password: each session has a few
+    // tries. The account's login budget is left alone, so guesses at the account elsewhere
+    // cannot block its owner here, nor typos here lock the account.
+    const user = await fastify.attemptLimiter.guardPasswordChange(userId, sessionId, async () => {
       const stored = await users.findById(userId)
       if (stored === undefined) throw new NotFoundError('User not found')
-      return await verifyPassword(stored.passwordHash, request.body.oldPassword) ? stored : undefined
+      return await passwordHasher.verify(stored.passwordHash, request.body.oldPassword) ? stored : undefined
     })
     if (user === undefined) throw new WrongPasswordError()
 
     const device = (await sessions.find(userId, sessionId))?.deviceId
-    const passwordHash = await hashPassword(request.body.newPassword)
+    const passwordHash = await passwordHasher.hash(request.body.newPassword)
     // Sessions end before the new password is stored, so a failure half way leaves the user
     // logged out with the old password intact, never with old sessions alive. They end again
     // after it, for logins that checked the old password in between (the generation moves).

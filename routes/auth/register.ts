@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { ForbiddenError } from '../../src/errors/api-errors.js'
-import { hashPassword } from '../../src/passwords/password-hasher.js'
 import { accountSchema, errorResponses, passwordSchema, userIdSchema } from '../../plugins/api-schemas.js'
 
 interface RegisterBody {
@@ -29,7 +28,7 @@ const register: FastifyPluginAsync = async (fastify) => {
     await fastify.attemptLimiter.reserveRegistration(request.ip)
     const user = await fastify.users.create({
       account: request.body.account,
-      passwordHash: await hashPassword(request.body.password)
+      passwordHash: await fastify.passwordHasher.hash(request.body.password)
     })
     return await reply.code(201).send({ userId: user.id })
   })

@@ -17,6 +17,8 @@ export type SessionEndReason =
   | 'expired'
   | 'max_lifetime'
   | 'refresh_reused'
+  // Ended by a login beyond SESSION_MAX_PER_USER: the user's oldest sessions make room.
+  | 'evicted'
 
 export const InvalidTokenError = createError('AUTH_1001', 'Invalid or missing token', 401, Error, NO_STACK)
 // Also a bad token: a reissue replaced it and its grace window is over. The session lives on.
@@ -67,4 +69,16 @@ export function apiErrorCodeOf (error: { code?: unknown }): string | undefined {
   const { code } = error
   if (typeof code !== 'string' || !code.startsWith(API_ERROR_CODE_PREFIX)) return undefined
   return code.slice(API_ERROR_CODE_PREFIX.length)
+}
+
+// Every password-hashing slot and queue place of this instance is taken. A 503, not a 429: the
+// server is short of cores, the client did nothing wrong. No stack: it is expected under load.
+const PasswordHashingBusyError = createError<[number]>('AUTH_1503', 'Password checks are busy, retry in %d seconds', 503, Error, NO_STACK)
+
+export interface PasswordHashingBusy extends FastifyError {
+  retryAfterSeconds: number
+}
+
+export function passwordHashingBusy (retryAfterSeconds: number): PasswordHashingBusy {
+  return Object.assign(new PasswordHashingBusyError(retryAfterSeconds), { retryAfterSeconds })
 }

@@ -34,8 +34,10 @@ declare module 'ioredis' {
 }
 
 export interface AttemptLimits {
+  loginPerAccountIp: number
   loginPerAccount: number
   loginPerIp: number
+  passwordPerSession: number
   registerPerIp: number
   refreshPerSession: number
   refreshPerIp: number
@@ -85,11 +87,27 @@ export class AttemptLimiter {
     }
   }
 
-  // Runs a password check within the failed-login budget of the account and the client IP.
-  // 429 "1029" when either has none left. The attempt is handed back unless `check` found
-  // the credentials wrong (undefined): successes, and outages, never count toward the limit.
+  // Runs a password check within the failed-login budgets of the account from this client, of
+  // the account from anywhere and of the client IP. 429 "1029" when one has none left. The
+  // account's own budget is per client so that guesses from elsewhere cannot lock its owner
+  // out; the account-wide ceiling is set far higher (100 against 10 by default) and only
+  // stops guessing spread over many addresses.
   async guardLogin<T> (account: string, ip: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
-    const buckets = this.loginBuckets(account, ip)
+    return await this.guardCheck(this.loginBuckets(account, ip), check)
+  }
+
+  // Runs the old-password check of a password change within the budget of the session asking.
+  // Not the account's login budget: a session holder's typos must not lock the account, and
+  // guesses at the account must not block its owner's password change. A stolen session still
+  // gets only this many guesses, and a new session takes the password to open.
+  async guardPasswordChange<T> (userId: number, sessionId: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
+    const session = { key: `${this.keyPrefix}RATE_LIMIT:password:session:${userId}:${sessionId}`, limit: this.limits.passwordPerSession }
+    return await this.guardCheck([session], check)
+  }
+
+  // The attempt is handed back unless `check` found the password wrong (undefined):
+  // successes, outages and overload never count toward the limit.
+  private async guardCheck<T> (buckets: Bucket[], check: () => Promise<T | undefined>): Promise<T | undefined> {
     await this.reserve(buckets)
     let result: T | undefined
     try {
@@ -127,9 +145,12 @@ export class AttemptLimiter {
   }
 
   private loginBuckets (account: string, ip: string): Bucket[] {
+    const digest = accountDigest(account)
+    const client = clientId(ip)
     return [
-      { key: `${this.keyPrefix}RATE_LIMIT:login:account:${accountDigest(account)}`, limit: this.limits.loginPerAccount },
-      { key: `${this.keyPrefix}RATE_LIMIT:login:ip:${clientId(ip)}`, limit: this.limits.loginPerIp }
+      { key: `${this.keyPrefix}RATE_LIMIT:login:account-ip:${digest}:${client}`, limit: this.limits.loginPerAccountIp },
+      { key: `${this.keyPrefix}RATE_LIMIT:login:account:${digest}`, limit: this.limits.loginPerAccount },
+      { key: `${this.keyPrefix}RATE_LIMIT:login:ip:${client}`, limit: this.limits.loginPerIp }
     ]
   }
 

@@ -1,5 +1,16 @@
-import { verifyAgainstDummy, verifyPassword } from '../passwords/password-hasher.js'
 import type { User, UserRepository } from './user-repository.js'
+
+// What a credential check needs of the password hasher (a BoundedPasswordHasher on the request path).
+export interface PasswordVerifier {
+  verify: (hash: string, password: string) => Promise<boolean>
+  verifyAgainstDummy: (password: string) => Promise<void>
+}
+
+export interface CredentialSources {
+  users: UserRepository
+  passwords: PasswordVerifier
+  readGeneration: (userId: number) => Promise<string>
+}
 
 export interface CheckedLogin {
   user: User
@@ -11,20 +22,19 @@ export interface CheckedLogin {
 // undefined for wrong credentials. An unknown account costs one argon2 verification too, so
 // the answer time does not tell which accounts exist.
 export async function checkCredentials (
-  users: UserRepository,
-  readGeneration: (userId: number) => Promise<string>,
+  { users, passwords, readGeneration }: CredentialSources,
   account: string,
   password: string
 ): Promise<CheckedLogin | undefined> {
   const found = await users.findByAccount(account)
   if (found === undefined) {
-    await verifyAgainstDummy(password)
+    await passwords.verifyAgainstDummy(password)
     return undefined
   }
   // The hash is read again after the generation: a password change that finished before the
   // generation was read is visible in it, and one that finishes later moves the generation.
   const generation = await readGeneration(found.id)
   const user = await users.findById(found.id)
-  if (user === undefined || !await verifyPassword(user.passwordHash, password)) return undefined
+  if (user === undefined || !await passwords.verify(user.passwordHash, password)) return undefined
   return { user, generation }
 }
