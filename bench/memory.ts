@@ -33,6 +33,9 @@ const CREATE_CONCURRENCY = 200
 const FIRST_USER_ID = 1
 const GENERATION_NEVER_BUMPED = '0'
 
+// Every session of the sample is kept, however many one user holds.
+const NO_SESSION_CAP = 0
+
 async function sumMemoryUsage (admin: Redis, keys: string[]): Promise<number> {
   const pipeline = admin.pipeline()
   for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', 0)
@@ -46,7 +49,7 @@ async function measure (redis: Redis, admin: Redis, sessions: RealisticSession[]
   const before = await usedMemory(admin)
   for (let start = 0; start < sessions.length; start += CREATE_CONCURRENCY) {
     await Promise.all(sessions.slice(start, start + CREATE_CONCURRENCY).map(async (session) => {
-      if (!await store.create(session, SESSION_TTL_MS, GENERATION_NEVER_BUMPED)) throw new Error('session not created')
+      if (!(await store.create(session, SESSION_TTL_MS, GENERATION_NEVER_BUMPED, NO_SESSION_CAP)).created) throw new Error('session not created')
       // A used session also has "last seen"; the store writes it on a later request.
       await redis.hset(sessionKeyOf(session), 'lastSeenAt', String(session.lastSeenAt))
     }))

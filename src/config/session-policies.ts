@@ -3,7 +3,8 @@ import type { SessionPolicy } from '../sessions/session-service.js'
 import type { Env } from './config-schema.js'
 
 type SessionSettings = Pick<Env, 'AUTH_STRATEGY' | 'REFRESH_STORE' | 'SESSION_TTL' | 'SESSION_SLIDING' | 'SESSION_MAX_LIFETIME' |
-'SESSION_ROTATE_AFTER' | 'SESSION_ROTATE_GRACE' | 'REFRESH_TOKEN_TTL' | 'REFRESH_REUSE_GRACE' | 'REFRESH_MIN_INTERVAL'>
+'SESSION_ROTATE_AFTER' | 'SESSION_ROTATE_GRACE' | 'REFRESH_TOKEN_TTL' | 'REFRESH_REUSE_GRACE' | 'REFRESH_MIN_INTERVAL' |
+'SESSION_MAX_PER_USER'>
 
 const MS_PER_SECOND = 1000
 const MAX_SLIDE_INTERVAL_MS = 60_000
@@ -24,7 +25,8 @@ export function sessionPolicyOf (env: SessionSettings): SessionPolicy {
     ttlStopsAtDeadline: !refreshStrategy,
     reissueAfterSeconds: env.SESSION_ROTATE_AFTER,
     reissueGraceSeconds: env.SESSION_ROTATE_GRACE,
-    refreshCanRestore: refreshTokensInPostgres(env)
+    refreshCanRestore: refreshTokensInPostgres(env),
+    maxSessionsPerUser: env.SESSION_MAX_PER_USER
   }
 }
 

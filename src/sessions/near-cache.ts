@@ -4,6 +4,7 @@
 
 export interface CachedSession {
   account: string
+  userType: string
   // The iat of the session's current token, where reissue tracks it.
   tokenIat?: number
   // When Redis will let the key expire, by our clock (a lower bound): served until then at most.

@@ -1,7 +1,7 @@
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type { CachedSession, NearCache } from './near-cache.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
-import type { ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import type { CreateResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 
 export interface InvalidationSync {
   // Resolves once the invalidations for every change made so far have reached the cache.
@@ -38,6 +38,7 @@ export class NearCachedSessionStore implements SessionStore {
     return {
       status: 'alive',
       account: cached.account,
+      userType: cached.userType,
       expiresInMs: cached.expiresAtMs - request.nowMs,
       ...(cached.tokenIat === undefined ? {} : { tokenIat: cached.tokenIat })
     }
@@ -47,8 +48,13 @@ export class NearCachedSessionStore implements SessionStore {
     return await this.store.generation(userId)
   }
 
-  async create (record: SessionRecord, ttlMs: number, generation: string): Promise<boolean> {
-    return await this.store.create(record, ttlMs, generation)
+  // The sessions a login evicted are dropped here at once, as for a logout.
+  async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number): Promise<CreateResult> {
+    const created = await this.store.create(record, ttlMs, generation, maxSessions)
+    if (created.created) {
+      for (const sessionId of created.evicted) this.cache.invalidate(this.keys.session(record.userId, sessionId))
+    }
+    return created
   }
 
   async resume (record: SessionRecord, ttlMs: number): Promise<ResumeResult> {
@@ -125,6 +131,7 @@ function cacheEntryOf (touched: TouchResult, request: TouchRequest): CachedSessi
     : request.nowMs + request.slideEveryMs
   return {
     account: touched.account,
+    userType: touched.userType,
     expiresAtMs,
     touchDueAtMs,
     ...(touched.tokenIat === undefined ? {} : { tokenIat: touched.tokenIat })

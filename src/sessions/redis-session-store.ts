@@ -2,9 +2,11 @@ import type { Redis } from 'ioredis'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
-import { defineSessionCommands } from './session-scripts.js'
+import { defineSessionCommands, type TrimReply } from './session-scripts.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
-import type { ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import type {
+  CreateResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
+} from './session-store.js'
 
 const EVERY_DEVICE = ''
 const NO_GENERATION_YET = '0'
@@ -14,11 +16,22 @@ const LAST_SEEN_RESOLUTION_MS = 60_000
 export const INDEX_TTL_SLACK_MS = 60 * 60 * 1000
 // Far longer than any login takes from reading the generation to creating its session.
 const GENERATION_TTL_MS = 24 * 60 * 60 * 1000
+// Index entries one script call looks at: a revoke-all, a listing or a trim beyond the cap goes
+// on in further calls, so no single call blocks Redis for longer than a fraction of a millisecond
+// per hundred sessions, whatever one user holds.
+export const SESSION_BATCH_SIZE = 200
+const GENERATION_MOVED = -1
 
 export interface RedisSessionStoreOptions {
   keyPrefix?: string
   // How long a tombstone lives when the revoked key had no TTL (it always should have one).
   fallbackTombstoneTtlMs: number
+}
+
+// How many of a user's oldest index entries a login looks at: one more than the cap, so that
+// the cap counts live sessions only and a login's work is bounded by the cap; a batch without one.
+function indexScanLimit (maxSessions: number): number {
+  return maxSessions === 0 ? SESSION_BATCH_SIZE : maxSessions + 1
 }
 
 function toHashFields (record: SessionRecord): string[] {
@@ -63,14 +76,19 @@ export class RedisSessionStore implements SessionStore {
     return (await callRedis(() => this.redis.get(this.keys.generation(userId)))) ?? NO_GENERATION_YET
   }
 
-  async create (record: SessionRecord, ttlMs: number, generation: string): Promise<boolean> {
-    const { keys } = this
-    const created = await callRedis(() => this.redis.sessionCreate(
-      keys.session(record.userId, record.sessionId), keys.index(record.userId), keys.generation(record.userId),
-      ttlMs, record.loginAt, record.sessionId, keys.sessionPrefix(record.userId),
-      generation, INDEX_TTL_SLACK_MS, ...toHashFields(record)
+  async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number): Promise<CreateResult> {
+    const { keys, options } = this
+    const { userId } = record
+    const reply = await callRedis(() => this.redis.sessionCreate(
+      keys.session(userId, record.sessionId), keys.index(userId), keys.generation(userId),
+      ttlMs, record.loginAt, record.sessionId, keys.sessionPrefix(userId),
+      generation, INDEX_TTL_SLACK_MS, maxSessions, indexScanLimit(maxSessions),
+      keys.tombstonePrefix(userId), options.fallbackTombstoneTtlMs, ...toHashFields(record)
     ))
-    return created === 1
+    if (reply[0] === GENERATION_MOVED) return { created: false }
+    const [overCap, ...evicted] = reply as TrimReply
+    if (overCap > 0) evicted.push(...await this.trimOverCap(userId, maxSessions))
+    return { created: true, evicted }
   }
 
   async touch (userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
@@ -83,10 +101,11 @@ export class RedisSessionStore implements SessionStore {
     ))
     switch (reply[0]) {
       case 1: {
-        const [, account, reissuedIat, expiresInMs, tokenIat] = reply
+        const [, account, reissuedIat, expiresInMs, tokenIat, userType] = reply
         return {
           status: 'alive',
           account,
+          userType,
           expiresInMs,
           ...(reissuedIat > 0 ? { reissuedIat } : {}),
           ...(tokenIat > 0 ? { tokenIat } : {})
@@ -112,24 +131,21 @@ export class RedisSessionStore implements SessionStore {
     return fromHash(sessionId, hash)
   }
 
+  // Read in pages, newest first (the index is scored by login time), each page one round trip.
   async list (userId: number): Promise<SessionRecord[]> {
-    const { keys } = this
-    const indexKey = keys.index(userId)
-    // The index is scored by login time: newest first straight from Redis.
-    const sessionIds = await callRedis(() => this.redis.zrange(indexKey, '0', '-1', 'REV'))
-    if (sessionIds.length === 0) return []
-    const pipeline = this.redis.pipeline()
-    for (const sessionId of sessionIds) pipeline.hgetall(keys.session(userId, sessionId))
-    const hashes = await execPipeline(pipeline)
     const records: SessionRecord[] = []
-    const gone: string[] = []
-    sessionIds.forEach((sessionId, i) => {
-      const record = fromHash(sessionId, (hashes[i] ?? {}) as Record<string, string>)
-      if (record) records.push(record)
-      else gone.push(sessionId)
-    })
-    if (gone.length > 0) await callRedis(() => this.redis.zrem(indexKey, ...gone))
-    return records
+    const seen = new Set<string>()
+    for (let start = 0; ; start += SESSION_BATCH_SIZE) {
+      const page = await this.listPage(userId, start)
+      // A session that moved between pages (entries removed meanwhile) is listed once.
+      for (const record of page.records) {
+        if (!seen.has(record.sessionId)) records.push(record)
+        seen.add(record.sessionId)
+      }
+      if (page.entries < SESSION_BATCH_SIZE) return records
+      // Entries of ended sessions were removed from this page: the next one starts that much earlier.
+      start -= page.removed
+    }
   }
 
   async revoke (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
@@ -141,15 +157,62 @@ export class RedisSessionStore implements SessionStore {
     return revoked === 1
   }
 
+  // In batches of about SESSION_BATCH_SIZE sessions, one script call each, so that ending a
+  // great many sessions never holds Redis (and every other user's request) for long.
   async revokeAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
     const { keys } = this
-    return await callRedis(() => this.redis.sessionRevokeAll(
-      keys.index(userId), keys.generation(userId), keys.sessionPrefix(userId), keys.tombstonePrefix(userId),
-      reason, filter.deviceId ?? EVERY_DEVICE, this.options.fallbackTombstoneTtlMs, GENERATION_TTL_MS
-    ))
+    let cursor = '0'
+    let revoked = 0
+    do {
+      const [next, ended] = await callRedis(() => this.redis.sessionRevokeAllBatch(
+        keys.index(userId), keys.generation(userId), keys.sessionPrefix(userId), keys.tombstonePrefix(userId),
+        reason, filter.deviceId ?? EVERY_DEVICE, this.options.fallbackTombstoneTtlMs, GENERATION_TTL_MS,
+        cursor, SESSION_BATCH_SIZE
+      ))
+      cursor = next
+      revoked += ended
+    } while (cursor !== '0')
+    return revoked
   }
 
   async ping (): Promise<void> {
     await callRedis(() => this.redis.ping())
+  }
+
+  private async listPage (userId: number, start: number): Promise<{ records: SessionRecord[], entries: number, removed: number }> {
+    const { keys } = this
+    const indexKey = keys.index(userId)
+    const stop = start + SESSION_BATCH_SIZE - 1
+    const sessionIds = await callRedis(() => this.redis.zrange(indexKey, String(start), String(stop), 'REV'))
+    if (sessionIds.length === 0) return { records: [], entries: 0, removed: 0 }
+    const pipeline = this.redis.pipeline()
+    for (const sessionId of sessionIds) pipeline.hgetall(keys.session(userId, sessionId))
+    const hashes = await execPipeline(pipeline)
+    const records: SessionRecord[] = []
+    const gone: string[] = []
+    sessionIds.forEach((sessionId, i) => {
+      const record = fromHash(sessionId, (hashes[i] ?? {}) as Record<string, string>)
+      if (record) records.push(record)
+      else gone.push(sessionId)
+    })
+    const removed = gone.length === 0 ? 0 : await callRedis(() => this.redis.zrem(indexKey, ...gone))
+    return { records, entries: sessionIds.length, removed }
+  }
+
+  // An index far over the cap (the cap is new, or was lowered): evicted a batch per call.
+  private async trimOverCap (userId: number, maxSessions: number): Promise<string[]> {
+    const { keys } = this
+    const evicted: string[] = []
+    let overCap: number
+    do {
+      const [left, ...ended] = await callRedis(() => this.redis.sessionTrim(
+        keys.index(userId), keys.sessionPrefix(userId), keys.tombstonePrefix(userId),
+        maxSessions, indexScanLimit(maxSessions), this.options.fallbackTombstoneTtlMs
+      ))
+      evicted.push(...ended)
+      // A call that evicted nothing cannot make progress (should not happen): stop rather than spin.
+      overCap = ended.length === 0 ? 0 : left
+    } while (overCap > 0)
+    return evicted
   }
 }

@@ -5,26 +5,91 @@ import type { Redis, Result } from 'ioredis'
 // the sessions for longer than one script. Keys built inside a script share the user's
 // hash tag, so they live in the same cluster slot as the declared keys.
 
-const CREATE_SESSION = `
--- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] user's session generation
--- ARGV[1] ttl ms, ARGV[2] login time ms, ARGV[3] session id, ARGV[4] session key prefix,
--- ARGV[5] generation read before the password was checked, ARGV[6] index TTL slack ms,
--- ARGV[7..] field/value pairs of the hash
+// Ends one session and leaves its tombstone, which lives only as long as the session would have.
+const END_SESSION_FUNCTION = `
+local function endSession (sessionKey, tombstoneKey, reason, fallbackTtl)
+  local ttl = redis.call('PTTL', sessionKey)
+  if ttl == -2 then return 0 end
+  if ttl == -1 then ttl = fallbackTtl end
+  -- PTTL can read 0 in the key's last millisecond; SET refuses PX 0.
+  if ttl == 0 then ttl = 1 end
+  redis.call('DEL', sessionKey)
+  redis.call('SET', tombstoneKey, reason, 'PX', ttl)
+  return 1
+end
+`
+
+// Idle sessions vanish without telling the index. This drops their entries and, beyond the
+// cap, ends the oldest live sessions (reason 'evicted'), looking at no more than `scanLimit`
+// of the oldest entries, so one call never does work that grows with a user's session count.
+// Returns the entries still over the cap (a later call goes on) and the evicted session ids.
+const TRIM_INDEX_FUNCTION = `${END_SESSION_FUNCTION}
+local function trimIndex (index, sessionPrefix, tombstonePrefix, cap, scanLimit, keep, fallbackTtl)
+  local live = {}
+  for _, id in ipairs(redis.call('ZRANGE', index, 0, scanLimit - 1)) do
+    if redis.call('EXISTS', sessionPrefix .. id) == 0 then
+      redis.call('ZREM', index, id)
+    elseif id ~= keep then
+      live[#live + 1] = id
+    end
+  end
+  local evicted = {}
+  if cap == 0 then return 0, evicted end
+  local excess = redis.call('ZCARD', index) - cap
+  for i = 1, math.min(excess, #live) do
+    local id = live[i]
+    endSession(sessionPrefix .. id, tombstonePrefix .. id, 'evicted', fallbackTtl)
+    redis.call('ZREM', index, id)
+    evicted[#evicted + 1] = id
+  end
+  return math.max(0, excess - #evicted), evicted
+end
+`
+
+// The reply of the scripts that trim: {entries still over the cap, evicted session ids...}.
+const TRIM_REPLY = `
+local overCap, evicted = trimIndex(index, sessionPrefix, tombstonePrefix, cap, scanLimit, keep, fallbackTtl)
+local reply = {overCap}
+for _, id in ipairs(evicted) do reply[#reply + 1] = id end
+return reply
+`
+
+const CREATE_SESSION = `${TRIM_INDEX_FUNCTION}
+local sessionKey, index, generationKey = KEYS[1], KEYS[2], KEYS[3]
+local ttl = tonumber(ARGV[1])
+local loginAt = ARGV[2]
+local sessionId = ARGV[3]
+local sessionPrefix = ARGV[4]
+local generationRead = ARGV[5]
+local indexSlackMs = tonumber(ARGV[6])
+local cap = tonumber(ARGV[7])
+local scanLimit = tonumber(ARGV[8])
+local tombstonePrefix = ARGV[9]
+local fallbackTtl = tonumber(ARGV[10])
+local keep = sessionId
+-- ARGV[11..]: the field/value pairs of the session hash.
 -- A revoke-all since the password check (a password change, say) bumped the generation:
 -- this login checked credentials that may no longer hold, so it must not create a session.
-if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[5] then return 0 end
-local ttl = tonumber(ARGV[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
-redis.call('PEXPIRE', KEYS[1], ttl)
--- Idle sessions vanish without telling the index; drop their entries while we are here.
-for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  if redis.call('EXISTS', ARGV[4] .. id) == 0 then redis.call('ZREM', KEYS[2], id) end
-end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+-- Replies {-1} then, else the trim reply.
+if (redis.call('GET', generationKey) or '0') ~= generationRead then return {-1} end
+redis.call('HSET', sessionKey, unpack(ARGV, 11))
+redis.call('PEXPIRE', sessionKey, ttl)
+redis.call('ZADD', index, loginAt, sessionId)
 -- The index must outlive every session it lists, or revoke-all would miss one.
-if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + tonumber(ARGV[6])) end
-return 1
-`
+if redis.call('PTTL', index) < ttl then redis.call('PEXPIRE', index, ttl + indexSlackMs) end
+${TRIM_REPLY}`
+
+// Goes on where a login's trim stopped: only an index that grew past the cap before the cap
+// existed (or was lowered) needs more than the login's own call.
+const TRIM_SESSIONS = `${TRIM_INDEX_FUNCTION}
+local index = KEYS[1]
+local sessionPrefix = ARGV[1]
+local tombstonePrefix = ARGV[2]
+local cap = tonumber(ARGV[3])
+local scanLimit = tonumber(ARGV[4])
+local fallbackTtl = tonumber(ARGV[5])
+local keep = ''
+${TRIM_REPLY}`
 
 // How long a session key near its absolute deadline outlives it: far more than a request takes
 // from reading the clock to running the script.
@@ -38,8 +103,8 @@ const TOUCH_SESSION = `
 -- ARGV[9] '1' when ARGV[1] is the time left to the absolute deadline rather than the full TTL
 -- Returns {0, reason} for an ended session, {2} for a replaced token, or {1, account,
 -- iat of the token to hand out (0: keep the presented one), the session's PTTL after this call,
--- iat of the session's current token (0: not tracked)}.
-local session = redis.call('HMGET', KEYS[1], 'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt')
+-- iat of the session's current token (0: not tracked), the user type stored with the session}.
+local session = redis.call('HMGET', KEYS[1], 'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType')
 local account = session[1]
 if not account then
   return {0, redis.call('GET', KEYS[3]) or 'expired'}
@@ -85,7 +150,7 @@ if not session[2] or now - tonumber(session[2]) >= tonumber(ARGV[3]) then
 end
 local currentIat = current or 0
 if handOut > 0 then currentIat = handOut end
-return {1, account, handOut, pttl, currentIat}
+return {1, account, handOut, pttl, currentIat, session[6] or ''}
 `
 
 const RESUME_SESSION = `
@@ -106,63 +171,74 @@ if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl + t
 return 'alive'
 `
 
-const REVOKE_SESSION = `
--- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
--- ARGV[1] session id, ARGV[2] reason, ARGV[3] tombstone ttl ms for a key without a TTL
-redis.call('ZREM', KEYS[2], ARGV[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl == -2 then return 0 end
-if ttl == -1 then ttl = tonumber(ARGV[3]) end
--- PTTL can read 0 in the key's last millisecond; SET refuses PX 0.
-if ttl == 0 then ttl = 1 end
-redis.call('DEL', KEYS[1])
--- The reason is kept only as long as the session would have lived anyway.
-redis.call('SET', KEYS[3], ARGV[2], 'PX', ttl)
-return 1
+const REVOKE_SESSION = `${END_SESSION_FUNCTION}
+local sessionKey, index, tombstoneKey = KEYS[1], KEYS[2], KEYS[3]
+local sessionId = ARGV[1]
+local reason = ARGV[2]
+local fallbackTtl = tonumber(ARGV[3])
+redis.call('ZREM', index, sessionId)
+return endSession(sessionKey, tombstoneKey, reason, fallbackTtl)
 `
 
-const REVOKE_ALL_SESSIONS = `
--- KEYS[1] user's index, KEYS[2] user's session generation
--- ARGV[1] session key prefix, ARGV[2] tombstone key prefix, ARGV[3] reason,
--- ARGV[4] device id to match ('' = every device), ARGV[5] tombstone ttl ms for a key without a TTL,
--- ARGV[6] generation ttl ms
+// One batch of a revoke-all: the index is walked with ZSCAN, which returns every entry that
+// stays in it throughout, whatever is added or removed meanwhile, and does a bounded amount
+// of work per call. Called until the cursor comes back '0'.
+const REVOKE_ALL_SESSIONS_BATCH = `${END_SESSION_FUNCTION}
+local index, generationKey = KEYS[1], KEYS[2]
+local sessionPrefix = ARGV[1]
+local tombstonePrefix = ARGV[2]
+local reason = ARGV[3]
+-- '' = every device.
+local deviceId = ARGV[4]
+local fallbackTtl = tonumber(ARGV[5])
+local generationTtlMs = ARGV[6]
+local cursor = ARGV[7]
+local batchSize = ARGV[8]
+-- Returns {next cursor ('0': done), sessions ended by this batch}.
+-- Ending every session is a cut-off, made before the first batch: logins whose password check
+-- began before it fail to create their session (see CREATE_SESSION).
+if cursor == '0' and deviceId == '' then
+  redis.call('INCR', generationKey)
+  redis.call('PEXPIRE', generationKey, generationTtlMs)
+end
+local scan = redis.call('ZSCAN', index, cursor, 'COUNT', batchSize)
+local entries = scan[2]
 local revoked = 0
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local key = ARGV[1] .. id
-  local ttl = redis.call('PTTL', key)
-  if ttl == -2 then
-    redis.call('ZREM', KEYS[1], id)
-  elseif ARGV[4] == '' or redis.call('HGET', key, 'deviceId') == ARGV[4] then
-    if ttl == -1 then ttl = tonumber(ARGV[5]) end
-    if ttl == 0 then ttl = 1 end
-    redis.call('DEL', key)
-    redis.call('SET', ARGV[2] .. id, ARGV[3], 'PX', ttl)
-    redis.call('ZREM', KEYS[1], id)
-    revoked = revoked + 1
+-- ZSCAN replies member, score, member, score...
+for i = 1, #entries, 2 do
+  local id = entries[i]
+  local key = sessionPrefix .. id
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('ZREM', index, id)
+  elseif deviceId == '' or redis.call('HGET', key, 'deviceId') == deviceId then
+    revoked = revoked + endSession(key, tombstonePrefix .. id, reason, fallbackTtl)
+    redis.call('ZREM', index, id)
   end
 end
--- Ending every session is a cut-off: logins whose password check began before it fail to
--- create their session (see CREATE_SESSION).
-if ARGV[4] == '' then
-  redis.call('INCR', KEYS[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
-end
-return revoked
+return {scan[1], revoked}
 `
+
+// Entries of the index still over the cap, then the ids of the sessions the call evicted.
+export type TrimReply = [number, ...string[]]
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     sessionCreate: (
       sessionKey: string, indexKey: string, generationKey: string,
       ttlMs: number, loginAt: number, sessionId: string, sessionPrefix: string,
-      generation: string, indexSlackMs: number, ...fields: string[]
-    ) => Result<number, Context>
+      generation: string, indexSlackMs: number, maxSessions: number, indexScanLimit: number,
+      tombstonePrefix: string, fallbackTtlMs: number, ...fields: string[]
+    ) => Result<TrimReply | [-1], Context>
+    sessionTrim: (
+      indexKey: string, sessionPrefix: string, tombstonePrefix: string,
+      maxSessions: number, indexScanLimit: number, fallbackTtlMs: number
+    ) => Result<TrimReply, Context>
     sessionTouch: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
       ttlMs: number, nowMs: number, lastSeenResolutionMs: number, indexSlackMs: number,
       tokenIat: number, reissueAfterSeconds: number, reissueGraceMs: number, slideEveryMs: number,
       ttlIsDeadline: '1' | '0'
-    ) => Result<[0, string] | [1, string, number, number, number] | [2], Context>
+    ) => Result<[0, string] | [1, string, number, number, number, string] | [2], Context>
     sessionResume: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
       ttlMs: number, loginAt: number, sessionId: string, indexSlackMs: number, ...fields: string[]
@@ -171,10 +247,11 @@ declare module 'ioredis' {
       sessionKey: string, indexKey: string, tombstoneKey: string,
       sessionId: string, reason: string, fallbackTtlMs: number
     ) => Result<number, Context>
-    sessionRevokeAll: (
+    sessionRevokeAllBatch: (
       indexKey: string, generationKey: string, sessionPrefix: string, tombstonePrefix: string,
-      reason: string, deviceId: string, fallbackTtlMs: number, generationTtlMs: number
-    ) => Result<number, Context>
+      reason: string, deviceId: string, fallbackTtlMs: number, generationTtlMs: number,
+      cursor: string, batchSize: number
+    ) => Result<[string, number], Context>
   }
 }
 
@@ -182,8 +259,9 @@ declare module 'ioredis' {
 export function defineSessionCommands (redis: Redis): void {
   if (typeof redis.sessionTouch === 'function') return
   redis.defineCommand('sessionCreate', { numberOfKeys: 3, lua: CREATE_SESSION })
+  redis.defineCommand('sessionTrim', { numberOfKeys: 1, lua: TRIM_SESSIONS })
   redis.defineCommand('sessionTouch', { numberOfKeys: 3, lua: TOUCH_SESSION })
   redis.defineCommand('sessionResume', { numberOfKeys: 3, lua: RESUME_SESSION })
   redis.defineCommand('sessionRevoke', { numberOfKeys: 3, lua: REVOKE_SESSION })
-  redis.defineCommand('sessionRevokeAll', { numberOfKeys: 2, lua: REVOKE_ALL_SESSIONS })
+  redis.defineCommand('sessionRevokeAllBatch', { numberOfKeys: 2, lua: REVOKE_ALL_SESSIONS_BATCH })
 }

@@ -1,4 +1,4 @@
-import { AccessTokenExpiredError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
+import { AccessTokenExpiredError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { RevokeFilter, SessionRecord, SessionStore } from './session-store.js'
 
@@ -25,6 +25,8 @@ export interface SessionPolicy {
   reissueGraceSeconds: number
   // Whether a refresh can re-create a session Redis lost (refresh tokens kept in PostgreSQL).
   refreshCanRestore: boolean
+  // A login beyond this many live sessions ends the user's oldest ones; 0: no cap.
+  maxSessionsPerUser: number
 }
 
 // Told when sessions end, for stores that keep session state outside the session record.
@@ -81,8 +83,12 @@ export class SessionService {
       tokenIat: this.policy.reissueAfterSeconds > 0 ? iat : undefined
     }
     const ttlMs = this.policy.ttlStopsAtDeadline ? this.ttlMsFor(claims.auth_time, nowMs) : this.policy.ttlSeconds * MS_PER_SECOND
-    const created = await this.store.create(record, ttlMs, generation)
-    return created ? claims : undefined
+    const created = await this.store.create(record, ttlMs, generation, this.policy.maxSessionsPerUser)
+    if (!created.created) return undefined
+    // Told after the fact: the sessions are already gone, this only keeps state kept elsewhere
+    // (refresh tokens in PostgreSQL) from bringing them back.
+    for (const sessionId of created.evicted) await this.endListener?.sessionEnded(start.userId, sessionId, 'evicted')
+    return claims
   }
 
   async authenticate (claims: SessionClaims, nowMs = Date.now()): Promise<Authentication> {
@@ -105,6 +111,9 @@ export class SessionService {
       throw sessionEnded(touched.reason)
     }
     if (touched.status === 'replaced') throw new ReplacedTokenError()
+    // The role is the session's, set from the database at login: a token that claims another
+    // (signed with a leaked key, or issued before a demotion) proves nothing about it.
+    if (touched.userType !== claims.userType) throw new InvalidTokenError()
     const user = { userId: claims.userId, userType: claims.userType, sessionId: claims.sid, account: touched.account }
     if (touched.reissuedIat === undefined) return { user }
     // Same session, same login time: only `iat` moves, so the absolute lifetime does not.

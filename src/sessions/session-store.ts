@@ -35,10 +35,17 @@ export type TouchResult =
   // `reissuedIat`: hand the client the session's current token, which has this iat.
   // `expiresInMs`: the session's remaining TTL after this touch (negative: none set);
   // `tokenIat`: the iat of the session's current token, where reissue tracks it.
-  | { status: 'alive', account: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number }
+  // `userType`: the one stored with the session, which is what the request is allowed to be.
+  | { status: 'alive', account: string, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number }
   | { status: 'ended', reason: SessionEndReason }
   // The token was replaced by a reissue and its grace window is over.
   | { status: 'replaced' }
+
+export type CreateResult =
+  // `evicted`: the user's oldest sessions this login ended to stay within the cap.
+  | { created: true, evicted: string[] }
+  // A revoke-all has moved the generation since it was read: nothing stored.
+  | { created: false }
 
 export type ResumeResult = { status: 'alive' } | { status: 'ended', reason: SessionEndReason }
 
@@ -51,8 +58,9 @@ export interface RevokeFilter {
 export interface SessionStore {
   // The user's session generation: read it before checking a password and hand it to create.
   generation: (userId: number) => Promise<string>
-  // False, and nothing stored, when a revoke-all has moved the generation since it was read.
-  create: (record: SessionRecord, ttlMs: number, generation: string) => Promise<boolean>
+  // Nothing stored when a revoke-all has moved the generation since it was read. Beyond
+  // `maxSessions` (0: no cap) the user's oldest sessions end, reason 'evicted', in the same step.
+  create: (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number) => Promise<CreateResult>
   // Checks that the session exists and this token is its current one, resets its TTL and
   // decides a reissue, in one round trip.
   touch: (userId: number, sessionId: string, request: TouchRequest) => Promise<TouchResult>
@@ -60,9 +68,10 @@ export interface SessionStore {
   // was ended (it left a tombstone) stays ended.
   resume: (record: SessionRecord, ttlMs: number) => Promise<ResumeResult>
   find: (userId: number, sessionId: string) => Promise<SessionRecord | undefined>
-  // The user's sessions, newest first.
+  // The user's sessions, newest first, read in bounded batches.
   list: (userId: number) => Promise<SessionRecord[]>
   revoke: (userId: number, sessionId: string, reason: SessionEndReason) => Promise<boolean>
+  // In bounded batches; ending every device's sessions first moves the generation (a cut-off).
   revokeAll: (userId: number, reason: SessionEndReason, filter?: RevokeFilter) => Promise<number>
   ping: () => Promise<void>
 }

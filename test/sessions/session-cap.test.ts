@@ -1,0 +1,74 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { createUser, logIn, me, type LoggedIn } from '../helpers/sessions.js'
+import { appOptions, forEachStrategy, refresh, REFRESH_STRATEGIES, refreshTokenOf } from '../helpers/strategies.js'
+
+const CAP = 3
+const LOGINS = 5
+
+interface ErrorBody {
+  errorCode: string
+  reason?: string
+}
+
+// SESSION_MAX_PER_USER: a login beyond the cap ends the user's oldest sessions, reason "evicted".
+t.test('a login beyond SESSION_MAX_PER_USER evicts the oldest sessions', async (t) => {
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy, { SESSION_MAX_PER_USER: String(CAP) }))
+    const user = await createUser(app)
+    const logins: LoggedIn[] = []
+    for (let i = 0; i < LOGINS; i++) {
+      logins.push(await logIn(app, user, `device-${i}`))
+      // Each session is used right away, so with the near-cache on it is cached when it is evicted.
+      const used = await me(app, logins[i]?.token ?? '')
+      t.equal(used.statusCode, 200, `login #${i + 1} works at first`)
+    }
+    const evicted = logins.slice(0, LOGINS - CAP)
+    const kept = logins.slice(LOGINS - CAP)
+    for (const [i, login] of evicted.entries()) {
+      const res = await me(app, login.token)
+      t.equal(res.statusCode, 401, `old login #${i + 1}: 401 (${res.body})`)
+      t.match(res.json<ErrorBody>(), { errorCode: '1002', reason: 'evicted' }, `old login #${i + 1}: 1002 evicted`)
+    }
+    for (const [i, login] of kept.entries()) {
+      t.equal((await me(app, login.token)).statusCode, 200, `recent login #${LOGINS - CAP + i + 1} still works`)
+    }
+    const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: kept[0]?.token ?? '' } })
+    const ids = listed.json<{ sessions: Array<{ id: string }> }>().sessions.map((session) => session.id).sort()
+    t.same(ids, kept.map((login) => login.sessionId).sort(), 'the session list holds exactly the newest sessions')
+  })
+})
+
+t.test('refresh: an evicted session cannot be refreshed', async (t) => {
+  forEachStrategy(t, async (t, strategy) => {
+    const { app } = await buildTestApp(t, appOptions(strategy, { SESSION_MAX_PER_USER: '1' }))
+    const user = await createUser(app)
+    const first = await logIn(app, user)
+    await logIn(app, user)
+    const res = await refresh(app, refreshTokenOf(first.response))
+    t.equal(res.statusCode, 401, res.body)
+    t.match(res.json<ErrorBody>(), { errorCode: '1002', reason: 'evicted' }, 'the refresh is told the session was evicted')
+  }, REFRESH_STRATEGIES)
+})
+
+t.test('sessions that ended on their own do not count toward the cap', async (t) => {
+  const { app, config } = await buildTestApp(t, { env: { SESSION_MAX_PER_USER: String(CAP) } })
+  const user = await createUser(app)
+  const oldest = await logIn(app, user)
+  const idle = await logIn(app, user)
+  await logIn(app, user)
+  // As if it had expired: the key is gone, its index entry is still there.
+  await app.redis.del(`${config.REDIS_KEY_PREFIX}ACCESS_TOKEN:{${user.userId}}:${idle.sessionId}`)
+  await logIn(app, user)
+  t.equal((await me(app, oldest.token)).statusCode, 200, 'the oldest live session is kept: only three are alive')
+})
+
+t.test('SESSION_MAX_PER_USER=0 keeps every session', async (t) => {
+  const { app } = await buildTestApp(t, { env: { SESSION_MAX_PER_USER: '0' } })
+  const user = await createUser(app)
+  const logins: LoggedIn[] = []
+  for (let i = 0; i < LOGINS; i++) logins.push(await logIn(app, user))
+  for (const [i, login] of logins.entries()) {
+    t.equal((await me(app, login.token)).statusCode, 200, `login #${i + 1} still works`)
+  }
+})
