@@ -38,6 +38,9 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
           'res.headers["set-cookie"]',
           'res.headers["x-renewed-token"]',
           'password', 'oldPassword', 'newPassword', 'token', 'refreshToken',
+          // ioredis attaches the failed command to its errors; its arguments hold accounts, IPs,
+          // user agents (a session's fields) and key names.
+          'err.command.args',
           '*.password', '*.oldPassword', '*.newPassword', '*.token', '*.refreshToken'
         ],
         censor: REDACTED
