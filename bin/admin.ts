@@ -13,24 +13,31 @@ import { PostgresRefreshTokenStore } from '../src/refresh/postgres-refresh-token
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
+import type { UserType } from '../src/tokens/session-claims.js'
 import { UserRepository } from '../src/users/user-repository.js'
 import { readPassword } from './read-password.js'
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
   create-user --account ACCOUNT [--admin]   create a user; the password is read from stdin
+  set-role --user USER_ID --role user|admin change a user's role; a demotion ends their sessions
   revoke --user USER_ID [--device DEVICE]   end all sessions of a user, or those of one device
   sessions --user USER_ID                   list a user's sessions
 
 Session commands need only Redis (REDIS_URL), and also the database when refresh tokens
-are kept there (AUTH_STRATEGY=refresh, REFRESH_STORE=postgres); create-user needs the
-database (DATABASE_URL, or the embedded one under DATA_DIR while no server uses it).`
+are kept there (AUTH_STRATEGY=refresh, REFRESH_STORE=postgres); create-user and set-role need
+the database (DATABASE_URL, or the embedded one under DATA_DIR while no server uses it).`
 
 const REDIS_CONNECT_TIMEOUT_MS = 3000
 const REDIS_DISCONNECT_TIMEOUT_MS = 100
 const MS_PER_SECOND = 1000
 
 class UsageError extends Error {}
+
+function userTypeOption (value: string | undefined): UserType {
+  if (value !== 'user' && value !== 'admin') throw new UsageError('--role must be user or admin')
+  return value
+}
 
 function userIdOption (value: string | undefined): number {
   const userId = Number(value)
@@ -85,6 +92,21 @@ async function withUsers<T> (env: Env, work: (users: UserRepository) => Promise<
   return await withDatabase(env, async (db) => await work(new UserRepository(db)))
 }
 
+// A session keeps the role it was created with, so a demotion ends them all: before the change,
+// so a failure half way leaves the user logged out rather than an admin, and after it, for
+// logins that read the old role in between (the generation moves, as for a password change).
+async function setRole (env: Env, userId: number, role: UserType): Promise<string> {
+  const demoting = role === 'user'
+  const endSessions = async (): Promise<number> =>
+    demoting ? await withSessions(env, async (sessions) => await sessions.endAll(userId, 'revoked')) : 0
+  const endedBefore = await endSessions()
+  const previous = await withUsers(env, async (users) => await users.updateUserType(userId, role))
+  if (previous === undefined) throw new Error(`no user with id ${userId}`)
+  const ended = endedBefore + await endSessions()
+  const change = previous === role ? `is already ${role}` : `is now ${role} (was ${previous})`
+  return `user ${userId} ${change}${demoting ? `; ended ${ended} session(s)` : '; the role applies from the next login'}`
+}
+
 async function run (argv: string[], env: Env): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -93,6 +115,7 @@ async function run (argv: string[], env: Env): Promise<void> {
       account: { type: 'string' },
       admin: { type: 'boolean', default: false },
       user: { type: 'string' },
+      role: { type: 'string' },
       device: { type: 'string' }
     }
   })
@@ -108,6 +131,12 @@ async function run (argv: string[], env: Env): Promise<void> {
       const user = await withUsers(env, async (users) =>
         await users.create({ account: values.account ?? '', passwordHash: await hashPassword(password), userType }))
       console.log(`created ${user.userType} ${user.account} with user id ${user.id}`)
+      return
+    }
+    case 'set-role': {
+      const userId = userIdOption(values.user)
+      const role = userTypeOption(values.role)
+      console.log(await setRole(env, userId, role))
       return
     }
     case 'revoke': {

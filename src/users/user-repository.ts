@@ -59,6 +59,16 @@ export class UserRepository {
     return row === undefined ? undefined : toUser(row)
   }
 
+  // The role before the change, or undefined when there is no such user.
+  async updateUserType (id: number, userType: UserType): Promise<UserType | undefined> {
+    const rows = await this.db.query<{ previous: UserType }>(
+      // The self-join reads the row as it was before this statement.
+      'UPDATE users SET user_type = $2 FROM users AS before WHERE users.id = $1 AND before.id = users.id RETURNING before.user_type AS previous',
+      [id, userType]
+    )
+    return rows[0]?.previous
+  }
+
   async updatePasswordHash (id: number, passwordHash: string): Promise<boolean> {
     const rows = await this.db.query<{ id: number }>(
       'UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1 RETURNING id',

@@ -155,6 +155,53 @@ t.test('sessions and revoke work on Redis alone', async (t) => {
   t.notOk(existsSync(untouchedDir), 'no embedded database was opened')
 })
 
+const sharedPostgresUrl = await reachablePostgresUrl()
+const SET_ROLE_SKIP = sharedPostgresUrl === undefined
+  ? 'set-role needs a database the CLI and the test server share: PostgreSQL does not answer'
+  : false
+
+t.test('set-role: a demotion ends every session of the user, a promotion applies at the next login', { skip: SET_ROLE_SKIP }, async (t) => {
+  const { app, config } = await buildTestApp(t, { databaseUrl: sharedPostgresUrl })
+  const env = {
+    REDIS_URL: config.REDIS_URL,
+    REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
+    DATABASE_URL: config.DATABASE_URL ?? ''
+  }
+  const chief = await createUser(app, 'admin')
+  const phone = await logIn(app, chief, 'phone')
+  const laptop = await logIn(app, chief, 'laptop')
+  const adminList = async (token: string): Promise<number> =>
+    (await app.inject({ method: 'GET', url: `/admin/users/${chief.userId}/sessions`, headers: { token } })).statusCode
+  t.equal(await adminList(phone.token), 200, 'an admin session reaches the admin routes')
+
+  const demoted = await runCli(['set-role', '--user', String(chief.userId), '--role', 'user'], env)
+  t.equal(demoted.code, 0, exitStatus(demoted))
+  t.match(demoted.stdout, /is now user \(was admin\); ended 2 session\(s\)/, 'says what changed and how many sessions ended')
+  t.match(await app.users.findById(chief.userId), { userType: 'user' }, 'the role is changed in the database')
+  for (const [device, session] of [['phone', phone], ['laptop', laptop]] as const) {
+    const after = await me(app, session.token)
+    t.equal(after.statusCode, 401, `the ${device} session is refused`)
+    t.match(after.json(), { errorCode: '1002', reason: 'revoked' }, `the ${device} session ended with reason "revoked"`)
+  }
+  const relogin = await logIn(app, chief)
+  t.match(relogin.response.json(), { userType: 'user' }, 'a new login is an ordinary user')
+  t.equal(await adminList(relogin.token), 403, 'and is refused on the admin routes')
+
+  const promoted = await runCli(['set-role', '--user', String(chief.userId), '--role', 'admin'], env)
+  t.equal(promoted.code, 0, exitStatus(promoted))
+  t.match(promoted.stdout, /is now admin \(was user\); the role applies from the next login/, 'a promotion says when it applies')
+  t.equal((await me(app, relogin.token)).statusCode, 200, 'a promotion ends no session')
+  t.equal(await adminList(relogin.token), 403, 'the session keeps the role it was created with')
+  t.equal(await adminList((await logIn(app, chief)).token), 200, 'the next login is an admin')
+
+  const unknown = await runCli(['set-role', '--user', '999999', '--role', 'user'], env)
+  t.equal(unknown.code, 1, exitStatus(unknown))
+  t.match(unknown.stderr, /no user with id 999999/, 'an unknown user is named')
+  const badRole = await runCli(['set-role', '--user', String(chief.userId), '--role', 'root'], env)
+  t.equal(badRole.code, 2, exitStatus(badRole))
+  t.match(badRole.stderr, /--role must be user or admin/, 'a bad role is a usage error')
+})
+
 t.test('session commands fail fast and say so when Redis is unreachable', async (t) => {
   const hostAndPort = `127.0.0.1:${await freePort()}`
   const result = await runCli(['sessions', '--user', '1'], {
