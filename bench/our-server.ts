@@ -31,6 +31,7 @@ export function ourServerSpec (options: OurServerOptions): ServerSpec {
       JWT_SECRET: options.jwtSecret,
       AUTH_STRATEGY: options.strategy,
       NEAR_CACHE: options.nearCache,
+      RATE_LIMIT_LOGIN_ACCOUNT_IP: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_LOGIN_ACCOUNT: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_LOGIN_IP: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_REGISTER_IP: NO_PRACTICAL_LIMIT,
