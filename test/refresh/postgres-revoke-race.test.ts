@@ -33,6 +33,8 @@ const REUSE_FAMILIES = 20
 const REUSE_GRACE_SECONDS = 1
 const REUSE_GRACE_MARGIN_MS = 300
 const PLENTY = '1000000'
+// The families log in at once: room for every login's argon2 check in the instance's bound.
+const HASH_SLOTS_FOR_EVERY_FAMILY = String(REUSE_FAMILIES)
 
 // A password change ends sessions twice (before and after storing the new hash), which covers
 // this race even without the lock; the other two endings depend on it.
@@ -151,7 +153,9 @@ t.test('REFRESH_STORE=postgres: a session ended while its refresh token rotates 
       RATE_LIMIT_REFRESH_SESSION: PLENTY,
       RATE_LIMIT_REFRESH_IP: PLENTY,
       RATE_LIMIT_LOGIN_ACCOUNT: PLENTY,
-      RATE_LIMIT_LOGIN_IP: PLENTY
+      RATE_LIMIT_LOGIN_ACCOUNT_IP: PLENTY,
+      RATE_LIMIT_LOGIN_IP: PLENTY,
+      PASSWORD_HASH_CONCURRENCY: HASH_SLOTS_FOR_EVERY_FAMILY
     }
   })
 
@@ -210,7 +214,9 @@ t.test('REFRESH_STORE=postgres: a reuse detected while the current token rotates
       RATE_LIMIT_REFRESH_SESSION: PLENTY,
       RATE_LIMIT_REFRESH_IP: PLENTY,
       RATE_LIMIT_LOGIN_ACCOUNT: PLENTY,
-      RATE_LIMIT_LOGIN_IP: PLENTY
+      RATE_LIMIT_LOGIN_ACCOUNT_IP: PLENTY,
+      RATE_LIMIT_LOGIN_IP: PLENTY,
+      PASSWORD_HASH_CONCURRENCY: HASH_SLOTS_FOR_EVERY_FAMILY
     }
   })
   const families = await Promise.all(Array.from({ length: REUSE_FAMILIES }, async () => {
