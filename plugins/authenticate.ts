@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { AccessTokenExpiredError, ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
-import { CSRF_COOKIE, CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
+import { CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
 import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from '../src/tokens/session-claims.js'
-import { ACCESS_TOKEN_COOKIE, RENEWED_TOKEN_HEADER } from './cookies.js'
+import { RENEWED_TOKEN_HEADER, type CookieCredential } from './cookies.js'
 // fast-jwt's code for a token past its `exp`, reported only once the signature has checked out.
 const EXPIRED_TOKEN_CODE = 'FAST_JWT_EXPIRED'
 
@@ -12,14 +12,15 @@ declare module 'fastify' {
     // Opt a route in with `preHandler: fastify.authenticate`; it then sees `request.user`.
     authenticate: preHandlerAsyncHookHandler
     requireAdmin: preHandlerAsyncHookHandler
-    // 403 "1403" unless a request authenticated by a cookie proves it comes from our pages.
-    assertCsrfProof: (request: FastifyRequest) => void
+    // 403 "1403" unless a request authenticated by this cookie proves it comes from our pages.
+    assertCsrfProof: (request: FastifyRequest, credential: CookieCredential) => void
   }
 }
 
 interface PresentedToken {
   token: string
-  fromCookie: boolean
+  // Set when the token came in a cookie.
+  cookie?: CookieCredential
 }
 
 const BEARER_PATTERN = /^Bearer +(\S+) *$/i
@@ -31,16 +32,16 @@ function singleHeader (value: string | string[] | undefined): string | undefined
 // The token header first (what the mobile apps send), then a Bearer header, then the cookie.
 function presentedToken (request: FastifyRequest, tokenHeader: string): PresentedToken | undefined {
   const header = singleHeader(request.headers[tokenHeader])
-  if (header !== undefined) return { token: header, fromCookie: false }
+  if (header !== undefined) return { token: header }
   const bearer = singleHeader(request.headers.authorization)?.match(BEARER_PATTERN)?.[1]
-  if (bearer !== undefined) return { token: bearer, fromCookie: false }
-  const cookie = request.cookies[ACCESS_TOKEN_COOKIE]
-  if (cookie !== undefined && cookie.length > 0) return { token: cookie, fromCookie: true }
-  return undefined
+  if (bearer !== undefined) return { token: bearer }
+  const cookie = request.accessTokenCookie()
+  return cookie === undefined ? undefined : { token: cookie.value, cookie }
 }
 
 export default fp(async (fastify) => {
   const { config } = fastify
+  const accessTokensExpire = config.AUTH_STRATEGY === 'refresh'
 
   function verifiedClaims (token: string): SessionClaims {
     // Oversized input is refused before the JWT parser spends time on it.
@@ -55,17 +56,19 @@ export default fp(async (fastify) => {
     }
     const claims = asSessionClaims(payload)
     if (claims === undefined) throw new InvalidTokenError()
+    // An access token of the refresh strategy always carries `exp`: one without it could never expire.
+    if (accessTokensExpire && claims.exp === undefined) throw new InvalidTokenError()
     return claims
   }
 
-  function assertCsrfProof (request: FastifyRequest): void {
+  function assertCsrfProof (request: FastifyRequest, credential: CookieCredential): void {
     const proven = hasCsrfProof({
       method: request.method,
       ownOrigin: `${request.protocol}://${request.host}`,
       origin: singleHeader(request.headers.origin),
       referer: singleHeader(request.headers.referer),
       headerToken: singleHeader(request.headers[CSRF_HEADER]),
-      cookieToken: request.cookies[CSRF_COOKIE]
+      cookieToken: request.cookies[credential.csrfCookieName]
     }, config.corsOrigins)
     if (!proven) {
       throw new ForbiddenError('A request authenticated by cookie needs an allowed Origin or the x-csrf-token header')
@@ -79,12 +82,12 @@ export default fp(async (fastify) => {
     if (presented === undefined) throw new InvalidTokenError()
     const claims = verifiedClaims(presented.token)
     // Checked before the session is touched, so a forged request changes nothing.
-    if (presented.fromCookie) assertCsrfProof(request)
+    if (presented.cookie !== undefined) assertCsrfProof(request, presented.cookie)
     const { user, reissued } = await fastify.sessions.authenticate(claims)
     request.user = user
     if (reissued === undefined) return
     const token = fastify.signSessionToken(reissued)
-    if (presented.fromCookie) reply.setTokenCookies(token)
+    if (presented.cookie !== undefined) reply.setTokenCookies(token)
     else reply.header(RENEWED_TOKEN_HEADER, token)
   })
 

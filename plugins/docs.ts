@@ -1,6 +1,7 @@
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
+import { PLAIN_COOKIE_NAMES, PREFIXED_COOKIE_NAMES } from './cookies.js'
 
 // OpenAPI generated from the route schemas, browsable at /docs.
 export default fp(async (fastify) => {
@@ -11,7 +12,11 @@ export default fp(async (fastify) => {
         securitySchemes: {
           tokenHeader: { type: 'apiKey', in: 'header', name: fastify.config.TOKEN_HEADER },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          cookie: { type: 'apiKey', in: 'cookie', name: 'accessToken' }
+          cookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: (fastify.config.COOKIE_SECURE ? PREFIXED_COOKIE_NAMES : PLAIN_COOKIE_NAMES).accessToken
+          }
         }
       }
     }

@@ -4,7 +4,6 @@ import type { RefreshAttempt } from '../../src/refresh/refresh-service.js'
 import { parseRefreshToken, REFRESH_TOKEN_MAX_LENGTH } from '../../src/refresh/refresh-token.js'
 import type { RefreshCharge } from '../../src/rate-limit/attempt-limiter.js'
 import { errorResponses, issuedSessionSchema } from '../../plugins/api-schemas.js'
-import { REFRESH_TOKEN_COOKIE } from '../../plugins/cookies.js'
 
 interface RefreshBody {
   refreshToken?: string
@@ -32,7 +31,7 @@ const refresh: FastifyPluginAsync = async (fastify) => {
     preValidation: async (request) => { request.body ??= {} },
     schema: {
       summary: 'Trade a refresh token for a new access token and a new refresh token (rotation)',
-      description: 'The refresh token comes in the body, or for web clients in the refreshToken cookie.',
+      description: 'The refresh token comes in the body, or for web clients in the __Secure-refreshToken cookie (refreshToken without COOKIE_SECURE).',
       tags: ['auth'],
       body: {
         type: 'object',
@@ -42,10 +41,11 @@ const refresh: FastifyPluginAsync = async (fastify) => {
     }
   }, async (request, reply) => {
     const fromBody = request.body?.refreshToken
-    const token = fromBody ?? request.cookies[REFRESH_TOKEN_COOKIE]
-    if (token === undefined || token === '') throw new InvalidRefreshTokenError()
+    const cookie = fromBody === undefined ? request.refreshTokenCookie() : undefined
+    const token = fromBody ?? cookie?.value
+    if (token === undefined) throw new InvalidRefreshTokenError()
     // The cookie is SameSite=Strict already; the proof is asked as for every cookie-authenticated POST.
-    if (fromBody === undefined) fastify.assertCsrfProof(request)
+    if (cookie !== undefined) fastify.assertCsrfProof(request, cookie)
 
     // A rotation whose answer never reaches the client (a dropped connection, a Redis reply
     // lost to the command timeout) leaves it holding the retired token: REFRESH_REUSE_GRACE is

@@ -1,7 +1,9 @@
 // What the SDK uses from browsers, looked up on globalThis with feature checks: it compiles
 // without the DOM library and runs where these do not exist (React Native, Node).
 
-const CSRF_COOKIE = 'csrfToken'
+// The server's names for the double-submit cookie: `__Host-csrfToken` when its cookies are
+// Secure, `csrfToken` without Secure (and for sessions older than the prefixes).
+const CSRF_COOKIES = ['__Host-csrfToken', 'csrfToken'] as const
 
 function globalValue (name: string): unknown {
   return Reflect.get(globalThis, name)
@@ -18,9 +20,18 @@ export function csrfCookie (): string | undefined {
   if (!isObject(documentValue)) return undefined
   const cookies: unknown = Reflect.get(documentValue, 'cookie')
   if (typeof cookies !== 'string') return undefined
+  for (const name of CSRF_COOKIES) {
+    const value = cookieValue(cookies, name)
+    if (value !== undefined) return value
+  }
+  return undefined
+}
+
+// The value of the cookie `name` in a `document.cookie` string.
+function cookieValue (cookies: string, name: string): string | undefined {
   for (const pair of cookies.split(';')) {
     const separator = pair.indexOf('=')
-    if (separator < 0 || pair.slice(0, separator).trim() !== CSRF_COOKIE) continue
+    if (separator < 0 || pair.slice(0, separator).trim() !== name) continue
     const value = pair.slice(separator + 1).trim()
     try {
       return decodeURIComponent(value)

@@ -1,4 +1,5 @@
 import { openBroadcastChannel, type BroadcastChannelLike } from './environment.js'
+import { isSessionEndReason } from './session-end-reason.js'
 import { isStoredTokens, type StoredTokens } from './token-storage.js'
 import type { SessionEndReason } from './types.js'
 
@@ -11,15 +12,6 @@ export type TabMessage =
   | { type: 'signed-in' }
   // The session ended; header modes say which one.
   | { type: 'ended', reason: SessionEndReason, sessionId?: string }
-
-const END_REASONS: ReadonlySet<string> = new Set<SessionEndReason>([
-  'logout', 'logout_all', 'password_changed', 'revoked', 'admin', 'expired', 'max_lifetime',
-  'refresh_reused', 'invalid_token', 'invalid_refresh_token'
-])
-
-export function isSessionEndReason (value: unknown): value is SessionEndReason {
-  return typeof value === 'string' && END_REASONS.has(value)
-}
 
 // Any script of the origin can post on the channel: what arrives is checked, not trusted.
 function asTabMessage (data: unknown): TabMessage | undefined {

@@ -11,6 +11,8 @@ export type SessionEndReason =
   | 'expired'
   | 'max_lifetime'
   | 'refresh_reused'
+  // A login on another device went over the server's SESSION_MAX_PER_USER: the oldest sessions ended.
+  | 'evicted'
   | 'invalid_token'
   | 'invalid_refresh_token'
 

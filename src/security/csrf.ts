@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-export const CSRF_COOKIE = 'csrfToken'
 export const CSRF_HEADER = 'x-csrf-token'
 
 export interface CsrfEvidence {
@@ -12,6 +11,7 @@ export interface CsrfEvidence {
   origin?: string
   referer?: string
   headerToken?: string
+  // The CSRF cookie named like the cookie that authenticated the request (both `__Host-` or both plain).
   cookieToken?: string
 }
 

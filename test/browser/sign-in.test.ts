@@ -3,8 +3,9 @@ import { createUser } from '../helpers/sessions.js'
 import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
 import { PageDriver } from './page-driver.js'
 
-// The cookies a signed-in browser holds are the server's: the page adds none of its own.
-const SERVER_COOKIES = ['accessToken', 'csrfToken', 'loginUser']
+// The cookies a signed-in browser holds are the server's: the page adds none of its own, and
+// the page does not need the account in a script-readable cookie (no loginUser by default).
+const SERVER_COOKIES = ['accessToken', 'csrfToken']
 
 t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
   const browser = await launchChromium(t)
@@ -92,6 +93,20 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     t.match(await elsewhere.status(), /You logged out everywhere/, 'reason logout_all, in words')
     t.equal(await elsewhere.focusedId(), 'login-heading')
     t.strictSame([...here.problems, ...elsewhere.problems], [])
+  })
+
+  t.test('a session ended to make room for a login elsewhere says so in words', async (t) => {
+    const user = await createUser(app)
+    const { driver } = await PageDriver.open(await newContext(t, browser), origin)
+    await driver.logIn(user.account, user.password)
+    const [session] = await driver.sessions()
+
+    // What a login beyond SESSION_MAX_PER_USER does to the user's oldest session.
+    await app.sessions.end(user.userId, session?.id ?? '', 'evicted')
+    await driver.refreshView()
+    await driver.waitForView('login')
+    t.match(await driver.status(), /This account signed in on too many devices/, 'reason evicted, in words')
+    t.strictSame(driver.problems, [])
   })
 
   t.test('keyboard only: Tab to the fields, Enter to sign in, Tab and Enter to log out', async (t) => {

@@ -98,11 +98,8 @@ t.test('with the default configuration', async (t) => {
     t.notOk(access?.secure, 'accessToken is not Secure by default outside production')
     t.ok(typeof access?.maxAge === 'number' && access.maxAge > 0, 'accessToken is persistent')
 
-    const loginUser = cookieNamed(res, 'loginUser')
-    t.ok(loginUser, 'loginUser cookie set')
-    t.equal(loginUser?.value, user.account, 'loginUser holds the account')
-    t.notOk(loginUser?.httpOnly, 'loginUser is readable by scripts')
-    t.equal(loginUser?.path, '/', 'loginUser is for every path')
+    t.strictSame(res.cookies.map((cookie) => cookie.name).sort(), ['accessToken', 'csrfToken'],
+      'without COOKIE_SECURE the plain names, and no loginUser: the account is not given to scripts')
 
     const csrf = cookieNamed(res, 'csrfToken')
     t.ok(csrf, 'csrfToken cookie set')
@@ -124,7 +121,6 @@ t.test('with the default configuration', async (t) => {
 
     const res = await login(app, { account: 'ann@example.com', password: TEST_PASSWORD })
     t.equal(res.statusCode, 200, `login with the normalised spelling: ${res.body}`)
-    t.equal(cookieNamed(res, 'loginUser')?.value, 'ann@example.com', 'loginUser holds the normalised account')
     const meRes = await me(app, res.json<IssuedSession>().token)
     t.equal(meRes.json<{ account: string }>().account, 'ann@example.com', '/auth/me shows the normalised account')
 
@@ -217,6 +213,19 @@ t.test('with the default configuration', async (t) => {
     t.equal(unknown.headers['content-length'], wrong.headers['content-length'], 'the same length')
   })
 
+  t.test('logout clears a loginUser cookie only when the browser still holds one', async (t) => {
+    const user = await createUser(app)
+    const { token } = (await login(app, { account: user.account, password: user.password })).json<IssuedSession>()
+    const withoutIt = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token } })
+    t.equal(withoutIt.statusCode, 200, withoutIt.body)
+    t.strictSame(withoutIt.cookies.map((cookie) => cookie.name).sort(), ['accessToken', 'csrfToken'], 'no loginUser to clear')
+
+    const again = (await login(app, { account: user.account, password: user.password })).json<IssuedSession>()
+    const withIt = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: again.token }, cookies: { loginUser: user.account } })
+    t.equal(withIt.statusCode, 200, withIt.body)
+    t.equal(cookieNamed(withIt, 'loginUser')?.maxAge, 0, 'a loginUser left from an earlier release is cleared')
+  })
+
   t.test('deviceId is stored with the session', async (t) => {
     const user = await createUser(app)
     const withDevice = await login(app, { account: user.account, password: user.password, deviceId: 'pixel-7-abc' })
@@ -237,19 +246,95 @@ t.test('with the default configuration', async (t) => {
   })
 })
 
-t.test('with COOKIE_SECURE=true and REGISTRATION_OPEN=false', async (t) => {
-  const { app } = await buildTestApp(t, { env: { COOKIE_SECURE: 'true', REGISTRATION_OPEN: 'false' } })
+t.test('with COOKIE_SECURE=true, LOGIN_USER_COOKIE=true and REGISTRATION_OPEN=false', async (t) => {
+  const { app } = await buildTestApp(t, { env: { COOKIE_SECURE: 'true', LOGIN_USER_COOKIE: 'true', REGISTRATION_OPEN: 'false' } })
+  // What a sibling subdomain can set for the whole site: a cookie with the plain name.
+  const PLANTED_CSRF_TOKEN = 'planted-by-a-sibling-subdomain-0123456789'
 
-  t.test('cookies are Secure', async (t) => {
+  async function loggedIn (): Promise<{ res: LightMyRequestResponse, token: string, csrfToken: string }> {
     const user = await createUser(app)
     const res = await login(app, { account: user.account, password: user.password })
+    if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`)
+    return { res, token: res.json<IssuedSession>().token, csrfToken: cookieNamed(res, '__Host-csrfToken')?.value ?? '' }
+  }
+
+  t.test('cookies are Secure, named __Host- (Path=/, no Domain), loginUser included', async (t) => {
+    const user = await createUser(app)
+    const res = await login(app, { account: user.account.toUpperCase(), password: user.password })
     t.equal(res.statusCode, 200, res.body)
-    for (const name of ['accessToken', 'loginUser', 'csrfToken']) {
-      const cookie = cookieNamed(res, name)
-      t.ok(cookie, `${name} set`)
-      t.equal(cookie?.secure, true, `${name} is Secure`)
+    t.strictSame(res.cookies.map((cookie) => cookie.name).sort(), ['__Host-accessToken', '__Host-csrfToken', '__Host-loginUser'],
+      'only the prefixed names')
+    for (const cookie of res.cookies) {
+      t.equal(cookie.secure, true, `${cookie.name} is Secure`)
+      t.equal(cookie.path, '/', `${cookie.name} has Path=/`)
+      t.equal(cookie.domain, undefined, `${cookie.name} has no Domain`)
     }
-    t.equal(cookieNamed(res, 'accessToken')?.httpOnly, true, 'accessToken still HttpOnly')
+    const access = cookieNamed(res, '__Host-accessToken')
+    t.equal(access?.value, res.json<IssuedSession>().token, '__Host-accessToken holds the token')
+    t.equal(access?.httpOnly, true, '__Host-accessToken is HttpOnly')
+    const loginUser = cookieNamed(res, '__Host-loginUser')
+    t.equal(loginUser?.value, user.account, 'LOGIN_USER_COOKIE=true: the normalised account')
+    t.notOk(loginUser?.httpOnly, 'readable by scripts')
+    t.ok((cookieNamed(res, '__Host-csrfToken')?.value.length ?? 0) >= 32, '__Host-csrfToken holds a long random value')
+  })
+
+  t.test('__Host-accessToken is read first; the plain accessToken and csrfToken still work', async (t) => {
+    const { token } = await loggedIn()
+    const both = await app.inject({ method: 'GET', url: '/auth/me', cookies: { '__Host-accessToken': token, accessToken: 'stale' } })
+    t.equal(both.statusCode, 200, `the prefixed cookie wins over a stale plain one: ${both.body}`)
+    const legacy = await app.inject({ method: 'GET', url: '/auth/me', cookies: { accessToken: token } })
+    t.equal(legacy.statusCode, 200, `a plain accessToken set by an earlier release: ${legacy.body}`)
+
+    // An earlier release's session: its plain csrfToken vouches for its plain accessToken.
+    const legacyCsrf = 'a-csrf-token-an-earlier-release-set-0123456'
+    const res = await app.inject({
+      method: 'POST', url: '/auth/logout', headers: { 'x-csrf-token': legacyCsrf }, cookies: { accessToken: token, csrfToken: legacyCsrf }
+    })
+    t.equal(res.statusCode, 200, `an unsafe request with the plain cookies: ${res.body}`)
+    t.equal((await me(app, token)).statusCode, 401, 'and the session ended')
+  })
+
+  t.test('a __Host- session is vouched for by __Host-csrfToken only, not a plain csrfToken', async (t) => {
+    const { token, csrfToken } = await loggedIn()
+    const planted = await app.inject({
+      method: 'POST', url: '/auth/logout', headers: { 'x-csrf-token': PLANTED_CSRF_TOKEN },
+      cookies: { '__Host-accessToken': token, csrfToken: PLANTED_CSRF_TOKEN }
+    })
+    assertError(t, planted, 403, '1403', 'x-csrf-token matching a plain csrfToken only')
+    t.equal((await me(app, token)).statusCode, 200, 'the refused request changed nothing')
+
+    const proven = await app.inject({
+      method: 'POST', url: '/auth/logout', headers: { 'x-csrf-token': csrfToken },
+      cookies: { '__Host-accessToken': token, '__Host-csrfToken': csrfToken, csrfToken: PLANTED_CSRF_TOKEN }
+    })
+    t.equal(proven.statusCode, 200, `x-csrf-token matching __Host-csrfToken: ${proven.body}`)
+  })
+
+  t.test('logout clears the prefixed and the plain names', async (t) => {
+    const { token, csrfToken } = await loggedIn()
+    const res = await app.inject({
+      method: 'POST', url: '/auth/logout', headers: { 'x-csrf-token': csrfToken },
+      cookies: { '__Host-accessToken': token, '__Host-csrfToken': csrfToken, '__Host-loginUser': 'someone', loginUser: 'someone' }
+    })
+    t.equal(res.statusCode, 200, res.body)
+    const names = ['__Host-accessToken', '__Host-csrfToken', '__Host-loginUser', 'accessToken', 'csrfToken', 'loginUser']
+    t.strictSame(res.cookies.map((cookie) => cookie.name).sort(), names.sort(), 'every name is cleared')
+    for (const cookie of res.cookies) {
+      t.equal(cookie.maxAge, 0, `${cookie.name} cleared`)
+      t.equal(cookie.secure, true, `${cookie.name}: cleared with Secure, as a __Host- cookie must be`)
+    }
+  })
+
+  t.test('a login from a browser holding plain-named cookies clears them', async (t) => {
+    const user = await createUser(app)
+    const res = await app.inject({
+      method: 'POST', url: '/auth/login', payload: { account: user.account, password: user.password },
+      cookies: { accessToken: 'old', csrfToken: 'old', loginUser: 'old@example.com' }
+    })
+    t.equal(res.statusCode, 200, res.body)
+    for (const name of ['accessToken', 'csrfToken', 'loginUser']) t.equal(cookieNamed(res, name)?.maxAge, 0, `${name} cleared`)
+    t.ok((cookieNamed(res, '__Host-accessToken')?.maxAge ?? 0) > 0, 'the session is in __Host-accessToken')
+    t.not(cookieNamed(res, '__Host-csrfToken')?.value, 'old', 'with a fresh __Host-csrfToken')
   })
 
   t.test('registration is closed', async (t) => {

@@ -445,6 +445,71 @@ t.test('AUTH_STRATEGY=refresh with the default settings', async (t) => {
   })
 })
 
+t.test('AUTH_STRATEGY=refresh with COOKIE_SECURE=true', async (t) => {
+  const { app } = await buildTestApp(t, { env: { ...REFRESH, COOKIE_SECURE: 'true' } })
+  // What a sibling subdomain can set for the whole site: a cookie with the plain name.
+  const PLANTED_CSRF_TOKEN = 'planted-by-a-sibling-subdomain-0123456789'
+
+  async function cookieRefresh (cookies: Record<string, string>, csrfHeader: string): Promise<LightMyRequestResponse> {
+    return await app.inject({ method: 'POST', url: '/auth/refresh', cookies, headers: { 'x-csrf-token': csrfHeader } })
+  }
+
+  t.test('login sets __Secure-refreshToken (Path=/auth/refresh) next to the __Host- cookies', async (t) => {
+    const session = await newSession(app)
+    t.strictSame(session.response.cookies.map((cookie) => cookie.name).sort(),
+      ['__Host-accessToken', '__Host-csrfToken', '__Secure-refreshToken'], 'only the prefixed names')
+    const refreshCookie = cookieNamed(session.response, '__Secure-refreshToken')
+    t.equal(refreshCookie?.value, session.refreshToken, 'it carries the refresh token')
+    t.equal(refreshCookie?.secure, true, 'Secure')
+    t.equal(refreshCookie?.path, '/auth/refresh', 'Path=/auth/refresh (which __Host- would not allow)')
+    t.equal(refreshCookie?.domain, undefined, 'no Domain')
+    t.equal(refreshCookie?.httpOnly, true, 'HttpOnly')
+  })
+
+  t.test('the refresh reads __Secure-refreshToken first and asks for __Host-csrfToken', async (t) => {
+    const session = await newSession(app)
+    const csrfToken = cookieNamed(session.response, '__Host-csrfToken')?.value ?? ''
+    const planted = await cookieRefresh({ '__Secure-refreshToken': session.refreshToken, csrfToken: PLANTED_CSRF_TOKEN }, PLANTED_CSRF_TOKEN)
+    assertError(t, planted, 403, '1403', 'x-csrf-token matching a plain csrfToken only')
+
+    const res = await cookieRefresh({ '__Secure-refreshToken': session.refreshToken, refreshToken: 'stale', '__Host-csrfToken': csrfToken }, csrfToken)
+    t.equal(res.statusCode, 200, `the prefixed cookies, a stale plain refreshToken beside them (${res.body})`)
+    const body = res.json<RefreshSession>()
+    t.not(body.refreshToken, session.refreshToken, 'rotated: the 403 consumed nothing')
+    t.equal(cookieNamed(res, '__Secure-refreshToken')?.value, body.refreshToken, 'the new refresh token in __Secure-refreshToken')
+    t.equal(cookieNamed(res, '__Host-accessToken')?.value, body.token, 'the new access token in __Host-accessToken')
+    t.equal(cookieNamed(res, 'refreshToken')?.maxAge, 0, 'the stale plain refreshToken is cleared')
+    t.equal(cookieNamed(res, '__Host-csrfToken'), undefined, 'the CSRF token stays as it is')
+  })
+
+  t.test('a plain refreshToken from an earlier release still refreshes, onto the prefixed names', async (t) => {
+    const session = await newSession(app)
+    const legacyCsrf = 'a-csrf-token-an-earlier-release-set-0123456'
+    const res = await cookieRefresh({ refreshToken: session.refreshToken, accessToken: session.token, csrfToken: legacyCsrf }, legacyCsrf)
+    t.equal(res.statusCode, 200, `the plain cookies, vouched for by the plain csrfToken (${res.body})`)
+    const body = res.json<RefreshSession>()
+    t.equal(cookieNamed(res, '__Secure-refreshToken')?.value, body.refreshToken, 'the new refresh token in __Secure-refreshToken')
+    t.equal(cookieNamed(res, '__Host-accessToken')?.value, body.token, 'the new access token in __Host-accessToken')
+    for (const name of ['refreshToken', 'accessToken', 'csrfToken']) t.equal(cookieNamed(res, name)?.maxAge, 0, `plain ${name} cleared`)
+    const csrfToken = cookieNamed(res, '__Host-csrfToken')?.value ?? ''
+    t.ok(csrfToken.length >= 32 && csrfToken !== legacyCsrf, 'a fresh __Host-csrfToken, not a copy of the plain one')
+
+    const next = await cookieRefresh({ '__Secure-refreshToken': body.refreshToken, '__Host-csrfToken': csrfToken }, csrfToken)
+    t.equal(next.statusCode, 200, `the browser goes on with the prefixed cookies (${next.body})`)
+  })
+
+  t.test('a refresh error clears both names', async (t) => {
+    const session = await newSession(app)
+    const csrfToken = cookieNamed(session.response, '__Host-csrfToken')?.value ?? ''
+    const res = await cookieRefresh({ '__Secure-refreshToken': madeUpRefreshToken(session.userId, session.sessionId), '__Host-csrfToken': csrfToken }, csrfToken)
+    assertError(t, res, 401, '1004', 'an unknown refresh cookie')
+    const names = ['__Host-accessToken', '__Host-csrfToken', '__Secure-refreshToken', 'accessToken', 'csrfToken', 'refreshToken']
+    t.strictSame(res.cookies.map((cookie) => cookie.name).sort(), names.sort(), 'every name')
+    for (const cookie of res.cookies) t.equal(cookie.maxAge, 0, `${cookie.name} cleared`)
+    t.equal(cookieNamed(res, '__Secure-refreshToken')?.path, '/auth/refresh', 'the refresh cookie on its own path')
+  })
+})
+
 t.test('REFRESH_REUSE_GRACE=1, REFRESH_TOKEN_TTL=5', async (t) => {
   const { app } = await buildTestApp(t, { env: { ...REFRESH, REFRESH_REUSE_GRACE: '1', REFRESH_TOKEN_TTL: '5' } })
 
