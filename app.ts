@@ -1,8 +1,9 @@
 import AutoLoad from '@fastify/autoload'
-import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify'
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { join } from 'node:path'
 import type { AppConfig } from './src/config/load-config.js'
 import { trustProxyOption } from './src/config/trust-proxy.js'
+import { INVALID_INPUT_ERROR_CODE } from './src/errors/api-errors.js'
 import { CSRF_HEADER } from './src/security/csrf.js'
 
 export interface AppOptions {
@@ -26,6 +27,11 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
     pluginTimeout: PLUGIN_START_TIMEOUT_MS,
     // A password sent as a number is a client bug to report, not a value to convert.
     ajv: { customOptions: { coerceTypes: false } },
+    // The router refuses a broken percent-escape (400) or a path parameter over maxParamLength
+    // (414) before any route or error handler runs: answered here in the one error shape.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply.code(error.statusCode ?? 400).send({ code: 0, errorCode: INVALID_INPUT_ERROR_CODE, info: error.message })
+    },
     logger: {
       level: config.LOG_LEVEL,
       // Secrets never reach the log, even if a serializer starts logging headers or bodies.

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/passwords/password-hasher.js'
 import { ACCOUNT_MAX_LENGTH } from '../src/users/account.js'
+import { USER_ID_MAX } from '../src/users/user-id.js'
 
 export const ERROR_SCHEMA_ID = 'ApiError'
 
@@ -29,13 +30,20 @@ export default fp(async (fastify) => {
   })
 }, { name: 'api-schemas' })
 
-export const accountSchema = { type: 'string', minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: '\\S' } as const
+// Control characters (\p{Cc}: NUL, tab, line breaks, DEL, C1) are refused in strings that are
+// stored: PostgreSQL refuses NUL in text (which would be a 500, not a 400), and the others have
+// no place in an account name or a device label shown in session lists. Ajv compiles patterns
+// with the `u` flag, so \p{...} works. The account also needs one character that is not a space;
+// the pattern's first two classes are disjoint, so a long input cannot make it backtrack.
+export const accountSchema = {
+  type: 'string', minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: '^[^\\S\\p{Cc}]*[^\\s\\p{Cc}]\\P{Cc}*$'
+} as const
 export const passwordSchema = { type: 'string', minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH } as const
 // A password being checked rather than set: one that predates today's length rules must still
 // get a plain "wrong password", not a validation error.
 export const loginPasswordSchema = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH } as const
-export const deviceIdSchema = { type: 'string', minLength: 1, maxLength: 128 } as const
-export const userIdSchema = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
+export const deviceIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^\\P{Cc}*$' } as const
+export const userIdSchema = { type: 'integer', minimum: 1, maximum: USER_ID_MAX } as const
 export const userTypeSchema = { type: 'string', enum: ['user', 'admin'] } as const
 
 export const issuedSessionSchema = {

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { isSessionId } from '../tokens/session-claims.js'
+import { isUserId } from '../users/user-id.js'
 
 // A refresh token is `<userId>.<session id>.<secret>`: the prefix says where its family lives
 // (the user's Redis slot, the session), the 256-bit secret is what proves possession. Only
@@ -35,7 +36,10 @@ export function parseRefreshToken (token: string): PresentedRefreshToken | undef
   if (token.length > REFRESH_TOKEN_MAX_LENGTH) return undefined
   const match = REFRESH_TOKEN_PATTERN.exec(token)
   if (match === null) return undefined
-  const [, userId, family] = match
-  if (userId === undefined || family === undefined || !isSessionId(family)) return undefined
-  return { token, userId: Number(userId), family, digest: digestOf(token) }
+  const [, userIdDigits, family] = match
+  if (userIdDigits === undefined || family === undefined || !isSessionId(family)) return undefined
+  // Ten digits reach past PostgreSQL's integer: such a token is unknown, not a database error.
+  const userId = Number(userIdDigits)
+  if (!isUserId(userId)) return undefined
+  return { token, userId, family, digest: digestOf(token) }
 }

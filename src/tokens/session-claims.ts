@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { isUserId } from '../users/user-id.js'
 
 export type UserType = 'user' | 'admin'
 
@@ -38,7 +39,7 @@ export function isSessionId (value: unknown): value is string {
 export function asSessionClaims (payload: unknown): SessionClaims | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined
   const { userId, userType, sid, iat, auth_time: authTime, exp } = payload as Record<string, unknown>
-  if (typeof userId !== 'number' || !Number.isSafeInteger(userId) || userId <= 0) return undefined
+  if (!isUserId(userId)) return undefined
   if (userType !== 'user' && userType !== 'admin') return undefined
   if (!isSessionId(sid)) return undefined
   if (!isSeconds(iat)) return undefined
