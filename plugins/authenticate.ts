@@ -51,7 +51,8 @@ export default fp(async (fastify) => {
       payload = fastify.jwt.verify(token)
     } catch (error) {
       // Refresh strategy: "refresh and retry", which a client must tell from "log in again".
-      if ((error as { code?: unknown }).code === EXPIRED_TOKEN_CODE) throw new AccessTokenExpiredError()
+      // A sliding token never has `exp`: one past it was not issued by this strategy.
+      if (accessTokensExpire && (error as { code?: unknown }).code === EXPIRED_TOKEN_CODE) throw new AccessTokenExpiredError()
       throw new InvalidTokenError()
     }
     const claims = asSessionClaims(payload)

@@ -48,3 +48,11 @@ t.test('refresh strategy: an access token without exp is refused', async (t) => 
     t.equal((await me(app, user.token)).statusCode, 200, 'the issued access token works')
   }, REFRESH_STRATEGIES)
 })
+
+t.test('sliding strategy: a token signed with our key and an exp in the past is invalid, not "refresh"', async (t) => {
+  const { app } = await buildTestApp(t)
+  const user = await createAndLogIn(app)
+  const claims = claimsOf(user.token)
+  const expired = signWithSecret({ ...claims, exp: Number(claims.iat) - 1 })
+  assertInvalidToken(t, await me(app, expired), 'an expired token where no token expires')
+})
