@@ -90,11 +90,12 @@ t.test('bad input exits 2 with a message', async (t) => {
   const dataDir = join(tempDir(t), 'never-created')
   const env = { DATA_DIR: dataDir, DATABASE_URL: UNREACHABLE_DATABASE_URL, REDIS_URL: 'redis://127.0.0.1:1' }
 
-  const [short, none, unknown, badUser] = await Promise.all([
+  const [short, none, unknown, badUser, controlCharacter] = await Promise.all([
     runCli(['create-user', '--account', 'a@example.com'], env, 'seven77\n'),
     runCli([], env),
     runCli(['frobnicate'], env),
-    runCli(['sessions', '--user', 'abc'], env)
+    runCli(['sessions', '--user', 'abc'], env),
+    runCli(['create-user', '--account', 'a\u0007@example.com'], env, `${TEST_PASSWORD}\n`)
   ])
 
   t.equal(short.code, 2, exitStatus(short))
@@ -111,6 +112,9 @@ t.test('bad input exits 2 with a message', async (t) => {
 
   t.equal(badUser.code, 2, exitStatus(badUser))
   t.match(badUser.stderr, /--user needs a numeric user id/, 'says the user id must be numeric')
+
+  t.equal(controlCharacter.code, 2, exitStatus(controlCharacter))
+  t.match(controlCharacter.stderr, /--account must not contain control characters/, 'refuses a control character in the account')
 })
 
 t.test('sessions and revoke work on Redis alone', async (t) => {
