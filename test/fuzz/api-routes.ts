@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify'
+
+// One route of the API as its OpenAPI document describes it.
+export interface ApiRoute {
+  method: string
+  // With parameters as `{name}`.
+  path: string
+  params: string[]
+  // The JSON body's properties, and which of them the schema requires.
+  bodyFields: string[]
+  requiredFields: string[]
+}
+
+// The routes the review named; the document must list each of them (refresh only with its strategy).
+export const EXPECTED_ROUTES = [
+  'POST /auth/register', 'POST /auth/login', 'GET /auth/me', 'POST /auth/logout', 'POST /auth/logout-all',
+  'POST /auth/password', 'GET /auth/sessions/', 'DELETE /auth/sessions/{id}', 'GET /admin/users/{userId}/sessions',
+  'POST /admin/revoke', 'GET /health', 'GET /ready'
+] as const
+export const REFRESH_ROUTE = 'POST /auth/refresh'
+
+interface Operation {
+  requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown>, required?: string[] } }> }
+}
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null
+}
+
+// Every documented route, read from the app itself, so a route added later is fuzzed too.
+export function apiRoutesOf (app: FastifyInstance): ApiRoute[] {
+  const { paths } = app.swagger() as { paths?: unknown }
+  if (!isRecord(paths)) throw new Error('the OpenAPI document has no paths')
+  const routes: ApiRoute[] = []
+  for (const [path, operations] of Object.entries(paths)) {
+    if (!isRecord(operations)) continue
+    for (const [method, operation] of Object.entries(operations)) {
+      const schema = (operation as Operation).requestBody?.content?.['application/json']?.schema
+      routes.push({
+        method: method.toUpperCase(),
+        path,
+        params: [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? ''),
+        bodyFields: Object.keys(schema?.properties ?? {}),
+        requiredFields: schema?.required ?? []
+      })
+    }
+  }
+  return routes
+}
+
+export function routeName (route: ApiRoute): string {
+  return `${route.method} ${route.path}`
+}

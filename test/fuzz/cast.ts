@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import { hashPassword } from '../../src/passwords/password-hasher.js'
+import type { UserType } from '../../src/tokens/session-claims.js'
+import { createUser, logIn, me, TEST_PASSWORD, uniqueAccount, type LoggedIn } from '../helpers/sessions.js'
+import type { FixtureName, FixtureRef } from './request-spec.js'
+
+export interface Player {
+  userId: number
+  account: string
+  password: string
+  token: string
+  sessionId: string
+  // Refresh strategy only.
+  refreshToken?: string
+}
+
+// What a fixture holds when the strategy has no refresh tokens: a string that is none.
+const NO_REFRESH_TOKEN = 'no-refresh-token'
+
+function playerOf (loggedIn: LoggedIn): Player {
+  const { refreshToken } = loggedIn.response.json<{ refreshToken?: string }>()
+  const { userId, account, password, token, sessionId } = loggedIn
+  return { userId, account, password, token, sessionId, ...(refreshToken === undefined ? {} : { refreshToken }) }
+}
+
+// The users a fuzz run plays with. The victim has one session that no generated request may
+// change; its password is random and never generated. The attacker (a user) and the admin use
+// TEST_PASSWORD, which the generators know, so generated logins and password changes get past
+// the check; generated requests may end their sessions, and `revive` signs them in again.
+export class Cast {
+  private constructor (
+    private readonly app: FastifyInstance,
+    readonly victim: Player,
+    private readonly players: Record<'attacker' | 'admin', Player>
+  ) {}
+
+  static async assemble (app: FastifyInstance): Promise<Cast> {
+    const victimPassword = randomBytes(18).toString('base64url')
+    const account = uniqueAccount()
+    const user = await app.users.create({ account, passwordHash: await hashPassword(victimPassword) })
+    const victim = playerOf(await logIn(app, { userId: user.id, account, password: victimPassword }, 'victim-phone'))
+    const attacker = await Cast.signIn(app, 'user')
+    const admin = await Cast.signIn(app, 'admin')
+    return new Cast(app, victim, { attacker, admin })
+  }
+
+  private static async signIn (app: FastifyInstance, userType: UserType): Promise<Player> {
+    return playerOf(await logIn(app, await createUser(app, userType), `${userType}-laptop`))
+  }
+
+  get admin (): Player {
+    return this.players.admin
+  }
+
+  valueOf (ref: FixtureRef): string | number {
+    const [name, field] = ref.split('.') as [FixtureName, keyof Player]
+    const player = name === 'victim' ? this.victim : this.players[name]
+    return player[field] ?? NO_REFRESH_TOKEN
+  }
+
+  // Signs the attacker and the admin in again when a generated request ended their session
+  // (or changed their password), so that the next request can reach past authentication.
+  async revive (): Promise<void> {
+    for (const name of ['attacker', 'admin'] as const) {
+      const player = this.players[name]
+      if ((await me(this.app, player.token)).statusCode === 200) continue
+      await this.app.users.updatePasswordHash(player.userId, await hashPassword(TEST_PASSWORD))
+      this.players[name] = playerOf(await logIn(this.app, { ...player, password: TEST_PASSWORD }))
+    }
+  }
+}

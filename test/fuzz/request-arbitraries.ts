@@ -1,0 +1,120 @@
+import fc from 'fast-check'
+import { TEST_PASSWORD } from '../helpers/sessions.js'
+import type { ApiRoute } from './api-routes.js'
+import type { Body, RequestSpec } from './request-spec.js'
+import { accessToken, refreshToken } from './token-arbitraries.js'
+import { anyJson, base64urlOf, headerString, nastyNumber, nastyString, refsOf, repeated, sometimes } from './values.js'
+
+// Values for the body fields the routes declare: two times out of three one that could pass
+// (so requests get past validation to the password check and the session), else a bad one.
+// A field of a route added later gets anything.
+const plausibleOrNot = (plausible: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> => fc.oneof(
+  { weight: 2, arbitrary: plausible },
+  { weight: 1, arbitrary: fc.oneof({ weight: 3, arbitrary: nastyString }, { weight: 1, arbitrary: anyJson }) }
+)
+const newPassword = fc.oneof({ weight: 3, arbitrary: fc.constant(TEST_PASSWORD) }, fc.string({ minLength: 8, maxLength: 20 }))
+const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
+  account: plausibleOrNot(fc.oneof(
+    { weight: 4, arbitrary: refsOf('account') },
+    { weight: 1, arbitrary: refsOf('account').map((account) => ({ $join: [' ', account, ' '], $with: '' })) },
+    { weight: 1, arbitrary: fc.emailAddress() }
+  )),
+  password: plausibleOrNot(fc.oneof({ weight: 3, arbitrary: fc.constant(TEST_PASSWORD) }, fc.string({ minLength: 8, maxLength: 20 }))),
+  oldPassword: plausibleOrNot(fc.constant(TEST_PASSWORD)),
+  // Mostly the password the fixtures already have, so that a change does not lock them out.
+  newPassword: plausibleOrNot(newPassword),
+  deviceId: plausibleOrNot(fc.constantFrom('phone-7', 'victim-phone')),
+  userId: plausibleOrNot(refsOf('userId')),
+  refreshToken: plausibleOrNot(refreshToken)
+}
+const valueOfField = (field: string): fc.Arbitrary<unknown> => FIELD_VALUES[field] ?? anyJson
+
+// Percent-escapes a router must refuse without crashing: truncated, not UTF-8, an encoded NUL or slash.
+const brokenEscape = fc.constantFrom('%', '%E0%A4%A', '%C0%80', '%FF', '%00', '%2F..%2F', 'a%2')
+  .map((text) => ({ $verbatim: text }))
+const PARAM_VALUES: Record<string, fc.Arbitrary<unknown>> = {
+  id: fc.oneof({ weight: 3, arbitrary: refsOf('sessionId') }, base64urlOf(22), nastyString, brokenEscape),
+  userId: fc.oneof({ weight: 3, arbitrary: refsOf('userId') }, nastyNumber.map(String), nastyString, brokenEscape)
+}
+
+const OVERSIZED_BODY_BYTES = 1_100_000
+const RAW_BODIES = [
+  '{', '{"account": "a\\u0000b", "password": "correct horse battery staple"}', '{"userId": 1e400}',
+  '{"__proto__": {"userType": "admin"}}', '{"constructor": {"prototype": {"userType": "admin"}}}', 'null', '"text"', '[]'
+]
+
+function bodyOf (route: ApiRoute): fc.Arbitrary<Body> {
+  const fields = Object.fromEntries(route.bodyFields.map((field) => [field, valueOfField(field)]))
+  const shaped = fc.record(fields, { requiredKeys: route.requiredFields })
+  // One field for sure and each other one time in three: the admin revoke takes exactly one
+  // of userId and account, which a record of optional fields rarely gives.
+  const onePlus = route.bodyFields.length === 0
+    ? fc.constant({})
+    : fc.constantFrom(...route.bodyFields).chain((field) => {
+      const others = Object.fromEntries(Object.entries(fields).filter(([name]) => name !== field))
+      return fc.tuple(valueOfField(field), sometimes(others, 3)).map(([value, rest]) => ({ ...rest, [field]: value }))
+    })
+  const loose = fc.tuple(fc.record(fields, { requiredKeys: [] }), fc.dictionary(fc.string({ maxLength: 8 }), anyJson, { maxKeys: 2 }))
+    .map(([known, extra]) => ({ ...extra, ...known }))
+  return fc.oneof(
+    { weight: 20, arbitrary: shaped.map((value) => ({ kind: 'json', value }) as const) },
+    { weight: route.requiredFields.length === 0 ? 12 : 4, arbitrary: onePlus.map((value) => ({ kind: 'json', value }) as const) },
+    { weight: 4, arbitrary: loose.map((value) => ({ kind: 'json', value }) as const) },
+    { weight: 2, arbitrary: anyJson.map((value) => ({ kind: 'json', value }) as const) },
+    { weight: 2, arbitrary: fc.constant({ kind: 'none' } as const) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('raw' as const),
+        contentType: fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-16', 'multipart/form-data'),
+        text: fc.oneof(fc.constantFrom(...RAW_BODIES), fc.string({ unit: 'binary', maxLength: 40 }))
+      })
+    },
+    // Past the body limit.
+    { weight: 1, arbitrary: fc.constant({ kind: 'json', value: { account: repeated('x', OVERSIZED_BODY_BYTES) } } as const) }
+  )
+}
+
+// The token in one of the three places the server reads it, or in none.
+const credentialHeaders = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ token: accessToken }) },
+  { weight: 3, arbitrary: accessToken.map((token) => ({ authorization: { $join: ['Bearer', token], $with: ' ' } })) },
+  { weight: 1, arbitrary: fc.record({ authorization: headerString }) },
+  { weight: 2, arbitrary: fc.constant({}) }
+)
+
+const CSRF_VALUES = ['csrf-one', 'csrf-two']
+const cookieString = headerString.filter((value) => !/[;,]/.test(value))
+const otherHeaders = sometimes({
+  'x-csrf-token': fc.oneof(fc.constantFrom(...CSRF_VALUES), headerString),
+  origin: fc.oneof(fc.constantFrom('http://localhost:80', 'http://localhost', 'null', 'https://evil.example'), headerString),
+  referer: fc.constantFrom('http://localhost:80/', 'https://evil.example/'),
+  'user-agent': headerString,
+  'content-type': fc.constantFrom('application/json', 'text/plain', ''),
+  'x-forwarded-for': fc.constantFrom('10.0.0.1', '::1', 'not-an-ip', '1.2.3.4, 5.6.7.8')
+}, 4)
+
+const cookies = sometimes({
+  accessToken,
+  refreshToken,
+  csrfToken: fc.oneof(fc.constantFrom(...CSRF_VALUES), cookieString),
+  loginUser: cookieString
+}, 2)
+
+const ANY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'] as const
+
+function requestSpecsFor (route: ApiRoute): fc.Arbitrary<RequestSpec> {
+  return fc.record({
+    method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...ANY_METHODS) }),
+    path: fc.constant(route.path),
+    params: fc.record(Object.fromEntries(route.params.map((name) => [name, PARAM_VALUES[name] ?? nastyString]))),
+    headers: fc.tuple(credentialHeaders, otherHeaders).map(([credential, other]) => ({ ...other, ...credential })),
+    cookies: fc.oneof(fc.constant({}), cookies),
+    body: bodyOf(route)
+  })
+}
+
+// Routes that take a body get twice the requests: their input is where the surprises are.
+export function requestSpecs (routes: readonly ApiRoute[]): fc.Arbitrary<RequestSpec> {
+  return fc.oneof(...routes.map((route) => ({ weight: route.bodyFields.length > 0 ? 2 : 1, arbitrary: requestSpecsFor(route) })))
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict'
+import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import fc from 'fast-check'
+import t from 'tap'
+import { normalizeAccount } from '../../src/users/account.js'
+import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { me } from '../helpers/sessions.js'
+import { appOptions, forEachStrategy, SLIDING, STRATEGIES } from '../helpers/strategies.js'
+import { apiRoutesOf, EXPECTED_ROUTES, REFRESH_ROUTE, routeName } from './api-routes.js'
+import { Cast, type Player } from './cast.js'
+import { bearerTokenOf, isSameSession, sessionSignedFor } from './forged-tokens.js'
+import { requestSpecs } from './request-arbitraries.js'
+import { toInjectOptions } from './request-spec.js'
+import { snapshotSession } from './victim-snapshot.js'
+
+// Fixed, so a run is repeatable; fast-check prints it (with the path to the failing case) on failure.
+const SEED = Number(process.env.FUZZ_SEED ?? 1_400_500)
+// Requests per app: about five seconds on two cores, logins (argon2) included.
+const RUNS_PER_APP = 500
+// High enough that 429s do not hide what the limited routes would answer.
+const NO_RATE_LIMIT = '1000000'
+const FUZZ_ENV = Object.fromEntries([
+  'RATE_LIMIT_LOGIN_ACCOUNT_IP', 'RATE_LIMIT_LOGIN_ACCOUNT', 'RATE_LIMIT_LOGIN_IP', 'RATE_LIMIT_PASSWORD_SESSION',
+  'RATE_LIMIT_REGISTER_IP', 'RATE_LIMIT_REFRESH_SESSION', 'RATE_LIMIT_REFRESH_IP'
+].map((name) => [name, NO_RATE_LIMIT]))
+const ERROR_FIELDS = new Set(['code', 'errorCode', 'info', 'reason'])
+
+const REFRESH_POSTGRES = STRATEGIES.find((strategy) => strategy.name === 'refresh-postgres')
+if (REFRESH_POSTGRES === undefined) throw new Error('test/helpers/strategies.ts no longer has refresh-postgres')
+
+// Undefined when the answer is an error in the API's one shape {code: 0, errorCode, info, reason?}.
+function errorShapeProblem (response: LightMyRequestResponse): string | undefined {
+  let body: unknown
+  try {
+    body = response.json()
+  } catch {
+    return `a ${response.statusCode} whose body is not JSON: ${response.body.slice(0, 200)}`
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return `a ${response.statusCode} whose body is not an object`
+  const { code, errorCode, info, reason } = body as Record<string, unknown>
+  const extra = Object.keys(body).filter((key) => !ERROR_FIELDS.has(key))
+  if (code !== 0 || typeof errorCode !== 'string' || typeof info !== 'string' || (reason !== undefined && typeof reason !== 'string') ||
+    extra.length > 0) {
+    return `a ${response.statusCode} not in the error shape: ${response.body.slice(0, 200)}`
+  }
+  return undefined
+}
+
+function errorCodeOf (response: LightMyRequestResponse): string {
+  return response.statusCode >= 400 && response.body !== '' ? response.json<{ errorCode: string }>().errorCode : ''
+}
+
+// The tokens a request presents, wherever it puts them.
+function presentedTokens (request: InjectOptions): string[] {
+  const headers = (request.headers ?? {}) as Record<string, string>
+  const cookie = headers.cookie?.match(/(?:^|; )accessToken=([^;]*)/)?.[1]
+  return [headers.token, bearerTokenOf(headers.authorization), cookie].filter((token) => token !== undefined)
+}
+
+// Requests the victim or an admin may make: no attack on the victim's session. A token signed
+// with the server's key for a session (the real one, or one with other claims) speaks for it.
+function isLegitimateForVictim (request: InjectOptions, cast: Cast): boolean {
+  const sessions = presentedTokens(request).map((token) => sessionSignedFor(token, TEST_JWT_SECRET))
+  if (sessions.some((session) => isSameSession(session, cast.victim))) return true
+  if (request.url !== '/admin/revoke' || !sessions.some((session) => isSameSession(session, cast.admin))) return false
+  return namesUser(request.payload, cast.victim)
+}
+
+function namesUser (payload: InjectOptions['payload'], player: Player): boolean {
+  let body: unknown
+  try {
+    body = JSON.parse(String(payload))
+  } catch {
+    return false
+  }
+  if (typeof body !== 'object' || body === null) return false
+  const { userId, account } = body as Record<string, unknown>
+  return userId === player.userId || (typeof account === 'string' && normalizeAccount(account) === player.account)
+}
+
+forEachStrategy(t, async (t, strategy) => {
+  const { app } = await buildTestApp(t, appOptions(strategy, FUZZ_ENV))
+  const routes = apiRoutesOf(app)
+  const names = routes.map(routeName)
+  for (const expected of EXPECTED_ROUTES) t.ok(names.includes(expected), `${expected} is fuzzed`)
+  t.equal(names.includes(REFRESH_ROUTE), strategy.refresh, `${REFRESH_ROUTE} is fuzzed where it exists`)
+
+  const cast = await Cast.assemble(app)
+  const { victim } = cast
+  const context = { valueOf: cast.valueOf.bind(cast), serverKey: TEST_JWT_SECRET }
+  const snapshotVictim = async (): Promise<unknown> => await snapshotSession(app, victim.userId, victim.sessionId)
+  const victimAtStart = await snapshotVictim()
+  const answers = new Map<string, number>()
+
+  const everyAnswerIsSound = fc.asyncProperty(requestSpecs(routes), async (spec) => {
+    await cast.revive()
+    const request = toInjectOptions(spec, context)
+    fc.pre(!isLegitimateForVictim(request, cast))
+    const before = await snapshotVictim()
+    const response = await app.inject(request)
+    const sent = `${spec.method} ${request.url}`.slice(0, 200)
+    assert.ok(response.statusCode < 500, `${sent} answered ${response.statusCode}: ${response.body.slice(0, 300)}`)
+    // An answer to HEAD has no body, by HTTP's rules.
+    const hasBody = spec.method !== 'HEAD'
+    if (response.statusCode >= 400 && hasBody) assert.equal(errorShapeProblem(response), undefined, sent)
+    const answer = `${spec.method} ${spec.path} ${response.statusCode} ${errorCodeOf(response)}`.trimEnd()
+    answers.set(answer, (answers.get(answer) ?? 0) + 1)
+    assert.deepEqual(await snapshotVictim(), before, `${sent} changed the victim's session`)
+  })
+
+  const sound = await t.resolves(fc.assert(everyAnswerIsSound, { seed: SEED, numRuns: RUNS_PER_APP }),
+    'no generated request answers 5xx, an error outside the one shape, or changes the victim\'s session')
+  t.comment([...answers].sort().map(([answer, count]) => `${count}\t${answer}`).join('\n'))
+
+  t.same(await snapshotVictim(), victimAtStart, "the victim's session is as it was before the run")
+  t.equal((await me(app, victim.token)).statusCode, 200, "the victim's token still works")
+  // A failed property stops the run early, so the answers it saw say nothing about the generators.
+  if (sound !== true) return
+
+  // Evidence that the generators reach past each gate; if one of these fails, the fuzz lost its depth.
+  const seen = (pattern: RegExp): boolean => [...answers.keys()].some((answer) => pattern.test(answer))
+  t.ok(seen(/^GET \/auth\/me 200$/), 'some generated requests were authenticated')
+  t.ok(seen(/^POST \/auth\/login 200$/), 'some generated logins succeeded')
+  t.ok(seen(/^POST \/auth\/(register|login) 400 1400$/), 'some generated accounts were refused as invalid')
+  t.ok(seen(/ 401 1001$/), 'some generated tokens were refused')
+  if (strategy.refresh) t.ok(seen(/^POST \/auth\/refresh 401 1004$/), 'some generated refresh tokens were refused')
+}, [SLIDING, REFRESH_POSTGRES])

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import { sessionKeys } from '../../src/sessions/session-keys.js'
+
+// Everything that says whether a session lives and what it is. `lastSeenAt` is left out (a
+// request's own session may record it) and the TTL is reduced to "has one": it runs down.
+export interface SessionSnapshot {
+  record: Record<string, string>
+  index: string[]
+  hasTtl: boolean
+  tombstone: string | null
+  generation: string | null
+  // REFRESH_STORE=postgres: the user's refresh tokens, as rows.
+  refreshRows?: unknown[]
+}
+
+type PipelineResult = Array<[Error | null, unknown]> | null
+
+export async function snapshotSession (app: FastifyInstance, userId: number, sessionId: string): Promise<SessionSnapshot> {
+  const keys = sessionKeys(app.config.REDIS_KEY_PREFIX)
+  const results: PipelineResult = await app.redis.pipeline()
+    .hgetall(keys.session(userId, sessionId))
+    .zrange(keys.index(userId), '0', '-1', 'WITHSCORES')
+    .pttl(keys.session(userId, sessionId))
+    .get(keys.tombstone(userId, sessionId))
+    .get(keys.generation(userId))
+    .exec()
+  const values = (results ?? []).map(([error, value]) => {
+    if (error !== null) throw error
+    return value
+  })
+  const { lastSeenAt, ...record } = values[0] as Record<string, string>
+  const snapshot: SessionSnapshot = {
+    record,
+    index: values[1] as string[],
+    hasTtl: (values[2] as number) > 0,
+    tombstone: values[3] as string | null,
+    generation: values[4] as string | null
+  }
+  if (app.config.REFRESH_STORE !== 'postgres') return snapshot
+  const refreshRows = await app.db.query(
+    `SELECT digest, family, rotated_at, revoked_at, revoked_reason, expires_at FROM refresh_tokens
+      WHERE user_id = $1 ORDER BY digest`, [userId])
+  return { ...snapshot, refreshRows }
+}
