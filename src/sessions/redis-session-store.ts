@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
-import { defineSessionCommands, type TrimReply } from './session-scripts.js'
+import { defineSessionCommands, type TrimArguments, type TrimReply } from './session-scripts.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
 import type {
   CreateResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
@@ -77,13 +77,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number): Promise<CreateResult> {
-    const { keys, options } = this
+    const { keys } = this
     const { userId } = record
     const reply = await callRedis(() => this.redis.sessionCreate(
       keys.session(userId, record.sessionId), keys.index(userId), keys.generation(userId),
-      ttlMs, record.loginAt, record.sessionId, keys.sessionPrefix(userId),
-      generation, INDEX_TTL_SLACK_MS, maxSessions, indexScanLimit(maxSessions),
-      keys.tombstonePrefix(userId), options.fallbackTombstoneTtlMs, ...toHashFields(record)
+      ...this.trimArguments(userId, maxSessions),
+      ttlMs, record.loginAt, record.sessionId, generation, INDEX_TTL_SLACK_MS, ...toHashFields(record)
     ))
     if (reply[0] === GENERATION_MOVED) return { created: false }
     const [overCap, ...evicted] = reply as TrimReply
@@ -199,16 +198,19 @@ export class RedisSessionStore implements SessionStore {
     return { records, entries: sessionIds.length, removed }
   }
 
+  private trimArguments (userId: number, maxSessions: number): TrimArguments {
+    const { keys, options } = this
+    return [keys.sessionPrefix(userId), keys.tombstonePrefix(userId), maxSessions, indexScanLimit(maxSessions), options.fallbackTombstoneTtlMs]
+  }
+
   // An index far over the cap (the cap is new, or was lowered): evicted a batch per call.
   private async trimOverCap (userId: number, maxSessions: number): Promise<string[]> {
     const { keys } = this
     const evicted: string[] = []
     let overCap: number
     do {
-      const [left, ...ended] = await callRedis(() => this.redis.sessionTrim(
-        keys.index(userId), keys.sessionPrefix(userId), keys.tombstonePrefix(userId),
-        maxSessions, indexScanLimit(maxSessions), this.options.fallbackTombstoneTtlMs
-      ))
+      const [left, ...ended] = await callRedis(() =>
+        this.redis.sessionTrim(keys.index(userId), ...this.trimArguments(userId, maxSessions)))
       evicted.push(...ended)
       // A call that evicted nothing cannot make progress (should not happen): stop rather than spin.
       overCap = ended.length === 0 ? 0 : left

@@ -54,18 +54,22 @@ for _, id in ipairs(evicted) do reply[#reply + 1] = id end
 return reply
 `
 
-const CREATE_SESSION = `${TRIM_INDEX_FUNCTION}
+// The trim's own arguments come first in both scripts that trim, named once here.
+const TRIM_ARGUMENTS = `
+local sessionPrefix = ARGV[1]
+local tombstonePrefix = ARGV[2]
+local cap = tonumber(ARGV[3])
+local scanLimit = tonumber(ARGV[4])
+local fallbackTtl = tonumber(ARGV[5])
+`
+
+const CREATE_SESSION = `${TRIM_INDEX_FUNCTION}${TRIM_ARGUMENTS}
 local sessionKey, index, generationKey = KEYS[1], KEYS[2], KEYS[3]
-local ttl = tonumber(ARGV[1])
-local loginAt = ARGV[2]
-local sessionId = ARGV[3]
-local sessionPrefix = ARGV[4]
-local generationRead = ARGV[5]
-local indexSlackMs = tonumber(ARGV[6])
-local cap = tonumber(ARGV[7])
-local scanLimit = tonumber(ARGV[8])
-local tombstonePrefix = ARGV[9]
-local fallbackTtl = tonumber(ARGV[10])
+local ttl = tonumber(ARGV[6])
+local loginAt = ARGV[7]
+local sessionId = ARGV[8]
+local generationRead = ARGV[9]
+local indexSlackMs = tonumber(ARGV[10])
 local keep = sessionId
 -- ARGV[11..]: the field/value pairs of the session hash.
 -- A revoke-all since the password check (a password change, say) bumped the generation:
@@ -81,13 +85,8 @@ ${TRIM_REPLY}`
 
 // Goes on where a login's trim stopped: only an index that grew past the cap before the cap
 // existed (or was lowered) needs more than the login's own call.
-const TRIM_SESSIONS = `${TRIM_INDEX_FUNCTION}
+const TRIM_SESSIONS = `${TRIM_INDEX_FUNCTION}${TRIM_ARGUMENTS}
 local index = KEYS[1]
-local sessionPrefix = ARGV[1]
-local tombstonePrefix = ARGV[2]
-local cap = tonumber(ARGV[3])
-local scanLimit = tonumber(ARGV[4])
-local fallbackTtl = tonumber(ARGV[5])
 local keep = ''
 ${TRIM_REPLY}`
 
@@ -220,19 +219,18 @@ return {scan[1], revoked}
 
 // Entries of the index still over the cap, then the ids of the sessions the call evicted.
 export type TrimReply = [number, ...string[]]
+export type TrimArguments = [
+  sessionPrefix: string, tombstonePrefix: string, maxSessions: number, indexScanLimit: number, fallbackTtlMs: number
+]
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    sessionCreate: (
-      sessionKey: string, indexKey: string, generationKey: string,
-      ttlMs: number, loginAt: number, sessionId: string, sessionPrefix: string,
-      generation: string, indexSlackMs: number, maxSessions: number, indexScanLimit: number,
-      tombstonePrefix: string, fallbackTtlMs: number, ...fields: string[]
-    ) => Result<TrimReply | [-1], Context>
-    sessionTrim: (
-      indexKey: string, sessionPrefix: string, tombstonePrefix: string,
-      maxSessions: number, indexScanLimit: number, fallbackTtlMs: number
-    ) => Result<TrimReply, Context>
+    sessionCreate: (...args: [
+      sessionKey: string, indexKey: string, generationKey: string, ...trim: TrimArguments,
+      ttlMs: number, loginAt: number, sessionId: string, generation: string, indexSlackMs: number,
+      ...fields: string[]
+    ]) => Result<TrimReply | [-1], Context>
+    sessionTrim: (indexKey: string, ...trim: TrimArguments) => Result<TrimReply, Context>
     sessionTouch: (
       sessionKey: string, indexKey: string, tombstoneKey: string,
       ttlMs: number, nowMs: number, lastSeenResolutionMs: number, indexSlackMs: number,
