@@ -1,8 +1,9 @@
 import AutoLoad from '@fastify/autoload'
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions } from 'fastify'
 import { join } from 'node:path'
 import type { AppConfig } from './src/config/load-config.js'
 import { trustProxyOption } from './src/config/trust-proxy.js'
+import { PATTERN_MEANINGS } from './plugins/api-schemas.js'
 import { INVALID_INPUT_ERROR_CODE } from './src/errors/api-errors.js'
 import { CSRF_HEADER } from './src/security/csrf.js'
 
@@ -14,6 +15,16 @@ export interface AppOptions {
 const BODY_LIMIT_BYTES = 16 * 1024
 const REDACTED = '[redacted]'
 const PLUGIN_START_TIMEOUT_MS = 60_000
+
+// Fastify's wording ("body/account must NOT have fewer than 1 characters"), except that a
+// pattern is said in words rather than as the regular expression.
+function describeSchemaErrors (errors: FastifySchemaValidationError[], dataVar: string): Error {
+  return new Error(errors.map((error) => {
+    const pattern = error.keyword === 'pattern' ? error.params.pattern : undefined
+    const meaning = typeof pattern === 'string' ? PATTERN_MEANINGS[pattern] : undefined
+    return `${dataVar}${error.instancePath} ${meaning ?? error.message ?? 'is invalid'}`
+  }).join(', '))
+}
 
 // Fastify's own options depend on the configuration (log level, proxy trust), so the entry
 // point and the tests build them from the same loaded config as the app itself.
@@ -27,6 +38,7 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
     pluginTimeout: PLUGIN_START_TIMEOUT_MS,
     // A password sent as a number is a client bug to report, not a value to convert.
     ajv: { customOptions: { coerceTypes: false } },
+    schemaErrorFormatter: describeSchemaErrors,
     // The router refuses a broken percent-escape (400) or a path parameter over maxParamLength
     // (414) before any route or error handler runs: answered here in the one error shape.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {

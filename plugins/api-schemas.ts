@@ -35,14 +35,21 @@ export default fp(async (fastify) => {
 // no place in an account name or a device label shown in session lists. Ajv compiles patterns
 // with the `u` flag, so \p{...} works. The account also needs one character that is not a space;
 // the pattern's first two classes are disjoint, so a long input cannot make it backtrack.
-export const accountSchema = {
-  type: 'string', minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: '^[^\\S\\p{Cc}]*[^\\s\\p{Cc}]\\P{Cc}*$'
-} as const
+const ACCOUNT_PATTERN = '^[^\\S\\p{Cc}]*[^\\s\\p{Cc}]\\P{Cc}*$'
+const NO_CONTROL_CHARACTERS_PATTERN = '^\\P{Cc}*$'
+export const accountSchema = { type: 'string', minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: ACCOUNT_PATTERN } as const
 export const passwordSchema = { type: 'string', minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH } as const
 // A password being checked rather than set: one that predates today's length rules must still
 // get a plain "wrong password", not a validation error.
 export const loginPasswordSchema = { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH } as const
-export const deviceIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^\\P{Cc}*$' } as const
+export const deviceIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: NO_CONTROL_CHARACTERS_PATTERN } as const
+
+// What a pattern asks for, in words: a client told "must match pattern ^[^\\S\\p{Cc}]*..." learns
+// little. Schema failures (see schemaErrorFormatter in app.ts) say this instead.
+export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
+  [ACCOUNT_PATTERN]: 'must contain a character that is not a space, and no control characters',
+  [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control characters'
+}
 export const userIdSchema = { type: 'integer', minimum: 1, maximum: USER_ID_MAX } as const
 export const userTypeSchema = { type: 'string', enum: ['user', 'admin'] } as const
 

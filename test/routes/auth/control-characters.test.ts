@@ -34,6 +34,11 @@ t.test('control characters in account and deviceId', async (t) => {
     t.same(await answer('/auth/register', { account, password: TEST_PASSWORD }), [201, ''], `register ${JSON.stringify(account)}`)
   }
   t.same(await answer('/auth/register', { account: ' \u00a0 ', password: TEST_PASSWORD }), [400, '1400'], 'an account of spaces only')
+  const said = await app.inject({ method: 'POST', url: '/auth/register', payload: { account: 'ada\u0000@example.com', password: TEST_PASSWORD } })
+  t.equal(said.json<{ info: string }>().info, 'body/account must contain a character that is not a space, and no control characters',
+    'the answer says what is wrong in words, not as a regular expression')
+  const device = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: admin.account, password: TEST_PASSWORD, deviceId: 'a\tb' } })
+  t.equal(device.json<{ info: string }>().info, 'body/deviceId must not contain control characters', 'the same for deviceId')
   t.same(await answer('/auth/login', { account: admin.account, password: TEST_PASSWORD, deviceId: 'Pixel 8 — büro' }), [200, ''],
     'a deviceId with spaces and letters beyond ASCII')
 })
