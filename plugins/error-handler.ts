@@ -9,7 +9,7 @@ export interface ErrorBody {
   reason?: string
 }
 
-function body (errorCode: string, info: string, reason?: string): ErrorBody {
+export function errorBody (errorCode: string, info: string, reason?: string): ErrorBody {
   return reason === undefined ? { code: 0, errorCode, info } : { code: 0, errorCode, info, reason }
 }
 
@@ -21,14 +21,14 @@ export default fp(async (fastify) => {
     if (errorCode !== undefined) {
       if (statusCode >= 500) request.log.warn({ err: error.cause ?? error }, error.message)
       if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
-      return reply.code(statusCode).send(body(errorCode, error.message, error.reason))
+      return reply.code(statusCode).send(errorBody(errorCode, error.message, error.reason))
     }
     // Schema failures, malformed JSON, bodies too large or of the wrong type: the client's input.
     if (error.validation !== undefined || (statusCode >= 400 && statusCode < 500)) {
-      return reply.code(error.validation !== undefined ? 400 : statusCode).send(body(INVALID_INPUT_ERROR_CODE, error.message))
+      return reply.code(error.validation !== undefined ? 400 : statusCode).send(errorBody(INVALID_INPUT_ERROR_CODE, error.message))
     }
     request.log.error({ err: error }, 'unhandled error')
-    return reply.code(500).send(body(INTERNAL_ERROR_CODE, 'Internal server error'))
+    return reply.code(500).send(errorBody(INTERNAL_ERROR_CODE, 'Internal server error'))
   })
 
   fastify.setNotFoundHandler(function handleNotFound (request) {
