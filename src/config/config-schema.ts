@@ -43,6 +43,7 @@ export interface Env {
   SESSION_MAX_PER_USER: number
   PASSWORD_HASH_CONCURRENCY?: number
   LOGIN_USER_COOKIE: boolean
+  EXAMPLE_ROUTES?: boolean
   RATE_LIMIT_LOGIN_ACCOUNT_IP: number
   RATE_LIMIT_LOGIN_ACCOUNT: number
   RATE_LIMIT_LOGIN_IP: number
@@ -99,6 +100,8 @@ export const envJsonSchema = {
     PASSWORD_HASH_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1024 },
     // The script-readable `loginUser` cookie (the account), for front ends that read it.
     LOGIN_USER_COOKIE: { type: 'boolean', default: false },
+    // The example resource under routes/notes/; unset: on outside production, off in it.
+    EXAMPLE_ROUTES: { type: 'boolean' },
     // Failed logins of one account from one client: the owner's own IP keeps its budget.
     RATE_LIMIT_LOGIN_ACCOUNT_IP: { type: 'integer', minimum: 1, default: 10 },
     // Failed logins of one account from anywhere: a ceiling against distributed guessing.

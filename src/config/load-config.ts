@@ -3,9 +3,10 @@ import { envJsonSchema, type Env } from './config-schema.js'
 import { loadOrCreateDevelopmentSecret } from './jwt-secret.js'
 import { parseTrustProxy, type TrustedProxies } from './trust-proxy.js'
 
-export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE'> {
+export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'> {
   JWT_SECRET: string
   COOKIE_SECURE: boolean
+  EXAMPLE_ROUTES: boolean
   isProduction: boolean
   corsOrigins: string[]
   trustedProxies: TrustedProxies
@@ -74,6 +75,8 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     JWT_SECRET: jwtSecret,
     // Production always gets Secure cookies; COOKIE_SECURE adds them elsewhere (a TLS staging host).
     COOKIE_SECURE: env.COOKIE_SECURE === true || isProduction,
+    // An example is for trying the server out: a production deployment opts in explicitly.
+    EXAMPLE_ROUTES: env.EXAMPLE_ROUTES ?? !isProduction,
     isProduction,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     trustedProxies,
