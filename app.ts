@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { AppConfig } from './src/config/load-config.js'
 import { trustProxyOption } from './src/config/trust-proxy.js'
 import { PATTERN_MEANINGS } from './plugins/api-schemas.js'
-import { errorBody } from './plugins/error-handler.js'
+import { errorBody } from './src/errors/error-body.js'
 import { INVALID_INPUT_ERROR_CODE } from './src/errors/api-errors.js'
 import { CSRF_HEADER } from './src/security/csrf.js'
 

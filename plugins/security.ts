@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CSRF_HEADER } from '../src/security/csrf.js'
-import { RENEWED_TOKEN_HEADER } from './cookies.js'
+import { RENEWED_TOKEN_HEADER } from '../session-check/index.js'
 
 // helmet's headers depend on its options only, never on the request: computed once at start,
 // they cost one object spread per answer instead of helmet's per-request work (it re-parses the

@@ -75,14 +75,14 @@ export default fp(async (fastify) => {
       // Ended in the milliseconds since it started: as if the generation had moved.
       if (refresh === undefined) return undefined
     }
-    const token = fastify.signSessionToken(claims)
+    const token = fastify.sessionCheck.tokens.sign(claims)
     reply.setSessionCookies(token, user.account, refreshCookie(refresh))
     return describe(token, claims, refresh)
   })
 
   fastify.decorate('issueRefreshedTokens', (reply: FastifyReply, claims: SessionClaims, refresh: IssuedRefreshToken) => {
-    const token = fastify.signSessionToken(claims)
+    const token = fastify.sessionCheck.tokens.sign(claims)
     reply.setTokenCookies(token, refreshCookie(refresh))
     return describe(token, claims, refresh)
   })
-}, { name: 'session-issuer', dependencies: ['sessions', 'jwt', 'cookies'] })
+}, { name: 'session-issuer', dependencies: ['sessions', 'session-check', 'cookies'] })

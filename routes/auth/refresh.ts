@@ -45,7 +45,7 @@ const refresh: FastifyPluginAsync = async (fastify) => {
     const token = fromBody ?? cookie?.value
     if (token === undefined) throw new InvalidRefreshTokenError()
     // The cookie is SameSite=Strict already; the proof is asked as for every cookie-authenticated POST.
-    if (cookie !== undefined) fastify.assertCsrfProof(request, cookie)
+    if (cookie !== undefined) fastify.sessionCheck.assertCsrfProof(request, cookie)
 
     // A rotation whose answer never reaches the client (a dropped connection, a Redis reply
     // lost to the command timeout) leaves it holding the retired token: REFRESH_REUSE_GRACE is

@@ -2,6 +2,10 @@ import envSchema from 'env-schema'
 import { envJsonSchema, type Env } from './config-schema.js'
 import { loadOrCreateDevelopmentSecret } from './jwt-secret.js'
 import { parseTrustProxy, type TrustedProxies } from './trust-proxy.js'
+import { ConfigError, type EnvSource } from './config-error.js'
+import { parseOrigins } from './cors-origins.js'
+
+export { ConfigError, type EnvSource }
 
 export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'> {
   JWT_SECRET: string
@@ -14,11 +18,6 @@ export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE' | 'E
   generatedSecretPath?: string
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
-
-export type EnvSource = Record<string, string | undefined>
 
 // Only the variables the schema names; anything else in the environment is ignored.
 export function readEnv (source: EnvSource): Env {
@@ -28,20 +27,6 @@ export function readEnv (source: EnvSource): Env {
     // ajv names the variable ("env/SESSION_TTL must be integer"); say where it came from.
     throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
   }
-}
-
-// Stored in the serialised form browsers send ("https://app.example"), so plain comparison works.
-function parseOrigins (list: string): string[] {
-  return list.split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
-    let origin: string | undefined
-    try {
-      origin = new URL(entry).origin
-    } catch {}
-    if (origin === undefined || origin === 'null') {
-      throw new ConfigError(`Invalid configuration: CORS_ORIGINS entry "${entry}" is not an origin like https://app.example`)
-    }
-    return origin
-  })
 }
 
 export function loadConfig (source: EnvSource = process.env): AppConfig {

@@ -85,7 +85,7 @@ t.test('SESSION_ROTATE_AFTER=2, SESSION_ROTATE_GRACE=2', async (t) => {
     }
     t.not(renewed, session.token)
     t.equal(res.headers['set-cookie'], undefined, 'a header client gets the header, not a cookie')
-    t.ok(app.jwt.verify(renewed), 'the renewed token is signed with the server key')
+    t.ok(app.sessionCheck.tokens.verify(renewed), 'the renewed token is signed with the server key')
     const claims = claimsOf(renewed)
     t.equal(claims.sid, original.sid, 'same session')
     t.equal(claims.userId, original.userId)

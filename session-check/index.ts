@@ -1,0 +1,170 @@
+// @token-session-auth/fastify: the auth server's session check, for any Fastify service that
+// shares its Redis and secret. The auth server registers this same plugin for its own routes.
+import fastifyCookie from '@fastify/cookie'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+import type { EnvSource } from '../src/config/config-error.js'
+import { sessionCheckSettings, type SessionCheckSettingOptions, type SessionCheckSettings } from '../src/config/session-check-settings.js'
+import { sessionPolicyOf } from '../src/config/session-policies.js'
+import { ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
+import { apiErrorAnswer } from '../src/errors/error-body.js'
+import { logRedisOutages, resilientRedisOptions } from '../src/redis/resilient-connection.js'
+import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
+import { SessionService, type AuthenticatedUser } from '../src/sessions/session-service.js'
+import type { SessionStore } from '../src/sessions/session-store.js'
+import { CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
+import { sessionTokenCodec, type SessionTokenCodec } from '../src/tokens/session-token-codec.js'
+import { startNearCache, type NearCacheStatus } from './near-cache.js'
+import { SessionCookies, type CookieCredential } from './session-cookies.js'
+import { presentedToken, RENEWED_TOKEN_HEADER, singleHeader } from './token-transport.js'
+
+export type { AuthenticatedUser } from '../src/sessions/session-service.js'
+export type { UserType } from '../src/tokens/session-claims.js'
+export type { ErrorBody } from '../src/errors/error-body.js'
+export type { NearCacheStatus } from './near-cache.js'
+export type { SessionCheckSettingOptions, SessionCheckSettings } from '../src/config/session-check-settings.js'
+export { RENEWED_TOKEN_HEADER } from './token-transport.js'
+
+export interface SessionCheckOptions extends SessionCheckSettingOptions {
+  /** An ioredis client to use instead of opening one from `redisUrl`; its owner closes it. */
+  redis?: Redis
+  /** Where settings not given as options are read, by the server's names (`REDIS_URL`, ...). @default process.env */
+  env?: EnvSource
+  /** Settings already validated: the auth server passes its own configuration. */
+  settings?: SessionCheckSettings
+}
+
+export interface SessionCheck {
+  /**
+   * Verifies the request's token and checks its session: sets `request.user`, hands a reissued
+   * token to the client, and throws the coded errors (1001, 1002, 1003, 1403, 1503) otherwise.
+   * `method` is the one CSRF proof is judged by (a gateway's original request's).
+   */
+  check: (request: FastifyRequest, reply: FastifyReply, method?: string) => Promise<AuthenticatedUser>
+  /** 403 "1403" unless a request authenticated by this cookie proves it comes from our pages. */
+  assertCsrfProof: (request: FastifyRequest, credential: CookieCredential, method?: string) => void
+  readonly settings: SessionCheckSettings
+  readonly store: SessionStore
+  /** Null with NEAR_CACHE=off. */
+  readonly nearCache: NearCacheStatus | null
+  readonly tokens: SessionTokenCodec
+  readonly cookies: SessionCookies
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Opt a route in with `preHandler: fastify.authenticate`; it then sees `request.user`. */
+    authenticate: preHandlerAsyncHookHandler
+    /** After `authenticate`: 403 "1403" unless the session's user is an admin. */
+    requireAdmin: preHandlerAsyncHookHandler
+    sessionCheck: SessionCheck
+  }
+  interface FastifyRequest {
+    /** Set by `authenticate`. */
+    user: AuthenticatedUser
+  }
+}
+
+const MS_PER_SECOND = 1000
+
+// Fails the start when Redis does not answer, as the auth server does: a misconfigured URL is
+// found at deploy time. Later outages answer 503 and heal by themselves.
+async function openRedis (fastify: FastifyInstance, settings: SessionCheckSettings): Promise<Redis> {
+  const redis = new Redis(settings.REDIS_URL, { ...resilientRedisOptions(settings.REDIS_COMMAND_TIMEOUT), lazyConnect: true })
+  logRedisOutages(redis, fastify.log)
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    throw error
+  }
+  fastify.addHook('onClose', async () => { await redis.quit() })
+  return redis
+}
+
+// The answer every service gives, whatever its own error handler: the auth server's error shape.
+function answerError (reply: FastifyReply, error: unknown): FastifyReply {
+  const answer = apiErrorAnswer(error as Error)
+  if (answer === undefined) throw error
+  if (answer.statusCode >= 500) reply.log.warn({ err: (error as Error).cause ?? error }, (error as Error).message)
+  if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds))
+  return reply.code(answer.statusCode).send(answer.body)
+}
+
+async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionCheckOptions): Promise<void> {
+  const settings = options.settings ?? sessionCheckSettings(options, options.env ?? process.env)
+  const redis = options.redis ?? await openRedis(fastify, settings)
+  if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie)
+
+  const redisStore = new RedisSessionStore(redis, {
+    keyPrefix: settings.REDIS_KEY_PREFIX,
+    fallbackTombstoneTtlMs: settings.SESSION_TTL * MS_PER_SECOND
+  })
+  const nearCache = settings.NEAR_CACHE === 'on' ? await startNearCache(redis, redisStore, settings, fastify.log) : undefined
+  if (nearCache !== undefined) fastify.addHook('onClose', nearCache.close)
+  const store = nearCache?.store ?? redisStore
+  const sessions = new SessionService(store, sessionPolicyOf(settings))
+  const tokens = sessionTokenCodec({
+    secret: settings.JWT_SECRET,
+    accessTokenTtlSeconds: settings.AUTH_STRATEGY === 'refresh' ? settings.ACCESS_TOKEN_TTL : undefined
+  })
+  const cookies = new SessionCookies(settings)
+
+  function assertCsrfProof (request: FastifyRequest, credential: CookieCredential, method = request.method): void {
+    const proven = hasCsrfProof({
+      method,
+      ownOrigin: `${request.protocol}://${request.host}`,
+      origin: singleHeader(request.headers.origin),
+      referer: singleHeader(request.headers.referer),
+      headerToken: singleHeader(request.headers[CSRF_HEADER]),
+      cookieToken: request.cookies[credential.csrfCookieName]
+    }, settings.corsOrigins)
+    if (!proven) {
+      throw new ForbiddenError('A request authenticated by cookie needs an allowed Origin or the x-csrf-token header')
+    }
+  }
+
+  async function check (request: FastifyRequest, reply: FastifyReply, method = request.method): Promise<AuthenticatedUser> {
+    const presented = presentedToken(request, settings.TOKEN_HEADER, cookies)
+    if (presented === undefined) throw new InvalidTokenError()
+    const claims = tokens.verify(presented.token)
+    // Checked before the session is touched, so a forged request changes nothing.
+    if (presented.cookie !== undefined) assertCsrfProof(request, presented.cookie, method)
+    const { user, reissued } = await sessions.authenticate(claims)
+    request.user = user
+    if (reissued === undefined) return user
+    const token = tokens.sign(reissued)
+    if (presented.cookie !== undefined) cookies.setTokens(reply, token)
+    else reply.header(RENEWED_TOKEN_HEADER, token)
+    return user
+  }
+
+  fastify.decorate('sessionCheck', {
+    check,
+    assertCsrfProof,
+    settings,
+    store,
+    nearCache: nearCache?.status ?? null,
+    tokens,
+    cookies
+  } satisfies SessionCheck)
+  if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest<AuthenticatedUser | null>('user', null)
+
+  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, reply: FastifyReply) {
+    try {
+      await check(request, reply)
+    } catch (error) {
+      return answerError(reply, error)
+    }
+  })
+
+  fastify.decorate('requireAdmin', async function requireAdmin (request: FastifyRequest, reply: FastifyReply) {
+    if (request.user.userType === 'admin') return
+    return answerError(reply, new ForbiddenError('This route is for administrators'))
+  })
+}
+
+const sessionCheck = fp(sessionCheckPlugin, { fastify: '5.x', name: '@token-session-auth/fastify' })
+export default sessionCheck
+export { sessionCheck }

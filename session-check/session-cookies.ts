@@ -1,0 +1,111 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { randomBytes } from 'node:crypto'
+
+export interface RefreshCookie {
+  refreshToken: string
+  maxAgeSeconds: number
+}
+
+// A session secret a browser sent in a cookie.
+export interface CookieCredential {
+  value: string
+  // The double-submit cookie that must vouch for it: the one named like it, so that a
+  // `__Host-` session is vouched for by `__Host-csrfToken` only, which no sibling subdomain can set.
+  csrfCookieName: string
+}
+
+export interface SessionCookieNames {
+  accessToken: string
+  csrfToken: string
+  loginUser: string
+  refreshToken: string
+}
+
+export interface SessionCookieSettings {
+  COOKIE_SECURE: boolean
+  SESSION_MAX_LIFETIME: number
+}
+
+// Without Secure (development over http), where browsers refuse the prefixed names.
+export const PLAIN_COOKIE_NAMES: SessionCookieNames = {
+  accessToken: 'accessToken', csrfToken: 'csrfToken', loginUser: 'loginUser', refreshToken: 'refreshToken'
+}
+// With Secure. A `__Host-` cookie must be Secure, Path=/ and without Domain, so no sibling
+// subdomain can set or shadow it. The refresh cookie's Path=/auth/refresh rules `__Host-` out;
+// `__Secure-` still keeps it from being set over http.
+export const PREFIXED_COOKIE_NAMES: SessionCookieNames = {
+  accessToken: '__Host-accessToken', csrfToken: '__Host-csrfToken', loginUser: '__Host-loginUser', refreshToken: '__Secure-refreshToken'
+}
+
+// Sent to the refresh route only: no other request carries the longest-lived secret.
+export const REFRESH_COOKIE_PATH = '/auth/refresh'
+// Browsers cap cookie lifetimes at 400 days; without an absolute lifetime we ask for that.
+const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
+const CSRF_TOKEN_BYTES = 32
+
+// The session cookies' names and attributes, and the writes every service that checks sessions
+// may need (a reissued token); the auth server adds the login and logout cookies on top.
+export class SessionCookies {
+  readonly names: SessionCookieNames
+  // With Secure, the plain names are what earlier releases set: still read, and replaced, for one release.
+  readonly legacyNames: SessionCookieNames | undefined
+  readonly knownNames: readonly SessionCookieNames[]
+  // The cookie may outlive an idle session or an access token's `exp`; Redis and the token
+  // decide (an expired access token must still arrive, to be answered 1003 rather than 1001).
+  readonly maxAge: number
+  readonly common: { path: '/', sameSite: 'lax', secure: boolean }
+  readonly refreshCommon: { path: string, sameSite: 'strict', secure: boolean, httpOnly: true }
+
+  constructor (settings: SessionCookieSettings) {
+    this.names = settings.COOKIE_SECURE ? PREFIXED_COOKIE_NAMES : PLAIN_COOKIE_NAMES
+    this.legacyNames = settings.COOKIE_SECURE ? PLAIN_COOKIE_NAMES : undefined
+    this.knownNames = this.legacyNames === undefined ? [this.names] : [this.names, this.legacyNames]
+    this.maxAge = settings.SESSION_MAX_LIFETIME > 0 ? settings.SESSION_MAX_LIFETIME : MAX_COOKIE_AGE_SECONDS
+    this.common = { path: '/', sameSite: 'lax', secure: settings.COOKIE_SECURE }
+    this.refreshCommon = { path: REFRESH_COOKIE_PATH, sameSite: 'strict', secure: settings.COOKIE_SECURE, httpOnly: true }
+  }
+
+  // The cookie under its own name, else its legacy name; undefined if neither is sent.
+  credential (request: FastifyRequest, secret: 'accessToken' | 'refreshToken'): CookieCredential | undefined {
+    // No Cookie header, no cookie: the common case for apps that send a header costs nothing more.
+    if (request.headers.cookie === undefined) return undefined
+    for (const naming of this.knownNames) {
+      const value = request.cookies[naming[secret]]
+      if (value !== undefined && value.length > 0) return { value, csrfCookieName: naming.csrfToken }
+    }
+    return undefined
+  }
+
+  // A new token for the same session (reissue, refresh): the CSRF token stays as it is.
+  setTokens (reply: FastifyReply, token: string, refresh?: RefreshCookie): void {
+    reply.setCookie(this.names.accessToken, token, { ...this.common, httpOnly: true, maxAge: this.maxAge })
+    if (refresh !== undefined) {
+      reply.setCookie(this.names.refreshToken, refresh.refreshToken, { ...this.refreshCommon, maxAge: refresh.maxAgeSeconds })
+    }
+    this.retireLegacy(reply)
+  }
+
+  // Double-submit CSRF token: page scripts copy it into the x-csrf-token header.
+  setFreshCsrf (reply: FastifyReply): void {
+    reply.setCookie(this.names.csrfToken, randomBytes(CSRF_TOKEN_BYTES).toString('base64url'), { ...this.common, httpOnly: false, maxAge: this.maxAge })
+  }
+
+  carries (reply: FastifyReply, name: string): boolean {
+    return reply.request.cookies[name] !== undefined
+  }
+
+  // A session still under the legacy names moves to the prefixed ones, and the browser must not
+  // keep sending both. The legacy csrfToken is not copied over (a sibling subdomain may have
+  // planted it): a fresh token replaces it.
+  private retireLegacy (reply: FastifyReply): void {
+    const legacy = this.legacyNames
+    if (legacy === undefined) return
+    if (this.carries(reply, legacy.accessToken)) reply.clearCookie(legacy.accessToken, this.common)
+    // Sent to the refresh route only, so it is seen (and cleared) at the first refresh after the move.
+    if (this.carries(reply, legacy.refreshToken)) reply.clearCookie(legacy.refreshToken, this.refreshCommon)
+    if (this.carries(reply, legacy.csrfToken)) {
+      reply.clearCookie(legacy.csrfToken, this.common)
+      if (!this.carries(reply, this.names.csrfToken)) this.setFreshCsrf(reply)
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export type EnvSource = Record<string, string | undefined>

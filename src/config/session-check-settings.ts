@@ -1,0 +1,59 @@
+import envSchema from 'env-schema'
+import { envJsonSchema, type Env } from './config-schema.js'
+import { ConfigError, type EnvSource } from './config-error.js'
+import { parseOrigins } from './cors-origins.js'
+import type { AppConfig } from './load-config.js'
+
+// What checking a session needs to know: where the sessions are, the secret, and the strategy
+// settings that decide a session's answer. Every service that checks sessions must share them
+// with the auth server, so they have the server's names and validation.
+export const SESSION_CHECK_SETTING_NAMES = [
+  'NODE_ENV', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT', 'JWT_SECRET', 'TOKEN_HEADER', 'COOKIE_SECURE', 'CORS_ORIGINS',
+  'AUTH_STRATEGY', 'SESSION_TTL', 'SESSION_MAX_LIFETIME', 'SESSION_SLIDING', 'SESSION_ROTATE_AFTER', 'SESSION_ROTATE_GRACE',
+  'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_REUSE_GRACE', 'REFRESH_MIN_INTERVAL', 'REFRESH_STORE', 'SESSION_MAX_PER_USER',
+  'NEAR_CACHE', 'NEAR_CACHE_MAX_ENTRIES'
+] as const satisfies ReadonlyArray<keyof Env>
+
+type SettingName = typeof SESSION_CHECK_SETTING_NAMES[number]
+
+export type SessionCheckSettings = Pick<AppConfig, Exclude<SettingName, 'CORS_ORIGINS'> | 'corsOrigins'>
+
+// `REDIS_URL` is given as `redisUrl`, and so on.
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<S>
+export type SessionCheckSettingOptions = {
+  [Name in SettingName as CamelCase<Name>]?: Name extends 'CORS_ORIGINS' ? string | readonly string[] : Env[Name]
+}
+
+function camelCase (name: string): string {
+  return name.toLowerCase().replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase())
+}
+
+const settingsSchema = {
+  type: 'object',
+  properties: Object.fromEntries(SESSION_CHECK_SETTING_NAMES.map((name) => [name, envJsonSchema.properties[name]]))
+}
+
+// Options win over the environment, which supplies the rest; unset ones take the server's defaults.
+export function sessionCheckSettings (options: SessionCheckSettingOptions, env: EnvSource): SessionCheckSettings {
+  const given = options as Record<string, unknown>
+  const data: Record<string, unknown> = {}
+  for (const name of SESSION_CHECK_SETTING_NAMES) {
+    const value = given[camelCase(name)] ?? env[name]
+    if (value !== undefined) data[name] = Array.isArray(value) ? value.join(',') : value
+  }
+  let parsed: Pick<Env, SettingName>
+  try {
+    parsed = envSchema<Pick<Env, SettingName>>({ schema: structuredClone(settingsSchema), data, env: false })
+  } catch (error) {
+    throw new ConfigError(`Invalid session check settings: ${(error as Error).message}`)
+  }
+  const { CORS_ORIGINS: corsOrigins, JWT_SECRET: jwtSecret, ...rest } = parsed
+  // A generated secret would differ from the auth server's: every token would be refused.
+  if (jwtSecret === undefined) throw new ConfigError('Invalid session check settings: jwtSecret (JWT_SECRET) is required, the auth server\'s own')
+  return {
+    ...rest,
+    JWT_SECRET: jwtSecret,
+    COOKIE_SECURE: rest.COOKIE_SECURE === true || rest.NODE_ENV === 'production',
+    corsOrigins: parseOrigins(corsOrigins)
+  }
+}

@@ -1,0 +1,34 @@
+import { apiErrorCodeOf } from './api-errors.js'
+
+// The one shape of every error answer, from the auth server and from services using its check.
+export interface ErrorBody {
+  code: 0
+  errorCode: string
+  info: string
+  reason?: string
+}
+
+export function errorBody (errorCode: string, info: string, reason?: string): ErrorBody {
+  return reason === undefined ? { code: 0, errorCode, info } : { code: 0, errorCode, info, reason }
+}
+
+export interface ApiErrorAnswer {
+  statusCode: number
+  body: ErrorBody
+  retryAfterSeconds?: number
+}
+
+interface CodedError {
+  code?: unknown
+  message: string
+  statusCode?: number
+  reason?: string
+  retryAfterSeconds?: number
+}
+
+// How an error of the registry (src/errors/api-errors.ts) is answered; undefined for any other error.
+export function apiErrorAnswer (error: CodedError): ApiErrorAnswer | undefined {
+  const errorCode = apiErrorCodeOf(error)
+  if (errorCode === undefined) return undefined
+  return { statusCode: error.statusCode ?? 500, body: errorBody(errorCode, error.message, error.reason), retryAfterSeconds: error.retryAfterSeconds }
+}

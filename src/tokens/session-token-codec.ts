@@ -1,0 +1,53 @@
+import { createSigner, createVerifier } from 'fast-jwt'
+import { AccessTokenExpiredError, InvalidTokenError } from '../errors/api-errors.js'
+import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from './session-claims.js'
+
+// fast-jwt's code for a token past its `exp`, reported only once the signature has checked out.
+const EXPIRED_TOKEN_CODE = 'FAST_JWT_EXPIRED'
+const VERIFIED_TOKEN_CACHE_SIZE = 10_000
+const ALGORITHM = 'HS256'
+
+export interface SessionTokenSettings {
+  secret: string
+  // Refresh strategy: access tokens carry `exp` this many seconds after `iat`; undefined: no `exp`.
+  accessTokenTtlSeconds?: number
+}
+
+export interface SessionTokenCodec {
+  sign: (claims: SessionClaims) => string
+  // The token's claims; throws 1001 for anything we did not issue, 1003 for an expired access token.
+  verify: (token: string) => SessionClaims
+}
+
+// One algorithm, pinned both ways: tokens with `alg: none`, RS256 or anything else are refused
+// before their claims are read. Signing is deterministic (HS256, claims in a fixed order): the
+// same claims give the same token, which is how racing requests are handed one token.
+export function sessionTokenCodec ({ secret, accessTokenTtlSeconds }: SessionTokenSettings): SessionTokenCodec {
+  const signer = createSigner({ key: secret, algorithm: ALGORITHM })
+  // Verification is pure (signature, `exp`), so its result can be kept: a client's next request
+  // with the same token skips the HMAC and the JSON parse. Entries never outlive the token's `exp`.
+  const verifier = createVerifier({ key: secret, algorithms: [ALGORITHM], cache: VERIFIED_TOKEN_CACHE_SIZE })
+  const accessTokensExpire = accessTokenTtlSeconds !== undefined
+
+  return {
+    sign: (claims) => signer(accessTokenTtlSeconds === undefined ? claims : { ...claims, exp: claims.iat + accessTokenTtlSeconds }),
+    verify: (token) => {
+      // Oversized input is refused before the JWT parser spends time on it.
+      if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
+      let payload: unknown
+      try {
+        payload = verifier(token)
+      } catch (error) {
+        // Refresh strategy: "refresh and retry", which a client must tell from "log in again".
+        // A sliding token never has `exp`: one past it was not issued by this strategy.
+        if (accessTokensExpire && (error as { code?: unknown }).code === EXPIRED_TOKEN_CODE) throw new AccessTokenExpiredError()
+        throw new InvalidTokenError()
+      }
+      const claims = asSessionClaims(payload)
+      if (claims === undefined) throw new InvalidTokenError()
+      // An access token of the refresh strategy always carries `exp`: one without it could never expire.
+      if (accessTokensExpire && claims.exp === undefined) throw new InvalidTokenError()
+      return claims
+    }
+  }
+}
