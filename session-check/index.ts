@@ -9,7 +9,7 @@ import { sessionCheckSettings, type SessionCheckSettingOptions, type SessionChec
 import { sessionPolicyOf } from '../src/config/session-policies.js'
 import { ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
 import { apiErrorAnswer } from '../src/errors/error-body.js'
-import { logRedisOutages, resilientRedisOptions } from '../src/redis/resilient-connection.js'
+import { closeRedis, logRedisOutages, resilientRedisOptions } from '../src/redis/resilient-connection.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService, type AuthenticatedUser } from '../src/sessions/session-service.js'
 import type { SessionStore } from '../src/sessions/session-store.js'
@@ -79,7 +79,7 @@ async function openRedis (fastify: FastifyInstance, settings: SessionCheckSettin
     redis.disconnect()
     throw error
   }
-  fastify.addHook('onClose', async () => { await redis.quit() })
+  fastify.addHook('onClose', async () => await closeRedis(redis))
   return redis
 }
 

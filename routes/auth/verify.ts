@@ -1,0 +1,50 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { errorResponses, sessionSecurity } from '../../plugins/api-schemas.js'
+
+// Forward auth: a gateway (nginx, Traefik, Envoy, Caddy) asks about each request it passes to a
+// service in any language, and hands the identity on in these headers.
+const IDENTITY_HEADERS = { userId: 'x-user-id', userType: 'x-user-type', sessionId: 'x-session-id' } as const
+// Where gateways put the original request's method: Traefik and Caddy send X-Forwarded-Method,
+// the documented nginx configuration X-Original-Method.
+const ORIGINAL_METHOD_HEADERS = ['x-forwarded-method', 'x-original-method'] as const
+const METHOD_PATTERN = /^[A-Za-z]{1,16}$/
+// A cookie-authenticated request whose original method is unknown must prove it comes from our
+// pages, as an unsafe one would: a gateway that does not say the method cannot open a CSRF hole.
+const UNKNOWN_METHOD = 'UNKNOWN'
+
+function originalMethod (request: FastifyRequest, fallback: string): string {
+  for (const name of ORIGINAL_METHOD_HEADERS) {
+    const value = request.headers[name]
+    if (typeof value === 'string') return METHOD_PATTERN.test(value) ? value.toUpperCase() : UNKNOWN_METHOD
+  }
+  return fallback
+}
+
+const verifySchema = {
+  summary: 'Forward auth: 204 with the identity headers when the request\'s session is live',
+  description: 'For gateways. Reads the token like every route; a reissued token comes back in x-renewed-token (cookie clients: Set-Cookie). Identity in x-user-id, x-user-type, x-session-id.',
+  tags: ['auth'],
+  security: sessionSecurity,
+  response: { 204: { type: 'null', description: 'The session is live' }, ...errorResponses(401, 403, 503) }
+}
+
+const verify: FastifyPluginAsync = async (fastify) => {
+  async function answer (request: FastifyRequest, reply: FastifyReply, method: string): Promise<FastifyReply> {
+    const user = await fastify.sessionCheck.check(request, reply, method)
+    return await reply.code(204).headers({
+      [IDENTITY_HEADERS.userId]: String(user.userId),
+      [IDENTITY_HEADERS.userType]: user.userType,
+      [IDENTITY_HEADERS.sessionId]: user.sessionId
+    }).send()
+  }
+
+  // nginx, Traefik and Caddy call this path with GET and say the original method in a header.
+  fastify.get('/verify', { schema: verifySchema }, async (request, reply) =>
+    await answer(request, reply, originalMethod(request, UNKNOWN_METHOD)))
+
+  // Envoy's ext_authz calls `<path_prefix><original path>` with the original method.
+  fastify.all('/verify/*', { schema: { ...verifySchema, hide: true } }, async (request, reply) =>
+    await answer(request, reply, originalMethod(request, request.method)))
+}
+
+export default verify
