@@ -2,7 +2,6 @@ import envSchema from 'env-schema'
 import { envJsonSchema, type Env } from './config-schema.js'
 import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
-import type { AppConfig } from './load-config.js'
 
 // What checking a session needs to know: where the sessions are, the secret, and the strategy
 // settings that decide a session's answer. Every service that checks sessions must share them
@@ -16,7 +15,12 @@ export const SESSION_CHECK_SETTING_NAMES = [
 
 type SettingName = typeof SESSION_CHECK_SETTING_NAMES[number]
 
-export type SessionCheckSettings = Pick<AppConfig, Exclude<SettingName, 'CORS_ORIGINS'> | 'corsOrigins'>
+// As the auth server's configuration has them (AppConfig), so the server can pass its own.
+export type SessionCheckSettings = Omit<Pick<Env, SettingName>, 'JWT_SECRET' | 'COOKIE_SECURE' | 'CORS_ORIGINS'> & {
+  JWT_SECRET: string
+  COOKIE_SECURE: boolean
+  corsOrigins: string[]
+}
 
 // `REDIS_URL` is given as `redisUrl`, and so on.
 type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<S>

@@ -1,0 +1,130 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { sessionKeys } from '../../src/sessions/session-keys.js'
+import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { createAndLogIn, createUser } from '../helpers/sessions.js'
+import { createProject, installedVersion, packTarball } from '../helpers/packed-project.js'
+import { RedisServer } from '../helpers/redis-server.js'
+
+const run = promisify(execFile)
+const SESSION_TTL_SECONDS = 600
+const MS_PER_SECOND = 1000
+// Another instance hears of a logout through Redis' invalidation message: milliseconds, bounded here.
+const INVALIDATION_BOUND_MS = 2000
+const POLL_MS = 10
+const SERVICE_START_TIMEOUT_MS = 30_000
+
+interface ErrorBody { errorCode: string, reason?: string }
+
+async function startService (script: string, env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout ?? process.stdin })
+  const started = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the service did not start')), SERVICE_START_TIMEOUT_MS)
+    child.once('exit', (code) => reject(new Error(`the service exited with ${String(code)}`)))
+    lines.once('line', (line) => {
+      clearTimeout(timer)
+      resolve(`http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`)
+    })
+  })
+  return { child, url: await started }
+}
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+t.test('the packed plugin and SDK, installed from their tarballs into a fresh project', { timeout: 300_000 }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'packed-packages-'))
+  t.teardown(() => rmSync(work, { recursive: true, force: true }))
+  const [pluginTarball, sdkTarball] = await Promise.all([packTarball('session-check', work), packTarball('sdk', work)])
+  const project = join(work, 'project')
+  await createProject(project, {
+    dependencies: {
+      '@token-session-auth/fastify': `file:${pluginTarball}`,
+      'token-session-auth-client': `file:${sdkTarball}`,
+      fastify: await installedVersion('fastify'),
+      axios: await installedVersion('axios'),
+      '@types/node': await installedVersion('@types/node')
+    },
+    sourceDir: join('test', 'package', 'consumer')
+  })
+
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const { app, config } = await buildTestApp(t, { redisServer, env: { SESSION_TTL: String(SESSION_TTL_SECONDS) } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  const authUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  const keys = sessionKeys(config.REDIS_KEY_PREFIX)
+
+  const service = await startService(join(project, 'dist', 'service.js'), {
+    REDIS_URL: config.REDIS_URL,
+    REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
+    JWT_SECRET: TEST_JWT_SECRET,
+    SESSION_TTL: String(SESSION_TTL_SECONDS)
+  })
+  t.teardown(() => { service.child.kill('SIGTERM') })
+  const orders = async (headers: Record<string, string>): Promise<Response> => await fetch(`${service.url}/orders`, { headers })
+
+  t.test('a token from the auth server\'s login works in the other service, by every transport', async (t) => {
+    const session = await createAndLogIn(app)
+    const transports: Array<Record<string, string>> = [{ token: session.token }, { authorization: `Bearer ${session.token}` }, { cookie: `accessToken=${session.token}` }]
+    for (const headers of transports) {
+      const res = await orders(headers)
+      t.equal(res.status, 200, Object.keys(headers)[0] ?? '')
+      t.same(await res.json(), { orders: [], userId: session.userId, userType: 'user', sessionId: session.sessionId })
+    }
+    const refused = await orders({ token: `${session.token.slice(0, -4)}AAAA` })
+    t.equal(refused.status, 401)
+    t.equal((await refused.json() as ErrorBody).errorCode, '1001', 'a forged signature: 1001, in the server\'s error shape')
+  })
+
+  t.test('activity in the other service slides the session', async (t) => {
+    const session = await createAndLogIn(app)
+    const key = keys.session(session.userId, session.sessionId)
+    const lowered = SESSION_TTL_SECONDS * MS_PER_SECOND / 2
+    await app.redis.pexpire(key, lowered)
+    t.equal((await orders({ token: session.token })).status, 200)
+    // A session the service has cached is slid off the response path: allow it a moment.
+    const deadline = Date.now() + 5 * MS_PER_SECOND
+    let ttl = await app.redis.pttl(key)
+    while (ttl <= lowered && Date.now() < deadline) {
+      await sleep(POLL_MS)
+      ttl = await app.redis.pttl(key)
+    }
+    t.ok(ttl > (SESSION_TTL_SECONDS - 10) * MS_PER_SECOND, `back near SESSION_TTL (${ttl} ms)`)
+  })
+
+  t.test('a logout on the auth server is refused in the other service', async (t) => {
+    const session = await createAndLogIn(app)
+    // Cached there first, so the refusal must come from Redis' invalidation, not a cold read.
+    t.equal((await orders({ token: session.token })).status, 200)
+    const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: session.token } })
+    t.equal(logout.statusCode, 200)
+    const loggedOutAt = Date.now()
+    let res = await orders({ token: session.token })
+    while (res.status === 200 && Date.now() - loggedOutAt < INVALIDATION_BOUND_MS) {
+      await sleep(POLL_MS)
+      res = await orders({ token: session.token })
+    }
+    t.equal(res.status, 401, `refused within ${INVALIDATION_BOUND_MS} ms (after ${Date.now() - loggedOutAt} ms)`)
+    t.same(await res.json(), { code: 0, errorCode: '1002', info: 'Session has ended (logout)', reason: 'logout' })
+    for (let i = 0; i < 3; i++) t.equal((await orders({ token: session.token })).status, 401, 'and stays refused')
+  })
+
+  t.test('the SDK from its tarball, fetch and axios, against the server\'s example resource', async (t) => {
+    const user = await createUser(app)
+    const { stdout } = await run(process.execPath, [join(project, 'dist', 'client.js'), authUrl, user.account, user.password])
+    const seen = JSON.parse(stdout.trim()) as { userId: number, fetchStatus: number, axiosStatus: number, texts: string[] }
+    t.equal(seen.userId, user.userId, 'logged in')
+    t.equal(seen.fetchStatus, 201, 'fetch created a note')
+    t.equal(seen.axiosStatus, 201, 'axios created a note')
+    t.same(seen.texts, ['from axios', 'from fetch'], 'both listed, newest first')
+  })
+})
