@@ -72,10 +72,13 @@ export async function startThroughputSetup (context: BenchContext): Promise<Thro
   }
   const naiveSessions = await logInWithToken(naive.url, context.accounts, context.connections)
   await assertSessionsWork(`${naive.url}/auth/me`, naiveSessions)
+  const onSessions = await logInOurSessions(context, on)
   const targets: Target[] = [
     { id: 'bare', label: 'bare Fastify route, no auth (the limit)', url: `${bare.url}/auth/me`, pid: bare.pid },
     { id: 'ours-health', label: 'our server, GET /health (no auth)', url: `${on.url}/health`, pid: on.pid },
-    { id: 'ours-on', label: 'our /auth/me, sliding, near-cache on', url: `${on.url}/auth/me`, pid: on.pid, sessions: await logInOurSessions(context, on) },
+    { id: 'ours-on', label: 'our /auth/me, sliding, near-cache on', url: `${on.url}/auth/me`, pid: on.pid, sessions: onSessions },
+    // Forward auth for gateways: the same check, answered 204 with the identity headers.
+    { id: 'ours-verify', label: 'our GET /auth/verify, sliding, near-cache on', url: `${on.url}/auth/verify`, pid: on.pid, sessions: onSessions },
     { id: 'ours-off', label: 'our /auth/me, sliding, NEAR_CACHE=off', url: `${off.url}/auth/me`, pid: off.pid, sessions: await logInOurSessions(context, off) },
     { id: 'ours-refresh', label: 'our /auth/me, refresh access token', url: `${refresh.url}/auth/me`, pid: refresh.pid, sessions: await logInOurSessions(context, refresh) },
     { id: 'naive', label: 'naive: JWT + EXISTS + EXPIRE', url: `${naive.url}/auth/me`, pid: naive.pid, sessions: naiveSessions },
