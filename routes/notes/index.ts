@@ -5,8 +5,9 @@ import {
   errorResponses, integerIdParamSchema, NO_CONTROL_CHARACTERS_PATTERN, sessionSecurity, successSchema
 } from '../../plugins/api-schemas.js'
 
-// EXAMPLE: your own API behind the session check. Copy this folder (the folder name is the URL
-// prefix) and src/notes/note-repository.ts, rename, change the queries. What puts it behind the check:
+// EXAMPLE: your own API behind the session check. Copy this folder (its name is the URL prefix),
+// src/notes/note-repository.ts and the 'create notes' migration (src/db/migrations.ts, as a new
+// version), rename, change the queries. What puts it behind the check:
 //   1. the preHandler hook below: every route of this folder answers 401 without a live session,
 //      403 to a cookie-authenticated POST/PUT/PATCH/DELETE without CSRF proof, and slides the
 //      session as GET /auth/me does;
