@@ -36,7 +36,10 @@ export default fp(async (fastify) => {
 // with the `u` flag, so \p{...} works. The account also needs one character that is not a space;
 // the pattern's first two classes are disjoint, so a long input cannot make it backtrack.
 const ACCOUNT_PATTERN = '^[^\\S\\p{Cc}]*[^\\s\\p{Cc}]\\P{Cc}*$'
-const NO_CONTROL_CHARACTERS_PATTERN = '^\\P{Cc}*$'
+export const NO_CONTROL_CHARACTERS_PATTERN = '^\\P{Cc}*$'
+// Path parameters are strings, and the server does not coerce types: an integer id is sent as
+// digits. Ten at most; whether the number is in range is for the route to say (usually a 404).
+const POSITIVE_INTEGER_PATTERN = '^[1-9][0-9]{0,9}$'
 export const accountSchema = { type: 'string', minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: ACCOUNT_PATTERN } as const
 export const passwordSchema = { type: 'string', minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH } as const
 // A password being checked rather than set: one that predates today's length rules must still
@@ -48,8 +51,10 @@ export const deviceIdSchema = { type: 'string', minLength: 1, maxLength: 128, pa
 // little. Schema failures (see schemaErrorFormatter in app.ts) say this instead.
 export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   [ACCOUNT_PATTERN]: 'must contain a character that is not a space, and no control characters',
-  [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control characters'
+  [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control characters',
+  [POSITIVE_INTEGER_PATTERN]: 'must be a positive integer'
 }
+export const integerIdParamSchema = { type: 'string', pattern: POSITIVE_INTEGER_PATTERN } as const
 export const userIdSchema = { type: 'integer', minimum: 1, maximum: USER_ID_MAX } as const
 export const userTypeSchema = { type: 'string', enum: ['user', 'admin'] } as const
 

@@ -13,7 +13,8 @@ declare module 'fastify' {
 }
 
 // PostgreSQL when DATABASE_URL is set, otherwise the embedded PGlite under DATA_DIR.
-// Only logins, registrations and password changes touch it: signed-in requests read Redis only.
+// The session check reads Redis only; logins, registrations, password changes and routes that
+// keep data of their own (the notes example) use the database.
 export default fp(async (fastify) => {
   const { config } = fastify
   const db = config.DATABASE_URL === undefined

@@ -64,6 +64,12 @@ t.test('defaults', async (t) => {
   const insecure = loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false' })
   t.equal(insecure.COOKIE_SECURE, true, 'and COOKIE_SECURE=false cannot turn that off in production')
   t.equal(loadConfig({ JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'true' }).COOKIE_SECURE, true, 'COOKIE_SECURE adds it elsewhere')
+
+  t.equal(config.EXAMPLE_ROUTES, true, 'the example routes are on outside production')
+  t.equal(production.EXAMPLE_ROUTES, false, 'and off in production')
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, EXAMPLE_ROUTES: 'true' }).EXAMPLE_ROUTES, true,
+    'unless EXAMPLE_ROUTES=true turns them on')
+  t.equal(loadConfig({ JWT_SECRET: TEST_JWT_SECRET, EXAMPLE_ROUTES: 'false' }).EXAMPLE_ROUTES, false, 'EXAMPLE_ROUTES=false turns them off')
 })
 
 t.test('a bad value is refused with a message naming the variable', async (t) => {

@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { InvalidInputError, NotFoundError } from '../../src/errors/api-errors.js'
 import { toSessionView } from '../../src/sessions/session-view.js'
 import {
-  accountSchema, deviceIdSchema, errorResponses, revokedCountSchema, sessionListSchema, sessionSecurity, userIdSchema
+  accountSchema, deviceIdSchema, errorResponses, integerIdParamSchema, revokedCountSchema, sessionListSchema, sessionSecurity,
+  userIdSchema
 } from '../../plugins/api-schemas.js'
 
 interface RevokeBody {
@@ -15,9 +16,6 @@ interface UserParams {
   userId: string
 }
 
-// Path parameters are strings, and the server does not coerce types.
-const userIdParamSchema = { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } as const
-
 const admin: FastifyPluginAsync = async (fastify) => {
   fastify.addHook('preHandler', fastify.authenticate)
   fastify.addHook('preHandler', fastify.requireAdmin)
@@ -27,7 +25,7 @@ const admin: FastifyPluginAsync = async (fastify) => {
       summary: "A user's sessions",
       tags: ['admin'],
       security: sessionSecurity,
-      params: { type: 'object', required: ['userId'], properties: { userId: userIdParamSchema } },
+      params: { type: 'object', required: ['userId'], properties: { userId: integerIdParamSchema } },
       response: { 200: sessionListSchema, ...errorResponses(400, 401, 403, 503) }
     }
   }, async (request) => {

@@ -48,5 +48,21 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX refresh_tokens_live_by_user ON refresh_tokens (user_id) WHERE revoked_at IS NULL',
       'CREATE INDEX refresh_tokens_expires_at ON refresh_tokens (expires_at)'
     ]
+  },
+  {
+    version: 3,
+    name: 'create notes',
+    // The example resource (routes/notes/). Created whatever EXAMPLE_ROUTES says: an empty table
+    // costs nothing, and turning the example on later needs no migration run of its own.
+    // The index serves both queries: one user's notes newest first, and the per-user count.
+    sql: [
+      `CREATE TABLE notes (
+        id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        user_id integer NOT NULL,
+        text text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX notes_by_user ON notes (user_id, id)'
+    ]
   }
 ]

@@ -1,4 +1,4 @@
-// The little the user repository needs from a SQL engine; `pg` and PGlite both provide it.
+// The little the repositories need from a SQL engine; `pg` and PGlite both provide it.
 export interface SqlQueryable {
   query: <Row>(sql: string, params?: unknown[]) => Promise<Row[]>
 }

@@ -61,7 +61,7 @@ export function sessionStoreUnavailable (cause: unknown): FastifyError {
 }
 
 export function databaseUnavailable (cause: unknown): FastifyError {
-  return new ServiceUnavailableError('The user database', { cause })
+  return new ServiceUnavailableError('The database', { cause })
 }
 
 // The API errorCode of an error from this registry, or undefined for any other error.

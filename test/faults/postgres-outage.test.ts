@@ -34,7 +34,7 @@ const unreachable = await createTestDatabase(target.toString())
   .then(async (database) => { await database.drop(); return false as const })
   .catch((error: Error) => `no PostgreSQL at ${target.host}: ${error.message}`)
 
-t.test('with PostgreSQL unreachable, signed-in users keep working; logins answer 503', { skip: unreachable }, async (t) => {
+t.test('with PostgreSQL unreachable, signed-in users keep working; logins and notes answer 503', { skip: unreachable }, async (t) => {
   // The schema is made and dropped directly; only the app goes through the relay.
   const database = await createTestDatabase(target.toString())
   t.teardown(async () => await database.drop())
@@ -59,4 +59,11 @@ t.test('with PostgreSQL unreachable, signed-in users keep working; logins answer
   t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 503)
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
   t.equal((await me(app, session.token)).statusCode, 200, 'the failed login ended nothing')
+
+  // The notes example stores data of its own: a query and a transaction, both 503, never 500.
+  const notes = await app.inject({ method: 'GET', url: '/notes', headers: { token: session.token } })
+  t.same([notes.statusCode, notes.json().errorCode], [503, '1503'], `GET /notes needs the database: 503 (${notes.body})`)
+  const added = await app.inject({ method: 'POST', url: '/notes', headers: { token: session.token }, payload: { text: 'x' } })
+  t.same([added.statusCode, added.json().errorCode], [503, '1503'], `POST /notes too (${added.body})`)
+  t.equal((await me(app, session.token)).statusCode, 200, 'and neither ended the session')
 })

@@ -25,7 +25,9 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   newPassword: plausibleOrNot(newPassword),
   deviceId: plausibleOrNot(fc.constantFrom('phone-7', 'victim-phone')),
   userId: plausibleOrNot(refsOf('userId')),
-  refreshToken: plausibleOrNot(refreshToken)
+  refreshToken: plausibleOrNot(refreshToken),
+  // A note's text (the notes example).
+  text: plausibleOrNot(fc.string({ minLength: 1, maxLength: 40 }))
 }
 const valueOfField = (field: string): fc.Arbitrary<unknown> => FIELD_VALUES[field] ?? anyJson
 
@@ -35,6 +37,17 @@ const brokenEscape = fc.constantFrom('%', '%E0%A4%A', '%C0%80', '%FF', '%00', '%
 const PARAM_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   id: fc.oneof({ weight: 3, arbitrary: refsOf('sessionId') }, base64urlOf(22), nastyString, brokenEscape),
   userId: fc.oneof({ weight: 3, arbitrary: refsOf('userId') }, nastyNumber.map(String), nastyString, brokenEscape)
+}
+// The notes example's ids count from 1 in each test's database: the victim's note is the first
+// (routes-never-fail.test.ts makes sure), the small ones after it those generated requests added.
+export const VICTIM_NOTE_ID = 1
+const SMALL_NOTE_ID_MAX = 40
+const NOTE_PARAM_VALUES: Record<string, fc.Arbitrary<unknown>> = {
+  id: fc.oneof(
+    { weight: 2, arbitrary: fc.constant(String(VICTIM_NOTE_ID)) },
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: SMALL_NOTE_ID_MAX }).map(String) },
+    nastyNumber.map(String), nastyString, brokenEscape
+  )
 }
 
 const OVERSIZED_BODY_BYTES = 1_100_000
@@ -103,11 +116,15 @@ const cookies = sometimes({
 
 const ANY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'] as const
 
+function paramValues (route: ApiRoute): Record<string, fc.Arbitrary<unknown>> {
+  return route.path.startsWith('/notes/') ? NOTE_PARAM_VALUES : PARAM_VALUES
+}
+
 function requestSpecsFor (route: ApiRoute): fc.Arbitrary<RequestSpec> {
   return fc.record({
     method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...ANY_METHODS) }),
     path: fc.constant(route.path),
-    params: fc.record(Object.fromEntries(route.params.map((name) => [name, PARAM_VALUES[name] ?? nastyString]))),
+    params: fc.record(Object.fromEntries(route.params.map((name) => [name, paramValues(route)[name] ?? nastyString]))),
     headers: fc.tuple(credentialHeaders, otherHeaders).map(([credential, other]) => ({ ...other, ...credential })),
     cookies: fc.oneof(fc.constant({}), cookies),
     body: bodyOf(route)

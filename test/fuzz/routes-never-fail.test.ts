@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import fc from 'fast-check'
 import t from 'tap'
+import { NoteRepository } from '../../src/notes/note-repository.js'
 import { normalizeAccount } from '../../src/users/account.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { me } from '../helpers/sessions.js'
@@ -9,9 +10,9 @@ import { appOptions, forEachStrategy, SLIDING, STRATEGIES } from '../helpers/str
 import { apiRoutesOf, EXPECTED_ROUTES, REFRESH_ROUTE, routeName } from './api-routes.js'
 import { Cast, type Player } from './cast.js'
 import { bearerTokenOf, isSameSession, sessionSignedFor } from './forged-tokens.js'
-import { requestSpecs } from './request-arbitraries.js'
+import { requestSpecs, VICTIM_NOTE_ID } from './request-arbitraries.js'
 import { toInjectOptions } from './request-spec.js'
-import { snapshotSession } from './victim-snapshot.js'
+import { snapshotNotes, snapshotSession } from './victim-snapshot.js'
 
 // Fixed, so a run is repeatable; fast-check prints it (with the path to the failing case) on failure.
 const SEED = Number(process.env.FUZZ_SEED ?? 1_400_500)
@@ -88,7 +89,12 @@ forEachStrategy(t, async (t, strategy) => {
   const cast = await Cast.assemble(app)
   const { victim } = cast
   const context = { valueOf: cast.valueOf.bind(cast), serverKey: TEST_JWT_SECRET }
-  const snapshotVictim = async (): Promise<unknown> => await snapshotSession(app, victim.userId, victim.sessionId)
+  const victimNote = await new NoteRepository(app.db).create(victim.userId, "the victim's note")
+  if (victimNote.id !== VICTIM_NOTE_ID) throw new Error(`the victim's note is ${victimNote.id}, not the id the generators aim at`)
+  const snapshotVictim = async (): Promise<unknown> => ({
+    session: await snapshotSession(app, victim.userId, victim.sessionId),
+    notes: await snapshotNotes(app, victim.userId)
+  })
   const victimAtStart = await snapshotVictim()
   const answers = new Map<string, number>()
 
@@ -105,14 +111,14 @@ forEachStrategy(t, async (t, strategy) => {
     if (response.statusCode >= 400 && hasBody) assert.equal(errorShapeProblem(response), undefined, sent)
     const answer = `${spec.method} ${spec.path} ${response.statusCode} ${errorCodeOf(response)}`.trimEnd()
     answers.set(answer, (answers.get(answer) ?? 0) + 1)
-    assert.deepEqual(await snapshotVictim(), before, `${sent} changed the victim's session`)
+    assert.deepEqual(await snapshotVictim(), before, `${sent} changed the victim's session or notes`)
   })
 
   const sound = await t.resolves(fc.assert(everyAnswerIsSound, { seed: SEED, numRuns: RUNS_PER_APP }),
-    'no generated request answers 5xx, an error outside the one shape, or changes the victim\'s session')
+    'no generated request answers 5xx, an error outside the one shape, or changes the victim\'s session or notes')
   t.comment([...answers].sort().map(([answer, count]) => `${count}\t${answer}`).join('\n'))
 
-  t.same(await snapshotVictim(), victimAtStart, "the victim's session is as it was before the run")
+  t.same(await snapshotVictim(), victimAtStart, "the victim's session and notes are as they were before the run")
   t.equal((await me(app, victim.token)).statusCode, 200, "the victim's token still works")
   // A failed property stops the run early, so the answers it saw say nothing about the generators.
   if (sound !== true) return
@@ -124,4 +130,6 @@ forEachStrategy(t, async (t, strategy) => {
   t.ok(seen(/^POST \/auth\/(register|login) 400 1400$/), 'some generated accounts were refused as invalid')
   t.ok(seen(/ 401 1001$/), 'some generated tokens were refused')
   if (strategy.refresh) t.ok(seen(/^POST \/auth\/refresh 401 1004$/), 'some generated refresh tokens were refused')
+  t.ok(seen(/^POST \/notes\/ 201$/), 'some generated notes were added')
+  t.ok(seen(/^DELETE \/notes\/\{id\} 404 1404$/), "some generated deletes reached past the session check to someone else's or no note")
 }, [SLIDING, REFRESH_POSTGRES])

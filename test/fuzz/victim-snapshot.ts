@@ -42,3 +42,8 @@ export async function snapshotSession (app: FastifyInstance, userId: number, ses
       WHERE user_id = $1 ORDER BY digest`, [userId])
   return { ...snapshot, refreshRows }
 }
+
+// The user's notes (the notes example), which no one else's request may delete.
+export async function snapshotNotes (app: FastifyInstance, userId: number): Promise<unknown[]> {
+  return await app.db.query('SELECT id, text FROM notes WHERE user_id = $1 ORDER BY id', [userId])
+}
