@@ -1,4 +1,4 @@
-import { endsSession, failureMessage } from './error-messages.js'
+import { endsSession, failureMessage, type Wordings } from './error-messages.js'
 import type { AuthClient, SessionEndReason, SessionInfo } from './sdk.js'
 import { sessionEndedMessage } from './session-end-messages.js'
 import { renderSessions } from './session-list.js'
@@ -9,6 +9,10 @@ import { focusSessionList, showMe, showView, stopLoading } from './views.js'
 type SignInState = 'unknown' | 'signed-out' | 'signed-in'
 
 export type ClientFactory = (onSessionEnded: (reason: SessionEndReason) => void) => AuthClient
+
+const SIGN_IN_WORDINGS: Wordings = { '1010': 'Wrong account or password.' }
+const CHANGE_PASSWORD_WORDINGS: Wordings = { '1010': 'The current password is wrong.' }
+const REVOKE_WORDINGS: Wordings = { '1404': 'That session no longer exists.' }
 
 // What the page does. The server is the only memory: the page stores nothing and asks
 // `GET /auth/me` whenever it needs to know whether the session still lives.
@@ -42,7 +46,7 @@ export class AccountPage {
     try {
       await this.client.login(account, password)
     } catch (error) {
-      announce(failureMessage(error, 'Wrong account or password.'), 'warning')
+      announce(failureMessage(error, SIGN_IN_WORDINGS), 'warning')
       return false
     }
     clearAnnouncement()
@@ -74,7 +78,7 @@ export class AccountPage {
       await this.check()
       focusSessionList()
     } catch (error) {
-      this.failed(error)
+      this.failed(error, REVOKE_WORDINGS)
     }
   }
 
@@ -82,7 +86,7 @@ export class AccountPage {
     try {
       await this.client.changePassword(oldPassword, newPassword)
     } catch (error) {
-      this.failed(error, 'The current password is wrong.')
+      this.failed(error, CHANGE_PASSWORD_WORDINGS)
       return false
     }
     // The server ended every session and opened a fresh one for this device (new cookies).
@@ -134,11 +138,11 @@ export class AccountPage {
     showView('login', true)
   }
 
-  private failed (error: unknown, wrongPassword?: string): void {
+  private failed (error: unknown, wordings?: Wordings): void {
     if (!endsSession(error)) {
       // A 503 or a network error says nothing about the session: the view stays as it is.
       if (this.state === 'unknown') stopLoading()
-      announce(failureMessage(error, wrongPassword), 'warning')
+      announce(failureMessage(error, wordings), 'warning')
       return
     }
     // Normally sessionEnded (called by the SDK) has shown the login form already.
