@@ -5,6 +5,9 @@ import { newContext } from './browser-harness.js'
 
 export type ViewName = 'login' | 'account'
 
+// The password field's label when the login form creates an account (web/src/sign-in-mode.ts).
+export const NEW_ACCOUNT_PASSWORD_LABEL = 'Password (8 characters or more)'
+
 export interface ListedSession {
   id: string
   current: boolean
@@ -75,6 +78,21 @@ export class PageDriver {
     await this.page.getByLabel('Account').fill(account)
     await this.page.getByLabel('Password', { exact: true }).fill(password)
     await this.page.getByRole('button', { name: 'Sign in' }).click()
+    await this.waitForView('account')
+  }
+
+  // "Create an account", then the form in that mode; waits until the page has answered.
+  async submitSignUp (account: string, password: string): Promise<void> {
+    await this.page.getByRole('button', { name: 'Create an account' }).click()
+    // Exact: the login view is itself labelled by its heading, "Create an account" in this mode.
+    await this.page.getByLabel('Account', { exact: true }).fill(account)
+    await this.page.getByLabel(NEW_ACCOUNT_PASSWORD_LABEL, { exact: true }).fill(password)
+    await this.page.getByRole('button', { name: 'Create account', exact: true }).click()
+    await this.page.locator('#login-submit:enabled').waitFor({ state: 'attached' })
+  }
+
+  async signUp (account: string, password: string): Promise<void> {
+    await this.submitSignUp(account, password)
     await this.waitForView('account')
   }
 

@@ -1,7 +1,9 @@
 import { endsSession, failureMessage, type Wordings } from './error-messages.js'
+import { registerAccount, REGISTER_WORDINGS } from './register-account.js'
 import type { AuthClient, SessionEndReason, SessionInfo } from './sdk.js'
 import { sessionEndedMessage } from './session-end-messages.js'
 import { renderSessions } from './session-list.js'
+import { showSignInMode } from './sign-in-mode.js'
 import { announce, clearAnnouncement } from './status.js'
 import { focusSessionList, showMe, showView, stopLoading } from './views.js'
 
@@ -53,6 +55,19 @@ export class AccountPage {
     await this.check()
     if (this.signedIn) showView('account', true)
     return this.signedIn
+  }
+
+  // POST /auth/register, then sign in with the same account and password.
+  async createAccount (account: string, password: string): Promise<boolean> {
+    try {
+      await registerAccount(this.client, account, password)
+    } catch (error) {
+      announce(failureMessage(error, REGISTER_WORDINGS), 'warning')
+      return false
+    }
+    // The account exists now: should signing in fail (a 429, a 503), the form to retry signs in.
+    showSignInMode('sign-in', false)
+    return await this.signIn(account, password)
   }
 
   async logOut (): Promise<void> {
