@@ -47,9 +47,10 @@ export class PageDriver {
     await this.settled()
   }
 
-  // The first check is over: a view, or a message that the server could not say.
+  // The first check is over: a view (with its notes, if any), or a message that the server could not say.
   async settled (): Promise<void> {
     await this.page.locator('#loading').waitFor({ state: 'hidden' })
+    await this.notesSettled()
   }
 
   async view (): Promise<ViewName | undefined> {
@@ -60,6 +61,12 @@ export class PageDriver {
 
   async waitForView (view: ViewName): Promise<void> {
     await this.page.locator(`#${view}-view`).waitFor({ state: 'visible' })
+    await this.notesSettled()
+  }
+
+  // The signed-in view asks for the notes once it shows; the panel is aria-busy until they came.
+  async notesSettled (): Promise<void> {
+    await this.page.locator('#notes-panel:not([aria-busy])').waitFor({ state: 'attached' })
   }
 
   async status (): Promise<string> {
@@ -131,6 +138,31 @@ export class PageDriver {
     await this.page.getByLabel(/^New password/).fill(newPassword)
     await this.page.getByRole('button', { name: 'Change password' }).click()
     await this.page.locator('#password-form button:enabled').waitFor()
+  }
+
+  async notesPanelVisible (): Promise<boolean> {
+    return await this.page.locator('#notes-panel').isVisible()
+  }
+
+  // The texts of the listed notes, in the order shown.
+  async notes (): Promise<string[]> {
+    return await this.page.locator('#note-list .note-text').allTextContents()
+  }
+
+  async addNote (text: string): Promise<void> {
+    await this.page.getByLabel('New note').fill(text)
+    await this.page.getByRole('button', { name: 'Add note' }).click()
+    await this.page.locator('#note-form button:enabled').waitFor({ state: 'attached' })
+  }
+
+  // The Delete button of the note shown with exactly this text; waits until its request is over.
+  async deleteNote (text: string): Promise<void> {
+    const item = this.page.locator('#note-list > li').filter({
+      has: this.page.locator('.note-text').getByText(text, { exact: true })
+    })
+    const noteId = (await item.getAttribute('data-note-id')) ?? ''
+    await item.getByRole('button', { name: /^Delete the note/ }).click()
+    await this.page.locator(`#note-list > li[data-note-id="${noteId}"] button:disabled`).waitFor({ state: 'detached' })
   }
 
   // What the page left in the browser besides the server's cookies: nothing, if it stores nothing.

@@ -1,4 +1,5 @@
 import { endsSession, failureMessage, type Wordings } from './error-messages.js'
+import { NotesPanel } from './notes-panel.js'
 import { registerAccount, REGISTER_WORDINGS } from './register-account.js'
 import type { AuthClient, SessionEndReason, SessionInfo } from './sdk.js'
 import { sessionEndedMessage } from './session-end-messages.js'
@@ -20,6 +21,7 @@ const REVOKE_WORDINGS: Wordings = { '1404': 'That session no longer exists.' }
 // `GET /auth/me` whenever it needs to know whether the session still lives.
 export class AccountPage {
   private readonly client: AuthClient
+  readonly notes: NotesPanel
   private state: SignInState = 'unknown'
   // While this tab ends its own session, the end is not news to announce as "signed out because…".
   private endingHere = false
@@ -27,6 +29,7 @@ export class AccountPage {
 
   constructor (createClient: ClientFactory) {
     this.client = createClient((reason) => { this.sessionEnded(reason) })
+    this.notes = new NotesPanel(this.client, (error, wordings) => { this.failed(error, wordings) })
   }
 
   get signedIn (): boolean {
@@ -38,7 +41,7 @@ export class AccountPage {
     return this.state !== 'signed-out'
   }
 
-  // Who is signed in, and their sessions; one check at a time.
+  // Who is signed in, their sessions and notes; one check at a time.
   async check (): Promise<void> {
     this.checking ??= this.loadAccount().finally(() => { this.checking = undefined })
     await this.checking
@@ -115,8 +118,7 @@ export class AccountPage {
     if (this.endingHere || this.state === 'signed-out') return
     // On the first check a missing or unusable cookie only means "not signed in yet".
     const news = this.state === 'signed-in' || reason !== 'invalid_token'
-    this.state = 'signed-out'
-    showView('login', true)
+    this.showSignedOut(true)
     if (news) announce(sessionEndedMessage(reason), 'warning')
   }
 
@@ -130,7 +132,9 @@ export class AccountPage {
       this.state = 'signed-in'
     } catch (error) {
       this.failed(error)
+      return
     }
+    await this.notes.load()
   }
 
   // Log out, log out everywhere, revoke this device: the login form comes back with `done`.
@@ -149,8 +153,7 @@ export class AccountPage {
     } finally {
       this.endingHere = false
     }
-    this.state = 'signed-out'
-    showView('login', true)
+    this.showSignedOut(true)
   }
 
   private failed (error: unknown, wordings?: Wordings): void {
@@ -161,10 +164,13 @@ export class AccountPage {
       return
     }
     // Normally sessionEnded (called by the SDK) has shown the login form already.
-    if (this.state !== 'signed-out') {
-      const wasSignedIn = this.signedIn
-      this.state = 'signed-out'
-      showView('login', wasSignedIn)
-    }
+    if (this.state !== 'signed-out') this.showSignedOut(this.signedIn)
+  }
+
+  // The login form, and nothing of the account left in the page (the next one may be another's).
+  private showSignedOut (moveFocus: boolean): void {
+    this.state = 'signed-out'
+    showView('login', moveFocus)
+    this.notes.hide()
   }
 }

@@ -7,6 +7,7 @@ const loginForm = elementById('login-form', HTMLFormElement)
 const passwordForm = elementById('password-form', HTMLFormElement)
 const passwordField = elementById('login-password', HTMLInputElement)
 const switchModeButton = elementById('switch-mode', HTMLButtonElement)
+const noteForm = elementById('note-form', HTMLFormElement)
 const logoutButton = elementById('logout', HTMLButtonElement)
 const logoutAllButton = elementById('logout-all', HTMLButtonElement)
 const reloadButton = elementById('reload-sessions', HTMLButtonElement)
@@ -42,6 +43,13 @@ export function bindControls (page: AccountPage): void {
       if (await page.changePassword(field(passwordForm, 'oldPassword'), field(passwordForm, 'newPassword'))) {
         passwordForm.reset()
       }
+    })
+  })
+
+  noteForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void whileBusy(buttonsOf(noteForm), async () => {
+      if (await page.notes.add(field(noteForm, 'text'))) noteForm.reset()
     })
   })
 
