@@ -31,12 +31,18 @@ function headerValue (headers: unknown, name: string): string | null {
   return typeof value === 'string' ? value : null
 }
 
+// The bytes of a binary body as a Uint8Array (no copy): what TextDecoder takes under both the
+// DOM's and Node's declarations, which differ on the other ArrayBufferView types.
+function bytesOf (data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+}
+
 // axios parses JSON answers; with responseType 'text' the body is still a string, with
 // 'arraybuffer' (or Node's 'stream'-less binary types) its bytes.
 function errorBodyOf (data: unknown): ApiErrorBody | undefined {
   let text: string
   if (typeof data === 'string') text = data
-  else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = new TextDecoder().decode(data)
+  else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = new TextDecoder().decode(bytesOf(data))
   else return asApiErrorBody(data)
   try {
     return asApiErrorBody(JSON.parse(text))

@@ -51,6 +51,8 @@ export async function readApiErrorBody (response: Response): Promise<ApiErrorBod
   }
 }
 
+// The AuthError of an error answer, as the client's methods throw it: for an app that sends its
+// own requests with client.fetch (which answers every status) and wants the same error.
 export async function authErrorFrom (response: Response): Promise<AuthError> {
   const body = await readApiErrorBody(response)
   return body === undefined

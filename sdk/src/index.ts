@@ -1,5 +1,5 @@
 export { createAuthClient } from './auth-client.js'
-export { AuthError, NotReplayableError } from './errors.js'
+export { AuthError, authErrorFrom, NotReplayableError } from './errors.js'
 export { cookieStorage, localStorageStorage, memoryStorage } from './token-storage.js'
 export type { StoredTokens, TokenStorage, WebStorageLike } from './token-storage.js'
 export type { AuthClient, AuthClientOptions, LoginResult, Me, SessionEndReason, SessionInfo } from './types.js'

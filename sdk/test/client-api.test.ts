@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { TEST_PASSWORD, type TestUser } from '../../test/helpers/sessions.js'
 import {
-  createAuthClient, localStorageStorage, memoryStorage, type AuthClient, type SessionEndReason, type TokenStorage, type WebStorageLike
+  authErrorFrom, createAuthClient, localStorageStorage, memoryStorage, type AuthClient, type SessionEndReason, type TokenStorage, type WebStorageLike
 } from '../src/index.js'
 import { REFRESH_ENV, startApiServer, waitUntilExpired, type ApiServer } from './helpers/api-server.js'
 
@@ -184,4 +184,21 @@ t.test('client.fetch sends credentials to the API only', async (t) => {
   t.equal((await phone.client.fetch(`${server.baseUrl}/auth/me`)).status, 200, 'an absolute URL of the API is authenticated')
   t.equal((await phone.client.fetch(new Request(`${server.baseUrl}/auth/me`))).status, 200, 'and so is a Request')
   t.equal((await phone.client.fetch(new URL('/auth/sessions', server.baseUrl))).status, 200, 'and a URL')
+})
+
+t.test('authErrorFrom makes the methods\' AuthError of an answer of client.fetch, and leaves its body readable', async (t) => {
+  const server = await startApiServer(t, {})
+  const user = await server.createUser()
+  const phone = device(server)
+
+  const taken = await phone.client.fetch('/auth/register', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ account: user.account, password: user.password })
+  })
+  t.match(await authErrorFrom(taken), { name: 'AuthError', status: 409, errorCode: '1409', info: 'Account already exists' })
+  t.match(await taken.json(), { errorCode: '1409' }, 'the caller can still read the answer')
+
+  const proxyPage = new Response('<h1>Bad gateway</h1>', { status: 502, statusText: 'Bad Gateway' })
+  t.match(await authErrorFrom(proxyPage), { status: 502, errorCode: '', info: 'Bad Gateway' }, 'a body not in the API\'s shape')
 })

@@ -5,6 +5,9 @@ import { newContext } from './browser-harness.js'
 
 export type ViewName = 'login' | 'account'
 
+// The password field's label when the login form creates an account (web/src/sign-in-mode.ts).
+export const NEW_ACCOUNT_PASSWORD_LABEL = 'Password (8 characters or more)'
+
 export interface ListedSession {
   id: string
   current: boolean
@@ -44,9 +47,10 @@ export class PageDriver {
     await this.settled()
   }
 
-  // The first check is over: a view, or a message that the server could not say.
+  // The first check is over: a view (with its notes, if any), or a message that the server could not say.
   async settled (): Promise<void> {
     await this.page.locator('#loading').waitFor({ state: 'hidden' })
+    await this.notesSettled()
   }
 
   async view (): Promise<ViewName | undefined> {
@@ -57,6 +61,12 @@ export class PageDriver {
 
   async waitForView (view: ViewName): Promise<void> {
     await this.page.locator(`#${view}-view`).waitFor({ state: 'visible' })
+    await this.notesSettled()
+  }
+
+  // The signed-in view asks for the notes once it shows; the panel is aria-busy until they came.
+  async notesSettled (): Promise<void> {
+    await this.page.locator('#notes-panel:not([aria-busy])').waitFor({ state: 'attached' })
   }
 
   async status (): Promise<string> {
@@ -75,6 +85,21 @@ export class PageDriver {
     await this.page.getByLabel('Account').fill(account)
     await this.page.getByLabel('Password', { exact: true }).fill(password)
     await this.page.getByRole('button', { name: 'Sign in' }).click()
+    await this.waitForView('account')
+  }
+
+  // "Create an account", then the form in that mode; waits until the page has answered.
+  async submitSignUp (account: string, password: string): Promise<void> {
+    await this.page.getByRole('button', { name: 'Create an account' }).click()
+    // Exact: the login view is itself labelled by its heading, "Create an account" in this mode.
+    await this.page.getByLabel('Account', { exact: true }).fill(account)
+    await this.page.getByLabel(NEW_ACCOUNT_PASSWORD_LABEL, { exact: true }).fill(password)
+    await this.page.getByRole('button', { name: 'Create account', exact: true }).click()
+    await this.page.locator('#login-submit:enabled').waitFor({ state: 'attached' })
+  }
+
+  async signUp (account: string, password: string): Promise<void> {
+    await this.submitSignUp(account, password)
     await this.waitForView('account')
   }
 
@@ -113,6 +138,31 @@ export class PageDriver {
     await this.page.getByLabel(/^New password/).fill(newPassword)
     await this.page.getByRole('button', { name: 'Change password' }).click()
     await this.page.locator('#password-form button:enabled').waitFor()
+  }
+
+  async notesPanelVisible (): Promise<boolean> {
+    return await this.page.locator('#notes-panel').isVisible()
+  }
+
+  // The texts of the listed notes, in the order shown.
+  async notes (): Promise<string[]> {
+    return await this.page.locator('#note-list .note-text').allTextContents()
+  }
+
+  async addNote (text: string): Promise<void> {
+    await this.page.getByLabel('New note').fill(text)
+    await this.page.getByRole('button', { name: 'Add note' }).click()
+    await this.page.locator('#note-form button:enabled').waitFor({ state: 'attached' })
+  }
+
+  // The Delete button of the note shown with exactly this text; waits until its request is over.
+  async deleteNote (text: string): Promise<void> {
+    const item = this.page.locator('#note-list > li').filter({
+      has: this.page.locator('.note-text').getByText(text, { exact: true })
+    })
+    const noteId = (await item.getAttribute('data-note-id')) ?? ''
+    await item.getByRole('button', { name: /^Delete the note/ }).click()
+    await this.page.locator(`#note-list > li[data-note-id="${noteId}"] button:disabled`).waitFor({ state: 'detached' })
   }
 
   // What the page left in the browser besides the server's cookies: nothing, if it stores nothing.

@@ -1,7 +1,10 @@
-import { endsSession, failureMessage } from './error-messages.js'
+import { endsSession, failureMessage, type Wordings } from './error-messages.js'
+import { NotesPanel } from './notes-panel.js'
+import { registerAccount, REGISTER_WORDINGS } from './register-account.js'
 import type { AuthClient, SessionEndReason, SessionInfo } from './sdk.js'
 import { sessionEndedMessage } from './session-end-messages.js'
 import { renderSessions } from './session-list.js'
+import { showSignInMode } from './sign-in-mode.js'
 import { announce, clearAnnouncement } from './status.js'
 import { focusSessionList, showMe, showView, stopLoading } from './views.js'
 
@@ -10,10 +13,15 @@ type SignInState = 'unknown' | 'signed-out' | 'signed-in'
 
 export type ClientFactory = (onSessionEnded: (reason: SessionEndReason) => void) => AuthClient
 
+const SIGN_IN_WORDINGS: Wordings = { '1010': 'Wrong account or password.' }
+const CHANGE_PASSWORD_WORDINGS: Wordings = { '1010': 'The current password is wrong.' }
+const REVOKE_WORDINGS: Wordings = { '1404': 'That session no longer exists.' }
+
 // What the page does. The server is the only memory: the page stores nothing and asks
 // `GET /auth/me` whenever it needs to know whether the session still lives.
 export class AccountPage {
   private readonly client: AuthClient
+  readonly notes: NotesPanel
   private state: SignInState = 'unknown'
   // While this tab ends its own session, the end is not news to announce as "signed out because…".
   private endingHere = false
@@ -21,6 +29,7 @@ export class AccountPage {
 
   constructor (createClient: ClientFactory) {
     this.client = createClient((reason) => { this.sessionEnded(reason) })
+    this.notes = new NotesPanel(this.client, (error, wordings) => { this.failed(error, wordings) })
   }
 
   get signedIn (): boolean {
@@ -32,7 +41,7 @@ export class AccountPage {
     return this.state !== 'signed-out'
   }
 
-  // Who is signed in, and their sessions; one check at a time.
+  // Who is signed in, their sessions and notes; one check at a time.
   async check (): Promise<void> {
     this.checking ??= this.loadAccount().finally(() => { this.checking = undefined })
     await this.checking
@@ -42,13 +51,26 @@ export class AccountPage {
     try {
       await this.client.login(account, password)
     } catch (error) {
-      announce(failureMessage(error, 'Wrong account or password.'), 'warning')
+      announce(failureMessage(error, SIGN_IN_WORDINGS), 'warning')
       return false
     }
     clearAnnouncement()
     await this.check()
     if (this.signedIn) showView('account', true)
     return this.signedIn
+  }
+
+  // POST /auth/register, then sign in with the same account and password.
+  async createAccount (account: string, password: string): Promise<boolean> {
+    try {
+      await registerAccount(this.client, account, password)
+    } catch (error) {
+      announce(failureMessage(error, REGISTER_WORDINGS), 'warning')
+      return false
+    }
+    // The account exists now: should signing in fail (a 429, a 503), the form to retry signs in.
+    showSignInMode('sign-in', false)
+    return await this.signIn(account, password)
   }
 
   async logOut (): Promise<void> {
@@ -74,7 +96,7 @@ export class AccountPage {
       await this.check()
       focusSessionList()
     } catch (error) {
-      this.failed(error)
+      this.failed(error, REVOKE_WORDINGS)
     }
   }
 
@@ -82,7 +104,7 @@ export class AccountPage {
     try {
       await this.client.changePassword(oldPassword, newPassword)
     } catch (error) {
-      this.failed(error, 'The current password is wrong.')
+      this.failed(error, CHANGE_PASSWORD_WORDINGS)
       return false
     }
     // The server ended every session and opened a fresh one for this device (new cookies).
@@ -96,8 +118,7 @@ export class AccountPage {
     if (this.endingHere || this.state === 'signed-out') return
     // On the first check a missing or unusable cookie only means "not signed in yet".
     const news = this.state === 'signed-in' || reason !== 'invalid_token'
-    this.state = 'signed-out'
-    showView('login', true)
+    this.showSignedOut(true)
     if (news) announce(sessionEndedMessage(reason), 'warning')
   }
 
@@ -111,7 +132,9 @@ export class AccountPage {
       this.state = 'signed-in'
     } catch (error) {
       this.failed(error)
+      return
     }
+    await this.notes.load()
   }
 
   // Log out, log out everywhere, revoke this device: the login form comes back with `done`.
@@ -130,22 +153,24 @@ export class AccountPage {
     } finally {
       this.endingHere = false
     }
-    this.state = 'signed-out'
-    showView('login', true)
+    this.showSignedOut(true)
   }
 
-  private failed (error: unknown, wrongPassword?: string): void {
+  private failed (error: unknown, wordings?: Wordings): void {
     if (!endsSession(error)) {
       // A 503 or a network error says nothing about the session: the view stays as it is.
       if (this.state === 'unknown') stopLoading()
-      announce(failureMessage(error, wrongPassword), 'warning')
+      announce(failureMessage(error, wordings), 'warning')
       return
     }
     // Normally sessionEnded (called by the SDK) has shown the login form already.
-    if (this.state !== 'signed-out') {
-      const wasSignedIn = this.signedIn
-      this.state = 'signed-out'
-      showView('login', wasSignedIn)
-    }
+    if (this.state !== 'signed-out') this.showSignedOut(this.signedIn)
+  }
+
+  // The login form, and nothing of the account left in the page (the next one may be another's).
+  private showSignedOut (moveFocus: boolean): void {
+    this.state = 'signed-out'
+    showView('login', moveFocus)
+    this.notes.hide()
   }
 }

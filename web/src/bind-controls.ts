@@ -1,9 +1,13 @@
 import type { AccountPage } from './account-page.js'
 import { buttonsOf, elementById, whileBusy } from './dom.js'
+import { otherSignInMode, showSignInMode, signInMode } from './sign-in-mode.js'
+import { clearAnnouncement } from './status.js'
 
 const loginForm = elementById('login-form', HTMLFormElement)
 const passwordForm = elementById('password-form', HTMLFormElement)
 const passwordField = elementById('login-password', HTMLInputElement)
+const switchModeButton = elementById('switch-mode', HTMLButtonElement)
+const noteForm = elementById('note-form', HTMLFormElement)
 const logoutButton = elementById('logout', HTMLButtonElement)
 const logoutAllButton = elementById('logout-all', HTMLButtonElement)
 const reloadButton = elementById('reload-sessions', HTMLButtonElement)
@@ -18,11 +22,19 @@ function field (form: HTMLFormElement, name: string): string {
 export function bindControls (page: AccountPage): void {
   loginForm.addEventListener('submit', (event) => {
     event.preventDefault()
-    void whileBusy(buttonsOf(loginForm), async () => {
-      const signedIn = await page.signIn(field(loginForm, 'account').trim(), field(loginForm, 'password'))
+    void whileBusy([...buttonsOf(loginForm), switchModeButton], async () => {
+      const account = field(loginForm, 'account').trim()
+      const password = field(loginForm, 'password')
+      const signedIn = signInMode() === 'create-account'
+        ? await page.createAccount(account, password)
+        : await page.signIn(account, password)
       if (signedIn) loginForm.reset()
       else passwordField.select()
     })
+  })
+  switchModeButton.addEventListener('click', () => {
+    clearAnnouncement()
+    showSignInMode(otherSignInMode(), true)
   })
 
   passwordForm.addEventListener('submit', (event) => {
@@ -31,6 +43,13 @@ export function bindControls (page: AccountPage): void {
       if (await page.changePassword(field(passwordForm, 'oldPassword'), field(passwordForm, 'newPassword'))) {
         passwordForm.reset()
       }
+    })
+  })
+
+  noteForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void whileBusy(buttonsOf(noteForm), async () => {
+      if (await page.notes.add(field(noteForm, 'text'))) noteForm.reset()
     })
   })
 
