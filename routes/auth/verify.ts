@@ -20,18 +20,25 @@ function originalMethod (request: FastifyRequest, fallback: string): string {
   return fallback
 }
 
-const verifySchema = {
-  summary: 'Forward auth: 204 with the identity headers when the request\'s session is live',
-  description: 'For gateways. Reads the token like every route; a reissued token comes back in x-renewed-token (cookie clients: Set-Cookie). Identity in x-user-id, x-user-type, x-session-id.',
-  tags: ['auth'],
-  security: sessionSecurity,
-  response: { 204: { type: 'null', description: 'The session is live' }, ...errorResponses(401, 403, 503) }
+// nginx, Traefik and Caddy let any 2xx through; Envoy's ext_authz HTTP service only a 200 (any
+// other status, 204 included, is a denial handed to the client).
+const LIVE_STATUS = 204
+const ENVOY_LIVE_STATUS = 200
+
+function verifySchema (liveStatus: number): object {
+  return {
+    summary: `Forward auth: ${liveStatus} with the identity headers when the request's session is live`,
+    description: 'For gateways. Reads the token like every route; a reissued token comes back in x-renewed-token (cookie clients: Set-Cookie). Identity in x-user-id, x-user-type, x-session-id.',
+    tags: ['auth'],
+    security: sessionSecurity,
+    response: { [liveStatus]: { type: 'null', description: 'The session is live' }, ...errorResponses(401, 403, 503) }
+  }
 }
 
 const verify: FastifyPluginAsync = async (fastify) => {
-  async function answer (request: FastifyRequest, reply: FastifyReply, method: string): Promise<FastifyReply> {
+  async function answer (request: FastifyRequest, reply: FastifyReply, method: string, liveStatus: number): Promise<FastifyReply> {
     const user = await fastify.sessionCheck.check(request, reply, method)
-    return await reply.code(204).headers({
+    return await reply.code(liveStatus).headers({
       [IDENTITY_HEADERS.userId]: String(user.userId),
       [IDENTITY_HEADERS.userType]: user.userType,
       [IDENTITY_HEADERS.sessionId]: user.sessionId
@@ -39,12 +46,12 @@ const verify: FastifyPluginAsync = async (fastify) => {
   }
 
   // nginx, Traefik and Caddy call this path with GET and say the original method in a header.
-  fastify.get('/verify', { schema: verifySchema }, async (request, reply) =>
-    await answer(request, reply, originalMethod(request, UNKNOWN_METHOD)))
+  fastify.get('/verify', { schema: verifySchema(LIVE_STATUS) }, async (request, reply) =>
+    await answer(request, reply, originalMethod(request, UNKNOWN_METHOD), LIVE_STATUS))
 
   // Envoy's ext_authz calls `<path_prefix><original path>` with the original method.
-  fastify.all('/verify/*', { schema: { ...verifySchema, hide: true } }, async (request, reply) =>
-    await answer(request, reply, originalMethod(request, request.method)))
+  fastify.all('/verify/*', { schema: { ...verifySchema(ENVOY_LIVE_STATUS), hide: true } }, async (request, reply) =>
+    await answer(request, reply, originalMethod(request, request.method), ENVOY_LIVE_STATUS))
 }
 
 export default verify
