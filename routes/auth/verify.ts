@@ -12,12 +12,19 @@ const METHOD_PATTERN = /^[A-Za-z]{1,16}$/
 // pages, as an unsafe one would: a gateway that does not say the method cannot open a CSRF hole.
 const UNKNOWN_METHOD = 'UNKNOWN'
 
+// A gateway sets one of the headers; the other may come from the client, passed through. So the
+// method counts only when every header sent names the same one: a client's `X-Forwarded-Method:
+// GET` beside the gateway's `X-Original-Method: POST` makes it unknown, never safe.
 function originalMethod (request: FastifyRequest, fallback: string): string {
+  const said = new Set<string>()
   for (const name of ORIGINAL_METHOD_HEADERS) {
     const value = request.headers[name]
-    if (typeof value === 'string') return METHOD_PATTERN.test(value) ? value.toUpperCase() : UNKNOWN_METHOD
+    if (value === undefined) continue
+    if (typeof value !== 'string' || !METHOD_PATTERN.test(value)) return UNKNOWN_METHOD
+    said.add(value.toUpperCase())
   }
-  return fallback
+  if (said.size === 0) return fallback
+  return said.size === 1 ? [...said][0] ?? UNKNOWN_METHOD : UNKNOWN_METHOD
 }
 
 // nginx, Traefik and Caddy let any 2xx through; Envoy's ext_authz HTTP service only a 200 (any

@@ -75,10 +75,17 @@ t.test('GET /auth/verify', async (t) => {
   t.test('a cookie needs the CSRF proof when the original method is unsafe or unknown', async (t) => {
     const session = await createAndLogIn(app)
     const cookies = { accessToken: session.token }
-    for (const headers of [{ 'x-forwarded-method': 'POST' }, { 'x-original-method': 'delete' }, {}, { 'x-forwarded-method': 'P O S T' }]) {
+    const unsafeOrUnknown: Array<Record<string, string>> = [
+      { 'x-forwarded-method': 'POST' }, { 'x-original-method': 'delete' }, {}, { 'x-forwarded-method': 'P O S T' },
+      // A client's X-Forwarded-Method passed through beside the gateway's own X-Original-Method.
+      { 'x-forwarded-method': 'GET', 'x-original-method': 'POST' },
+      { 'x-original-method': 'GET', 'x-forwarded-method': 'PUT' }
+    ]
+    for (const headers of unsafeOrUnknown) {
       assertError(t, await verify(app, { cookies, headers }), 403, '1403')
     }
     assertIdentity(t, await verify(app, { cookies, headers: { 'x-original-method': 'head' } }), session, 'safe original method')
+    assertIdentity(t, await verify(app, { cookies, headers: { 'x-original-method': 'GET', 'x-forwarded-method': 'get' } }), session, 'both headers, the same safe method')
     const csrf = cookieOf(session, 'csrfToken')
     assertIdentity(t, await verify(app, {
       cookies: { ...cookies, csrfToken: csrf }, headers: { 'x-forwarded-method': 'POST', 'x-csrf-token': csrf }
