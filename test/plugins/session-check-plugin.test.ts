@@ -1,0 +1,111 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import t, { type Test } from 'tap'
+import sessionCheck, { type SessionCheckOptions } from '../../session-check/index.js'
+import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { RedisServer } from '../helpers/redis-server.js'
+import { createAndLogIn, createUser, logIn } from '../helpers/sessions.js'
+
+const ACCESS_TOKEN_TTL_SECONDS = 1
+const MS_PER_SECOND = 1000
+
+// Another Fastify service of the app, as its authors would write it: its own error handler,
+// its own cookie plugin, the check from the package.
+async function otherService (t: Test, options: SessionCheckOptions): Promise<FastifyInstance> {
+  const service = Fastify()
+  t.teardown(async () => await service.close())
+  await service.register(fastifyCookie)
+  service.setErrorHandler(async (_error, _request, reply) => await reply.code(500).send({ oops: true }))
+  await service.register(sessionCheck, options)
+  service.get('/orders', { preHandler: service.authenticate }, async (request) => ({ userId: request.user.userId }))
+  service.post('/orders', { preHandler: service.authenticate }, async (request) => ({ userId: request.user.userId }))
+  service.get('/admin/stats', { preHandler: [service.authenticate, service.requireAdmin] }, async () => ({ ok: true }))
+  await service.ready()
+  return service
+}
+
+t.test('the plugin in another Fastify service', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+
+  t.test('settings come from options and the environment by the server\'s names, validated', async (t) => {
+    await t.rejects(otherService(t, { redisUrl: redisServer.url, env: {} }), /jwtSecret \(JWT_SECRET\) is required/, 'no secret: no guess')
+    await t.rejects(otherService(t, { redisUrl: redisServer.url, jwtSecret: TEST_JWT_SECRET, env: { SESSION_TTL: 'soon' } }),
+      /SESSION_TTL must be integer/, 'a bad value names the variable')
+    await t.rejects(otherService(t, { redisUrl: 'http://nowhere', jwtSecret: TEST_JWT_SECRET, env: {} }), /REDIS_URL/, 'an option is checked like its variable')
+    const service = await otherService(t, { env: { REDIS_URL: redisServer.url, JWT_SECRET: TEST_JWT_SECRET, SESSION_TTL: '60', NEAR_CACHE: 'off' } })
+    t.equal(service.sessionCheck.settings.SESSION_TTL, 60, 'read from the environment')
+    t.equal(service.sessionCheck.nearCache, null, 'NEAR_CACHE=off from the environment')
+    t.equal(service.sessionCheck.settings.COOKIE_SECURE, false)
+  })
+
+  t.test('a Redis that does not answer fails the start', async (t) => {
+    const stopped = await RedisServer.start()
+    await stopped.destroy()
+    await t.rejects(otherService(t, { redisUrl: stopped.url, jwtSecret: TEST_JWT_SECRET, env: {} }))
+  })
+
+  t.test('answers in the server\'s error shape whatever the service\'s error handler; requireAdmin', async (t) => {
+    const { app } = await buildTestApp(t, { redisServer })
+    const service = await otherService(t, { redisUrl: redisServer.url, jwtSecret: TEST_JWT_SECRET, env: {} })
+    const missing = await service.inject({ method: 'GET', url: '/orders' })
+    t.equal(missing.statusCode, 401)
+    t.same(missing.json(), { code: 0, errorCode: '1001', info: 'Invalid or missing token' })
+
+    const user = await createAndLogIn(app)
+    const ok = await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })
+    t.same(ok.json(), { userId: user.userId })
+    const notAdmin = await service.inject({ method: 'GET', url: '/admin/stats', headers: { token: user.token } })
+    t.equal(notAdmin.statusCode, 403)
+    t.equal(notAdmin.json<{ errorCode: string }>().errorCode, '1403')
+    const admin = await createAndLogIn(app, 'admin')
+    t.equal((await service.inject({ method: 'GET', url: '/admin/stats', headers: { token: admin.token } })).statusCode, 200)
+
+    // A cookie-authenticated unsafe request needs the CSRF proof here too.
+    const forged = await service.inject({ method: 'POST', url: '/orders', cookies: { accessToken: user.token }, headers: { origin: 'https://evil.example' } })
+    t.equal(forged.statusCode, 403)
+    t.equal(forged.json<{ errorCode: string }>().errorCode, '1403')
+    const csrf = user.response.cookies.find((cookie) => cookie.name === 'csrfToken')?.value ?? ''
+    const proven = await service.inject({
+      method: 'POST', url: '/orders', cookies: { accessToken: user.token, csrfToken: csrf }, headers: { 'x-csrf-token': csrf }
+    })
+    t.equal(proven.statusCode, 200, 'with the double-submit token')
+    await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: user.token } })
+    await service.sessionCheck.nearCache?.sync()
+    const ended = await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })
+    t.same(ended.json(), { code: 0, errorCode: '1002', info: 'Session has ended (logout)', reason: 'logout' })
+  })
+
+  t.test('refresh strategy: an expired access token answers 1003 (refresh and retry)', async (t) => {
+    const refreshEnv = { AUTH_STRATEGY: 'refresh', ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS) }
+    const { app } = await buildTestApp(t, { redisServer, env: refreshEnv })
+    const service = await otherService(t, { redisUrl: redisServer.url, jwtSecret: TEST_JWT_SECRET, env: refreshEnv })
+    const user = await logIn(app, await createUser(app))
+    t.equal((await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })).statusCode, 200)
+    // `exp` is whole seconds after `iat`: past it for sure after two.
+    await new Promise((resolve) => setTimeout(resolve, (ACCESS_TOKEN_TTL_SECONDS + 1) * MS_PER_SECOND))
+    const expired = await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })
+    t.equal(expired.statusCode, 401)
+    t.equal(expired.json<{ errorCode: string }>().errorCode, '1003')
+  })
+
+  t.test('a Redis outage answers 503 "1503", and heals without a restart', async (t) => {
+    const own = await RedisServer.start({ persistent: true })
+    t.teardown(async () => await own.destroy())
+    const { app } = await buildTestApp(t, { redisServer: own })
+    const service = await otherService(t, { redisUrl: own.url, jwtSecret: TEST_JWT_SECRET, nearCache: 'off', env: {} })
+    const user = await createAndLogIn(app)
+    await own.stop()
+    const down = await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })
+    t.equal(down.statusCode, 503)
+    t.equal(down.json<{ errorCode: string }>().errorCode, '1503', 'never 1002')
+    await own.restart()
+    let healed = down
+    const deadline = Date.now() + 10 * MS_PER_SECOND
+    while (healed.statusCode !== 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      healed = await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })
+    }
+    t.equal(healed.statusCode, 200, 'the session survived (persistent Redis) and the service reconnected')
+  })
+})
