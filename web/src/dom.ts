@@ -19,3 +19,14 @@ export async function whileBusy<T> (controls: Iterable<HTMLButtonElement>, work:
 export function buttonsOf (form: HTMLFormElement): HTMLButtonElement[] {
   return [...form.querySelectorAll('button')]
 }
+
+// A button that ends or deletes something, with the label a screen reader says for its row.
+export function dangerButton (text: string, ariaLabel: string, onClick: (button: HTMLButtonElement) => void): HTMLButtonElement {
+  const button = document.createElement('button')
+  button.type = 'button'
+  button.className = 'danger'
+  button.textContent = text
+  button.setAttribute('aria-label', ariaLabel)
+  button.addEventListener('click', () => { onClick(button) })
+  return button
+}

@@ -1,4 +1,4 @@
-import { elementById, whileBusy } from './dom.js'
+import { dangerButton, elementById, whileBusy } from './dom.js'
 import { absoluteTime } from './format-time.js'
 import type { Note } from './notes-api.js'
 
@@ -57,12 +57,8 @@ function noteItem (note: Note, onDelete: DeleteHandler): HTMLLIElement {
   details.className = 'note-details'
   details.append(text, added)
 
-  const remove = document.createElement('button')
-  remove.type = 'button'
-  remove.className = 'danger'
-  remove.textContent = 'Delete'
-  remove.setAttribute('aria-label', `Delete the note "${excerpt(note.text)}"`)
-  remove.addEventListener('click', () => { void whileBusy([remove], async () => { await onDelete(note) }) })
+  const remove = dangerButton('Delete', `Delete the note "${excerpt(note.text)}"`,
+    (button) => { void whileBusy([button], async () => { await onDelete(note) }) })
 
   item.append(details, remove)
   return item

@@ -1,5 +1,5 @@
 import { describeDevice } from './describe-device.js'
-import { elementById } from './dom.js'
+import { dangerButton, elementById } from './dom.js'
 import { absoluteTime, timeAgo } from './format-time.js'
 import type { SessionInfo } from './sdk.js'
 
@@ -39,14 +39,10 @@ function sessionItem (session: SessionInfo, onRevoke: RevokeHandler): HTMLLIElem
   details.className = 'session-details'
   details.append(name, times)
 
-  const revoke = document.createElement('button')
-  revoke.type = 'button'
-  revoke.className = 'danger'
-  revoke.textContent = session.current ? 'Log out here' : 'Revoke'
-  revoke.setAttribute('aria-label', session.current
-    ? `Log out this device (${device})`
-    : `Revoke the session of ${device}, signed in ${loginTime.textContent ?? ''}`)
-  revoke.addEventListener('click', () => { onRevoke(session, device) })
+  const revoke = dangerButton(
+    session.current ? 'Log out here' : 'Revoke',
+    session.current ? `Log out this device (${device})` : `Revoke the session of ${device}, signed in ${loginTime.textContent ?? ''}`,
+    () => { onRevoke(session, device) })
 
   item.append(details, revoke)
   return item
