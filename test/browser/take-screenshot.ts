@@ -6,7 +6,7 @@ import { launchChromium, startPageServer } from './browser-harness.js'
 import { PageDriver } from './page-driver.js'
 
 // Regenerates the README's picture of the page, signed in on a phone-sized screen with a
-// second device in the session list:
+// second device in the session list and a note from the example resource:
 //   npm run build && node dist/test/browser/take-screenshot.js [docs/web-page.png]
 const OUTPUT = resolve(process.argv[2] ?? 'docs/web-page.png')
 const ACCOUNT = 'ada@example.com'
@@ -31,8 +31,9 @@ try {
   context.teardown(async () => await screen.close())
   const { driver } = await PageDriver.open(screen, origin)
   await driver.logIn(ACCOUNT, TEST_PASSWORD)
+  await driver.addNote('Call the dentist on Monday')
   // The picture shows the page as it rests, not the focus ring the login just moved.
-  await driver.page.locator(':focus').blur()
+  await driver.page.evaluate(() => { (document.activeElement as HTMLElement | null)?.blur() })
   mkdirSync(dirname(OUTPUT), { recursive: true })
   await driver.page.screenshot({ path: OUTPUT, fullPage: true })
   console.log(`wrote ${OUTPUT}`)
