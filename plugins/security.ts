@@ -35,8 +35,12 @@ export default fp(async (fastify) => {
       }
     }
   })
+  // Answers carry tokens and personal data: no cache along the way may keep them. Set with the
+  // other fixed headers before the route runs; a route that may be cached (the page's files)
+  // sets its own Cache-Control over it.
+  const fixedHeaders = { ...securityHeaders, 'cache-control': 'no-store' }
   fastify.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(securityHeaders)
+    reply.headers(fixedHeaders)
     done()
   })
 
@@ -50,10 +54,4 @@ export default fp(async (fastify) => {
       exposedHeaders: [RENEWED_TOKEN_HEADER]
     })
   }
-
-  // Answers carry tokens and personal data: no cache along the way may keep them.
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
-    done(null, payload)
-  })
 }, { name: 'security', dependencies: ['config'] })

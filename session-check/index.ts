@@ -16,7 +16,7 @@ import type { SessionStore } from '../src/sessions/session-store.js'
 import { CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
 import { sessionTokenCodec, type SessionTokenCodec } from '../src/tokens/session-token-codec.js'
 import { startNearCache, type NearCacheStatus } from './near-cache.js'
-import { SessionCookies, type CookieCredential } from './session-cookies.js'
+import { SessionCookies, sentCookies, type CookieCredential } from './session-cookies.js'
 import { presentedToken, RENEWED_TOKEN_HEADER, singleHeader } from './token-transport.js'
 
 export type { AuthenticatedUser } from '../src/sessions/session-service.js'
@@ -95,7 +95,8 @@ function answerError (reply: FastifyReply, error: unknown): FastifyReply {
 async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionCheckOptions): Promise<void> {
   const settings = options.settings ?? sessionCheckSettings(options, options.env ?? process.env)
   const redis = options.redis ?? await openRedis(fastify, settings)
-  if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie)
+  // Cookies are parsed when the check asks for them (sentCookies), not on every request.
+  if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie, { hook: false })
 
   const redisStore = new RedisSessionStore(redis, {
     keyPrefix: settings.REDIS_KEY_PREFIX,
@@ -118,7 +119,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
       origin: singleHeader(request.headers.origin),
       referer: singleHeader(request.headers.referer),
       headerToken: singleHeader(request.headers[CSRF_HEADER]),
-      cookieToken: request.cookies[credential.csrfCookieName]
+      cookieToken: sentCookies(request)[credential.csrfCookieName]
     }, settings.corsOrigins)
     if (!proven) {
       throw new ForbiddenError('A request authenticated by cookie needs an allowed Origin or the x-csrf-token header')

@@ -43,6 +43,17 @@ export const REFRESH_COOKIE_PATH = '/auth/refresh'
 const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 const CSRF_TOKEN_BYTES = 32
 
+// The request's cookies, parsed the first time something asks: the auth server registers
+// @fastify/cookie without its parsing hook, so a request without a cookie route parses nothing.
+// (A host app whose @fastify/cookie parses every request has them ready.)
+export function sentCookies (request: FastifyRequest): Record<string, string | undefined> {
+  if (request.cookies === null || request.cookies === undefined) {
+    const header = request.headers.cookie
+    request.cookies = header === undefined ? {} : request.server.parseCookie(header)
+  }
+  return request.cookies
+}
+
 // The session cookies' names and attributes, and the writes every service that checks sessions
 // may need (a reissued token); the auth server adds the login and logout cookies on top.
 export class SessionCookies {
@@ -69,8 +80,9 @@ export class SessionCookies {
   credential (request: FastifyRequest, secret: 'accessToken' | 'refreshToken'): CookieCredential | undefined {
     // No Cookie header, no cookie: the common case for apps that send a header costs nothing more.
     if (request.headers.cookie === undefined) return undefined
+    const sent = sentCookies(request)
     for (const naming of this.knownNames) {
-      const value = request.cookies[naming[secret]]
+      const value = sent[naming[secret]]
       if (value !== undefined && value.length > 0) return { value, csrfCookieName: naming.csrfToken }
     }
     return undefined
@@ -91,7 +103,7 @@ export class SessionCookies {
   }
 
   carries (reply: FastifyReply, name: string): boolean {
-    return reply.request.cookies[name] !== undefined
+    return sentCookies(reply.request)[name] !== undefined
   }
 
   // A session still under the legacy names moves to the prefixed ones, and the browser must not

@@ -1,11 +1,13 @@
 import { createSigner, createVerifier } from 'fast-jwt'
 import { AccessTokenExpiredError, InvalidTokenError } from '../errors/api-errors.js'
 import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from './session-claims.js'
+import { VerifiedTokens } from './verified-tokens.js'
 
 // fast-jwt's code for a token past its `exp`, reported only once the signature has checked out.
 const EXPIRED_TOKEN_CODE = 'FAST_JWT_EXPIRED'
 const VERIFIED_TOKEN_CACHE_SIZE = 10_000
 const ALGORITHM = 'HS256'
+const MS_PER_SECOND = 1000
 
 export interface SessionTokenSettings {
   secret: string
@@ -16,7 +18,7 @@ export interface SessionTokenSettings {
 export interface SessionTokenCodec {
   sign: (claims: SessionClaims) => string
   // The token's claims; throws 1001 for anything we did not issue, 1003 for an expired access token.
-  verify: (token: string) => SessionClaims
+  verify: (token: string, nowMs?: number) => SessionClaims
 }
 
 // One algorithm, pinned both ways: tokens with `alg: none`, RS256 or anything else are refused
@@ -24,29 +26,45 @@ export interface SessionTokenCodec {
 // same claims give the same token, which is how racing requests are handed one token.
 export function sessionTokenCodec ({ secret, accessTokenTtlSeconds }: SessionTokenSettings): SessionTokenCodec {
   const signer = createSigner({ key: secret, algorithm: ALGORITHM })
-  // Verification is pure (signature, `exp`), so its result can be kept: a client's next request
-  // with the same token skips the HMAC and the JSON parse. Entries never outlive the token's `exp`.
-  const verifier = createVerifier({ key: secret, algorithms: [ALGORITHM], cache: VERIFIED_TOKEN_CACHE_SIZE })
+  // fast-jwt's own cache would hash every token with SHA-256 to look it up, which costs about
+  // what the HMAC it saves costs: verified tokens are kept by their string instead.
+  const verifier = createVerifier({ key: secret, algorithms: [ALGORITHM], cache: false })
+  const verified = new VerifiedTokens(VERIFIED_TOKEN_CACHE_SIZE)
   const accessTokensExpire = accessTokenTtlSeconds !== undefined
+
+  // Refresh strategy: "refresh and retry", which a client must tell from "log in again".
+  // A sliding token never has `exp`: one past it was not issued by this strategy.
+  function expired (): Error {
+    return accessTokensExpire ? new AccessTokenExpiredError() : new InvalidTokenError()
+  }
+
+  function verifySignature (token: string): SessionClaims {
+    let payload: unknown
+    try {
+      payload = verifier(token)
+    } catch (error) {
+      throw (error as { code?: unknown }).code === EXPIRED_TOKEN_CODE ? expired() : new InvalidTokenError()
+    }
+    const claims = asSessionClaims(payload)
+    if (claims === undefined) throw new InvalidTokenError()
+    // An access token of the refresh strategy always carries `exp`: one without it could never expire.
+    if (accessTokensExpire && claims.exp === undefined) throw new InvalidTokenError()
+    return claims
+  }
 
   return {
     sign: (claims) => signer(accessTokenTtlSeconds === undefined ? claims : { ...claims, exp: claims.iat + accessTokenTtlSeconds }),
-    verify: (token) => {
+    verify: (token, nowMs = Date.now()) => {
       // Oversized input is refused before the JWT parser spends time on it.
       if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
-      let payload: unknown
-      try {
-        payload = verifier(token)
-      } catch (error) {
-        // Refresh strategy: "refresh and retry", which a client must tell from "log in again".
-        // A sliding token never has `exp`: one past it was not issued by this strategy.
-        if (accessTokensExpire && (error as { code?: unknown }).code === EXPIRED_TOKEN_CODE) throw new AccessTokenExpiredError()
-        throw new InvalidTokenError()
+      let claims = verified.get(token)
+      if (claims === undefined) {
+        claims = verifySignature(token)
+        verified.add(token, claims)
       }
-      const claims = asSessionClaims(payload)
-      if (claims === undefined) throw new InvalidTokenError()
-      // An access token of the refresh strategy always carries `exp`: one without it could never expire.
-      if (accessTokensExpire && claims.exp === undefined) throw new InvalidTokenError()
+      // As fast-jwt decides it, at every use: expired once the `exp` second has passed. (`iat`
+      // and `nbf`, checked against the past, cannot become invalid as time goes on.)
+      if (claims.exp !== undefined && nowMs > claims.exp * MS_PER_SECOND) throw expired()
       return claims
     }
   }
