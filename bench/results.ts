@@ -75,6 +75,8 @@ export interface BenchResults {
 }
 
 export const BARE_TARGET_ID = 'bare'
+// The same bare route with our fixed response headers: the cost of our plugin stack is the rest.
+export const BARE_HEADERS_TARGET_ID = 'bare-headers'
 const MICROS_PER_SECOND = 1_000_000
 
 function commandMix (measurement: TargetMeasurement): string {
@@ -118,29 +120,44 @@ function rpsOf (results: BenchResults, id: string): number {
   return results.throughput.find((row) => row.id === id)?.medianRps ?? Number.NaN
 }
 
-function ratioCheck (results: BenchResults, target: string, over: string, minimum: number): TargetCheck {
-  const ratio = rpsOf(results, 'ours-on') / rpsOf(results, over)
+function ratioCheck (results: BenchResults, target: string, id: string, over: string, minimum: number): TargetCheck {
+  const ratio = rpsOf(results, id) / rpsOf(results, over)
   return { target, required: `≥ ${minimum}×`, measured: `${ratio.toFixed(2)}×`, met: ratio >= minimum }
 }
 
-// The issue's targets, each against the figure this run measured.
+// How far apart the rounds of one target were: (max − min) ÷ median, so a ratio of two targets
+// is steadier than the noise when its distance from 1 exceeds their spreads.
+function spreadOf (row: ThroughputRow): number {
+  return (Math.max(...row.roundsRps) - Math.min(...row.roundsRps)) / row.medianRps
+}
+
+function sessionCountCheck (results: BenchResults): TargetCheck {
+  const counts = results.sessionCounts
+  const uncached = counts.rows.find((row) => row.nearCache === 'off')
+  const ratio = uncached === undefined ? Number.NaN : uncached.large.medianRps / uncached.small.medianRps
+  const spread = uncached === undefined ? '' : ` (round spread ${(spreadOf(uncached.small) * 100).toFixed(0)}% and ${(spreadOf(uncached.large) * 100).toFixed(0)}%)`
+  return {
+    target: `NEAR_CACHE=off: /auth/me at ${counts.largeCount.toLocaleString('en-US')} vs ${counts.smallCount.toLocaleString('en-US')} sessions`,
+    required: '≥ 0.95×',
+    measured: `${ratio.toFixed(2)}×${spread}`,
+    met: ratio >= 0.95
+  }
+}
+
+// The issues' targets, each against the figure this run measured.
 export function checkTargets (results: BenchResults): TargetCheck[] {
   const revocation = results.revocation.find((row) => row.nearCache === 'on')?.result
   const memory = results.memory.realistic.usedMemoryPerSession
-  const sliding = results.sessionCounts.rows.find((row) => row.nearCache === 'on')
-  const scaleRatio = sliding === undefined ? Number.NaN : sliding.large.medianRps / sliding.small.medianRps
   const p99 = revocation?.p99Ms ?? Number.NaN
   return [
-    ratioCheck(results, 'auth route vs bare Fastify', BARE_TARGET_ID, 0.9),
-    ratioCheck(results, 'auth route vs @fastify/session + connect-redis', 'fastify-session', 3),
-    ratioCheck(results, 'auth route vs the naive design', 'naive', 2),
+    ratioCheck(results, '/auth/me (near-cache hit) vs our /health', 'ours-on', 'ours-health', 0.95),
+    ratioCheck(results, 'GET /auth/verify (near-cache hit) vs our /health', 'ours-verify', 'ours-health', 0.95),
+    ratioCheck(results, 'our /health vs a bare route with the same headers', 'ours-health', BARE_HEADERS_TARGET_ID, 0.9),
+    ratioCheck(results, '/auth/me vs the bare route without headers', 'ours-on', BARE_TARGET_ID, 0.8),
+    ratioCheck(results, '/auth/me vs the naive design', 'ours-on', 'naive', 2),
+    ratioCheck(results, '/auth/me vs @fastify/session + connect-redis', 'ours-on', 'fastify-session', 3.5),
+    sessionCountCheck(results),
     { target: 'revocation refused by a second instance, p99', required: '≤ 10 ms', measured: `${p99.toFixed(2)} ms`, met: p99 <= 10 },
-    { target: 'Redis memory per session, index included (used_memory)', required: '≤ 300 B', measured: `${memory.toFixed(0)} B`, met: memory <= 300 },
-    {
-      target: `auth route req/s at ${results.sessionCounts.largeCount.toLocaleString('en-US')} vs ${results.sessionCounts.smallCount.toLocaleString('en-US')} sessions`,
-      required: '≥ 0.95×',
-      measured: `${scaleRatio.toFixed(2)}×`,
-      met: scaleRatio >= 0.95
-    }
+    { target: 'Redis memory per realistic browser session, index included (used_memory)', required: '≤ 400 B', measured: `${memory.toFixed(0)} B`, met: memory <= 400 }
   ]
 }

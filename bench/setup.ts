@@ -75,6 +75,7 @@ export async function startThroughputSetup (context: BenchContext): Promise<Thro
   const onSessions = await logInOurSessions(context, on)
   const targets: Target[] = [
     { id: 'bare', label: 'bare Fastify route, no auth (the limit)', url: `${bare.url}/auth/me`, pid: bare.pid },
+    { id: 'bare-headers', label: 'bare Fastify /health with our fixed headers', url: `${bare.url}/with-headers/health`, pid: bare.pid },
     { id: 'ours-health', label: 'our server, GET /health (no auth)', url: `${on.url}/health`, pid: on.pid },
     { id: 'ours-on', label: 'our /auth/me, sliding, near-cache on', url: `${on.url}/auth/me`, pid: on.pid, sessions: onSessions },
     // Forward auth for gateways: the same check, answered 204 with the identity headers.
