@@ -3,6 +3,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, Fa
 import { join } from 'node:path'
 import type { AppConfig } from './src/config/load-config.js'
 import { trustProxyOption } from './src/config/trust-proxy.js'
+import { lazyChildLoggerFactory, requestLoggingIsOff } from './lazy-child-logger.js'
 import { PATTERN_MEANINGS } from './plugins/api-schemas.js'
 import { errorBody } from './src/errors/error-body.js'
 import { INVALID_INPUT_ERROR_CODE } from './src/errors/api-errors.js'
@@ -40,6 +41,7 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
     // A password sent as a number is a client bug to report, not a value to convert.
     ajv: { customOptions: { coerceTypes: false } },
     schemaErrorFormatter: describeSchemaErrors,
+    ...(requestLoggingIsOff(config.LOG_LEVEL) ? { childLoggerFactory: lazyChildLoggerFactory } : {}),
     // The router refuses a broken percent-escape (400) or a path parameter over maxParamLength
     // (414) before any route or error handler runs: answered here in the one error shape.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
