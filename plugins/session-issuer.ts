@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { IssuedRefreshToken } from '../src/refresh/refresh-service.js'
+import { deviceLabel } from '../src/sessions/device-label.js'
 import type { SessionClaims, UserType } from '../src/tokens/session-claims.js'
 import type { User } from '../src/users/user-repository.js'
 import type { RefreshCookie } from './cookies.js'
@@ -64,7 +65,8 @@ export default fp(async (fastify) => {
       userType: user.userType,
       account: user.account,
       deviceId,
-      userAgent: request.headers['user-agent'],
+      // The session keeps a short label ("Chrome 131 on macOS"), not the header: see deviceLabel.
+      userAgent: deviceLabel(request.headers['user-agent']),
       ip: request.ip
     }
     const claims = await fastify.sessions.start(start, generation)
