@@ -35,9 +35,9 @@ function indexScanLimit (maxSessions: number): number {
   return maxSessions === 0 ? SESSION_BATCH_SIZE : maxSessions + 1
 }
 
-// What a new session's hash holds; "last seen" and the reissue fields are written by touches.
-// The key already names the user, so the hash does not repeat the user id.
-function toHashFields (record: SessionRecord): string[] {
+// What a new session's hash holds, as field/value pairs; "last seen" and the reissue fields are
+// written by touches. The key already names the user, so the hash does not repeat the user id.
+export function sessionHashFields (record: SessionRecord): string[] {
   const fields: Partial<Record<SessionField, string | number>> = {
     userType: record.userType,
     account: record.account,
@@ -90,7 +90,7 @@ export class RedisSessionStore implements SessionStore {
     const reply = await callRedis(() => this.redis.sessionCreate(
       keys.session(userId, record.sessionId), keys.index(userId), keys.generation(userId),
       ...this.trimArguments(userId, maxSessions),
-      ttlMs, record.loginAt, record.sessionId, generation, INDEX_TTL_SLACK_MS, ...toHashFields(record)
+      ttlMs, record.loginAt, record.sessionId, generation, INDEX_TTL_SLACK_MS, ...sessionHashFields(record)
     ))
     if (reply[0] === GENERATION_MOVED) return { created: false }
     const [overCap, ...evicted] = reply as TrimReply
@@ -128,7 +128,7 @@ export class RedisSessionStore implements SessionStore {
     const { userId, sessionId } = record
     const reply = await callRedis(() => this.redis.sessionResume(
       keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
-      ttlMs, record.loginAt, sessionId, INDEX_TTL_SLACK_MS, ...toHashFields(record)
+      ttlMs, record.loginAt, sessionId, INDEX_TTL_SLACK_MS, ...sessionHashFields(record)
     ))
     return reply === 'alive' ? { status: 'alive' } : { status: 'ended', reason: reply as SessionEndReason }
   }
