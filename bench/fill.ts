@@ -1,11 +1,13 @@
-import { INDEX_TTL_SLACK_MS } from '../src/sessions/redis-session-store.js'
+import { deviceLabel } from '../src/sessions/device-label.js'
+import { INDEX_TTL_SLACK_MS, sessionHashFields } from '../src/sessions/redis-session-store.js'
+import { SESSION_FIELDS } from '../src/sessions/session-fields.js'
 import { sessionKeys } from '../src/sessions/session-keys.js'
 import { RawPipeline } from './raw-pipeline.js'
-import { SESSIONS_PER_USER, SESSION_TTL_MS, hashFieldsOf, realisticSession } from './session-records.js'
+import { BROWSER_USER_AGENT, SESSIONS_PER_USER, SESSION_TTL_MS, realisticBrowserSession } from './session-records.js'
 
-// Puts many sessions into Redis quickly: the same records the store writes (hash with TTL,
-// an entry in the user's index, the index's TTL), pipelined in batches instead of one Lua
-// script per login. Small batches: large ones cost this process more in garbage collection
+// Puts many browser sessions into Redis quickly: the same records the store writes (hash with
+// TTL, "last seen", an entry in the user's index, the index's TTL), pipelined in batches instead
+// of one Lua script per login. Small batches: large ones cost this process more in garbage collection
 // than they save in round trips.
 
 export interface FillOptions {
@@ -25,6 +27,7 @@ export async function fillSessions (redisUrl: string, count: number, options: Fi
   const ttl = String(SESSION_TTL_MS)
   const indexTtl = String(SESSION_TTL_MS + INDEX_TTL_SLACK_MS)
   const end = progress.written + count
+  const label = deviceLabel(BROWSER_USER_AGENT)
   const pipeline = await RawPipeline.open(redisUrl)
   // One batch in flight while the next is built, so Redis and this process work at once.
   let inFlight: Promise<void> = Promise.resolve()
@@ -34,11 +37,11 @@ export async function fillSessions (redisUrl: string, count: number, options: Fi
       const commands: string[][] = []
       const now = Date.now()
       for (let n = batchStart; n < batchEnd; n++) {
-        const session = realisticSession(options.firstUserId + Math.floor(n / SESSIONS_PER_USER), now)
+        const session = realisticBrowserSession(options.firstUserId + Math.floor(n / SESSIONS_PER_USER), now, label)
         const sessionKey = keys.session(session.userId, session.sessionId)
         const indexKey = keys.index(session.userId)
         commands.push(
-          ['HSET', sessionKey, ...hashFieldsOf(session)],
+          ['HSET', sessionKey, ...sessionHashFields(session), SESSION_FIELDS.lastSeenAt, String(session.lastSeenAt)],
           ['PEXPIRE', sessionKey, ttl],
           ['ZADD', indexKey, String(session.loginAt), session.sessionId]
         )

@@ -1,10 +1,16 @@
 import { Redis } from 'ioredis'
+import { loadConfig } from '../src/config/load-config.js'
+import { sessionPolicyOf } from '../src/config/session-policies.js'
+import { loginSessionStart } from '../src/sessions/login-session-start.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
+import { SESSION_FIELDS } from '../src/sessions/session-fields.js'
 import { sessionKeys } from '../src/sessions/session-keys.js'
+import { SessionService } from '../src/sessions/session-service.js'
+import type { SessionClaims } from '../src/tokens/session-claims.js'
 import { usedMemory } from './redis-stats.js'
 import { EXPRESS_SESSION_KEY_PREFIX, FASTIFY_SESSION_KEY_PREFIX, NAIVE_KEY_PREFIX } from './reference/reference-env.js'
 import type { LibraryMemory } from './results.js'
-import { SESSIONS_PER_USER, SESSION_TTL_MS, realisticSession, type RealisticSession } from './session-records.js'
+import { SESSIONS_PER_USER, SESSION_TTL_MS, realisticLogin, type ClientKind, type RealisticLogin } from './session-records.js'
 
 // Redis memory per session, two ways. `used_memory` before and after creating sessions
 // through the real store is the honest figure: it includes Redis' own bookkeeping (the key
@@ -18,23 +24,26 @@ export interface SessionMemory {
   indexBytesPerSession: number
   // How Redis stores the session hash (listpack is the compact one) and why.
   sessionEncoding: string
-  longestFieldBytes: number
+  indexEncoding: string
+  longestValueBytes: number
   listpackValueLimit: number
+  // What the session list shows of the device.
+  deviceLabel: string
 }
 
 export interface SessionMemoryVariants {
-  realistic: SessionMemory
-  // The same sessions with the user agent cut to Redis' listpack value limit.
-  shortUserAgent: SessionMemory
+  // Signed in through the web page: a browser's whole User-Agent header, no device id.
+  browser: SessionMemory
+  // Signed in by an app: its own User-Agent header and a device id (a UUID).
+  app: SessionMemory
 }
 
-// Created this many at a time: enough to keep Redis busy, few enough to keep replies small.
-const CREATE_CONCURRENCY = 200
+// Logged in this many at a time: enough to keep Redis busy, few enough to keep replies small.
+const LOGIN_CONCURRENCY = 200
 const FIRST_USER_ID = 1
 const GENERATION_NEVER_BUMPED = '0'
-
-// Every session of the sample is kept, however many one user holds.
-const NO_SESSION_CAP = 0
+// The server's default settings, which decide the sessions' TTL and the per-user cap.
+const DEFAULT_POLICY = sessionPolicyOf(loadConfig({ JWT_SECRET: 'a bench secret that no token is signed with' }))
 
 async function sumMemoryUsage (admin: Redis, keys: string[]): Promise<number> {
   const pipeline = admin.pipeline()
@@ -42,48 +51,65 @@ async function sumMemoryUsage (admin: Redis, keys: string[]): Promise<number> {
   return (await pipeline.exec() ?? []).reduce((sum, [, bytes]) => sum + Number(bytes), 0)
 }
 
-async function measure (redis: Redis, admin: Redis, sessions: RealisticSession[]): Promise<SessionMemory> {
-  const store = new RedisSessionStore(redis, { fallbackTombstoneTtlMs: SESSION_TTL_MS })
-  const keys = sessionKeys()
-  const sessionKeyOf = (session: RealisticSession): string => keys.session(session.userId, session.sessionId)
-  const before = await usedMemory(admin)
-  for (let start = 0; start < sessions.length; start += CREATE_CONCURRENCY) {
-    await Promise.all(sessions.slice(start, start + CREATE_CONCURRENCY).map(async (session) => {
-      if (!(await store.create(session, SESSION_TTL_MS, GENERATION_NEVER_BUMPED, NO_SESSION_CAP)).created) throw new Error('session not created')
-      // A used session also has "last seen"; the store writes it on a later request.
-      await redis.hset(sessionKeyOf(session), 'lastSeenAt', String(session.lastSeenAt))
-    }))
+// Each login as the server makes it (loginSessionStart: the device label; SessionService.start:
+// the store's script), then one request with its token, which writes "last seen".
+async function logInAndUse (sessions: SessionService, login: RealisticLogin): Promise<SessionClaims> {
+  const claims = await sessions.start(loginSessionStart(login.user, login.client), GENERATION_NEVER_BUMPED, login.loginAt)
+  if (claims === undefined) throw new Error('session not created')
+  await sessions.authenticate(claims, login.lastSeenAt)
+  return claims
+}
+
+async function logInAll (sessions: SessionService, logins: RealisticLogin[]): Promise<SessionClaims[]> {
+  const claims: SessionClaims[] = []
+  for (let start = 0; start < logins.length; start += LOGIN_CONCURRENCY) {
+    claims.push(...await Promise.all(logins.slice(start, start + LOGIN_CONCURRENCY).map(async (login) => await logInAndUse(sessions, login))))
   }
+  return claims
+}
+
+async function measure (redis: Redis, admin: Redis, logins: RealisticLogin[]): Promise<SessionMemory> {
+  const sessions = new SessionService(new RedisSessionStore(redis, { fallbackTombstoneTtlMs: SESSION_TTL_MS }), DEFAULT_POLICY)
+  const keys = sessionKeys()
+  // A first round, then emptied: what Redis spends once, not per session (the scripts it caches,
+  // the connection's grown buffers), is then outside the figure.
+  await logInAll(sessions, logins.slice(0, LOGIN_CONCURRENCY))
+  await admin.flushall()
+  const before = await usedMemory(admin)
+  const sessionKeyList = (await logInAll(sessions, logins)).map((claims) => keys.session(claims.userId, claims.sid))
   const after = await usedMemory(admin)
-  const count = sessions.length
-  const users = [...new Set(sessions.map((session) => session.userId))]
-  const [first] = sessions
+  const count = logins.length
+  const users = [...new Set(logins.map((login) => login.user.id))]
+  const [firstKey] = sessionKeyList
+  const [firstUser] = users
+  const firstHash = firstKey === undefined ? {} : await admin.hgetall(firstKey)
   const listpackValueLimit = await admin.config('GET', 'hash-max-listpack-value') as string[]
   return {
     sessions: count,
     usedMemoryPerSession: (after - before) / count,
-    sessionKeyBytes: await sumMemoryUsage(admin, sessions.map(sessionKeyOf)) / count,
+    sessionKeyBytes: await sumMemoryUsage(admin, sessionKeyList) / count,
     indexBytesPerSession: await sumMemoryUsage(admin, users.map((userId) => keys.index(userId))) / count,
-    sessionEncoding: first === undefined ? 'none' : String(await admin.object('ENCODING', sessionKeyOf(first))),
-    longestFieldBytes: Math.max(...sessions.map((session) => Math.max(...Object.values(session).map((value) => String(value).length)))),
-    listpackValueLimit: Number(listpackValueLimit[1])
+    sessionEncoding: firstKey === undefined ? 'none' : String(await admin.object('ENCODING', firstKey)),
+    indexEncoding: firstUser === undefined ? 'none' : String(await admin.object('ENCODING', keys.index(firstUser))),
+    longestValueBytes: Math.max(...Object.values(firstHash).map((value) => Buffer.byteLength(value))),
+    listpackValueLimit: Number(listpackValueLimit[1]),
+    deviceLabel: firstHash[SESSION_FIELDS.userAgent] ?? ''
   }
 }
 
-// Expects an empty Redis; leaves it empty.
+// Expects an empty Redis with the default configuration; leaves it empty.
 export async function measureSessionMemory (redisUrl: string, admin: Redis, count: number): Promise<SessionMemoryVariants> {
   const redis = new Redis(redisUrl)
   try {
     await redis.ping()
     const now = Date.now()
-    const sessions = Array.from({ length: count }, (_, n) => realisticSession(FIRST_USER_ID + Math.floor(n / SESSIONS_PER_USER), now))
-    const realistic = await measure(redis, admin, sessions)
+    const loginsOf = (kind: ClientKind): RealisticLogin[] =>
+      Array.from({ length: count }, (_, n) => realisticLogin(kind, FIRST_USER_ID + Math.floor(n / SESSIONS_PER_USER), now))
+    const browser = await measure(redis, admin, loginsOf('browser'))
     await admin.flushall()
-    const shortUserAgent = await measure(redis, admin, sessions.map((session) => ({
-      ...session, userAgent: session.userAgent?.slice(0, realistic.listpackValueLimit)
-    })))
+    const app = await measure(redis, admin, loginsOf('app'))
     await admin.flushall()
-    return { realistic, shortUserAgent }
+    return { browser, app }
   } finally {
     redis.disconnect()
   }

@@ -5,6 +5,7 @@ import { throughputChart } from './chart.js'
 import { fixed, integer, table } from './markdown.js'
 import type { SessionMemory } from './memory.js'
 import { checkTargets, type BenchResults } from './results.js'
+import { BROWSER_USER_AGENT } from './session-records.js'
 
 // BENCHMARKS.md: the script rewrites only what lies between the two markers, so the
 // hand-written method and caveats around them survive every run.
@@ -37,22 +38,24 @@ export function targetsTable (results: BenchResults): string {
 }
 
 function memorySection (results: BenchResults): string {
-  const { realistic, shortUserAgent } = results.memory
+  const { browser, app } = results.memory
   const row = (figure: string, value: (memory: SessionMemory) => number): string[] =>
-    [figure, integer(value(realistic)), integer(value(shortUserAgent))]
+    [figure, integer(value(browser)), integer(value(app))]
   return [
-    `${integer(realistic.sessions)} sessions created through \`RedisSessionStore.create\` (2 per user, realistic fields, plus \`lastSeenAt\`), then the same sessions with the user agent cut to ${realistic.listpackValueLimit} bytes:`,
+    `${integer(browser.sessions)} logins of each kind (2 per user) through \`loginSessionStart\` and \`SessionService.start\`, each followed by one request (which writes "last seen"), against a redis-server with the default configuration. A browser signs in through the web page with its ${BROWSER_USER_AGENT.length}-byte User-Agent header and no device id; an app sends a device id (a UUID) and its own User-Agent:`,
     '',
-    table(['figure (bytes per session)', 'realistic', `user agent ≤ ${realistic.listpackValueLimit} bytes`], [
+    table(['figure (bytes per session)', 'browser', 'app with a device id'], [
       row('`used_memory` delta ÷ sessions (everything Redis spends, index included)', (memory) => memory.usedMemoryPerSession),
       row('`MEMORY USAGE` of the session hash', (memory) => memory.sessionKeyBytes),
       row('`MEMORY USAGE` of the user indexes ÷ sessions', (memory) => memory.indexBytesPerSession),
       row('`MEMORY USAGE`, hash + index share', (memory) => memory.sessionKeyBytes + memory.indexBytesPerSession),
       [`\`used_memory\` delta ÷ sessions while filling to ${integer(results.sessionCounts.largeCount)}`, integer(results.sessionCounts.usedMemoryPerFilledSession), '–'],
-      ['encoding of the session hash', realistic.sessionEncoding, shortUserAgent.sessionEncoding]
+      ['encoding of the session hash / of the index', `${browser.sessionEncoding} / ${browser.indexEncoding}`, `${app.sessionEncoding} / ${app.indexEncoding}`],
+      ['longest value in the session hash (bytes)', integer(browser.longestValueBytes), integer(app.longestValueBytes)],
+      ['what the session list shows (`userAgent`)', `"${browser.deviceLabel}"`, `"${app.deviceLabel}"`]
     ]),
     '',
-    `Redis keeps a hash in the compact \`listpack\` encoding only while every value is at most \`hash-max-listpack-value\` (${realistic.listpackValueLimit}) bytes; the realistic session's longest value has ${realistic.longestFieldBytes} bytes (the user agent).`,
+    `Redis keeps a hash in the compact \`listpack\` encoding only while every value is at most \`hash-max-listpack-value\` (${browser.listpackValueLimit}) bytes, which is why a session stores a device label rather than the User-Agent header.`,
     '',
     'The other designs, from the sessions they held during the throughput runs (`MEMORY USAGE` of their keys; no index, no Redis bookkeeping; the bench\'s own sessions have no long user agent):',
     '',

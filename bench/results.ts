@@ -77,6 +77,8 @@ export interface BenchResults {
 export const BARE_TARGET_ID = 'bare'
 // The same bare route with our fixed response headers: the cost of our plugin stack is the rest.
 export const BARE_HEADERS_TARGET_ID = 'bare-headers'
+// With Redis' default configuration, the user's index included.
+const MEMORY_PER_SESSION_TARGET_BYTES = 400
 const MICROS_PER_SECOND = 1_000_000
 
 function commandMix (measurement: TargetMeasurement): string {
@@ -147,7 +149,7 @@ function sessionCountCheck (results: BenchResults): TargetCheck {
 // The issues' targets, each against the figure this run measured.
 export function checkTargets (results: BenchResults): TargetCheck[] {
   const revocation = results.revocation.find((row) => row.nearCache === 'on')?.result
-  const memory = results.memory.realistic.usedMemoryPerSession
+  const memory = results.memory.browser.usedMemoryPerSession
   const p99 = revocation?.p99Ms ?? Number.NaN
   return [
     ratioCheck(results, '/auth/me (near-cache hit) vs our /health', 'ours-on', 'ours-health', 0.95),
@@ -158,6 +160,11 @@ export function checkTargets (results: BenchResults): TargetCheck[] {
     ratioCheck(results, '/auth/me vs @fastify/session + connect-redis', 'ours-on', 'fastify-session', 3.5),
     sessionCountCheck(results),
     { target: 'revocation refused by a second instance, p99', required: '≤ 10 ms', measured: `${p99.toFixed(2)} ms`, met: p99 <= 10 },
-    { target: 'Redis memory per realistic browser session, index included (used_memory)', required: '≤ 400 B', measured: `${memory.toFixed(0)} B`, met: memory <= 400 }
+    {
+      target: 'Redis memory per browser session, index included (used_memory)',
+      required: `≤ ${MEMORY_PER_SESSION_TARGET_BYTES} B`,
+      measured: `${memory.toFixed(0)} B`,
+      met: memory <= MEMORY_PER_SESSION_TARGET_BYTES
+    }
   ]
 }

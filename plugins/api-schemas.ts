@@ -85,7 +85,11 @@ export const sessionListSchema = {
         properties: {
           id: { type: 'string' },
           deviceId: { type: ['string', 'null'] },
-          userAgent: { type: ['string', 'null'] },
+          userAgent: {
+            type: ['string', 'null'],
+            description: "a label of the browser or client made from the login's User-Agent header, e.g. 'Chrome 131 on macOS'; " +
+              'a client no parser recognises keeps the start of its header (at most 64 bytes)'
+          },
           ip: { type: 'string' },
           loginAt: { type: 'integer', description: 'ms since epoch' },
           lastSeenAt: { type: 'integer', description: 'ms since epoch' },

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { IssuedRefreshToken } from '../src/refresh/refresh-service.js'
+import { loginSessionStart } from '../src/sessions/login-session-start.js'
 import type { SessionClaims, UserType } from '../src/tokens/session-claims.js'
 import type { User } from '../src/users/user-repository.js'
 import type { RefreshCookie } from './cookies.js'
@@ -59,14 +60,7 @@ export default fp(async (fastify) => {
   fastify.decorate('issueSession', async (
     request: FastifyRequest, reply: FastifyReply, user: User, generation: string, deviceId?: string
   ) => {
-    const start = {
-      userId: user.id,
-      userType: user.userType,
-      account: user.account,
-      deviceId,
-      userAgent: request.headers['user-agent'],
-      ip: request.ip
-    }
+    const start = loginSessionStart(user, { userAgent: request.headers['user-agent'], ip: request.ip, deviceId })
     const claims = await fastify.sessions.start(start, generation)
     if (claims === undefined) return undefined
     let refresh: IssuedRefreshToken | undefined

@@ -47,6 +47,7 @@ export interface Me extends LoginResult {
 export interface SessionInfo {
   id: string
   deviceId?: string
+  // The server's label of the browser or client that signed in, e.g. 'Chrome 131 on macOS'.
   userAgent?: string
   ip: string
   // Milliseconds since the epoch.

@@ -3,6 +3,7 @@ import type { SessionEndReason } from '../errors/api-errors.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
 import { defineSessionCommands, type TrimArguments, type TrimReply } from './session-scripts.js'
+import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
 import type {
   CreateResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
@@ -34,9 +35,10 @@ function indexScanLimit (maxSessions: number): number {
   return maxSessions === 0 ? SESSION_BATCH_SIZE : maxSessions + 1
 }
 
-function toHashFields (record: SessionRecord): string[] {
-  const fields: Record<string, string | number | undefined> = {
-    userId: record.userId,
+// What a new session's hash holds, as field/value pairs; "last seen" and the reissue fields are
+// written by touches. The key already names the user, so the hash does not repeat the user id.
+export function sessionHashFields (record: SessionRecord): string[] {
+  const fields: Partial<Record<SessionField, string | number>> = {
     userType: record.userType,
     account: record.account,
     loginAt: record.loginAt,
@@ -45,22 +47,28 @@ function toHashFields (record: SessionRecord): string[] {
     ip: record.ip,
     tokenIat: record.tokenIat
   }
-  return Object.entries(fields).flatMap(([name, value]) => value === undefined ? [] : [name, String(value)])
+  return Object.entries(fields).flatMap(([field, value]) =>
+    value === undefined ? [] : [SESSION_FIELDS[field as SessionField], String(value)])
 }
 
-function fromHash (sessionId: string, hash: Record<string, string>): SessionRecord | undefined {
-  if (hash.account === undefined || hash.loginAt === undefined) return undefined
+function fromHash (userId: number, sessionId: string, hash: Record<string, string>): SessionRecord | undefined {
+  const field = (name: SessionField): string | undefined => storedField(hash, name)
+  const account = field('account')
+  const loginAt = field('loginAt')
+  if (account === undefined || loginAt === undefined) return undefined
+  const lastSeenAt = field('lastSeenAt')
+  const tokenIat = field('tokenIat')
   return {
     sessionId,
-    userId: Number(hash.userId),
-    userType: hash.userType as UserType,
-    account: hash.account,
-    loginAt: Number(hash.loginAt),
-    lastSeenAt: hash.lastSeenAt === undefined ? undefined : Number(hash.lastSeenAt),
-    deviceId: hash.deviceId,
-    userAgent: hash.userAgent,
-    ip: hash.ip ?? '',
-    tokenIat: hash.tokenIat === undefined ? undefined : Number(hash.tokenIat)
+    userId,
+    userType: field('userType') as UserType,
+    account,
+    loginAt: Number(loginAt),
+    lastSeenAt: lastSeenAt === undefined ? undefined : Number(lastSeenAt),
+    deviceId: field('deviceId'),
+    userAgent: field('userAgent'),
+    ip: field('ip') ?? '',
+    tokenIat: tokenIat === undefined ? undefined : Number(tokenIat)
   }
 }
 
@@ -82,7 +90,7 @@ export class RedisSessionStore implements SessionStore {
     const reply = await callRedis(() => this.redis.sessionCreate(
       keys.session(userId, record.sessionId), keys.index(userId), keys.generation(userId),
       ...this.trimArguments(userId, maxSessions),
-      ttlMs, record.loginAt, record.sessionId, generation, INDEX_TTL_SLACK_MS, ...toHashFields(record)
+      ttlMs, record.loginAt, record.sessionId, generation, INDEX_TTL_SLACK_MS, ...sessionHashFields(record)
     ))
     if (reply[0] === GENERATION_MOVED) return { created: false }
     const [overCap, ...evicted] = reply as TrimReply
@@ -120,14 +128,14 @@ export class RedisSessionStore implements SessionStore {
     const { userId, sessionId } = record
     const reply = await callRedis(() => this.redis.sessionResume(
       keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
-      ttlMs, record.loginAt, sessionId, INDEX_TTL_SLACK_MS, ...toHashFields(record)
+      ttlMs, record.loginAt, sessionId, INDEX_TTL_SLACK_MS, ...sessionHashFields(record)
     ))
     return reply === 'alive' ? { status: 'alive' } : { status: 'ended', reason: reply as SessionEndReason }
   }
 
   async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
     const hash = await callRedis(() => this.redis.hgetall(this.keys.session(userId, sessionId)))
-    return fromHash(sessionId, hash)
+    return fromHash(userId, sessionId, hash)
   }
 
   // Read in pages, newest first (the index is scored by login time), each page one round trip.
@@ -190,7 +198,7 @@ export class RedisSessionStore implements SessionStore {
     const records: SessionRecord[] = []
     const gone: string[] = []
     sessionIds.forEach((sessionId, i) => {
-      const record = fromHash(sessionId, (hashes[i] ?? {}) as Record<string, string>)
+      const record = fromHash(userId, sessionId, (hashes[i] ?? {}) as Record<string, string>)
       if (record) records.push(record)
       else gone.push(sessionId)
     })

@@ -1,9 +1,12 @@
 import { AccessTokenExpiredError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { RevokeFilter, SessionRecord, SessionStore } from './session-store.js'
+import { utf8Prefix } from './utf8-prefix.js'
 
 const MS_PER_SECOND = 1000
-const USER_AGENT_MAX_LENGTH = 256
+// Redis keeps a hash compact (listpack) only while every value is at most 64 bytes
+// (`hash-max-listpack-value`); one longer value doubles what the session costs.
+const USER_AGENT_MAX_BYTES = 64
 
 export interface SessionPolicy {
   // A new session's TTL, and the idle timeout when requests slide it.
@@ -53,6 +56,7 @@ export interface SessionStart {
   userType: UserType
   account: string
   deviceId?: string
+  // What the session list shows of the device: the login's device label (see deviceLabel).
   userAgent?: string
   ip: string
 }
@@ -79,7 +83,7 @@ export class SessionService {
       ...start,
       sessionId: claims.sid,
       loginAt: nowMs,
-      userAgent: start.userAgent?.slice(0, USER_AGENT_MAX_LENGTH),
+      userAgent: start.userAgent === undefined ? undefined : utf8Prefix(start.userAgent, USER_AGENT_MAX_BYTES),
       tokenIat: this.policy.reissueAfterSeconds > 0 ? iat : undefined
     }
     const ttlMs = this.policy.ttlStopsAtDeadline ? this.ttlMsFor(claims.auth_time, nowMs) : this.policy.ttlSeconds * MS_PER_SECOND

@@ -10,6 +10,8 @@ export interface SessionRecord {
   loginAt: number
   lastSeenAt?: number
   deviceId?: string
+  // The device label made at login ("Chrome 131 on macOS", see deviceLabel); a session stored
+  // before labels holds the User-Agent header itself.
   userAgent?: string
   ip: string
   // The iat of the one token that is current, kept only where tokens are reissued.

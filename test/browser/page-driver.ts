@@ -11,6 +11,8 @@ export const NEW_ACCOUNT_PASSWORD_LABEL = 'Password (8 characters or more)'
 export interface ListedSession {
   id: string
   current: boolean
+  // The device's name as shown, without the "This device" badge.
+  device: string
 }
 
 // What a person does on the page, in the page's words (labels, buttons), plus what they see.
@@ -123,7 +125,8 @@ export class PageDriver {
     const items = await this.page.locator('#session-list > li').all()
     return await Promise.all(items.map(async (item) => ({
       id: (await item.getAttribute('data-session-id')) ?? '',
-      current: (await item.getAttribute('data-current')) === 'true'
+      current: (await item.getAttribute('data-current')) === 'true',
+      device: await item.locator('.session-device').evaluate((name) => name.firstChild?.textContent ?? '')
     })))
   }
 

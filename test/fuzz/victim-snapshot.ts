@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
 
 // Everything that says whether a session lives and what it is. `lastSeenAt` is left out (a
@@ -28,7 +29,7 @@ export async function snapshotSession (app: FastifyInstance, userId: number, ses
     if (error !== null) throw error
     return value
   })
-  const { lastSeenAt, ...record } = values[0] as Record<string, string>
+  const { [SESSION_FIELDS.lastSeenAt]: lastSeenAt, ...record } = values[0] as Record<string, string>
   const snapshot: SessionSnapshot = {
     record,
     index: values[1] as string[],

@@ -1,6 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn, createUser, logIn, me, TEST_PASSWORD, type LoggedIn } from '../helpers/sessions.js'
 
@@ -19,7 +20,7 @@ async function pttl (app: FastifyInstance, session: LoggedIn): Promise<number> {
 }
 
 async function loginAtOf (app: FastifyInstance, session: LoggedIn): Promise<number> {
-  return Number(await app.redis.hget(sessionKey(app, session), 'loginAt'))
+  return Number(await app.redis.hget(sessionKey(app, session), SESSION_FIELDS.loginAt))
 }
 
 async function sleepUntil (epochMs: number): Promise<void> {
@@ -61,13 +62,13 @@ t.test('SESSION_SLIDING=false, SESSION_TTL=5', async (t) => {
   t.test('the first request records lastSeenAt without extending the session', async (t) => {
     const session = await createAndLogIn(app)
     const key = sessionKey(app, session)
-    t.equal(await app.redis.hexists(key, 'lastSeenAt'), 0, 'not seen yet at login')
+    t.equal(await app.redis.hexists(key, SESSION_FIELDS.lastSeenAt), 0, 'not seen yet at login')
     // Late enough that a TTL reset would show as a later expiry.
     await sleep(600)
     const before = Date.now()
     t.equal((await me(app, session.token)).statusCode, 200)
     const after = Date.now()
-    const lastSeenAt = Number(await app.redis.hget(key, 'lastSeenAt'))
+    const lastSeenAt = Number(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt))
     t.ok(lastSeenAt >= before && lastSeenAt <= after, `lastSeenAt is the request time (${lastSeenAt})`)
     const expiresAt = Date.now() + await pttl(app, session)
     const loginAt = await loginAtOf(app, session)

@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config/load-config.js'
+import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createAndLogIn, createUser, logIn, me, type LoggedIn } from '../helpers/sessions.js'
 
@@ -182,7 +183,7 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
       const original = claimsOf(session.token)
       if (claims.sid !== original.sid || claims.auth_time !== original.auth_time || claims.iat <= original.iat) wrongClaims++
       // Exactly one reissue happened: the record names the new token and the one it replaced.
-      const record = await app.redis.hmget(sessionKey(app, session), 'tokenIat', 'previousTokenIat')
+      const record = await app.redis.hmget(sessionKey(app, session), SESSION_FIELDS.tokenIat, SESSION_FIELDS.previousTokenIat)
       if (record[0] !== String(claims.iat) || record[1] !== String(original.iat)) wrongRecords++
       // Only the status: with ROTATE_AFTER=1 the new token may itself fall due within milliseconds.
       if ((await me(app, renewed)).statusCode !== 200) unusableTokens++
@@ -308,7 +309,7 @@ t.test('SESSION_ROTATE_AFTER=0 (the default) never reissues', async (t) => {
   const cookieRes = await app.inject({ method: 'GET', url: '/auth/me', cookies: { accessToken: session.token } })
   t.equal(cookieRes.statusCode, 200)
   t.equal(cookieRes.headers['set-cookie'], undefined, 'nor a new cookie')
-  t.equal(await app.redis.hexists(sessionKey(app, session), 'tokenIat'), 0, 'no reissue bookkeeping in the record')
+  t.equal(await app.redis.hexists(sessionKey(app, session), SESSION_FIELDS.tokenIat), 0, 'no reissue bookkeeping in the record')
   const cors = await app.inject({ method: 'GET', url: '/auth/me', headers: { token: session.token, origin: ALLOWED_ORIGIN } })
   t.equal(renewedTokenOf(cors), undefined, 'nor for a cross-origin request')
 })

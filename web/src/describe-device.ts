@@ -1,6 +1,9 @@
 import type { SessionInfo } from './sdk.js'
 
-// Enough of a user agent to recognise one's own devices; the full string says little to people.
+// The server stores a short device label ("Chrome 131 on macOS"), shown as it is. A session it
+// stored before it made labels holds the browser's whole User-Agent header (it starts with
+// "Mozilla/"): summarised here the same way, since the full string says little to people.
+const USER_AGENT_HEADER = /^Mozilla\//
 const BROWSERS: ReadonlyArray<[RegExp, string]> = [
   [/Edg\/(\d+)/, 'Edge'],
   [/Firefox\/(\d+)/, 'Firefox'],
@@ -17,6 +20,7 @@ const SYSTEMS: ReadonlyArray<[RegExp, string]> = [
 ]
 
 function summariseUserAgent (userAgent: string): string {
+  if (!USER_AGENT_HEADER.test(userAgent)) return userAgent
   const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))
   const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))
   if (browser === undefined) return userAgent
@@ -25,7 +29,7 @@ function summariseUserAgent (userAgent: string): string {
   return system === undefined ? name : `${name} on ${system[1]}`
 }
 
-// The app's own device name when it gave one at login, else what the browser said it is.
+// The app's own device name when it gave one at login, else the device label.
 // (The server sends null for what it does not know.)
 export function describeDevice (session: SessionInfo): string {
   const { deviceId, userAgent } = session

@@ -244,6 +244,38 @@ t.test('with the default configuration', async (t) => {
     t.equal(other?.deviceId, null, 'no deviceId given, none stored')
     t.equal(other?.current, false)
   })
+
+  t.test('the session list\'s userAgent is a device label made from the login\'s User-Agent header', async (t) => {
+    const user = await createUser(app)
+    const agents = {
+      'Chrome 131 on macOS': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) ' +
+        'Chrome/131.0.0.0 Safari/537.36',
+      'Safari 17 on iOS': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 ' +
+        '(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+      'curl/8.5.0': 'curl/8.5.0'
+    }
+    const sessionLabels = new Map<string, string>()
+    let token = ''
+    for (const [label, userAgent] of Object.entries(agents)) {
+      const res = await app.inject({
+        method: 'POST', url: '/auth/login', headers: { 'user-agent': userAgent }, payload: { account: user.account, password: user.password }
+      })
+      t.equal(res.statusCode, 200, res.body)
+      const issued = res.json<IssuedSession>()
+      sessionLabels.set(issued.sessionId, label)
+      token = issued.token
+    }
+    const withoutHeader = await app.inject({
+      method: 'POST', url: '/auth/login', headers: { 'user-agent': undefined }, payload: { account: user.account, password: user.password }
+    })
+    sessionLabels.set(withoutHeader.json<IssuedSession>().sessionId, '(none)')
+
+    const res = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token } })
+    t.equal(res.statusCode, 200, res.body)
+    const { sessions } = res.json<{ sessions: Array<{ id: string, userAgent: string | null }> }>()
+    t.same(new Map(sessions.map((session) => [session.id, session.userAgent ?? '(none)'])), sessionLabels)
+    t.notOk(res.body.includes('Mozilla'), 'the header itself is kept nowhere')
+  })
 })
 
 t.test('with COOKIE_SECURE=true, LOGIN_USER_COOKIE=true and REGISTRATION_OPEN=false', async (t) => {

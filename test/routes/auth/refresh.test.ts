@@ -3,6 +3,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
+import { SESSION_FIELDS } from '../../../src/sessions/session-fields.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../../helpers/build-app.js'
 import { createUser, logIn, me, type TestUser } from '../../helpers/sessions.js'
 
@@ -624,7 +625,7 @@ t.test('SESSION_MAX_LIFETIME=3 caps refresh families', async (t) => {
 
   t.test('refreshes keep a session going until the deadline, not after', async (t) => {
     const session = await newSession(app)
-    const loginAt = Number(await app.redis.hget(sessionKey(app, session.userId, session.sessionId), 'loginAt'))
+    const loginAt = Number(await app.redis.hget(sessionKey(app, session.userId, session.sessionId), SESSION_FIELDS.loginAt))
     const authTime = numberClaim(session.token, 'auth_time')
     t.ok(loginAt >= authTime * 1000 && loginAt < (authTime + 1) * 1000, 'the record\'s loginAt is within auth_time\'s second')
     // auth_time counts whole seconds, so the token's deadline can come before the record's.
@@ -663,7 +664,7 @@ t.test('SESSION_MAX_LIFETIME=3 caps refresh families', async (t) => {
     // Log in late in a second, so the record's loginAt (ms) lies well after auth_time (whole seconds).
     await sleep(1500 - (Date.now() % 1000))
     const session = await newSession(app)
-    const loginAt = Number(await app.redis.hget(sessionKey(app, session.userId, session.sessionId), 'loginAt'))
+    const loginAt = Number(await app.redis.hget(sessionKey(app, session.userId, session.sessionId), SESSION_FIELDS.loginAt))
     const authTime = numberClaim(session.token, 'auth_time')
     const gapMs = loginAt - authTime * 1000
     if (gapMs < 250) {
