@@ -1,6 +1,7 @@
-import { PGlite, type Transaction } from '@electric-sql/pglite'
+import type { PGlite, Transaction } from '@electric-sql/pglite'
 import { join } from 'node:path'
 import { lockDataDir } from './data-dir-lock.js'
+import { createPglite } from './pglite-options.js'
 import type { SqlDatabase, SqlQueryable } from './sql-database.js'
 
 const PGLITE_SUBDIR = 'pglite'
@@ -16,7 +17,7 @@ export async function openPglite (dataDir: string): Promise<SqlDatabase> {
   const lock = lockDataDir(dataDir)
   let db: PGlite
   try {
-    db = await PGlite.create(join(dataDir, PGLITE_SUBDIR))
+    db = await createPglite(join(dataDir, PGLITE_SUBDIR))
   } catch (error) {
     lock.release()
     throw error
