@@ -3,6 +3,7 @@ import type { SessionMemoryVariants } from './memory.js'
 import type { NearCacheMode } from './our-server.js'
 import { sumCalls } from './redis-stats.js'
 import type { RevocationLatency } from './revocation-latency.js'
+import type { ServerMemoryResult } from './server-memory.js'
 import type { BenchSettings } from './settings.js'
 import { median } from './stats.js'
 import type { TargetMeasurement } from './throughput.js'
@@ -69,12 +70,16 @@ export interface BenchResults {
   sessionCounts: SessionCountResult
   login: LoginThroughput
   revocation: RevocationRow[]
+  serverMemory: ServerMemoryResult
   // Seconds per phase, in the order they ran: what the run time went into.
   phases: Array<{ name: string, seconds: number }>
   warnings: string[]
 }
 
 export const BARE_TARGET_ID = 'bare'
+// The issue's limits for the default set-up, in MB as VmRSS ÷ 1024.
+const SERVER_IDLE_RSS_LIMIT_MIB = 150
+const SERVER_LOAD_RSS_LIMIT_MIB = 200
 const MICROS_PER_SECOND = 1_000_000
 
 function commandMix (measurement: TargetMeasurement): string {
@@ -130,6 +135,9 @@ export function checkTargets (results: BenchResults): TargetCheck[] {
   const sliding = results.sessionCounts.rows.find((row) => row.nearCache === 'on')
   const scaleRatio = sliding === undefined ? Number.NaN : sliding.large.medianRps / sliding.small.medianRps
   const p99 = revocation?.p99Ms ?? Number.NaN
+  const embedded = results.serverMemory.rows.find((row) => row.embedded)
+  const idleMiB = embedded?.idleMiB ?? Number.NaN
+  const loadMiB = embedded === undefined ? Number.NaN : Math.max(embedded.authLoadPeakMiB, embedded.loginLoadPeakMiB)
   return [
     ratioCheck(results, 'auth route vs bare Fastify', BARE_TARGET_ID, 0.9),
     ratioCheck(results, 'auth route vs @fastify/session + connect-redis', 'fastify-session', 3),
@@ -141,6 +149,8 @@ export function checkTargets (results: BenchResults): TargetCheck[] {
       required: '≥ 0.95×',
       measured: `${scaleRatio.toFixed(2)}×`,
       met: scaleRatio >= 0.95
-    }
+    },
+    { target: `server RSS with the embedded database, idle ${results.serverMemory.idleSeconds} s after start`, required: `≤ ${SERVER_IDLE_RSS_LIMIT_MIB} MB`, measured: `${idleMiB.toFixed(0)} MB`, met: idleMiB <= SERVER_IDLE_RSS_LIMIT_MIB },
+    { target: 'server RSS with the embedded database, peak under load', required: `≤ ${SERVER_LOAD_RSS_LIMIT_MIB} MB`, measured: `${loadMiB.toFixed(0)} MB`, met: loadMiB <= SERVER_LOAD_RSS_LIMIT_MIB }
   ]
 }
