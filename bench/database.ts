@@ -23,8 +23,13 @@ export async function openBenchDatabase (): Promise<BenchDatabase> {
     const url = database.url ?? postgresUrl
     return { description: `PostgreSQL (${new URL(postgresUrl).host}, a fresh schema)`, shared: true, envForInstance: () => ({ DATABASE_URL: url }) }
   }
+  return { ...pgliteBenchDatabase(), description: 'PGlite (no PostgreSQL answered), one data directory per instance' }
+}
+
+// The default set-up: no DATABASE_URL, a new DATA_DIR for each instance.
+export function pgliteBenchDatabase (): BenchDatabase {
   return {
-    description: 'PGlite (no PostgreSQL answered), one data directory per instance',
+    description: 'PGlite, one data directory per instance',
     shared: false,
     envForInstance: () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'auth-bench-data-'))

@@ -86,6 +86,17 @@ function revocationSection (results: BenchResults): string {
     ]))
 }
 
+function serverMemorySection (results: BenchResults): string {
+  const memory = results.serverMemory
+  return [
+    `VmRSS of our server process (MB = MiB, \`/proc/<pid>/status\`): ${memory.idleSeconds} s after it first answers, before any request; then the peak, sampled every 100 ms, during ${fixed(memory.authLoadSeconds, 0)} s of \`GET /auth/me\` (${memory.authConnections} connections) and the ${fixed(memory.loginLoadSeconds, 0)} s of logins that follow (${memory.loginConnections} connections).`,
+    '',
+    table(['users in', 'idle', 'peak, /auth/me load', 'peak, logins', 'failed requests'], memory.rows.map((row) => [
+      row.label, integer(row.idleMiB), integer(row.authLoadPeakMiB), integer(row.loginLoadPeakMiB), String(row.failures)
+    ]))
+  ].join('\n')
+}
+
 export function resultsSection (results: BenchResults): string {
   const { settings, login } = results
   const total = results.phases.reduce((sum, phase) => sum + phase.seconds, 0)
@@ -120,6 +131,10 @@ export function resultsSection (results: BenchResults): string {
     '### Login throughput',
     '',
     `${integer(login.requestsPerSecond)} logins/s (p50 ${fixed(login.p50Ms, 0)} ms, p99 ${fixed(login.p99Ms, 0)} ms, ${login.connections} connections, ${login.requests} logins${login.non2xx + login.errors > 0 ? `, ${login.non2xx + login.errors} failed` : ''}); password hashes: ${login.argon2}.`,
+    '',
+    '### Server memory',
+    '',
+    serverMemorySection(results),
     '',
     '### Revocation seen by a second instance',
     '',

@@ -3,6 +3,7 @@ import type { SessionMemoryVariants } from './memory.js'
 import type { NearCacheMode } from './our-server.js'
 import { sumCalls } from './redis-stats.js'
 import type { RevocationLatency } from './revocation-latency.js'
+import type { ServerMemoryResult } from './server-memory.js'
 import type { BenchSettings } from './settings.js'
 import { median } from './stats.js'
 import type { TargetMeasurement } from './throughput.js'
@@ -69,6 +70,7 @@ export interface BenchResults {
   sessionCounts: SessionCountResult
   login: LoginThroughput
   revocation: RevocationRow[]
+  serverMemory: ServerMemoryResult
   // Seconds per phase, in the order they ran: what the run time went into.
   phases: Array<{ name: string, seconds: number }>
   warnings: string[]
@@ -79,6 +81,9 @@ export const BARE_TARGET_ID = 'bare'
 export const BARE_HEADERS_TARGET_ID = 'bare-headers'
 // With Redis' default configuration, the user's index included.
 const MEMORY_PER_SESSION_TARGET_BYTES = 400
+// The issue's limits for the default set-up, in MB as VmRSS ÷ 1024.
+const SERVER_IDLE_RSS_LIMIT_MIB = 150
+const SERVER_LOAD_RSS_LIMIT_MIB = 200
 const MICROS_PER_SECOND = 1_000_000
 
 function commandMix (measurement: TargetMeasurement): string {
@@ -151,6 +156,9 @@ export function checkTargets (results: BenchResults): TargetCheck[] {
   const revocation = results.revocation.find((row) => row.nearCache === 'on')?.result
   const memory = results.memory.browser.usedMemoryPerSession
   const p99 = revocation?.p99Ms ?? Number.NaN
+  const embedded = results.serverMemory.rows.find((row) => row.embedded)
+  const idleMiB = embedded?.idleMiB ?? Number.NaN
+  const loadMiB = embedded === undefined ? Number.NaN : Math.max(embedded.authLoadPeakMiB, embedded.loginLoadPeakMiB)
   return [
     ratioCheck(results, '/auth/me (near-cache hit) vs our /health', 'ours-on', 'ours-health', 0.95),
     ratioCheck(results, 'GET /auth/verify (near-cache hit) vs our /health', 'ours-verify', 'ours-health', 0.95),
@@ -165,6 +173,8 @@ export function checkTargets (results: BenchResults): TargetCheck[] {
       required: `≤ ${MEMORY_PER_SESSION_TARGET_BYTES} B`,
       measured: `${memory.toFixed(0)} B`,
       met: memory <= MEMORY_PER_SESSION_TARGET_BYTES
-    }
+    },
+    { target: `server RSS with the embedded database, idle ${results.serverMemory.idleSeconds} s after start`, required: `≤ ${SERVER_IDLE_RSS_LIMIT_MIB} MB`, measured: `${idleMiB.toFixed(0)} MB`, met: idleMiB <= SERVER_IDLE_RSS_LIMIT_MIB },
+    { target: 'server RSS with the embedded database, peak under load', required: `≤ ${SERVER_LOAD_RSS_LIMIT_MIB} MB`, measured: `${loadMiB.toFixed(0)} MB`, met: loadMiB <= SERVER_LOAD_RSS_LIMIT_MIB }
   ]
 }

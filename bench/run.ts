@@ -10,6 +10,7 @@ import { CHART_PATH, REPORT_PATH, targetsTable, throughputTable, writeReport } f
 import { redisVersion, startBenchRedis } from './redis-stats.js'
 import { summariseThroughput, type BenchResults } from './results.js'
 import { measureRevocationBetweenInstances } from './revocation-pair.js'
+import { measureServerMemory } from './server-memory.js'
 import { measureSessionCounts } from './session-counts.js'
 import { benchAccounts } from './sessions.js'
 import { readSettings } from './settings.js'
@@ -84,12 +85,18 @@ async function main (): Promise<void> {
     await measureRevocationBetweenInstances(context, 'off', settings.revocationTrials)
   ])
 
+  const serverMemory = await phase('server memory (RSS), embedded database and PostgreSQL', async () =>
+    await measureServerMemory(context, settings))
+
   const on = throughput.find((row) => row.id === 'ours-on')
   if (on !== undefined && on.commandsPerRequest >= NEAR_CACHE_IGNORED_COMMANDS) {
     warnings.push(`near-cache on still used ${on.commandsPerRequest.toFixed(2)} Redis commands per request: this build of the server has no near-cache, or NEAR_CACHE was ignored`)
   }
   for (const row of throughput.filter((row) => row.failures > 0)) {
     warnings.push(`${row.label}: ${row.failures} non-2xx answers or connection errors during measured runs`)
+  }
+  for (const row of serverMemory.rows.filter((row) => row.failures > 0)) {
+    warnings.push(`server memory, ${row.label}: ${row.failures} non-2xx answers or connection errors under load`)
   }
   const cpu = cpus()
   const results: BenchResults = {
@@ -109,6 +116,7 @@ async function main (): Promise<void> {
     sessionCounts,
     login,
     revocation,
+    serverMemory,
     phases,
     warnings
   }
