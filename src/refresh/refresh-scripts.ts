@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis'
-import { LUA_SESSION_FIELDS } from '../sessions/session-fields.js'
+import { luaFieldNames } from '../sessions/session-fields.js'
 
 // The Redis refresh store keeps a family inside its session hash (fields refresh*), so that
 // checking the session, retiring the old token and storing the new one is one atomic script,
@@ -12,16 +12,16 @@ redis.call('HSET', KEYS[1], 'refreshDigest', ARGV[1], 'refreshIssuedAt', ARGV[2]
 return 1
 `
 
-const ROTATE_REFRESH_TOKEN = `${LUA_SESSION_FIELDS}
+const ROTATE_REFRESH_TOKEN = `
 -- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
 -- ARGV[1] presented digest, ARGV[2] successor digest, ARGV[3] now ms, ARGV[4] refresh TTL ms,
 -- ARGV[5] '1' when a rotation extends the expiry, ARGV[6] reuse grace ms, ARGV[7] minimum
 -- interval ms, ARGV[8] max lifetime ms (0: none), ARGV[9] index TTL slack ms, ARGV[10] session id
-local s = redis.call('HMGET', KEYS[1], FIELDS.loginAt, FIELDS.userType, 'refreshDigest', 'refreshIssuedAt',
+local s = redis.call('HMGET', KEYS[1], ${luaFieldNames(['loginAt', 'userType'])}, 'refreshDigest', 'refreshIssuedAt',
   'refreshExpiresAt', 'previousRefreshDigest', 'refreshRotatedAt', 'refreshRotations')
 if not s[1] then
   -- A session stored with the long field names (the refresh fields have kept theirs).
-  local legacy = redis.call('HMGET', KEYS[1], LEGACY_FIELDS.loginAt, LEGACY_FIELDS.userType)
+  local legacy = redis.call('HMGET', KEYS[1], ${luaFieldNames(['loginAt', 'userType'], 'long')})
   s[1], s[2] = legacy[1], legacy[2]
 end
 if not s[1] then

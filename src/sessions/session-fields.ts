@@ -24,14 +24,8 @@ export function storedField (hash: Record<string, string>, field: SessionField):
   return hash[SESSION_FIELDS[field]] ?? hash[field]
 }
 
-const FIELD_NAMES = Object.keys(SESSION_FIELDS) as SessionField[]
-
-function luaTable (nameOf: (field: SessionField) => string): string {
-  return `{${FIELD_NAMES.map((field) => `${field} = '${nameOf(field)}'`).join(', ')}}`
+// The fields' names as a Lua list, `'a', 's'`, or their long names, `'account', 'lastSeenAt'`:
+// spelled into the scripts as literals, which cost nothing per call, unlike a Lua table.
+export function luaFieldNames (fields: readonly SessionField[], naming: 'compact' | 'long' = 'compact'): string {
+  return fields.map((field) => `'${naming === 'compact' ? SESSION_FIELDS[field] : field}'`).join(', ')
 }
-
-// The same names for the Lua scripts: FIELDS.account is 'a', LEGACY_FIELDS.account 'account'.
-export const LUA_SESSION_FIELDS = `
-local FIELDS = ${luaTable((field) => SESSION_FIELDS[field])}
-local LEGACY_FIELDS = ${luaTable((field) => field)}
-`

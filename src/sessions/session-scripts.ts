@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis'
-import { LUA_SESSION_FIELDS } from './session-fields.js'
+import { luaFieldNames, type SessionField } from './session-fields.js'
 
 // Lua scripts keep every multi-key update atomic: a revoke cannot interleave with a touch
 // that would otherwise re-extend a key being deleted, and the index never disagrees with
@@ -95,7 +95,10 @@ ${TRIM_REPLY}`
 // from reading the clock to running the script.
 const DEADLINE_MARGIN_MS = 1000
 
-const TOUCH_SESSION = `${LUA_SESSION_FIELDS}
+// What the touch script reads of a session, in the order of its HMGET.
+const TOUCHED_FIELDS: readonly SessionField[] = ['account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType']
+
+const TOUCH_SESSION = `
 -- KEYS[1] session hash, KEYS[2] user's index, KEYS[3] tombstone
 -- ARGV[1] ttl ms (0: do not extend), ARGV[2] now ms, ARGV[3] lastSeenAt resolution ms,
 -- ARGV[4] index TTL slack ms, ARGV[5] the token's iat (s), ARGV[6] reissue after (s, 0: never),
@@ -104,15 +107,12 @@ const TOUCH_SESSION = `${LUA_SESSION_FIELDS}
 -- Returns {0, reason} for an ended session, {2} for a replaced token, or {1, account,
 -- iat of the token to hand out (0: keep the presented one), the session's PTTL after this call,
 -- iat of the session's current token (0: not tracked), the user type stored with the session}.
-local function readSession (names)
-  return redis.call('HMGET', KEYS[1], names.account, names.lastSeenAt, names.tokenIat, names.previousTokenIat, names.renewedAt, names.userType)
-end
--- A session stored with the long field names is read, and written below, in those.
-local names = FIELDS
-local session = readSession(names)
+local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField = ${luaFieldNames(TOUCHED_FIELDS)}
+local session = redis.call('HMGET', KEYS[1], accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField)
 if not session[1] then
-  names = LEGACY_FIELDS
-  session = readSession(names)
+  -- A session stored with the long field names is read, and written below, in those.
+  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
+  session = redis.call('HMGET', KEYS[1], accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField)
 end
 local account = session[1]
 if not account then
@@ -132,7 +132,7 @@ local reissueAfter = tonumber(ARGV[6])
 if handOut == 0 and reissueAfter > 0 and now >= (iat + reissueAfter) * 1000 then
   -- Decided here, atomically, so concurrent requests with the same old token share one new token.
   handOut = math.floor(now / 1000)
-  redis.call('HSET', KEYS[1], names.tokenIat, handOut, names.previousTokenIat, iat, names.renewedAt, now)
+  redis.call('HSET', KEYS[1], tokenIatField, handOut, previousIatField, iat, renewedField, now)
 end
 local ttl = tonumber(ARGV[1])
 local slide = tonumber(ARGV[8])
@@ -155,7 +155,7 @@ if ttl > 0 and (pttl <= lowest or pttl > target + slide) then
 end
 -- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
 if not session[2] or now - tonumber(session[2]) >= tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], names.lastSeenAt, ARGV[2])
+  redis.call('HSET', KEYS[1], lastSeenField, ARGV[2])
 end
 local currentIat = current or 0
 if handOut > 0 then currentIat = handOut end
@@ -192,9 +192,10 @@ return endSession(sessionKey, tombstoneKey, reason, fallbackTtl)
 // One batch of a revoke-all: the index is walked with ZSCAN, which returns every entry that
 // stays in it throughout, whatever is added or removed meanwhile, and does a bounded amount
 // of work per call. Called until the cursor comes back '0'.
-const REVOKE_ALL_SESSIONS_BATCH = `${END_SESSION_FUNCTION}${LUA_SESSION_FIELDS}
+const REVOKE_ALL_SESSIONS_BATCH = `${END_SESSION_FUNCTION}
+-- Under its one-letter name, or its long one in a session stored with those.
 local function deviceOf (key)
-  local device = redis.call('HMGET', key, FIELDS.deviceId, LEGACY_FIELDS.deviceId)
+  local device = redis.call('HMGET', key, ${luaFieldNames(['deviceId'])}, ${luaFieldNames(['deviceId'], 'long')})
   return device[1] or device[2]
 end
 local index, generationKey = KEYS[1], KEYS[2]
