@@ -1,7 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { Writable } from 'node:stream'
 import t from 'tap'
 import { buildTestApp } from './helpers/build-app.js'
+import { LogCollector } from './helpers/log-collector.js'
 import { TEST_PASSWORD, uniqueAccount } from './helpers/sessions.js'
 
 const WRONG_PASSWORD = 'wrong horse battery staple'
@@ -12,19 +12,6 @@ const OTHER_ORIGIN = 'https://other.example'
 interface IssuedSession {
   token: string
   sessionId: string
-}
-
-class LogCollector extends Writable {
-  readonly chunks: string[] = []
-
-  override _write (chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.chunks.push(chunk.toString())
-    callback()
-  }
-
-  get text (): string {
-    return this.chunks.join('')
-  }
 }
 
 function cookieValue (res: LightMyRequestResponse, name: string): string {

@@ -1,22 +1,9 @@
-import { Writable } from 'node:stream'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
+import { LogCollector } from '../helpers/log-collector.js'
 import { createUser } from '../helpers/sessions.js'
 
 const USER_AGENT = 'Marker-Browser/9.9 (a user agent that must not reach the log)'
-
-class LogCollector extends Writable {
-  private readonly chunks: string[] = []
-
-  override _write (chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.chunks.push(chunk.toString())
-    callback()
-  }
-
-  get lines (): Array<Record<string, unknown>> {
-    return this.chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)
-  }
-}
 
 // ioredis attaches the failed command, with its arguments, to its errors. A session's arguments
 // are its account, IP and user agent: the error is logged, they are not.
@@ -35,10 +22,10 @@ t.test('a failed Redis command is logged without its arguments', async (t) => {
   })
   t.equal(res.statusCode, 500, res.body)
 
-  const logged = logs.lines.find((line) => line.msg === 'unhandled error')
+  const logged = logs.lines().find((line) => line.msg === 'unhandled error')
   t.ok(logged, 'the failure is logged')
   t.match(logged, { err: { command: { name: /^eval/, args: '[redacted]' } } }, 'with the command name, its arguments redacted')
-  const text = JSON.stringify(logs.lines)
+  const text = logs.text
   t.notOk(text.includes(USER_AGENT), 'no user agent in the log')
   t.notOk(text.includes(user.account), 'no account in the log')
 })

@@ -1,21 +1,8 @@
-import { Writable } from 'node:stream'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
+import { LogCollector } from '../helpers/log-collector.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn } from '../helpers/sessions.js'
-
-class LogCollector extends Writable {
-  private readonly chunks: string[] = []
-
-  override _write (chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.chunks.push(chunk.toString())
-    callback()
-  }
-
-  get lines (): Array<Record<string, unknown>> {
-    return this.chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)
-  }
-}
 
 // Above info, a request's logger is made only when the request writes a line (lazy-child-logger.ts):
 // the lines it writes must be the same as a pino child's, request id included.
@@ -30,10 +17,10 @@ for (const level of ['info', 'warn'] as const) {
     const res = await app.inject({ method: 'GET', url: '/auth/me', headers: { token: session.token } })
     t.equal(res.statusCode, 503)
 
-    const outage = logs.lines.find((line) => line.level === 40 && typeof line.msg === 'string' && line.msg.includes('unavailable'))
+    const outage = logs.lines().find((line) => line.level === 40 && typeof line.msg === 'string' && line.msg.includes('unavailable'))
     t.ok(outage, 'the 503 is logged at warn')
     t.type(outage?.reqId, 'string', 'with the request id')
-    const incoming = logs.lines.filter((line) => line.msg === 'incoming request')
+    const incoming = logs.lines().filter((line) => line.msg === 'incoming request')
     if (level === 'info') t.ok(incoming.length >= 2, 'request logging at info')
     else t.equal(incoming.length, 0, 'no request logging above info')
     await redisServer.restart()

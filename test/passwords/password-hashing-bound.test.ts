@@ -1,9 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { QUEUED_HASHES_PER_SLOT } from '../../src/passwords/bounded-password-hasher.js'
 import { BUSY_RETRY_AFTER_SECONDS } from '../../src/passwords/hash-concurrency-limit.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { LogCollector } from '../helpers/log-collector.js'
 import { createUser, TEST_PASSWORD, uniqueAccount } from '../helpers/sessions.js'
 
 // One slot: the bound is reached by far fewer requests than BURST, however fast the machine.
@@ -22,19 +22,6 @@ interface LogLine {
   level: number
   msg?: string
   err?: { code?: string, stack?: string }
-}
-
-class LogCollector extends Writable {
-  readonly chunks: string[] = []
-
-  override _write (chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.chunks.push(chunk.toString())
-    callback()
-  }
-
-  lines (): LogLine[] {
-    return this.chunks.join('').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as LogLine)
-  }
 }
 
 async function attemptLogin (app: FastifyInstance, account: string, password: string, ip: string): Promise<LightMyRequestResponse> {
@@ -100,7 +87,7 @@ t.test(`with PASSWORD_HASH_CONCURRENCY=${HASH_CONCURRENCY}, a burst of ${BURST} 
   })
 
   t.test('is logged as a warning without a stack, never as an error', async (t) => {
-    const lines = logs.lines()
+    const lines = logs.lines<LogLine>()
     const busy = lines.filter((line) => line.err?.code === 'AUTH_1503')
     t.ok(busy.length > 0, `the refusals were logged (${busy.length})`)
     t.ok(busy.every((line) => line.level === PINO_WARN_LEVEL), 'at warn level')
