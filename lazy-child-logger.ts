@@ -29,14 +29,14 @@ class LazyChildLogger implements FastifyBaseLogger {
 
   // pino's log functions are overloaded (object and message, message and format arguments);
   // each call is passed on exactly as made.
-  /* eslint-disable @typescript-eslint/no-explicit-any -- forwards pino's overloaded arguments untouched */
+
   fatal (...args: any[]): void { this.write('fatal', args) }
   error (...args: any[]): void { this.write('error', args) }
   warn (...args: any[]): void { this.write('warn', args) }
   info (...args: any[]): void { this.write('info', args) }
   debug (...args: any[]): void { this.write('debug', args) }
   trace (...args: any[]): void { this.write('trace', args) }
-  /* eslint-enable @typescript-eslint/no-explicit-any */
+
   silent (): void {}
 
   child (bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {

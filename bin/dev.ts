@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { createConnection } from 'node:net'
-import { resolve } from 'node:path'
+import { resolve as resolvePath } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startServer } from '../server.js'
 import { ConfigError, readEnv } from '../src/config/load-config.js'
@@ -16,11 +16,11 @@ const PROBE_TIMEOUT_MS = 500
 const REDIS_START_LIMIT_MS = 10_000
 
 async function redisAnswers (host: string, port: number): Promise<boolean> {
-  return await new Promise((resolvePromise) => {
+  return await new Promise((resolve) => {
     const socket = createConnection({ host, port })
     const done = (answer: boolean): void => {
       socket.destroy()
-      resolvePromise(answer)
+      resolve(answer)
     }
     socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false))
     socket.once('error', () => done(false))
@@ -48,7 +48,7 @@ function installRedisPackage (): void {
 }
 
 async function startPrivateRedis (dataDir: string): Promise<void> {
-  const dir = resolve(dataDir, 'redis')
+  const dir = resolvePath(dataDir, 'redis')
   mkdirSync(dir, { recursive: true })
   const redis = spawn('redis-server', [
     '--port', String(DEFAULT_REDIS_PORT), '--bind', DEFAULT_REDIS_HOST,

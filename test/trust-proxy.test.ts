@@ -37,7 +37,9 @@ for (const trustProxy of [PROXY, '127.0.0.0/8', '1']) {
 
     const user = await createUser(app)
     const login = await app.inject({
-      method: 'POST', url: '/auth/login', remoteAddress: PROXY,
+      method: 'POST',
+      url: '/auth/login',
+      remoteAddress: PROXY,
       headers: { 'x-forwarded-for': `10.9.9.9, ${'203.0.113.20'}` },
       payload: { account: user.account, password: user.password }
     })

@@ -18,7 +18,6 @@ export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE' | 'E
   generatedSecretPath?: string
 }
 
-
 // Only the variables the schema names; anything else in the environment is ignored.
 export function readEnv (source: EnvSource): Env {
   try {

@@ -4,7 +4,6 @@ import { buildTestApp } from '../helpers/build-app.js'
 import { createTestDatabase, POSTGRES_URL } from '../helpers/database.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
 
-
 // A TCP relay in front of PostgreSQL that the test can cut, as a network failure would.
 async function startRelay (target: URL): Promise<{ port: number, cut: () => Promise<void> }> {
   const sockets = new Set<Socket>()

@@ -11,7 +11,6 @@ import { createUser, me } from '../helpers/sessions.js'
 // a valid refresh token must then bring its session back, and an ended session must stay
 // ended. The redis-servers here are not persistent, so a restart loses every key.
 
-
 function sessionKey (login: { userId: number, sessionId: string }): string {
   return `ACCESS_TOKEN:{${login.userId}}:${login.sessionId}`
 }

@@ -37,13 +37,13 @@ async function writeSessions (redis: Redis, userId: number, account: string, cou
 // Another user's requests, one after the other, until stopped: every status they were answered.
 function keepAsking (app: FastifyInstance, token: string): { stop: () => Promise<number[]> } {
   const statuses: number[] = []
-  let running = true
+  const state = { running: true }
   const loop = (async () => {
-    while (running) statuses.push((await me(app, token)).statusCode)
+    while (state.running) statuses.push((await me(app, token)).statusCode)
   })()
   return {
     stop: async () => {
-      running = false
+      state.running = false
       await loop
       return statuses
     }

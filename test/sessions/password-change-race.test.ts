@@ -24,7 +24,9 @@ t.test('no login with the old password survives a password change it raced', asy
         method: 'POST', url: '/auth/login', payload: { account: user.account, password: user.password }
       }))
       const change = await app.inject({
-        method: 'POST', url: '/auth/password', headers: { token: caller.token },
+        method: 'POST',
+        url: '/auth/password',
+        headers: { token: caller.token },
         payload: { oldPassword: user.password, newPassword }
       })
       t.equal(change.statusCode, 200, 'the password change succeeded')

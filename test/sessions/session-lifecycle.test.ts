@@ -281,7 +281,9 @@ t.test('password change ends every session and hands the caller a fresh one', as
     const other = await logIn(app, user, 'tablet')
 
     const wrong = await app.inject({
-      method: 'POST', url: '/auth/password', headers: { token: caller.token },
+      method: 'POST',
+      url: '/auth/password',
+      headers: { token: caller.token },
       payload: { oldPassword: 'not the password', newPassword: 'a brand new password' }
     })
     t.equal(wrong.statusCode, 403)
@@ -290,7 +292,9 @@ t.test('password change ends every session and hands the caller a fresh one', as
     t.equal((await me(app, other.token)).statusCode, 200, 'a wrong old password ends nothing')
 
     const res = await app.inject({
-      method: 'POST', url: '/auth/password', headers: { token: caller.token },
+      method: 'POST',
+      url: '/auth/password',
+      headers: { token: caller.token },
       payload: { oldPassword: user.password, newPassword: 'a brand new password' }
     })
     t.equal(res.statusCode, 200, res.body)

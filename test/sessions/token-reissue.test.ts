@@ -267,7 +267,9 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
       logout: await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: forLogout.token } }),
       'logout-all': await app.inject({ method: 'POST', url: '/auth/logout-all', headers: { token: forLogoutAll.token } }),
       'password change': await app.inject({
-        method: 'POST', url: '/auth/password', headers: { token: forPassword.token },
+        method: 'POST',
+        url: '/auth/password',
+        headers: { token: forPassword.token },
         payload: { oldPassword: forPassword.password, newPassword: 'another long passphrase' }
       }),
       'revoking the own session': await app.inject({ method: 'DELETE', url: `/auth/sessions/${forRevoke.sessionId}`, headers: { token: forRevoke.token } })

@@ -13,9 +13,9 @@ type SignInState = 'unknown' | 'signed-out' | 'signed-in'
 
 export type ClientFactory = (onSessionEnded: (reason: SessionEndReason) => void) => AuthClient
 
-const SIGN_IN_WORDINGS: Wordings = { '1010': 'Wrong account or password.' }
-const CHANGE_PASSWORD_WORDINGS: Wordings = { '1010': 'The current password is wrong.' }
-const REVOKE_WORDINGS: Wordings = { '1404': 'That session no longer exists.' }
+const SIGN_IN_WORDINGS: Wordings = { 1010: 'Wrong account or password.' }
+const CHANGE_PASSWORD_WORDINGS: Wordings = { 1010: 'The current password is wrong.' }
+const REVOKE_WORDINGS: Wordings = { 1404: 'That session no longer exists.' }
 
 // What the page does. The server is the only memory: the page stores nothing and asks
 // `GET /auth/me` whenever it needs to know whether the session still lives.

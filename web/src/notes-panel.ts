@@ -8,7 +8,7 @@ import { announce } from './status.js'
 // session has ended).
 export type FailureReporter = (error: unknown, wordings?: Wordings) => void
 
-const NOTE_WORDINGS: Wordings = { '1404': 'That note no longer exists.' }
+const NOTE_WORDINGS: Wordings = { 1404: 'That note no longer exists.' }
 
 function isNotFound (error: unknown): boolean {
   return error instanceof AuthError && error.status === 404

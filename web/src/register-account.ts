@@ -3,8 +3,8 @@ import { authErrorFrom, type AuthClient } from './sdk.js'
 
 // How the page words the refusals of POST /auth/register that need more than the code says.
 export const REGISTER_WORDINGS: Wordings = {
-  '1403': 'New accounts cannot be made here: registration is closed on this server. Ask its administrator for an account.',
-  '1409': 'An account with that name exists already. Sign in instead, or choose another name.'
+  1403: 'New accounts cannot be made here: registration is closed on this server. Ask its administrator for an account.',
+  1409: 'An account with that name exists already. Sign in instead, or choose another name.'
 }
 
 // Creates the account (201 {userId}); signing in is a separate step. Sent through the client's

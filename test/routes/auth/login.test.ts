@@ -329,14 +329,18 @@ t.test('with COOKIE_SECURE=true, LOGIN_USER_COOKIE=true and REGISTRATION_OPEN=fa
   t.test('a __Host- session is vouched for by __Host-csrfToken only, not a plain csrfToken', async (t) => {
     const { token, csrfToken } = await loggedIn()
     const planted = await app.inject({
-      method: 'POST', url: '/auth/logout', headers: { 'x-csrf-token': PLANTED_CSRF_TOKEN },
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { 'x-csrf-token': PLANTED_CSRF_TOKEN },
       cookies: { '__Host-accessToken': token, csrfToken: PLANTED_CSRF_TOKEN }
     })
     assertError(t, planted, 403, '1403', 'x-csrf-token matching a plain csrfToken only')
     t.equal((await me(app, token)).statusCode, 200, 'the refused request changed nothing')
 
     const proven = await app.inject({
-      method: 'POST', url: '/auth/logout', headers: { 'x-csrf-token': csrfToken },
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { 'x-csrf-token': csrfToken },
       cookies: { '__Host-accessToken': token, '__Host-csrfToken': csrfToken, csrfToken: PLANTED_CSRF_TOKEN }
     })
     t.equal(proven.statusCode, 200, `x-csrf-token matching __Host-csrfToken: ${proven.body}`)
@@ -345,7 +349,9 @@ t.test('with COOKIE_SECURE=true, LOGIN_USER_COOKIE=true and REGISTRATION_OPEN=fa
   t.test('logout clears the prefixed and the plain names', async (t) => {
     const { token, csrfToken } = await loggedIn()
     const res = await app.inject({
-      method: 'POST', url: '/auth/logout', headers: { 'x-csrf-token': csrfToken },
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { 'x-csrf-token': csrfToken },
       cookies: { '__Host-accessToken': token, '__Host-csrfToken': csrfToken, '__Host-loginUser': 'someone', loginUser: 'someone' }
     })
     t.equal(res.statusCode, 200, res.body)
@@ -360,7 +366,9 @@ t.test('with COOKIE_SECURE=true, LOGIN_USER_COOKIE=true and REGISTRATION_OPEN=fa
   t.test('a login from a browser holding plain-named cookies clears them', async (t) => {
     const user = await createUser(app)
     const res = await app.inject({
-      method: 'POST', url: '/auth/login', payload: { account: user.account, password: user.password },
+      method: 'POST',
+      url: '/auth/login',
+      payload: { account: user.account, password: user.password },
       cookies: { accessToken: 'old', csrfToken: 'old', loginUser: 'old@example.com' }
     })
     t.equal(res.statusCode, 200, res.body)

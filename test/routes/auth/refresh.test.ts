@@ -135,7 +135,6 @@ function secretOf (refreshToken: string): string {
   return refreshToken.split('.')[2] ?? ''
 }
 
-
 t.test('AUTH_STRATEGY=refresh with the default settings', async (t) => {
   // A generous per-session budget: the racing rounds below refresh one session a hundred times.
   const { app } = await buildTestApp(t, { env: { ...REFRESH, RATE_LIMIT_REFRESH_SESSION: '1000' } })
