@@ -26,4 +26,6 @@ EXPOSE 3000
 # /health answers while the process lives; orchestrators should route traffic on /ready.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# `npm start` sets MALLOC_MMAP_THRESHOLD_: each argon2 hash allocates its memory (19 MiB) in C, and
+# glibc's adaptive threshold would otherwise keep every such block in the heap once freed.
 CMD ["npm", "start"]

@@ -1,9 +1,11 @@
 import type { BenchDatabase } from './database.js'
 import { OUR_SERVER, type ServerSpec } from './servers.js'
+import { startCommand } from './start-command.js'
 
-// How the bench runs our server: production mode, quiet logs, its own key prefix per
-// configuration (so one configuration's writes never reach another one's near-cache through
-// Redis' invalidations) and rate limits out of the way of hundreds of logins from one IP.
+// How the bench runs our server: as `npm start` does (its variables and node flags), in
+// production mode, quiet logs, its own key prefix per configuration (so one configuration's
+// writes never reach another one's near-cache through Redis' invalidations) and rate limits out
+// of the way of hundreds of logins from one IP.
 
 export type NearCacheMode = 'on' | 'off'
 
@@ -20,10 +22,13 @@ export interface OurServerOptions {
 const NO_PRACTICAL_LIMIT = '1000000000'
 
 export function ourServerSpec (options: OurServerOptions): ServerSpec {
+  const start = startCommand()
   return {
     name: options.name,
     script: OUR_SERVER,
+    nodeArgs: start.nodeArgs,
     env: {
+      ...start.env,
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       REDIS_URL: options.redisUrl,

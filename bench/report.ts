@@ -66,12 +66,13 @@ function memorySection (results: BenchResults): string {
 function sessionCountSection (results: BenchResults): string {
   const counts = results.sessionCounts
   return [
-    `Redis filled with ${integer(counts.smallCount)}, then ${integer(counts.largeCount)} live sessions (fill time ${fixed(counts.fillSeconds, 1)} s, pipelined in batches); the loaded sessions are ${results.settings.connections} of them per server.`,
+    `Two Redis servers side by side, one holding ${integer(counts.smallCount)} and the other ${integer(counts.largeCount)} live sessions (fill time ${fixed(counts.fillSeconds, 1)} s, pipelined in batches), each with its own pair of our servers; the loaded sessions are ${results.settings.connections} of them per server. The four were measured in ${counts.rounds} interleaved rounds; the ratio is the median of the per-round ratios, with their range.`,
     '',
     table(
       ['target', `req/s at ${integer(counts.smallCount)}`, `req/s at ${integer(counts.largeCount)}`, 'ratio', 'server CPU µs / req', 'Redis CPU µs / req', 'Redis cmds / req'],
-      counts.rows.map(({ nearCache, small, large }) => [
-        `GET /auth/me, sliding, near-cache ${nearCache}`, integer(small.medianRps), integer(large.medianRps), fixed(large.medianRps / small.medianRps),
+      counts.rows.map(({ nearCache, small, large, ratio, roundRatios }) => [
+        `GET /auth/me, sliding, near-cache ${nearCache}`, integer(small.medianRps), integer(large.medianRps),
+        `${fixed(ratio)} (${fixed(Math.min(...roundRatios))}–${fixed(Math.max(...roundRatios))})`,
         `${integer(small.serverCpuMicros)} → ${integer(large.serverCpuMicros)}`, `${integer(small.redisCpuMicros)} → ${integer(large.redisCpuMicros)}`,
         `${fixed(small.commandsPerRequest)} → ${fixed(large.commandsPerRequest)}`
       ]))

@@ -77,7 +77,7 @@ async function main (): Promise<void> {
     await measureLoginThroughput(setup.ours.on.url, context.accounts, settings.loginSeconds))
   for (const server of setup.servers.filter((server) => server !== setup.ours.on && server !== setup.ours.off)) await server.stop()
   const sessionCounts = await phase(`${settings.smallSessionCount.toLocaleString('en-US')} vs ${settings.largeSessionCount.toLocaleString('en-US')} sessions`, async () =>
-    await measureSessionCounts(context, setup.ours, redis.admin, settings))
+    await measureSessionCounts(context, setup.ours, redis, settings))
   await Promise.all([setup.ours.on.stop(), setup.ours.off.stop()])
 
   const revocation = await phase('revocation across two instances', async () => [

@@ -18,6 +18,7 @@ export interface ServerSpec {
   // The compiled entry point to run with node.
   script: URL
   env: Record<string, string>
+  nodeArgs?: string[]
 }
 
 export interface RunningServer {
@@ -48,7 +49,7 @@ export async function startServer (spec: ServerSpec): Promise<RunningServer> {
   const url = `http://127.0.0.1:${port}`
   // Only what the server needs: nothing of the caller's environment leaks into the figures.
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...spec.env, PORT: String(port), HOST: '127.0.0.1' }
-  const child = spawn(process.execPath, [fileURLToPath(spec.script)], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...spec.nodeArgs ?? [], fileURLToPath(spec.script)], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   trackChild(child)
   const output: string[] = []
   const keepTail = (chunk: Buffer): void => {

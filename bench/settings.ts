@@ -8,6 +8,8 @@ export interface BenchSettings {
   durationSeconds: number
   warmupSeconds: number
   rounds: number
+  // Rounds of the 10³ vs 10⁶ sessions comparison, whose two sides differ by a few percent at most.
+  sessionCountRounds: number
   // Autocannon connections, each with its own session.
   connections: number
   // Sessions created through the real store to measure memory per session.
@@ -35,6 +37,7 @@ export function readSettings (): BenchSettings {
     durationSeconds: positiveNumber('BENCH_DURATION', quick ? 1 : 5),
     warmupSeconds: quick ? 0.5 : 1.5,
     rounds: Math.round(positiveNumber('BENCH_ROUNDS', quick ? 1 : 3)),
+    sessionCountRounds: Math.round(positiveNumber('BENCH_SESSION_COUNT_ROUNDS', quick ? 1 : 6)),
     connections: Math.round(positiveNumber('BENCH_CONNECTIONS', quick ? 20 : 100)),
     memorySessions: quick ? 2_000 : 10_000,
     smallSessionCount: 1_000,

@@ -17,6 +17,8 @@ export interface Target {
   sessions?: ConnectionHeaders[]
   // The server process, whose CPU time is measured.
   pid: number
+  // The Redis it uses, when not the one the measurement is given: its commands and CPU are counted.
+  redis?: Redis
 }
 
 export interface TargetMeasurement {
@@ -33,8 +35,9 @@ export interface TargetMeasurement {
 const SETTLE_MS = 100
 
 export async function measureOnce (
-  target: Target, settings: BenchSettings, redis: Redis, into: TargetMeasurement
+  target: Target, settings: BenchSettings, defaultRedis: Redis, into: TargetMeasurement
 ): Promise<LoadResult> {
+  const redis = target.redis ?? defaultRedis
   const spec = { url: target.url, connections: settings.connections, headersPerConnection: target.sessions }
   await runLoad({ ...spec, durationSeconds: settings.warmupSeconds })
   const before = await commandCalls(redis)
@@ -55,16 +58,16 @@ export function emptyMeasurement (target: Target): TargetMeasurement {
 }
 
 export async function measureInterleaved (
-  targets: Target[], settings: BenchSettings, redis: Redis, progress: (line: string) => void
+  targets: Target[], settings: BenchSettings, redis: Redis, progress: (line: string) => void, rounds = settings.rounds
 ): Promise<TargetMeasurement[]> {
   const measurements = targets.map(emptyMeasurement)
-  for (let round = 0; round < settings.rounds; round++) {
+  for (let round = 0; round < rounds; round++) {
     // Each round starts one target later, so no target always runs first or last.
     for (let step = 0; step < measurements.length; step++) {
       const measurement = measurements[(round + step) % measurements.length]
       if (measurement === undefined) continue
       const result = await measureOnce(measurement.target, settings, redis, measurement)
-      progress(`round ${round + 1}/${settings.rounds}  ${measurement.target.label.padEnd(44)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p99 ${result.p99Ms} ms` +
+      progress(`round ${round + 1}/${rounds}  ${measurement.target.label.padEnd(44)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p99 ${result.p99Ms} ms` +
         (result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''))
     }
   }
