@@ -66,8 +66,13 @@ async function main (): Promise<void> {
     const database = await openBenchDatabase()
     const accounts = benchAccounts(Math.ceil(settings.connections / 2))
     const spec = ourServerSpec({
-      name: 'profiled', redisUrl: redis.url, jwtSecret: randomBytes(48).toString('base64'), database,
-      strategy: 'sliding', nearCache: 'on', keyPrefix: 'bench-profile:'
+      name: 'profiled',
+      redisUrl: redis.url,
+      jwtSecret: randomBytes(48).toString('base64'),
+      database,
+      strategy: 'sliding',
+      nearCache: 'on',
+      keyPrefix: 'bench-profile:'
     })
     const server = await startServer({ ...spec, nodeArgs: [...spec.nodeArgs ?? [], '--cpu-prof', `--cpu-prof-dir=${profileDir}`] })
     await registerAccounts(server.url, accounts)
