@@ -1,7 +1,7 @@
 // @token-session-auth/fastify: the auth server's session check, for any Fastify service that
 // shares its Redis and secret. The auth server registers this same plugin for its own routes.
 import fastifyCookie from '@fastify/cookie'
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import type { EnvSource } from '../src/config/config-error.js'
@@ -11,9 +11,10 @@ import { ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
 import { apiErrorAnswer } from '../src/errors/error-body.js'
 import { closeRedis, logRedisOutages, resilientRedisOptions } from '../src/redis/resilient-connection.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
-import { SessionService, type AuthenticatedUser } from '../src/sessions/session-service.js'
+import { SessionService, type Authentication, type AuthenticatedUser } from '../src/sessions/session-service.js'
 import type { SessionStore } from '../src/sessions/session-store.js'
 import { CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
+import type { SessionClaims } from '../src/tokens/session-claims.js'
 import { sessionTokenCodec, type SessionTokenCodec } from '../src/tokens/session-token-codec.js'
 import { startNearCache, type NearCacheStatus } from './near-cache.js'
 import { SessionCookies, sentCookies, type CookieCredential } from './session-cookies.js'
@@ -55,9 +56,9 @@ export interface SessionCheck {
 declare module 'fastify' {
   interface FastifyInstance {
     /** Opt a route in with `preHandler: fastify.authenticate`; it then sees `request.user`. */
-    authenticate: preHandlerAsyncHookHandler
+    authenticate: preHandlerHookHandler
     /** After `authenticate`: 403 "1403" unless the session's user is an admin. */
-    requireAdmin: preHandlerAsyncHookHandler
+    requireAdmin: preHandlerHookHandler
     sessionCheck: SessionCheck
   }
   interface FastifyRequest {
@@ -84,12 +85,16 @@ async function openRedis (fastify: FastifyInstance, settings: SessionCheckSettin
 }
 
 // The answer every service gives, whatever its own error handler: the auth server's error shape.
-function answerError (reply: FastifyReply, error: unknown): FastifyReply {
+// Anything else is not ours to answer: it goes to the service's error handler.
+function answerError (reply: FastifyReply, error: unknown, done: HookHandlerDoneFunction): void {
   const answer = apiErrorAnswer(error as Error)
-  if (answer === undefined) throw error
+  if (answer === undefined) {
+    done(error as Error)
+    return
+  }
   if (answer.statusCode >= 500) reply.log.warn({ err: (error as Error).cause ?? error }, (error as Error).message)
   if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds))
-  return reply.code(answer.statusCode).send(answer.body)
+  reply.code(answer.statusCode).send(answer.body)
 }
 
 async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionCheckOptions): Promise<void> {
@@ -126,19 +131,55 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     }
   }
 
-  async function check (request: FastifyRequest, reply: FastifyReply, method = request.method): Promise<AuthenticatedUser> {
+  // The token's claims, once it is proven ours and, for a cookie, the request proven our pages'.
+  function verifiedClaims (request: FastifyRequest, method: string): { claims: SessionClaims, cookie?: CookieCredential } {
     const presented = presentedToken(request, settings.TOKEN_HEADER, cookies)
     if (presented === undefined) throw new InvalidTokenError()
     const claims = tokens.verify(presented.token)
     // Checked before the session is touched, so a forged request changes nothing.
     if (presented.cookie !== undefined) assertCsrfProof(request, presented.cookie, method)
-    const { user, reissued } = await sessions.authenticate(claims)
+    return { claims, cookie: presented.cookie }
+  }
+
+  function accept (request: FastifyRequest, reply: FastifyReply, cookie: CookieCredential | undefined, { user, reissued }: Authentication): AuthenticatedUser {
     request.user = user
     if (reissued === undefined) return user
     const token = tokens.sign(reissued)
-    if (presented.cookie !== undefined) cookies.setTokens(reply, token)
+    if (cookie !== undefined) cookies.setTokens(reply, token)
     else reply.header(RENEWED_TOKEN_HEADER, token)
     return user
+  }
+
+  async function check (request: FastifyRequest, reply: FastifyReply, method = request.method): Promise<AuthenticatedUser> {
+    const { claims, cookie } = verifiedClaims(request, method)
+    return accept(request, reply, cookie, sessions.authenticateCached(claims) ?? await sessions.authenticate(claims))
+  }
+
+  // Callback-style, so a near-cache hit is answered in the same tick, without a promise.
+  function authenticate (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    let verified: ReturnType<typeof verifiedClaims>
+    let authentication: Authentication | undefined
+    try {
+      verified = verifiedClaims(request, request.method)
+      authentication = sessions.authenticateCached(verified.claims)
+      if (authentication !== undefined) accept(request, reply, verified.cookie, authentication)
+    } catch (error) {
+      answerError(reply, error, done)
+      return
+    }
+    if (authentication !== undefined) {
+      done()
+      return
+    }
+    sessions.authenticate(verified.claims).then((fromStore) => {
+      try {
+        accept(request, reply, verified.cookie, fromStore)
+      } catch (error) {
+        answerError(reply, error, done)
+        return
+      }
+      done()
+    }, (error: unknown) => answerError(reply, error, done))
   }
 
   fastify.decorate('sessionCheck', {
@@ -152,17 +193,11 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   } satisfies SessionCheck)
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest<AuthenticatedUser | null>('user', null)
 
-  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest, reply: FastifyReply) {
-    try {
-      await check(request, reply)
-    } catch (error) {
-      return answerError(reply, error)
-    }
-  })
+  fastify.decorate('authenticate', authenticate)
 
-  fastify.decorate('requireAdmin', async function requireAdmin (request: FastifyRequest, reply: FastifyReply) {
-    if (request.user.userType === 'admin') return
-    return answerError(reply, new ForbiddenError('This route is for administrators'))
+  fastify.decorate('requireAdmin', function requireAdmin (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    if (request.user.userType === 'admin') done()
+    else answerError(reply, new ForbiddenError('This route is for administrators'), done)
   })
 }
 

@@ -28,20 +28,19 @@ export class NearCachedSessionStore implements SessionStore {
   }
 
   async touch (userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
+    return this.touchCached(userId, sessionId, request) ??
+      await this.touchAndCache(this.keys.session(userId, sessionId), userId, sessionId, request)
+  }
+
+  touchCached (userId: number, sessionId: string, request: TouchRequest): TouchResult | undefined {
     const key = this.keys.session(userId, sessionId)
     const cached = this.cache.get(key, request.nowMs)
-    if (cached === undefined || !servesRequest(cached, request)) {
-      return await this.touchAndCache(key, userId, sessionId, request)
-    }
+    if (cached === undefined || !servesRequest(cached, request)) return undefined
     // The slide and "last seen" are off the response path: at most one touch per interval.
     if (request.nowMs >= cached.touchDueAtMs) this.touchInBackground(key, userId, sessionId, request)
-    return {
-      status: 'alive',
-      account: cached.account,
-      userType: cached.userType,
-      expiresInMs: cached.expiresAtMs - request.nowMs,
-      ...(cached.tokenIat === undefined ? {} : { tokenIat: cached.tokenIat })
-    }
+    return cached.tokenIat === undefined
+      ? { status: 'alive', account: cached.account, userType: cached.userType, expiresInMs: cached.expiresAtMs - request.nowMs }
+      : { status: 'alive', account: cached.account, userType: cached.userType, expiresInMs: cached.expiresAtMs - request.nowMs, tokenIat: cached.tokenIat }
   }
 
   async generation (userId: number): Promise<string> {

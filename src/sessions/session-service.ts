@@ -1,6 +1,6 @@
 import { AccessTokenExpiredError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
-import type { RevokeFilter, SessionRecord, SessionStore } from './session-store.js'
+import type { RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import { utf8Prefix } from './utf8-prefix.js'
 
 const MS_PER_SECOND = 1000
@@ -96,10 +96,23 @@ export class SessionService {
   }
 
   async authenticate (claims: SessionClaims, nowMs = Date.now()): Promise<Authentication> {
+    const request = this.touchRequest(claims, nowMs)
+    return this.authenticationOf(claims, await this.store.touch(claims.userId, claims.sid, request))
+  }
+
+  // authenticate's answer when the store has it at hand (a near-cache hit), without a promise;
+  // undefined when only authenticate can tell.
+  authenticateCached (claims: SessionClaims, nowMs = Date.now()): Authentication | undefined {
+    if (this.store.touchCached === undefined) return undefined
+    const touched = this.store.touchCached(claims.userId, claims.sid, this.touchRequest(claims, nowMs))
+    return touched === undefined ? undefined : this.authenticationOf(claims, touched)
+  }
+
+  private touchRequest (claims: SessionClaims, nowMs: number): TouchRequest {
     const ttlMs = this.ttlMsFor(claims.auth_time, nowMs)
     // The deadline is read from the token itself: no Redis call to refuse an old token.
     if (ttlMs <= 0) throw sessionEnded('max_lifetime')
-    const touched = await this.store.touch(claims.userId, claims.sid, {
+    return {
       ttlMs: this.policy.slideOnRequest ? ttlMs : 0,
       ttlIsDeadline: ttlMs < this.policy.ttlSeconds * MS_PER_SECOND,
       nowMs,
@@ -107,7 +120,10 @@ export class SessionService {
       reissueAfterSeconds: this.policy.reissueAfterSeconds,
       reissueGraceMs: this.policy.reissueGraceSeconds * MS_PER_SECOND,
       slideEveryMs: this.policy.slideEveryMs
-    })
+    }
+  }
+
+  private authenticationOf (claims: SessionClaims, touched: TouchResult): Authentication {
     if (touched.status === 'ended') {
       // No record and no tombstone, where refresh tokens outlive Redis: Redis may have lost the
       // session, and a refresh can bring it back. "Refresh and retry", not "log in again".

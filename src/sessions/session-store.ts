@@ -66,6 +66,9 @@ export interface SessionStore {
   // Checks that the session exists and this token is its current one, resets its TTL and
   // decides a reissue, in one round trip.
   touch: (userId: number, sessionId: string, request: TouchRequest) => Promise<TouchResult>
+  // What `touch` would answer, when the store can tell without a round trip (a near-cache
+  // hit); undefined when only `touch` can. Synchronous, so a hit costs no promise.
+  touchCached?: (userId: number, sessionId: string, request: TouchRequest) => TouchResult | undefined
   // Sets the session's TTL, re-creating it from `record` if the store lost it; a session that
   // was ended (it left a tombstone) stays ended.
   resume: (record: SessionRecord, ttlMs: number) => Promise<ResumeResult>
