@@ -3,11 +3,13 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json app.ts server.ts ./
+COPY tsconfig.json app.ts server.ts lazy-child-logger.ts ./
 COPY bin ./bin
 COPY src ./src
 COPY plugins ./plugins
 COPY routes ./routes
+# The session check the server registers for its own routes (plugins/session-check.ts).
+COPY session-check ./session-check
 # The web page served at / and the client SDK it bundles.
 COPY web ./web
 COPY sdk/src ./sdk/src

@@ -148,7 +148,7 @@ export function resultsSection (results: BenchResults): string {
   ].join('\n')
 }
 
-const NEW_REPORT_HEADER = '# Benchmarks\n\nWritten by `npm run bench`; see the README for what it measures.\n\n'
+const NEW_REPORT_HEADER = '# Benchmarks\n\nWritten by `npm run bench`; see docs/benchmark.md for what it measures.\n\n'
 
 export function writeReport (results: BenchResults): void {
   const section = resultsSection(results)

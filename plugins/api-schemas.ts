@@ -23,7 +23,7 @@ export default fp(async (fastify) => {
     required: ['code', 'errorCode', 'info'],
     properties: {
       code: { type: 'integer', enum: [0] },
-      errorCode: { type: 'string', description: 'Stable error code, e.g. "1001" (see README)' },
+      errorCode: { type: 'string', description: 'Stable error code, e.g. "1001" (see docs/api.md)' },
       info: { type: 'string', description: 'Human-readable message' },
       reason: { type: 'string', description: 'Why a session ended (errorCode 1002)' }
     }

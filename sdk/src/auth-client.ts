@@ -14,6 +14,25 @@ const DEFAULT_TOKEN_HEADER = 'token'
 const CHANNEL_PREFIX = 'token-session-auth:'
 const LOCK_PREFIX = 'token-session-auth:refresh:'
 
+/**
+ * A client of one auth server: it signs in and out, keeps the tokens in `storage`, and sends
+ * requests to the API with them (`client.fetch`, or axios through `attachAuth`). Clients with
+ * the same `baseUrl` in several tabs share refreshes and session ends.
+ *
+ * @example
+ * ```ts
+ * import { createAuthClient, localStorageStorage } from 'token-session-auth-client'
+ *
+ * const auth = createAuthClient({
+ *   baseUrl: 'https://auth.example.com',
+ *   strategy: 'refresh',
+ *   storage: localStorageStorage(),
+ *   onSessionEnded: (reason) => showSignIn(reason)
+ * })
+ * await auth.login('ada@example.com', 'correct horse battery staple')
+ * const answer = await auth.fetch('/notes')
+ * ```
+ */
 export function createAuthClient (options: AuthClientOptions): AuthClient {
   const storage = options.storage ?? memoryStorage()
   const api = new ApiEndpoint(options.baseUrl, options.fetch)

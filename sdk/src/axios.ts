@@ -8,15 +8,21 @@ import type { AuthClient } from './types.js'
 
 // Types only: this entry point never loads axios, the app passes its own instance.
 
-// What the interceptors remember about a request between sending it and its answer; kept on
-// the config, which axios hands back with the answer and copies into a retry.
+/**
+ * What the interceptors remember about a request between sending it and its answer; kept on the
+ * config (`config.tokenSessionAuth`), which axios hands back with the answer and copies into a
+ * retry. Set by `attachAuth`; not meant to be set by the app.
+ */
 export interface AxiosAuthState {
+  /** The credentials the request went out with. */
   sent?: SentCredentials
+  /** Whether this is the one retry after a refresh. */
   retried?: boolean
 }
 
 declare module 'axios' {
   interface AxiosRequestConfig {
+    /** token-session-auth-client's state of this request (see `attachAuth`). */
     tokenSessionAuth?: AxiosAuthState
   }
 }
@@ -51,11 +57,28 @@ function errorBodyOf (data: unknown): ApiErrorBody | undefined {
   }
 }
 
-// Installs request and response interceptors on `instance` that authenticate requests to the
-// client's API the way client.fetch does: credentials read at send time, x-renewed-token kept,
-// one refresh (shared with the client's own calls) and one retry on 1003, the session ended on
-// 1001/1002/1004, and 5xx, 429 and network errors handed to the caller untouched.
-// Returns a function that removes the interceptors.
+/**
+ * Installs request and response interceptors on `instance` that authenticate requests to the
+ * client's API the way `client.fetch` does: credentials read at send time, `x-renewed-token`
+ * kept, one refresh (shared with the client's own calls) and one retry on `"1003"`, the session
+ * ended on 1001/1002/1004, and 5xx, 429 and network errors handed to the caller untouched.
+ * Requests to other origins get no credentials. A request whose body is a stream throws
+ * `NotReplayableError` instead of a retry. Error answers stay axios' own `AxiosError`s, except
+ * a failed refresh's, which is thrown as an `AuthError`.
+ *
+ * @returns A function that removes the interceptors.
+ *
+ * @example
+ * ```ts
+ * import axios from 'axios'
+ * import { attachAuth } from 'token-session-auth-client/axios'
+ *
+ * const api = axios.create({ baseURL: 'https://auth.example.com' })
+ * const detach = attachAuth(api, auth)
+ * const { data } = await api.post('/notes', { text })
+ * detach()
+ * ```
+ */
 export function attachAuth (instance: AxiosInstance, client: AuthClient): () => void {
   const core = coreOf(client)
   const { keeper } = core

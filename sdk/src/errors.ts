@@ -5,28 +5,60 @@ export interface ApiErrorBody {
   reason?: string
 }
 
-// An error answer of the API. `errorCode` is the server's code ("1002", "1503", ...), or ''
-// when the body was not the API's error shape (a proxy's error page, say).
+/**
+ * An error answer of the API, as the client's methods throw it and `authErrorFrom` makes it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await auth.login(account, password)
+ * } catch (error) {
+ *   if (error instanceof AuthError && error.errorCode === '1010') showWrongPassword()
+ *   else throw error
+ * }
+ * ```
+ */
 export class AuthError extends Error {
   override readonly name = 'AuthError'
 
   constructor (
+    /** The HTTP status. */
     readonly status: number,
+    /**
+     * The server's code (`"1002"`, `"1503"`, ...), or `''` when the body was not the API's error
+     * shape (a proxy's error page, say).
+     */
     readonly errorCode: string,
+    /** The server's message (or the status text), for logs rather than for users. */
     readonly info: string,
+    /** With errorCode `"1002"`: why the session ended (`'logout'`, `'expired'`, ...). */
     readonly reason?: string
   ) {
     super(`${status} ${errorCode === '' ? '' : `"${errorCode}" `}${info}`)
   }
 }
 
-// A request met a token that had to be refreshed (or had changed) while it was on its way,
-// and its body cannot be sent twice (a stream, or a Request with a body). The tokens are
-// fresh now: build the body again and repeat the call. `response` is the answer it got.
+/**
+ * A request met a token that had to be refreshed (or had changed) while it was on its way, and
+ * its body cannot be sent twice (a stream, or a `Request` with a body). The tokens are fresh
+ * now: build the body again and repeat the call.
+ *
+ * @example
+ * ```ts
+ * const upload = async () => await auth.fetch('/files', { method: 'POST', body: makeStream() })
+ * const answer = await upload().catch(async (error) => {
+ *   if (error instanceof NotReplayableError) return await upload()   // a fresh stream, fresh tokens
+ *   throw error
+ * })
+ * ```
+ */
 export class NotReplayableError extends Error {
   override readonly name = 'NotReplayableError'
 
-  constructor (readonly response?: Response) {
+  constructor (
+    /** The answer the request got (`auth.fetch` only; the axios interceptors give none). */
+    readonly response?: Response
+  ) {
     super('The request must be repeated with fresh credentials, and its body cannot be sent again')
   }
 }
@@ -51,8 +83,18 @@ export async function readApiErrorBody (response: Response): Promise<ApiErrorBod
   }
 }
 
-// The AuthError of an error answer, as the client's methods throw it: for an app that sends its
-// own requests with client.fetch (which answers every status) and wants the same error.
+/**
+ * The `AuthError` of an error answer, as the client's methods throw it: for an app that sends its
+ * own requests with `client.fetch` (which answers every status) and wants the same error. Reads a
+ * copy of the body, so the response stays readable.
+ *
+ * @example
+ * ```ts
+ * const answer = await auth.fetch('/notes')
+ * if (!answer.ok) throw await authErrorFrom(answer)
+ * const { notes } = await answer.json()
+ * ```
+ */
 export async function authErrorFrom (response: Response): Promise<AuthError> {
   const body = await readApiErrorBody(response)
   return body === undefined

@@ -1,7 +1,21 @@
 import type { TokenStorage } from './token-storage.js'
 
-// Why a session ended: the server's `reason` values of errorCode 1002, plus two for answers
-// that carry none: 1001 (the token is unusable) and 1004 (the refresh token is).
+/**
+ * Why a session ended: the server's `reason` values of errorCode 1002, plus two for answers that
+ * carry none.
+ *
+ * - `'logout'`, `'logout_all'`, `'password_changed'`: the user did it, here or on another device.
+ * - `'revoked'`: ended from another device's session list (or the user was demoted).
+ * - `'admin'`: ended by an administrator or the server's admin CLI.
+ * - `'expired'`: idle longer than the server's `SESSION_TTL`.
+ * - `'max_lifetime'`: older than the server's `SESSION_MAX_LIFETIME`.
+ * - `'refresh_reused'`: a refresh token was used twice, which can mean it was copied.
+ * - `'evicted'`: a login on another device went over the server's `SESSION_MAX_PER_USER`, and
+ *   the oldest sessions ended.
+ * - `'invalid_token'`: errorCode 1001 (the token is unusable), or a 1002 with a reason this SDK
+ *   does not know.
+ * - `'invalid_refresh_token'`: errorCode 1004 (the refresh token is unusable).
+ */
 export type SessionEndReason =
   | 'logout'
   | 'logout_all'
@@ -11,66 +25,207 @@ export type SessionEndReason =
   | 'expired'
   | 'max_lifetime'
   | 'refresh_reused'
-  // A login on another device went over the server's SESSION_MAX_PER_USER: the oldest sessions ended.
   | 'evicted'
   | 'invalid_token'
   | 'invalid_refresh_token'
 
+/** The options of `createAuthClient`. Only `baseUrl` is required. */
 export interface AuthClientOptions {
-  // The server's origin (and path prefix, if any), e.g. 'https://auth.example.com';
-  // '' for a page served by the server itself.
+  /**
+   * The API's origin, and path prefix if any. Requests given as a path (`'/notes'`) go there,
+   * and credentials are sent to this origin only, never to another site a request is sent to.
+   * `''` for a page served by the auth server itself: paths then go to the page's origin.
+   *
+   * @example
+   * ```ts
+   * createAuthClient({ baseUrl: 'https://auth.example.com' })
+   * createAuthClient({ baseUrl: '', storage: cookieStorage() })   // a page on the server's origin
+   * ```
+   */
   baseUrl: string
-  // 'refresh' for a server with AUTH_STRATEGY=refresh: a 1003 answer is refreshed and retried.
+
+  /**
+   * The server's `AUTH_STRATEGY`. With `'refresh'`, an answer 401 `"1003"` (the access token
+   * expired) refreshes the tokens once, for every request waiting on it, and sends each request
+   * again once. With `'sliding'`, the client only keeps the token (and stores a reissued one from
+   * `x-renewed-token`).
+   *
+   * @default 'sliding'
+   *
+   * @example
+   * ```ts
+   * createAuthClient({ baseUrl: 'https://auth.example.com', strategy: 'refresh' })
+   * ```
+   */
   strategy?: 'sliding' | 'refresh'
-  // Where the tokens live; memoryStorage() by default, cookieStorage() for web pages.
+
+  /**
+   * Where the tokens live. `memoryStorage()` keeps them for the life of the page or process;
+   * `localStorageStorage()` survives reloads and is shared by the tabs of one origin;
+   * `cookieStorage()` keeps nothing, for web pages whose session is in the server's HttpOnly
+   * cookies. A {@link TokenStorage} of your own can hold them elsewhere.
+   *
+   * @default memoryStorage()
+   *
+   * @example
+   * ```ts
+   * createAuthClient({ baseUrl: 'https://auth.example.com', storage: localStorageStorage() })
+   * ```
+   */
   storage?: TokenStorage
-  // Called once when the session this client holds ends, whoever ended it (see the README).
+
+  /**
+   * Called once when the session this client holds ends, whoever ended it: the server's answer
+   * (1001, 1002 with its reason, 1004), another tab, or this client's own `logout()`,
+   * `logoutAll()` or `revokeSession()` of the current session. The tokens are cleared before it
+   * is called. Never called for a 5xx, a 429 or a network error: those do not end a session.
+   *
+   * @example
+   * ```ts
+   * createAuthClient({
+   *   baseUrl: 'https://auth.example.com',
+   *   onSessionEnded: (reason) => { showSignIn(reason === 'expired' ? 'Signed out after a while away' : undefined) }
+   * })
+   * ```
+   */
   onSessionEnded?: (reason: SessionEndReason) => void
-  // The fetch to send requests with; globalThis.fetch, looked up at each call, by default.
+
+  /**
+   * The `fetch` to send requests with: a polyfill, or one that adds headers or logging.
+   *
+   * @default globalThis.fetch, looked up at each call (so one installed later is used)
+   */
   fetch?: typeof fetch
-  // The header the server reads the token from (its TOKEN_HEADER).
+
+  /**
+   * The header the server reads the token from: the server's `TOKEN_HEADER`. Not used in cookie
+   * mode.
+   *
+   * @default 'token'
+   */
   tokenHeader?: string
-  // Sent with login: names the device in session lists and admin revokes.
+
+  /**
+   * Sent with `login()`: names this device in the user's session list and lets an admin end the
+   * sessions of one device. 1–128 characters, no control characters. Not sent when unset.
+   *
+   * @example
+   * ```ts
+   * createAuthClient({ baseUrl: 'https://auth.example.com', deviceId: installationId })
+   * ```
+   */
   deviceId?: string
 }
 
+/** The session a login or password change started. */
 export interface LoginResult {
+  /** The signed-in user's id. */
   userId: number
+  /** `'admin'` for administrators, else `'user'`. */
   userType: 'user' | 'admin'
+  /** The session's id: the `id` of this session in {@link AuthClient.sessions}. */
   sessionId: string
 }
 
+/** Who the session belongs to, as `GET /auth/me` answers. */
 export interface Me extends LoginResult {
+  /** The account the user signs in with, as registered. */
   account: string
 }
 
+/** One of the user's sessions, as `GET /auth/sessions` lists them. */
 export interface SessionInfo {
+  /** The session's id; {@link AuthClient.revokeSession} ends it. */
   id: string
+  /** The `deviceId` its login sent, if any. */
   deviceId?: string
-  // The server's label of the browser or client that signed in, e.g. 'Chrome 131 on macOS'.
+  /**
+   * The server's label of the browser or client that signed in, e.g. `'Chrome 131 on macOS'`;
+   * a client it does not recognise keeps the start of its `User-Agent` header (at most 64 bytes).
+   */
   userAgent?: string
+  /** The client IP the login came from. */
   ip: string
-  // Milliseconds since the epoch.
+  /** When it signed in, in milliseconds since the epoch. */
   loginAt: number
+  /** When it was last used, in milliseconds since the epoch, to the minute. */
   lastSeenAt?: number
-  // The session this client is using.
+  /** Whether it is the session this client is using. */
   current: boolean
 }
 
+/**
+ * A client of one auth server, made by `createAuthClient`. The methods call the server's
+ * `/auth` routes and throw an `AuthError` for an error answer; `fetch` sends any request to the
+ * API with the session's credentials.
+ */
 export interface AuthClient {
+  /**
+   * Signs in (`POST /auth/login`) and keeps the session's tokens (in cookie mode the server's
+   * cookies keep them). Throws `AuthError` 401 `"1010"` for a wrong account or password, 429
+   * `"1029"` after too many attempts.
+   *
+   * @example
+   * ```ts
+   * const { userId } = await auth.login('ada@example.com', 'correct horse battery staple')
+   * ```
+   */
   login: (account: string, password: string) => Promise<LoginResult>
+
+  /**
+   * Ends this session (`POST /auth/logout`), clears the tokens and calls
+   * `onSessionEnded('logout')`. A session that had already ended is not an error (its end was
+   * announced with the server's reason, and is not announced twice).
+   */
   logout: () => Promise<void>
-  // Ends every session of the user, this one included; resolves to how many ended.
+
+  /**
+   * Ends every session of the user, this one included (`POST /auth/logout-all`), and calls
+   * `onSessionEnded('logout_all')`. Resolves to how many sessions ended.
+   */
   logoutAll: () => Promise<number>
-  // Every session ends; this client continues with the fresh one the server starts.
+
+  /**
+   * Changes the password (`POST /auth/password`). Every session of the user ends, this one
+   * included; this client continues with the fresh session the server starts for it. Throws
+   * `AuthError` 403 `"1010"` for a wrong old password.
+   */
   changePassword: (oldPassword: string, newPassword: string) => Promise<void>
+
+  /** The user's live sessions, newest first (`GET /auth/sessions`). */
   sessions: () => Promise<SessionInfo[]>
+
+  /**
+   * Ends one of the user's sessions (`DELETE /auth/sessions/:id`). Ending the current one also
+   * clears the tokens and calls `onSessionEnded('revoked')`.
+   */
   revokeSession: (id: string) => Promise<void>
+
+  /** Who is signed in (`GET /auth/me`). */
   me: () => Promise<Me>
-  // Any request to the API, authenticated; answers the Response whatever its status.
+
+  /**
+   * Any request to the API, with the session's credentials, like the global `fetch`: a path
+   * (`'/notes'`) goes to `baseUrl`, and a URL of another origin is sent without credentials.
+   * Stores a reissued token, refreshes and retries once on `"1003"` (refresh strategy), and ends
+   * the session on 1001/1002/1004. Answers the `Response` whatever its status; `authErrorFrom`
+   * makes the methods' `AuthError` of an error answer. Throws `NotReplayableError` when a
+   * request must be repeated with fresh credentials and its body (a stream) cannot be sent twice.
+   *
+   * @example
+   * ```ts
+   * const answer = await auth.fetch('/notes', { method: 'POST', body: JSON.stringify({ text }), headers: { 'content-type': 'application/json' } })
+   * if (!answer.ok) throw await authErrorFrom(answer)
+   * ```
+   */
   fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>
-  // Whether tokens are stored; undefined in cookie mode, where the page cannot see the cookie.
+
+  /**
+   * Whether tokens are stored. `undefined` in cookie mode, where the page cannot see the HttpOnly
+   * cookie: ask `me()` instead.
+   */
   isSignedIn: () => boolean | undefined
-  // Stops listening to other tabs.
+
+  /** Stops listening to other tabs (closes the client's `BroadcastChannel`); requests still work. */
   close: () => void
 }

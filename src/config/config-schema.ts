@@ -1,5 +1,5 @@
 // The environment variables the server reads. Their names are a public contract
-// (deployments set them), so they are spelled here exactly as the README lists them.
+// (deployments set them), so they are spelled here exactly as docs/configuration.md lists them.
 
 const SEVEN_DAYS_SECONDS = 7 * 24 * 60 * 60
 const THIRTY_DAYS_SECONDS = 30 * 24 * 60 * 60

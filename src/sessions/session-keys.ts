@@ -1,4 +1,4 @@
-// The Redis key layout, documented in the README. `{userId}` is a Redis Cluster hash tag:
+// The Redis key layout, documented in docs/redis-keys.md. `{userId}` is a Redis Cluster hash tag:
 // every key of one user lands in one slot, so the Lua scripts may touch them together.
 export interface SessionKeys {
   session: (userId: number, sessionId: string) => string

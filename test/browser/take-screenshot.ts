@@ -5,7 +5,7 @@ import { TEST_PASSWORD } from '../helpers/sessions.js'
 import { launchChromium, startPageServer } from './browser-harness.js'
 import { PageDriver } from './page-driver.js'
 
-// Regenerates the README's picture of the page, signed in on a phone-sized screen with a
+// Regenerates the picture of the page in docs/web-page.md, signed in on a phone-sized screen with a
 // second device in the session list and a note from the example resource:
 //   npm run build && node dist/test/browser/take-screenshot.js [docs/web-page.png]
 const OUTPUT = resolve(process.argv[2] ?? 'docs/web-page.png')
