@@ -1,37 +1,14 @@
 import { createHash } from 'node:crypto'
-import type { Redis, Result } from 'ioredis'
+import type { Redis } from 'ioredis'
 import ipaddr from 'ipaddr.js'
 import { tooManyRequests } from '../errors/api-errors.js'
 import { execPipeline } from '../redis/redis-failure.js'
+import { decodeReserveAttemptReply, defineAttemptCommands, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
 
 // Fixed-window attempt counters in Redis. Unlike @fastify/rate-limit, which counts every
 // request up front, a login attempt here is reserved before the password check and handed
 // back when it succeeds: only failures use up the budget, and concurrent guesses cannot
 // overshoot it because the reservation happens before the (slow) argon2 verification.
-const RESERVE_ATTEMPT = `
--- KEYS[1] counter; ARGV[1] window ms, ARGV[2] limit. Returns 0, or the ms until the window ends.
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count >= tonumber(ARGV[2]) then
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > 0 then return ttl end
-  return tonumber(ARGV[1])
-end
-if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return 0
-`
-
-const RELEASE_ATTEMPT = `
--- KEYS[1] counter. Only while its window lasts: a DECR after expiry would leave -1 forever.
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
-return 1
-`
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    attemptReserve: (key: string, windowMs: number, limit: number) => Result<number, Context>
-    attemptRelease: (key: string) => Result<number, Context>
-  }
-}
 
 export interface AttemptLimits {
   loginPerAccountIp: number
@@ -81,10 +58,7 @@ export class AttemptLimiter {
     private readonly limits: AttemptLimits,
     private readonly keyPrefix = ''
   ) {
-    if (typeof redis.attemptReserve !== 'function') {
-      redis.defineCommand('attemptReserve', { numberOfKeys: 1, lua: RESERVE_ATTEMPT })
-      redis.defineCommand('attemptRelease', { numberOfKeys: 1, lua: RELEASE_ATTEMPT })
-    }
+    defineAttemptCommands(redis)
   }
 
   // Runs a password check within the failed-login budgets of the account from this client, of
@@ -156,15 +130,17 @@ export class AttemptLimiter {
 
   private async release (buckets: Bucket[]): Promise<void> {
     const pipeline = this.redis.pipeline()
-    for (const bucket of buckets) pipeline.attemptRelease(bucket.key)
+    for (const bucket of buckets) pipeline.attemptRelease(...releaseAttemptCall({ counterKey: bucket.key }))
     await execPipeline(pipeline)
   }
 
   private async reserve (buckets: Bucket[]): Promise<void> {
     const windowMs = this.limits.windowSeconds * MS_PER_SECOND
     const pipeline = this.redis.pipeline()
-    for (const bucket of buckets) pipeline.attemptReserve(bucket.key, windowMs, bucket.limit)
-    const blockedMs = (await execPipeline(pipeline)).map(Number)
+    for (const bucket of buckets) {
+      pipeline.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key }, { windowMs, limit: bucket.limit }))
+    }
+    const blockedMs = (await execPipeline(pipeline)).map(decodeReserveAttemptReply)
     const longestWaitMs = Math.max(0, ...blockedMs)
     if (longestWaitMs === 0) return
     // Hand back what was reserved in the buckets that still had room.

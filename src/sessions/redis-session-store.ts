@@ -2,7 +2,13 @@ import type { Redis } from 'ioredis'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
-import { defineSessionCommands, type TrimArguments, type TrimReply } from './session-scripts.js'
+import { createSessionCall, decodeCreateSessionReply } from './scripts/create-session.js'
+import { decodeResumeSessionReply, resumeSessionCall } from './scripts/resume-session.js'
+import { decodeRevokeAllSessionsBatchReply, revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
+import { decodeRevokeSessionReply, revokeSessionCall } from './scripts/revoke-session.js'
+import { decodeTouchSessionReply, touchSessionCall } from './scripts/touch-session.js'
+import { decodeTrimSessionsReply, trimSessionsCall, type TrimSessionsArgs } from './scripts/trim-sessions.js'
+import { defineSessionCommands } from './session-scripts.js'
 import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
 import type {
@@ -21,7 +27,6 @@ const GENERATION_TTL_MS = 24 * 60 * 60 * 1000
 // on in further calls, so no single call blocks Redis for longer than a fraction of a millisecond
 // per hundred sessions, whatever one user holds.
 export const SESSION_BATCH_SIZE = 200
-const GENERATION_MOVED = -1
 
 export interface RedisSessionStoreOptions {
   keyPrefix?: string
@@ -86,51 +91,35 @@ export class RedisSessionStore implements SessionStore {
 
   async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number): Promise<CreateResult> {
     const { keys } = this
-    const { userId } = record
-    const reply = await callRedis(() => this.redis.sessionCreate(
-      keys.session(userId, record.sessionId), keys.index(userId), keys.generation(userId),
-      ...this.trimArguments(userId, maxSessions),
-      ttlMs, record.loginAt, record.sessionId, generation, INDEX_TTL_SLACK_MS, ...sessionHashFields(record)
-    ))
-    if (reply[0] === GENERATION_MOVED) return { created: false }
-    const [overCap, ...evicted] = reply as TrimReply
+    const { userId, sessionId, loginAt } = record
+    const call = createSessionCall(
+      { sessionKey: keys.session(userId, sessionId), indexKey: keys.index(userId), generationKey: keys.generation(userId) },
+      { ...this.trimArgs(userId, maxSessions), ttlMs, loginAt, sessionId, generationRead: generation, indexSlackMs: INDEX_TTL_SLACK_MS },
+      sessionHashFields(record)
+    )
+    const reply = decodeCreateSessionReply(await callRedis(() => this.redis.sessionCreate(...call)))
+    if (!reply.created) return { created: false }
+    const { overCap, evicted } = reply
     if (overCap > 0) evicted.push(...await this.trimOverCap(userId, maxSessions))
     return { created: true, evicted }
   }
 
   async touch (userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
-    const { keys } = this
-    const reply = await callRedis(() => this.redis.sessionTouch(
-      keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
-      request.ttlMs, request.nowMs, LAST_SEEN_RESOLUTION_MS, INDEX_TTL_SLACK_MS,
-      request.tokenIat, request.reissueAfterSeconds, request.reissueGraceMs, request.slideEveryMs,
-      request.ttlIsDeadline ? '1' : '0'
-    ))
-    switch (reply[0]) {
-      case 1: {
-        const [, account, reissuedIat, expiresInMs, tokenIat, userType] = reply
-        return {
-          status: 'alive',
-          account,
-          userType,
-          expiresInMs,
-          ...(reissuedIat > 0 ? { reissuedIat } : {}),
-          ...(tokenIat > 0 ? { tokenIat } : {})
-        }
-      }
-      case 0: return { status: 'ended', reason: reply[1] as SessionEndReason }
-      default: return { status: 'replaced' }
-    }
+    const call = touchSessionCall(
+      this.keys.oneSession(userId, sessionId),
+      { ...request, lastSeenResolutionMs: LAST_SEEN_RESOLUTION_MS, indexSlackMs: INDEX_TTL_SLACK_MS }
+    )
+    return decodeTouchSessionReply(await callRedis(() => this.redis.sessionTouch(...call)))
   }
 
   async resume (record: SessionRecord, ttlMs: number): Promise<ResumeResult> {
-    const { keys } = this
-    const { userId, sessionId } = record
-    const reply = await callRedis(() => this.redis.sessionResume(
-      keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
-      ttlMs, record.loginAt, sessionId, INDEX_TTL_SLACK_MS, ...sessionHashFields(record)
-    ))
-    return reply === 'alive' ? { status: 'alive' } : { status: 'ended', reason: reply as SessionEndReason }
+    const { userId, sessionId, loginAt } = record
+    const call = resumeSessionCall(
+      this.keys.oneSession(userId, sessionId),
+      { ttlMs, loginAt, sessionId, indexSlackMs: INDEX_TTL_SLACK_MS },
+      sessionHashFields(record)
+    )
+    return decodeResumeSessionReply(await callRedis(() => this.redis.sessionResume(...call)))
   }
 
   async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
@@ -156,12 +145,11 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async revoke (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
-    const { keys } = this
-    const revoked = await callRedis(() => this.redis.sessionRevoke(
-      keys.session(userId, sessionId), keys.index(userId), keys.tombstone(userId, sessionId),
-      sessionId, reason, this.options.fallbackTombstoneTtlMs
-    ))
-    return revoked === 1
+    const call = revokeSessionCall(
+      this.keys.oneSession(userId, sessionId),
+      { sessionId, reason, fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
+    )
+    return decodeRevokeSessionReply(await callRedis(() => this.redis.sessionRevoke(...call)))
   }
 
   // In batches of about SESSION_BATCH_SIZE sessions, one script call each, so that ending a
@@ -171,13 +159,19 @@ export class RedisSessionStore implements SessionStore {
     let cursor = '0'
     let revoked = 0
     do {
-      const [next, ended] = await callRedis(() => this.redis.sessionRevokeAllBatch(
-        keys.index(userId), keys.generation(userId), keys.sessionPrefix(userId), keys.tombstonePrefix(userId),
-        reason, filter.deviceId ?? EVERY_DEVICE, this.options.fallbackTombstoneTtlMs, GENERATION_TTL_MS,
-        cursor, SESSION_BATCH_SIZE
-      ))
-      cursor = next
-      revoked += ended
+      const call = revokeAllSessionsBatchCall({ indexKey: keys.index(userId), generationKey: keys.generation(userId) }, {
+        sessionPrefix: keys.sessionPrefix(userId),
+        tombstonePrefix: keys.tombstonePrefix(userId),
+        reason,
+        deviceId: filter.deviceId ?? EVERY_DEVICE,
+        fallbackTtlMs: this.options.fallbackTombstoneTtlMs,
+        generationTtlMs: GENERATION_TTL_MS,
+        cursor,
+        batchSize: SESSION_BATCH_SIZE
+      })
+      const batch = decodeRevokeAllSessionsBatchReply(await callRedis(() => this.redis.sessionRevokeAllBatch(...call)))
+      cursor = batch.nextCursor
+      revoked += batch.revoked
     } while (cursor !== '0')
     return revoked
   }
@@ -206,22 +200,27 @@ export class RedisSessionStore implements SessionStore {
     return { records, entries: sessionIds.length, removed }
   }
 
-  private trimArguments (userId: number, maxSessions: number): TrimArguments {
+  private trimArgs (userId: number, maxSessions: number): TrimSessionsArgs {
     const { keys, options } = this
-    return [keys.sessionPrefix(userId), keys.tombstonePrefix(userId), maxSessions, indexScanLimit(maxSessions), options.fallbackTombstoneTtlMs]
+    return {
+      sessionPrefix: keys.sessionPrefix(userId),
+      tombstonePrefix: keys.tombstonePrefix(userId),
+      maxSessions,
+      indexScanLimit: indexScanLimit(maxSessions),
+      fallbackTtlMs: options.fallbackTombstoneTtlMs
+    }
   }
 
   // An index far over the cap (the cap is new, or was lowered): evicted a batch per call.
   private async trimOverCap (userId: number, maxSessions: number): Promise<string[]> {
-    const { keys } = this
+    const call = trimSessionsCall({ indexKey: this.keys.index(userId) }, this.trimArgs(userId, maxSessions))
     const evicted: string[] = []
     let overCap: number
     do {
-      const [left, ...ended] = await callRedis(() =>
-        this.redis.sessionTrim(keys.index(userId), ...this.trimArguments(userId, maxSessions)))
-      evicted.push(...ended)
+      const trim = decodeTrimSessionsReply(await callRedis(() => this.redis.sessionTrim(...call)))
+      evicted.push(...trim.evicted)
       // A call that evicted nothing cannot make progress (should not happen): stop rather than spin.
-      overCap = ended.length === 0 ? 0 : left
+      overCap = trim.evicted.length === 0 ? 0 : trim.overCap
     } while (overCap > 0)
     return evicted
   }

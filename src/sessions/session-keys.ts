@@ -11,19 +11,35 @@ export interface SessionKeys {
   tombstonePrefix: (userId: number) => string
   // What every session key starts with, whoever's it is.
   sessionPrefixAll: string
+  // The keys of a script about one session.
+  oneSession: (userId: number, sessionId: string) => OneSessionKeys
+}
+
+export interface OneSessionKeys {
+  sessionKey: string
+  indexKey: string
+  tombstoneKey: string
 }
 
 export function sessionKeys (keyPrefix = ''): SessionKeys {
   const sessionPrefixAll = `${keyPrefix}ACCESS_TOKEN:`
   const sessionPrefix = (userId: number): string => `${sessionPrefixAll}{${userId}}:`
   const tombstonePrefix = (userId: number): string => `${keyPrefix}ACCESS_TOKEN_REVOKED:{${userId}}:`
+  const session = (userId: number, sessionId: string): string => sessionPrefix(userId) + sessionId
+  const tombstone = (userId: number, sessionId: string): string => tombstonePrefix(userId) + sessionId
+  const index = (userId: number): string => `${keyPrefix}ACCESS_TOKEN_INDEX:{${userId}}`
   return {
-    session: (userId, sessionId) => sessionPrefix(userId) + sessionId,
-    tombstone: (userId, sessionId) => tombstonePrefix(userId) + sessionId,
-    index: (userId) => `${keyPrefix}ACCESS_TOKEN_INDEX:{${userId}}`,
+    session,
+    tombstone,
+    index,
     generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userId}}`,
     sessionPrefix,
     tombstonePrefix,
-    sessionPrefixAll
+    sessionPrefixAll,
+    oneSession: (userId, sessionId) => ({
+      sessionKey: session(userId, sessionId),
+      indexKey: index(userId),
+      tombstoneKey: tombstone(userId, sessionId)
+    })
   }
 }

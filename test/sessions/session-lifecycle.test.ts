@@ -39,7 +39,7 @@ t.test('sliding only: an idle session expires: 1002 with reason "expired"', asyn
   t.same(res.json(), { code: 0, errorCode: '1002', info: 'Session has ended (expired)', reason: 'expired' })
 })
 
-// How long the session scripts keep a key past its absolute deadline (src/sessions/session-scripts.ts).
+// How long the session scripts keep a key past its absolute deadline (src/sessions/scripts/touch-session.ts).
 const DEADLINE_MARGIN_MS = 1000
 
 t.test('sliding only: the absolute lifetime ends even an active session: 1002 "max_lifetime"', async (t) => {

@@ -1,0 +1,145 @@
+import type { Result } from 'ioredis'
+import type { SessionEndReason } from '../../errors/api-errors.js'
+import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
+import { luaFieldNames, type SessionField } from '../session-fields.js'
+import type { OneSessionKeys } from '../session-keys.js'
+import type { TouchRequest, TouchResult } from '../session-store.js'
+
+export interface TouchSessionArgs extends TouchRequest {
+  // "Last seen" is written at most this often.
+  lastSeenResolutionMs: number
+  // The index outlives its sessions by this much, so that extending it is a rare write.
+  indexSlackMs: number
+}
+
+// How long a session key near its absolute deadline outlives it: far more than a request takes
+// from reading the clock to running the script.
+const DEADLINE_MARGIN_MS = 1000
+
+// What the touch script reads of a session, in the order of its HMGET.
+const TOUCHED_FIELDS: readonly SessionField[] = ['account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType']
+
+// Checks that the session exists and the presented token is its current one, decides a reissue
+// and slides the TTL, in one step.
+const TOUCH_SESSION_LUA = `
+local sessionKey = KEYS[1]
+local indexKey = KEYS[2]
+local tombstoneKey = KEYS[3]
+-- 0: the TTL is left alone.
+local ttlMs = tonumber(ARGV[1])
+local nowMs = tonumber(ARGV[2])
+local lastSeenResolutionMs = tonumber(ARGV[3])
+local indexSlackMs = tonumber(ARGV[4])
+-- The presented token's iat, in seconds.
+local tokenIat = tonumber(ARGV[5])
+-- 0: never.
+local reissueAfterSeconds = tonumber(ARGV[6])
+local reissueGraceMs = tonumber(ARGV[7])
+local slideEveryMs = tonumber(ARGV[8])
+-- Whether ttlMs is the time left to the absolute deadline rather than the full TTL.
+local ttlIsDeadline = ARGV[9] == '1'
+
+-- Every reply has this one shape, a field that does not apply being '' or 0: {status ('alive',
+-- 'ended' or 'replaced'), the reason an ended session ended, account, user type, iat of the
+-- token to hand out (0: keep the presented one), the session's PTTL after this call, iat of the
+-- session's current token (0: not tracked)}.
+local function reply (fields)
+  return {fields.status, fields.endReason or '', fields.account or '', fields.userType or '',
+    fields.reissuedIat or 0, fields.expiresInMs or 0, fields.tokenIat or 0}
+end
+
+local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField = ${luaFieldNames(TOUCHED_FIELDS)}
+local session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField)
+if not session[1] then
+  -- A session stored with the long field names is read, and written below, in those.
+  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
+  session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField)
+end
+-- A missing field reads false.
+local account, lastSeenAt, storedIat, previousIat, renewedAt, userType = unpack(session, 1, 6)
+if not account then
+  return reply{status = 'ended', endReason = redis.call('GET', tombstoneKey) or 'expired'}
+end
+local currentIat = tonumber(storedIat)
+local handOutIat = 0
+if currentIat and tokenIat ~= currentIat then
+  -- Only the token the last reissue replaced still works, and only for the grace window, so
+  -- requests already in flight with it succeed (and learn the new one).
+  if tokenIat ~= tonumber(previousIat) or nowMs - tonumber(renewedAt) > reissueGraceMs then
+    return reply{status = 'replaced'}
+  end
+  handOutIat = currentIat
+end
+if handOutIat == 0 and reissueAfterSeconds > 0 and nowMs >= (tokenIat + reissueAfterSeconds) * 1000 then
+  -- Decided here, atomically, so concurrent requests with the same old token share one new token.
+  handOutIat = math.floor(nowMs / 1000)
+  redis.call('HSET', sessionKey, tokenIatField, handOutIat, previousIatField, tokenIat, renewedField, nowMs)
+end
+local pttl = redis.call('PTTL', sessionKey)
+-- The slide is throttled: a write reaches every near-cache as an invalidation, so a session is
+-- extended only once it has lost a slide interval of its TTL, not on every request. A TTL above
+-- the setting (it was lowered since) is brought down to it.
+local target, lowest = ttlMs, ttlMs - slideEveryMs
+if ttlIsDeadline then
+  -- Near the absolute deadline: kept a moment past it, so the key never expires first (the
+  -- token's claims refuse the session from the deadline on, with the right reason), and written
+  -- once rather than on every request as the time left shrinks.
+  target, lowest = ttlMs + ${DEADLINE_MARGIN_MS}, ttlMs - 1
+end
+if ttlMs > 0 and (pttl <= lowest or pttl > target + slideEveryMs) then
+  redis.call('PEXPIRE', sessionKey, target)
+  pttl = target
+  -- Extended with slack, so that this write too happens rarely rather than on every request.
+  if redis.call('PTTL', indexKey) < target then redis.call('PEXPIRE', indexKey, target + indexSlackMs) end
+end
+-- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
+if not lastSeenAt or nowMs - tonumber(lastSeenAt) >= lastSeenResolutionMs then
+  redis.call('HSET', sessionKey, lastSeenField, nowMs)
+end
+local sessionIat = currentIat or 0
+if handOutIat > 0 then sessionIat = handOutIat end
+return reply{status = 'alive', account = account, userType = userType, reissuedIat = handOutIat,
+  expiresInMs = pttl, tokenIat = sessionIat}
+`
+
+export const touchSessionScript: LuaScript<OneSessionKeys, TouchSessionArgs> = {
+  command: 'sessionTouch',
+  lua: TOUCH_SESSION_LUA,
+  keys: ['sessionKey', 'indexKey', 'tombstoneKey'],
+  args: [
+    'ttlMs', 'nowMs', 'lastSeenResolutionMs', 'indexSlackMs', 'tokenIat', 'reissueAfterSeconds', 'reissueGraceMs',
+    'slideEveryMs', 'ttlIsDeadline'
+  ]
+}
+
+type TouchSessionReply = [
+  status: 'alive' | 'ended' | 'replaced', endReason: string, account: string, userType: string,
+  reissuedIat: number, expiresInMs: number, tokenIat: number
+]
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    sessionTouch: (...call: ScriptCall) => Result<TouchSessionReply, Context>
+  }
+}
+
+export function touchSessionCall (keys: OneSessionKeys, args: TouchSessionArgs): ScriptCall {
+  return scriptCall(touchSessionScript, keys, args)
+}
+
+export function decodeTouchSessionReply (
+  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat]: TouchSessionReply
+): TouchResult {
+  switch (status) {
+    case 'alive': return {
+      status,
+      account,
+      userType,
+      expiresInMs,
+      ...(reissuedIat > 0 ? { reissuedIat } : {}),
+      ...(tokenIat > 0 ? { tokenIat } : {})
+    }
+    case 'ended': return { status, reason: endReason as SessionEndReason }
+    case 'replaced': return { status }
+  }
+}
