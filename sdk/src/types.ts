@@ -1,20 +1,5 @@
+import type { SessionEndReason } from './api-codes.js'
 import type { TokenStorage } from './token-storage.js'
-
-// Why a session ended: the server's `reason` values of errorCode 1002, plus two for answers
-// that carry none: 1001 (the token is unusable) and 1004 (the refresh token is).
-export type SessionEndReason =
-  | 'logout'
-  | 'logout_all'
-  | 'password_changed'
-  | 'revoked'
-  | 'admin'
-  | 'expired'
-  | 'max_lifetime'
-  | 'refresh_reused'
-  // A login on another device went over the server's SESSION_MAX_PER_USER: the oldest sessions ended.
-  | 'evicted'
-  | 'invalid_token'
-  | 'invalid_refresh_token'
 
 export interface AuthClientOptions {
   // The server's origin (and path prefix, if any), e.g. 'https://auth.example.com';
