@@ -4,9 +4,9 @@ import { join } from 'node:path'
 import type { AppConfig } from './src/config/load-config.js'
 import { trustProxyOption } from './src/config/trust-proxy.js'
 import { lazyChildLoggerFactory, requestLoggingIsOff } from './lazy-child-logger.js'
-import { PATTERN_MEANINGS } from './plugins/api-schemas.js'
+import { PATTERN_MEANINGS } from './src/api/field-schemas.js'
 import { errorBody } from './src/errors/error-body.js'
-import { INVALID_INPUT_ERROR_CODE } from './src/errors/api-errors.js'
+import { ERROR_CODES } from './src/errors/api-errors.js'
 import { CSRF_HEADER } from './src/security/csrf.js'
 
 export interface AppOptions {
@@ -45,7 +45,7 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
     // The router refuses a broken percent-escape (400) or a path parameter over maxParamLength
     // (414) before any route or error handler runs: answered here in the one error shape.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-      void reply.code(error.statusCode ?? 400).send(errorBody(INVALID_INPUT_ERROR_CODE, error.message))
+      void reply.code(error.statusCode ?? 400).send(errorBody(ERROR_CODES.invalidInput, error.message))
     },
     logger: {
       level: config.LOG_LEVEL,

@@ -3,6 +3,10 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import { PLAIN_COOKIE_NAMES, PREFIXED_COOKIE_NAMES } from './cookies.js'
 
+// How a route that needs a session is described in the OpenAPI document: by any of the
+// security schemes below.
+export const sessionSecurity: Array<Record<string, string[]>> = [{ tokenHeader: [] }, { bearer: [] }, { cookie: [] }]
+
 // OpenAPI generated from the route schemas, browsable at /docs.
 export default fp(async (fastify) => {
   await fastify.register(fastifySwagger, {

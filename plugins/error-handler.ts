@@ -1,6 +1,6 @@
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
-import { INTERNAL_ERROR_CODE, INVALID_INPUT_ERROR_CODE, NotFoundError } from '../src/errors/api-errors.js'
+import { ERROR_CODES, NotFoundError } from '../src/errors/api-errors.js'
 import { apiErrorAnswer, errorBody } from '../src/errors/error-body.js'
 
 // The one place errors become responses, all in one shape. 5xx details go to the log only.
@@ -15,10 +15,10 @@ export default fp(async (fastify) => {
     const statusCode = error.statusCode ?? 500
     // Schema failures, malformed JSON, bodies too large or of the wrong type: the client's input.
     if (error.validation !== undefined || (statusCode >= 400 && statusCode < 500)) {
-      return reply.code(error.validation !== undefined ? 400 : statusCode).send(errorBody(INVALID_INPUT_ERROR_CODE, error.message))
+      return reply.code(error.validation !== undefined ? 400 : statusCode).send(errorBody(ERROR_CODES.invalidInput, error.message))
     }
     request.log.error({ err: error }, 'unhandled error')
-    return reply.code(500).send(errorBody(INTERNAL_ERROR_CODE, 'Internal server error'))
+    return reply.code(500).send(errorBody(ERROR_CODES.internal, 'Internal server error'))
   })
 
   fastify.setNotFoundHandler(function handleNotFound (request) {

@@ -1,22 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { IssuedSession } from '../src/api/session-schemas.js'
 import type { IssuedRefreshToken } from '../src/refresh/refresh-service.js'
 import { loginSessionStart } from '../src/sessions/login-session-start.js'
-import type { SessionClaims, UserType } from '../src/tokens/session-claims.js'
+import type { SessionClaims } from '../src/tokens/session-claims.js'
 import type { User } from '../src/users/user-repository.js'
 import type { RefreshCookie } from './cookies.js'
-
-export interface IssuedSession {
-  result: 'success'
-  token: string
-  userId: number
-  userType: UserType
-  sessionId: string
-  // Refresh strategy only: seconds until the access token and the refresh token expire.
-  expiresIn?: number
-  refreshToken?: string
-  refreshExpiresIn?: number
-}
 
 declare module 'fastify' {
   interface FastifyInstance {

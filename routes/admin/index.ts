@@ -1,48 +1,44 @@
-import type { FastifyPluginAsync } from 'fastify'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../src/api/error-schema.js'
+import { AccountSchema, DeviceIdSchema, IntegerIdParamSchema, UserIdSchema } from '../../src/api/field-schemas.js'
+import { RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
 import { InvalidInputError, NotFoundError } from '../../src/errors/api-errors.js'
 import { toSessionView } from '../../src/sessions/session-view.js'
-import {
-  accountSchema, deviceIdSchema, errorResponses, integerIdParamSchema, revokedCountSchema, sessionListSchema, sessionSecurity,
-  userIdSchema
-} from '../../plugins/api-schemas.js'
+import { sessionSecurity } from '../../plugins/docs.js'
 
-interface RevokeBody {
-  userId?: number
-  account?: string
-  deviceId?: string
-}
+// The user is named by exactly one of userId or account (checked in the handler).
+const RevokeBodySchema = Type.Object({
+  userId: Type.Optional(UserIdSchema),
+  account: Type.Optional(AccountSchema),
+  deviceId: Type.Optional(DeviceIdSchema)
+})
 
-interface UserParams {
-  userId: string
-}
+const UserParamsSchema = Type.Object({ userId: IntegerIdParamSchema })
 
-const admin: FastifyPluginAsync = async (fastify) => {
+const admin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preHandler', fastify.authenticate)
   fastify.addHook('preHandler', fastify.requireAdmin)
 
-  fastify.get<{ Params: UserParams }>('/users/:userId/sessions', {
+  fastify.get('/users/:userId/sessions', {
     schema: {
       summary: "A user's sessions",
       tags: ['admin'],
       security: sessionSecurity,
-      params: { type: 'object', required: ['userId'], properties: { userId: integerIdParamSchema } },
-      response: { 200: sessionListSchema, ...errorResponses(400, 401, 403, 503) }
+      params: UserParamsSchema,
+      response: { 200: SessionListSchema, ...errorResponses(400, 401, 403, 503) }
     }
   }, async (request) => {
     const records = await fastify.sessions.list(Number(request.params.userId))
     return { sessions: records.map((record) => toSessionView(record)) }
   })
 
-  fastify.post<{ Body: RevokeBody }>('/revoke', {
+  fastify.post('/revoke', {
     schema: {
       summary: "End all of a user's sessions, or those of one device; the user is named by userId or account",
       tags: ['admin'],
       security: sessionSecurity,
-      body: {
-        type: 'object',
-        properties: { userId: userIdSchema, account: accountSchema, deviceId: deviceIdSchema }
-      },
-      response: { 200: revokedCountSchema, ...errorResponses(400, 401, 403, 404, 503) }
+      body: RevokeBodySchema,
+      response: { 200: RevokedCountSchema, ...errorResponses(400, 401, 403, 404, 503) }
     }
   }, async (request) => {
     const { userId, account, deviceId } = request.body
@@ -53,7 +49,7 @@ const admin: FastifyPluginAsync = async (fastify) => {
     if (targetId === undefined) throw new NotFoundError('No such account')
     const revoked = await fastify.sessions.endAll(targetId, 'admin', { deviceId })
     request.log.info({ targetUserId: targetId, deviceId, revoked, adminUserId: request.user.userId }, 'admin revoked sessions')
-    return { result: 'success', revoked }
+    return { result: 'success' as const, revoked }
   })
 }
 

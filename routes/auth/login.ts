@@ -1,38 +1,32 @@
-import type { FastifyPluginAsync } from 'fastify'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../src/api/error-schema.js'
+import { AccountSchema, DeviceIdSchema, LoginPasswordSchema } from '../../src/api/field-schemas.js'
+import { IssuedSessionSchema } from '../../src/api/session-schemas.js'
 import { WrongCredentialsError } from '../../src/errors/api-errors.js'
 import { normalizeAccount } from '../../src/users/account.js'
 import { checkCredentials, type CredentialSources } from '../../src/users/check-credentials.js'
-import { accountSchema, deviceIdSchema, errorResponses, issuedSessionSchema, loginPasswordSchema } from '../../plugins/api-schemas.js'
 
 const CREDENTIAL_CHECK_ROUNDS = 2
 
-interface LoginBody {
-  account: string
-  password: string
-  deviceId?: string
-}
+const LoginBodySchema = Type.Object({
+  account: AccountSchema,
+  password: LoginPasswordSchema,
+  deviceId: Type.Optional(DeviceIdSchema)
+})
 
-const login: FastifyPluginAsync = async (fastify) => {
+const login: FastifyPluginAsyncTypebox = async (fastify) => {
   const credentials: CredentialSources = {
     users: fastify.users,
     passwords: fastify.passwordHasher,
     readGeneration: async (userId) => await fastify.sessions.generation(userId)
   }
 
-  fastify.post<{ Body: LoginBody }>('/login', {
+  fastify.post('/login', {
     schema: {
       summary: 'Log in and start a session',
       tags: ['auth'],
-      body: {
-        type: 'object',
-        required: ['account', 'password'],
-        properties: {
-          account: accountSchema,
-          password: loginPasswordSchema,
-          deviceId: deviceIdSchema
-        }
-      },
-      response: { 200: issuedSessionSchema, ...errorResponses(400, 401, 429, 503) }
+      body: LoginBodySchema,
+      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 429, 503) }
     }
   }, async (request, reply) => {
     const account = normalizeAccount(request.body.account)

@@ -1,19 +1,22 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { errorResponses, revokedCountSchema, sessionSecurity, successSchema } from '../../plugins/api-schemas.js'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../src/api/error-schema.js'
+import { SuccessSchema } from '../../src/api/field-schemas.js'
+import { RevokedCountSchema } from '../../src/api/session-schemas.js'
+import { sessionSecurity } from '../../plugins/docs.js'
 
-const logout: FastifyPluginAsync = async (fastify) => {
+const logout: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/logout', {
     preHandler: fastify.authenticate,
     schema: {
       summary: 'End the current session',
       tags: ['auth'],
       security: sessionSecurity,
-      response: { 200: successSchema, ...errorResponses(401, 403, 503) }
+      response: { 200: SuccessSchema, ...errorResponses(401, 403, 503) }
     }
   }, async (request, reply) => {
     await fastify.sessions.end(request.user.userId, request.user.sessionId, 'logout')
     reply.clearSessionCookies()
-    return { result: 'success' }
+    return { result: 'success' as const }
   })
 
   fastify.post('/logout-all', {
@@ -22,12 +25,12 @@ const logout: FastifyPluginAsync = async (fastify) => {
       summary: 'End every session of the current user, on every device',
       tags: ['auth'],
       security: sessionSecurity,
-      response: { 200: revokedCountSchema, ...errorResponses(401, 403, 503) }
+      response: { 200: RevokedCountSchema, ...errorResponses(401, 403, 503) }
     }
   }, async (request, reply) => {
     const revoked = await fastify.sessions.endAll(request.user.userId, 'logout_all')
     reply.clearSessionCookies()
-    return { result: 'success', revoked }
+    return { result: 'success' as const, revoked }
   })
 }
 

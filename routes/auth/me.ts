@@ -1,7 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify'
-import { accountSchema, errorResponses, sessionSecurity, userIdSchema, userTypeSchema } from '../../plugins/api-schemas.js'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../src/api/error-schema.js'
+import { AccountSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
+import { sessionSecurity } from '../../plugins/docs.js'
 
-const me: FastifyPluginAsync = async (fastify) => {
+const MeSchema = Type.Object({ userId: UserIdSchema, userType: UserTypeSchema, account: AccountSchema, sessionId: Type.String() })
+
+const me: FastifyPluginAsyncTypebox = async (fastify) => {
   // Answered from the session alone, so it keeps working while PostgreSQL is down.
   fastify.get('/me', {
     preHandler: fastify.authenticate,
@@ -9,14 +13,7 @@ const me: FastifyPluginAsync = async (fastify) => {
       summary: 'The signed-in user',
       tags: ['auth'],
       security: sessionSecurity,
-      response: {
-        200: {
-          type: 'object',
-          required: ['userId', 'userType', 'account', 'sessionId'],
-          properties: { userId: userIdSchema, userType: userTypeSchema, account: accountSchema, sessionId: { type: 'string' } }
-        },
-        ...errorResponses(401, 503)
-      }
+      response: { 200: MeSchema, ...errorResponses(401, 503) }
     }
   }, async (request) => request.user)
 }

@@ -1,25 +1,21 @@
-import type { FastifyPluginAsync } from 'fastify'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../src/api/error-schema.js'
+import { LoginPasswordSchema, PasswordSchema } from '../../src/api/field-schemas.js'
+import { IssuedSessionSchema } from '../../src/api/session-schemas.js'
 import { NotFoundError, sessionEnded, WrongPasswordError } from '../../src/errors/api-errors.js'
-import { errorResponses, issuedSessionSchema, loginPasswordSchema, passwordSchema, sessionSecurity } from '../../plugins/api-schemas.js'
+import { sessionSecurity } from '../../plugins/docs.js'
 
-interface PasswordBody {
-  oldPassword: string
-  newPassword: string
-}
+const PasswordBodySchema = Type.Object({ oldPassword: LoginPasswordSchema, newPassword: PasswordSchema })
 
-const password: FastifyPluginAsync = async (fastify) => {
-  fastify.post<{ Body: PasswordBody }>('/password', {
+const password: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/password', {
     preHandler: fastify.authenticate,
     schema: {
       summary: 'Change the password; ends every session and starts a fresh one for this device',
       tags: ['auth'],
       security: sessionSecurity,
-      body: {
-        type: 'object',
-        required: ['oldPassword', 'newPassword'],
-        properties: { oldPassword: loginPasswordSchema, newPassword: passwordSchema }
-      },
-      response: { 200: issuedSessionSchema, ...errorResponses(400, 401, 403, 404, 429, 503) }
+      body: PasswordBodySchema,
+      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 403, 404, 429, 503) }
     }
   }, async (request, reply) => {
     const { userId, sessionId } = request.user

@@ -1,13 +1,14 @@
-import type { FastifyPluginAsync } from 'fastify'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../src/api/error-schema.js'
+import { IssuedSessionSchema } from '../../src/api/session-schemas.js'
 import { InvalidRefreshTokenError, sessionEnded, tooManyRequests } from '../../src/errors/api-errors.js'
 import type { RefreshAttempt } from '../../src/refresh/refresh-service.js'
 import { parseRefreshToken, REFRESH_TOKEN_MAX_LENGTH } from '../../src/refresh/refresh-token.js'
 import type { RefreshCharge } from '../../src/rate-limit/attempt-limiter.js'
-import { errorResponses, issuedSessionSchema } from '../../plugins/api-schemas.js'
 
-interface RefreshBody {
-  refreshToken?: string
-}
+const RefreshBodySchema = Type.Object({
+  refreshToken: Type.Optional(Type.String({ minLength: 1, maxLength: REFRESH_TOKEN_MAX_LENGTH }))
+})
 
 const MS_PER_SECOND = 1000
 // A token too malformed to name a session is charged to the client alone.
@@ -22,25 +23,22 @@ function chargeOf (attempt: RefreshAttempt): RefreshCharge {
 }
 
 // AUTH_STRATEGY=refresh only; with the sliding strategy this route does not exist (404).
-const refresh: FastifyPluginAsync = async (fastify) => {
+const refresh: FastifyPluginAsyncTypebox = async (fastify) => {
   const { refreshTokens } = fastify
   if (refreshTokens === null) return
 
-  fastify.post<{ Body: RefreshBody | undefined }>('/refresh', {
+  fastify.post('/refresh', {
     // Web clients send the refresh cookie and no body at all; the schema still checks any body sent.
     preValidation: async (request) => { request.body ??= {} },
     schema: {
       summary: 'Trade a refresh token for a new access token and a new refresh token (rotation)',
       description: 'The refresh token comes in the body, or for web clients in the __Secure-refreshToken cookie (refreshToken without COOKIE_SECURE).',
       tags: ['auth'],
-      body: {
-        type: 'object',
-        properties: { refreshToken: { type: 'string', minLength: 1, maxLength: REFRESH_TOKEN_MAX_LENGTH } }
-      },
-      response: { 200: issuedSessionSchema, ...errorResponses(400, 401, 403, 429, 503) }
+      body: RefreshBodySchema,
+      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 403, 429, 503) }
     }
   }, async (request, reply) => {
-    const fromBody = request.body?.refreshToken
+    const fromBody = request.body.refreshToken
     const cookie = fromBody === undefined ? request.refreshTokenCookie() : undefined
     const token = fromBody ?? cookie?.value
     if (token === undefined) throw new InvalidRefreshTokenError()

@@ -1,26 +1,17 @@
-import type { FastifyPluginAsync } from 'fastify'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../src/api/error-schema.js'
+import { AccountSchema, PasswordSchema, UserIdSchema } from '../../src/api/field-schemas.js'
 import { ForbiddenError } from '../../src/errors/api-errors.js'
-import { accountSchema, errorResponses, passwordSchema, userIdSchema } from '../../plugins/api-schemas.js'
 
-interface RegisterBody {
-  account: string
-  password: string
-}
+const RegisterBodySchema = Type.Object({ account: AccountSchema, password: PasswordSchema })
 
-const register: FastifyPluginAsync = async (fastify) => {
-  fastify.post<{ Body: RegisterBody }>('/register', {
+const register: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.post('/register', {
     schema: {
       summary: 'Create an account (unless REGISTRATION_OPEN=false)',
       tags: ['auth'],
-      body: {
-        type: 'object',
-        required: ['account', 'password'],
-        properties: { account: accountSchema, password: passwordSchema }
-      },
-      response: {
-        201: { type: 'object', required: ['userId'], properties: { userId: userIdSchema } },
-        ...errorResponses(400, 403, 409, 429, 503)
-      }
+      body: RegisterBodySchema,
+      response: { 201: Type.Object({ userId: UserIdSchema }), ...errorResponses(400, 403, 409, 429, 503) }
     }
   }, async (request, reply) => {
     if (!fastify.config.REGISTRATION_OPEN) throw new ForbiddenError('Registration is closed')

@@ -1,5 +1,7 @@
+import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { errorResponses, sessionSecurity } from '../../plugins/api-schemas.js'
+import { errorResponses } from '../../src/api/error-schema.js'
+import { sessionSecurity } from '../../plugins/docs.js'
 
 // Forward auth: a gateway (nginx, Traefik, Envoy, Caddy) asks about each request it passes to a
 // service in any language, and hands the identity on in these headers.
@@ -38,7 +40,7 @@ function verifySchema (liveStatus: number): object {
     description: 'For gateways. Reads the token like every route; a reissued token comes back in x-renewed-token (cookie clients: Set-Cookie). Identity in x-user-id, x-user-type, x-session-id.',
     tags: ['auth'],
     security: sessionSecurity,
-    response: { [liveStatus]: { type: 'null', description: 'The session is live' }, ...errorResponses(401, 403, 503) }
+    response: { [liveStatus]: Type.Null({ description: 'The session is live' }), ...errorResponses(401, 403, 503) }
   }
 }
 

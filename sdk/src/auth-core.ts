@@ -1,9 +1,10 @@
+import { ERROR_CODES } from './api-codes.js'
 import type { ApiEndpoint } from './api-endpoint.js'
 import type { BufferedResponse } from './buffered-response.js'
 import type { ApiErrorBody } from './errors.js'
 import { sessionEndReasonOf } from './session-end-reason.js'
 import type { SentCredentials, SessionKeeper } from './session-keeper.js'
-import { ACCESS_TOKEN_EXPIRED, type TokenRefresher } from './token-refresher.js'
+import type { TokenRefresher } from './token-refresher.js'
 import type { AuthClient } from './types.js'
 
 export type UnauthorizedOutcome =
@@ -29,7 +30,7 @@ export class AuthCore {
   // A 401 to a request sent with `sent`. `mayRetry` is false for the retry itself: a request
   // is sent at most twice.
   async answerUnauthorized (sent: SentCredentials, body: ApiErrorBody | undefined, mayRetry: boolean): Promise<UnauthorizedOutcome> {
-    if (body?.errorCode === ACCESS_TOKEN_EXPIRED && this.refreshesTokens) {
+    if (body?.errorCode === ERROR_CODES.accessTokenExpired && this.refreshesTokens) {
       if (!mayRetry) return FINAL
       const outcome = await this.refresher.afterExpiry(sent)
       if (outcome.kind === 'refreshed') return RETRY

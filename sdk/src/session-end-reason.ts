@@ -1,11 +1,7 @@
+import { ERROR_CODES, SESSION_END_REASONS, type SessionEndReason } from './api-codes.js'
 import type { ApiErrorBody } from './errors.js'
-import type { SessionEndReason } from './types.js'
 
-// Every reason this SDK reports: the server's reasons of errorCode 1002, then the two for 1001 and 1004.
-const END_REASONS: ReadonlySet<string> = new Set<SessionEndReason>([
-  'logout', 'logout_all', 'password_changed', 'revoked', 'admin', 'expired', 'max_lifetime',
-  'refresh_reused', 'evicted', 'invalid_token', 'invalid_refresh_token'
-])
+const END_REASONS: ReadonlySet<string> = new Set(SESSION_END_REASONS)
 
 export function isSessionEndReason (value: unknown): value is SessionEndReason {
   return typeof value === 'string' && END_REASONS.has(value)
@@ -14,10 +10,10 @@ export function isSessionEndReason (value: unknown): value is SessionEndReason {
 // Why an error answer means the session is over, or undefined when it does not.
 export function sessionEndReasonOf (body: ApiErrorBody | undefined): SessionEndReason | undefined {
   switch (body?.errorCode) {
-    case '1001': return 'invalid_token'
+    case ERROR_CODES.invalidToken: return 'invalid_token'
     // A reason this SDK does not know yet still ends the session.
-    case '1002': return isSessionEndReason(body.reason) ? body.reason : 'invalid_token'
-    case '1004': return 'invalid_refresh_token'
+    case ERROR_CODES.sessionEnded: return isSessionEndReason(body.reason) ? body.reason : 'invalid_token'
+    case ERROR_CODES.invalidRefreshToken: return 'invalid_refresh_token'
     default: return undefined
   }
 }

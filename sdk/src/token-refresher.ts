@@ -1,3 +1,4 @@
+import { ERROR_CODES } from './api-codes.js'
 import type { ApiEndpoint } from './api-endpoint.js'
 import { BufferedResponse } from './buffered-response.js'
 import { withLock } from './environment.js'
@@ -15,10 +16,7 @@ export type RefreshOutcome =
   | { kind: 'failed', answer: BufferedResponse }
 
 const REFRESHED: RefreshOutcome = { kind: 'refreshed' }
-const SESSION_ENDED = '1002'
-const REFRESH_TOKEN_REFUSED = '1004'
 const OVER: RefreshOutcome = { kind: 'over' }
-export const ACCESS_TOKEN_EXPIRED = '1003'
 
 // One refresh for every request that met an expired access token, in this tab (one promise
 // they all wait on) and across tabs (a Web Lock, under which a tab first checks whether
@@ -76,7 +74,7 @@ export class TokenRefresher {
       return REFRESHED
     }
     const body = await readApiErrorBody(probe)
-    if (probe.status === 401 && body?.errorCode === ACCESS_TOKEN_EXPIRED) {
+    if (probe.status === 401 && body?.errorCode === ERROR_CODES.accessTokenExpired) {
       await probe.arrayBuffer()
       return await this.refresh(sent)
     }
@@ -117,7 +115,7 @@ export class TokenRefresher {
     // Only a refused refresh token (1004) or an ended session (1002) ends the session; 429, 503,
     // a 401 of another kind and the like leave it alone.
     const body = response.status === 401 ? await readApiErrorBody(response) : undefined
-    const ends = body?.errorCode === SESSION_ENDED || body?.errorCode === REFRESH_TOKEN_REFUSED
+    const ends = body?.errorCode === ERROR_CODES.sessionEnded || body?.errorCode === ERROR_CODES.invalidRefreshToken
     const reason = ends ? sessionEndReasonOf(body) : undefined
     if (reason === undefined) return { kind: 'failed', answer: await BufferedResponse.of(response) }
     this.keeper.end(reason, sent)

@@ -1,33 +1,5 @@
+import type { SessionEndReason } from './api-codes.js'
 import type { TokenStorage } from './token-storage.js'
-
-/**
- * Why a session ended: the server's `reason` values of errorCode 1002, plus two for answers that
- * carry none.
- *
- * - `'logout'`, `'logout_all'`, `'password_changed'`: the user did it, here or on another device.
- * - `'revoked'`: ended from another device's session list (or the user was demoted).
- * - `'admin'`: ended by an administrator or the server's admin CLI.
- * - `'expired'`: idle longer than the server's `SESSION_TTL`.
- * - `'max_lifetime'`: older than the server's `SESSION_MAX_LIFETIME`.
- * - `'refresh_reused'`: a refresh token was used twice, which can mean it was copied.
- * - `'evicted'`: a login on another device went over the server's `SESSION_MAX_PER_USER`, and
- *   the oldest sessions ended.
- * - `'invalid_token'`: errorCode 1001 (the token is unusable), or a 1002 with a reason this SDK
- *   does not know.
- * - `'invalid_refresh_token'`: errorCode 1004 (the refresh token is unusable).
- */
-export type SessionEndReason =
-  | 'logout'
-  | 'logout_all'
-  | 'password_changed'
-  | 'revoked'
-  | 'admin'
-  | 'expired'
-  | 'max_lifetime'
-  | 'refresh_reused'
-  | 'evicted'
-  | 'invalid_token'
-  | 'invalid_refresh_token'
 
 /** The options of `createAuthClient`. Only `baseUrl` is required. */
 export interface AuthClientOptions {

@@ -1,43 +1,41 @@
 import createError, { type FastifyError } from '@fastify/error'
+import { ERROR_CODES, type ErrorCode, type ServerEndReason } from '../../sdk/src/api-codes.js'
 
-// The one registry of API errors. Each error's `code` is `AUTH_<errorCode>`; the error
-// handler turns it into the body `{code: 0, errorCode, info, reason?}`. Clients branch on
-// `errorCode`, so these strings and their HTTP statuses are a public contract.
+// The one registry of API errors: each code (listed once, in sdk/src/api-codes.ts, for the
+// server, the SDK and the web page) with its HTTP status and message. Each error's `code` is
+// `AUTH_<errorCode>`; the error handler turns it into the body `{code: 0, errorCode, info,
+// reason?}`. Clients branch on `errorCode`, so these strings and their HTTP statuses are a
+// public contract.
+
+export { ERROR_CODES } from '../../sdk/src/api-codes.js'
 
 const API_ERROR_CODE_PREFIX = 'AUTH_'
 // Expected client errors on the hot path need no stack trace; skipping it keeps a 401 cheap.
 const NO_STACK = false
 
-export type SessionEndReason =
-  | 'logout'
-  | 'logout_all'
-  | 'password_changed'
-  | 'revoked'
-  | 'admin'
-  | 'expired'
-  | 'max_lifetime'
-  | 'refresh_reused'
-  // Ended by a login beyond SESSION_MAX_PER_USER: the user's oldest sessions make room.
-  | 'evicted'
+// The reasons the server gives with a 1002 (the SDK adds two of its own for 1001 and 1004).
+export type SessionEndReason = ServerEndReason
 
-export const InvalidTokenError = createError('AUTH_1001', 'Invalid or missing token', 401, Error, NO_STACK)
+function apiCode (errorCode: ErrorCode): string {
+  return `${API_ERROR_CODE_PREFIX}${errorCode}`
+}
+
+export const InvalidTokenError = createError(apiCode(ERROR_CODES.invalidToken), 'Invalid or missing token', 401, Error, NO_STACK)
 // Also a bad token: a reissue replaced it and its grace window is over. The session lives on.
-export const ReplacedTokenError = createError('AUTH_1001', 'Token was replaced by a reissued one', 401, Error, NO_STACK)
-const SessionEndedError = createError<[SessionEndReason]>('AUTH_1002', 'Session has ended (%s)', 401, Error, NO_STACK)
+export const ReplacedTokenError = createError(apiCode(ERROR_CODES.invalidToken), 'Token was replaced by a reissued one', 401, Error, NO_STACK)
+const SessionEndedError = createError<[SessionEndReason]>(apiCode(ERROR_CODES.sessionEnded), 'Session has ended (%s)', 401, Error, NO_STACK)
 // Refresh strategy: the access token ran out; the client refreshes and retries.
-export const AccessTokenExpiredError = createError('AUTH_1003', 'Access token has expired', 401, Error, NO_STACK)
-export const InvalidRefreshTokenError = createError('AUTH_1004', 'Invalid, expired or reused refresh token', 401, Error, NO_STACK)
-export const WrongCredentialsError = createError('AUTH_1010', 'Wrong account or password', 401, Error, NO_STACK)
-export const WrongPasswordError = createError('AUTH_1010', 'Wrong password', 403, Error, NO_STACK)
-const TooManyRequestsError = createError<[number]>('AUTH_1029', 'Too many requests, retry in %d seconds', 429, Error, NO_STACK)
-// Also the errorCode the error handler gives schema failures and malformed bodies.
-export const INVALID_INPUT_ERROR_CODE = '1400'
-export const InvalidInputError = createError<[string]>(`AUTH_${INVALID_INPUT_ERROR_CODE}`, '%s', 400, Error, NO_STACK)
-export const ForbiddenError = createError<[string]>('AUTH_1403', '%s', 403, Error, NO_STACK)
-export const NotFoundError = createError<[string]>('AUTH_1404', '%s', 404, Error, NO_STACK)
-export const AccountTakenError = createError('AUTH_1409', 'Account already exists', 409, Error, NO_STACK)
-export const ServiceUnavailableError = createError<[string, { cause: unknown }]>('AUTH_1503', '%s is unavailable', 503)
-export const INTERNAL_ERROR_CODE = '1500'
+export const AccessTokenExpiredError = createError(apiCode(ERROR_CODES.accessTokenExpired), 'Access token has expired', 401, Error, NO_STACK)
+export const InvalidRefreshTokenError = createError(apiCode(ERROR_CODES.invalidRefreshToken), 'Invalid, expired or reused refresh token', 401, Error, NO_STACK)
+export const WrongCredentialsError = createError(apiCode(ERROR_CODES.wrongCredentials), 'Wrong account or password', 401, Error, NO_STACK)
+export const WrongPasswordError = createError(apiCode(ERROR_CODES.wrongCredentials), 'Wrong password', 403, Error, NO_STACK)
+const TooManyRequestsError = createError<[number]>(apiCode(ERROR_CODES.tooManyRequests), 'Too many requests, retry in %d seconds', 429, Error, NO_STACK)
+// The error handler also answers schema failures and malformed bodies with its code.
+export const InvalidInputError = createError<[string]>(apiCode(ERROR_CODES.invalidInput), '%s', 400, Error, NO_STACK)
+export const ForbiddenError = createError<[string]>(apiCode(ERROR_CODES.forbidden), '%s', 403, Error, NO_STACK)
+export const NotFoundError = createError<[string]>(apiCode(ERROR_CODES.notFound), '%s', 404, Error, NO_STACK)
+export const AccountTakenError = createError(apiCode(ERROR_CODES.accountTaken), 'Account already exists', 409, Error, NO_STACK)
+export const ServiceUnavailableError = createError<[string, { cause: unknown }]>(apiCode(ERROR_CODES.unavailable), '%s is unavailable', 503)
 
 export interface SessionEnded extends FastifyError {
   reason: SessionEndReason
@@ -73,7 +71,7 @@ export function apiErrorCodeOf (error: { code?: unknown }): string | undefined {
 
 // Every password-hashing slot and queue place of this instance is taken. A 503, not a 429: the
 // server is short of cores, the client did nothing wrong. No stack: it is expected under load.
-const PasswordHashingBusyError = createError<[number]>('AUTH_1503', 'Password checks are busy, retry in %d seconds', 503, Error, NO_STACK)
+const PasswordHashingBusyError = createError<[number]>(apiCode(ERROR_CODES.unavailable), 'Password checks are busy, retry in %d seconds', 503, Error, NO_STACK)
 
 export interface PasswordHashingBusy extends FastifyError {
   retryAfterSeconds: number

@@ -1,12 +1,7 @@
+import type { ErrorBody } from '../api/error-schema.js'
 import { apiErrorCodeOf } from './api-errors.js'
 
-// The one shape of every error answer, from the auth server and from services using its check.
-export interface ErrorBody {
-  code: 0
-  errorCode: string
-  info: string
-  reason?: string
-}
+export type { ErrorBody } from '../api/error-schema.js'
 
 export function errorBody (errorCode: string, info: string, reason?: string): ErrorBody {
   return reason === undefined ? { code: 0, errorCode, info } : { code: 0, errorCode, info, reason }

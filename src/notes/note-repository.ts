@@ -1,3 +1,4 @@
+import type { Note } from '../api/note-schema.js'
 import type { SqlDatabase } from '../db/sql-database.js'
 import { ForbiddenError } from '../errors/api-errors.js'
 
@@ -14,12 +15,6 @@ export const NOTES_PER_LIST = 100
 const NOTE_ID_MAX = 2_147_483_647
 // The first key of the per-user advisory lock: any constant other than the migration lock's.
 const NOTE_CAP_LOCK_NAMESPACE = 7_301_989
-
-export interface Note {
-  id: number
-  text: string
-  createdAt: Date
-}
 
 interface NoteRow {
   id: number

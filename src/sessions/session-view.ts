@@ -1,16 +1,7 @@
+import type { SessionView } from '../api/session-schemas.js'
 import type { SessionRecord } from './session-store.js'
 
-// How a session is shown to its user or an admin: device facts, never the token.
-export interface SessionView {
-  id: string
-  deviceId: string | null
-  userAgent: string | null
-  ip: string
-  loginAt: number
-  lastSeenAt?: number
-  current: boolean
-}
-
+// How a session is shown to its user or an admin; the shape is SessionViewSchema's.
 export function toSessionView (record: SessionRecord, currentSessionId?: string): SessionView {
   return {
     id: record.sessionId,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { isUserId } from '../users/user-id.js'
 
-export type UserType = 'user' | 'admin'
+export const USER_TYPES = ['user', 'admin'] as const
+export type UserType = typeof USER_TYPES[number]
 
 // What a session token carries. A sliding-strategy token has no `exp`: it lives exactly as
 // long as its session key in Redis, which slides on use and can be deleted at any time. An

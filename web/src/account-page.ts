@@ -1,7 +1,7 @@
 import { endsSession, failureMessage, type Wordings } from './error-messages.js'
 import { NotesPanel } from './notes-panel.js'
 import { registerAccount, REGISTER_WORDINGS } from './register-account.js'
-import type { AuthClient, SessionEndReason, SessionInfo } from './sdk.js'
+import { ERROR_CODES, type AuthClient, type SessionEndReason, type SessionInfo } from './sdk.js'
 import { sessionEndedMessage } from './session-end-messages.js'
 import { renderSessions } from './session-list.js'
 import { showSignInMode } from './sign-in-mode.js'
@@ -13,9 +13,9 @@ type SignInState = 'unknown' | 'signed-out' | 'signed-in'
 
 export type ClientFactory = (onSessionEnded: (reason: SessionEndReason) => void) => AuthClient
 
-const SIGN_IN_WORDINGS: Wordings = { 1010: 'Wrong account or password.' }
-const CHANGE_PASSWORD_WORDINGS: Wordings = { 1010: 'The current password is wrong.' }
-const REVOKE_WORDINGS: Wordings = { 1404: 'That session no longer exists.' }
+const SIGN_IN_WORDINGS: Wordings = { [ERROR_CODES.wrongCredentials]: 'Wrong account or password.' }
+const CHANGE_PASSWORD_WORDINGS: Wordings = { [ERROR_CODES.wrongCredentials]: 'The current password is wrong.' }
+const REVOKE_WORDINGS: Wordings = { [ERROR_CODES.notFound]: 'That session no longer exists.' }
 
 // What the page does. The server is the only memory: the page stores nothing and asks
 // `GET /auth/me` whenever it needs to know whether the session still lives.

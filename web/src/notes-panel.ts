@@ -1,14 +1,14 @@
 import type { Wordings } from './error-messages.js'
 import { focusNotesHeading, hideNotes, markNotesLoading, showNotes } from './note-list.js'
 import { addNote, deleteNote, listNotes, type Note } from './notes-api.js'
-import { AuthError, type AuthClient } from './sdk.js'
+import { AuthError, ERROR_CODES, type AuthClient } from './sdk.js'
 import { announce } from './status.js'
 
 // Reports a failed request the way the page does (a message, or the login form when the
 // session has ended).
 export type FailureReporter = (error: unknown, wordings?: Wordings) => void
 
-const NOTE_WORDINGS: Wordings = { 1404: 'That note no longer exists.' }
+const NOTE_WORDINGS: Wordings = { [ERROR_CODES.notFound]: 'That note no longer exists.' }
 
 function isNotFound (error: unknown): boolean {
   return error instanceof AuthError && error.status === 404

@@ -1,4 +1,4 @@
 // The page uses the client SDK from source: esbuild bundles it into app.js, nothing is fetched
 // from elsewhere at run time.
-export { AuthError, authErrorFrom, cookieStorage, createAuthClient } from '../../sdk/src/index.js'
-export type { AuthClient, Me, SessionEndReason, SessionInfo } from '../../sdk/src/index.js'
+export { AuthError, authErrorFrom, cookieStorage, createAuthClient, ERROR_CODES } from '../../sdk/src/index.js'
+export type { AuthClient, ErrorCode, Me, SessionEndReason, SessionInfo } from '../../sdk/src/index.js'

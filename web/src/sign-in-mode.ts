@@ -3,7 +3,7 @@ import { elementById } from './dom.js'
 // The login view's one form either signs in or creates an account (and then signs in).
 export type SignInMode = 'sign-in' | 'create-account'
 
-// A new password follows the server's rules for one (plugins/api-schemas.ts, passwordSchema);
+// A new password follows the server's rules for one (src/api/field-schemas.ts, PasswordSchema);
 // signing in takes any length up to the maximum, so a password set under older rules still
 // gets a plain "wrong password".
 export const NEW_PASSWORD_MIN_LENGTH = 8

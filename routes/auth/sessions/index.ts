@@ -1,14 +1,15 @@
-import type { FastifyPluginAsync } from 'fastify'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../../../src/api/error-schema.js'
+import { SuccessSchema } from '../../../src/api/field-schemas.js'
+import { SessionListSchema } from '../../../src/api/session-schemas.js'
 import { NotFoundError } from '../../../src/errors/api-errors.js'
 import { toSessionView } from '../../../src/sessions/session-view.js'
 import { SESSION_ID_JSON_PATTERN } from '../../../src/tokens/session-claims.js'
-import { errorResponses, sessionListSchema, sessionSecurity, successSchema } from '../../../plugins/api-schemas.js'
+import { sessionSecurity } from '../../../plugins/docs.js'
 
-interface SessionParams {
-  id: string
-}
+const SessionParamsSchema = Type.Object({ id: Type.String({ pattern: SESSION_ID_JSON_PATTERN }) })
 
-const sessions: FastifyPluginAsync = async (fastify) => {
+const sessions: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preHandler', fastify.authenticate)
 
   fastify.get('/', {
@@ -16,24 +17,20 @@ const sessions: FastifyPluginAsync = async (fastify) => {
       summary: "The current user's sessions, newest first",
       tags: ['sessions'],
       security: sessionSecurity,
-      response: { 200: sessionListSchema, ...errorResponses(401, 503) }
+      response: { 200: SessionListSchema, ...errorResponses(401, 503) }
     }
   }, async (request) => {
     const records = await fastify.sessions.list(request.user.userId)
     return { sessions: records.map((record) => toSessionView(record, request.user.sessionId)) }
   })
 
-  fastify.delete<{ Params: SessionParams }>('/:id', {
+  fastify.delete('/:id', {
     schema: {
       summary: 'End one of the current user\'s sessions (e.g. a lost phone)',
       tags: ['sessions'],
       security: sessionSecurity,
-      params: {
-        type: 'object',
-        required: ['id'],
-        properties: { id: { type: 'string', pattern: SESSION_ID_JSON_PATTERN } }
-      },
-      response: { 200: successSchema, ...errorResponses(400, 401, 403, 404, 503) }
+      params: SessionParamsSchema,
+      response: { 200: SuccessSchema, ...errorResponses(400, 401, 403, 404, 503) }
     }
   }, async (request, reply) => {
     const { userId, sessionId } = request.user
@@ -41,7 +38,7 @@ const sessions: FastifyPluginAsync = async (fastify) => {
     const ended = await fastify.sessions.end(userId, request.params.id, 'revoked')
     if (!ended) throw new NotFoundError('No such session')
     if (request.params.id === sessionId) reply.clearSessionCookies()
-    return { result: 'success' }
+    return { result: 'success' as const }
   })
 }
 

@@ -1,0 +1,21 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+// The one shape of every error answer, from the auth server and from services using its check.
+// Registered once under its $id (plugins/api-schemas.ts); routes refer to it by errorResponses.
+export const ERROR_SCHEMA_ID = 'ApiError'
+
+export const ErrorBodySchema = Type.Object({
+  code: Type.Unsafe<0>({ type: 'integer', enum: [0] }),
+  errorCode: Type.String({ description: 'Stable error code, e.g. "1001" (see docs/api.md)' }),
+  info: Type.String({ description: 'Human-readable message' }),
+  reason: Type.Optional(Type.String({ description: 'Why a session ended (errorCode 1002)' }))
+}, { $id: ERROR_SCHEMA_ID })
+
+export type ErrorBody = Static<typeof ErrorBodySchema>
+
+const ErrorBodyRef = Type.Unsafe<ErrorBody>({ $ref: `${ERROR_SCHEMA_ID}#` })
+
+// Response schemas for the error statuses a route can answer; every route lists its own.
+export function errorResponses (...statusCodes: number[]): Record<number, typeof ErrorBodyRef> {
+  return Object.fromEntries(statusCodes.map((statusCode) => [statusCode, ErrorBodyRef]))
+}

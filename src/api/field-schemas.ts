@@ -1,0 +1,39 @@
+import { Type } from '@sinclair/typebox'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../passwords/password-hasher.js'
+import { USER_TYPES } from '../tokens/session-claims.js'
+import { ACCOUNT_MAX_LENGTH } from '../users/account.js'
+import { USER_ID_MAX } from '../users/user-id.js'
+import { StringEnum } from './schema-types.js'
+
+// The fields several routes read or answer, each written once.
+
+// Control characters (\p{Cc}: NUL, tab, line breaks, DEL, C1) are refused in strings that are
+// stored: PostgreSQL refuses NUL in text (which would be a 500, not a 400), and the others have
+// no place in an account name or a device label shown in session lists. Ajv compiles patterns
+// with the `u` flag, so \p{...} works. The account also needs one character that is not a space;
+// the pattern's first two classes are disjoint, so a long input cannot make it backtrack.
+const ACCOUNT_PATTERN = '^[^\\S\\p{Cc}]*[^\\s\\p{Cc}]\\P{Cc}*$'
+export const NO_CONTROL_CHARACTERS_PATTERN = '^\\P{Cc}*$'
+// Path parameters are strings, and the server does not coerce types: an integer id is sent as
+// digits. Ten at most; whether the number is in range is for the route to say (usually a 404).
+const POSITIVE_INTEGER_PATTERN = '^[1-9][0-9]{0,9}$'
+
+// What a pattern asks for, in words: a client told "must match pattern ^[^\\S\\p{Cc}]*..." learns
+// little. Schema failures (see schemaErrorFormatter in app.ts) say this instead.
+export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
+  [ACCOUNT_PATTERN]: 'must contain a character that is not a space, and no control characters',
+  [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control characters',
+  [POSITIVE_INTEGER_PATTERN]: 'must be a positive integer'
+}
+
+export const AccountSchema = Type.String({ minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: ACCOUNT_PATTERN })
+export const PasswordSchema = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+// A password being checked rather than set: one that predates today's length rules must still
+// get a plain "wrong password", not a validation error.
+export const LoginPasswordSchema = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH })
+export const DeviceIdSchema = Type.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL_CHARACTERS_PATTERN })
+export const IntegerIdParamSchema = Type.String({ pattern: POSITIVE_INTEGER_PATTERN })
+export const UserIdSchema = Type.Integer({ minimum: 1, maximum: USER_ID_MAX })
+export const UserTypeSchema = StringEnum(USER_TYPES)
+
+export const SuccessSchema = Type.Object({ result: StringEnum(['success']) })

@@ -1,0 +1,39 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { NullableString, StringEnum } from './schema-types.js'
+import { UserIdSchema, UserTypeSchema } from './field-schemas.js'
+
+// The answers about sessions: the one that starts or renews one, and how one is listed.
+
+// The answer of login, refresh and password change.
+export const IssuedSessionSchema = Type.Object({
+  result: StringEnum(['success']),
+  token: Type.String({ description: 'Session JWT (refresh strategy: the access token); send it in the token header' }),
+  userId: UserIdSchema,
+  userType: UserTypeSchema,
+  sessionId: Type.String(),
+  expiresIn: Type.Optional(Type.Integer({ description: 'Refresh strategy: seconds until the access token expires' })),
+  refreshToken: Type.Optional(Type.String({ description: 'Refresh strategy: send it to POST /auth/refresh' })),
+  refreshExpiresIn: Type.Optional(Type.Integer({ description: 'Refresh strategy: seconds until the refresh token expires' }))
+})
+
+export type IssuedSession = Static<typeof IssuedSessionSchema>
+
+// How a session is shown to its user or an admin: device facts, never the token.
+export const SessionViewSchema = Type.Object({
+  id: Type.String(),
+  deviceId: NullableString(),
+  userAgent: NullableString({
+    description: "a label of the browser or client made from the login's User-Agent header, e.g. 'Chrome 131 on macOS'; " +
+      'a client no parser recognises keeps the start of its header (at most 64 bytes)'
+  }),
+  ip: Type.String(),
+  loginAt: Type.Integer({ description: 'ms since epoch' }),
+  lastSeenAt: Type.Optional(Type.Integer({ description: 'ms since epoch' })),
+  current: Type.Boolean()
+})
+
+export type SessionView = Static<typeof SessionViewSchema>
+
+export const SessionListSchema = Type.Object({ sessions: Type.Array(SessionViewSchema) })
+
+export const RevokedCountSchema = Type.Object({ result: StringEnum(['success']), revoked: Type.Integer() })
