@@ -1,4 +1,5 @@
 import { AccessTokenExpiredError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
+import { systemClock, type Clock } from '../clock.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { RevokeFilter, SessionRecord, SessionStore } from './session-store.js'
 import { utf8Prefix } from './utf8-prefix.js'
@@ -66,7 +67,8 @@ export class SessionService {
   constructor (
     private readonly store: SessionStore,
     private readonly policy: SessionPolicy,
-    private readonly endListener?: SessionEndListener
+    private readonly endListener?: SessionEndListener,
+    private readonly clock: Clock = systemClock
   ) {}
 
   // Read before the password is checked, and passed to start: see SessionStore.create.
@@ -76,7 +78,7 @@ export class SessionService {
 
   // The new session's claims, or undefined when all of the user's sessions were ended since
   // `generation` was read: the credentials this login checked may have changed meanwhile.
-  async start (start: SessionStart, generation: string, nowMs = Date.now()): Promise<SessionClaims | undefined> {
+  async start (start: SessionStart, generation: string, nowMs = this.clock()): Promise<SessionClaims | undefined> {
     const iat = Math.floor(nowMs / MS_PER_SECOND)
     const claims: SessionClaims = { userId: start.userId, userType: start.userType, sid: newSessionId(), iat, auth_time: iat }
     const record: SessionRecord = {
@@ -95,7 +97,7 @@ export class SessionService {
     return claims
   }
 
-  async authenticate (claims: SessionClaims, nowMs = Date.now()): Promise<Authentication> {
+  async authenticate (claims: SessionClaims, nowMs = this.clock()): Promise<Authentication> {
     const ttlMs = this.ttlMsFor(claims.auth_time, nowMs)
     // The deadline is read from the token itself: no Redis call to refuse an old token.
     if (ttlMs <= 0) throw sessionEnded('max_lifetime')
@@ -146,7 +148,7 @@ export class SessionService {
   }
 
   // Sessions past their absolute lifetime are over even while their record lingers.
-  async list (userId: number, nowMs = Date.now()): Promise<SessionRecord[]> {
+  async list (userId: number, nowMs = this.clock()): Promise<SessionRecord[]> {
     const records = await this.store.list(userId)
     const { maxLifetimeSeconds } = this.policy
     if (maxLifetimeSeconds === 0) return records
