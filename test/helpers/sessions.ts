@@ -1,5 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { hashPassword } from '../../src/passwords/password-hasher.js'
 import type { UserType } from '../../src/tokens/session-claims.js'
 
@@ -17,13 +18,21 @@ export interface LoggedIn extends TestUser {
   response: LightMyRequestResponse
 }
 
+let testPasswordHash: Promise<string> | undefined
+
+// argon2 is slow on purpose: every test user shares one hash of TEST_PASSWORD, made once per process.
+async function hashOfTestPassword (): Promise<string> {
+  testPasswordHash ??= hashPassword(TEST_PASSWORD)
+  return await testPasswordHash
+}
+
 export function uniqueAccount (): string {
   return `user-${randomBytes(5).toString('hex')}@example.com`
 }
 
 export async function createUser (app: FastifyInstance, userType: UserType = 'user'): Promise<TestUser> {
   const account = uniqueAccount()
-  const user = await app.users.create({ account, passwordHash: await hashPassword(TEST_PASSWORD), userType })
+  const user = await app.users.create({ account, passwordHash: await hashOfTestPassword(), userType })
   return { userId: user.id, account, password: TEST_PASSWORD }
 }
 
@@ -44,4 +53,17 @@ export async function createAndLogIn (app: FastifyInstance, userType: UserType =
 
 export async function me (app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {
   return await app.inject({ method: 'GET', url: '/auth/me', headers: { token } })
+}
+
+const EXPIRY_LIMIT_MS = 5000
+
+// Redis' own expiry, without waiting out a TTL: the key is given 1 ms to live, and this returns
+// once Redis no longer has it (as if its whole TTL had passed).
+export async function expireKeyNow (app: FastifyInstance, key: string): Promise<void> {
+  if (await app.redis.pexpire(key, 1) !== 1) throw new Error(`no key ${key} to expire`)
+  const deadline = Date.now() + EXPIRY_LIMIT_MS
+  while (await app.redis.exists(key) === 1) {
+    if (Date.now() > deadline) throw new Error(`${key} did not expire`)
+    await sleep(1)
+  }
 }
