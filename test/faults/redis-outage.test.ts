@@ -7,7 +7,7 @@ import { freePort } from '../helpers/free-port.js'
 import { nearCacheNoticedOutage } from '../helpers/near-cache.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
-import { appOptions, forEachStrategy, refresh, refreshTokenOf, type Strategy } from '../helpers/strategies.js'
+import { appOptions, forEachStrategy, refresh, refreshTokenOf, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE, type Strategy } from '../helpers/strategies.js'
 
 const RECOVERY_LIMIT_MS = 15_000
 // Far above the ~0.5 s the server needs; it only catches a request that hangs on a dead Redis.
@@ -90,7 +90,7 @@ t.test('Redis killed mid-run: 503 "1503" at once, never a logout, and recovery w
         t.equal((await me(app, session.token)).statusCode, 200, 'the session lives on')
       }
     }
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('Redis hanging (SIGSTOP): the command timeout turns it into a quick 503', async (t) => {
@@ -127,7 +127,7 @@ t.test('Redis hanging (SIGSTOP): the command timeout turns it into a quick 503',
       t.equal(retried.statusCode, 200, `the refresh token that met the stall still refreshes: ${retried.body}`)
       t.equal((await me(app, session.token)).statusCode, 200, 'the session lives on')
     }
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('Redis turned read-only (a failover in progress): 503, not 500, and back to 200 after', async (t) => {
@@ -161,5 +161,5 @@ t.test('Redis turned read-only (a failover in progress): 503, not 500, and back 
       t.equal(retried.statusCode, 200, `the refresh token that met the failover still refreshes: ${retried.body}`)
       t.equal((await me(app, session.token)).statusCode, 200, 'the session lives on')
     }
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
