@@ -1,7 +1,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { hashPassword } from '../../src/passwords/password-hasher.js'
+import argon2 from 'argon2'
+import { ARGON2_OPTIONS, hashPassword } from '../../src/passwords/password-hasher.js'
 import type { UserType } from '../../src/tokens/session-claims.js'
 
 export const TEST_PASSWORD = 'correct horse battery staple'
@@ -18,21 +19,38 @@ export interface LoggedIn extends TestUser {
   response: LightMyRequestResponse
 }
 
-let testPasswordHash: Promise<string> | undefined
+// argon2 reads its cost from the stored hash, so a login verifies at the cost the hash was made
+// with. Most tests log in to test sessions, not hashing: their users' hash is argon2id at the
+// lowest cost. Registrations, password changes and unknown accounts still hash and verify at
+// the production cost (ARGON2_OPTIONS, checked in test/passwords/password-hasher.test.ts), and
+// tests whose point is a slow password check ask createUser for the production cost.
+const CHEAP_ARGON2_OPTIONS = { ...ARGON2_OPTIONS, memoryCost: 1024, timeCost: 1 }
 
-// argon2 is slow on purpose: every test user shares one hash of TEST_PASSWORD, made once per process.
-async function hashOfTestPassword (): Promise<string> {
-  testPasswordHash ??= hashPassword(TEST_PASSWORD)
-  return await testPasswordHash
+const testPasswordHashes = new Map<'cheap' | 'production', Promise<string>>()
+
+// Every test user shares one hash of TEST_PASSWORD per cost, made once per process.
+async function hashOfTestPassword (cost: 'cheap' | 'production'): Promise<string> {
+  let hash = testPasswordHashes.get(cost)
+  if (hash === undefined) {
+    hash = cost === 'production' ? hashPassword(TEST_PASSWORD) : argon2.hash(TEST_PASSWORD, CHEAP_ARGON2_OPTIONS)
+    testPasswordHashes.set(cost, hash)
+  }
+  return await hash
+}
+
+export interface CreateUserOptions {
+  // The production argon2 cost, for tests whose races need a password check that takes a while.
+  productionHash?: boolean
 }
 
 export function uniqueAccount (): string {
   return `user-${randomBytes(5).toString('hex')}@example.com`
 }
 
-export async function createUser (app: FastifyInstance, userType: UserType = 'user'): Promise<TestUser> {
+export async function createUser (app: FastifyInstance, userType: UserType = 'user', options: CreateUserOptions = {}): Promise<TestUser> {
   const account = uniqueAccount()
-  const user = await app.users.create({ account, passwordHash: await hashOfTestPassword(), userType })
+  const passwordHash = await hashOfTestPassword(options.productionHash === true ? 'production' : 'cheap')
+  const user = await app.users.create({ account, passwordHash, userType })
   return { userId: user.id, account, password: TEST_PASSWORD }
 }
 
