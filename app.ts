@@ -1,6 +1,7 @@
 import AutoLoad from '@fastify/autoload'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, FastifySchemaValidationError, FastifyServerOptions } from 'fastify'
 import { join } from 'node:path'
+import type { Clock } from './src/clock.js'
 import type { AppConfig } from './src/config/load-config.js'
 import { trustProxyOption } from './src/config/trust-proxy.js'
 import { lazyChildLoggerFactory, requestLoggingIsOff } from './lazy-child-logger.js'
@@ -11,6 +12,8 @@ import { CSRF_HEADER } from './src/security/csrf.js'
 
 export interface AppOptions {
   config?: AppConfig
+  // Tests pass a clock they move (see src/clock.ts); the server uses the system clock.
+  clock?: Clock
 }
 
 // Login and password bodies are tiny; a small limit makes oversized ones cheap to refuse.

@@ -28,11 +28,12 @@ function secondsUntil (ms: number, nowMs: number): number {
 // (and refresh token), the cookies for web clients. Used by login and by password change.
 export default fp(async (fastify) => {
   const { config } = fastify
+  const { clock } = fastify.sessionCheck
 
   function describe (token: string, claims: SessionClaims, refresh: IssuedRefreshToken | undefined): IssuedSession {
     const issued: IssuedSession = { result: 'success', token, userId: claims.userId, userType: claims.userType, sessionId: claims.sid }
     if (refresh === undefined) return issued
-    const nowMs = Date.now()
+    const nowMs = clock()
     return {
       ...issued,
       expiresIn: secondsUntil((claims.iat + config.ACCESS_TOKEN_TTL) * MS_PER_SECOND, nowMs),
@@ -43,7 +44,7 @@ export default fp(async (fastify) => {
 
   function refreshCookie (refresh: IssuedRefreshToken | undefined): RefreshCookie | undefined {
     if (refresh === undefined) return undefined
-    return { refreshToken: refresh.refreshToken, maxAgeSeconds: secondsUntil(refresh.expiresAt, Date.now()) }
+    return { refreshToken: refresh.refreshToken, maxAgeSeconds: secondsUntil(refresh.expiresAt, clock()) }
   }
 
   fastify.decorate('issueSession', async (

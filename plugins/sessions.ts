@@ -25,6 +25,7 @@ const SUCCESSOR_KEY_BYTES = 32
 // logouts and refresh tokens, which only the auth server handles.
 export default fp(async (fastify) => {
   const { config, redis } = fastify
+  const { clock } = fastify.sessionCheck
   const sessionStore = fastify.sessionCheck.store
   fastify.decorate('nearCache', fastify.sessionCheck.nearCache)
 
@@ -41,10 +42,10 @@ export default fp(async (fastify) => {
     refreshStore = new RedisRefreshTokenStore(redis, sessionStore, refreshKey, config.REDIS_KEY_PREFIX)
   }
 
-  fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore))
+  fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore, clock))
   fastify.decorate('refreshTokens', refreshStore === undefined
     ? null
-    : new RefreshService(refreshStore, refreshKey, refreshPolicyOf(config)))
+    : new RefreshService(refreshStore, refreshKey, refreshPolicyOf(config), clock))
 }, { name: 'sessions', dependencies: ['config', 'redis', 'database', 'session-check'] })
 
 // A key of its own for deriving successor refresh tokens, so the JWT key signs JWTs only.

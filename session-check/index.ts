@@ -4,6 +4,7 @@ import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
+import { systemClock, type Clock } from '../src/clock.js'
 import type { EnvSource } from '../src/config/config-error.js'
 import { sessionCheckSettings, type SessionCheckSettingOptions, type SessionCheckSettings } from '../src/config/session-check-settings.js'
 import { sessionPolicyOf } from '../src/config/session-policies.js'
@@ -34,6 +35,13 @@ export interface SessionCheckOptions extends SessionCheckSettingOptions {
   env?: EnvSource
   /** Settings already validated: the auth server passes its own configuration. */
   settings?: SessionCheckSettings
+  /**
+   * Milliseconds since the epoch, read whenever a token or session is judged by the time (access
+   * token expiry, absolute lifetime, reissue and its grace). For tests that move time themselves.
+   * @default () => Date.now()
+   * @example clock: () => testClock.now()
+   */
+  clock?: () => number
 }
 
 export interface SessionCheck {
@@ -51,6 +59,8 @@ export interface SessionCheck {
   readonly nearCache: NearCacheStatus | null
   readonly tokens: SessionTokenCodec
   readonly cookies: SessionCookies
+  /** The clock the check judges by (the `clock` option). */
+  readonly clock: Clock
 }
 
 declare module 'fastify' {
@@ -110,10 +120,12 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   const nearCache = settings.NEAR_CACHE === 'on' ? await startNearCache(redis, redisStore, settings, fastify.log) : undefined
   if (nearCache !== undefined) fastify.addHook('onClose', nearCache.close)
   const store = nearCache?.store ?? redisStore
-  const sessions = new SessionService(store, sessionPolicyOf(settings))
+  const clock = options.clock ?? systemClock
+  const sessions = new SessionService(store, sessionPolicyOf(settings), undefined, clock)
   const tokens = sessionTokenCodec({
     secret: settings.JWT_SECRET,
-    accessTokenTtlSeconds: settings.AUTH_STRATEGY === 'refresh' ? settings.ACCESS_TOKEN_TTL : undefined
+    accessTokenTtlSeconds: settings.AUTH_STRATEGY === 'refresh' ? settings.ACCESS_TOKEN_TTL : undefined,
+    clock
   })
   const cookies = new SessionCookies(settings)
 
@@ -189,7 +201,8 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     store,
     nearCache: nearCache?.status ?? null,
     tokens,
-    cookies
+    cookies,
+    clock
   } satisfies SessionCheck)
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest<AuthenticatedUser | null>('user', null)
 

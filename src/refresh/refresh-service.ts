@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type { SessionRecord } from '../sessions/session-store.js'
 import type { SessionClaims } from '../tokens/session-claims.js'
@@ -53,7 +54,8 @@ export class RefreshService {
     private readonly store: RefreshTokenStore,
     // Keys the derivation of successor tokens (see successorOf).
     private readonly successorKey: Buffer,
-    policy: RefreshPolicy
+    policy: RefreshPolicy,
+    private readonly clock: Clock = systemClock
   ) {
     this.rules = refreshRulesOf(policy)
   }
@@ -66,7 +68,7 @@ export class RefreshService {
     return issued ? { refreshToken, expiresAt } : undefined
   }
 
-  async refresh (presented: PresentedRefreshToken, nowMs = Date.now()): Promise<RefreshAttempt> {
+  async refresh (presented: PresentedRefreshToken, nowMs = this.clock()): Promise<RefreshAttempt> {
     const successor = successorOf(presented, this.successorKey)
     const outcome = await this.store.rotate(presented, digestOf(successor), nowMs, this.rules)
     switch (outcome.status) {

@@ -1,4 +1,5 @@
 import { AccessTokenExpiredError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
+import { systemClock, type Clock } from '../clock.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import { utf8Prefix } from './utf8-prefix.js'
@@ -66,7 +67,8 @@ export class SessionService {
   constructor (
     private readonly store: SessionStore,
     private readonly policy: SessionPolicy,
-    private readonly endListener?: SessionEndListener
+    private readonly endListener?: SessionEndListener,
+    private readonly clock: Clock = systemClock
   ) {}
 
   // Read before the password is checked, and passed to start: see SessionStore.create.
@@ -76,7 +78,7 @@ export class SessionService {
 
   // The new session's claims, or undefined when all of the user's sessions were ended since
   // `generation` was read: the credentials this login checked may have changed meanwhile.
-  async start (start: SessionStart, generation: string, nowMs = Date.now()): Promise<SessionClaims | undefined> {
+  async start (start: SessionStart, generation: string, nowMs = this.clock()): Promise<SessionClaims | undefined> {
     const iat = Math.floor(nowMs / MS_PER_SECOND)
     const claims: SessionClaims = { userId: start.userId, userType: start.userType, sid: newSessionId(), iat, auth_time: iat }
     const record: SessionRecord = {
@@ -95,14 +97,14 @@ export class SessionService {
     return claims
   }
 
-  async authenticate (claims: SessionClaims, nowMs = Date.now()): Promise<Authentication> {
+  async authenticate (claims: SessionClaims, nowMs = this.clock()): Promise<Authentication> {
     const request = this.touchRequest(claims, nowMs)
     return this.authenticationOf(claims, await this.store.touch(claims.userId, claims.sid, request))
   }
 
   // authenticate's answer when the store has it at hand (a near-cache hit), without a promise;
   // undefined when only authenticate can tell.
-  authenticateCached (claims: SessionClaims, nowMs = Date.now()): Authentication | undefined {
+  authenticateCached (claims: SessionClaims, nowMs = this.clock()): Authentication | undefined {
     if (this.store.touchCached === undefined) return undefined
     const touched = this.store.touchCached(claims.userId, claims.sid, this.touchRequest(claims, nowMs))
     return touched === undefined ? undefined : this.authenticationOf(claims, touched)
@@ -162,7 +164,7 @@ export class SessionService {
   }
 
   // Sessions past their absolute lifetime are over even while their record lingers.
-  async list (userId: number, nowMs = Date.now()): Promise<SessionRecord[]> {
+  async list (userId: number, nowMs = this.clock()): Promise<SessionRecord[]> {
     const records = await this.store.list(userId)
     const { maxLifetimeSeconds } = this.policy
     if (maxLifetimeSeconds === 0) return records

@@ -1,10 +1,9 @@
 import { createSigner, createVerifier } from 'fast-jwt'
+import { systemClock, type Clock } from '../clock.js'
 import { AccessTokenExpiredError, InvalidTokenError } from '../errors/api-errors.js'
 import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from './session-claims.js'
 import { VerifiedTokens } from './verified-tokens.js'
 
-// fast-jwt's code for a token past its `exp`, reported only once the signature has checked out.
-const EXPIRED_TOKEN_CODE = 'FAST_JWT_EXPIRED'
 const VERIFIED_TOKEN_CACHE_SIZE = 10_000
 const ALGORITHM = 'HS256'
 const MS_PER_SECOND = 1000
@@ -13,6 +12,8 @@ export interface SessionTokenSettings {
   secret: string
   // Refresh strategy: access tokens carry `exp` this many seconds after `iat`; undefined: no `exp`.
   accessTokenTtlSeconds?: number
+  // What `exp` is checked against.
+  clock?: Clock
 }
 
 export interface SessionTokenCodec {
@@ -24,11 +25,12 @@ export interface SessionTokenCodec {
 // One algorithm, pinned both ways: tokens with `alg: none`, RS256 or anything else are refused
 // before their claims are read. Signing is deterministic (HS256, claims in a fixed order): the
 // same claims give the same token, which is how racing requests are handed one token.
-export function sessionTokenCodec ({ secret, accessTokenTtlSeconds }: SessionTokenSettings): SessionTokenCodec {
+export function sessionTokenCodec ({ secret, accessTokenTtlSeconds, clock = systemClock }: SessionTokenSettings): SessionTokenCodec {
   const signer = createSigner({ key: secret, algorithm: ALGORITHM })
   // fast-jwt's own cache would hash every token with SHA-256 to look it up, which costs about
-  // what the HMAC it saves costs: verified tokens are kept by their string instead.
-  const verifier = createVerifier({ key: secret, algorithms: [ALGORITHM], cache: false })
+  // what the HMAC it saves costs: verified tokens are kept by their string instead. fast-jwt
+  // takes only a fixed time to check `exp` against, not a clock: `exp` is checked below, by ours.
+  const verifier = createVerifier({ key: secret, algorithms: [ALGORITHM], cache: false, ignoreExpiration: true })
   const verified = new VerifiedTokens(VERIFIED_TOKEN_CACHE_SIZE)
   const accessTokensExpire = accessTokenTtlSeconds !== undefined
 
@@ -42,8 +44,8 @@ export function sessionTokenCodec ({ secret, accessTokenTtlSeconds }: SessionTok
     let payload: unknown
     try {
       payload = verifier(token)
-    } catch (error) {
-      throw (error as { code?: unknown }).code === EXPIRED_TOKEN_CODE ? expired() : new InvalidTokenError()
+    } catch {
+      throw new InvalidTokenError()
     }
     const claims = asSessionClaims(payload)
     if (claims === undefined) throw new InvalidTokenError()
@@ -54,7 +56,7 @@ export function sessionTokenCodec ({ secret, accessTokenTtlSeconds }: SessionTok
 
   return {
     sign: (claims) => signer(accessTokenTtlSeconds === undefined ? claims : { ...claims, exp: claims.iat + accessTokenTtlSeconds }),
-    verify: (token, nowMs = Date.now()) => {
+    verify: (token, nowMs = clock()) => {
       // Oversized input is refused before the JWT parser spends time on it.
       if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()
       let claims = verified.get(token)
@@ -62,8 +64,9 @@ export function sessionTokenCodec ({ secret, accessTokenTtlSeconds }: SessionTok
         claims = verifySignature(token)
         verified.add(token, claims)
       }
-      // As fast-jwt decides it, at every use: expired once the `exp` second has passed. (`iat`
-      // and `nbf`, checked against the past, cannot become invalid as time goes on.)
+      // As fast-jwt would decide it, at every use and only once the signature has checked out:
+      // expired once the `exp` second has passed. (`iat` and `nbf`, checked against the past,
+      // cannot become invalid as time goes on.)
       if (claims.exp !== undefined && nowMs > claims.exp * MS_PER_SECOND) throw expired()
       return claims
     }

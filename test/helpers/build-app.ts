@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Writable } from 'node:stream'
 import app, { buildServerOptions } from '../../app.js'
+import type { Clock } from '../../src/clock.js'
 import { loadConfig, type AppConfig } from '../../src/config/load-config.js'
 import { createTestDatabase } from './database.js'
-import { RedisServer } from './redis-server.js'
+import { sharedRedisDatabaseUrl, type RedisServer } from './redis-server.js'
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long'
 
@@ -19,7 +20,7 @@ export interface TestContext {
 export interface TestApp {
   app: FastifyInstance
   config: AppConfig
-  // The private redis-server, unless REDIS_URL pointed the tests at a shared one.
+  // The redis-server given in the options (one the test may kill, pause or restart).
   redisServer?: RedisServer
 }
 
@@ -28,6 +29,8 @@ export interface BuildOptions {
   redisServer?: RedisServer
   databaseUrl?: string
   logStream?: Writable
+  // A clock the test moves (TestClock.now); the system clock otherwise.
+  clock?: Clock
 }
 
 // Builds the real app against real Redis and a real database, exactly as the server does.
@@ -35,16 +38,12 @@ export async function buildTestApp (t: TestContext, options: BuildOptions = {}):
   const dataDir = mkdtempSync(join(tmpdir(), 'auth-data-'))
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
 
-  let redisServer = options.redisServer
-  const sharedRedisUrl = process.env.REDIS_URL
-  if (redisServer === undefined && (sharedRedisUrl === undefined || sharedRedisUrl === '')) {
-    const started = await RedisServer.start()
-    t.teardown(async () => await started.destroy())
-    redisServer = started
-  }
-  const redisEnv = redisServer !== undefined
-    ? { REDIS_URL: redisServer.url }
-    : { REDIS_URL: sharedRedisUrl ?? '', REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:` }
+  const { redisServer } = options
+  const givenRedisUrl = process.env.REDIS_URL
+  let redisEnv: Record<string, string>
+  if (redisServer !== undefined) redisEnv = { REDIS_URL: redisServer.url }
+  else if (givenRedisUrl === undefined || givenRedisUrl === '') redisEnv = { REDIS_URL: await sharedRedisDatabaseUrl() }
+  else redisEnv = { REDIS_URL: givenRedisUrl, REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:` }
 
   const database = await createTestDatabase(options.databaseUrl)
   t.teardown(async () => await database.drop())
@@ -65,7 +64,7 @@ export async function buildTestApp (t: TestContext, options: BuildOptions = {}):
   // Registered before the plugins load, so a half-built app still closes its connections.
   t.teardown(async () => await fastify.close())
   // fastify-plugin lifts the app's decorators (users, sessions, redis) to where tests can reach them.
-  await fastify.register(fp(app), { config })
+  await fastify.register(fp(app), { config, ...(options.clock === undefined ? {} : { clock: options.clock }) })
   await fastify.ready()
   return { app: fastify, config, redisServer }
 }

@@ -8,6 +8,8 @@ import { freePort } from './free-port.js'
 
 const STARTUP_TIMEOUT_MS = 10_000
 const POLL_INTERVAL_MS = 20
+// Logical databases of the redis-server a test file shares: one per app built on it.
+const SHARED_SERVER_DATABASES = 1024
 
 // A private redis-server on a free port: tests can kill, restart and pause it without
 // disturbing anyone else. With persistence on, a restarted server keeps its sessions, so
@@ -16,10 +18,10 @@ export class RedisServer {
   private process?: ChildProcess
   readonly dir = mkdtempSync(join(tmpdir(), 'auth-redis-'))
 
-  private constructor (readonly port: number, private readonly persistent: boolean) {}
+  private constructor (readonly port: number, private readonly persistent: boolean, private readonly databases?: number) {}
 
-  static async start (options: { persistent?: boolean } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options.persistent ?? false)
+  static async start (options: { persistent?: boolean, databases?: number } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.persistent ?? false, options.databases)
     await server.restart()
     return server
   }
@@ -32,8 +34,9 @@ export class RedisServer {
     const persistence = this.persistent
       ? ['--appendonly', 'yes', '--appendfsync', 'always']
       : ['--appendonly', 'no']
+    const databases = this.databases === undefined ? [] : ['--databases', String(this.databases)]
     this.process = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence, ...databases
     ], { stdio: 'ignore' })
     await this.waitUntilReady()
   }
@@ -66,6 +69,17 @@ export class RedisServer {
     rmSync(this.dir, { recursive: true, force: true })
   }
 
+  // Lets the test process end while the server runs; it must then be ended by destroyNow on exit.
+  unref (): void {
+    this.process?.unref()
+  }
+
+  // For a process that is exiting: no await is possible there.
+  destroyNow (): void {
+    this.process?.kill('SIGKILL')
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
   // Connected clients other than the one asking.
   async clientCount (): Promise<number> {
     const probe = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 0 })
@@ -94,4 +108,23 @@ export class RedisServer {
     }
     throw new Error(`redis-server on port ${this.port} did not start`)
   }
+}
+
+let shared: Promise<RedisServer> | undefined
+let nextSharedDatabase = 0
+
+// A Redis URL for one app: a logical database of its own on the redis-server this test file
+// shares, started on first use and ended with the process. Each database holds only that app's
+// keys, so tests read them unprefixed, and starting a server per app is saved. A test that
+// kills, pauses or restarts Redis starts a RedisServer of its own instead.
+export async function sharedRedisDatabaseUrl (): Promise<string> {
+  shared ??= RedisServer.start({ databases: SHARED_SERVER_DATABASES }).then((server) => {
+    server.unref()
+    process.once('exit', () => server.destroyNow())
+    return server
+  })
+  const server = await shared
+  const database = nextSharedDatabase++
+  if (database >= SHARED_SERVER_DATABASES) throw new Error(`more than ${SHARED_SERVER_DATABASES} apps in one test file`)
+  return `${server.url}/${database}`
 }

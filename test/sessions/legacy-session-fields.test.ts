@@ -1,10 +1,10 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { SESSION_FIELDS, type SessionField } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { TestClock } from '../helpers/test-clock.js'
 import { createAndLogIn, createUser, logIn, me, type LoggedIn } from '../helpers/sessions.js'
-import { appOptions, forEachStrategy, refresh, refreshTokenOf, SLIDING } from '../helpers/strategies.js'
+import { appOptions, forEachStrategy, refresh, refreshTokenOf, SLIDING, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE } from '../helpers/strategies.js'
 
 // Sessions stored with the long field names (and the raw User-Agent header) go on working:
 // every request, listing, revoke and refresh reads them, and writes them in their own names.
@@ -12,7 +12,6 @@ import { appOptions, forEachStrategy, refresh, refreshTokenOf, SLIDING } from '.
 const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0'
 const RENEWED_HEADER = 'x-renewed-token'
 const MS_PER_SECOND = 1000
-const PAST_BOUNDARY_MS = 60
 
 function sessionKey (app: FastifyInstance, session: LoggedIn): string {
   return `${app.config.REDIS_KEY_PREFIX}ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
@@ -77,15 +76,17 @@ forEachStrategy(t, async (t, strategy) => {
       t.same(oneLetterFieldsOf(await app.redis.hgetall(sessionKey(app, session))), [])
     })
   }
-})
+}, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 
 t.test('a reissue writes the token bookkeeping under the long names', async (t) => {
-  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_ROTATE_AFTER: '1', SESSION_ROTATE_GRACE: '30' }))
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { ...appOptions(SLIDING, { SESSION_ROTATE_AFTER: '1', SESSION_ROTATE_GRACE: '30' }), clock: clock.now })
   const session = await createAndLogIn(app)
   const stored = await storeWithLongNames(app, session)
   t.ok(stored.tokenIat, 'the session tracks its current token')
 
-  await sleep(Math.max(0, (Number(stored.tokenIat) + 1) * MS_PER_SECOND + PAST_BOUNDARY_MS - Date.now()))
+  // The token is due once SESSION_ROTATE_AFTER (1 s) has passed since its iat.
+  clock.advanceTo((Number(stored.tokenIat) + 1) * MS_PER_SECOND)
   const res: LightMyRequestResponse = await me(app, session.token)
   t.equal(res.statusCode, 200, res.body)
   const renewed = res.headers[RENEWED_HEADER]

@@ -4,7 +4,7 @@ import t from 'tap'
 import { Pool } from 'undici'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn } from '../helpers/sessions.js'
-import { appOptions, forEachStrategy } from '../helpers/strategies.js'
+import { appOptions, forEachStrategy, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE } from '../helpers/strategies.js'
 
 const ROUNDS = 25
 const REQUESTS_PER_ROUND = 200
@@ -70,5 +70,5 @@ t.test('no request that starts after the logout\'s answer succeeds', async (t) =
     // Both sides of the race must have happened, or this test proved nothing.
     t.ok(startedAfterLogout > ROUNDS, `requests started after the logout: ${startedAfterLogout}`)
     t.ok(succeededBeforeLogout > ROUNDS, `requests that succeeded before it: ${succeededBeforeLogout}`)
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })

@@ -1,12 +1,17 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { digestOf } from '../../src/refresh/refresh-token.js'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
-import { createAndLogIn, createUser, logIn, me } from '../helpers/sessions.js'
-import { appOptions, forEachStrategy, refresh, REFRESH_STRATEGIES, refreshTokenOf, sessionTtlEnv, SLIDING } from '../helpers/strategies.js'
+import { createAndLogIn, createUser, expireKeyNow, logIn, me } from '../helpers/sessions.js'
+import {
+  appOptions, forEachStrategy, refresh, REFRESH_STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE, refreshTokenOf, sessionTtlEnv, SLIDING,
+  STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE
+} from '../helpers/strategies.js'
+import { TestClock } from '../helpers/test-clock.js'
 
-// Short TTLs come from configuration; the sleeps below are a second or two at most.
+// Nothing here waits: the server's clock is a TestClock the tests move, and where Redis' own
+// expiry is what happens, a key's TTL is cut short (PEXPIRE) as if the time had passed.
+const MS_PER_SECOND = 1000
 
 function loginTimeOf (token: string): number {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).auth_time
@@ -15,25 +20,24 @@ function loginTimeOf (token: string): number {
 // The sliding strategy's own TTL rules: every request slides the TTL, up to the absolute deadline.
 
 t.test('sliding only: a request slides the TTL of its session back to SESSION_TTL', async (t) => {
-  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_TTL: '3' }))
+  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_TTL: '60' }))
   const session = await createAndLogIn(app)
   const key = `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
   const atLogin = await app.redis.pttl(key)
-  t.ok(atLogin > 2500 && atLogin <= 3000, `TTL at login is SESSION_TTL (${atLogin} ms)`)
+  t.ok(atLogin > 59_000 && atLogin <= 60_000, `TTL at login is SESSION_TTL (${atLogin} ms)`)
 
-  await sleep(1200)
-  const beforeRequest = await app.redis.pttl(key)
-  t.ok(beforeRequest < 2000, `TTL ran down while idle (${beforeRequest} ms)`)
+  // As if the session had been idle for 40 s.
+  await app.redis.pexpire(key, 20_000)
   t.equal((await me(app, session.token)).statusCode, 200)
   const afterRequest = await app.redis.pttl(key)
-  t.ok(afterRequest > 2500, `TTL reset by the request (${afterRequest} ms)`)
+  t.ok(afterRequest > 59_000, `TTL reset by the request (${afterRequest} ms)`)
   t.ok(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt), 'the request is recorded as lastSeenAt')
 })
 
 t.test('sliding only: an idle session expires: 1002 with reason "expired"', async (t) => {
-  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_TTL: '1' }))
+  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_TTL: '60' }))
   const session = await createAndLogIn(app)
-  await sleep(1300)
+  await expireKeyNow(app, `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`)
   const res = await me(app, session.token)
   t.equal(res.statusCode, 401)
   t.same(res.json(), { code: 0, errorCode: '1002', info: 'Session has ended (expired)', reason: 'expired' })
@@ -43,21 +47,24 @@ t.test('sliding only: an idle session expires: 1002 with reason "expired"', asyn
 const DEADLINE_MARGIN_MS = 1000
 
 t.test('sliding only: the absolute lifetime ends even an active session: 1002 "max_lifetime"', async (t) => {
-  const { app } = await buildTestApp(t, appOptions(SLIDING, { SESSION_TTL: '60', SESSION_MAX_LIFETIME: '2' }))
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { ...appOptions(SLIDING, { SESSION_TTL: '60', SESSION_MAX_LIFETIME: '2' }), clock: clock.now })
   const session = await createAndLogIn(app)
   const key = `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
-  const deadlineMs = (loginTimeOf(session.token) + 2) * 1000
+  const deadlineMs = (loginTimeOf(session.token) + 2) * MS_PER_SECOND
 
   // Active until the deadline: every answer is 200 and the TTL never reaches past the deadline,
   // but for the second a key near it is kept past it (so the token's claims, not a missing key,
   // refuse it: reason max_lifetime, not expired).
-  while (Date.now() < deadlineMs - 300) {
+  while (clock.now() < deadlineMs - 300) {
     t.equal((await me(app, session.token)).statusCode, 200)
     const ttl = await app.redis.pttl(key)
-    t.ok(Date.now() + ttl <= deadlineMs + DEADLINE_MARGIN_MS + 50, `the slide is capped at the absolute deadline (${Date.now() + ttl - deadlineMs} ms past it)`)
-    await sleep(250)
+    t.ok(clock.now() + ttl <= deadlineMs + DEADLINE_MARGIN_MS, `the slide is capped at the absolute deadline (${clock.now() + ttl - deadlineMs} ms past it)`)
+    // 250 ms pass, for the server and for the key's TTL in Redis alike.
+    clock.advance(250)
+    await app.redis.pexpire(key, ttl - 250)
   }
-  await sleep(Math.max(0, deadlineMs - Date.now()) + 100)
+  clock.advanceTo(deadlineMs + 1)
   const res = await me(app, session.token)
   t.equal(res.statusCode, 401)
   t.equal(res.json().errorCode, '1002')
@@ -68,15 +75,17 @@ t.test('sliding only: the absolute lifetime ends even an active session: 1002 "m
 
 t.test('refresh only: an access request leaves the session TTL (REFRESH_TOKEN_TTL) alone; a refresh resets it', async (t) => {
   forEachStrategy(t, async (t, strategy) => {
-    const { app } = await buildTestApp(t, appOptions(strategy, { REFRESH_TOKEN_TTL: '3' }))
+    const clock = new TestClock()
+    const { app } = await buildTestApp(t, { ...appOptions(strategy, { REFRESH_TOKEN_TTL: '60' }), clock: clock.now })
     const session = await createAndLogIn(app)
     const key = `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
     const atLogin = await app.redis.pttl(key)
-    t.ok(atLogin > 2500 && atLogin <= 3000, `TTL at login is REFRESH_TOKEN_TTL (${atLogin} ms)`)
+    t.ok(atLogin > 59_000 && atLogin <= 60_000, `TTL at login is REFRESH_TOKEN_TTL (${atLogin} ms)`)
 
-    await sleep(1200)
+    // As if 40 s had passed since the login.
+    clock.advance(40_000)
+    await app.redis.pexpire(key, 20_000)
     const beforeRequest = await app.redis.pttl(key)
-    t.ok(beforeRequest < 2000, `TTL ran down (${beforeRequest} ms)`)
     t.equal((await me(app, session.token)).statusCode, 200)
     const afterRequest = await app.redis.pttl(key)
     t.ok(afterRequest <= beforeRequest, `the access request did not extend the TTL (${afterRequest} ms)`)
@@ -85,17 +94,20 @@ t.test('refresh only: an access request leaves the session TTL (REFRESH_TOKEN_TT
     const refreshed = await refresh(app, refreshTokenOf(session.response))
     t.equal(refreshed.statusCode, 200, refreshed.body)
     const afterRefresh = await app.redis.pttl(key)
-    t.ok(afterRefresh > 2500, `the refresh reset the TTL to REFRESH_TOKEN_TTL (${afterRefresh} ms)`)
-  }, REFRESH_STRATEGIES)
+    t.ok(afterRefresh > 59_000, `the refresh reset the TTL to REFRESH_TOKEN_TTL (${afterRefresh} ms)`)
+  }, REFRESH_STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('refresh only: a session ends with its refresh token even while in use', async (t) => {
   forEachStrategy(t, async (t, strategy) => {
-    const { app } = await buildTestApp(t, appOptions(strategy, { REFRESH_TOKEN_TTL: '2' }))
+    const clock = new TestClock()
+    const { app } = await buildTestApp(t, { ...appOptions(strategy, { REFRESH_TOKEN_TTL: '60' }), clock: clock.now })
     const session = await createAndLogIn(app)
-    await sleep(1000)
+    clock.advance(30_000)
     t.equal((await me(app, session.token)).statusCode, 200, 'in use half way through')
-    await sleep(1300)
+    // REFRESH_TOKEN_TTL has passed: by the server's clock, and for the session's key in Redis.
+    clock.advance(30_001)
+    await expireKeyNow(app, `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`)
     const res = await me(app, session.token)
     t.equal(res.statusCode, 401)
     if (strategy.name === 'refresh-postgres') {
@@ -107,26 +119,28 @@ t.test('refresh only: a session ends with its refresh token even while in use', 
     const late = await refresh(app, refreshTokenOf(session.response))
     t.equal(late.statusCode, 401)
     t.equal(late.json().errorCode, '1004', 'the expired refresh token is refused')
-  }, REFRESH_STRATEGIES)
+  }, REFRESH_STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('refresh only: the absolute lifetime ends the session through refreshes: 1002 "max_lifetime"', async (t) => {
   forEachStrategy(t, async (t, strategy) => {
     // Access tokens outlive the test, so the answer at the deadline is 1002, not 1003 (expired access token).
-    const { app } = await buildTestApp(t, appOptions(strategy, { ACCESS_TOKEN_TTL: '60', REFRESH_TOKEN_TTL: '60', SESSION_MAX_LIFETIME: '2' }))
+    const clock = new TestClock()
+    const env = { ACCESS_TOKEN_TTL: '60', REFRESH_TOKEN_TTL: '60', SESSION_MAX_LIFETIME: '2' }
+    const { app } = await buildTestApp(t, { ...appOptions(strategy, env), clock: clock.now })
     const session = await createAndLogIn(app)
     // Counted from the login second, like the access tokens' auth_time: the refresh token has the same deadline.
-    const deadlineMs = (loginTimeOf(session.token) + 2) * 1000
+    const deadlineMs = (loginTimeOf(session.token) + 2) * MS_PER_SECOND
 
     const refreshed = await refresh(app, refreshTokenOf(session.response))
     t.equal(refreshed.statusCode, 200, refreshed.body)
     const token: string = refreshed.json().token
     t.equal(loginTimeOf(token), loginTimeOf(session.token), 'a refresh keeps the login time')
-    while (Date.now() < deadlineMs - 300) {
+    while (clock.now() < deadlineMs - 300) {
       t.equal((await me(app, token)).statusCode, 200)
-      await sleep(250)
+      clock.advance(250)
     }
-    await sleep(Math.max(0, deadlineMs - Date.now()) + 100)
+    clock.advanceTo(deadlineMs + 1)
     for (const accessToken of [session.token, token]) {
       const res = await me(app, accessToken)
       t.equal(res.statusCode, 401)
@@ -135,7 +149,7 @@ t.test('refresh only: the absolute lifetime ends the session through refreshes: 
     const late = await refresh(app, refreshTokenOf(refreshed))
     t.equal(late.statusCode, 401, late.body)
     t.match(late.json(), { errorCode: '1002', reason: 'max_lifetime' }, 'no refresh past the deadline')
-  }, REFRESH_STRATEGIES)
+  }, REFRESH_STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 // Everything below behaves the same under every strategy.
@@ -148,7 +162,7 @@ t.test('SESSION_MAX_LIFETIME=0 turns the absolute lifetime off', async (t) => {
     t.ok(ttl > 99_000, 'TTL is the full session TTL, not capped')
     t.equal((await me(app, session.token)).statusCode, 200)
     if (strategy.refresh) t.equal((await refresh(app, refreshTokenOf(session.response))).statusCode, 200, 'refreshes work')
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('the Redis key layout is exactly as documented', async (t) => {
@@ -221,14 +235,14 @@ t.test('the Redis key layout is exactly as documented', async (t) => {
 
 t.test('index entries of sessions that expired on their own are cleaned at the next login', async (t) => {
   forEachStrategy(t, async (t, strategy) => {
-    const { app } = await buildTestApp(t, appOptions(strategy, sessionTtlEnv(strategy, 1)))
+    const { app } = await buildTestApp(t, appOptions(strategy, sessionTtlEnv(strategy, 600)))
     const user = await createUser(app)
-    await logIn(app, user)
-    await logIn(app, user)
-    await sleep(1300)
+    for (const expiring of [await logIn(app, user), await logIn(app, user)]) {
+      await expireKeyNow(app, `ACCESS_TOKEN:{${user.userId}}:${expiring.sessionId}`)
+    }
     const fresh = await logIn(app, user)
     t.same(await app.redis.zrange(`ACCESS_TOKEN_INDEX:{${user.userId}}`, '0', '-1'), [fresh.sessionId])
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('two devices: logging out one leaves the other signed in', async (t) => {
@@ -252,7 +266,7 @@ t.test('two devices: logging out one leaves the other signed in', async (t) => {
       t.match(phoneRefresh.json(), { errorCode: '1002', reason: 'logout' }, "the phone's refresh token ended with it")
       t.equal((await refresh(app, refreshTokenOf(laptop.response))).statusCode, 200, "the laptop's still refreshes")
     }
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('logout-all ends every session of the user and no other user\'s', async (t) => {
@@ -270,7 +284,7 @@ t.test('logout-all ends every session of the user and no other user\'s', async (
     t.equal((await me(app, stranger.token)).statusCode, 200)
     if (strategy.refresh) t.equal((await refresh(app, refreshTokenOf(stranger.response))).statusCode, 200)
     t.equal(await app.redis.exists(`ACCESS_TOKEN_INDEX:{${user.userId}}`), 0, 'the emptied index is gone')
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('password change ends every session and hands the caller a fresh one', async (t) => {
@@ -326,7 +340,7 @@ t.test('password change ends every session and hands the caller a fresh one', as
     t.equal(oldLogin.statusCode, 401)
     t.equal(oldLogin.json().errorCode, '1010')
     await logIn(app, { ...user, password: 'a brand new password' })
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
 
 t.test('session list and revoking one session', async (t) => {
@@ -371,5 +385,5 @@ t.test('session list and revoking one session', async (t) => {
     }
     const again = await app.inject({ method: 'DELETE', url: `/auth/sessions/${phone.sessionId}`, headers: { token: laptop.token } })
     t.equal(again.statusCode, 404, 'an ended session cannot be ended twice')
-  })
+  }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })
