@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { resolve as resolvePath } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startServer } from '../server.js'
 import { ConfigError, readEnv } from '../src/config/load-config.js'
+import { hasCommand, installRedisPackage } from './redis-package.js'
 
 // README command 1: run the server on a developer's machine. When REDIS_URL is not set and
 // nothing answers on the default port, start a private redis-server (installing Debian's
@@ -27,24 +28,6 @@ async function redisAnswers (host: string, port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'))
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')))
   })
-}
-
-function hasCommand (command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
-}
-
-function installRedisPackage (): void {
-  const asRoot = process.getuid?.() === 0
-  if (!asRoot && !hasCommand('sudo')) {
-    throw new Error('redis-server is not installed and this user cannot install it: run `apt-get install redis-server` as root, or set REDIS_URL')
-  }
-  const prefix = asRoot ? [] : ['sudo']
-  console.log('redis-server is missing: installing Debian\'s redis-server package')
-  for (const args of [['apt-get', 'update'], ['apt-get', 'install', '-y', 'redis-server']]) {
-    const [command = '', ...rest] = [...prefix, ...args]
-    const result = spawnSync(command, rest, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })
-    if (result.status !== 0) throw new Error(`\`${[command, ...rest].join(' ')}\` failed`)
-  }
 }
 
 async function startPrivateRedis (dataDir: string): Promise<void> {
