@@ -1,18 +1,16 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config/load-config.js'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createAndLogIn, createUser, logIn, me, type LoggedIn } from '../helpers/sessions.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 // Transparent reissue (SESSION_ROTATE_AFTER) in the sliding strategy. Token ages are whole
-// seconds (`iat`), so the waits below are aimed at second boundaries read from the token itself.
+// seconds (`iat`); the server's clock is a TestClock, moved to the boundaries read from the token.
 
 const RENEWED_HEADER = 'x-renewed-token'
 const MS_PER_SECOND = 1000
-// Slack past a boundary, so the server's clock has surely crossed it when the request lands.
-const PAST_BOUNDARY_MS = 60
 const ALLOWED_ORIGIN = 'https://app.example'
 
 interface Claims {
@@ -33,10 +31,6 @@ function renewedTokenOf (res: LightMyRequestResponse): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-async function sleepUntil (epochMs: number): Promise<void> {
-  await sleep(Math.max(0, epochMs - Date.now()))
-}
-
 // The moment a token becomes due for reissue: its iat plus SESSION_ROTATE_AFTER seconds.
 function dueAt (token: string, rotateAfterSeconds: number): number {
   return (claimsOf(token).iat + rotateAfterSeconds) * MS_PER_SECOND
@@ -53,7 +47,8 @@ async function listSessions (app: FastifyInstance, token: string): Promise<Light
 // A PGlite database takes seconds to open: subtests with the same settings share one app.
 t.test('SESSION_ROTATE_AFTER=2, SESSION_ROTATE_GRACE=2', async (t) => {
   // ROTATE_AFTER=2 so that a renewed token is not itself reissued while a grace window runs.
-  const { app } = await buildTestApp(t, { env: { SESSION_ROTATE_AFTER: '2', SESSION_ROTATE_GRACE: '2' } })
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { env: { SESSION_ROTATE_AFTER: '2', SESSION_ROTATE_GRACE: '2' }, clock: clock.now })
 
   t.test('x-renewed-token appears only once the token is SESSION_ROTATE_AFTER old', async (t) => {
     const session = await createAndLogIn(app)
@@ -65,17 +60,12 @@ t.test('SESSION_ROTATE_AFTER=2, SESSION_ROTATE_GRACE=2', async (t) => {
     t.equal(renewedTokenOf(early), undefined, 'a fresh token is not reissued')
     t.equal(early.headers['set-cookie'], undefined, 'and no cookie is set')
 
-    await sleepUntil(due - 400)
+    clock.advanceTo(due - 1)
     const justBefore = await me(app, session.token)
-    // Only meaningful if the answer came back before the boundary (a loaded machine may lag).
-    if (Date.now() < due) {
-      t.equal(justBefore.statusCode, 200)
-      t.equal(renewedTokenOf(justBefore), undefined, 'not reissued just before SESSION_ROTATE_AFTER')
-    } else {
-      t.comment('the request just before the boundary landed after it; skipped that check')
-    }
+    t.equal(justBefore.statusCode, 200)
+    t.equal(renewedTokenOf(justBefore), undefined, 'not reissued a millisecond before SESSION_ROTATE_AFTER')
 
-    await sleepUntil(due + PAST_BOUNDARY_MS)
+    clock.advanceTo(due)
     const res = await me(app, session.token)
     t.equal(res.statusCode, 200)
     t.same(res.json(), { userId: session.userId, userType: 'user', account: session.account, sessionId: session.sessionId })
@@ -102,9 +92,9 @@ t.test('SESSION_ROTATE_AFTER=2, SESSION_ROTATE_GRACE=2', async (t) => {
     const loginAt = (await listSessions(app, session.token)).json().sessions[0].loginAt
     t.type(loginAt, 'number')
 
-    await sleepUntil(dueAt(session.token, 2) + PAST_BOUNDARY_MS)
+    clock.advanceTo(dueAt(session.token, 2))
     const reissue = await me(app, session.token)
-    const renewedAt = Date.now()
+    const renewedAt = clock.now()
     const renewed = renewedTokenOf(reissue)
     if (renewed === undefined) {
       t.fail('the due token was reissued')
@@ -122,16 +112,16 @@ t.test('SESSION_ROTATE_AFTER=2, SESSION_ROTATE_GRACE=2', async (t) => {
     t.same(oldConcurrently.map((res) => res.statusCode), [200, 200, 200, 200, 200])
     t.same(oldConcurrently.map(renewedTokenOf), [renewed, renewed, renewed, renewed, renewed], 'never a second new token')
 
-    await sleep(1000)
+    clock.advance(1000)
     const oldLater = await me(app, session.token)
-    if (Date.now() - renewedAt < 2000) {
-      t.equal(oldLater.statusCode, 200, 'still works a second into the two-second grace')
-      t.equal(renewedTokenOf(oldLater), renewed)
-    } else {
-      t.comment('the mid-grace request landed after the grace window; skipped that check')
-    }
+    t.equal(oldLater.statusCode, 200, 'still works a second into the two-second grace')
+    t.equal(renewedTokenOf(oldLater), renewed)
 
-    await sleepUntil(renewedAt + 2000 + 150)
+    clock.advanceTo(renewedAt + 2000)
+    const oldAtEnd = await me(app, session.token)
+    t.equal(oldAtEnd.statusCode, 200, 'and to the last millisecond of it')
+
+    clock.advance(1)
     const oldAfter = await me(app, session.token)
     t.equal(oldAfter.statusCode, 401, 'the old token fails after the grace window')
     t.same(oldAfter.json(), { code: 0, errorCode: '1001', info: 'Token was replaced by a reissued one' })
@@ -151,8 +141,10 @@ t.test('SESSION_ROTATE_AFTER=2, SESSION_ROTATE_GRACE=2', async (t) => {
 })
 
 t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => {
+  const clock = new TestClock()
   const { app } = await buildTestApp(t, {
-    env: { SESSION_ROTATE_AFTER: '1', SESSION_ROTATE_GRACE: '30', CORS_ORIGINS: ALLOWED_ORIGIN }
+    env: { SESSION_ROTATE_AFTER: '1', SESSION_ROTATE_GRACE: '30', CORS_ORIGINS: ALLOWED_ORIGIN },
+    clock: clock.now
   })
 
   t.test('concurrent requests with one due token all get the same new token', async (t) => {
@@ -162,7 +154,7 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
     const sessions: LoggedIn[] = []
     for (let round = 0; round < ROUNDS; round++) sessions.push(await createAndLogIn(app))
     const lastDue = Math.max(...sessions.map((session) => dueAt(session.token, 1)))
-    await sleepUntil(lastDue + PAST_BOUNDARY_MS)
+    clock.advanceTo(lastDue)
 
     let splitRounds = 0
     let failedRequests = 0
@@ -185,7 +177,6 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
       // Exactly one reissue happened: the record names the new token and the one it replaced.
       const record = await app.redis.hmget(sessionKey(app, session), SESSION_FIELDS.tokenIat, SESSION_FIELDS.previousTokenIat)
       if (record[0] !== String(claims.iat) || record[1] !== String(original.iat)) wrongRecords++
-      // Only the status: with ROTATE_AFTER=1 the new token may itself fall due within milliseconds.
       if ((await me(app, renewed)).statusCode !== 200) unusableTokens++
     }
     t.equal(failedRequests, 0, `all ${ROUNDS * CONCURRENT} requests answered 200`)
@@ -204,7 +195,7 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
     t.ok(loginCookies.some((cookie) => cookie.name === 'csrfToken'), 'and a csrfToken cookie')
     if (accessToken === undefined) return
 
-    await sleepUntil(dueAt(accessToken, 1) + PAST_BOUNDARY_MS)
+    clock.advanceTo(dueAt(accessToken, 1))
     const res = await app.inject({ method: 'GET', url: '/auth/me', cookies: { accessToken } })
     t.equal(res.statusCode, 200)
     t.equal(res.json().sessionId, session.sessionId)
@@ -221,22 +212,18 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
     t.equal(claims.auth_time, original.auth_time)
     t.ok(claims.iat > original.iat)
 
-    // The old cookie first: once the new token is used it may itself be reissued (ROTATE_AFTER=1),
-    // and then the old one is no longer the one the last reissue replaced.
     const withOld = await app.inject({ method: 'GET', url: '/auth/me', cookies: { accessToken } })
     t.equal(withOld.statusCode, 200, 'the old cookie works within the grace window')
     t.same(withOld.cookies.map((c) => [c.name, c.value]), [['accessToken', cookie.value]], 'and is replaced by the same token')
 
     const withNew = await app.inject({ method: 'GET', url: '/auth/me', cookies: { accessToken: cookie.value } })
     t.equal(withNew.statusCode, 200, 'the new cookie works')
-    if (Date.now() < dueAt(cookie.value, 1)) {
-      t.equal(withNew.headers['set-cookie'], undefined, 'and is not replaced before it falls due')
-    }
+    t.equal(withNew.headers['set-cookie'], undefined, 'and is not replaced before it falls due')
   })
 
   t.test('logout with the renewed token ends the session for the old token too', async (t) => {
     const session = await createAndLogIn(app)
-    await sleepUntil(dueAt(session.token, 1) + PAST_BOUNDARY_MS)
+    clock.advanceTo(dueAt(session.token, 1))
     const renewed = renewedTokenOf(await me(app, session.token))
     if (renewed === undefined) {
       t.fail('the due token was reissued')
@@ -262,7 +249,7 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
     const [forLogout, forLogoutAll, forPassword, forRevoke] = await Promise.all([0, 1, 2, 3].map(async () => await createAndLogIn(app)))
     if (forLogout === undefined || forLogoutAll === undefined || forPassword === undefined || forRevoke === undefined) return
     // All four tokens are due: each request below would be handed a reissued token on the way in.
-    await sleepUntil(Math.max(...[forLogout, forLogoutAll, forPassword, forRevoke].map((s) => dueAt(s.token, 1))) + PAST_BOUNDARY_MS)
+    clock.advanceTo(Math.max(...[forLogout, forLogoutAll, forPassword, forRevoke].map((s) => dueAt(s.token, 1))))
     const answers = {
       logout: await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: forLogout.token } }),
       'logout-all': await app.inject({ method: 'POST', url: '/auth/logout-all', headers: { token: forLogoutAll.token } }),
@@ -285,7 +272,7 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
   t.test('CORS exposes x-renewed-token to the allowed origin', async (t) => {
     const origin = ALLOWED_ORIGIN
     const session = await createAndLogIn(app)
-    await sleepUntil(dueAt(session.token, 1) + PAST_BOUNDARY_MS)
+    clock.advanceTo(dueAt(session.token, 1))
     const res = await app.inject({ method: 'GET', url: '/auth/me', headers: { token: session.token, origin } })
     t.equal(res.statusCode, 200)
     t.equal(res.headers['access-control-allow-origin'], origin)
@@ -300,10 +287,11 @@ t.test('SESSION_ROTATE_AFTER=1, SESSION_ROTATE_GRACE=30, CORS on', async (t) => 
 })
 
 t.test('SESSION_ROTATE_AFTER=0 (the default) never reissues', async (t) => {
-  const { app, config } = await buildTestApp(t, { env: { CORS_ORIGINS: ALLOWED_ORIGIN } })
+  const clock = new TestClock()
+  const { app, config } = await buildTestApp(t, { env: { CORS_ORIGINS: ALLOWED_ORIGIN }, clock: clock.now })
   t.equal(config.SESSION_ROTATE_AFTER, 0, 'the default is 0')
   const session = await createAndLogIn(app)
-  await sleep(1200)
+  clock.advance(60_000)
   const res = await me(app, session.token)
   t.equal(res.statusCode, 200)
   t.equal(renewedTokenOf(res), undefined, 'no x-renewed-token')
@@ -317,11 +305,13 @@ t.test('SESSION_ROTATE_AFTER=0 (the default) never reissues', async (t) => {
 })
 
 t.test('reissues do not restart the absolute lifetime', async (t) => {
+  const clock = new TestClock()
   const { app } = await buildTestApp(t, {
-    env: { SESSION_MAX_LIFETIME: '3', SESSION_ROTATE_AFTER: '1', SESSION_ROTATE_GRACE: '30' }
+    env: { SESSION_MAX_LIFETIME: '3', SESSION_ROTATE_AFTER: '1', SESSION_ROTATE_GRACE: '30' },
+    clock: clock.now
   })
   const user = await createUser(app)
-  const loginStartedAt = Date.now()
+  const loginStartedAt = clock.now()
   const session = await logIn(app, user)
   const authTime = claimsOf(session.token).auth_time
   const deadline = (authTime + 3) * MS_PER_SECOND
@@ -330,12 +320,12 @@ t.test('reissues do not restart the absolute lifetime', async (t) => {
   let token = session.token
   const tokensSeen = new Set([token])
   let failures = 0
-  while (Date.now() < deadline - 600) {
+  while (clock.now() < deadline - 600) {
     const res = await me(app, token)
     if (res.statusCode !== 200) failures++
     token = renewedTokenOf(res) ?? token
     tokensSeen.add(token)
-    await sleep(250)
+    clock.advance(250)
   }
   t.equal(failures, 0, 'active until the deadline')
   t.ok(tokensSeen.size >= 2, `the token was reissued along the way (${tokensSeen.size} tokens)`)
@@ -343,8 +333,8 @@ t.test('reissues do not restart the absolute lifetime', async (t) => {
   t.equal(latest.auth_time, authTime, 'the latest token keeps the login time')
   t.ok(latest.iat > authTime, 'and has a later iat')
 
-  await sleepUntil(Math.max(deadline, loginStartedAt + 3000) + 100)
-  t.ok(Date.now() / MS_PER_SECOND - latest.iat < 3, 'the latest token is younger than SESSION_MAX_LIFETIME')
+  clock.advanceTo(Math.max(deadline, loginStartedAt + 3000))
+  t.ok(clock.now() / MS_PER_SECOND - latest.iat < 3, 'the latest token is younger than SESSION_MAX_LIFETIME')
   const res = await me(app, token)
   t.equal(res.statusCode, 401)
   t.same(res.json(), { code: 0, errorCode: '1002', info: 'Session has ended (max_lifetime)', reason: 'max_lifetime' })
