@@ -4,7 +4,7 @@ import neostandard from 'neostandard'
 export default [
   ...neostandard({
     ts: true,
-    ignores: ['dist/**', 'sdk/dist/**', 'node_modules/**', 'data/**', '.tap/**', 'web/public/**']
+    ignores: ['dist/**', 'sdk/dist/**', 'session-check/dist/**', 'node_modules/**', 'data/**', '.tap/**', 'web/public/**']
   }),
   {
     rules: {
