@@ -5,7 +5,7 @@ import { TEST_PASSWORD, type TestUser } from '../../test/helpers/sessions.js'
 import {
   authErrorFrom, createAuthClient, localStorageStorage, memoryStorage, type AuthClient, type SessionEndReason, type TokenStorage, type WebStorageLike
 } from '../src/index.js'
-import { REFRESH_ENV, startApiServer, waitUntilExpired, type ApiServer } from './helpers/api-server.js'
+import { REFRESH_ENV, startApiServer, type ApiServer } from './helpers/api-server.js'
 
 const NEW_PASSWORD = 'a new password, long enough'
 
@@ -131,7 +131,7 @@ t.test('refresh strategy: the methods keep the refresh token current', async (t)
   await client.changePassword(TEST_PASSWORD, NEW_PASSWORD)
   const changed = storage.get()
   t.not(changed?.refreshToken, login?.refreshToken, 'a password change stores the new session\'s refresh token')
-  await waitUntilExpired(changed?.token ?? '')
+  server.expireAccessToken(changed?.token ?? '')
   t.equal((await client.me()).sessionId, changed?.sessionId, 'which refreshes')
   t.equal(server.received('POST', '/auth/refresh'), 1)
   t.same(ended, [])

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createAuthClient, memoryStorage, type SessionEndReason } from '../src/index.js'
-import { REFRESH_ENV, startApiServer, waitUntilExpired } from './helpers/api-server.js'
+import { REFRESH_ENV, startApiServer } from './helpers/api-server.js'
 
 // A refresh whose answer comes late, after the app has moved on: the app's newer state wins.
 // The real server answers; only the refresh is held back until the test lets it go.
@@ -29,7 +29,7 @@ t.test('a refresh answered after a login as someone else does not replace the ne
   t.teardown(() => client.close())
   await client.login(first.account, first.password)
   const firstTokens = storage.get()
-  await waitUntilExpired(firstTokens?.token ?? '')
+  server.expireAccessToken(firstTokens?.token ?? '')
 
   const request = client.fetch(`${server.baseUrl}/auth/me`)
   await gate.held
@@ -54,7 +54,7 @@ t.test('a refresh refused for a session the client no longer holds does not sign
   const client = createAuthClient({ baseUrl: server.baseUrl, strategy: 'refresh', storage, fetch: gate.fetch, onSessionEnded: (reason) => { ended.push(reason) } })
   t.teardown(() => client.close())
   await client.login(user.account, user.password)
-  await waitUntilExpired(storage.get()?.token ?? '')
+  server.expireAccessToken(storage.get()?.token ?? '')
 
   const request = client.fetch(`${server.baseUrl}/auth/me`)
   await gate.held

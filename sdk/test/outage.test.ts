@@ -2,7 +2,7 @@ import t from 'tap'
 import { freePort } from '../../test/helpers/free-port.js'
 import { RedisServer } from '../../test/helpers/redis-server.js'
 import { memoryStorage, type AuthClientOptions, type SessionEndReason, type StoredTokens } from '../src/index.js'
-import { REFRESH_ENV, startApiServer, waitUntilExpired, waitUntilReady, type ApiServer } from './helpers/api-server.js'
+import { REFRESH_ENV, startApiServer, waitUntilReady, type ApiServer } from './helpers/api-server.js'
 import { errorCodeOf, TRANSPORTS, type Connected, type Transport } from './helpers/transports.js'
 
 const CONCURRENT = 6
@@ -42,7 +42,7 @@ for (const transport of TRANSPORTS) {
     t.equal(down.status, 503, 'a request while Redis is down answers 503')
     t.equal(errorCodeOf(down), '1503')
 
-    await waitUntilExpired(tokenOf(session))
+    server.expireAccessToken(tokenOf(session))
     const refreshes = server.received('POST', '/auth/refresh')
     const answers = await Promise.all(Array.from({ length: CONCURRENT }, async () => await session.request('GET', '/auth/me')))
     t.same(answers.map((answer) => answer.status), Array(CONCURRENT).fill(503), 'a refresh that meets the outage answers every caller 503')
@@ -65,10 +65,10 @@ for (const transport of TRANSPORTS) {
   t.test(`${transport.name}: a 429 from the refresh leaves the session intact`, async (t) => {
     const server = await startApiServer(t, { ...REFRESH_ENV, RATE_LIMIT_REFRESH_SESSION: '1' })
     const session = await signIn(server, transport)
-    await waitUntilExpired(tokenOf(session))
+    server.expireAccessToken(tokenOf(session))
     t.equal((await session.request('GET', '/auth/me')).status, 200, 'the first refresh is allowed')
     const before = session.tokens()
-    await waitUntilExpired(tokenOf(session))
+    server.expireAccessToken(tokenOf(session))
 
     const limited = await session.request('GET', '/auth/me')
 
@@ -93,7 +93,7 @@ for (const transport of TRANSPORTS) {
     }
     const session = await signIn(server, transport, { fetch: flakyFetch })
     const before = session.tokens()
-    await waitUntilExpired(tokenOf(session))
+    server.expireAccessToken(tokenOf(session))
 
     failRefresh = true
     await t.rejects(session.request('GET', '/auth/me'), refused, 'the refresh\'s network error is the caller\'s')

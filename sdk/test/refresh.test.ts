@@ -1,7 +1,6 @@
 import t from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { memoryStorage, NotReplayableError, type SessionEndReason, type StoredTokens, type TokenStorage } from '../src/index.js'
-import { REFRESH_ENV, startApiServer, waitUntilExpired, type ApiServer } from './helpers/api-server.js'
+import { REFRESH_ENV, startApiServer, type ApiServer } from './helpers/api-server.js'
 import { errorCodeOf, postStream, TRANSPORTS, type Connected, type Transport } from './helpers/transports.js'
 
 // Enough rounds and requests that a broken single flight (two refreshes racing) shows.
@@ -42,7 +41,7 @@ for (const transport of TRANSPORTS) {
     t.ok(session.tokens().refreshToken, 'login stored a refresh token')
     for (let round = 1; round <= ROUNDS; round++) {
       const before = session.tokens()
-      await waitUntilExpired(before.token)
+      server.expireAccessToken(before.token)
       const refreshes = server.received('POST', '/auth/refresh')
       const sentBefore = session.sent.length
 
@@ -69,7 +68,7 @@ for (const transport of TRANSPORTS) {
     // Another copy of the app holding the same session logs out while the token is valid.
     const logout = await server.app.inject({ method: 'POST', url: '/auth/logout', headers: { token } })
     t.equal(logout.statusCode, 200)
-    await waitUntilExpired(token)
+    server.expireAccessToken(token)
     const refreshes = server.received('POST', '/auth/refresh')
 
     const answers = await concurrently(CONCURRENT, async () => await session.request('GET', '/auth/me'))
@@ -85,10 +84,10 @@ for (const transport of TRANSPORTS) {
     const server = await startApiServer(t, { ...REFRESH_ENV, REFRESH_REUSE_GRACE: String(REUSE_GRACE_SECONDS) })
     const session = await signIn(server, transport)
     const copied = session.tokens()
-    await waitUntilExpired(copied.token)
+    server.expireAccessToken(copied.token)
     t.equal((await session.request('GET', '/auth/me')).status, 200, 'the app refreshed')
     // The copy is presented after the reuse grace: the server presumes theft and revokes.
-    await sleep(REUSE_GRACE_SECONDS * 1000 + 200)
+    server.clock.advance(REUSE_GRACE_SECONDS * 1000 + 1)
     const theft = await server.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: copied.refreshToken } })
     t.equal(theft.statusCode, 401)
     t.equal(theft.json().errorCode, '1004')
@@ -106,8 +105,8 @@ for (const transport of TRANSPORTS) {
     const { token, refreshToken } = session.tokens()
     const stolen = await server.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
     t.equal(stolen.statusCode, 200)
-    await waitUntilExpired(token)
-    await sleep(REUSE_GRACE_SECONDS * 1000 + 200)
+    server.expireAccessToken(token)
+    server.clock.advance(REUSE_GRACE_SECONDS * 1000 + 1)
 
     const answers = await concurrently(CONCURRENT, async () => await session.request('GET', '/auth/me'))
 
@@ -120,7 +119,7 @@ for (const transport of TRANSPORTS) {
     const server = await startApiServer(t, REFRESH_ENV)
     const session = await signIn(server, transport)
     const before = session.tokens()
-    await waitUntilExpired(before.token)
+    server.expireAccessToken(before.token)
     const json = JSON.stringify({ oldPassword: 'wrong password', newPassword: 'another long password' })
 
     await t.rejects(postStream(transport, session, server.baseUrl, '/auth/password', json), NotReplayableError)

@@ -1,5 +1,4 @@
 import t from 'tap'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { memoryStorage, type SessionEndReason } from '../src/index.js'
 import { startApiServer } from './helpers/api-server.js'
 import { axiosTransport, errorCodeOf, TRANSPORTS } from './helpers/transports.js'
@@ -8,7 +7,7 @@ import { axiosTransport, errorCodeOf, TRANSPORTS } from './helpers/transports.js
 const ROTATE_AFTER_SECONDS = 1
 const ROTATE_GRACE_SECONDS = 1
 // Token ages are whole seconds: this is past ROTATE_AFTER however the login second fell.
-const PAST_ROTATION_MS = (ROTATE_AFTER_SECONDS + 1) * 1000 + 100
+const PAST_ROTATION_MS = (ROTATE_AFTER_SECONDS + 1) * 1000
 const CONCURRENT = 6
 const REISSUE_ENV = { SESSION_ROTATE_AFTER: String(ROTATE_AFTER_SECONDS), SESSION_ROTATE_GRACE: String(ROTATE_GRACE_SECONDS) }
 
@@ -21,7 +20,7 @@ for (const transport of TRANSPORTS) {
     const session = transport.connect({ baseUrl: server.baseUrl, storage, onSessionEnded: (reason) => { ended.push(reason) } })
     await session.client.login(user.account, user.password)
     const original = storage.get()
-    await sleep(PAST_ROTATION_MS)
+    server.clock.advance(PAST_ROTATION_MS)
 
     const answers = await Promise.all(Array.from({ length: CONCURRENT }, async () => await session.request('GET', '/auth/me')))
 
@@ -30,7 +29,8 @@ for (const transport of TRANSPORTS) {
     t.not(renewed?.token, original?.token, 'the reissued token is stored')
     t.equal(renewed?.sessionId, original?.sessionId, 'for the same session')
     // Past the grace the replaced token is refused; the client no longer sends it.
-    await sleep(ROTATE_GRACE_SECONDS * 1000 + 1100)
+    // The grace counts from the reissue, which the requests above caused at the clock's time.
+    server.clock.advance(ROTATE_GRACE_SECONDS * 1000 + 1)
     const replaced = await server.app.inject({ method: 'GET', url: '/auth/me', headers: { token: original?.token } })
     t.equal(replaced.statusCode, 401, 'the replaced token is refused now')
     t.equal(replaced.json().errorCode, '1001')

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import {
   createAuthClient, localStorageStorage, memoryStorage, type AuthClient, type SessionEndReason, type TokenStorage, type WebStorageLike
 } from '../src/index.js'
-import { REFRESH_ENV, startApiServer, waitUntilExpired, type ApiServer } from './helpers/api-server.js'
+import { REFRESH_ENV, startApiServer, type ApiServer } from './helpers/api-server.js'
 
 // Tabs of one browser, played by clients in one process: Node 20 has BroadcastChannel (the
 // channel between clients of the same baseUrl) but no Web Locks, so a small one stands in.
@@ -80,7 +80,7 @@ t.test('two tabs sharing localStorage refresh once between them (Web Locks)', as
   await tabs[0].client.login(user.account, user.password)
 
   for (let round = 1; round <= ROUNDS; round++) {
-    await waitUntilExpired(tokenOf(tabs[0]))
+    server.expireAccessToken(tokenOf(tabs[0]))
     const refreshes = server.received('POST', '/auth/refresh')
     t.same(await meFromEveryTab(tabs), Array(2 * CONCURRENT).fill(200), `round ${round}: every request succeeded`)
     t.equal(server.received('POST', '/auth/refresh') - refreshes, 1, `round ${round}: one refresh for both tabs`)
@@ -95,7 +95,7 @@ t.test('without Web Locks, tabs that refresh at once are handed the same tokens 
   const tabs = sharingTabs(t, server, webStorage)
   await tabs[0].client.login(user.account, user.password)
   for (let round = 1; round <= 2; round++) {
-    await waitUntilExpired(tokenOf(tabs[0]))
+    server.expireAccessToken(tokenOf(tabs[0]))
     t.same(await meFromEveryTab(tabs), Array(2 * CONCURRENT).fill(200), `round ${round}: every request succeeded`)
   }
   t.same(tabs.map((tab) => tab.ended), [[], []])
@@ -115,7 +115,7 @@ t.test('a tab with its own copy of the session gets the tokens another tab refre
   if (login === undefined) throw new Error('no tokens stored')
   second.storage.set(login)
 
-  await waitUntilExpired(login.token)
+  server.expireAccessToken(login.token)
   t.equal((await first.client.fetch('/auth/me')).status, 200)
   t.equal(server.received('POST', '/auth/refresh'), 1)
   t.ok(await eventually(() => second.storage.get()?.token === first.storage.get()?.token), 'the other tab stores the new tokens')

@@ -5,6 +5,7 @@ import { buildTestApp, type TestContext } from '../../../test/helpers/build-app.
 import { reachablePostgresUrl } from '../../../test/helpers/database.js'
 import type { RedisServer } from '../../../test/helpers/redis-server.js'
 import { createUser, type TestUser } from '../../../test/helpers/sessions.js'
+import { TestClock } from '../../../test/helpers/test-clock.js'
 
 // The real server on a real port, for the SDK to talk to with Node's fetch and axios.
 export interface ApiServer {
@@ -14,9 +15,13 @@ export interface ApiServer {
   // How many requests the server received for `method url`, counted from its request log.
   received: (method: string, url: string) => number
   createUser: () => Promise<TestUser>
+  // The server's clock: it moves only when the test moves it.
+  clock: TestClock
+  // Moves the server's clock past the access token's `exp`: from now on the server answers 1003.
+  expireAccessToken: (token: string) => void
 }
 
-// The refresh strategy with access tokens short enough for a test to wait out.
+// The refresh strategy with short-lived access tokens (expired by moving the server's clock).
 export const ACCESS_TOKEN_TTL_SECONDS = 2
 export const REFRESH_ENV = {
   AUTH_STRATEGY: 'refresh',
@@ -26,6 +31,7 @@ export const REFRESH_ENV = {
 }
 
 const postgresUrl = await reachablePostgresUrl()
+const MS_PER_SECOND = 1000
 
 interface LoggedRequest {
   msg?: unknown
@@ -56,7 +62,9 @@ export async function startApiServer (
   t: TestContext, env: Record<string, string>, redisServer?: RedisServer
 ): Promise<ApiServer> {
   const counter = requestCounter()
+  const clock = new TestClock()
   const built = await buildTestApp(t, {
+    clock: clock.now,
     env: { LOG_LEVEL: 'info', ...env },
     logStream: counter.stream,
     databaseUrl: postgresUrl,
@@ -69,7 +77,9 @@ export async function startApiServer (
     baseUrl,
     ...(built.redisServer === undefined ? {} : { redisServer: built.redisServer }),
     received: counter.received,
-    createUser: async () => await createUser(app)
+    createUser: async () => await createUser(app),
+    clock,
+    expireAccessToken: (token) => clock.advanceTo(expiryOf(token) * MS_PER_SECOND + 1)
   }
 }
 
@@ -80,13 +90,6 @@ function expiryOf (token: string): number {
   const { exp } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: unknown }
   if (typeof exp !== 'number') throw new Error('the token has no exp')
   return exp
-}
-
-const PAST_EXPIRY_MS = 50
-
-// Until the server answers 1003 for this access token.
-export async function waitUntilExpired (token: string): Promise<void> {
-  await sleep(Math.max(0, expiryOf(token) * 1000 + PAST_EXPIRY_MS - Date.now()))
 }
 
 // Until the app answers /ready again after its Redis came back.
