@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { existsSync } from 'node:fs'
 import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import type { Clock } from '../../src/clock.js'
 import { buildTestApp, type TestContext } from '../helpers/build-app.js'
 import { reachablePostgresUrl } from '../helpers/database.js'
 
@@ -45,8 +46,8 @@ export interface PageServer {
 }
 
 // The real app on a real port, as a browser needs it.
-export async function startPageServer (t: TestContext, env: Record<string, string> = {}): Promise<PageServer> {
-  const { app } = await buildTestApp(t, { env, databaseUrl: await reachablePostgresUrl() })
+export async function startPageServer (t: TestContext, env: Record<string, string> = {}, clock?: Clock): Promise<PageServer> {
+  const { app } = await buildTestApp(t, { env, databaseUrl: await reachablePostgresUrl(), ...(clock === undefined ? {} : { clock }) })
   const origin = await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, origin }
 }

@@ -1,7 +1,7 @@
 import type { Response } from 'playwright-core'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { createUser } from '../helpers/sessions.js'
+import { TestClock } from '../helpers/test-clock.js'
 import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
 import { PageDriver } from './page-driver.js'
 
@@ -9,7 +9,7 @@ import { PageDriver } from './page-driver.js'
 // TTL - 1 and TTL seconds. With 1, a token refreshed late in a second can expire before the
 // other tab's retry reaches the server, and that tab rightly refreshes again.
 const ACCESS_TOKEN_TTL_SECONDS = 2
-// Past this, the access token has expired.
+// Past this, the access token has expired (by the server's clock, which the test moves).
 const UNTIL_EXPIRED_MS = ACCESS_TOKEN_TTL_SECONDS * 1000 + 300
 // Enough for both tabs to have their timers set before the shared moment comes.
 const SHARED_MOMENT_DELAY_MS = 500
@@ -25,10 +25,11 @@ function isRefresh (response: Response): boolean {
 
 t.test('two tabs refreshing at once, in Chromium (refresh strategy)', { skip: NO_CHROMIUM }, async (t) => {
   const browser = await launchChromium(t)
+  const clock = new TestClock()
   const { app, origin } = await startPageServer(t, {
     AUTH_STRATEGY: 'refresh',
     ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS)
-  })
+  }, clock.now)
 
   t.test('both get 1003 at the same moment: one POST /auth/refresh, both stay signed in, every time', async (t) => {
     const user = await createUser(app)
@@ -48,7 +49,7 @@ t.test('two tabs refreshing at once, in Chromium (refresh strategy)', { skip: NO
     })
 
     for (let round = 1; round <= ROUNDS; round++) {
-      await sleep(UNTIL_EXPIRED_MS)
+      clock.advance(UNTIL_EXPIRED_MS)
       refreshes.length = 0
       for (const answers of expiredAnswers) answers.length = 0
       const listed = tabs.map(async (tab) => await tab.page.waitForResponse((response) =>
