@@ -1,12 +1,13 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
-import { createAndLogIn, createUser, logIn, me, TEST_PASSWORD, type LoggedIn } from '../helpers/sessions.js'
+import { createAndLogIn, createUser, expireKeyNow, logIn, me, TEST_PASSWORD, type LoggedIn } from '../helpers/sessions.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 // SESSION_SLIDING=false in the sliding strategy: a session lives SESSION_TTL from its login,
-// whatever it does meanwhile, and can still be ended at any time.
+// whatever it does meanwhile, and can still be ended at any time. Nothing here waits: time
+// passing for a session's key is a shorter TTL set with PEXPIRE, as if it had run down.
 
 const MS_PER_SECOND = 1000
 const NEW_PASSWORD = 'a different long passphrase'
@@ -23,8 +24,11 @@ async function loginAtOf (app: FastifyInstance, session: LoggedIn): Promise<numb
   return Number(await app.redis.hget(sessionKey(app, session), SESSION_FIELDS.loginAt))
 }
 
-async function sleepUntil (epochMs: number): Promise<void> {
-  await sleep(Math.max(0, epochMs - Date.now()))
+// As if `ms` had passed for the session's key: its TTL runs down by that much.
+async function runDown (app: FastifyInstance, session: LoggedIn, ms: number): Promise<number> {
+  const ttl = await pttl(app, session) - ms
+  await app.redis.pexpire(sessionKey(app, session), ttl)
+  return ttl
 }
 
 function renewedTokenOf (res: LightMyRequestResponse): string | undefined {
@@ -37,9 +41,10 @@ function ended (reason: string): object {
 }
 
 // A PGlite database takes seconds to open: subtests with the same settings share one app.
-t.test('SESSION_SLIDING=false, SESSION_TTL=5', async (t) => {
-  const TTL_SECONDS = 5
-  const { app } = await buildTestApp(t, { env: { SESSION_SLIDING: 'false', SESSION_TTL: String(TTL_SECONDS) } })
+t.test('SESSION_SLIDING=false, SESSION_TTL=60', async (t) => {
+  const TTL_SECONDS = 60
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { env: { SESSION_SLIDING: 'false', SESSION_TTL: String(TTL_SECONDS) }, clock: clock.now })
 
   t.test('requests do not reset the TTL: it keeps running down from the login', async (t) => {
     const session = await createAndLogIn(app)
@@ -47,16 +52,17 @@ t.test('SESSION_SLIDING=false, SESSION_TTL=5', async (t) => {
     t.ok(atLogin > TTL_SECONDS * MS_PER_SECOND - 500 && atLogin <= TTL_SECONDS * MS_PER_SECOND,
       `TTL at login is SESSION_TTL (${atLogin} ms)`)
 
-    await sleep(1200)
+    clock.advance(20_000)
+    const ranDown = await runDown(app, session, 20_000)
     t.equal((await me(app, session.token)).statusCode, 200)
     const afterRequest = await pttl(app, session)
-    t.ok(afterRequest > 0 && afterRequest < TTL_SECONDS * MS_PER_SECOND - 1000,
-      `the request did not reset the TTL (${afterRequest} ms)`)
+    t.ok(afterRequest > 0 && afterRequest <= ranDown, `the request did not reset the TTL (${afterRequest} ms)`)
 
-    await sleep(300)
+    clock.advance(20_000)
+    const ranDownAgain = await runDown(app, session, 20_000)
     t.equal((await me(app, session.token)).statusCode, 200)
     const afterSecond = await pttl(app, session)
-    t.ok(afterSecond < afterRequest, `nor did the next one (${afterSecond} < ${afterRequest} ms)`)
+    t.ok(afterSecond > 0 && afterSecond <= ranDownAgain, `nor did the next one (${afterSecond} ms)`)
   })
 
   t.test('the first request records lastSeenAt without extending the session', async (t) => {
@@ -64,15 +70,14 @@ t.test('SESSION_SLIDING=false, SESSION_TTL=5', async (t) => {
     const key = sessionKey(app, session)
     t.equal(await app.redis.hexists(key, SESSION_FIELDS.lastSeenAt), 0, 'not seen yet at login')
     // Late enough that a TTL reset would show as a later expiry.
-    await sleep(600)
-    const before = Date.now()
+    clock.advance(10_000)
+    const ranDown = await runDown(app, session, 10_000)
     t.equal((await me(app, session.token)).statusCode, 200)
-    const after = Date.now()
     const lastSeenAt = Number(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt))
-    t.ok(lastSeenAt >= before && lastSeenAt <= after, `lastSeenAt is the request time (${lastSeenAt})`)
-    const expiresAt = Date.now() + await pttl(app, session)
-    const loginAt = await loginAtOf(app, session)
-    t.ok(Math.abs(expiresAt - (loginAt + TTL_SECONDS * MS_PER_SECOND)) < 250, 'the session still ends SESSION_TTL after its login')
+    t.equal(lastSeenAt, clock.now(), 'lastSeenAt is the request time')
+    t.equal(await loginAtOf(app, session), clock.now() - 10_000, 'loginAt is the login time')
+    const afterRequest = await pttl(app, session)
+    t.ok(afterRequest > 0 && afterRequest <= ranDown, `the session still ends SESSION_TTL after its login (${afterRequest} ms left)`)
 
     const list = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: session.token } })
     t.equal(list.statusCode, 200)
@@ -114,59 +119,63 @@ t.test('SESSION_SLIDING=false, SESSION_TTL=5', async (t) => {
 })
 
 t.test('control: with SESSION_SLIDING=true the same request resets the TTL', async (t) => {
-  const TTL_SECONDS = 5
+  const TTL_SECONDS = 60
   const { app } = await buildTestApp(t, { env: { SESSION_SLIDING: 'true', SESSION_TTL: String(TTL_SECONDS) } })
   const session = await createAndLogIn(app)
-  await sleep(1200)
-  t.ok(await pttl(app, session) < TTL_SECONDS * MS_PER_SECOND - 1000, 'the TTL ran down while idle')
+  await runDown(app, session, 20_000)
   t.equal((await me(app, session.token)).statusCode, 200)
   const afterRequest = await pttl(app, session)
   t.ok(afterRequest > TTL_SECONDS * MS_PER_SECOND - 500, `the request reset the TTL (${afterRequest} ms)`)
 })
 
 t.test('the session ends SESSION_TTL after the login however active it is: 1002 "expired"', async (t) => {
-  const TTL_SECONDS = 2
+  const TTL_SECONDS = 60
+  const STEP_MS = 10_000
   const { app } = await buildTestApp(t, { env: { SESSION_SLIDING: 'false', SESSION_TTL: String(TTL_SECONDS) } })
   const session = await createAndLogIn(app)
-  const endsAt = await loginAtOf(app, session) + TTL_SECONDS * MS_PER_SECOND
 
+  // A request every 10 s of the minute: none of them moves the end.
   let answered = 0
   let failures = 0
-  while (Date.now() < endsAt - 600) {
+  let extended = 0
+  for (let left = TTL_SECONDS * MS_PER_SECOND - STEP_MS; left > 0; left -= STEP_MS) {
+    const ranDown = await runDown(app, session, STEP_MS)
     const res = await me(app, session.token)
     answered++
     if (res.statusCode !== 200) failures++
-    await sleep(400)
+    if (await pttl(app, session) > ranDown) extended++
   }
   t.equal(failures, 0, `every request until then succeeded (${answered} requests)`)
-  t.ok(answered >= 2, 'the session was in use')
+  t.equal(extended, 0, 'none extended the session')
 
-  await sleepUntil(endsAt + 300)
+  await expireKeyNow(app, sessionKey(app, session))
   const res = await me(app, session.token)
   t.equal(res.statusCode, 401)
   t.same(res.json(), ended('expired'))
 })
 
 t.test('a reissued token does not extend a fixed lifetime', async (t) => {
-  const TTL_SECONDS = 3
+  const TTL_SECONDS = 60
+  const clock = new TestClock()
   const { app } = await buildTestApp(t, {
-    env: { SESSION_SLIDING: 'false', SESSION_TTL: String(TTL_SECONDS), SESSION_ROTATE_AFTER: '1', SESSION_ROTATE_GRACE: '30' }
+    env: { SESSION_SLIDING: 'false', SESSION_TTL: String(TTL_SECONDS), SESSION_ROTATE_AFTER: '1', SESSION_ROTATE_GRACE: '30' },
+    clock: clock.now
   })
   const session = await createAndLogIn(app)
-  const endsAt = await loginAtOf(app, session) + TTL_SECONDS * MS_PER_SECOND
   const iat = JSON.parse(Buffer.from(session.token.split('.')[1] ?? '', 'base64url').toString()).iat as number
 
   // Late enough that a TTL reset would show as a later expiry.
-  await sleepUntil(Math.max((iat + 1) * MS_PER_SECOND, endsAt - TTL_SECONDS * MS_PER_SECOND + 1000) + 60)
+  clock.advanceTo((iat + 10) * MS_PER_SECOND)
+  const ranDown = await runDown(app, session, 10_000)
   const reissue = await me(app, session.token)
   t.equal(reissue.statusCode, 200)
   const renewed = renewedTokenOf(reissue)
   t.type(renewed, 'string', 'the token was reissued')
-  const expiresAt = Date.now() + await pttl(app, session)
-  t.ok(Math.abs(expiresAt - endsAt) < 250, `the session still ends SESSION_TTL after its login (${expiresAt - endsAt} ms off)`)
+  const afterReissue = await pttl(app, session)
+  t.ok(afterReissue > 0 && afterReissue <= ranDown, `the session still ends SESSION_TTL after its login (${afterReissue} ms left)`)
   if (renewed === undefined) return
 
-  await sleepUntil(endsAt + 300)
+  await expireKeyNow(app, sessionKey(app, session))
   const res = await me(app, renewed)
   t.equal(res.statusCode, 401)
   t.same(res.json(), ended('expired'), 'the renewed token ends with the session')

@@ -1,17 +1,23 @@
 import { createSigner } from 'fast-jwt'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { createHash, randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { SESSION_FIELDS } from '../../../src/sessions/session-fields.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../../helpers/build-app.js'
 import { createUser, logIn, me, type TestUser } from '../../helpers/sessions.js'
+import { TestClock } from '../../helpers/test-clock.js'
 
 // The refresh strategy over HTTP: login, rotation, racing refreshes, reuse detection, every
 // way a session ends, the exact error codes, rate limits and cookies. Short TTLs come from
-// configuration; no sleep is longer than a few seconds.
+// configuration, and the server's clock is a TestClock the tests move: nothing sleeps. Where a
+// test needs Redis' TTL to have run down too, it lowers it by the same amount (runDown).
 
 const REFRESH = { AUTH_STRATEGY: 'refresh' }
+
+// As if `ms` had passed for the session's key in Redis: its TTL runs down by that much.
+async function runDown (app: FastifyInstance, key: string, ms: number): Promise<void> {
+  await app.redis.pexpire(key, await app.redis.pttl(key) - ms)
+}
 const REFRESH_TOKEN_PATTERN = /^([1-9][0-9]*)\.([A-Za-z0-9_-]{22,64})\.([A-Za-z0-9_-]{43})$/
 const DEFAULT_ACCESS_TOKEN_TTL = 1800
 const DEFAULT_REFRESH_TOKEN_TTL = 1296000
@@ -137,7 +143,8 @@ function secretOf (refreshToken: string): string {
 
 t.test('AUTH_STRATEGY=refresh with the default settings', async (t) => {
   // A generous per-session budget: the racing rounds below refresh one session a hundred times.
-  const { app } = await buildTestApp(t, { env: { ...REFRESH, RATE_LIMIT_REFRESH_SESSION: '1000' } })
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { env: { ...REFRESH, RATE_LIMIT_REFRESH_SESSION: '1000' }, clock: clock.now })
 
   t.test('login answers an access token, a refresh token and their lifetimes; Redis keeps only a digest', async (t) => {
     const user = await createUser(app)
@@ -187,7 +194,7 @@ t.test('AUTH_STRATEGY=refresh with the default settings', async (t) => {
   t.test('a refresh rotates: new access token, new refresh token, same session', async (t) => {
     const session = await newSession(app)
     // A second later, so the new access token's iat (the rotation time) differs from the login's.
-    await sleep(1100)
+    clock.advance(1100)
     const res = await refresh(app, session.refreshToken)
     t.equal(res.statusCode, 200, res.body)
     t.equal(res.headers['cache-control'], 'no-store', 'the answer is not cacheable')
@@ -271,7 +278,7 @@ t.test('AUTH_STRATEGY=refresh with the default settings', async (t) => {
   t.test('a retired refresh token within the grace window replays the same pair', async (t) => {
     const session = await newSession(app)
     const rotated = await refreshed(t, app, session.refreshToken, 'the rotation')
-    await sleep(300)
+    clock.advance(300)
     const replay = await refreshed(t, app, session.refreshToken, 'the retired token within the grace')
     t.equal(replay.token, rotated.token, 'the same access token')
     t.equal(replay.refreshToken, rotated.refreshToken, 'the same refresh token')
@@ -339,13 +346,13 @@ t.test('AUTH_STRATEGY=refresh with the default settings', async (t) => {
     const session = await newSession(app)
     const out = await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: session.token } })
     t.equal(out.statusCode, 200, out.body)
-    t.ok(numberClaim(session.token, 'exp') * 1000 > Date.now(), 'the access token has not expired')
+    t.ok(numberClaim(session.token, 'exp') * 1000 > clock.now(), 'the access token has not expired')
     assertError(t, await me(app, session.token), 401, '1002', 'the logged-out session', 'logout')
   })
 
   t.test('tokens signed with another key answer 1001, expired or not; an expired one of ours 1003', async (t) => {
     const session = await newSession(app)
-    const nowSeconds = Math.floor(Date.now() / 1000)
+    const nowSeconds = Math.floor(clock.now() / 1000)
     const claims = { userId: session.userId, userType: 'user', sid: session.sessionId, iat: nowSeconds - 100, auth_time: nowSeconds - 100 }
     const foreign = createSigner({ key: 'another-secret-that-is-at-least-32-characters', algorithm: 'HS256' })
     assertError(t, await me(app, foreign({ ...claims, exp: nowSeconds - 50 })), 401, '1001', 'an expired token signed with another key')
@@ -511,7 +518,8 @@ t.test('AUTH_STRATEGY=refresh with COOKIE_SECURE=true', async (t) => {
 })
 
 t.test('REFRESH_REUSE_GRACE=1, REFRESH_TOKEN_TTL=5', async (t) => {
-  const { app } = await buildTestApp(t, { env: { ...REFRESH, REFRESH_REUSE_GRACE: '1', REFRESH_TOKEN_TTL: '5' } })
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { env: { ...REFRESH, REFRESH_REUSE_GRACE: '1', REFRESH_TOKEN_TTL: '5' }, clock: clock.now })
 
   t.test('a retired refresh token after the grace window revokes the family', async (t) => {
     const user = await createUser(app)
@@ -519,8 +527,8 @@ t.test('REFRESH_REUSE_GRACE=1, REFRESH_TOKEN_TTL=5', async (t) => {
     const bystander = await logInWithRefresh(app, user)
     const rotated = await refreshed(t, app, victim.refreshToken, 'the rotation')
 
-    await sleep(1300)
-    assertError(t, await refresh(app, victim.refreshToken), 401, '1004', 'the retired token after the grace')
+    clock.advance(1001)
+    assertError(t, await refresh(app, victim.refreshToken), 401, '1004', 'the retired token a millisecond after the grace')
     assertError(t, await me(app, rotated.token), 401, '1002', 'the family\'s newest access token', 'refresh_reused')
     assertError(t, await refresh(app, rotated.refreshToken), 401, '1002', 'the family\'s newest refresh token', 'refresh_reused')
     assertError(t, await refresh(app, victim.refreshToken), 401, '1002', 'the retired token again: the family has ended', 'refresh_reused')
@@ -535,7 +543,8 @@ t.test('REFRESH_REUSE_GRACE=1, REFRESH_TOKEN_TTL=5', async (t) => {
     const key = sessionKey(app, session.userId, session.sessionId)
     const atLogin = await app.redis.pttl(key)
     t.ok(atLogin > 4000 && atLogin <= 5000, `PTTL at login is REFRESH_TOKEN_TTL (${atLogin} ms)`)
-    await sleep(1500)
+    clock.advance(1500)
+    await runDown(app, key, 1500)
     t.equal((await me(app, session.token)).statusCode, 200, 'an access request')
     const afterAccess = await app.redis.pttl(key)
     t.ok(afterAccess > 0 && afterAccess < 4000, `the access request did not extend the session (${afterAccess} ms)`)
@@ -547,7 +556,8 @@ t.test('REFRESH_REUSE_GRACE=1, REFRESH_TOKEN_TTL=5', async (t) => {
 })
 
 t.test('ACCESS_TOKEN_TTL=1, REFRESH_TOKEN_TTL=3: expired access tokens answer 1003, expired refresh tokens 1004', async (t) => {
-  const { app } = await buildTestApp(t, { env: { ...REFRESH, ACCESS_TOKEN_TTL: '1', REFRESH_TOKEN_TTL: '3' } })
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { env: { ...REFRESH, ACCESS_TOKEN_TTL: '1', REFRESH_TOKEN_TTL: '3' }, clock: clock.now })
   const user = await createUser(app)
   const idle = await logInWithRefresh(app, user)
   const active = await logInWithRefresh(app, user)
@@ -555,12 +565,12 @@ t.test('ACCESS_TOKEN_TTL=1, REFRESH_TOKEN_TTL=3: expired access tokens answer 10
     Number(await app.redis.hget(sessionKey(app, user.userId, session.sessionId), 'refreshExpiresAt'))
   const idleExpiresAt = await expiresAtOf(idle)
   // Rotate shortly before the active family's refresh token would expire: it then lives 3 s from now.
-  await sleep(Math.max(0, await expiresAtOf(active) - 400 - Date.now()))
+  clock.advanceTo(await expiresAtOf(active) - 400)
   const rotated = await refreshed(t, app, active.refreshToken, 'a refresh shortly before the refresh token expires')
   t.equal(numberClaim(rotated.token, 'exp'), numberClaim(rotated.token, 'iat') + 1, 'exp = iat + ACCESS_TOKEN_TTL')
-  t.ok(await expiresAtOf(active) - Date.now() > 2500, 'the rotation extended the family to REFRESH_TOKEN_TTL from now')
+  t.equal(await expiresAtOf(active) - clock.now(), 3000, 'the rotation extended the family to REFRESH_TOKEN_TTL from now')
   // Until the rotated access token and the idle family's refresh token have both expired.
-  await sleep(Math.max(0, numberClaim(rotated.token, 'exp') * 1000, idleExpiresAt) - Date.now() + 100)
+  clock.advanceTo(Math.max(numberClaim(rotated.token, 'exp') * 1000, idleExpiresAt) + 1)
 
   assertError(t, await me(app, active.token), 401, '1003', 'the login\'s access token, expired')
   assertError(t, await me(app, rotated.token), 401, '1003', 'the refreshed access token, expired')
@@ -577,8 +587,10 @@ t.test('ACCESS_TOKEN_TTL=1, REFRESH_TOKEN_TTL=3: expired access tokens answer 10
 })
 
 t.test('REFRESH_MIN_INTERVAL=2, SESSION_SLIDING=false, REFRESH_TOKEN_TTL=5', async (t) => {
+  const clock = new TestClock()
   const { app } = await buildTestApp(t, {
-    env: { ...REFRESH, REFRESH_MIN_INTERVAL: '2', SESSION_SLIDING: 'false', REFRESH_TOKEN_TTL: '5' }
+    env: { ...REFRESH, REFRESH_MIN_INTERVAL: '2', SESSION_SLIDING: 'false', REFRESH_TOKEN_TTL: '5' },
+    clock: clock.now
   })
 
   t.test('a refresh too soon answers 429 with Retry-After and revokes nothing', async (t) => {
@@ -598,7 +610,7 @@ t.test('REFRESH_MIN_INTERVAL=2, SESSION_SLIDING=false, REFRESH_TOKEN_TTL=5', asy
     t.equal(await app.redis.hget(key, 'previousRefreshDigest'), null, 'nothing was rotated')
     assertError(t, await refresh(app, session.refreshToken), 429, '1029', 'the same token again: still only "too soon"')
 
-    await sleep(retryAfter * 1000 + 100)
+    clock.advance(retryAfter * 1000)
     const later = await refreshed(t, app, session.refreshToken, 'the same token after Retry-After')
     t.equal((await me(app, later.token)).statusCode, 200, 'the refreshed access token works')
     assertError(t, await refresh(app, later.refreshToken), 429, '1029', 'the next refresh right away is too soon again')
@@ -609,7 +621,8 @@ t.test('REFRESH_MIN_INTERVAL=2, SESSION_SLIDING=false, REFRESH_TOKEN_TTL=5', asy
     const key = sessionKey(app, session.userId, session.sessionId)
     const atLogin = await app.redis.pttl(key)
     t.ok(atLogin > 4000 && atLogin <= 5000, `PTTL at login is REFRESH_TOKEN_TTL (${atLogin} ms)`)
-    await sleep(2100)
+    clock.advance(2100)
+    await runDown(app, key, 2100)
     const body = await refreshed(t, app, session.refreshToken, 'a refresh 2.1 s after login')
     const afterRefresh = await app.redis.pttl(key)
     t.ok(afterRefresh > 0 && afterRefresh < 3000, `PTTL not reset by the refresh (${afterRefresh} ms)`)
@@ -620,7 +633,8 @@ t.test('REFRESH_MIN_INTERVAL=2, SESSION_SLIDING=false, REFRESH_TOKEN_TTL=5', asy
 
 t.test('SESSION_MAX_LIFETIME=3 caps refresh families', async (t) => {
   // Access tokens outlive the deadline here, so what refuses them afterwards is the lifetime, not their exp.
-  const { app } = await buildTestApp(t, { env: { ...REFRESH, SESSION_MAX_LIFETIME: '3', ACCESS_TOKEN_TTL: '60' } })
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { env: { ...REFRESH, SESSION_MAX_LIFETIME: '3', ACCESS_TOKEN_TTL: '60' }, clock: clock.now })
 
   t.test('refreshes keep a session going until the deadline, not after', async (t) => {
     const session = await newSession(app)
@@ -635,7 +649,7 @@ t.test('SESSION_MAX_LIFETIME=3 caps refresh families', async (t) => {
     let latestAccess = session.token
     let refreshes = 0
     let failures = 0
-    while (Date.now() < earliestDeadline - 250) {
+    while (clock.now() < earliestDeadline - 250) {
       const res = await refresh(app, current)
       refreshes++
       if (res.statusCode !== 200) {
@@ -648,20 +662,20 @@ t.test('SESSION_MAX_LIFETIME=3 caps refresh families', async (t) => {
       t.equal((await me(app, body.token)).statusCode, 200, `refresh ${refreshes}: its access token works`)
       current = body.refreshToken
       latestAccess = body.token
-      await sleep(900)
+      clock.advance(900)
     }
     t.ok(refreshes >= 2, `refreshed ${refreshes} times before the deadline`)
     t.equal(failures, 0, 'every refresh before the deadline answered 200')
 
-    await sleep(Math.max(0, latestDeadline - Date.now()) + 150)
-    t.ok(numberClaim(latestAccess, 'exp') * 1000 > Date.now(), 'the latest access token itself has not expired')
+    clock.advanceTo(latestDeadline)
+    t.ok(numberClaim(latestAccess, 'exp') * 1000 > clock.now(), 'the latest access token itself has not expired')
     assertError(t, await refresh(app, current), 401, '1002', 'a refresh after the deadline', 'max_lifetime')
     assertError(t, await me(app, latestAccess), 401, '1002', 'the latest access token after the deadline', 'max_lifetime')
   })
 
   t.test('refresh and access tokens agree on when the lifetime is over', async (t) => {
     // Log in late in a second, so the record's loginAt (ms) lies well after auth_time (whole seconds).
-    await sleep(1500 - (Date.now() % 1000))
+    clock.advance(1500 - (clock.now() % 1000))
     const session = await newSession(app)
     const loginAt = Number(await app.redis.hget(sessionKey(app, session.userId, session.sessionId), SESSION_FIELDS.loginAt))
     const authTime = numberClaim(session.token, 'auth_time')
@@ -671,7 +685,7 @@ t.test('SESSION_MAX_LIFETIME=3 caps refresh families', async (t) => {
       return
     }
     // Past the deadline as the access token counts it, before it as the record counts it.
-    await sleep(Math.max(0, authTime * 1000 + 3000 + 50 - Date.now()))
+    clock.advanceTo(authTime * 1000 + 3000)
     assertError(t, await me(app, session.token), 401, '1002', 'the access token just past auth_time + SESSION_MAX_LIFETIME', 'max_lifetime')
     const res = await refresh(app, session.refreshToken)
     // Were it to succeed, the client would hold a fresh access token that is already refused.
