@@ -6,6 +6,7 @@ import { buildTestApp, type BuildOptions } from '../helpers/build-app.js'
 import { freePort } from '../helpers/free-port.js'
 import { nearCacheNoticedOutage } from '../helpers/near-cache.js'
 import { RedisServer } from '../helpers/redis-server.js'
+import { TestClock } from '../helpers/test-clock.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, refresh, refreshTokenOf, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE, type Strategy } from '../helpers/strategies.js'
 
@@ -16,13 +17,15 @@ const HANG_LIMIT_MS = 3000
 // this grace, when a retired token would count as reused and end the session.
 const REUSE_GRACE_SECONDS = 1
 
-function outageOptions (strategy: Strategy, redisServer: RedisServer, env: Record<string, string> = {}): BuildOptions {
-  return { ...appOptions(strategy, { REFRESH_REUSE_GRACE: String(REUSE_GRACE_SECONDS), ...env }), redisServer }
+// The server's clock is a TestClock: the reuse grace is crossed by moving it, not by waiting.
+function outageOptions (strategy: Strategy, redisServer: RedisServer, clock: TestClock, env: Record<string, string> = {}): BuildOptions {
+  return { ...appOptions(strategy, { REFRESH_REUSE_GRACE: String(REUSE_GRACE_SECONDS), ...env }), redisServer, clock: clock.now }
 }
 
-// The retry of a refresh that met an outage, made once the reuse grace of that attempt is over.
-async function retryRefreshAfterGrace (app: FastifyInstance, refreshToken: string, attemptedAt: number): Promise<LightMyRequestResponse> {
-  await sleep(Math.max(0, attemptedAt + REUSE_GRACE_SECONDS * 1000 + 200 - Date.now()))
+// The retry of a refresh that met an outage, made once the reuse grace of that attempt is over
+// (by the server's clock, which stood still since the attempt).
+async function retryRefreshAfterGrace (app: FastifyInstance, clock: TestClock, refreshToken: string): Promise<LightMyRequestResponse> {
+  clock.advance(REUSE_GRACE_SECONDS * 1000 + 1)
   return await refresh(app, refreshToken)
 }
 
@@ -46,7 +49,8 @@ t.test('Redis killed mid-run: 503 "1503" at once, never a logout, and recovery w
   forEachStrategy(t, async (t, strategy) => {
     const redisServer = await RedisServer.start({ persistent: true })
     t.teardown(async () => await redisServer.destroy())
-    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer))
+    const clock = new TestClock()
+    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer, clock))
     const session = await createAndLogIn(app)
     t.equal((await me(app, session.token)).statusCode, 200)
     let refreshToken = strategy.refresh ? refreshTokenOf(session.response) : undefined
@@ -68,9 +72,7 @@ t.test('Redis killed mid-run: 503 "1503" at once, never a logout, and recovery w
       t.equal(logout.statusCode, 503, 'logout cannot pretend to succeed')
       t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 503, '/ready reports the outage')
       t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, '/health stays 200 while the process lives')
-      let refreshedAt = 0
       if (refreshToken !== undefined) {
-        refreshedAt = Date.now()
         const refreshed = await refresh(app, refreshToken)
         t.equal(refreshed.statusCode, 503, `outage ${outage}: a refresh answers 503`)
         t.equal(refreshed.json().errorCode, '1503')
@@ -83,7 +85,7 @@ t.test('Redis killed mid-run: 503 "1503" at once, never a logout, and recovery w
       t.notOk(seen.includes(1002), 'no answer during recovery looked like a logout')
       t.equal((await app.inject({ method: 'GET', url: '/ready' })).statusCode, 200, '/ready recovers')
       if (refreshToken !== undefined) {
-        const retried = await retryRefreshAfterGrace(app, refreshToken, refreshedAt)
+        const retried = await retryRefreshAfterGrace(app, clock, refreshToken)
         t.equal(retried.statusCode, 200, `outage ${outage}: the refresh token that met the outage still refreshes: ${retried.body}`)
         if (retried.statusCode !== 200) break
         refreshToken = refreshTokenOf(retried)
@@ -97,10 +99,10 @@ t.test('Redis hanging (SIGSTOP): the command timeout turns it into a quick 503',
   forEachStrategy(t, async (t, strategy) => {
     const redisServer = await RedisServer.start()
     t.teardown(async () => await redisServer.destroy())
-    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer, { REDIS_COMMAND_TIMEOUT: '300' }))
+    const clock = new TestClock()
+    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer, clock, { REDIS_COMMAND_TIMEOUT: '300' }))
     const session = await createAndLogIn(app)
     const refreshToken = strategy.refresh ? refreshTokenOf(session.response) : undefined
-    let refreshedAt = 0
     redisServer.pause()
     try {
       for (let i = 0; i < 3; i++) {
@@ -110,7 +112,6 @@ t.test('Redis hanging (SIGSTOP): the command timeout turns it into a quick 503',
         t.ok(ms < HANG_LIMIT_MS, `answered in ${ms} ms`)
       }
       if (refreshToken !== undefined) {
-        refreshedAt = Date.now()
         const refreshed = await refresh(app, refreshToken)
         t.equal(refreshed.statusCode, 503, 'a refresh answers 503')
         t.equal(refreshed.json().errorCode, '1503')
@@ -123,7 +124,7 @@ t.test('Redis hanging (SIGSTOP): the command timeout turns it into a quick 503',
     t.equal(res.statusCode, 200, 'the session survived the stall')
     t.notOk(seen.includes(1002), 'never a logout')
     if (refreshToken !== undefined) {
-      const retried = await retryRefreshAfterGrace(app, refreshToken, refreshedAt)
+      const retried = await retryRefreshAfterGrace(app, clock, refreshToken)
       t.equal(retried.statusCode, 200, `the refresh token that met the stall still refreshes: ${retried.body}`)
       t.equal((await me(app, session.token)).statusCode, 200, 'the session lives on')
     }
@@ -134,10 +135,10 @@ t.test('Redis turned read-only (a failover in progress): 503, not 500, and back 
   forEachStrategy(t, async (t, strategy) => {
     const redisServer = await RedisServer.start()
     t.teardown(async () => await redisServer.destroy())
-    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer))
+    const clock = new TestClock()
+    const { app } = await buildTestApp(t, outageOptions(strategy, redisServer, clock))
     const session = await createAndLogIn(app)
     const refreshToken = strategy.refresh ? refreshTokenOf(session.response) : undefined
-    let refreshedAt = 0
     const admin = new Redis(redisServer.url)
     t.teardown(() => admin.disconnect())
     // A replica of a master that does not answer: it keeps its data and refuses every write.
@@ -147,7 +148,6 @@ t.test('Redis turned read-only (a failover in progress): 503, not 500, and back 
       t.equal(res.statusCode, 503, res.body)
       t.equal(res.json().errorCode, '1503')
       if (refreshToken !== undefined) {
-        refreshedAt = Date.now()
         const refreshed = await refresh(app, refreshToken)
         t.equal(refreshed.statusCode, 503, `a refresh answers 503: ${refreshed.body}`)
         t.equal(refreshed.json().errorCode, '1503')
@@ -157,7 +157,7 @@ t.test('Redis turned read-only (a failover in progress): 503, not 500, and back 
     }
     t.equal((await me(app, session.token)).statusCode, 200, 'the session survived')
     if (refreshToken !== undefined) {
-      const retried = await retryRefreshAfterGrace(app, refreshToken, refreshedAt)
+      const retried = await retryRefreshAfterGrace(app, clock, refreshToken)
       t.equal(retried.statusCode, 200, `the refresh token that met the failover still refreshes: ${retried.body}`)
       t.equal((await me(app, session.token)).statusCode, 200, 'the session lives on')
     }
