@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { request } from 'undici'
 import { buildTestApp, type BuildOptions } from '../helpers/build-app.js'
@@ -7,6 +6,7 @@ import { reachablePostgresUrl } from '../helpers/database.js'
 import { freePort } from '../helpers/free-port.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, type LoggedIn } from '../helpers/sessions.js'
+import { TestClock } from '../helpers/test-clock.js'
 import { startEchoUpstream, type EchoUpstream, type UpstreamView } from './echo-upstream.js'
 import { NO_NGINX, startNginx } from './nginx-process.js'
 
@@ -153,11 +153,12 @@ t.test('nginx with the configuration of docs/gateways.md', { skip: NO_NGINX }, a
 })
 
 t.test('nginx hands a reissued token back to the client', { skip: NO_NGINX }, async (t) => {
-  const gateway = await startGateway(t, { env: { SESSION_ROTATE_AFTER: String(ROTATE_AFTER_SECONDS) } })
+  const clock = new TestClock()
+  const gateway = await startGateway(t, { env: { SESSION_ROTATE_AFTER: String(ROTATE_AFTER_SECONDS) }, clock: clock.now })
   const byHeader = await createAndLogIn(gateway.app)
   const byCookie = await createAndLogIn(gateway.app)
-  // The tokens must be older than SESSION_ROTATE_AFTER (whole seconds).
-  await sleep((ROTATE_AFTER_SECONDS + 1) * MS_PER_SECOND)
+  // The tokens must be older than SESSION_ROTATE_AFTER (whole seconds), by the server's clock.
+  clock.advance((ROTATE_AFTER_SECONDS + 1) * MS_PER_SECOND)
 
   t.test('a header client gets x-renewed-token, and the new token works', async (t) => {
     const answer = await send(gateway, 'GET', '/orders', { token: byHeader.token })

@@ -5,6 +5,7 @@ import sessionCheck, { type SessionCheckOptions } from '../../session-check/inde
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, createUser, logIn } from '../helpers/sessions.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 const ACCESS_TOKEN_TTL_SECONDS = 1
 const MS_PER_SECOND = 1000
@@ -78,12 +79,17 @@ t.test('the plugin in another Fastify service', async (t) => {
 
   t.test('refresh strategy: an expired access token answers 1003 (refresh and retry)', async (t) => {
     const refreshEnv = { AUTH_STRATEGY: 'refresh', ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS) }
-    const { app } = await buildTestApp(t, { redisServer, env: refreshEnv })
-    const service = await otherService(t, { redisUrl: redisServer.url, jwtSecret: TEST_JWT_SECRET, env: refreshEnv })
+    // The auth server and the service go by one clock, as two machines synchronised by NTP do.
+    const clock = new TestClock()
+    const { app } = await buildTestApp(t, { redisServer, env: refreshEnv, clock: clock.now })
+    const service = await otherService(t, { redisUrl: redisServer.url, jwtSecret: TEST_JWT_SECRET, env: refreshEnv, clock: clock.now })
     const user = await logIn(app, await createUser(app))
     t.equal((await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })).statusCode, 200)
-    // `exp` is whole seconds after `iat`: past it for sure after two.
-    await new Promise((resolve) => setTimeout(resolve, (ACCESS_TOKEN_TTL_SECONDS + 1) * MS_PER_SECOND))
+    const exp = JSON.parse(Buffer.from(user.token.split('.')[1] ?? '', 'base64url').toString()).exp as number
+    clock.advanceTo(exp * MS_PER_SECOND)
+    const atExp = await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })
+    t.equal(atExp.statusCode, 200, 'valid to the last millisecond of its exp second')
+    clock.advance(1)
     const expired = await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })
     t.equal(expired.statusCode, 401)
     t.equal(expired.json<{ errorCode: string }>().errorCode, '1003')

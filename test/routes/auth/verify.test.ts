@@ -4,6 +4,7 @@ import { sessionKeys } from '../../../src/sessions/session-keys.js'
 import { buildTestApp } from '../../helpers/build-app.js'
 import { RedisServer } from '../../helpers/redis-server.js'
 import { createAndLogIn, type LoggedIn } from '../../helpers/sessions.js'
+import { TestClock } from '../../helpers/test-clock.js'
 
 const ROTATE_AFTER_SECONDS = 1
 const MS_PER_SECOND = 1000
@@ -104,10 +105,11 @@ t.test('GET /auth/verify', async (t) => {
 })
 
 t.test('a reissue reaches the gateway: x-renewed-token for header clients, Set-Cookie for cookie clients', async (t) => {
-  const { app } = await buildTestApp(t, { env: { SESSION_ROTATE_AFTER: String(ROTATE_AFTER_SECONDS) } })
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { env: { SESSION_ROTATE_AFTER: String(ROTATE_AFTER_SECONDS) }, clock: clock.now })
   const session = await createAndLogIn(app)
   // The token must be older than SESSION_ROTATE_AFTER (whole seconds).
-  await new Promise((resolve) => setTimeout(resolve, (ROTATE_AFTER_SECONDS + 1) * MS_PER_SECOND))
+  clock.advance((ROTATE_AFTER_SECONDS + 1) * MS_PER_SECOND)
   const byHeader = await verify(app, { headers: { token: session.token } })
   assertIdentity(t, byHeader, session, 'header client')
   const renewed = byHeader.headers['x-renewed-token']
