@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
@@ -6,6 +5,7 @@ import { restartRedisEmpty } from '../helpers/redis-restart.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { logInForRefresh, refresh } from '../helpers/strategies.js'
 import { createUser, me } from '../helpers/sessions.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 // REFRESH_STORE=postgres exists for deployments whose Redis keeps nothing across a restart:
 // a valid refresh token must then bring its session back, and an ended session must stay
@@ -85,10 +85,12 @@ for (const store of ['postgres', 'redis'] as const) {
   }, async (t) => {
     const redisServer = await RedisServer.start()
     t.teardown(async () => await redisServer.destroy())
+    const clock = new TestClock()
     const { app } = await buildTestApp(t, {
       redisServer,
       databaseUrl: postgresUrl,
-      env: { AUTH_STRATEGY: 'refresh', REFRESH_STORE: store, REFRESH_REUSE_GRACE: '1' }
+      env: { AUTH_STRATEGY: 'refresh', REFRESH_STORE: store, REFRESH_REUSE_GRACE: '1' },
+      clock: clock.now
     })
     const login = await logInForRefresh(app, await createUser(app), 'laptop')
 
@@ -108,7 +110,7 @@ for (const store of ['postgres', 'redis'] as const) {
 
     // PostgreSQL still holds the token: with Redis back (empty), past the reuse grace window,
     // the same token must refresh, since none of the failed attempts rotated it.
-    await sleep(1500)
+    clock.advance(1001)
     const res = await refresh(app, login.refreshToken)
     t.equal(res.statusCode, 200, `the token the outage did not rotate still refreshes (${res.body})`)
   })

@@ -8,6 +8,7 @@ import { restartRedisEmpty } from '../helpers/redis-restart.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { logInForRefresh, refresh, refreshTokenOf, type RefreshLogin } from '../helpers/strategies.js'
 import { createUser, me, TEST_PASSWORD } from '../helpers/sessions.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 // With REFRESH_STORE=postgres, an ended session must stay ended in PostgreSQL, not only behind
 // a Redis tombstone. The race: an ending whose UPDATE of refresh_tokens waits on a rotation's
@@ -31,7 +32,6 @@ const END_DELAY_SPAN_MS = 30
 const COMMIT_DELAY_SECONDS = 0.01
 const REUSE_FAMILIES = 20
 const REUSE_GRACE_SECONDS = 1
-const REUSE_GRACE_MARGIN_MS = 300
 const PLENTY = '1000000'
 // The families log in at once: room for every login's argon2 check in the instance's bound.
 const HASH_SLOTS_FOR_EVERY_FAMILY = String(REUSE_FAMILIES)
@@ -204,6 +204,7 @@ t.test('REFRESH_STORE=postgres: a reuse detected while the current token rotates
 }, async (t) => {
   const redisServer = await RedisServer.start()
   t.teardown(async () => await redisServer.destroy())
+  const clock = new TestClock()
   const { app } = await buildTestApp(t, {
     redisServer,
     databaseUrl: postgresUrl,
@@ -217,7 +218,8 @@ t.test('REFRESH_STORE=postgres: a reuse detected while the current token rotates
       RATE_LIMIT_LOGIN_ACCOUNT_IP: PLENTY,
       RATE_LIMIT_LOGIN_IP: PLENTY,
       PASSWORD_HASH_CONCURRENCY: HASH_SLOTS_FOR_EVERY_FAMILY
-    }
+    },
+    clock: clock.now
   })
   const families = await Promise.all(Array.from({ length: REUSE_FAMILIES }, async () => {
     const login = await logInForRefresh(app, await createUser(app), 'phone')
@@ -225,7 +227,7 @@ t.test('REFRESH_STORE=postgres: a reuse detected while the current token rotates
     if (first.statusCode !== 200) throw new Error(`the first refresh failed: ${first.body}`)
     return { userId: login.userId, sessionId: login.sessionId, retired: login.refreshToken, current: refreshTokenOf(first) }
   }))
-  await sleep(REUSE_GRACE_SECONDS * 1000 + REUSE_GRACE_MARGIN_MS)
+  clock.advance(REUSE_GRACE_SECONDS * 1000 + 1)
 
   // Both at once: the holder of the current token refreshes, the retired token comes back.
   const raced = await Promise.all(families.map(async (family) => {
