@@ -6,6 +6,7 @@ import { buildTestApp } from '../helpers/build-app.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, createUser, me, type LoggedIn } from '../helpers/sessions.js'
 import { logInForRefresh, refresh, refreshTokenOf, SLIDING } from '../helpers/strategies.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 // How long a condition the near-cache reaches by itself (reconnect, heartbeat) may take before the
 // test gives up: a liveness bound, far above what it needs, not a performance assertion.
@@ -220,17 +221,22 @@ t.test('NEAR_CACHE_MAX_ENTRIES bounds the cache; evicted sessions are read from 
 })
 
 t.test('the TTL slide is throttled and happens off the response path', async (t) => {
-  // A slide every 2 s (SESSION_TTL / 10).
-  const { app } = await buildTestApp(t, { env: { SESSION_TTL: '20' }, databaseUrl })
+  // A slide every 2 s (SESSION_TTL / 10). The cache decides by the server's clock when a touch is
+  // due, the script by the key's TTL in Redis: the test moves the one and waits for the other,
+  // so no slow request can fall due early.
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { env: { SESSION_TTL: '20' }, databaseUrl, clock: clock.now })
   const redis = new Redis(app.config.REDIS_URL)
   t.teardown(() => redis.disconnect())
   const session = await createAndLogIn(app)
   const key = `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
-  await sleep(300)
+  await warm(t, app, session)
   const beforeRequests = await redis.pttl(key)
   for (let i = 0; i < 5; i++) t.equal((await me(app, session.token)).statusCode, 200)
   t.ok(await redis.pttl(key) <= beforeRequests, 'requests within the interval do not extend the session')
+  // Redis' TTL must have run down for the script to slide it: this is a real wait.
   await sleep(2100)
+  clock.advance(2100)
   const dueAt = await redis.pttl(key)
   t.ok(dueAt < 18_000, `the session lost a slide interval (${dueAt} ms left)`)
   const before = await scriptCalls(redis)
