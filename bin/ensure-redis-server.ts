@@ -6,7 +6,8 @@ if (!hasCommand('redis-server')) {
   try {
     installRedisPackage()
   } catch (error) {
-    console.error(`The tests need redis-server, which is missing and could not be installed (${(error as Error).message}): install it with \`apt-get install redis-server\` as root and run \`npm test\` again.`)
+    console.error('The tests need redis-server, which is missing and could not be installed: run `apt-get install redis-server` as root, then `npm test` again.')
+    console.error(`(${(error as Error).message})`)
     process.exit(1)
   }
 }

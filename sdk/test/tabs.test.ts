@@ -9,7 +9,7 @@ import { REFRESH_ENV, startApiServer, type ApiServer } from './helpers/api-serve
 // channel between clients of the same baseUrl) but no Web Locks, so a small one stands in.
 const ROUNDS = 4
 const CONCURRENT = 4
-const DELIVERY_LIMIT_MS = 2000
+const DELIVERY_LIMIT_MS = 10_000
 
 // navigator.locks.request: one holder per name at a time, in order of asking.
 class InProcessLockManager {

@@ -13,10 +13,11 @@ const PROJECT_DIR = fileURLToPath(new URL('../../../', import.meta.url))
 const ADMIN_CLI = join(PROJECT_DIR, 'dist', 'bin', 'admin.js')
 // Session commands must not need a database: this one refuses every connection.
 const UNREACHABLE_DATABASE_URL = 'postgres://x@127.0.0.1:1/none'
-// Opening a fresh PGlite and hashing a password take seconds; a hang takes forever.
+// Opening a fresh PGlite and hashing a password take seconds, and on a machine whose cores are
+// busy with other work (a parallel test run) half a minute and more; a hang takes forever.
 const CLI_TIMEOUT_MS = 90_000
-// Generous for a loaded machine, yet far below a hang or a retry loop.
-const QUICK_FAILURE_MS = 8_000
+// Generous for a loaded machine, yet far below a hang or a retry loop (killed at twice this).
+const QUICK_FAILURE_MS = 20_000
 
 interface CliResult {
   code: number | null
