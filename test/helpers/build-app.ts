@@ -12,6 +12,11 @@ import { createTestDatabase } from './database.js'
 import { sharedRedisDatabaseUrl, type RedisServer } from './redis-server.js'
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long'
+// How long a Redis command may take before the request answers 503. The production default
+// (500 ms) is about Redis; on a test machine whose cores are busy elsewhere the test process
+// itself can take that long to read an answer, which is no outage. Tests of a stalled Redis set
+// their own (shorter) REDIS_COMMAND_TIMEOUT; a killed one fails commands at once.
+const TEST_REDIS_COMMAND_TIMEOUT_MS = '5000'
 
 export interface TestContext {
   teardown: (fn: () => unknown) => void
@@ -52,6 +57,7 @@ export async function buildTestApp (t: TestContext, options: BuildOptions = {}):
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: options.logStream === undefined ? 'silent' : 'info',
     DATA_DIR: dataDir,
+    REDIS_COMMAND_TIMEOUT: TEST_REDIS_COMMAND_TIMEOUT_MS,
     ...redisEnv,
     ...(database.url === undefined ? {} : { DATABASE_URL: database.url }),
     ...options.env
