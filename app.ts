@@ -9,6 +9,7 @@ import { PATTERN_MEANINGS } from './src/api/field-schemas.js'
 import { errorBody } from './src/errors/error-body.js'
 import { ERROR_CODES } from './src/errors/api-errors.js'
 import { CSRF_HEADER } from './src/security/csrf.js'
+import { refuseUpperCaseHeaderNames, sharedSchemaCompilers } from './compiled-schemas.js'
 
 export interface AppOptions {
   config?: AppConfig
@@ -44,6 +45,7 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
     // A password sent as a number is a client bug to report, not a value to convert.
     ajv: { customOptions: { coerceTypes: false } },
     schemaErrorFormatter: describeSchemaErrors,
+    schemaController: { compilersFactory: sharedSchemaCompilers },
     ...(requestLoggingIsOff(config.LOG_LEVEL) ? { childLoggerFactory: lazyChildLoggerFactory } : {}),
     // The router refuses a broken percent-escape (400) or a path parameter over maxParamLength
     // (414) before any route or error handler runs: answered here in the one error shape.
@@ -76,6 +78,7 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
 // The whole server as one plugin, fastify-cli style: external and domain plugins first
 // (their `dependencies` order them), then the routes, one folder per resource.
 const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
+  fastify.addHook('onRoute', refuseUpperCaseHeaderNames)
   await fastify.register(AutoLoad, { dir: join(import.meta.dirname, 'plugins'), options })
   await fastify.register(AutoLoad, { dir: join(import.meta.dirname, 'routes'), options })
 }
