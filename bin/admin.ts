@@ -15,6 +15,8 @@ import { SessionService } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
 import type { UserType } from '../src/tokens/session-claims.js'
 import { UserRepository } from '../src/users/user-repository.js'
+import { KID_PATTERN } from '../src/tokens/signing-keys.js'
+import { generateKey, listKeys } from './keys-command.js'
 import { readPassword } from './read-password.js'
 
 const USAGE = `Usage: npm run admin -- <command> [options]
@@ -23,6 +25,8 @@ const USAGE = `Usage: npm run admin -- <command> [options]
   set-role --user USER_ID --role user|admin change a user's role; a demotion ends their sessions
   revoke --user USER_ID [--device DEVICE]   end all sessions of a user, or those of one device
   sessions --user USER_ID                   list a user's sessions
+  keys generate [--kid KID]                 print a new JWT_KEYS entry (a random secret)
+  keys list                                 the configured signing keys by kid and fingerprint
 
 Session commands need only Redis (REDIS_URL), and also the database when refresh tokens
 are kept there (AUTH_STRATEGY=refresh, REFRESH_STORE=postgres); create-user and set-role need
@@ -118,7 +122,8 @@ async function run (argv: string[], env: Env): Promise<void> {
       admin: { type: 'boolean', default: false },
       user: { type: 'string' },
       role: { type: 'string' },
-      device: { type: 'string' }
+      device: { type: 'string' },
+      kid: { type: 'string' }
     }
   })
   const [command] = positionals
@@ -156,6 +161,20 @@ async function run (argv: string[], env: Env): Promise<void> {
       if (records.length === 0) console.log(`user ${userId} has no sessions`)
       for (const view of records.map((record) => toSessionView(record))) {
         console.log(JSON.stringify(view))
+      }
+      return
+    }
+    case 'keys': {
+      const [, action] = positionals
+      if (action === 'generate') {
+        if (values.kid !== undefined && !KID_PATTERN.test(values.kid)) throw new UsageError('--kid must be 1 to 64 letters, digits, ".", "_" or "-"')
+        const { entry, advice } = generateKey(values.kid)
+        console.log(entry)
+        console.error(advice)
+      } else if (action === 'list') {
+        for (const line of listKeys(env)) console.log(line)
+      } else {
+        throw new UsageError('keys needs generate or list')
       }
       return
     }

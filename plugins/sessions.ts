@@ -29,7 +29,6 @@ export default fp(async (fastify) => {
   const sessionStore = fastify.sessionCheck.store
   fastify.decorate('nearCache', fastify.sessionCheck.nearCache)
 
-  const refreshKey = successorKey(config.JWT_SECRET)
   let refreshStore: RefreshTokenStore | undefined
   if (refreshTokensInPostgres(config)) {
     const postgresStore = new PostgresRefreshTokenStore(fastify.db, sessionStore)
@@ -39,16 +38,18 @@ export default fp(async (fastify) => {
     fastify.addHook('onClose', async () => clearInterval(sweep))
     refreshStore = postgresStore
   } else if (config.AUTH_STRATEGY === 'refresh') {
-    refreshStore = new RedisRefreshTokenStore(redis, sessionStore, refreshKey, config.REDIS_KEY_PREFIX)
+    refreshStore = new RedisRefreshTokenStore(redis, sessionStore, successorKey(config.refreshTokenSecret), config.REDIS_KEY_PREFIX)
   }
 
   fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore, clock))
   fastify.decorate('refreshTokens', refreshStore === undefined
     ? null
-    : new RefreshService(refreshStore, refreshKey, refreshPolicyOf(config), clock))
+    : new RefreshService(refreshStore, successorKey(config.refreshTokenSecret), refreshPolicyOf(config), clock))
 }, { name: 'sessions', dependencies: ['config', 'redis', 'database', 'session-check'] })
 
-// A key of its own for deriving successor refresh tokens, so the JWT key signs JWTs only.
-function successorKey (jwtSecret: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', jwtSecret, '', 'refresh-token-successor', SUCCESSOR_KEY_BYTES))
+// The key successor refresh tokens are derived with, from REFRESH_TOKEN_SECRET (or the JWT_SECRET
+// of deployments that never set it). The configuration always has one for the refresh strategy.
+function successorKey (refreshTokenSecret: string | undefined): Buffer {
+  if (refreshTokenSecret === undefined) throw new Error('AUTH_STRATEGY=refresh without a refresh token secret')
+  return Buffer.from(hkdfSync('sha256', refreshTokenSecret, '', 'refresh-token-successor', SUCCESSOR_KEY_BYTES))
 }

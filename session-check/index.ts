@@ -107,6 +107,11 @@ function answerError (reply: FastifyReply, error: unknown, done: HookHandlerDone
   reply.code(answer.statusCode).send(answer.body)
 }
 
+interface VerifiedClaims {
+  claims: SessionClaims
+  cookie?: CookieCredential
+}
+
 async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionCheckOptions): Promise<void> {
   const settings = options.settings ?? sessionCheckSettings(options, options.env ?? process.env)
   const redis = options.redis ?? await openRedis(fastify, settings)
@@ -123,7 +128,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   const clock = options.clock ?? systemClock
   const sessions = new SessionService(store, sessionPolicyOf(settings), undefined, clock)
   const tokens = sessionTokenCodec({
-    secret: settings.JWT_SECRET,
+    keys: settings.jwtKeys,
     accessTokenTtlSeconds: settings.AUTH_STRATEGY === 'refresh' ? settings.ACCESS_TOKEN_TTL : undefined,
     clock
   })
@@ -144,7 +149,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   }
 
   // The token's claims, once it is proven ours and, for a cookie, the request proven our pages'.
-  function verifiedClaims (request: FastifyRequest, method: string): { claims: SessionClaims, cookie?: CookieCredential } {
+  function verifiedClaims (request: FastifyRequest, method: string): VerifiedClaims {
     const presented = presentedToken(request, settings.TOKEN_HEADER, cookies)
     if (presented === undefined) throw new InvalidTokenError()
     const claims = tokens.verify(presented.token)
@@ -153,10 +158,15 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     return { claims, cookie: presented.cookie }
   }
 
-  function accept (request: FastifyRequest, reply: FastifyReply, cookie: CookieCredential | undefined, { user, reissued }: Authentication): AuthenticatedUser {
+  // Refresh-strategy access tokens move to a new key at their next refresh; sliding ones here.
+  const renewsOlderKeys = settings.AUTH_STRATEGY !== 'refresh'
+
+  function accept (request: FastifyRequest, reply: FastifyReply, { claims, cookie }: VerifiedClaims, { user, reissued }: Authentication): AuthenticatedUser {
     request.user = user
-    if (reissued === undefined) return user
-    const token = tokens.sign(reissued)
+    // A token signed with a key that is no longer first: its own claims, signed with the current key.
+    const renewal = reissued ?? (renewsOlderKeys && tokens.signedWithOlderKey(claims) ? claims : undefined)
+    if (renewal === undefined) return user
+    const token = tokens.sign(renewal)
     if (cookie !== undefined) cookies.setTokens(reply, token)
     else reply.header(RENEWED_TOKEN_HEADER, token)
     return user
@@ -164,7 +174,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
 
   async function check (request: FastifyRequest, reply: FastifyReply, method = request.method): Promise<AuthenticatedUser> {
     const { claims, cookie } = verifiedClaims(request, method)
-    return accept(request, reply, cookie, sessions.authenticateCached(claims) ?? await sessions.authenticate(claims))
+    return accept(request, reply, { claims, cookie }, sessions.authenticateCached(claims) ?? await sessions.authenticate(claims))
   }
 
   // Callback-style, so a near-cache hit is answered in the same tick, without a promise.
@@ -174,7 +184,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     try {
       verified = verifiedClaims(request, request.method)
       authentication = sessions.authenticateCached(verified.claims)
-      if (authentication !== undefined) accept(request, reply, verified.cookie, authentication)
+      if (authentication !== undefined) accept(request, reply, verified, authentication)
     } catch (error) {
       answerError(reply, error, done)
       return
@@ -185,7 +195,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     }
     sessions.authenticate(verified.claims).then((fromStore) => {
       try {
-        accept(request, reply, verified.cookie, fromStore)
+        accept(request, reply, verified, fromStore)
       } catch (error) {
         answerError(reply, error, done)
         return

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
-import { ConfigError, loadConfig, type EnvSource } from '../src/config/load-config.js'
+import { ConfigError, loadConfig, type AppConfig, type EnvSource } from '../src/config/load-config.js'
 import { TEST_JWT_SECRET } from './helpers/build-app.js'
 
 const PROJECT_DIR = fileURLToPath(new URL('../../', import.meta.url))
@@ -99,18 +99,22 @@ t.test('in development a missing JWT_SECRET is generated once under DATA_DIR', a
   const dataDir = join(tempDir(t), 'not-yet-there')
   const secretPath = join(dataDir, SECRET_FILE_NAME)
 
+  const secretOf = (config: AppConfig): string => config.jwtKeys[0].secret
   const first = loadConfig({ DATA_DIR: dataDir })
   t.equal(first.generatedSecretPath, secretPath, 'generatedSecretPath points at the file')
-  t.ok(first.JWT_SECRET.length >= 32, `a secret of at least 32 characters (${first.JWT_SECRET.length})`)
-  t.equal(readFileSync(secretPath, 'utf8'), first.JWT_SECRET, 'the file holds the secret')
+  t.ok(secretOf(first).length >= 32, `a secret of at least 32 characters (${secretOf(first).length})`)
+  t.equal(readFileSync(secretPath, 'utf8'), secretOf(first), 'the file holds the secret')
+  t.equal(first.jwtKeys.length, 1, 'one key, with no kid')
+  t.equal(first.jwtKeys[0].kid, undefined)
+  t.equal(first.refreshTokenSecret, secretOf(first), 'refresh tokens derive from it, as they always did')
   t.equal(statSync(secretPath).mode & FILE_PERMISSION_BITS, OWNER_READ_WRITE, 'only its owner may read it (0600)')
 
   const second = loadConfig({ DATA_DIR: dataDir })
-  t.equal(second.JWT_SECRET, first.JWT_SECRET, 'a second load reuses it')
+  t.equal(secretOf(second), secretOf(first), 'a second load reuses it')
   t.equal(second.generatedSecretPath, secretPath, 'and still says it was generated')
 
   const otherDir = join(tempDir(t), 'other')
-  t.not(loadConfig({ DATA_DIR: otherDir }).JWT_SECRET, first.JWT_SECRET, 'another data dir gets its own secret')
+  t.not(secretOf(loadConfig({ DATA_DIR: otherDir })), secretOf(first), 'another data dir gets its own secret')
 })
 
 t.test('CORS_ORIGINS is a comma-separated list', async (t) => {

@@ -22,6 +22,8 @@ export interface Env {
   DATABASE_URL?: string
   DATA_DIR: string
   JWT_SECRET?: string
+  JWT_KEYS?: string
+  REFRESH_TOKEN_SECRET?: string
   SESSION_TTL: number
   SESSION_MAX_LIFETIME: number
   AUTH_STRATEGY: AuthStrategy
@@ -72,6 +74,9 @@ export const envJsonSchema = {
     DATABASE_URL: { type: 'string', pattern: '^(postgres|postgresql)://' },
     DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     JWT_SECRET: { type: 'string', minLength: 32 },
+    // A JSON list of {kid, secret}, or the path of a file holding one: parsed in jwt-keys.ts.
+    JWT_KEYS: { type: 'string', minLength: 1 },
+    REFRESH_TOKEN_SECRET: { type: 'string', minLength: 32 },
     SESSION_TTL: { type: 'integer', minimum: 1, default: SEVEN_DAYS_SECONDS },
     SESSION_MAX_LIFETIME: { type: 'integer', minimum: 0, default: THIRTY_DAYS_SECONDS },
     AUTH_STRATEGY: { type: 'string', enum: ['sliding', 'refresh'], default: 'sliding' },

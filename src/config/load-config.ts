@@ -1,14 +1,19 @@
 import envSchema from 'env-schema'
 import { envJsonSchema, type Env } from './config-schema.js'
-import { loadOrCreateDevelopmentSecret } from './jwt-secret.js'
+import { loadOrCreateDevelopmentSecret, REFRESH_TOKEN_SECRET_FILE, type DevelopmentSecretName } from './jwt-secret.js'
+import { signingKeysOf } from './jwt-keys.js'
+import type { SigningKeys } from '../tokens/signing-keys.js'
 import { parseTrustProxy, type TrustedProxies } from './trust-proxy.js'
 import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
 
 export { ConfigError, type EnvSource }
 
-export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'> {
-  JWT_SECRET: string
+export interface AppConfig extends Omit<Env, 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'> {
+  // From JWT_KEYS or JWT_SECRET (generated outside production): the first signs, all verify.
+  jwtKeys: SigningKeys
+  // What successor refresh tokens are derived from; unset only where nothing uses it (sliding strategy).
+  refreshTokenSecret?: string
   COOKIE_SECURE: boolean
   EXAMPLE_ROUTES: boolean
   isProduction: boolean
@@ -39,24 +44,20 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${trustedProxies.error}`)
   }
   const isProduction = env.NODE_ENV === 'production'
-  let jwtSecret = env.JWT_SECRET
+  let jwtKeys = signingKeysOf(env)
   let generatedSecretPath: string | undefined
-  if (jwtSecret === undefined) {
+  if (jwtKeys === undefined) {
     if (isProduction) {
-      throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production (at least 32 characters)')
+      throw new ConfigError('Invalid configuration: JWT_SECRET (at least 32 characters) or JWT_KEYS is required when NODE_ENV=production')
     }
-    let generated
-    try {
-      generated = loadOrCreateDevelopmentSecret(env.DATA_DIR)
-    } catch (err) {
-      throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
-    }
-    jwtSecret = generated.secret
+    const generated = developmentSecret(env.DATA_DIR)
+    jwtKeys = [{ secret: generated.secret }]
     generatedSecretPath = generated.path
   }
   return {
     ...env,
-    JWT_SECRET: jwtSecret,
+    jwtKeys,
+    refreshTokenSecret: refreshTokenSecret(env, isProduction),
     // Production always gets Secure cookies; COOKIE_SECURE adds them elsewhere (a TLS staging host).
     COOKIE_SECURE: env.COOKIE_SECURE === true || isProduction,
     // An example is for trying the server out: a production deployment opts in explicitly.
@@ -66,4 +67,26 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     trustedProxies,
     generatedSecretPath
   }
+}
+
+function developmentSecret (dataDir: string, name?: DevelopmentSecretName): { secret: string, path: string } {
+  try {
+    return loadOrCreateDevelopmentSecret(dataDir, name)
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
+  }
+}
+
+// A secret of its own, so rotating the JWT keys leaves refresh tokens alone. Without one, the
+// JWT_SECRET it was always derived from: a deployment that moves to JWT_KEYS keeps its refresh
+// tokens by setting REFRESH_TOKEN_SECRET to that old JWT_SECRET.
+function refreshTokenSecret (env: Env, isProduction: boolean): string | undefined {
+  if (env.REFRESH_TOKEN_SECRET !== undefined) return env.REFRESH_TOKEN_SECRET
+  if (env.JWT_SECRET !== undefined) return env.JWT_SECRET
+  if (env.AUTH_STRATEGY !== 'refresh' && env.JWT_KEYS !== undefined) return undefined
+  if (isProduction) {
+    throw new ConfigError('Invalid configuration: REFRESH_TOKEN_SECRET (at least 32 characters) is required with JWT_KEYS and AUTH_STRATEGY=refresh')
+  }
+  // Development without JWT_SECRET: the refresh secret is generated too, in its own file.
+  return developmentSecret(env.DATA_DIR, env.JWT_KEYS === undefined ? undefined : REFRESH_TOKEN_SECRET_FILE).secret
 }

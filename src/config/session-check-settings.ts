@@ -2,12 +2,14 @@ import envSchema from 'env-schema'
 import { envJsonSchema, type Env } from './config-schema.js'
 import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
+import { signingKeysOf } from './jwt-keys.js'
+import type { SigningKeys } from '../tokens/signing-keys.js'
 
 // What checking a session needs to know: where the sessions are, the secret, and the strategy
 // settings that decide a session's answer. Every service that checks sessions must share them
 // with the auth server, so they have the server's names and validation.
 export const SESSION_CHECK_SETTING_NAMES = [
-  'NODE_ENV', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT', 'JWT_SECRET', 'TOKEN_HEADER', 'COOKIE_SECURE', 'CORS_ORIGINS',
+  'NODE_ENV', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT', 'JWT_SECRET', 'JWT_KEYS', 'TOKEN_HEADER', 'COOKIE_SECURE', 'CORS_ORIGINS',
   'AUTH_STRATEGY', 'SESSION_TTL', 'SESSION_MAX_LIFETIME', 'SESSION_SLIDING', 'SESSION_ROTATE_AFTER', 'SESSION_ROTATE_GRACE',
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_REUSE_GRACE', 'REFRESH_MIN_INTERVAL', 'REFRESH_STORE', 'SESSION_MAX_PER_USER',
   'NEAR_CACHE', 'NEAR_CACHE_MAX_ENTRIES'
@@ -16,8 +18,9 @@ export const SESSION_CHECK_SETTING_NAMES = [
 type SettingName = typeof SESSION_CHECK_SETTING_NAMES[number]
 
 // As the auth server's configuration has them (AppConfig), so the server can pass its own.
-export type SessionCheckSettings = Omit<Pick<Env, SettingName>, 'JWT_SECRET' | 'COOKIE_SECURE' | 'CORS_ORIGINS'> & {
-  JWT_SECRET: string
+export type SessionCheckSettings = Omit<Pick<Env, SettingName>, 'COOKIE_SECURE' | 'CORS_ORIGINS'> & {
+  // From JWT_KEYS or JWT_SECRET: the first signs (reissues), all verify.
+  jwtKeys: SigningKeys
   COOKIE_SECURE: boolean
   corsOrigins: string[]
 }
@@ -51,12 +54,13 @@ export function sessionCheckSettings (options: SessionCheckSettingOptions, env: 
   } catch (error) {
     throw new ConfigError(`Invalid session check settings: ${(error as Error).message}`)
   }
-  const { CORS_ORIGINS: corsOrigins, JWT_SECRET: jwtSecret, ...rest } = parsed
+  const { CORS_ORIGINS: corsOrigins, ...rest } = parsed
+  const jwtKeys = signingKeysOf(parsed)
   // A generated secret would differ from the auth server's: every token would be refused.
-  if (jwtSecret === undefined) throw new ConfigError('Invalid session check settings: jwtSecret (JWT_SECRET) is required, the auth server\'s own')
+  if (jwtKeys === undefined) throw new ConfigError('Invalid session check settings: jwtSecret (JWT_SECRET) or jwtKeys (JWT_KEYS) is required, the auth server\'s own')
   return {
     ...rest,
-    JWT_SECRET: jwtSecret,
+    jwtKeys,
     COOKIE_SECURE: rest.COOKIE_SECURE === true || rest.NODE_ENV === 'production',
     corsOrigins: parseOrigins(corsOrigins)
   }

@@ -2,6 +2,7 @@ import { createSigner, createVerifier } from 'fast-jwt'
 import { systemClock, type Clock } from '../clock.js'
 import { AccessTokenExpiredError, InvalidTokenError } from '../errors/api-errors.js'
 import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from './session-claims.js'
+import { signingKeyIndex, type SigningKey, type SigningKeys } from './signing-keys.js'
 import { VerifiedTokens } from './verified-tokens.js'
 
 const VERIFIED_TOKEN_CACHE_SIZE = 10_000
@@ -9,7 +10,8 @@ const ALGORITHM = 'HS256'
 const MS_PER_SECOND = 1000
 
 export interface SessionTokenSettings {
-  secret: string
+  // The first signs, all verify.
+  keys: SigningKeys
   // Refresh strategy: access tokens carry `exp` this many seconds after `iat`; undefined: no `exp`.
   accessTokenTtlSeconds?: number
   // What `exp` is checked against.
@@ -20,18 +22,43 @@ export interface SessionTokenCodec {
   sign: (claims: SessionClaims) => string
   // The token's claims; throws 1001 for anything we did not issue, 1003 for an expired access token.
   verify: (token: string, nowMs?: number) => SessionClaims
+  // True for claims `verify` returned from a token signed with a key older than the signing one:
+  // the client should be handed the same claims signed with the current key.
+  signedWithOlderKey: (claims: SessionClaims) => boolean
+}
+
+type Verifier = (token: string) => unknown
+
+// The token header's `kid`, read only for a token not verified before; undefined when absent or unreadable.
+function headerKid (token: string): string | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString())
+    const kid = (header as { kid?: unknown } | null)?.kid
+    return typeof kid === 'string' ? kid : undefined
+  } catch {
+    return undefined
+  }
 }
 
 // One algorithm, pinned both ways: tokens with `alg: none`, RS256 or anything else are refused
 // before their claims are read. Signing is deterministic (HS256, claims in a fixed order): the
 // same claims give the same token, which is how racing requests are handed one token.
-export function sessionTokenCodec ({ secret, accessTokenTtlSeconds, clock = systemClock }: SessionTokenSettings): SessionTokenCodec {
-  const signer = createSigner({ key: secret, algorithm: ALGORITHM })
+export function sessionTokenCodec ({ keys, accessTokenTtlSeconds, clock = systemClock }: SessionTokenSettings): SessionTokenCodec {
+  const signingIndex = signingKeyIndex(keys)
+  const signingKey = keys[signingIndex] ?? keys[0]
+  const signer = createSigner({ key: signingKey.secret, algorithm: ALGORITHM, ...(signingKey.kid === undefined ? {} : { kid: signingKey.kid }) })
   // fast-jwt's own cache would hash every token with SHA-256 to look it up, which costs about
   // what the HMAC it saves costs: verified tokens are kept by their string instead. fast-jwt
   // takes only a fixed time to check `exp` against, not a clock: `exp` is checked below, by ours.
-  const verifier = createVerifier({ key: secret, algorithms: [ALGORITHM], cache: false, ignoreExpiration: true })
+  const verifierOf = (key: SigningKey): Verifier =>
+    createVerifier({ key: key.secret, algorithms: [ALGORITHM], cache: false, ignoreExpiration: true })
+  // A token of a key listed after the signing one is renewed; of one before (a coming key), never:
+  // instances in the middle of a rolling rotation must not hand tokens back and forth.
+  const verifiers = keys.map((key, index) => ({ key, renew: index > signingIndex, verify: verifierOf(key) }))
+  const verifierByKid = new Map(verifiers.flatMap((verifier) => verifier.key.kid === undefined ? [] : [[verifier.key.kid, verifier]]))
   const verified = new VerifiedTokens(VERIFIED_TOKEN_CACHE_SIZE)
+  // Claims objects are the ones `verified` hands out again for the same token string.
+  const fromOlderKeys = new WeakSet<SessionClaims>()
   const accessTokensExpire = accessTokenTtlSeconds !== undefined
 
   // Refresh strategy: "refresh and retry", which a client must tell from "log in again".
@@ -40,17 +67,26 @@ export function sessionTokenCodec ({ secret, accessTokenTtlSeconds, clock = syst
     return accessTokensExpire ? new AccessTokenExpiredError() : new InvalidTokenError()
   }
 
-  function verifySignature (token: string): SessionClaims {
-    let payload: unknown
-    try {
-      payload = verifier(token)
-    } catch {
-      throw new InvalidTokenError()
+  // A token naming a kid is checked with that key only; one without (signed before JWT_KEYS
+  // replaced JWT_SECRET) with each key in turn: a handful of HMACs, once per token string.
+  function verifyWithKeys (token: string): { payload: unknown, renew: boolean } {
+    const kid = headerKid(token)
+    const candidates = kid === undefined ? verifiers : [verifierByKid.get(kid)].filter((verifier) => verifier !== undefined)
+    for (const { renew, verify } of candidates) {
+      try {
+        return { payload: verify(token), renew }
+      } catch {}
     }
+    throw new InvalidTokenError()
+  }
+
+  function verifySignature (token: string): SessionClaims {
+    const { payload, renew } = verifyWithKeys(token)
     const claims = asSessionClaims(payload)
     if (claims === undefined) throw new InvalidTokenError()
     // An access token of the refresh strategy always carries `exp`: one without it could never expire.
     if (accessTokensExpire && claims.exp === undefined) throw new InvalidTokenError()
+    if (renew) fromOlderKeys.add(claims)
     return claims
   }
 
@@ -69,6 +105,7 @@ export function sessionTokenCodec ({ secret, accessTokenTtlSeconds, clock = syst
       // cannot become invalid as time goes on.)
       if (claims.exp !== undefined && nowMs > claims.exp * MS_PER_SECOND) throw expired()
       return claims
-    }
+    },
+    signedWithOlderKey: (claims) => fromOlderKeys.has(claims)
   }
 }

@@ -221,3 +221,23 @@ t.test('session commands fail fast and say so when Redis is unreachable', async 
   t.notMatch(result.stderr, /cli-secret-password/, 'never prints the password in REDIS_URL')
   t.ok(result.elapsedMs < QUICK_FAILURE_MS, `fails within a few seconds (${result.elapsedMs} ms)`)
 })
+
+t.test('keys generate prints a JWT_KEYS entry; keys list names keys by kid and fingerprint, never by secret', async (t) => {
+  const env = { DATA_DIR: join(tempDir(t), 'never-created') }
+  const generated = await runCli(['keys', 'generate', '--kid', 'key-2'], env)
+  t.equal(generated.code, 0, exitStatus(generated))
+  const entry = JSON.parse(generated.stdout) as { kid: string, secret: string }
+  t.equal(entry.kid, 'key-2', 'the kid asked for')
+  t.ok(entry.secret.length >= 32, 'a secret JWT_KEYS accepts')
+  t.match(generated.stderr, /"signs": false on every instance first/, 'how to roll it out, on stderr')
+  const other = await runCli(['keys', 'generate'], env)
+  t.match(other.stdout, /^\{"kid":"\d{4}-\d{2}-\d{2}-[0-9a-f]{6}","secret":"[\w-]{64}"\}\n$/, 'a dated kid by default')
+
+  const old = JSON.parse(other.stdout) as { kid: string, secret: string }
+  const listed = await runCli(['keys', 'list'], { ...env, JWT_KEYS: JSON.stringify([{ ...entry, signs: false }, old]) })
+  t.equal(listed.code, 0, exitStatus(listed))
+  const lines = listed.stdout.trim().split('\n')
+  t.match(lines[0], /^key-2\tsha256:[0-9a-f]{12}\tcoming/, 'the coming key')
+  t.match(lines[1], new RegExp(`^${old.kid}\\tsha256:[0-9a-f]{12}\\tsigns$`), 'the signing key')
+  t.notOk(listed.stdout.includes(entry.secret) || listed.stdout.includes(old.secret), 'no secret printed')
+})

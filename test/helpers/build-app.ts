@@ -54,7 +54,8 @@ export async function buildTestApp (t: TestContext, options: BuildOptions = {}):
   t.teardown(async () => await database.drop())
 
   const config = loadConfig({
-    JWT_SECRET: TEST_JWT_SECRET,
+    // JWT_KEYS, which a test may set, excludes JWT_SECRET.
+    ...(options.env?.JWT_KEYS === undefined ? { JWT_SECRET: TEST_JWT_SECRET } : {}),
     LOG_LEVEL: options.logStream === undefined ? 'silent' : 'info',
     DATA_DIR: dataDir,
     REDIS_COMMAND_TIMEOUT: TEST_REDIS_COMMAND_TIMEOUT_MS,

@@ -30,7 +30,7 @@ t.test('the plugin in another Fastify service', async (t) => {
   t.teardown(async () => await redisServer.destroy())
 
   t.test('settings come from options and the environment by the server\'s names, validated', async (t) => {
-    await t.rejects(otherService(t, { redisUrl: redisServer.url, env: {} }), /jwtSecret \(JWT_SECRET\) is required/, 'no secret: no guess')
+    await t.rejects(otherService(t, { redisUrl: redisServer.url, env: {} }), /jwtSecret \(JWT_SECRET\) or jwtKeys \(JWT_KEYS\) is required/, 'no secret: no guess')
     await t.rejects(otherService(t, { redisUrl: redisServer.url, jwtSecret: TEST_JWT_SECRET, env: { SESSION_TTL: 'soon' } }),
       /SESSION_TTL must be integer/, 'a bad value names the variable')
     await t.rejects(otherService(t, { redisUrl: 'http://nowhere', jwtSecret: TEST_JWT_SECRET, env: {} }), /REDIS_URL/, 'an option is checked like its variable')
