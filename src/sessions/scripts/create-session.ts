@@ -71,7 +71,7 @@ declare module 'ioredis' {
 
 // `hashFields`: the field/value pairs of the new session's hash.
 export function createSessionCall (keys: CreateSessionKeys, args: CreateSessionArgs, hashFields: readonly string[]): ScriptCall {
-  return scriptCall(createSessionScript, keys, args, hashFields)
+  return scriptCall(createSessionScript, keys, args, { args: hashFields })
 }
 
 // `overCap`: the index entries still over the cap, for further trims to go on with.
