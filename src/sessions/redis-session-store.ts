@@ -7,7 +7,7 @@ import { decodeResumeSessionReply, resumeSessionCall } from './scripts/resume-se
 import { decodeRevokeAllSessionsBatchReply, revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
 import { decodeRevokeSessionReply, revokeSessionCall } from './scripts/revoke-session.js'
 import { decodeTouchSessionReply, touchSessionCall } from './scripts/touch-session.js'
-import { decodeTrimSessionsReply, trimSessionsCall, type TrimSessionsArgs } from './scripts/trim-sessions.js'
+import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessions.js'
 import { defineSessionCommands } from './session-scripts.js'
 import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
@@ -34,8 +34,10 @@ export interface RedisSessionStoreOptions {
   fallbackTombstoneTtlMs: number
 }
 
-// How many of a user's oldest index entries a login looks at: one more than the cap, so that
-// the cap counts live sessions only and a login's work is bounded by the cap; a batch without one.
+// How many of a user's oldest index entries a trim looks at, and how many entries make a login
+// trim: one more than the cap, so that the cap counts live sessions only and a login's work is
+// bounded by the cap; without a cap a batch, so that entries of sessions that ended on their own
+// are dropped once the index holds that many.
 function indexScanLimit (maxSessions: number): number {
   return maxSessions === 0 ? SESSION_BATCH_SIZE : maxSessions + 1
 }
@@ -94,13 +96,12 @@ export class RedisSessionStore implements SessionStore {
     const { userId, sessionId, loginAt } = record
     const call = createSessionCall(
       { sessionKey: keys.session(userId, sessionId), indexKey: keys.index(userId), generationKey: keys.generation(userId) },
-      { ...this.trimArgs(userId, maxSessions), ttlMs, loginAt, sessionId, generationRead: generation, indexSlackMs: INDEX_TTL_SLACK_MS },
+      { ttlMs, loginAt, sessionId, generationRead: generation, indexSlackMs: INDEX_TTL_SLACK_MS, indexScanLimit: indexScanLimit(maxSessions) },
       sessionHashFields(record)
     )
     const reply = decodeCreateSessionReply(await callRedis(() => this.redis.sessionCreate(...call)))
     if (!reply.created) return { created: false }
-    const { overCap, evicted } = reply
-    if (overCap > 0) evicted.push(...await this.trimOverCap(userId, maxSessions))
+    const evicted = reply.toTrim.length === 0 ? [] : await this.trim(userId, maxSessions, reply.toTrim, sessionId)
     return { created: true, evicted }
   }
 
@@ -200,28 +201,24 @@ export class RedisSessionStore implements SessionStore {
     return { records, entries: sessionIds.length, removed }
   }
 
-  private trimArgs (userId: number, maxSessions: number): TrimSessionsArgs {
-    const { keys, options } = this
-    return {
-      sessionPrefix: keys.sessionPrefix(userId),
-      tombstonePrefix: keys.tombstonePrefix(userId),
-      maxSessions,
-      indexScanLimit: indexScanLimit(maxSessions),
-      fallbackTtlMs: options.fallbackTombstoneTtlMs
-    }
-  }
-
-  // An index far over the cap (the cap is new, or was lowered): evicted a batch per call.
-  private async trimOverCap (userId: number, maxSessions: number): Promise<string[]> {
-    const call = trimSessionsCall({ indexKey: this.keys.index(userId) }, this.trimArgs(userId, maxSessions))
+  // A batch of the oldest entries per call, each call replying the next batch while the index is
+  // over the cap: only an index far over it (the cap is new, or was lowered) needs more than one.
+  // `keep`, the login's own session, is never declared, so never evicted by its own login.
+  private async trim (userId: number, maxSessions: number, oldestIds: string[], keep: string): Promise<string[]> {
+    const args = { maxSessions, indexScanLimit: indexScanLimit(maxSessions), fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
     const evicted: string[] = []
-    let overCap: number
-    do {
+    let toTrim = oldestIds
+    let overCap = Number.POSITIVE_INFINITY
+    while (toTrim.length > 0) {
+      const call = trimSessionsCall({ indexKey: this.keys.index(userId) }, args, this.keys.declared(userId, toTrim.filter((id) => id !== keep)))
       const trim = decodeTrimSessionsReply(await callRedis(() => this.redis.sessionTrim(...call)))
       evicted.push(...trim.evicted)
-      // A call that evicted nothing cannot make progress (should not happen): stop rather than spin.
-      overCap = trim.evicted.length === 0 ? 0 : trim.overCap
-    } while (overCap > 0)
+      // Concurrent logins can keep the index over the cap: a call that brought it no closer ends
+      // the loop rather than spin, and a later login goes on.
+      if (trim.overCap >= overCap) break
+      overCap = trim.overCap
+      toTrim = trim.nextIds
+    }
     return evicted
   }
 }

@@ -1,0 +1,74 @@
+import { Redis } from 'ioredis'
+import t from 'tap'
+import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
+import { decodeTrimSessionsReply, trimSessionsCall } from '../../src/sessions/scripts/trim-sessions.js'
+import { sessionKeys } from '../../src/sessions/session-keys.js'
+import type { SessionRecord } from '../../src/sessions/session-store.js'
+import { sharedRedisDatabaseUrl } from '../helpers/redis-server.js'
+
+// The scripts that end several sessions of a user are given those sessions' keys by their caller,
+// from an index read that may be a round trip old. What they do with a declared session that left
+// the index meanwhile, and with an entry that came in and was not declared, is their contract.
+
+const TTL_MS = 600_000
+const FALLBACK_TTL_MS = 60_000
+
+const redis = new Redis(await sharedRedisDatabaseUrl())
+t.teardown(() => redis.disconnect())
+const store = new RedisSessionStore(redis, { fallbackTombstoneTtlMs: FALLBACK_TTL_MS })
+const keys = sessionKeys()
+let nextUserId = 1
+
+// A user with these sessions, logged in one millisecond apart in this order, and no cap.
+async function userWithSessions (...sessionIds: string[]): Promise<number> {
+  const userId = nextUserId++
+  const loginAt = Date.now()
+  for (const [i, sessionId] of sessionIds.entries()) {
+    const record: SessionRecord = { sessionId, userId, userType: 'user', account: `user-${userId}`, loginAt: loginAt + i, ip: '127.0.0.1' }
+    const created = await store.create(record, TTL_MS, await store.generation(userId), 0)
+    if (!created.created) throw new Error('no session')
+  }
+  return userId
+}
+
+async function indexOf (userId: number): Promise<string[]> {
+  return await redis.zrange(keys.index(userId), '0', '-1')
+}
+
+t.test('trim: a declared session that left the index since it was read is left alone', async (t) => {
+  const userId = await userWithSessions('a', 'b', 'c', 'd')
+  // A logout's ZREM, as if the session's key outlived it: the trim must not end it again.
+  await redis.zrem(keys.index(userId), 'a')
+  const call = trimSessionsCall({ indexKey: keys.index(userId) }, { maxSessions: 2, indexScanLimit: 3, fallbackTtlMs: FALLBACK_TTL_MS },
+    keys.declared(userId, ['a', 'b', 'c']))
+  const trim = decodeTrimSessionsReply(await redis.sessionTrim(...call))
+  t.same(trim.evicted, ['b'], 'the oldest declared session still in the index is evicted')
+  t.equal(await redis.exists(keys.session(userId, 'a')), 1, 'the session no longer in the index is not touched')
+  t.equal(await redis.exists(keys.tombstone(userId, 'a')), 0, 'and gets no tombstone')
+  t.equal(await redis.get(keys.tombstone(userId, 'b')), 'evicted')
+  t.same(await indexOf(userId), ['c', 'd'])
+  t.same([trim.overCap, trim.nextIds], [0, []], 'within the cap: nothing left for a next call')
+})
+
+t.test('trim: an entry that was not declared stays, and the reply says what is left', async (t) => {
+  const userId = await userWithSessions('a', 'b', 'c', 'd', 'e')
+  // Idle expiry leaves an index entry without its session.
+  await redis.del(keys.session(userId, 'b'))
+  const call = trimSessionsCall({ indexKey: keys.index(userId) }, { maxSessions: 1, indexScanLimit: 2, fallbackTtlMs: FALLBACK_TTL_MS },
+    keys.declared(userId, ['a', 'b']))
+  const trim = decodeTrimSessionsReply(await redis.sessionTrim(...call))
+  t.same(trim.evicted, ['a'], 'only a declared live session is evicted')
+  t.same(await indexOf(userId), ['c', 'd', 'e'], 'the dead entry is dropped, the entries not declared stay')
+  t.equal(await redis.exists(keys.tombstone(userId, 'b')), 0, 'a session that ended on its own gets no tombstone')
+  t.equal(trim.overCap, 2, 'two entries over the cap are left')
+  t.same(trim.nextIds, ['c', 'd'], 'the next call is told which entries to declare')
+})
+
+t.test('trim: without a cap only the entries of ended sessions go', async (t) => {
+  const userId = await userWithSessions('a', 'b', 'c')
+  await redis.del(keys.session(userId, 'a'))
+  const call = trimSessionsCall({ indexKey: keys.index(userId) }, { maxSessions: 0, indexScanLimit: 3, fallbackTtlMs: FALLBACK_TTL_MS },
+    keys.declared(userId, ['a', 'b', 'c']))
+  t.same(decodeTrimSessionsReply(await redis.sessionTrim(...call)), { overCap: 0, evicted: [], nextIds: [] })
+  t.same(await indexOf(userId), ['b', 'c'])
+})
