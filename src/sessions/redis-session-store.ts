@@ -2,9 +2,10 @@ import type { Redis } from 'ioredis'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
+import { bumpGenerationCall } from './scripts/bump-generation.js'
 import { createSessionCall, decodeCreateSessionReply } from './scripts/create-session.js'
 import { decodeResumeSessionReply, resumeSessionCall } from './scripts/resume-session.js'
-import { decodeRevokeAllSessionsBatchReply, revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
+import { revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
 import { decodeRevokeSessionReply, revokeSessionCall } from './scripts/revoke-session.js'
 import { decodeTouchSessionReply, touchSessionCall } from './scripts/touch-session.js'
 import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessions.js'
@@ -153,26 +154,33 @@ export class RedisSessionStore implements SessionStore {
     return decodeRevokeSessionReply(await callRedis(() => this.redis.sessionRevoke(...call)))
   }
 
-  // In batches of about SESSION_BATCH_SIZE sessions, one script call each, so that ending a
-  // great many sessions never holds Redis (and every other user's request) for long.
+  // The index is walked with ZSCAN, which returns every entry that stays in it throughout,
+  // whatever is added or removed meanwhile, in batches of about SESSION_BATCH_SIZE sessions, one
+  // script call each, so that ending a great many sessions never holds Redis (and every other
+  // user's request) for long. Ending every session is a cut-off, made before the walk.
   async revokeAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
     const { keys } = this
+    const indexKey = keys.index(userId)
+    const deviceId = filter.deviceId ?? EVERY_DEVICE
+    if (deviceId === EVERY_DEVICE) {
+      const call = bumpGenerationCall({ generationKey: keys.generation(userId) }, { generationTtlMs: GENERATION_TTL_MS })
+      await callRedis(() => this.redis.sessionBumpGeneration(...call))
+    }
     let cursor = '0'
     let revoked = 0
     do {
-      const call = revokeAllSessionsBatchCall({ indexKey: keys.index(userId), generationKey: keys.generation(userId) }, {
-        sessionPrefix: keys.sessionPrefix(userId),
-        tombstonePrefix: keys.tombstonePrefix(userId),
-        reason,
-        deviceId: filter.deviceId ?? EVERY_DEVICE,
-        fallbackTtlMs: this.options.fallbackTombstoneTtlMs,
-        generationTtlMs: GENERATION_TTL_MS,
-        cursor,
-        batchSize: SESSION_BATCH_SIZE
-      })
-      const batch = decodeRevokeAllSessionsBatchReply(await callRedis(() => this.redis.sessionRevokeAllBatch(...call)))
-      cursor = batch.nextCursor
-      revoked += batch.revoked
+      const [nextCursor, entries] = await callRedis(() => this.redis.zscan(indexKey, cursor, 'COUNT', SESSION_BATCH_SIZE))
+      // ZSCAN replies member, score, member, score...
+      const sessionIds = entries.filter((_, i) => i % 2 === 0)
+      if (sessionIds.length > 0) {
+        const call = revokeAllSessionsBatchCall(
+          { indexKey },
+          { reason, deviceId, fallbackTtlMs: this.options.fallbackTombstoneTtlMs },
+          keys.declared(userId, sessionIds)
+        )
+        revoked += await callRedis(() => this.redis.sessionRevokeAllBatch(...call))
+      }
+      cursor = nextCursor
     } while (cursor !== '0')
     return revoked
   }

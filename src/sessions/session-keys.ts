@@ -7,9 +7,6 @@ export interface SessionKeys {
   index: (userId: number) => string
   // Bumped by every revoke-all; a login may only create its session if it has not moved.
   generation: (userId: number) => string
-  // Prefixes the scripts append a session id to when they walk a user's index.
-  sessionPrefix: (userId: number) => string
-  tombstonePrefix: (userId: number) => string
   // What every session key starts with, whoever's it is.
   sessionPrefixAll: string
   // The keys of a script about one session.
@@ -45,8 +42,6 @@ export function sessionKeys (keyPrefix = ''): SessionKeys {
     tombstone,
     index,
     generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userId}}`,
-    sessionPrefix,
-    tombstonePrefix,
     sessionPrefixAll,
     oneSession: (userId, sessionId) => ({
       sessionKey: session(userId, sessionId),

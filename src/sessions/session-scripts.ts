@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { defineLuaScripts, type RegisteredScript } from '../redis/lua-script.js'
+import { bumpGenerationScript } from './scripts/bump-generation.js'
 import { createSessionScript } from './scripts/create-session.js'
 import { resumeSessionScript } from './scripts/resume-session.js'
 import { revokeAllSessionsBatchScript } from './scripts/revoke-all-sessions-batch.js'
@@ -14,6 +15,7 @@ export const SESSION_SCRIPTS: readonly RegisteredScript[] = [
   touchSessionScript,
   resumeSessionScript,
   revokeSessionScript,
+  bumpGenerationScript,
   revokeAllSessionsBatchScript
 ]
 

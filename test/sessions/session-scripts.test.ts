@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis'
 import t from 'tap'
 import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
+import { revokeAllSessionsBatchCall } from '../../src/sessions/scripts/revoke-all-sessions-batch.js'
 import { decodeTrimSessionsReply, trimSessionsCall } from '../../src/sessions/scripts/trim-sessions.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
 import type { SessionRecord } from '../../src/sessions/session-store.js'
@@ -19,12 +20,15 @@ const store = new RedisSessionStore(redis, { fallbackTombstoneTtlMs: FALLBACK_TT
 const keys = sessionKeys()
 let nextUserId = 1
 
-// A user with these sessions, logged in one millisecond apart in this order, and no cap.
+// A user with these sessions, logged in one millisecond apart in this order, and no cap. Session
+// `x` is on device `device-x`.
 async function userWithSessions (...sessionIds: string[]): Promise<number> {
   const userId = nextUserId++
   const loginAt = Date.now()
   for (const [i, sessionId] of sessionIds.entries()) {
-    const record: SessionRecord = { sessionId, userId, userType: 'user', account: `user-${userId}`, loginAt: loginAt + i, ip: '127.0.0.1' }
+    const record: SessionRecord = {
+      sessionId, userId, userType: 'user', account: `user-${userId}`, loginAt: loginAt + i, ip: '127.0.0.1', deviceId: `device-${sessionId}`
+    }
     const created = await store.create(record, TTL_MS, await store.generation(userId), 0)
     if (!created.created) throw new Error('no session')
   }
@@ -71,4 +75,32 @@ t.test('trim: without a cap only the entries of ended sessions go', async (t) =>
     keys.declared(userId, ['a', 'b', 'c']))
   t.same(decodeTrimSessionsReply(await redis.sessionTrim(...call)), { overCap: 0, evicted: [], nextIds: [] })
   t.same(await indexOf(userId), ['b', 'c'])
+})
+
+// ZSCAN may return an entry twice (while the index is rehashed): the revoke-all's total must
+// still be the number of sessions it ended.
+t.test('revoke-all batch: a session named again is not counted again', async (t) => {
+  const userId = await userWithSessions('a', 'b', 'c')
+  const batch = async (sessionIds: string[]): Promise<number> => await redis.sessionRevokeAllBatch(...revokeAllSessionsBatchCall(
+    { indexKey: keys.index(userId) }, { reason: 'logout_all', deviceId: '', fallbackTtlMs: FALLBACK_TTL_MS }, keys.declared(userId, sessionIds)))
+  t.equal(await batch(['a', 'b']), 2)
+  t.equal(await batch(['b', 'c']), 1, 'b, named again, is not counted')
+  t.same(await indexOf(userId), [], 'every entry is gone')
+  t.same(await redis.mget(keys.tombstone(userId, 'a'), keys.tombstone(userId, 'b'), keys.tombstone(userId, 'c')),
+    ['logout_all', 'logout_all', 'logout_all'])
+})
+
+t.test("revoke-all batch: with a device, only that device's sessions end", async (t) => {
+  const userId = await userWithSessions('a', 'b')
+  await redis.del(keys.session(userId, 'b'))
+  const call = revokeAllSessionsBatchCall(
+    { indexKey: keys.index(userId) }, { reason: 'admin', deviceId: 'device-a', fallbackTtlMs: FALLBACK_TTL_MS }, keys.declared(userId, ['a', 'b']))
+  t.equal(await redis.sessionRevokeAllBatch(...call), 1)
+  t.same(await indexOf(userId), [], "the device's entry and the entry of a session gone on its own are removed")
+  const other = await userWithSessions('a', 'b')
+  const otherCall = revokeAllSessionsBatchCall(
+    { indexKey: keys.index(other) }, { reason: 'admin', deviceId: 'device-b', fallbackTtlMs: FALLBACK_TTL_MS }, keys.declared(other, ['a', 'b']))
+  t.equal(await redis.sessionRevokeAllBatch(...otherCall), 1)
+  t.same(await indexOf(other), ['a'], "another device's session stays, listed")
+  t.equal(await redis.exists(keys.session(other, 'a')), 1)
 })
