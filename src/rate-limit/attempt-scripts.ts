@@ -67,8 +67,7 @@ export function releaseAttemptCall (keys: AttemptCounterKeys): ScriptCall {
   return scriptCall(releaseAttemptScript, keys, {})
 }
 
-// How long the caller must wait: 0 when the attempt was reserved. A pipeline hands replies over
-// untyped, hence `unknown`.
-export function decodeReserveAttemptReply (reply: unknown): number {
-  return Number(reply)
+// How long the caller must wait: 0 when the attempt was reserved.
+export function decodeReserveAttemptReply (reply: number): number {
+  return reply
 }
