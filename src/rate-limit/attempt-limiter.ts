@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
 import ipaddr from 'ipaddr.js'
 import { tooManyRequests } from '../errors/api-errors.js'
+import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
 import { decodeReserveAttemptReply, defineAttemptCommands, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
 
@@ -54,7 +54,7 @@ function clientId (ip: string): string {
 
 export class AttemptLimiter {
   constructor (
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly limits: AttemptLimits,
     private readonly keyPrefix = ''
   ) {

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.js'
 import { defineLuaScripts, scriptCall, type LuaScript, type ScriptCall } from '../redis/lua-script.js'
 
 export interface AttemptCounterKeys {
@@ -55,7 +56,7 @@ declare module 'ioredis' {
   }
 }
 
-export function defineAttemptCommands (redis: Redis): void {
+export function defineAttemptCommands (redis: RedisClient): void {
   defineLuaScripts(redis, [reserveAttemptScript, releaseAttemptScript])
 }
 

@@ -1,4 +1,5 @@
-import type { Redis, RedisCommander } from 'ioredis'
+import type { RedisCommander } from 'ioredis'
+import type { RedisClient } from './redis-client.js'
 
 // An ARGV value. Redis hands every one to Lua as a string: a boolean goes as '1' or '0', and
 // the script reads it as `ARGV[n] == '1'`.
@@ -55,7 +56,7 @@ export function scriptCall<Keys extends Record<keyof Keys, string>, Args extends
 // Registered once per connection, however many stores share it. defineCommand sends EVALSHA
 // and falls back to EVAL after a Redis restart emptied the script cache. A script whose number
 // of keys varies is registered without one: its calls begin with it (see scriptCall).
-export function defineLuaScripts (redis: Redis, scripts: readonly RegisteredScript[]): void {
+export function defineLuaScripts (redis: RedisClient, scripts: readonly RegisteredScript[]): void {
   for (const script of scripts) {
     if (typeof redis[script.command] === 'function') continue
     const numberOfKeys = script.restKeys === undefined ? script.keys.length : undefined

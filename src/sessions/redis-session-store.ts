@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
@@ -83,7 +83,7 @@ function fromHash (userId: number, sessionId: string, hash: Record<string, strin
 export class RedisSessionStore implements SessionStore {
   private readonly keys: SessionKeys
 
-  constructor (private readonly redis: Redis, private readonly options: RedisSessionStoreOptions) {
+  constructor (private readonly redis: RedisClient, private readonly options: RedisSessionStoreOptions) {
     this.keys = sessionKeys(options.keyPrefix)
     defineSessionCommands(redis)
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.js'
 import { defineLuaScripts, type RegisteredScript } from '../redis/lua-script.js'
 import { bumpGenerationScript } from './scripts/bump-generation.js'
 import { createSessionScript } from './scripts/create-session.js'
@@ -19,6 +19,6 @@ export const SESSION_SCRIPTS: readonly RegisteredScript[] = [
   revokeAllSessionsBatchScript
 ]
 
-export function defineSessionCommands (redis: Redis): void {
+export function defineSessionCommands (redis: RedisClient): void {
   defineLuaScripts(redis, SESSION_SCRIPTS)
 }
