@@ -35,10 +35,9 @@ export interface RedisSessionStoreOptions {
   fallbackTombstoneTtlMs: number
 }
 
-// How many of a user's oldest index entries a trim looks at, and how many entries make a login
-// trim: one more than the cap, so that the cap counts live sessions only and a login's work is
-// bounded by the cap; without a cap a batch, so that entries of sessions that ended on their own
-// are dropped once the index holds that many.
+// How many of a user's oldest index entries a login's trim looks at: one more than the cap, so
+// that the cap counts live sessions only and a login's work is bounded by the cap; a batch
+// without one.
 function indexScanLimit (maxSessions: number): number {
   return maxSessions === 0 ? SESSION_BATCH_SIZE : maxSessions + 1
 }

@@ -16,13 +16,14 @@ export interface CreateSessionArgs {
   generationRead: string
   // The index outlives its sessions by this much, so that extending it is a rare write.
   indexSlackMs: number
-  // How many of the oldest index entries a trim looks at: one more than the cap (a batch without one).
+  // How many of the oldest index entries the trim looks at: one more than the cap (a batch without one).
   indexScanLimit: number
 }
 
-// Stores a login's session. The trim that keeps the index within the cap is the caller's next
-// call: it must declare the session and tombstone keys of the entries it looks at, which only an
-// index read can name, so this reply carries those entries, read in the same step.
+// Stores a login's session. The trim that drops the entries of sessions that ended on their own and
+// keeps the index within the cap is the caller's next call: it must declare the session and
+// tombstone keys of the entries it looks at, which only an index read can name, so this reply
+// carries those entries, read in the same step. A user's only session needs no trim.
 const CREATE_SESSION_LUA = `
 local sessionKey = KEYS[1]
 local indexKey = KEYS[2]
@@ -35,7 +36,7 @@ local indexSlackMs = tonumber(ARGV[5])
 local indexScanLimit = tonumber(ARGV[6])
 local hashFields = {unpack(ARGV, 7)}
 -- Replies {created (1, or 0 when nothing was stored), the oldest indexScanLimit index entries
--- when the index holds that many (a trim can then do something), else none}.
+-- when the index holds others than this session (a trim can then do something), else none}.
 -- A revoke-all since the password check (a password change, say) bumped the generation:
 -- this login checked credentials that may no longer hold, so it must not create a session.
 if (redis.call('GET', generationKey) or '0') ~= generationRead then return {0, {}} end
@@ -45,7 +46,7 @@ redis.call('ZADD', indexKey, loginAt, sessionId)
 -- The index must outlive every session it lists, or revoke-all would miss one.
 if redis.call('PTTL', indexKey) < ttlMs then redis.call('PEXPIRE', indexKey, ttlMs + indexSlackMs) end
 local toTrim = {}
-if redis.call('ZCARD', indexKey) >= indexScanLimit then toTrim = redis.call('ZRANGE', indexKey, 0, indexScanLimit - 1) end
+if redis.call('ZCARD', indexKey) > 1 then toTrim = redis.call('ZRANGE', indexKey, 0, indexScanLimit - 1) end
 return {1, toTrim}
 `
 
