@@ -11,6 +11,7 @@ import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { SessionService } from '../../src/sessions/session-service.js'
 import type { SessionClaims } from '../../src/tokens/session-claims.js'
 import { RedisCluster } from '../helpers/redis-cluster.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 // "The same scripts run on one Redis and on a cluster": the session and refresh stores and the
 // rate limiter, given an ioredis Cluster client of a real three-node cluster. What spans nodes
@@ -91,13 +92,16 @@ t.test('every session and refresh script runs on a cluster', async (t) => {
   const store = new RedisSessionStore(redis, { fallbackTombstoneTtlMs: 60_000 })
   const successorKey = randomBytes(32)
   const refreshStore = new RedisRefreshTokenStore(redis, store, successorKey)
-  const sessions = new SessionService(store, sessionPolicyOf(SETTINGS), refreshStore)
+  // Moved a millisecond before each login: the index orders sessions by login time.
+  const clock = new TestClock()
+  const sessions = new SessionService(store, sessionPolicyOf(SETTINGS), refreshStore, clock.now)
   const refreshService = new RefreshService(refreshStore, successorKey, refreshPolicyOf(SETTINGS))
 
   for (const userId of USER_IDS) {
     const logins: SessionClaims[] = []
     for (const deviceId of ['phone', 'laptop', 'tablet']) {
       const start = { userId, userType: 'user' as const, account: `user-${userId}`, deviceId, ip: IP }
+      clock.advance(1)
       const claims = await sessions.start(start, await sessions.generation(userId))
       if (claims === undefined) throw new Error('no session')
       logins.push(claims)

@@ -132,9 +132,14 @@ async function sessionFlows (t: Test, redisServer: RedisServer): Promise<void> {
   t.equal(registered.statusCode, 201, `a registration (${registered.body})`)
   const user = await createUser(app)
   const logins: LoggedIn[] = []
-  for (const device of ['phone', 'laptop']) logins.push(await logIn(app, user, device))
+  // A millisecond apart: the index orders sessions by login time.
+  const logInOn = async (device: string): Promise<void> => {
+    clock.advance(1)
+    logins.push(await logIn(app, user, device))
+  }
+  for (const device of ['phone', 'laptop']) await logInOn(device)
   await app.redis.del(`ACCESS_TOKEN:{${user.userId}}:${logins[0]?.sessionId ?? ''}`)
-  for (const device of ['tablet', 'phone', 'watch']) logins.push(await logIn(app, user, device))
+  for (const device of ['tablet', 'phone', 'watch']) await logInOn(device)
   const wrong = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: user.account, password: 'not the password' } })
   t.equal(wrong.statusCode, 401, 'a wrong password')
   const current = logins[4]?.token ?? ''
