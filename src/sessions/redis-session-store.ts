@@ -1,5 +1,5 @@
-import type { RedisClient } from '../redis/redis-client.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
+import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
 import { bumpGenerationCall } from './scripts/bump-generation.js'
@@ -217,7 +217,8 @@ export class RedisSessionStore implements SessionStore {
     let toTrim = oldestIds
     let overCap = Number.POSITIVE_INFINITY
     while (toTrim.length > 0) {
-      const call = trimSessionsCall({ indexKey: this.keys.index(userId) }, args, this.keys.declared(userId, toTrim.filter((id) => id !== keep)))
+      const declared = this.keys.declared(userId, toTrim.filter((id) => id !== keep))
+      const call = trimSessionsCall({ indexKey: this.keys.index(userId) }, args, declared)
       const trim = decodeTrimSessionsReply(await callRedis(() => this.redis.sessionTrim(...call)))
       evicted.push(...trim.evicted)
       // Concurrent logins can keep the index over the cap: a call that brought it no closer ends
