@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
 import ipaddr from 'ipaddr.js'
 import { tooManyRequests } from '../errors/api-errors.js'
-import { execPipeline } from '../redis/redis-failure.js'
+import type { RedisClient } from '../redis/redis-client.js'
+import { callRedis } from '../redis/redis-failure.js'
 import { decodeReserveAttemptReply, defineAttemptCommands, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
 
 // Fixed-window attempt counters in Redis. Unlike @fastify/rate-limit, which counts every
@@ -54,7 +54,7 @@ function clientId (ip: string): string {
 
 export class AttemptLimiter {
   constructor (
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly limits: AttemptLimits,
     private readonly keyPrefix = ''
   ) {
@@ -128,19 +128,20 @@ export class AttemptLimiter {
     ]
   }
 
+  // One command per bucket, sent together: the buckets' keys lie in different cluster slots, which
+  // a pipeline (or a multi-key script) may not span, and on one connection the commands still go
+  // out back to back, so they cost one round trip.
   private async release (buckets: Bucket[]): Promise<void> {
-    const pipeline = this.redis.pipeline()
-    for (const bucket of buckets) pipeline.attemptRelease(...releaseAttemptCall({ counterKey: bucket.key }))
-    await execPipeline(pipeline)
+    await callRedis(async () => await Promise.all(
+      buckets.map(async (bucket) => await this.redis.attemptRelease(...releaseAttemptCall({ counterKey: bucket.key })))
+    ))
   }
 
   private async reserve (buckets: Bucket[]): Promise<void> {
     const windowMs = this.limits.windowSeconds * MS_PER_SECOND
-    const pipeline = this.redis.pipeline()
-    for (const bucket of buckets) {
-      pipeline.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key }, { windowMs, limit: bucket.limit }))
-    }
-    const blockedMs = (await execPipeline(pipeline)).map(decodeReserveAttemptReply)
+    const blockedMs = await callRedis(async () => await Promise.all(buckets.map(async (bucket) =>
+      decodeReserveAttemptReply(await this.redis.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key }, { windowMs, limit: bucket.limit })))
+    )))
     const longestWaitMs = Math.max(0, ...blockedMs)
     if (longestWaitMs === 0) return
     // Hand back what was reserved in the buckets that still had room.

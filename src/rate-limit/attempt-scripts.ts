@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.js'
 import { defineLuaScripts, scriptCall, type LuaScript, type ScriptCall } from '../redis/lua-script.js'
 
 export interface AttemptCounterKeys {
@@ -55,7 +56,7 @@ declare module 'ioredis' {
   }
 }
 
-export function defineAttemptCommands (redis: Redis): void {
+export function defineAttemptCommands (redis: RedisClient): void {
   defineLuaScripts(redis, [reserveAttemptScript, releaseAttemptScript])
 }
 
@@ -67,8 +68,7 @@ export function releaseAttemptCall (keys: AttemptCounterKeys): ScriptCall {
   return scriptCall(releaseAttemptScript, keys, {})
 }
 
-// How long the caller must wait: 0 when the attempt was reserved. A pipeline hands replies over
-// untyped, hence `unknown`.
-export function decodeReserveAttemptReply (reply: unknown): number {
-  return Number(reply)
+// How long the caller must wait: 0 when the attempt was reserved.
+export function decodeReserveAttemptReply (reply: number): number {
+  return reply
 }

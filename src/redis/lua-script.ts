@@ -1,10 +1,12 @@
-import type { Redis, RedisCommander } from 'ioredis'
+import type { RedisCommander } from 'ioredis'
+import type { RedisClient } from './redis-client.js'
 
 // An ARGV value. Redis hands every one to Lua as a string: a boolean goes as '1' or '0', and
 // the script reads it as `ARGV[n] == '1'`.
 export type ScriptArg = string | number | boolean
 
-// What a script's ioredis command is called with: its KEYS, then its ARGV.
+// What a script's ioredis command is called with: its KEYS, then its ARGV; a script with a
+// trailing list of keys is given the number of KEYS first.
 export type ScriptCall = Array<string | number>
 
 export interface RegisteredScript {
@@ -13,7 +15,9 @@ export interface RegisteredScript {
   lua: string
   keys: readonly string[]
   args: readonly string[]
-  // The name of the trailing ARGV the script takes as one list, `{unpack(ARGV, n)}`, if any.
+  // The names of the trailing KEYS and ARGV the script takes as one list each,
+  // `{unpack(KEYS, n)}` and `{unpack(ARGV, n)}`, if any.
+  restKeys?: string
   restArgs?: string
 }
 
@@ -25,27 +29,37 @@ export interface LuaScript<Keys, Args> extends RegisteredScript {
   args: ReadonlyArray<keyof Args & string>
 }
 
+// The trailing lists of a call: the values of the script's `restKeys` and `restArgs`.
+export interface RestOfCall {
+  keys?: readonly string[]
+  args?: readonly string[]
+}
+
 function encodeArg (value: ScriptArg): string | number {
   if (typeof value === 'boolean') return value ? '1' : '0'
   return value
 }
 
-// The call of `script` with these keys and arguments, and then `restArgs` (its trailing list).
+// The call of `script` with these keys and arguments, each followed by its trailing list.
 export function scriptCall<Keys extends Record<keyof Keys, string>, Args extends Record<keyof Args, ScriptArg>> (
-  script: LuaScript<Keys, Args>, keys: Keys, args: Args, restArgs: readonly string[] = []
+  script: LuaScript<Keys, Args>, keys: Keys, args: Args, rest: RestOfCall = {}
 ): ScriptCall {
+  const allKeys = [...script.keys.map((name) => keys[name]), ...rest.keys ?? []]
   return [
-    ...script.keys.map((name) => keys[name]),
+    ...(script.restKeys === undefined ? [] : [allKeys.length]),
+    ...allKeys,
     ...script.args.map((name) => encodeArg(args[name])),
-    ...restArgs
+    ...rest.args ?? []
   ]
 }
 
 // Registered once per connection, however many stores share it. defineCommand sends EVALSHA
-// and falls back to EVAL after a Redis restart emptied the script cache.
-export function defineLuaScripts (redis: Redis, scripts: readonly RegisteredScript[]): void {
+// and falls back to EVAL after a Redis restart emptied the script cache. A script whose number
+// of keys varies is registered without one: its calls begin with it (see scriptCall).
+export function defineLuaScripts (redis: RedisClient, scripts: readonly RegisteredScript[]): void {
   for (const script of scripts) {
     if (typeof redis[script.command] === 'function') continue
-    redis.defineCommand(script.command, { numberOfKeys: script.keys.length, lua: script.lua })
+    const numberOfKeys = script.restKeys === undefined ? script.keys.length : undefined
+    redis.defineCommand(script.command, { numberOfKeys, lua: script.lua })
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
 import { INDEX_TTL_SLACK_MS } from '../sessions/redis-session-store.js'
 import { sessionKeys, type SessionKeys } from '../sessions/session-keys.js'
@@ -21,7 +21,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
 
   // `sessions` ends a family whose token was reused, so that caches in front of Redis hear of it.
   constructor (
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly sessions: SessionStore,
     private readonly successorKey: Buffer,
     keyPrefix = ''

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.js'
 import { defineLuaScripts, type RegisteredScript } from '../redis/lua-script.js'
 import { issueRefreshTokenScript } from './scripts/issue-refresh-token.js'
 import { rotateRefreshTokenScript } from './scripts/rotate-refresh-token.js'
@@ -8,6 +8,6 @@ import { rotateRefreshTokenScript } from './scripts/rotate-refresh-token.js'
 // its refresh tokens with it.
 export const REFRESH_SCRIPTS: readonly RegisteredScript[] = [issueRefreshTokenScript, rotateRefreshTokenScript]
 
-export function defineRefreshCommands (redis: Redis): void {
+export function defineRefreshCommands (redis: RedisClient): void {
   defineLuaScripts(redis, REFRESH_SCRIPTS)
 }

@@ -1,13 +1,14 @@
-import type { Redis } from 'ioredis'
 import type { SessionEndReason } from '../errors/api-errors.js'
+import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
+import { bumpGenerationCall } from './scripts/bump-generation.js'
 import { createSessionCall, decodeCreateSessionReply } from './scripts/create-session.js'
 import { decodeResumeSessionReply, resumeSessionCall } from './scripts/resume-session.js'
-import { decodeRevokeAllSessionsBatchReply, revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
+import { revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
 import { decodeRevokeSessionReply, revokeSessionCall } from './scripts/revoke-session.js'
 import { decodeTouchSessionReply, touchSessionCall } from './scripts/touch-session.js'
-import { decodeTrimSessionsReply, trimSessionsCall, type TrimSessionsArgs } from './scripts/trim-sessions.js'
+import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessions.js'
 import { defineSessionCommands } from './session-scripts.js'
 import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
@@ -34,8 +35,9 @@ export interface RedisSessionStoreOptions {
   fallbackTombstoneTtlMs: number
 }
 
-// How many of a user's oldest index entries a login looks at: one more than the cap, so that
-// the cap counts live sessions only and a login's work is bounded by the cap; a batch without one.
+// How many of a user's oldest index entries a login's trim looks at: one more than the cap, so
+// that the cap counts live sessions only and a login's work is bounded by the cap; a batch
+// without one.
 function indexScanLimit (maxSessions: number): number {
   return maxSessions === 0 ? SESSION_BATCH_SIZE : maxSessions + 1
 }
@@ -80,7 +82,7 @@ function fromHash (userId: number, sessionId: string, hash: Record<string, strin
 export class RedisSessionStore implements SessionStore {
   private readonly keys: SessionKeys
 
-  constructor (private readonly redis: Redis, private readonly options: RedisSessionStoreOptions) {
+  constructor (private readonly redis: RedisClient, private readonly options: RedisSessionStoreOptions) {
     this.keys = sessionKeys(options.keyPrefix)
     defineSessionCommands(redis)
   }
@@ -94,13 +96,12 @@ export class RedisSessionStore implements SessionStore {
     const { userId, sessionId, loginAt } = record
     const call = createSessionCall(
       { sessionKey: keys.session(userId, sessionId), indexKey: keys.index(userId), generationKey: keys.generation(userId) },
-      { ...this.trimArgs(userId, maxSessions), ttlMs, loginAt, sessionId, generationRead: generation, indexSlackMs: INDEX_TTL_SLACK_MS },
+      { ttlMs, loginAt, sessionId, generationRead: generation, indexSlackMs: INDEX_TTL_SLACK_MS, indexScanLimit: indexScanLimit(maxSessions) },
       sessionHashFields(record)
     )
     const reply = decodeCreateSessionReply(await callRedis(() => this.redis.sessionCreate(...call)))
     if (!reply.created) return { created: false }
-    const { overCap, evicted } = reply
-    if (overCap > 0) evicted.push(...await this.trimOverCap(userId, maxSessions))
+    const evicted = reply.toTrim.length === 0 ? [] : await this.trim(userId, maxSessions, reply.toTrim, sessionId)
     return { created: true, evicted }
   }
 
@@ -152,26 +153,33 @@ export class RedisSessionStore implements SessionStore {
     return decodeRevokeSessionReply(await callRedis(() => this.redis.sessionRevoke(...call)))
   }
 
-  // In batches of about SESSION_BATCH_SIZE sessions, one script call each, so that ending a
-  // great many sessions never holds Redis (and every other user's request) for long.
+  // The index is walked with ZSCAN, which returns every entry that stays in it throughout,
+  // whatever is added or removed meanwhile, in batches of about SESSION_BATCH_SIZE sessions, one
+  // script call each, so that ending a great many sessions never holds Redis (and every other
+  // user's request) for long. Ending every session is a cut-off, made before the walk.
   async revokeAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
     const { keys } = this
+    const indexKey = keys.index(userId)
+    const deviceId = filter.deviceId ?? EVERY_DEVICE
+    if (deviceId === EVERY_DEVICE) {
+      const call = bumpGenerationCall({ generationKey: keys.generation(userId) }, { generationTtlMs: GENERATION_TTL_MS })
+      await callRedis(() => this.redis.sessionBumpGeneration(...call))
+    }
     let cursor = '0'
     let revoked = 0
     do {
-      const call = revokeAllSessionsBatchCall({ indexKey: keys.index(userId), generationKey: keys.generation(userId) }, {
-        sessionPrefix: keys.sessionPrefix(userId),
-        tombstonePrefix: keys.tombstonePrefix(userId),
-        reason,
-        deviceId: filter.deviceId ?? EVERY_DEVICE,
-        fallbackTtlMs: this.options.fallbackTombstoneTtlMs,
-        generationTtlMs: GENERATION_TTL_MS,
-        cursor,
-        batchSize: SESSION_BATCH_SIZE
-      })
-      const batch = decodeRevokeAllSessionsBatchReply(await callRedis(() => this.redis.sessionRevokeAllBatch(...call)))
-      cursor = batch.nextCursor
-      revoked += batch.revoked
+      const [nextCursor, entries] = await callRedis(() => this.redis.zscan(indexKey, cursor, 'COUNT', SESSION_BATCH_SIZE))
+      // ZSCAN replies member, score, member, score...
+      const sessionIds = entries.filter((_, i) => i % 2 === 0)
+      if (sessionIds.length > 0) {
+        const call = revokeAllSessionsBatchCall(
+          { indexKey },
+          { reason, deviceId, fallbackTtlMs: this.options.fallbackTombstoneTtlMs },
+          keys.declared(userId, sessionIds)
+        )
+        revoked += await callRedis(() => this.redis.sessionRevokeAllBatch(...call))
+      }
+      cursor = nextCursor
     } while (cursor !== '0')
     return revoked
   }
@@ -200,28 +208,25 @@ export class RedisSessionStore implements SessionStore {
     return { records, entries: sessionIds.length, removed }
   }
 
-  private trimArgs (userId: number, maxSessions: number): TrimSessionsArgs {
-    const { keys, options } = this
-    return {
-      sessionPrefix: keys.sessionPrefix(userId),
-      tombstonePrefix: keys.tombstonePrefix(userId),
-      maxSessions,
-      indexScanLimit: indexScanLimit(maxSessions),
-      fallbackTtlMs: options.fallbackTombstoneTtlMs
-    }
-  }
-
-  // An index far over the cap (the cap is new, or was lowered): evicted a batch per call.
-  private async trimOverCap (userId: number, maxSessions: number): Promise<string[]> {
-    const call = trimSessionsCall({ indexKey: this.keys.index(userId) }, this.trimArgs(userId, maxSessions))
+  // A batch of the oldest entries per call, each call replying the next batch while the index is
+  // over the cap: only an index far over it (the cap is new, or was lowered) needs more than one.
+  // `keep`, the login's own session, is never declared, so never evicted by its own login.
+  private async trim (userId: number, maxSessions: number, oldestIds: string[], keep: string): Promise<string[]> {
+    const args = { maxSessions, indexScanLimit: indexScanLimit(maxSessions), fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
     const evicted: string[] = []
-    let overCap: number
-    do {
+    let toTrim = oldestIds
+    let overCap = Number.POSITIVE_INFINITY
+    while (toTrim.length > 0) {
+      const declared = this.keys.declared(userId, toTrim.filter((id) => id !== keep))
+      const call = trimSessionsCall({ indexKey: this.keys.index(userId) }, args, declared)
       const trim = decodeTrimSessionsReply(await callRedis(() => this.redis.sessionTrim(...call)))
       evicted.push(...trim.evicted)
-      // A call that evicted nothing cannot make progress (should not happen): stop rather than spin.
-      overCap = trim.evicted.length === 0 ? 0 : trim.overCap
-    } while (overCap > 0)
+      // Concurrent logins can keep the index over the cap: a call that brought it no closer ends
+      // the loop rather than spin, and a later login goes on.
+      if (trim.overCap >= overCap) break
+      overCap = trim.overCap
+      toTrim = trim.nextIds
+    }
     return evicted
   }
 }

@@ -1,23 +1,32 @@
 // The Redis key layout, documented in docs/redis-keys.md. `{userId}` is a Redis Cluster hash tag:
-// every key of one user lands in one slot, so the Lua scripts may touch them together.
+// every key of one user lands in one slot, so one Lua script may touch several of them, each
+// given to it in KEYS.
 export interface SessionKeys {
   session: (userId: number, sessionId: string) => string
   tombstone: (userId: number, sessionId: string) => string
   index: (userId: number) => string
   // Bumped by every revoke-all; a login may only create its session if it has not moved.
   generation: (userId: number) => string
-  // Prefixes the scripts append a session id to when they walk a user's index.
-  sessionPrefix: (userId: number) => string
-  tombstonePrefix: (userId: number) => string
   // What every session key starts with, whoever's it is.
   sessionPrefixAll: string
   // The keys of a script about one session.
   oneSession: (userId: number, sessionId: string) => OneSessionKeys
+  // The sessions of these index entries, as a script about several of them declares them.
+  declared: (userId: number, sessionIds: readonly string[]) => DeclaredSession[]
 }
 
 export interface OneSessionKeys {
   sessionKey: string
   indexKey: string
+  tombstoneKey: string
+}
+
+// A session a script may end: its id goes in ARGV, its two keys in KEYS. Redis Cluster and strict
+// proxies let a script touch only the keys it was given, so no script makes a key name from an
+// id it read from the index: the caller names the keys.
+export interface DeclaredSession {
+  sessionId: string
+  sessionKey: string
   tombstoneKey: string
 }
 
@@ -33,13 +42,16 @@ export function sessionKeys (keyPrefix = ''): SessionKeys {
     tombstone,
     index,
     generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userId}}`,
-    sessionPrefix,
-    tombstonePrefix,
     sessionPrefixAll,
     oneSession: (userId, sessionId) => ({
       sessionKey: session(userId, sessionId),
       indexKey: index(userId),
       tombstoneKey: tombstone(userId, sessionId)
-    })
+    }),
+    declared: (userId, sessionIds) => sessionIds.map((sessionId) => ({
+      sessionId,
+      sessionKey: session(userId, sessionId),
+      tombstoneKey: tombstone(userId, sessionId)
+    }))
   }
 }

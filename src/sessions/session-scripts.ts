@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../redis/redis-client.js'
 import { defineLuaScripts, type RegisteredScript } from '../redis/lua-script.js'
+import { bumpGenerationScript } from './scripts/bump-generation.js'
 import { createSessionScript } from './scripts/create-session.js'
 import { resumeSessionScript } from './scripts/resume-session.js'
 import { revokeAllSessionsBatchScript } from './scripts/revoke-all-sessions-batch.js'
@@ -14,9 +15,10 @@ export const SESSION_SCRIPTS: readonly RegisteredScript[] = [
   touchSessionScript,
   resumeSessionScript,
   revokeSessionScript,
+  bumpGenerationScript,
   revokeAllSessionsBatchScript
 ]
 
-export function defineSessionCommands (redis: Redis): void {
+export function defineSessionCommands (redis: RedisClient): void {
   defineLuaScripts(redis, SESSION_SCRIPTS)
 }

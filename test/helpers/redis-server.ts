@@ -18,10 +18,13 @@ export class RedisServer {
   private process?: ChildProcess
   readonly dir = mkdtempSync(join(tmpdir(), 'auth-redis-'))
 
-  private constructor (readonly port: number, private readonly persistent: boolean, private readonly databases?: number) {}
+  private constructor (
+    readonly port: number, private readonly persistent: boolean, private readonly databases?: number, private readonly clusterNode = false
+  ) {}
 
-  static async start (options: { persistent?: boolean, databases?: number } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options.persistent ?? false, options.databases)
+  // `clusterNode`: a node of a Redis Cluster, holding no slot until it is given some (see redis-cluster.ts).
+  static async start (options: { persistent?: boolean, databases?: number, clusterNode?: boolean } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.persistent ?? false, options.databases, options.clusterNode)
     await server.restart()
     return server
   }
@@ -35,8 +38,9 @@ export class RedisServer {
       ? ['--appendonly', 'yes', '--appendfsync', 'always']
       : ['--appendonly', 'no']
     const databases = this.databases === undefined ? [] : ['--databases', String(this.databases)]
+    const cluster = this.clusterNode ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] : []
     this.process = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence, ...databases
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence, ...databases, ...cluster
     ], { stdio: 'ignore' })
     await this.waitUntilReady()
   }

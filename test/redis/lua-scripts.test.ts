@@ -8,8 +8,9 @@ const SCRIPTS: readonly RegisteredScript[] = [...SESSION_SCRIPTS, ...REFRESH_SCR
 
 // `local name = ...KEYS[n]...` or `...ARGV[n]...`: the line that names a key or an argument.
 const NAMING_LINE = /^local (\w+) = .*\b(KEYS|ARGV)\[(\d+)\]/
-// `local name = {unpack(ARGV, n)}`: the line that names the trailing arguments as one list.
-const REST_LINE = /^local (\w+) = \{unpack\(ARGV, (\d+)\)\}$/
+// `local name = {unpack(KEYS, n)}` or `{unpack(ARGV, n)}`: the line that names the trailing keys
+// or arguments as one list.
+const REST_LINE = /^local (\w+) = \{unpack\((KEYS|ARGV), (\d+)\)\}$/
 
 // Each name with its position in KEYS or ARGV, in the order the script names them.
 function namesIn (lua: string, table: 'KEYS' | 'ARGV'): Array<[string, number]> {
@@ -17,6 +18,19 @@ function namesIn (lua: string, table: 'KEYS' | 'ARGV'): Array<[string, number]> 
     const match = NAMING_LINE.exec(line)
     return match?.[2] === table ? [[match[1] ?? '', Number(match[3])] as [string, number]] : []
   })
+}
+
+// The name and first position of each trailing list the script takes from KEYS or ARGV.
+function restsIn (lua: string, table: 'KEYS' | 'ARGV'): Array<[string, number]> {
+  return lua.split('\n').flatMap((line) => {
+    const match = REST_LINE.exec(line)
+    return match?.[2] === table ? [[match[1] ?? '', Number(match[3])] as [string, number]] : []
+  })
+}
+
+// What restsIn must find: the one list the script declares, after its named entries.
+function restAt (name: string | undefined, named: readonly string[]): Array<[string, number]> {
+  return name === undefined ? [] : [[name, named.length + 1]]
 }
 
 function positions (names: readonly string[]): Array<[string, number]> {
@@ -27,9 +41,8 @@ for (const script of SCRIPTS) {
   t.test(`${script.command} names its keys and arguments as its callers do`, async (t) => {
     t.same(namesIn(script.lua, 'KEYS'), positions(script.keys), 'KEYS')
     t.same(namesIn(script.lua, 'ARGV'), positions(script.args), 'ARGV')
-    const rest = script.lua.split('\n').map((line) => REST_LINE.exec(line)).find((match) => match !== null)
-    t.same(rest === undefined ? undefined : [rest[1], Number(rest[2])],
-      script.restArgs === undefined ? undefined : [script.restArgs, script.args.length + 1], 'the trailing list')
+    t.same(restsIn(script.lua, 'KEYS'), restAt(script.restKeys, script.keys), 'the trailing list of KEYS')
+    t.same(restsIn(script.lua, 'ARGV'), restAt(script.restArgs, script.args), 'the trailing list of ARGV')
   })
 
   t.test(`${script.command} reads KEYS and ARGV only where it names them`, async (t) => {

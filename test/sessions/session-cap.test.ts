@@ -72,3 +72,23 @@ t.test('SESSION_MAX_PER_USER=0 keeps every session', async (t) => {
     t.equal((await me(app, login.token)).statusCode, 200, `login #${i + 1} still works`)
   }
 })
+
+// A login's trim is a call of its own after the create, so concurrent logins trim an index that
+// others are adding to and trimming: together they must still leave exactly the cap.
+t.test('concurrent logins beyond the cap leave exactly SESSION_MAX_PER_USER live sessions', async (t) => {
+  const rounds = 5
+  const { app } = await buildTestApp(t, { env: { SESSION_MAX_PER_USER: String(CAP), NEAR_CACHE: 'off' } })
+  for (let round = 0; round < rounds; round++) {
+    const user = await createUser(app)
+    for (let i = 0; i < CAP; i++) await logIn(app, user)
+    const logins = await Promise.all(Array.from({ length: LOGINS * 2 }, async () => await logIn(app, user)))
+    const indexed = await app.redis.zrange(`ACCESS_TOKEN_INDEX:{${user.userId}}`, '0', '-1')
+    t.equal(indexed.length, CAP, `round ${round}: the index holds the cap`)
+    const live = await Promise.all(indexed.map(async (id) => await app.redis.exists(`ACCESS_TOKEN:{${user.userId}}:${id}`)))
+    t.same(live, indexed.map(() => 1), `round ${round}: every indexed session is alive`)
+    const working = (await Promise.all(logins.map(async (login) => (await me(app, login.token)).statusCode))).filter((status) => status === 200)
+    t.ok(working.length <= CAP, `round ${round}: at most the cap of the new logins work (${working.length})`)
+    const tombstones = await app.redis.keys(`ACCESS_TOKEN_REVOKED:{${user.userId}}:*`)
+    t.equal(tombstones.length, LOGINS * 2, `round ${round}: every other session was evicted`)
+  }
+})

@@ -54,7 +54,7 @@ declare module 'ioredis' {
 
 // `hashFields`: the field/value pairs the session's hash is re-created with, if it is gone.
 export function resumeSessionCall (keys: OneSessionKeys, args: ResumeSessionArgs, hashFields: readonly string[]): ScriptCall {
-  return scriptCall(resumeSessionScript, keys, args, hashFields)
+  return scriptCall(resumeSessionScript, keys, args, { args: hashFields })
 }
 
 export function decodeResumeSessionReply ([status, endReason]: ResumeSessionReply): ResumeResult {

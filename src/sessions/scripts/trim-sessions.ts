@@ -1,16 +1,14 @@
 import type { Result } from 'ioredis'
 import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
-import { TRIM_INDEX_FUNCTION } from './trim-index-lua.js'
+import type { DeclaredSession } from '../session-keys.js'
+import { declaredSessionsRest } from './declared-sessions.js'
+import { END_SESSION_FUNCTION } from './end-session-lua.js'
 
 export interface TrimSessionsKeys {
   indexKey: string
 }
 
-// What a trim of the user's index needs; a login's create passes the same.
 export interface TrimSessionsArgs {
-  // What the scripts append a session id to, for its session and its tombstone key.
-  sessionPrefix: string
-  tombstonePrefix: string
   // 0: no cap.
   maxSessions: number
   // How many of the oldest index entries one call looks at.
@@ -19,30 +17,61 @@ export interface TrimSessionsArgs {
   fallbackTtlMs: number
 }
 
-// Goes on where a login's trim stopped: only an index that grew past the cap before the cap
-// existed (or was lowered) needs more than the login's own call.
+// Idle sessions vanish without telling the index. This drops the entries of those among the
+// declared sessions and, beyond the cap, ends the oldest live ones (reason 'evicted'). It looks
+// only at the sessions it is given, which the caller took from the oldest `indexScanLimit`
+// entries, so one call never does work that grows with a user's session count. An entry added
+// since, and so not declared, is left for a later call.
 const TRIM_SESSIONS_LUA = `
 local indexKey = KEYS[1]
-local sessionPrefix = ARGV[1]
-local tombstonePrefix = ARGV[2]
-local maxSessions = tonumber(ARGV[3])
-local indexScanLimit = tonumber(ARGV[4])
-local fallbackTtlMs = tonumber(ARGV[5])
-${TRIM_INDEX_FUNCTION}
--- No session is spared for being the one just created.
-local keep = ''
-local overCap, evicted = trimIndex(indexKey, sessionPrefix, tombstonePrefix, maxSessions, indexScanLimit, keep, fallbackTtlMs)
-return {overCap, evicted}
+local sessionAndTombstoneKeys = {unpack(KEYS, 2)}
+local maxSessions = tonumber(ARGV[1])
+local indexScanLimit = tonumber(ARGV[2])
+local fallbackTtlMs = tonumber(ARGV[3])
+-- Oldest first, as the index listed them.
+local sessionIds = {unpack(ARGV, 4)}
+${END_SESSION_FUNCTION}
+-- Replies {entries still over the cap, evicted ids, the oldest indexScanLimit ids for the next
+-- call to declare (none once within the cap)}.
+local live = {}
+for i, id in ipairs(sessionIds) do
+  local sessionKey, tombstoneKey = sessionAndTombstoneKeys[2 * i - 1], sessionAndTombstoneKeys[2 * i]
+  -- An entry that left the index since it was read (a logout, a concurrent trim) was dealt with.
+  if redis.call('ZSCORE', indexKey, id) then
+    if redis.call('EXISTS', sessionKey) == 0 then
+      redis.call('ZREM', indexKey, id)
+    else
+      live[#live + 1] = {id, sessionKey, tombstoneKey}
+    end
+  end
+end
+local evicted = {}
+local overCap = 0
+if maxSessions > 0 then
+  local excess = redis.call('ZCARD', indexKey) - maxSessions
+  for i = 1, math.min(excess, #live) do
+    local id, sessionKey, tombstoneKey = unpack(live[i])
+    endSession(sessionKey, tombstoneKey, 'evicted', fallbackTtlMs)
+    redis.call('ZREM', indexKey, id)
+    evicted[#evicted + 1] = id
+  end
+  overCap = math.max(0, excess - #evicted)
+end
+local nextIds = {}
+if overCap > 0 then nextIds = redis.call('ZRANGE', indexKey, 0, indexScanLimit - 1) end
+return {overCap, evicted, nextIds}
 `
 
 export const trimSessionsScript: LuaScript<TrimSessionsKeys, TrimSessionsArgs> = {
   command: 'sessionTrim',
   lua: TRIM_SESSIONS_LUA,
   keys: ['indexKey'],
-  args: ['sessionPrefix', 'tombstonePrefix', 'maxSessions', 'indexScanLimit', 'fallbackTtlMs']
+  args: ['maxSessions', 'indexScanLimit', 'fallbackTtlMs'],
+  restKeys: 'sessionAndTombstoneKeys',
+  restArgs: 'sessionIds'
 }
 
-type TrimSessionsReply = [overCap: number, evicted: string[]]
+type TrimSessionsReply = [overCap: number, evicted: string[], nextIds: string[]]
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -50,11 +79,18 @@ declare module 'ioredis' {
   }
 }
 
-export function trimSessionsCall (keys: TrimSessionsKeys, args: TrimSessionsArgs): ScriptCall {
-  return scriptCall(trimSessionsScript, keys, args)
+// `sessions`: the oldest entries of the index, oldest first.
+export function trimSessionsCall (keys: TrimSessionsKeys, args: TrimSessionsArgs, sessions: readonly DeclaredSession[]): ScriptCall {
+  return scriptCall(trimSessionsScript, keys, args, declaredSessionsRest(sessions))
 }
 
-// `overCap`: the index entries still over the cap, for a later call to go on with.
-export function decodeTrimSessionsReply ([overCap, evicted]: TrimSessionsReply): { overCap: number, evicted: string[] } {
-  return { overCap, evicted }
+// `overCap`: the index entries still over the cap; `nextIds`: the sessions the next call declares.
+export interface TrimmedSessions {
+  overCap: number
+  evicted: string[]
+  nextIds: string[]
+}
+
+export function decodeTrimSessionsReply ([overCap, evicted, nextIds]: TrimSessionsReply): TrimmedSessions {
+  return { overCap, evicted, nextIds }
 }
