@@ -42,11 +42,12 @@ export default fp(async (fastify) => {
     refreshStore = new RedisRefreshTokenStore(redis, sessionStore, refreshKey, config.REDIS_KEY_PREFIX)
   }
 
-  fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore, clock))
+  const { authEvents } = fastify
+  fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore, clock, authEvents))
   fastify.decorate('refreshTokens', refreshStore === undefined
     ? null
-    : new RefreshService(refreshStore, refreshKey, refreshPolicyOf(config), clock))
-}, { name: 'sessions', dependencies: ['config', 'redis', 'database', 'session-check'] })
+    : new RefreshService(refreshStore, refreshKey, refreshPolicyOf(config), clock, authEvents))
+}, { name: 'sessions', dependencies: ['config', 'redis', 'database', 'session-check', 'metrics'] })
 
 // A key of its own for deriving successor refresh tokens, so the JWT key signs JWTs only.
 function successorKey (jwtSecret: string): Buffer {

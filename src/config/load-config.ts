@@ -4,6 +4,7 @@ import { loadOrCreateDevelopmentSecret } from './jwt-secret.js'
 import { parseTrustProxy, type TrustedProxies } from './trust-proxy.js'
 import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
+import { parseMetricsAllow, type AddressRange } from './metrics-allow.js'
 
 export { ConfigError, type EnvSource }
 
@@ -14,6 +15,8 @@ export interface AppConfig extends Omit<Env, 'JWT_SECRET' | 'COOKIE_SECURE' | 'E
   isProduction: boolean
   corsOrigins: string[]
   trustedProxies: TrustedProxies
+  // METRICS_ALLOW, parsed.
+  metricsAllow: AddressRange[]
   // Set when the secret was generated for development, so the server can warn about it.
   generatedSecretPath?: string
 }
@@ -38,6 +41,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
   if (typeof trustedProxies === 'object' && !Array.isArray(trustedProxies)) {
     throw new ConfigError(`Invalid configuration: ${trustedProxies.error}`)
   }
+  const metricsAllow = parseMetricsAllow(env.METRICS_ALLOW)
   const isProduction = env.NODE_ENV === 'production'
   let jwtSecret = env.JWT_SECRET
   let generatedSecretPath: string | undefined
@@ -64,6 +68,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     isProduction,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     trustedProxies,
+    metricsAllow,
     generatedSecretPath
   }
 }
