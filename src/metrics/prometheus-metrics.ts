@@ -7,7 +7,7 @@ import {
   type AuthEvents, type DatabaseCallObserver, type LoginResult, type PasswordHashOperation, type RateLimitBucket,
   type RedisCallFailure, type RedisCallObserver, type RefreshOutcome
 } from './auth-events.js'
-import { FastHistogram } from './fast-histogram.js'
+import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
 
 // The one place prom-client is used: the services' events counted, the state of the near-cache,
 // the password hashing and Redis read when scraped, and prom-client's process metrics. Every
@@ -34,6 +34,7 @@ export interface PrometheusMetricsOptions {
 }
 
 const PREFIX = 'auth_'
+const UNLABELLED: readonly string[] = []
 const HTTP_SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 const REDIS_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 const HASH_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
@@ -95,8 +96,13 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
   private readonly http = new FastHistogram(`${PREFIX}http_request_duration_seconds`,
     'Time from request to response, by method, route pattern and status code', ['method', 'route', 'status_code'], HTTP_SECONDS_BUCKETS)
 
+  // Per route, the series of each method and status seen: found by comparing a string and a
+  // number, with no key to build per request.
+  private readonly httpSeries = new Map<string, Array<{ method: string, statusCode: number, series: HistogramSeries }>>()
   private readonly redisCalls = new FastHistogram(`${PREFIX}redis_call_duration_seconds`,
     'Time of each Redis call a request waits for (a script, a command or a pipeline)', [], REDIS_SECONDS_BUCKETS)
+
+  private readonly redisCallSeries = this.redisCalls.series(UNLABELLED)
 
   private readonly loginAttempts = counter(this.registry, 'logins_total', 'Login attempts by result', 'result', LOGIN_RESULTS)
   private readonly createdSessions = counter(this.registry, 'sessions_created_total', 'Sessions created (logins and password changes)')
@@ -136,7 +142,17 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
   }
 
   httpRequestEnded (method: string, route: string, statusCode: number, seconds: number): void {
-    this.http.observe([method, route, String(statusCode)], seconds)
+    let seen = this.httpSeries.get(route)
+    if (seen === undefined) {
+      seen = []
+      this.httpSeries.set(route, seen)
+    }
+    let known = seen.find((entry) => entry.statusCode === statusCode && entry.method === method)
+    if (known === undefined) {
+      known = { method, statusCode, series: this.http.series([method, route, String(statusCode)]) }
+      seen.push(known)
+    }
+    known.series.observe(seconds)
   }
 
   loginAttempted (result: LoginResult): void {
@@ -165,7 +181,7 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
   }
 
   redisCallEnded (seconds: number, failure?: RedisCallFailure): void {
-    this.redisCalls.observe([], seconds)
+    this.redisCallSeries.observe(seconds)
     if (failure !== undefined) this.redisErrors.labels(failure).inc()
   }
 
