@@ -17,6 +17,8 @@ export interface OurServerOptions {
   strategy: 'sliding' | 'refresh'
   nearCache: NearCacheMode
   keyPrefix: string
+  // METRICS; off (the server's default) unless a comparison asks for it.
+  metrics?: 'on' | 'off'
 }
 
 const NO_PRACTICAL_LIMIT = '1000000000'
@@ -36,6 +38,7 @@ export function ourServerSpec (options: OurServerOptions): ServerSpec {
       JWT_SECRET: options.jwtSecret,
       AUTH_STRATEGY: options.strategy,
       NEAR_CACHE: options.nearCache,
+      METRICS: options.metrics ?? 'off',
       RATE_LIMIT_LOGIN_ACCOUNT_IP: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_LOGIN_ACCOUNT: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_LOGIN_IP: NO_PRACTICAL_LIMIT,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { throughputChart } from './chart.js'
 import { fixed, integer, table } from './markdown.js'
 import type { SessionMemory } from './memory.js'
+import type { MetricsCostResult } from './metrics-cost.js'
 import { checkTargets, type BenchResults } from './results.js'
 import { BROWSER_USER_AGENT } from './session-records.js'
 
@@ -79,6 +80,18 @@ function sessionCountSection (results: BenchResults): string {
   ].join('\n')
 }
 
+export function metricsCostSection (cost: MetricsCostResult, connections: number): string {
+  return [
+    `Two of our servers, identical but for \`METRICS\` (sliding, near-cache on, ${connections} sessions each), loaded on \`GET /auth/me\` in ${cost.rounds} interleaved rounds; the ratio is the median of the per-round ratios, with their range. The METRICS=on server's own histogram counted ${integer(cost.countedRequests)} answers of \`GET /auth/me\` 200, warm-ups included; the METRICS=off server answered \`/metrics\` 404.`,
+    '',
+    table(['target', 'req/s (median)', 'p50 ms', 'p99 ms', 'server CPU µs / req', 'req/s per round'], [cost.off, cost.on].map((row) => [
+      row.label, integer(row.medianRps), fixed(row.p50Ms, 0), fixed(row.p99Ms, 0), fixed(row.serverCpuMicros, 1), row.roundsRps.map(integer).join(' / ')
+    ])),
+    '',
+    `METRICS=on ÷ METRICS=off: req/s ${fixed(cost.ratio, 3)} (rounds ${cost.roundRatios.map((ratio) => fixed(ratio, 3)).join(', ')}); server CPU per request ${fixed(cost.cpuRatio, 3)}.`
+  ].join('\n')
+}
+
 function revocationSection (results: BenchResults): string {
   return table(['instances', 'trials', 'p50 ms', 'p99 ms', 'max ms', '200s from B after the logout answer (trials affected)'],
     results.revocation.map(({ nearCache, result }) => [
@@ -128,6 +141,10 @@ export function resultsSection (results: BenchResults): string {
     `### ${integer(results.sessionCounts.smallCount)} vs ${integer(results.sessionCounts.largeCount)} live sessions`,
     '',
     sessionCountSection(results),
+    '',
+    '### METRICS=on vs off',
+    '',
+    metricsCostSection(results.metricsCost, settings.connections),
     '',
     '### Login throughput',
     '',

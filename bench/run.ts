@@ -6,6 +6,7 @@ import { cleanUp, installExitHandlers, wasInterrupted } from './cleanup.js'
 import { openBenchDatabase } from './database.js'
 import { measureLoginThroughput } from './login-throughput.js'
 import { measureSessionMemory, sessionRecordSizes } from './memory.js'
+import { measureMetricsCost } from './metrics-cost.js'
 import { CHART_PATH, REPORT_PATH, targetsTable, throughputTable, writeReport } from './report.js'
 import { redisVersion, startBenchRedis } from './redis-stats.js'
 import { summariseThroughput, type BenchResults } from './results.js'
@@ -76,6 +77,7 @@ async function main (): Promise<void> {
   const login = await phase('login throughput', async () =>
     await measureLoginThroughput(setup.ours.on.url, context.accounts, settings.loginSeconds))
   for (const server of setup.servers.filter((server) => server !== setup.ours.on && server !== setup.ours.off)) await server.stop()
+  const metricsCost = await phase('METRICS on vs off', async () => await measureMetricsCost(context, redis.admin, settings))
   const sessionCounts = await phase(`${settings.smallSessionCount.toLocaleString('en-US')} vs ${settings.largeSessionCount.toLocaleString('en-US')} sessions`, async () =>
     await measureSessionCounts(context, setup.ours, redis, settings))
   await Promise.all([setup.ours.on.stop(), setup.ours.off.stop()])
@@ -114,6 +116,7 @@ async function main (): Promise<void> {
     memory,
     libraryMemory,
     sessionCounts,
+    metricsCost,
     login,
     revocation,
     serverMemory,

@@ -10,6 +10,8 @@ export interface BenchSettings {
   rounds: number
   // Rounds of the 10³ vs 10⁶ sessions comparison, whose two sides differ by a few percent at most.
   sessionCountRounds: number
+  // Rounds of the METRICS=on vs off comparison, whose two sides differ by a few percent at most.
+  metricsRounds: number
   // Autocannon connections, each with its own session.
   connections: number
   // Sessions created through the real store to measure memory per session.
@@ -38,6 +40,7 @@ export function readSettings (): BenchSettings {
     warmupSeconds: quick ? 0.5 : 1.5,
     rounds: Math.round(positiveNumber('BENCH_ROUNDS', quick ? 1 : 3)),
     sessionCountRounds: Math.round(positiveNumber('BENCH_SESSION_COUNT_ROUNDS', quick ? 1 : 6)),
+    metricsRounds: Math.round(positiveNumber('BENCH_METRICS_ROUNDS', quick ? 1 : 6)),
     connections: Math.round(positiveNumber('BENCH_CONNECTIONS', quick ? 20 : 100)),
     memorySessions: quick ? 2_000 : 10_000,
     smallSessionCount: 1_000,

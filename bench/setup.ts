@@ -28,7 +28,7 @@ export interface ThroughputSetup {
 }
 
 export async function startOurServer (
-  context: BenchContext, name: string, options: Pick<OurServerOptions, 'strategy' | 'nearCache' | 'keyPrefix'>
+  context: BenchContext, name: string, options: Pick<OurServerOptions, 'strategy' | 'nearCache' | 'keyPrefix' | 'metrics'>
 ): Promise<RunningServer> {
   const server = await startServer(ourServerSpec({ name, redisUrl: context.redisUrl, jwtSecret: context.jwtSecret, database: context.database, ...options }))
   // A shared database needs the accounts once; PGlite instances each need their own.

@@ -15,5 +15,5 @@ declare module 'fastify' {
 export default fp(async (fastify) => {
   const concurrency = fastify.config.PASSWORD_HASH_CONCURRENCY ?? availableParallelism()
   await prepareDummyHash()
-  fastify.decorate('passwordHasher', new BoundedPasswordHasher(concurrency))
-}, { name: 'password-hasher', dependencies: ['config'] })
+  fastify.decorate('passwordHasher', new BoundedPasswordHasher(concurrency, fastify.authEvents))
+}, { name: 'password-hasher', dependencies: ['config', 'metrics'] })

@@ -21,5 +21,5 @@ export default fp(async (fastify) => {
     refreshPerSession: config.RATE_LIMIT_REFRESH_SESSION,
     refreshPerIp: config.RATE_LIMIT_REFRESH_IP,
     windowSeconds: config.RATE_LIMIT_WINDOW
-  }, config.REDIS_KEY_PREFIX))
-}, { name: 'rate-limits', dependencies: ['config', 'redis'] })
+  }, config.REDIS_KEY_PREFIX, fastify.authEvents))
+}, { name: 'rate-limits', dependencies: ['config', 'redis', 'metrics'] })

@@ -41,11 +41,12 @@ export default fp(async (fastify) => {
     refreshStore = new RedisRefreshTokenStore(redis, sessionStore, successorKey(config.refreshTokenSecret), config.REDIS_KEY_PREFIX)
   }
 
-  fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore, clock))
+  const { authEvents } = fastify
+  fastify.decorate('sessions', new SessionService(sessionStore, sessionPolicyOf(config), refreshStore, clock, authEvents))
   fastify.decorate('refreshTokens', refreshStore === undefined
     ? null
-    : new RefreshService(refreshStore, successorKey(config.refreshTokenSecret), refreshPolicyOf(config), clock))
-}, { name: 'sessions', dependencies: ['config', 'redis', 'database', 'session-check'] })
+    : new RefreshService(refreshStore, successorKey(config.refreshTokenSecret), refreshPolicyOf(config), clock, authEvents))
+}, { name: 'sessions', dependencies: ['config', 'redis', 'database', 'session-check', 'metrics'] })
 
 // The key successor refresh tokens are derived with, from REFRESH_TOKEN_SECRET (or the JWT_SECRET
 // of deployments that never set it). The configuration always has one for the refresh strategy.

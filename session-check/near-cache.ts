@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { InvalidationTracker } from '../src/redis/invalidation-tracker.js'
-import { NearCache } from '../src/sessions/near-cache.js'
+import { NearCache, type NearCacheCounts } from '../src/sessions/near-cache.js'
 import { NearCachedSessionStore } from '../src/sessions/near-cached-session-store.js'
 import type { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { sessionKeys } from '../src/sessions/session-keys.js'
@@ -10,6 +10,8 @@ export interface NearCacheStatus {
   // False while invalidations could be missed (no tracking connection): every touch goes to Redis.
   readonly enabled: boolean
   readonly size: number
+  // Hits, misses, invalidations, flushes and evictions since start (for metrics).
+  readonly counts: Readonly<NearCacheCounts>
   // Resolves once invalidations for every change Redis made so far have been applied.
   sync: () => Promise<void>
 }
@@ -39,6 +41,7 @@ export async function startNearCache (
   const status: NearCacheStatus = {
     get enabled () { return cache.isEnabled },
     get size () { return cache.size },
+    counts: cache.counts,
     sync: async () => await tracker.sync()
   }
   return { store, status, close: async () => await tracker.close() }

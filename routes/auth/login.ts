@@ -1,8 +1,10 @@
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { AccountSchema, DeviceIdSchema, LoginPasswordSchema } from '../../src/api/field-schemas.js'
-import { IssuedSessionSchema } from '../../src/api/session-schemas.js'
+import { IssuedSessionSchema, type IssuedSession } from '../../src/api/session-schemas.js'
 import { WrongCredentialsError } from '../../src/errors/api-errors.js'
+import { failedLoginResult } from '../../src/metrics/auth-events.js'
 import { normalizeAccount } from '../../src/users/account.js'
 import { checkCredentials, type CredentialSources } from '../../src/users/check-credentials.js'
 
@@ -14,6 +16,8 @@ const LoginBodySchema = Type.Object({
   deviceId: Type.Optional(DeviceIdSchema)
 })
 
+type LoginBody = Static<typeof LoginBodySchema>
+
 const login: FastifyPluginAsyncTypebox = async (fastify) => {
   const credentials: CredentialSources = {
     users: fastify.users,
@@ -21,19 +25,11 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
     readGeneration: async (userId) => await fastify.sessions.generation(userId)
   }
 
-  fastify.post('/login', {
-    schema: {
-      summary: 'Log in and start a session',
-      tags: ['auth'],
-      body: LoginBodySchema,
-      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 429, 503) }
-    }
-  }, async (request, reply) => {
-    const account = normalizeAccount(request.body.account)
-    const { password, deviceId } = request.body
+  // Within the failed-login budgets. Losing the race to a concurrent password change (or
+  // logout-all) means the check is redone against what is stored now, rather than creating a
+  // session it would not allow.
+  async function logIn (request: FastifyRequest, reply: FastifyReply, { account, password, deviceId }: LoginBody): Promise<IssuedSession> {
     const issued = await fastify.attemptLimiter.guardLogin(account, request.ip, async () => {
-      // Losing the race to a concurrent password change (or logout-all) means the check is
-      // redone against what is stored now, rather than creating a session it would not allow.
       for (let round = 0; round < CREDENTIAL_CHECK_ROUNDS; round++) {
         const checked = await checkCredentials(credentials, account, password)
         if (checked === undefined) return undefined
@@ -44,6 +40,24 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
     })
     if (issued === undefined) throw new WrongCredentialsError()
     return issued
+  }
+
+  fastify.post('/login', {
+    schema: {
+      summary: 'Log in and start a session',
+      tags: ['auth'],
+      body: LoginBodySchema,
+      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 429, 503) }
+    }
+  }, async (request, reply) => {
+    try {
+      const issued = await logIn(request, reply, { ...request.body, account: normalizeAccount(request.body.account) })
+      fastify.authEvents.loginAttempted('success')
+      return issued
+    } catch (error) {
+      fastify.authEvents.loginAttempted(failedLoginResult(error))
+      throw error
+    }
   })
 }
 

@@ -41,7 +41,10 @@ const refresh: FastifyPluginAsyncTypebox = async (fastify) => {
     const fromBody = request.body.refreshToken
     const cookie = fromBody === undefined ? request.refreshTokenCookie() : undefined
     const token = fromBody ?? cookie?.value
-    if (token === undefined) throw new InvalidRefreshTokenError()
+    if (token === undefined) {
+      fastify.authEvents.refreshAttempted('invalid')
+      throw new InvalidRefreshTokenError()
+    }
     // The cookie is SameSite=Strict already; the proof is asked as for every cookie-authenticated POST.
     if (cookie !== undefined) fastify.sessionCheck.assertCsrfProof(request, cookie)
 
@@ -50,8 +53,11 @@ const refresh: FastifyPluginAsyncTypebox = async (fastify) => {
     // what turns its retry into the same answer rather than a suspected theft.
     const presented = parseRefreshToken(token)
     const sessionKey = presented === undefined ? NO_SESSION : `${presented.userId}:${presented.family}`
-    const attempt = await fastify.attemptLimiter.guardRefresh(sessionKey, request.ip, async () =>
-      presented === undefined ? { status: 'invalid' } as const : await refreshTokens.refresh(presented), chargeOf)
+    const attempt = await fastify.attemptLimiter.guardRefresh(sessionKey, request.ip, async () => {
+      if (presented !== undefined) return await refreshTokens.refresh(presented)
+      fastify.authEvents.refreshAttempted('invalid')
+      return { status: 'invalid' } as const
+    }, chargeOf)
 
     switch (attempt.status) {
       case 'refreshed':

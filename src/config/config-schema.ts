@@ -10,6 +10,7 @@ const THIRTY_MINUTES_SECONDS = 30 * 60
 export type AuthStrategy = 'sliding' | 'refresh'
 export type RefreshStoreKind = 'redis' | 'postgres'
 export type NearCacheMode = 'on' | 'off'
+export type MetricsMode = 'on' | 'off'
 
 export interface Env {
   NODE_ENV: string
@@ -54,6 +55,9 @@ export interface Env {
   RATE_LIMIT_REFRESH_SESSION: number
   RATE_LIMIT_REFRESH_IP: number
   RATE_LIMIT_WINDOW: number
+  METRICS: MetricsMode
+  METRICS_TOKEN?: string
+  METRICS_ALLOW: string
 }
 
 export const envJsonSchema = {
@@ -117,6 +121,12 @@ export const envJsonSchema = {
     RATE_LIMIT_REGISTER_IP: { type: 'integer', minimum: 1, default: 20 },
     RATE_LIMIT_REFRESH_SESSION: { type: 'integer', minimum: 1, default: 30 },
     RATE_LIMIT_REFRESH_IP: { type: 'integer', minimum: 1, default: 100 },
-    RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, default: FIFTEEN_MINUTES_SECONDS }
+    RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, default: FIFTEEN_MINUTES_SECONDS },
+    // GET /metrics (Prometheus); off: no route and nothing counted.
+    METRICS: { type: 'string', enum: ['on', 'off'], default: 'off' },
+    // The bearer token /metrics requires when set: long, and no spaces (it travels in a header).
+    METRICS_TOKEN: { type: 'string', minLength: 16, pattern: '^[\\x21-\\x7e]+$' },
+    // Addresses and CIDRs besides loopback that may read /metrics; parsed in metrics-access.ts.
+    METRICS_ALLOW: { type: 'string', default: '' }
   }
 } as const

@@ -6,6 +6,7 @@ import type { SigningKeys } from '../tokens/signing-keys.js'
 import { parseTrustProxy, type TrustedProxies } from './trust-proxy.js'
 import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
+import { parseMetricsAllow, type AddressRange } from './metrics-allow.js'
 
 export { ConfigError, type EnvSource }
 
@@ -19,6 +20,8 @@ export interface AppConfig extends Omit<Env, 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'>
   isProduction: boolean
   corsOrigins: string[]
   trustedProxies: TrustedProxies
+  // METRICS_ALLOW, parsed.
+  metricsAllow: AddressRange[]
   // Set when the secret was generated for development, so the server can warn about it.
   generatedSecretPath?: string
 }
@@ -43,6 +46,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
   if (typeof trustedProxies === 'object' && !Array.isArray(trustedProxies)) {
     throw new ConfigError(`Invalid configuration: ${trustedProxies.error}`)
   }
+  const metricsAllow = parseMetricsAllow(env.METRICS_ALLOW)
   const isProduction = env.NODE_ENV === 'production'
   let jwtKeys = signingKeysOf(env)
   let generatedSecretPath: string | undefined
@@ -65,6 +69,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     isProduction,
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     trustedProxies,
+    metricsAllow,
     generatedSecretPath
   }
 }

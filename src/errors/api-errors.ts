@@ -32,6 +32,8 @@ export const WrongPasswordError = createError(apiCode(ERROR_CODES.wrongCredentia
 const TooManyRequestsError = createError<[number]>(apiCode(ERROR_CODES.tooManyRequests), 'Too many requests, retry in %d seconds', 429, Error, NO_STACK)
 // The error handler also answers schema failures and malformed bodies with its code.
 export const InvalidInputError = createError<[string]>(apiCode(ERROR_CODES.invalidInput), '%s', 400, Error, NO_STACK)
+// Operator routes (/metrics with METRICS_TOKEN): not a user's session, so not 1001.
+export const BearerTokenRequiredError = createError(apiCode(ERROR_CODES.unauthorized), 'A valid bearer token is required', 401, Error, NO_STACK)
 export const ForbiddenError = createError<[string]>(apiCode(ERROR_CODES.forbidden), '%s', 403, Error, NO_STACK)
 export const NotFoundError = createError<[string]>(apiCode(ERROR_CODES.notFound), '%s', 404, Error, NO_STACK)
 export const AccountTakenError = createError(apiCode(ERROR_CODES.accountTaken), 'Account already exists', 409, Error, NO_STACK)

@@ -11,12 +11,22 @@ export interface HashConcurrencyOptions {
   queueLength: number
 }
 
+// What the limit is doing now, and how many hashes it refused since it was made.
+export interface HashLoad {
+  // Hashes computed at once.
+  readonly slots: number
+  readonly running: number
+  readonly queued: number
+  readonly refused: number
+}
+
 // Bounds the argon2 work of one instance. A burst beyond its slots and queue is answered 503
 // "1503" straight away, instead of every request, the owners' logins included, waiting behind
 // it for seconds. (cockatiel's bulkhead does this too, but its current major needs Node 22 and
 // brings a whole resilience library for these few lines.)
-export class HashConcurrencyLimit {
-  private running = 0
+export class HashConcurrencyLimit implements HashLoad {
+  private slotsTaken = 0
+  private refusedCount = 0
   // Each entry starts one queued hash; release() hands it the slot just freed.
   private readonly queue: Array<() => void> = []
 
@@ -28,6 +38,22 @@ export class HashConcurrencyLimit {
     if (!Number.isInteger(queueLength) || queueLength < 0) {
       throw new RangeError(`HashConcurrencyLimit: queueLength must be a non-negative integer, got ${queueLength}`)
     }
+  }
+
+  get slots (): number {
+    return this.options.concurrency
+  }
+
+  get running (): number {
+    return this.slotsTaken
+  }
+
+  get queued (): number {
+    return this.queue.length
+  }
+
+  get refused (): number {
+    return this.refusedCount
   }
 
   // Runs `hash` once a slot is free. Throws 503 "1503" (with retryAfterSeconds) without
@@ -42,19 +68,22 @@ export class HashConcurrencyLimit {
   }
 
   private async acquire (): Promise<void> {
-    if (this.running < this.options.concurrency) {
-      this.running++
+    if (this.slotsTaken < this.options.concurrency) {
+      this.slotsTaken++
       return
     }
-    if (this.queue.length >= this.options.queueLength) throw passwordHashingBusy(BUSY_RETRY_AFTER_SECONDS)
+    if (this.queue.length >= this.options.queueLength) {
+      this.refusedCount++
+      throw passwordHashingBusy(BUSY_RETRY_AFTER_SECONDS)
+    }
     await new Promise<void>((resolve) => { this.queue.push(resolve) })
   }
 
-  // The slot passes straight to the next in the queue, so `running` never dips and a newcomer
+  // The slot passes straight to the next in the queue, so `slotsTaken` never dips and a newcomer
   // cannot take it ahead of those already waiting.
   private release (): void {
     const next = this.queue.shift()
-    if (next === undefined) this.running--
+    if (next === undefined) this.slotsTaken--
     else next()
   }
 }

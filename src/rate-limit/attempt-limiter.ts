@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import ipaddr from 'ipaddr.js'
 import { tooManyRequests } from '../errors/api-errors.js'
+import { NO_AUTH_EVENTS, type AuthEvents, type RateLimitBucket } from '../metrics/auth-events.js'
 import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
 import { decodeReserveAttemptReply, defineAttemptCommands, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
@@ -31,6 +32,7 @@ export type RefreshCharge =
   | 'none'
 
 interface Bucket {
+  name: RateLimitBucket
   key: string
   limit: number
 }
@@ -56,7 +58,8 @@ export class AttemptLimiter {
   constructor (
     private readonly redis: RedisClient,
     private readonly limits: AttemptLimits,
-    private readonly keyPrefix = ''
+    private readonly keyPrefix = '',
+    private readonly events: AuthEvents = NO_AUTH_EVENTS
   ) {
     defineAttemptCommands(redis)
   }
@@ -75,7 +78,7 @@ export class AttemptLimiter {
   // guesses at the account must not block its owner's password change. A stolen session still
   // gets only this many guesses, and a new session takes the password to open.
   async guardPasswordChange<T> (userId: number, sessionId: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
-    const session = { key: `${this.keyPrefix}RATE_LIMIT:password:session:${userId}:${sessionId}`, limit: this.limits.passwordPerSession }
+    const session: Bucket = { name: 'password_session', key: `${this.keyPrefix}RATE_LIMIT:password:session:${userId}:${sessionId}`, limit: this.limits.passwordPerSession }
     return await this.guardCheck([session], check)
   }
 
@@ -99,8 +102,8 @@ export class AttemptLimiter {
   // known only the budget `chargeOf` names keeps its attempt. So a made-up token naming
   // someone else's session costs its sender, not that session.
   async guardRefresh<T> (sessionKey: string, ip: string, refresh: () => Promise<T>, chargeOf: (result: T) => RefreshCharge): Promise<T> {
-    const session = { key: `${this.keyPrefix}RATE_LIMIT:refresh:session:${sessionKey}`, limit: this.limits.refreshPerSession }
-    const client = { key: `${this.keyPrefix}RATE_LIMIT:refresh:ip:${clientId(ip)}`, limit: this.limits.refreshPerIp }
+    const session: Bucket = { name: 'refresh_session', key: `${this.keyPrefix}RATE_LIMIT:refresh:session:${sessionKey}`, limit: this.limits.refreshPerSession }
+    const client: Bucket = { name: 'refresh_ip', key: `${this.keyPrefix}RATE_LIMIT:refresh:ip:${clientId(ip)}`, limit: this.limits.refreshPerIp }
     await this.reserve([session, client])
     let result: T
     try {
@@ -115,16 +118,16 @@ export class AttemptLimiter {
   }
 
   async reserveRegistration (ip: string): Promise<void> {
-    await this.reserve([{ key: `${this.keyPrefix}RATE_LIMIT:register:ip:${clientId(ip)}`, limit: this.limits.registerPerIp }])
+    await this.reserve([{ name: 'register_ip', key: `${this.keyPrefix}RATE_LIMIT:register:ip:${clientId(ip)}`, limit: this.limits.registerPerIp }])
   }
 
   private loginBuckets (account: string, ip: string): Bucket[] {
     const digest = accountDigest(account)
     const client = clientId(ip)
     return [
-      { key: `${this.keyPrefix}RATE_LIMIT:login:account-ip:${digest}:${client}`, limit: this.limits.loginPerAccountIp },
-      { key: `${this.keyPrefix}RATE_LIMIT:login:account:${digest}`, limit: this.limits.loginPerAccount },
-      { key: `${this.keyPrefix}RATE_LIMIT:login:ip:${client}`, limit: this.limits.loginPerIp }
+      { name: 'login_account_ip', key: `${this.keyPrefix}RATE_LIMIT:login:account-ip:${digest}:${client}`, limit: this.limits.loginPerAccountIp },
+      { name: 'login_account', key: `${this.keyPrefix}RATE_LIMIT:login:account:${digest}`, limit: this.limits.loginPerAccount },
+      { name: 'login_ip', key: `${this.keyPrefix}RATE_LIMIT:login:ip:${client}`, limit: this.limits.loginPerIp }
     ]
   }
 
@@ -144,6 +147,7 @@ export class AttemptLimiter {
     )))
     const longestWaitMs = Math.max(0, ...blockedMs)
     if (longestWaitMs === 0) return
+    buckets.forEach((bucket, i) => { if (blockedMs[i] !== 0) this.events.rateLimited(bucket.name) })
     // Hand back what was reserved in the buckets that still had room.
     const reserved = buckets.filter((_, i) => blockedMs[i] === 0)
     if (reserved.length > 0) await this.release(reserved)

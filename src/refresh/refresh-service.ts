@@ -1,8 +1,9 @@
 import { systemClock, type Clock } from '../clock.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
+import { NO_AUTH_EVENTS, type AuthEvents, type RefreshOutcome } from '../metrics/auth-events.js'
 import type { SessionRecord } from '../sessions/session-store.js'
 import type { SessionClaims } from '../tokens/session-claims.js'
-import type { RefreshRules, RefreshTokenStore } from './refresh-token-store.js'
+import type { RefreshRules, RefreshTokenStore, RotateOutcome } from './refresh-token-store.js'
 import { digestOf, newRefreshToken, successorOf, type PresentedRefreshToken } from './refresh-token.js'
 
 const MS_PER_SECOND = 1000
@@ -31,6 +32,15 @@ export type RefreshAttempt =
   // Unknown, expired or reused: the client must log in again.
   | { status: 'invalid' }
 
+const OUTCOME_OF_STATUS: Record<RotateOutcome['status'], RefreshOutcome> = {
+  rotated: 'rotated',
+  replayed: 'replayed',
+  reused: 'reused',
+  too_soon: 'too_soon',
+  ended: 'ended',
+  unknown: 'invalid'
+}
+
 function seconds (ms: number): number {
   return Math.floor(ms / MS_PER_SECOND)
 }
@@ -55,7 +65,8 @@ export class RefreshService {
     // Keys the derivation of successor tokens (see successorOf).
     private readonly successorKey: Buffer,
     policy: RefreshPolicy,
-    private readonly clock: Clock = systemClock
+    private readonly clock: Clock = systemClock,
+    private readonly events: AuthEvents = NO_AUTH_EVENTS
   ) {
     this.rules = refreshRulesOf(policy)
   }
@@ -71,6 +82,9 @@ export class RefreshService {
   async refresh (presented: PresentedRefreshToken, nowMs = this.clock()): Promise<RefreshAttempt> {
     const successor = successorOf(presented, this.successorKey)
     const outcome = await this.store.rotate(presented, digestOf(successor), nowMs, this.rules)
+    this.events.refreshAttempted(OUTCOME_OF_STATUS[outcome.status])
+    // The store revoked the session the reused token belonged to.
+    if (outcome.status === 'reused') this.events.sessionsEnded('refresh_reused', 1)
     switch (outcome.status) {
       case 'rotated':
       case 'replayed':

@@ -20,7 +20,23 @@ export interface PendingFill {
   overtaken: boolean
 }
 
+// Running totals since start, read when /metrics is scraped: plain numbers, as a hit or a miss
+// happens on every authenticated request.
+export interface NearCacheCounts {
+  // Session checks answered from the cache, and those that read Redis instead.
+  hits: number
+  misses: number
+  // Keys invalidated one by one: a change Redis reported under the session prefix (any
+  // instance's write, this one's slides included), or a session this instance ended.
+  invalidations: number
+  // The whole cache dropped: tracking started or stopped, or Redis was flushed.
+  flushes: number
+  // Entries dropped to stay within NEAR_CACHE_MAX_ENTRIES.
+  evictions: number
+}
+
 export class NearCache {
+  readonly counts: NearCacheCounts = { hits: 0, misses: 0, invalidations: 0, flushes: 0, evictions: 0 }
   private readonly entries = new Map<string, CachedSession>()
   private readonly fills = new Map<string, Set<PendingFill>>()
   private readonly touching = new Set<string>()
@@ -69,6 +85,7 @@ export class NearCache {
   }
 
   invalidate (key: string): void {
+    this.counts.invalidations++
     this.entries.delete(key)
     const pending = this.fills.get(key)
     if (pending === undefined) return
@@ -77,6 +94,7 @@ export class NearCache {
 
   // Everything may have changed unseen (the invalidation channel was lost, Redis was flushed).
   flush (): void {
+    this.counts.flushes++
     this.entries.clear()
     this.epoch++
   }
@@ -104,6 +122,8 @@ export class NearCache {
 
   private evictOldest (): void {
     const oldest = this.entries.keys().next()
-    if (oldest.done !== true) this.entries.delete(oldest.value)
+    if (oldest.done === true) return
+    this.entries.delete(oldest.value)
+    this.counts.evictions++
   }
 }

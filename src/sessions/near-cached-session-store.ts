@@ -27,9 +27,12 @@ export class NearCachedSessionStore implements SessionStore {
     this.keys = sessionKeys(keyPrefix)
   }
 
+  // A miss is counted here, once per check: the session check asks touchCached first, then this.
   async touch (userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
-    return this.touchCached(userId, sessionId, request) ??
-      await this.touchAndCache(this.keys.session(userId, sessionId), userId, sessionId, request)
+    const cached = this.touchCached(userId, sessionId, request)
+    if (cached !== undefined) return cached
+    this.cache.counts.misses++
+    return await this.touchAndCache(this.keys.session(userId, sessionId), userId, sessionId, request)
   }
 
   touchCached (userId: number, sessionId: string, request: TouchRequest): TouchResult | undefined {
@@ -38,6 +41,7 @@ export class NearCachedSessionStore implements SessionStore {
     if (cached === undefined || !servesRequest(cached, request)) return undefined
     // The slide and "last seen" are off the response path: at most one touch per interval.
     if (request.nowMs >= cached.touchDueAtMs) this.touchInBackground(key, userId, sessionId, request)
+    this.cache.counts.hits++
     return cached.tokenIat === undefined
       ? { status: 'alive', account: cached.account, userType: cached.userType, expiresInMs: cached.expiresAtMs - request.nowMs }
       : { status: 'alive', account: cached.account, userType: cached.userType, expiresInMs: cached.expiresAtMs - request.nowMs, tokenIat: cached.tokenIat }

@@ -1,5 +1,6 @@
 import { AccessTokenExpiredError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
 import { systemClock, type Clock } from '../clock.js'
+import { NO_AUTH_EVENTS, type AuthEvents } from '../metrics/auth-events.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import { utf8Prefix } from './utf8-prefix.js'
@@ -68,7 +69,8 @@ export class SessionService {
     private readonly store: SessionStore,
     private readonly policy: SessionPolicy,
     private readonly endListener?: SessionEndListener,
-    private readonly clock: Clock = systemClock
+    private readonly clock: Clock = systemClock,
+    private readonly events: AuthEvents = NO_AUTH_EVENTS
   ) {}
 
   // Read before the password is checked, and passed to start: see SessionStore.create.
@@ -91,6 +93,8 @@ export class SessionService {
     const ttlMs = this.policy.ttlStopsAtDeadline ? this.ttlMsFor(claims.auth_time, nowMs) : this.policy.ttlSeconds * MS_PER_SECOND
     const created = await this.store.create(record, ttlMs, generation, this.policy.maxSessionsPerUser)
     if (!created.created) return undefined
+    this.events.sessionCreated()
+    if (created.evicted.length > 0) this.events.sessionsEnded('evicted', created.evicted.length)
     // Told after the fact: the sessions are already gone, this only keeps state kept elsewhere
     // (refresh tokens in PostgreSQL) from bringing them back.
     for (const sessionId of created.evicted) await this.endListener?.sessionEnded(start.userId, sessionId, 'evicted')
@@ -148,6 +152,7 @@ export class SessionService {
   async end (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     const ended = await this.store.revoke(userId, sessionId, reason)
+    if (ended) this.events.sessionsEnded(reason, 1)
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     return ended
   }
@@ -155,6 +160,7 @@ export class SessionService {
   async endAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     const ended = await this.store.revokeAll(userId, reason, filter)
+    if (ended > 0) this.events.sessionsEnded(reason, ended)
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     return ended
   }

@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { createTestDatabase, POSTGRES_URL } from '../helpers/database.js'
+import { moved, sample, scrape } from '../helpers/metrics.js'
+import { nearCacheNoticedOutage } from '../helpers/near-cache.js'
+import { RedisServer } from '../helpers/redis-server.js'
+import { createAndLogIn, me } from '../helpers/sessions.js'
+import { startRelay } from '../helpers/tcp-relay.js'
+
+// Outages made to happen, as in test/faults: /metrics keeps answering, and counts them.
+
+const RECOVERY_LIMIT_MS = 15_000
+
+async function waitUntilServed (app: FastifyInstance, token: string): Promise<void> {
+  const deadline = Date.now() + RECOVERY_LIMIT_MS
+  while ((await me(app, token)).statusCode !== 200) {
+    if (Date.now() > deadline) throw new Error('the session did not work again after Redis came back')
+    await sleep(100)
+  }
+}
+
+t.test('a Redis outage: errors counted, the connection and the near-cache shown down, then up', async (t) => {
+  const redisServer = await RedisServer.start({ persistent: true })
+  t.teardown(async () => await redisServer.destroy())
+  const { app } = await buildTestApp(t, { redisServer, env: { METRICS: 'on' } })
+  const session = await createAndLogIn(app)
+  t.equal((await me(app, session.token)).statusCode, 200)
+  const before = await scrape(app)
+  t.equal(sample(before, 'auth_redis_connected'), 1)
+
+  await redisServer.stop()
+  await nearCacheNoticedOutage(app)
+  const refused = await me(app, session.token)
+  t.equal(refused.statusCode, 503, 'the check answers 503')
+  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: session.account, password: session.password } })
+  t.equal(login.statusCode, 503)
+  const during = await scrape(app)
+  t.ok(moved(before, during, 'auth_redis_errors_total{kind="unavailable"}') >= 2, 'the check and the login counted as Redis unavailable')
+  t.equal(moved(before, during, 'auth_redis_errors_total{kind="reply"}'), 0, 'not as refused commands')
+  t.equal(moved(before, during, 'auth_logins_total{result="unavailable"}'), 1, 'the login counted as unavailable')
+  t.equal(sample(during, 'auth_redis_connected'), 0, 'the connection is down')
+  t.equal(sample(during, 'auth_near_cache_enabled'), 0, 'the near-cache is off')
+  t.equal(sample(during, 'auth_near_cache_entries'), 0, 'and empty')
+  t.ok(moved(before, during, 'auth_near_cache_flushes_total') >= 1, 'it was flushed')
+  t.ok(during.has('auth_http_request_duration_seconds_count{method="GET",route="/auth/me",status_code="503"}'), 'the 503s by route')
+
+  await redisServer.restart()
+  await waitUntilServed(app, session.token)
+  const after = await scrape(app)
+  t.equal(sample(after, 'auth_redis_connected'), 1, 'connected again')
+  t.equal(sample(after, 'auth_near_cache_enabled'), 1, 'the near-cache is back on')
+})
+
+const target = new URL(POSTGRES_URL)
+const unreachable = await createTestDatabase(target.toString())
+  .then(async (database) => { await database.drop(); return false as const })
+  .catch((error: Error) => `no PostgreSQL at ${target.host}: ${error.message}`)
+
+t.test('a PostgreSQL outage: counted as database errors', { skip: unreachable }, async (t) => {
+  const database = await createTestDatabase(target.toString())
+  t.teardown(async () => await database.drop())
+  const relay = await startRelay(target)
+  const viaRelay = new URL(database.url ?? '')
+  viaRelay.hostname = '127.0.0.1'
+  viaRelay.port = String(relay.port)
+  const { app } = await buildTestApp(t, { env: { METRICS: 'on', DATABASE_URL: viaRelay.toString() } })
+  const session = await createAndLogIn(app)
+  const before = await scrape(app)
+  await relay.cut()
+  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: session.account, password: session.password } })
+  t.equal(login.statusCode, 503, 'a login needs the database')
+  const after = await scrape(app)
+  t.ok(moved(before, after, 'auth_database_errors_total{kind="unavailable"}') >= 1, 'counted')
+  t.equal(moved(before, after, 'auth_logins_total{result="unavailable"}'), 1)
+  t.equal(moved(before, after, 'auth_redis_errors_total{kind="unavailable"}'), 0, 'Redis was fine')
+})
