@@ -7,11 +7,16 @@ const MIGRATION_LOCK_ID = 7_301_988
 // Applies the migrations this database has not seen, each in its own transaction. With
 // PostgreSQL several instances may start at once: the advisory lock lets one of them migrate.
 export async function migrate (db: SqlDatabase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`)
+  // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS can both find no table, and
+  // the second then fails on the catalog's unique index instead of finding the first one's.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID])
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`)
+  })
   const applied: number[] = []
   for (const migration of migrations) {
     const ran = await db.transaction(async (tx) => {

@@ -47,7 +47,8 @@ export function uniqueAccount (): string {
   return `user-${randomBytes(5).toString('hex')}@example.com`
 }
 
-export async function createUser (app: FastifyInstance, userType: UserType = 'user', options: CreateUserOptions = {}): Promise<TestUser> {
+// The app, or only a user repository (a test whose servers run as processes of their own).
+export async function createUser (app: Pick<FastifyInstance, 'users'>, userType: UserType = 'user', options: CreateUserOptions = {}): Promise<TestUser> {
   const account = uniqueAccount()
   const passwordHash = await hashOfTestPassword(options.productionHash === true ? 'production' : 'cheap')
   const user = await app.users.create({ account, passwordHash, userType })
