@@ -1,91 +1,11 @@
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { reachablePostgresUrl } from '../helpers/database.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { freePort } from '../helpers/free-port.js'
 import { createUser, logIn, me, TEST_PASSWORD } from '../helpers/sessions.js'
-
-const PROJECT_DIR = fileURLToPath(new URL('../../../', import.meta.url))
-const ADMIN_CLI = join(PROJECT_DIR, 'dist', 'bin', 'admin.js')
-// Session commands must not need a database: this one refuses every connection.
-const UNREACHABLE_DATABASE_URL = 'postgres://x@127.0.0.1:1/none'
-// Opening a fresh PGlite and hashing a password take seconds, and on a machine whose cores are
-// busy with other work (a parallel test run) half a minute and more; a hang takes forever.
-const CLI_TIMEOUT_MS = 90_000
-// Generous for a loaded machine, yet far below a hang or a retry loop (killed at twice this).
-const QUICK_FAILURE_MS = 20_000
-
-interface CliResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  elapsedMs: number
-}
-
-// The CLI as an operator runs it: its own process, only the environment it is given, the password piped in.
-async function runCli (args: string[], env: Record<string, string>, input = '', timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> {
-  const startedAt = Date.now()
-  const child = spawn(process.execPath, [ADMIN_CLI, ...args], {
-    cwd: PROJECT_DIR,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    timeout: timeoutMs,
-    killSignal: 'SIGKILL'
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  child.stdin.end(input)
-  return await new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - startedAt }))
-  })
-}
-
-// What a failed exit-code assertion shows: the code and whatever the CLI said on stderr.
-function exitStatus (result: CliResult): string {
-  return `exit code ${String(result.code)}${result.stderr === '' ? '' : `, stderr: ${result.stderr.trim()}`}`
-}
-
-function tempDir (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-cli-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-t.test('create-user makes an admin in the embedded database, refused while the server holds it', async (t) => {
-  const dataDir = tempDir(t)
-  const created = await runCli(['create-user', '--account', '  Chief@Example.COM ', '--admin'], { DATA_DIR: dataDir }, `${TEST_PASSWORD}\n`)
-  t.equal(created.code, 0, exitStatus(created))
-  const userId = Number(/with user id (\d+)/.exec(created.stdout)?.[1])
-  t.ok(Number.isSafeInteger(userId) && userId > 0, `prints the user id: ${created.stdout}`)
-  t.match(created.stdout, /created admin chief@example\.com/, 'names the normalised account and its type')
-  t.notOk(created.stdout.includes(TEST_PASSWORD) || created.stderr.includes(TEST_PASSWORD), 'never echoes the password')
-  t.notOk(existsSync(join(dataDir, 'pglite.lock')), 'the CLI released the data dir when it exited')
-
-  // The CLI has exited: a server may now open the same embedded database.
-  const { app } = await buildTestApp(t, { databaseUrl: '', env: { DATA_DIR: dataDir } })
-  const stored = await app.users.findById(userId)
-  t.match(stored, { id: userId, account: 'chief@example.com', userType: 'admin' }, 'stored as an admin')
-
-  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: 'chief@example.com', password: TEST_PASSWORD } })
-  t.equal(login.statusCode, 200, login.body)
-  t.match(login.json(), { userId, userType: 'admin' }, 'logs in with the piped password')
-
-  // The app opened the database with openPglite in this process, so this pid holds the lock.
-  const refused = await runCli(['create-user', '--account', 'second@example.com'], { DATA_DIR: dataDir }, `${TEST_PASSWORD}\n`)
-  t.equal(refused.signal, null, 'exits by itself instead of hanging')
-  t.equal(refused.code, 1, exitStatus(refused))
-  t.match(refused.stderr, /embedded database .*is in use/, 'says the embedded database is in use')
-  t.match(refused.stderr, dataDir, 'names the data dir')
-  t.ok(refused.elapsedMs < QUICK_FAILURE_MS, `refused quickly (${refused.elapsedMs} ms)`)
-  t.equal(await app.users.findByAccount('second@example.com'), undefined, 'no user was created')
-})
+import { exitStatus, QUICK_FAILURE_MS, runCli, tempDir, UNREACHABLE_DATABASE_URL } from './run-cli.js'
 
 t.test('bad input exits 2 with a message', async (t) => {
   const dataDir = join(tempDir(t), 'never-created')
