@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis'
 import { parseArgs } from 'node:util'
 import { ConfigError, readEnv } from '../src/config/load-config.js'
 import type { Env } from '../src/config/config-schema.js'
@@ -10,6 +9,7 @@ import type { SqlDatabase } from '../src/db/sql-database.js'
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/passwords/password-hasher.js'
 import { refreshTokensInPostgres, sessionPolicyOf } from '../src/config/session-policies.js'
 import { PostgresRefreshTokenStore } from '../src/refresh/postgres-refresh-token-store.js'
+import { newRedisClient, redisLocation } from '../src/redis/redis-connection.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
@@ -28,7 +28,7 @@ const USAGE = `Usage: npm run admin -- <command> [options]
   keys generate [--kid KID]                 print a new JWT_KEYS entry (a random secret)
   keys list                                 the configured signing keys by kid and fingerprint
 
-Session commands need only Redis (REDIS_URL), and also the database when refresh tokens
+Session commands need only Redis (REDIS_URL or REDIS_CLUSTER_NODES), and also the database when refresh tokens
 are kept there (AUTH_STRATEGY=refresh, REFRESH_STORE=postgres); create-user and set-role need
 the database (DATABASE_URL, or the embedded one under DATA_DIR while no server uses it).`
 
@@ -52,7 +52,7 @@ function userIdOption (value: string | undefined): number {
 }
 
 async function withSessions<T> (env: Env, work: (sessions: SessionService) => Promise<T>): Promise<T> {
-  const redis = new Redis(env.REDIS_URL, {
+  const redis = newRedisClient(env, {
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
@@ -65,9 +65,8 @@ async function withSessions<T> (env: Env, work: (sessions: SessionService) => Pr
   redis.on('error', (error: Error) => { lastError = error })
   try {
     await redis.connect().catch((error: Error) => {
-      // Host and port only: the URL may carry a password.
-      const { host } = new URL(env.REDIS_URL)
-      throw new Error(`Cannot reach Redis at ${host}: ${(lastError ?? error).message}`)
+      // Never the URL itself: it may carry a password.
+      throw new Error(`Cannot reach ${redisLocation(env)}: ${(lastError ?? error).message}`)
     })
     const store = new RedisSessionStore(redis, {
       keyPrefix: env.REDIS_KEY_PREFIX,

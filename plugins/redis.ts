@@ -1,13 +1,17 @@
-import fastifyRedis from '@fastify/redis'
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
-import { closeRedis, logRedisOutages, resilientRedisOptions } from '../src/redis/resilient-connection.js'
+import type { RedisClient } from '../src/redis/redis-client.js'
+import { closeRedis, openResilientRedis } from '../src/redis/resilient-connection.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    // One Redis or a Redis Cluster (REDIS_CLUSTER_NODES). Decorated here rather than by
+    // @fastify/redis, whose decorator is typed as a single-node client only.
+    redis: RedisClient
+  }
+}
 
 export default fp(async (fastify) => {
-  const { config } = fastify
-  const client = new Redis(config.REDIS_URL, resilientRedisOptions(config.REDIS_COMMAND_TIMEOUT))
-  logRedisOutages(client, fastify.log)
-  // Registered first, so a start that fails waiting for Redis still stops reconnecting.
-  fastify.addHook('onClose', async () => await closeRedis(client))
-  await fastify.register(fastifyRedis, { client, closeClient: false })
+  const redis = await openResilientRedis(fastify.config, fastify.log)
+  fastify.decorate<RedisClient>('redis', redis)
+  fastify.addHook('onClose', async () => await closeRedis(redis))
 }, { name: 'redis', dependencies: ['config'] })

@@ -3,14 +3,14 @@
 import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
 import { systemClock, type Clock } from '../src/clock.js'
 import type { EnvSource } from '../src/config/config-error.js'
 import { sessionCheckSettings, type SessionCheckSettingOptions, type SessionCheckSettings } from '../src/config/session-check-settings.js'
 import { sessionPolicyOf } from '../src/config/session-policies.js'
 import { ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
 import { apiErrorAnswer } from '../src/errors/error-body.js'
-import { closeRedis, logRedisOutages, resilientRedisOptions } from '../src/redis/resilient-connection.js'
+import type { RedisClient } from '../src/redis/redis-client.js'
+import { closeRedis, openResilientRedis } from '../src/redis/resilient-connection.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService, type Authentication, type AuthenticatedUser } from '../src/sessions/session-service.js'
 import type { SessionStore } from '../src/sessions/session-store.js'
@@ -29,8 +29,8 @@ export type { SessionCheckSettingOptions, SessionCheckSettings } from '../src/co
 export { RENEWED_TOKEN_HEADER } from './token-transport.js'
 
 export interface SessionCheckOptions extends SessionCheckSettingOptions {
-  /** An ioredis client to use instead of opening one from `redisUrl`; its owner closes it. */
-  redis?: Redis
+  /** An ioredis client (`Redis` or `Cluster`) to use instead of opening one from `redisUrl` or `redisClusterNodes`; its owner closes it. */
+  redis?: RedisClient
   /** Where settings not given as options are read, by the server's names (`REDIS_URL`, ...). @default process.env */
   env?: EnvSource
   /** Settings already validated: the auth server passes its own configuration. */
@@ -79,17 +79,10 @@ declare module 'fastify' {
 
 const MS_PER_SECOND = 1000
 
-// Fails the start when Redis does not answer, as the auth server does: a misconfigured URL is
-// found at deploy time. Later outages answer 503 and heal by themselves.
-async function openRedis (fastify: FastifyInstance, settings: SessionCheckSettings): Promise<Redis> {
-  const redis = new Redis(settings.REDIS_URL, { ...resilientRedisOptions(settings.REDIS_COMMAND_TIMEOUT), lazyConnect: true })
-  logRedisOutages(redis, fastify.log)
-  try {
-    await redis.connect()
-  } catch (error) {
-    redis.disconnect()
-    throw error
-  }
+// Fails the start when Redis does not answer, as the auth server does: a misconfigured location
+// is found at deploy time. Later outages answer 503 and heal by themselves.
+async function openRedis (fastify: FastifyInstance, settings: SessionCheckSettings): Promise<RedisClient> {
+  const redis = await openResilientRedis(settings, fastify.log)
   fastify.addHook('onClose', async () => await closeRedis(redis))
   return redis
 }

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Redis } from 'ioredis'
-import { InvalidationTracker } from '../src/redis/invalidation-tracker.js'
+import { Cluster } from 'ioredis'
+import { ClusterInvalidationTracker } from '../src/redis/cluster-invalidation-tracker.js'
+import { InvalidationTracker, type TrackerLog } from '../src/redis/invalidation-tracker.js'
+import type { RedisClient } from '../src/redis/redis-client.js'
 import { NearCache, type NearCacheCounts } from '../src/sessions/near-cache.js'
 import { NearCachedSessionStore } from '../src/sessions/near-cached-session-store.js'
 import type { RedisSessionStore } from '../src/sessions/redis-session-store.js'
@@ -29,11 +31,10 @@ export interface NearCacheSettings {
 
 // Sessions answered from this instance's memory, invalidated by Redis through a connection of its own.
 export async function startNearCache (
-  redis: Redis, redisStore: RedisSessionStore, settings: NearCacheSettings, log: FastifyBaseLogger
+  redis: RedisClient, redisStore: RedisSessionStore, settings: NearCacheSettings, log: FastifyBaseLogger
 ): Promise<StartedNearCache> {
   const cache = new NearCache(settings.NEAR_CACHE_MAX_ENTRIES)
-  const connection = redis.duplicate({ protocol: 2, autoResubscribe: false, lazyConnect: true })
-  const tracker = new InvalidationTracker(connection, sessionKeys(settings.REDIS_KEY_PREFIX).sessionPrefixAll, cache, log)
+  const tracker = invalidationTracker(redis, sessionKeys(settings.REDIS_KEY_PREFIX).sessionPrefixAll, cache, log)
   // Never throws: without tracking the cache stays off, and turns on once tracking starts.
   await tracker.connect()
   const store = new NearCachedSessionStore(redisStore, cache, tracker, settings.REDIS_KEY_PREFIX,
@@ -45,4 +46,12 @@ export async function startNearCache (
     sync: async () => await tracker.sync()
   }
   return { store, status, close: async () => await tracker.close() }
+}
+
+// One tracking connection, or on a cluster one per master.
+function invalidationTracker (
+  redis: RedisClient, keyPrefix: string, cache: NearCache, log: TrackerLog
+): InvalidationTracker | ClusterInvalidationTracker {
+  if (redis instanceof Cluster) return new ClusterInvalidationTracker(redis, keyPrefix, cache, log)
+  return new InvalidationTracker(redis.duplicate({ protocol: 2, autoResubscribe: false, lazyConnect: true }), keyPrefix, cache, log)
 }

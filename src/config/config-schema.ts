@@ -7,6 +7,9 @@ const FIFTEEN_MINUTES_SECONDS = 15 * 60
 const FIFTEEN_DAYS_SECONDS = 15 * 24 * 60 * 60
 const THIRTY_MINUTES_SECONDS = 30 * 60
 
+// host:port, an IPv6 address in brackets.
+const CLUSTER_NODE = '(\\[[0-9A-Fa-f:.]+\\]|[^,:\\s\\[\\]]+):[0-9]{1,5}'
+
 export type AuthStrategy = 'sliding' | 'refresh'
 export type RefreshStoreKind = 'redis' | 'postgres'
 export type NearCacheMode = 'on' | 'off'
@@ -18,6 +21,9 @@ export interface Env {
   HOST: string
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   REDIS_URL: string
+  REDIS_CLUSTER_NODES?: string
+  REDIS_USERNAME?: string
+  REDIS_PASSWORD?: string
   REDIS_KEY_PREFIX: string
   REDIS_COMMAND_TIMEOUT: number
   DATABASE_URL?: string
@@ -72,6 +78,11 @@ export const envJsonSchema = {
       default: 'info'
     },
     REDIS_URL: { type: 'string', pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' },
+    // Seed nodes of a Redis Cluster (host:port,host:port,...); when set, it replaces REDIS_URL.
+    REDIS_CLUSTER_NODES: { type: 'string', pattern: `^${CLUSTER_NODE}(,${CLUSTER_NODE})*$` },
+    // The cluster nodes' credentials (a REDIS_URL carries its own).
+    REDIS_USERNAME: { type: 'string', minLength: 1 },
+    REDIS_PASSWORD: { type: 'string', minLength: 1 },
     REDIS_KEY_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_:.-]*$', default: '' },
     // Milliseconds. Bounds how long a request waits on a stalled Redis before it answers 503.
     REDIS_COMMAND_TIMEOUT: { type: 'integer', minimum: 50, maximum: 10000, default: 500 },

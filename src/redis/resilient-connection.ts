@@ -1,4 +1,6 @@
-import type { Redis, RedisOptions } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
+import type { RedisClient } from './redis-client.js'
+import { newRedisClient, redisLocation, type RedisConnectionSettings } from './redis-connection.js'
 
 const CONNECT_TIMEOUT_MS = 2000
 const MAX_RECONNECT_DELAY_MS = 1000
@@ -25,7 +27,7 @@ export interface OutageLog {
 }
 
 // ioredis reports every failed reconnect; one line per outage is enough.
-export function logRedisOutages (redis: Redis, log: OutageLog): void {
+export function logRedisOutages (redis: RedisClient, log: OutageLog): void {
   let down = false
   redis.on('error', (error: Error) => {
     if (!down) log.warn({ err: error }, 'Redis connection lost; answering 503 until it returns')
@@ -39,10 +41,26 @@ export function logRedisOutages (redis: Redis, log: OutageLog): void {
 
 // QUIT when Redis answers; during an outage there is nothing to say goodbye to, and a shutdown
 // (SIGTERM while Redis is down) must not fail for it.
-export async function closeRedis (redis: Redis): Promise<void> {
+export async function closeRedis (redis: RedisClient): Promise<void> {
   try {
     await redis.quit()
   } catch {
     redis.disconnect()
   }
+}
+
+// Opens the client a server runs on and fails when Redis does not answer, so a misconfigured
+// location is found at deploy time; later outages answer 503 and heal by themselves.
+export async function openResilientRedis (
+  settings: RedisConnectionSettings & { REDIS_COMMAND_TIMEOUT: number }, log: OutageLog
+): Promise<RedisClient> {
+  const redis = newRedisClient(settings, { ...resilientRedisOptions(settings.REDIS_COMMAND_TIMEOUT), lazyConnect: true })
+  logRedisOutages(redis, log)
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    throw new Error(`Cannot reach ${redisLocation(settings)}: ${(error as Error).message}`, { cause: error })
+  }
+  return redis
 }

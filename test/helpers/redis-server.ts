@@ -14,6 +14,8 @@ const SHARED_SERVER_DATABASES = 1024
 // A private redis-server on a free port: tests can kill, restart and pause it without
 // disturbing anyone else. With persistence on, a restarted server keeps its sessions, so
 // a test can tell "recovered" from "lost everything".
+const CLUSTER_NODE_TIMEOUT_MS = 2000
+
 export class RedisServer {
   private process?: ChildProcess
   readonly dir = mkdtempSync(join(tmpdir(), 'auth-redis-'))
@@ -38,7 +40,14 @@ export class RedisServer {
       ? ['--appendonly', 'yes', '--appendfsync', 'always']
       : ['--appendonly', 'no']
     const databases = this.databases === undefined ? [] : ['--databases', String(this.databases)]
-    const cluster = this.clusterNode ? ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'] : []
+    // A short node timeout, so that a killed master's replica takes over within seconds, and a
+    // replica that syncs at once (not after the default 5 s wait for other replicas).
+    const cluster = this.clusterNode
+      ? [
+          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
+          '--cluster-replica-validity-factor', '0', '--repl-diskless-sync-delay', '0'
+        ]
+      : []
     this.process = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence, ...databases, ...cluster
     ], { stdio: 'ignore' })
