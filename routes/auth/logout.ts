@@ -32,6 +32,20 @@ const logout: FastifyPluginAsyncTypebox = async (fastify) => {
     reply.clearSessionCookies()
     return { result: 'success' as const, revoked }
   })
+
+  fastify.post('/logout-others', {
+    preHandler: fastify.authenticate,
+    schema: {
+      summary: 'End every other session of the current user, keeping this one',
+      tags: ['auth'],
+      security: sessionSecurity,
+      response: { 200: RevokedCountSchema, ...errorResponses(401, 403, 503) }
+    }
+  }, async (request) => {
+    const { userId, sessionId } = request.user
+    const revoked = await fastify.sessions.endOthers(userId, sessionId, 'logout_others')
+    return { result: 'success' as const, revoked }
+  })
 }
 
 export default logout

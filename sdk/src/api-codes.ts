@@ -51,7 +51,9 @@ export const SERVER_END_REASONS = [
   'max_lifetime',
   'refresh_reused',
   // A login beyond the server's SESSION_MAX_PER_USER: the user's oldest sessions make room.
-  'evicted'
+  'evicted',
+  // The user signed out every other device from one session (POST /auth/logout-others).
+  'logout_others'
 ] as const
 
 export type ServerEndReason = typeof SERVER_END_REASONS[number]
@@ -67,6 +69,7 @@ export const SESSION_END_REASONS = [...SERVER_END_REASONS, 'invalid_token', 'inv
  * carry none.
  *
  * - `'logout'`, `'logout_all'`, `'password_changed'`: the user did it, here or on another device.
+ * - `'logout_others'`: the user signed out every other device from one of their sessions.
  * - `'revoked'`: ended from another device's session list (or the user was demoted).
  * - `'admin'`: ended by an administrator or the server's admin CLI.
  * - `'expired'`: idle longer than the server's `SESSION_TTL`.

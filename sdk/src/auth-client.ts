@@ -88,6 +88,11 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
       return asRevokedCount(answer)
     },
 
+    // This session lives on: nothing to clear, nothing to announce here.
+    async logoutOthers () {
+      return asRevokedCount(await (await call('POST', '/auth/logout-others')).json())
+    },
+
     async changePassword (oldPassword, newPassword) {
       startSession(await (await call('POST', '/auth/password', { oldPassword, newPassword })).json())
     },

@@ -158,6 +158,20 @@ export interface AuthClient {
   logoutAll: () => Promise<number>
 
   /**
+   * Signs out every other device: ends every session of the user but this one
+   * (`POST /auth/logout-others`). This session, its tokens and `onSessionEnded` are left alone;
+   * the other devices are told `'logout_others'` at their next request. Resolves to how many
+   * sessions ended (0 when this was the only one).
+   *
+   * @example
+   * ```ts
+   * const ended = await auth.logoutOthers()
+   * showMessage(`${ended} other devices signed out`)
+   * ```
+   */
+  logoutOthers: () => Promise<number>
+
+  /**
    * Changes the password (`POST /auth/password`). Every session of the user ends, this one
    * included; this client continues with the fresh session the server starts for it. Throws
    * `AuthError` 403 `"1010"` for a wrong old password.

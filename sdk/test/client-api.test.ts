@@ -120,6 +120,27 @@ t.test('logout and logoutAll', async (t) => {
   t.same(tablet.ended, ['logout_all'])
 })
 
+t.test('logoutOthers ends the other devices and keeps this one', async (t) => {
+  const server = await startApiServer(t, {})
+  const user = await server.createUser()
+  const phone = await signedIn(server, user)
+  const laptop = await signedIn(server, user)
+  const tablet = await signedIn(server, user)
+  const stranger = await signedIn(server, await server.createUser())
+
+  t.equal(await laptop.client.logoutOthers(), 2, 'the phone and the tablet')
+  t.same(laptop.ended, [], 'this client is not signed out, and hears of no end')
+  t.equal(laptop.client.isSignedIn(), true)
+  t.same((await laptop.client.sessions()).map((session) => session.current), [true], 'only this session is left')
+  for (const other of [phone, tablet]) {
+    await t.rejects(other.client.me(), { name: 'AuthError', status: 401, errorCode: '1002', reason: 'logout_others' })
+    t.same(other.ended, ['logout_others'], 'the other device is told why')
+    t.equal(other.client.isSignedIn(), false)
+  }
+  t.match(await stranger.client.me(), { sessionId: String }, "another user's session is untouched")
+  t.equal(await laptop.client.logoutOthers(), 0, 'again: no other session left')
+})
+
 t.test('refresh strategy: the methods keep the refresh token current', async (t) => {
   const server = await startApiServer(t, REFRESH_ENV)
   const user = await server.createUser()
@@ -135,6 +156,30 @@ t.test('refresh strategy: the methods keep the refresh token current', async (t)
   t.equal((await client.me()).sessionId, changed?.sessionId, 'which refreshes')
   t.equal(server.received('POST', '/auth/refresh'), 1)
   t.same(ended, [])
+})
+
+t.test('refresh strategy: after logoutOthers this device still refreshes, the other cannot', async (t) => {
+  const server = await startApiServer(t, REFRESH_ENV)
+  const user = await server.createUser()
+  const refreshDevice = async (): Promise<Device> => {
+    const storage = memoryStorage()
+    const ended: SessionEndReason[] = []
+    const client = createAuthClient({ baseUrl: server.baseUrl, strategy: 'refresh', storage, onSessionEnded: (reason) => { ended.push(reason) } })
+    await client.login(user.account, user.password)
+    return { client, storage, ended }
+  }
+  const here = await refreshDevice()
+  const there = await refreshDevice()
+
+  t.equal(await here.client.logoutOthers(), 1)
+  server.expireAccessToken(here.storage.get()?.token ?? '')
+  server.expireAccessToken(there.storage.get()?.token ?? '')
+  t.match(await here.client.me(), { sessionId: String }, 'this device refreshes and carries on')
+  t.equal(server.received('POST', '/auth/refresh'), 1)
+  // The call itself is refused with the access token's 1003; the refresh it led to tells why.
+  await t.rejects(there.client.me(), { name: 'AuthError', status: 401 })
+  t.same(there.ended, ['logout_others'], "the other device's refresh token ended with its session")
+  t.same(here.ended, [])
 })
 
 t.test('localStorageStorage keeps the session across reloads, under its key', async (t) => {

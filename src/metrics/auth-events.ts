@@ -39,7 +39,7 @@ export type PasswordHashOperation = typeof PASSWORD_HASH_OPERATIONS[number]
 // The reasons the server itself ends sessions for, and so can count. `expired` and
 // `max_lifetime` are Redis letting a key's TTL run out, which the server does not see happen.
 export const COUNTED_END_REASONS = [
-  'logout', 'logout_all', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused'
+  'logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused'
 ] as const satisfies readonly SessionEndReason[]
 
 export interface AuthEvents {

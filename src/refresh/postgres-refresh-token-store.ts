@@ -86,8 +86,9 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
   async userSessionsEnded (userId: number, reason: SessionEndReason, filter: RevokeFilter): Promise<void> {
     await this.whileNoRotationRuns(userId, async (tx) => await tx.query(
       `UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2
-        WHERE user_id = $3 AND revoked_at IS NULL AND ($4::text IS NULL OR device_id = $4)`,
-      [Date.now(), reason, userId, filter.deviceId ?? null]
+        WHERE user_id = $3 AND revoked_at IS NULL AND ($4::text IS NULL OR device_id = $4)
+          AND ($5::text IS NULL OR family <> $5)`,
+      [Date.now(), reason, userId, filter.deviceId ?? null, filter.exceptSessionId ?? null]
     ))
   }
 

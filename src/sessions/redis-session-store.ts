@@ -156,12 +156,16 @@ export class RedisSessionStore implements SessionStore {
   // The index is walked with ZSCAN, which returns every entry that stays in it throughout,
   // whatever is added or removed meanwhile, in batches of about SESSION_BATCH_SIZE sessions, one
   // script call each, so that ending a great many sessions never holds Redis (and every other
-  // user's request) for long. Ending every session is a cut-off, made before the walk.
+  // user's request) for long. Ending every session is a cut-off, made before the walk. The session
+  // a filter keeps (`exceptSessionId`) is never declared to a script, so no script can end it. A
+  // filtered walk moves no generation: no credentials changed, so a login it refused would check
+  // the same password again and succeed. It ends every session that existed when it began; one a
+  // login creates during the walk ends or lives depending on where ZSCAN's cursor is.
   async revokeAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
     const { keys } = this
     const indexKey = keys.index(userId)
     const deviceId = filter.deviceId ?? EVERY_DEVICE
-    if (deviceId === EVERY_DEVICE) {
+    if (deviceId === EVERY_DEVICE && filter.exceptSessionId === undefined) {
       const call = bumpGenerationCall({ generationKey: keys.generation(userId) }, { generationTtlMs: GENERATION_TTL_MS })
       await callRedis(() => this.redis.sessionBumpGeneration(...call))
     }
@@ -170,7 +174,7 @@ export class RedisSessionStore implements SessionStore {
     do {
       const [nextCursor, entries] = await callRedis(() => this.redis.zscan(indexKey, cursor, 'COUNT', SESSION_BATCH_SIZE))
       // ZSCAN replies member, score, member, score...
-      const sessionIds = entries.filter((_, i) => i % 2 === 0)
+      const sessionIds = entries.filter((entry, i) => i % 2 === 0 && entry !== filter.exceptSessionId)
       if (sessionIds.length > 0) {
         const call = revokeAllSessionsBatchCall(
           { indexKey },

@@ -165,6 +165,11 @@ export class SessionService {
     return ended
   }
 
+  // Signs out every other device: all of the user's sessions but the caller's own.
+  async endOthers (userId: number, keptSessionId: string, reason: SessionEndReason): Promise<number> {
+    return await this.endAll(userId, reason, { exceptSessionId: keptSessionId })
+  }
+
   async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
     return await this.store.find(userId, sessionId)
   }

@@ -51,8 +51,12 @@ export type CreateResult =
 
 export type ResumeResult = { status: 'alive' } | { status: 'ended', reason: SessionEndReason }
 
+// Which of a user's sessions a revoke-all ends; none set: every one.
 export interface RevokeFilter {
+  // Only the sessions logged in with this device id.
   deviceId?: string
+  // Every session but this one: the caller's own, which signs the others out (logout-others).
+  exceptSessionId?: string
 }
 
 // The storage boundary of the session engine. Every method is one atomic step in the store;
@@ -76,7 +80,8 @@ export interface SessionStore {
   // The user's sessions, newest first, read in bounded batches.
   list: (userId: number) => Promise<SessionRecord[]>
   revoke: (userId: number, sessionId: string, reason: SessionEndReason) => Promise<boolean>
-  // In bounded batches; ending every device's sessions first moves the generation (a cut-off).
+  // In bounded batches; ending every session first moves the generation (a cut-off). A filtered
+  // revoke-all moves nothing: it ends the sessions it finds, and a login racing it may survive.
   revokeAll: (userId: number, reason: SessionEndReason, filter?: RevokeFilter) => Promise<number>
   ping: () => Promise<void>
 }

@@ -115,6 +115,12 @@ export class PageDriver {
     await this.waitForView('login')
   }
 
+  // Stays in the signed-in view; waits until the page has answered and listed the sessions again.
+  async signOutOtherDevices (): Promise<void> {
+    await this.page.getByRole('button', { name: 'Sign out other devices' }).click()
+    await this.page.locator('#logout-others:enabled').waitFor({ state: 'attached' })
+  }
+
   // The "Refresh" button of the session list: asks the server again, as a person would.
   async refreshView (): Promise<void> {
     await this.page.getByRole('button', { name: 'Refresh' }).click()

@@ -121,8 +121,8 @@ async function post (app: FastifyInstance, url: string, token: string, payload: 
 }
 
 // Logins beyond the cap (one over a session that ended on its own), a wrong password, requests
-// with a reissue, listing, a revoke, an admin's revoke of one device, a password change and a
-// logout-all: every session script and the login and password rate limits.
+// with a reissue, listing, a revoke, an admin's revoke of one device, a password change, a
+// logout-others and a logout-all: every session script and the login and password rate limits.
 async function sessionFlows (t: Test, redisServer: RedisServer): Promise<void> {
   const clock = new TestClock()
   const { app } = await buildTestApp(t, {
@@ -155,9 +155,12 @@ async function sessionFlows (t: Test, redisServer: RedisServer): Promise<void> {
   const beforeChange = await logIn(app, user, 'desk')
   const changed = await post(app, '/auth/password', beforeChange.token, { oldPassword: TEST_PASSWORD, newPassword: 'a new password for the check' })
   t.equal(changed.statusCode, 200, `a password change (${changed.statusCode === 200 ? 'ok' : changed.body})`)
-  const other = await logIn(app, { ...user, password: 'a new password for the check' }, 'other')
+  const withNewPassword = { ...user, password: 'a new password for the check' }
+  const other = await logIn(app, withNewPassword, 'other')
   t.equal((await post(app, '/auth/logout', other.token)).statusCode, 200, 'a logout')
-  t.equal((await post(app, '/auth/logout-all', changed.json<{ token: string }>().token)).statusCode, 200, 'a logout-all')
+  const kept = await logIn(app, withNewPassword, 'kept')
+  t.equal((await post(app, '/auth/logout-others', kept.token)).statusCode, 200, 'a logout-others')
+  t.equal((await post(app, '/auth/logout-all', kept.token)).statusCode, 200, 'a logout-all')
 }
 
 // A login, a refresh, and a retired refresh token presented after the grace window (the reuse

@@ -84,6 +84,20 @@ export class AccountPage {
     }, 'You have logged out everywhere.')
   }
 
+  // This session stays: the list shows it alone afterwards.
+  async signOutOtherDevices (): Promise<void> {
+    try {
+      const revoked = await this.client.logoutOthers()
+      announce(revoked === 0
+        ? 'No other device was signed in.'
+        : `Signed out ${revoked} other ${revoked === 1 ? 'session' : 'sessions'}; this device stays signed in.`)
+      await this.check()
+      focusSessionList()
+    } catch (error) {
+      this.failed(error)
+    }
+  }
+
   async revoke (session: SessionInfo, device: string): Promise<void> {
     if (session.current) {
       await this.endHere(async () => { await this.client.revokeSession(session.id); return undefined },

@@ -10,6 +10,7 @@ const switchModeButton = elementById('switch-mode', HTMLButtonElement)
 const noteForm = elementById('note-form', HTMLFormElement)
 const logoutButton = elementById('logout', HTMLButtonElement)
 const logoutAllButton = elementById('logout-all', HTMLButtonElement)
+const logoutOthersButton = elementById('logout-others', HTMLButtonElement)
 const reloadButton = elementById('reload-sessions', HTMLButtonElement)
 
 function field (form: HTMLFormElement, name: string): string {
@@ -53,11 +54,15 @@ export function bindControls (page: AccountPage): void {
     })
   })
 
+  const endingButtons = [logoutButton, logoutAllButton, logoutOthersButton]
   logoutButton.addEventListener('click', () => {
-    void whileBusy([logoutButton, logoutAllButton], async () => { await page.logOut() })
+    void whileBusy(endingButtons, async () => { await page.logOut() })
   })
   logoutAllButton.addEventListener('click', () => {
-    void whileBusy([logoutButton, logoutAllButton], async () => { await page.logOutEverywhere() })
+    void whileBusy(endingButtons, async () => { await page.logOutEverywhere() })
+  })
+  logoutOthersButton.addEventListener('click', () => {
+    void whileBusy(endingButtons, async () => { await page.signOutOtherDevices() })
   })
   reloadButton.addEventListener('click', () => {
     void whileBusy([reloadButton], async () => { await page.check() })

@@ -5,6 +5,7 @@ import type { SessionEndReason } from './sdk.js'
 const ENDED_BECAUSE: Record<SessionEndReason, string> = {
   logout: 'You were logged out in another tab or window.',
   logout_all: 'You logged out everywhere, on this or another device.',
+  logout_others: 'This device was signed out from another device, with "Sign out other devices".',
   revoked: 'This session was ended from the session list on another device.',
   password_changed: 'Your password was changed, so every session ended. Sign in with the new password.',
   admin: 'An administrator ended this session.',
