@@ -6,6 +6,7 @@ import { request } from 'undici'
 import { openPostgres } from '../../src/db/postgres-database.js'
 import { UserRepository } from '../../src/users/user-repository.js'
 import { createTestDatabase, POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
+import { RedisCluster } from '../helpers/redis-cluster.js'
 import { sharedRedisDatabaseUrl } from '../helpers/redis-server.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js'
 import { createUser, TEST_PASSWORD, type TestUser } from '../helpers/sessions.js'
@@ -204,4 +205,15 @@ const needsPostgres = postgresUrl === undefined ? `several instances need a shar
 
 t.test('one redis-server', { skip: needsPostgres }, async (t) => {
   await instancesBehindABalancer(t, oneRedisServer, postgresUrl ?? POSTGRES_URL)
+})
+
+// A Redis Cluster of three masters, the file's own: every instance follows it by REDIS_CLUSTER_NODES.
+const redisCluster: RedisSettings = async (t): Promise<Record<string, string>> => {
+  const cluster = await RedisCluster.start()
+  t.teardown(async () => await cluster.destroy())
+  return { REDIS_CLUSTER_NODES: cluster.seedNodes }
+}
+
+t.test('a Redis Cluster', { skip: needsPostgres }, async (t) => {
+  await instancesBehindABalancer(t, redisCluster, postgresUrl ?? POSTGRES_URL)
 })
