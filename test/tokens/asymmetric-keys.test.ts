@@ -2,6 +2,7 @@ import { createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'n
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createLocalJWKSet, jwtVerify } from 'jose'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config/load-config.js'
 import { buildTestApp } from '../helpers/build-app.js'
@@ -124,6 +125,8 @@ t.test('EdDSA and ES256 access tokens: accepted by the check, published as a JWK
         t.match(key, { ...jwkShape, use: 'sig', x: /^[\w-]{43}$/ }, `${String(key.kid)}: a public ${algorithm} JWK`)
         t.notOk('d' in key, 'never the private part')
       }
+      const offline = await jwtVerify(session.token, createLocalJWKSet(jwks.json()), { algorithms: [algorithm], requiredClaims: ['exp'] })
+      t.equal(offline.payload.sid, session.sessionId, 'jose verifies the token with the set alone')
       t.same(createPublicKey({ key: keys[1] as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }), publicPem(pem),
         'the published key is the signing key\'s public half')
 
