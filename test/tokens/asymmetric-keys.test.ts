@@ -130,6 +130,10 @@ t.test('EdDSA and ES256 access tokens: accepted by the check, published as a JWK
       t.same(createPublicKey({ key: keys[1] as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }), publicPem(pem),
         'the published key is the signing key\'s public half')
 
+      const openApi = await app.inject({ url: '/docs/json' })
+      t.match(openApi.json(), { paths: { [JWKS_PATH]: { get: { responses: { 200: { content: { 'application/json': { schema: { properties: { keys: { type: 'array' } } } } } } } } } } },
+        'documented in the OpenAPI document with its schema')
+
       // Algorithm confusion: the public key, which anyone may read, used as an HS256 secret.
       for (const [what, secret] of [['the SPKI PEM', publicPem(pem)], ['the JWK x', String(keys[1]?.x)], ['the JWK Set', jwks.body]] as const) {
         const forged = hs256WithSecret(session.token, secret)
