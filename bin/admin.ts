@@ -15,8 +15,8 @@ import { SessionService } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
 import type { UserType } from '../src/tokens/session-claims.js'
 import { UserRepository } from '../src/users/user-repository.js'
-import { KID_PATTERN } from '../src/tokens/signing-keys.js'
-import { generateKey, listKeys } from './keys-command.js'
+import { KID_PATTERN, TOKEN_ALGORITHMS, type TokenAlgorithm } from '../src/tokens/signing-keys.js'
+import { generateKey, listKeys, publicKeyList } from './keys-command.js'
 import { readPassword } from './read-password.js'
 
 const USAGE = `Usage: npm run admin -- <command> [options]
@@ -25,8 +25,10 @@ const USAGE = `Usage: npm run admin -- <command> [options]
   set-role --user USER_ID --role user|admin change a user's role; a demotion ends their sessions
   revoke --user USER_ID [--device DEVICE]   end all sessions of a user, or those of one device
   sessions --user USER_ID                   list a user's sessions
-  keys generate [--kid KID]                 print a new JWT_KEYS entry (a random secret)
+  keys generate [--kid KID] [--alg ALG]     print a new JWT_KEYS entry: a random secret (HS256), or a
+                                            private key (EdDSA, ES256); ALG defaults to ACCESS_TOKEN_ALG
   keys list                                 the configured signing keys by kid and fingerprint
+  keys public                               JWT_KEYS with public keys only, for services that only verify
 
 Session commands need only Redis (REDIS_URL or REDIS_CLUSTER_NODES), and also the database when refresh tokens
 are kept there (AUTH_STRATEGY=refresh, REFRESH_STORE=postgres); create-user and set-role need
@@ -43,6 +45,13 @@ class UsageError extends Error {}
 function userTypeOption (value: string | undefined): UserType {
   if (value !== 'user' && value !== 'admin') throw new UsageError('--role must be user or admin')
   return value
+}
+
+function algorithmOption (value: string | undefined, configured: TokenAlgorithm): TokenAlgorithm {
+  if (value === undefined) return configured
+  const algorithm = TOKEN_ALGORITHMS.find((name) => name === value)
+  if (algorithm === undefined) throw new UsageError(`--alg must be one of ${TOKEN_ALGORITHMS.join(', ')}`)
+  return algorithm
 }
 
 function userIdOption (value: string | undefined): number {
@@ -122,7 +131,8 @@ async function run (argv: string[], env: Env): Promise<void> {
       user: { type: 'string' },
       role: { type: 'string' },
       device: { type: 'string' },
-      kid: { type: 'string' }
+      kid: { type: 'string' },
+      alg: { type: 'string' }
     }
   })
   const [command] = positionals
@@ -167,13 +177,16 @@ async function run (argv: string[], env: Env): Promise<void> {
       const [, action] = positionals
       if (action === 'generate') {
         if (values.kid !== undefined && !KID_PATTERN.test(values.kid)) throw new UsageError('--kid must be 1 to 64 letters, digits, ".", "_" or "-"')
-        const { entry, advice } = generateKey(values.kid)
+        const { entry, advice } = generateKey(values.kid, new Date(), algorithmOption(values.alg, env.ACCESS_TOKEN_ALG))
         console.log(entry)
         console.error(advice)
       } else if (action === 'list') {
         for (const line of listKeys(env)) console.log(line)
+      } else if (action === 'public') {
+        if (env.ACCESS_TOKEN_ALG === 'HS256') throw new UsageError('keys public needs ACCESS_TOKEN_ALG=EdDSA or ES256: an HS256 secret has no public half')
+        console.log(publicKeyList(env))
       } else {
-        throw new UsageError('keys needs generate or list')
+        throw new UsageError('keys needs generate, list or public')
       }
       return
     }

@@ -122,6 +122,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   const sessions = new SessionService(store, sessionPolicyOf(settings), undefined, clock)
   const tokens = sessionTokenCodec({
     keys: settings.jwtKeys,
+    algorithm: settings.ACCESS_TOKEN_ALG,
     accessTokenTtlSeconds: settings.AUTH_STRATEGY === 'refresh' ? settings.ACCESS_TOKEN_TTL : undefined,
     clock
   })
@@ -151,8 +152,9 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     return { claims, cookie: presented.cookie }
   }
 
-  // Refresh-strategy access tokens move to a new key at their next refresh; sliding ones here.
-  const renewsOlderKeys = settings.AUTH_STRATEGY !== 'refresh'
+  // Refresh-strategy access tokens move to a new key at their next refresh; sliding ones here,
+  // unless this service was given public keys only: then the auth server's own check moves them.
+  const renewsOlderKeys = settings.AUTH_STRATEGY !== 'refresh' && tokens.canSign
 
   function accept (request: FastifyRequest, reply: FastifyReply, { claims, cookie }: VerifiedClaims, { user, reissued }: Authentication): AuthenticatedUser {
     request.user = user

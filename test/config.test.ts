@@ -99,7 +99,7 @@ t.test('in development a missing JWT_SECRET is generated once under DATA_DIR', a
   const dataDir = join(tempDir(t), 'not-yet-there')
   const secretPath = join(dataDir, SECRET_FILE_NAME)
 
-  const secretOf = (config: AppConfig): string => config.jwtKeys[0].secret
+  const secretOf = (config: AppConfig): string => config.jwtKeys[0].secret ?? ''
   const first = loadConfig({ DATA_DIR: dataDir })
   t.equal(first.generatedSecretPath, secretPath, 'generatedSecretPath points at the file')
   t.ok(secretOf(first).length >= 32, `a secret of at least 32 characters (${secretOf(first).length})`)

@@ -30,6 +30,7 @@ export interface Env {
   DATA_DIR: string
   JWT_SECRET?: string
   JWT_KEYS?: string
+  ACCESS_TOKEN_ALG: 'HS256' | 'EdDSA' | 'ES256'
   REFRESH_TOKEN_SECRET?: string
   SESSION_TTL: number
   SESSION_MAX_LIFETIME: number
@@ -89,8 +90,10 @@ export const envJsonSchema = {
     DATABASE_URL: { type: 'string', pattern: '^(postgres|postgresql)://' },
     DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     JWT_SECRET: { type: 'string', minLength: 32 },
-    // A JSON list of {kid, secret}, or the path of a file holding one: parsed in jwt-keys.ts.
+    // A JSON list of {kid, secret} or {kid, privateKey}, or the path of a file holding one: parsed in jwt-keys.ts.
     JWT_KEYS: { type: 'string', minLength: 1 },
+    // What signs tokens: the JWT_KEYS secrets (HS256), or their private keys (EdDSA, ES256).
+    ACCESS_TOKEN_ALG: { type: 'string', enum: ['HS256', 'EdDSA', 'ES256'], default: 'HS256' },
     REFRESH_TOKEN_SECRET: { type: 'string', minLength: 32 },
     SESSION_TTL: { type: 'integer', minimum: 1, default: SEVEN_DAYS_SECONDS },
     SESSION_MAX_LIFETIME: { type: 'integer', minimum: 0, default: THIRTY_DAYS_SECONDS },

@@ -2,16 +2,17 @@ import { createSigner, createVerifier } from 'fast-jwt'
 import { systemClock, type Clock } from '../clock.js'
 import { AccessTokenExpiredError, InvalidTokenError } from '../errors/api-errors.js'
 import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from './session-claims.js'
-import { signingKeyIndex, type SigningKey, type SigningKeys } from './signing-keys.js'
+import { signingKeyIndex, signingMaterial, verifyingMaterial, type SigningKey, type SigningKeys, type TokenAlgorithm } from './signing-keys.js'
 import { VerifiedTokens } from './verified-tokens.js'
 
 const VERIFIED_TOKEN_CACHE_SIZE = 10_000
-const ALGORITHM = 'HS256'
 const MS_PER_SECOND = 1000
 
 export interface SessionTokenSettings {
   // The first signs, all verify.
   keys: SigningKeys
+  // ACCESS_TOKEN_ALG: every key is of this algorithm, and tokens of any other are refused.
+  algorithm?: TokenAlgorithm
   // Refresh strategy: access tokens carry `exp` this many seconds after `iat`; undefined: no `exp`.
   accessTokenTtlSeconds?: number
   // What `exp` is checked against.
@@ -19,6 +20,9 @@ export interface SessionTokenSettings {
 }
 
 export interface SessionTokenCodec {
+  // False where the signing key was given as a public key alone (a service that only verifies).
+  readonly canSign: boolean
+  // Throws where `canSign` is false.
   sign: (claims: SessionClaims) => string
   // The token's claims; throws 1001 for anything we did not issue, 1003 for an expired access token.
   verify: (token: string, nowMs?: number) => SessionClaims
@@ -40,18 +44,23 @@ function headerKid (token: string): string | undefined {
   }
 }
 
-// One algorithm, pinned both ways: tokens with `alg: none`, RS256 or anything else are refused
-// before their claims are read. Signing is deterministic (HS256, claims in a fixed order): the
-// same claims give the same token, which is how racing requests are handed one token.
-export function sessionTokenCodec ({ keys, accessTokenTtlSeconds, clock = systemClock }: SessionTokenSettings): SessionTokenCodec {
+// One algorithm, pinned both ways: tokens with `alg: none`, RS256, HS256 under an EdDSA key
+// (the public key used as an HMAC secret) or anything else are refused before their claims are
+// read. HS256 and EdDSA signing is deterministic (claims in a fixed order): the same claims give
+// the same token, which is how racing requests are handed one token. ES256 signatures are
+// randomized: racing requests get tokens with the same claims, each valid, not the same string.
+export function sessionTokenCodec ({ keys, algorithm = 'HS256', accessTokenTtlSeconds, clock = systemClock }: SessionTokenSettings): SessionTokenCodec {
   const signingIndex = signingKeyIndex(keys)
   const signingKey = keys[signingIndex] ?? keys[0]
-  const signer = createSigner({ key: signingKey.secret, algorithm: ALGORITHM, ...(signingKey.kid === undefined ? {} : { kid: signingKey.kid }) })
+  const signingKeyMaterial = signingMaterial(signingKey)
+  const signer = signingKeyMaterial === undefined
+    ? undefined
+    : createSigner({ key: signingKeyMaterial, algorithm, ...(signingKey.kid === undefined ? {} : { kid: signingKey.kid }) })
   // fast-jwt's own cache would hash every token with SHA-256 to look it up, which costs about
-  // what the HMAC it saves costs: verified tokens are kept by their string instead. fast-jwt
+  // what an HS256 check costs: verified tokens are kept by their string instead. fast-jwt
   // takes only a fixed time to check `exp` against, not a clock: `exp` is checked below, by ours.
   const verifierOf = (key: SigningKey): Verifier =>
-    createVerifier({ key: key.secret, algorithms: [ALGORITHM], cache: false, ignoreExpiration: true })
+    createVerifier({ key: verifyingMaterial(key), algorithms: [algorithm], cache: false, ignoreExpiration: true })
   // A token of a key listed after the signing one is renewed; of one before (a coming key), never:
   // instances in the middle of a rolling rotation must not hand tokens back and forth.
   const verifiers = keys.map((key, index) => ({ key, renew: index > signingIndex, verify: verifierOf(key) }))
@@ -91,7 +100,11 @@ export function sessionTokenCodec ({ keys, accessTokenTtlSeconds, clock = system
   }
 
   return {
-    sign: (claims) => signer(accessTokenTtlSeconds === undefined ? claims : { ...claims, exp: claims.iat + accessTokenTtlSeconds }),
+    canSign: signer !== undefined,
+    sign: (claims) => {
+      if (signer === undefined) throw new Error('Given the signing key\'s public key only: tokens are verified here, never signed')
+      return signer(accessTokenTtlSeconds === undefined ? claims : { ...claims, exp: claims.iat + accessTokenTtlSeconds })
+    },
     verify: (token, nowMs = clock()) => {
       // Oversized input is refused before the JWT parser spends time on it.
       if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError()

@@ -161,3 +161,48 @@ t.test('keys generate prints a JWT_KEYS entry; keys list names keys by kid and f
   t.match(lines[1], new RegExp(`^${old.kid}\\tsha256:[0-9a-f]{12}\\tsigns$`), 'the signing key')
   t.notOk(listed.stdout.includes(entry.secret) || listed.stdout.includes(old.secret), 'no secret printed')
 })
+
+t.test('keys generate --alg EdDSA|ES256 prints a private key entry; keys public prints the list a verifying service needs', async (t) => {
+  const dataDir = join(tempDir(t), 'never-created')
+  const env = { DATA_DIR: dataDir }
+  const [ed, es, older, badAlg] = await Promise.all([
+    runCli(['keys', 'generate', '--alg', 'EdDSA', '--kid', 'ed-2'], env),
+    runCli(['keys', 'generate', '--alg', 'ES256'], env),
+    runCli(['keys', 'generate'], { ...env, ACCESS_TOKEN_ALG: 'EdDSA' }),
+    runCli(['keys', 'generate', '--alg', 'RS256'], env)
+  ])
+  t.equal(ed.code, 0, exitStatus(ed))
+  const edEntry = JSON.parse(ed.stdout) as { kid: string, privateKey: string }
+  t.same(Object.keys(edEntry), ['kid', 'privateKey'], 'an entry with a private key, no secret')
+  t.match(edEntry.privateKey, /^-----BEGIN PRIVATE KEY-----\n/, 'PKCS#8 PEM')
+  t.match(ed.stderr, /Set ACCESS_TOKEN_ALG=EdDSA/)
+  t.match(JSON.parse(es.stdout), { kid: /^\d{4}-\d{2}-\d{2}-[0-9a-f]{6}$/, privateKey: /^-----BEGIN PRIVATE KEY-----/ })
+  t.match(JSON.parse(older.stdout), { privateKey: /^-----BEGIN PRIVATE KEY-----/ }, 'the algorithm defaults to ACCESS_TOKEN_ALG')
+  t.equal(badAlg.code, 2, exitStatus(badAlg))
+  t.match(badAlg.stderr, /--alg must be one of HS256, EdDSA, ES256/)
+
+  const olderEntry = JSON.parse(older.stdout) as { kid: string, privateKey: string }
+  const keysEnv = { ...env, ACCESS_TOKEN_ALG: 'EdDSA', JWT_KEYS: JSON.stringify([{ ...edEntry, signs: false }, olderEntry]) }
+  const [listed, published, wrongAlg, hs256] = await Promise.all([
+    runCli(['keys', 'list'], keysEnv),
+    runCli(['keys', 'public'], keysEnv),
+    runCli(['keys', 'list'], { ...keysEnv, ACCESS_TOKEN_ALG: 'ES256' }),
+    runCli(['keys', 'public'], env)
+  ])
+  t.equal(listed.code, 0, exitStatus(listed))
+  t.match(listed.stdout, /^ed-2\tsha256:[0-9a-f]{12}\tcoming/, 'the coming key, by the fingerprint of its public key')
+  const publicList = JSON.parse(published.stdout) as Array<{ kid: string, publicKey: string, signs?: false }>
+  t.same(publicList.map(({ kid, signs }) => ({ kid, signs })), [{ kid: 'ed-2', signs: false }, { kid: olderEntry.kid, signs: undefined }], 'the same list, in order')
+  t.ok(publicList.every((entry) => entry.publicKey.startsWith('-----BEGIN PUBLIC KEY-----')), 'public keys only')
+  for (const output of [listed.stdout, published.stdout, wrongAlg.stderr]) {
+    t.notOk(output.includes('PRIVATE KEY') || output.includes(edEntry.privateKey.split('\n')[1] ?? ''), 'no private key printed')
+  }
+  const listedPublic = await runCli(['keys', 'list'], { ...keysEnv, JWT_KEYS: published.stdout.trim() })
+  t.same(listedPublic.stdout.split('\n').map((line) => line.split('\t')[1]).slice(0, 2), listed.stdout.split('\n').map((line) => line.split('\t')[1]).slice(0, 2),
+    'the same fingerprints from the public list')
+  t.match(listedPublic.stdout, /signs \(public key only\)/)
+  t.equal(wrongAlg.code, 1, exitStatus(wrongAlg))
+  t.match(wrongAlg.stderr, /ACCESS_TOKEN_ALG=ES256 needs an EC key on P-256/)
+  t.equal(hs256.code, 2, exitStatus(hs256))
+  t.match(hs256.stderr, /keys public needs ACCESS_TOKEN_ALG=EdDSA or ES256/)
+})

@@ -53,7 +53,8 @@ export async function startServerProcess (t: TestContext, env: Record<string, st
       HOST: '127.0.0.1',
       PORT: String(port),
       DATA_DIR: dataDir,
-      JWT_SECRET: TEST_JWT_SECRET,
+      // JWT_KEYS, which a test may set, excludes JWT_SECRET.
+      ...(env.JWT_KEYS === undefined ? { JWT_SECRET: TEST_JWT_SECRET } : {}),
       LOG_LEVEL: 'warn',
       REDIS_COMMAND_TIMEOUT: TEST_REDIS_COMMAND_TIMEOUT_MS,
       ...env

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import fastifyCookie from '@fastify/cookie'
 import t, { type Test } from 'tap'
 import sessionCheck, { type SessionCheckOptions } from '../../session-check/index.js'
@@ -93,6 +94,43 @@ t.test('the plugin in another Fastify service', async (t) => {
     const expired = await service.inject({ method: 'GET', url: '/orders', headers: { token: user.token } })
     t.equal(expired.statusCode, 401)
     t.equal(expired.json<{ errorCode: string }>().errorCode, '1003')
+  })
+
+  t.test('EdDSA: a service given the public keys only checks tokens and sessions, and signs nothing', async (t) => {
+    const privateKeyPem = (): string => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+    const oldKey = { kid: 'old', privateKey: privateKeyPem() }
+    const newKey = { kid: 'new', privateKey: privateKeyPem() }
+    const publicOf = ({ kid, privateKey }: { kid: string, privateKey: string }): { kid: string, publicKey: string } =>
+      ({ kid, publicKey: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() })
+    const { app: before } = await buildTestApp(t, { redisServer, env: { ACCESS_TOKEN_ALG: 'EdDSA', JWT_KEYS: JSON.stringify([oldKey]) } })
+    const { app: rotated } = await buildTestApp(t, { redisServer, env: { ACCESS_TOKEN_ALG: 'EdDSA', JWT_KEYS: JSON.stringify([newKey, oldKey]) } })
+    const publicKeys = JSON.stringify([publicOf(newKey), publicOf(oldKey)])
+    const service = await otherService(t, { redisUrl: redisServer.url, accessTokenAlg: 'EdDSA', jwtKeys: publicKeys, env: {} })
+    t.notOk(service.sessionCheck.tokens.canSign, 'it holds no private key')
+
+    const oldToken = (await createAndLogIn(before)).token
+    const newToken = (await createAndLogIn(rotated)).token
+    for (const [what, token] of [['the signing key', newToken], ['an older key', oldToken]]) {
+      const answer = await service.inject({ method: 'GET', url: '/orders', headers: { token } })
+      t.equal(answer.statusCode, 200, `a token of ${what}: accepted`)
+      t.notOk(answer.headers['x-renewed-token'], `${what}: nothing renewed here`)
+    }
+    t.ok((await rotated.inject({ url: '/auth/me', headers: { token: oldToken } })).headers['x-renewed-token'],
+      'the auth server, holding the private key, renews the old-key token')
+
+    // The sliding strategy's tokens have no exp: the session in Redis is what ends them.
+    await before.inject({ method: 'POST', url: '/auth/logout', headers: { token: oldToken } })
+    await service.sessionCheck.nearCache?.sync()
+    t.match((await service.inject({ method: 'GET', url: '/orders', headers: { token: oldToken } })).json(), { errorCode: '1002', reason: 'logout' },
+      'a logout is seen at once')
+    const { app: hs256Server } = await buildTestApp(t, { redisServer })
+    const hs256Token = (await createAndLogIn(hs256Server)).token
+    t.equal((await service.inject({ method: 'GET', url: '/orders', headers: { token: hs256Token } })).statusCode, 401, 'an HS256 token is refused')
+
+    await t.rejects(otherService(t, { redisUrl: redisServer.url, accessTokenAlg: 'EdDSA', jwtKeys: publicKeys, sessionRotateAfter: 60, env: {} }),
+      /SESSION_ROTATE_AFTER reissues tokens, which needs the signing key's "privateKey"/, 'no reissue without the private key')
+    await t.rejects(otherService(t, { redisUrl: redisServer.url, jwtKeys: publicKeys, env: {} }),
+      /ACCESS_TOKEN_ALG=HS256 does not use/, 'public keys under HS256: refused')
   })
 
   t.test('a Redis outage answers 503 "1503", and heals without a restart', async (t) => {

@@ -122,7 +122,7 @@ t.test('tokens signed with JWT_SECRET keep working after the move to JWT_KEYS, a
   t.equal(headerKid(session.token), undefined, 'JWT_SECRET tokens carry no kid')
   const { app: after } = await buildTestApp(t, {
     redisServer,
-    env: keysEnv(KEY_2, { kid: 'was-jwt-secret', secret: before.config.jwtKeys[0].secret })
+    env: keysEnv(KEY_2, { kid: 'was-jwt-secret', secret: before.config.jwtKeys[0].secret ?? '' })
   })
   const res = await after.inject({ url: '/auth/me', headers: { token: session.token } })
   t.equal(res.statusCode, 200, res.body)
