@@ -55,7 +55,9 @@ export default fp(async (fastify) => {
 
   if (config.EVENTS_EXPIRED === 'on') {
     if (config.REDIS_CLUSTER_NODES === undefined) {
-      const subscriber = new Redis(config.REDIS_URL, { ...resilientRedisOptions(config.REDIS_COMMAND_TIMEOUT), enableOfflineQueue: true })
+      const subscriber = new Redis(config.REDIS_URL, {
+        ...resilientRedisOptions(config.REDIS_COMMAND_TIMEOUT), enableOfflineQueue: true, connectionName: 'session-events-expiry'
+      })
       subscriber.on('error', () => undefined)
       const watcher = new SessionExpiryWatcher(redis, subscriber, {
         keyPrefix: config.REDIS_KEY_PREFIX,
@@ -71,7 +73,9 @@ export default fp(async (fastify) => {
   }
 
   if (config.EVENTS_WEBHOOK_URL !== undefined && config.EVENTS_WEBHOOK_SECRET !== undefined && streamKey !== undefined) {
-    const reader = newRedisClient(config, { ...resilientRedisOptions(WEBHOOK_READ_TIMEOUT_MS), enableOfflineQueue: true })
+    const reader = newRedisClient(config, {
+      ...resilientRedisOptions(WEBHOOK_READ_TIMEOUT_MS), enableOfflineQueue: true, connectionName: 'session-events-webhook'
+    })
     reader.on('error', () => undefined)
     const webhook = new WebhookDelivery(redis, reader, {
       url: config.EVENTS_WEBHOOK_URL,
