@@ -10,9 +10,10 @@ import { observeRedisCalls } from '../src/redis/redis-failure.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    // What the services tell about logins, sessions, refreshes, rate limits and hashing:
-    // counted with METRICS=on, a no-op with METRICS=off.
-    authEvents: AuthEvents
+    // What the services tell about logins, sessions, refreshes, rate limits and hashing,
+    // counted: with METRICS=on; a no-op with METRICS=off. The services hold it through
+    // `authEvents` (plugins/events.ts), with the session events.
+    metricsEvents: AuthEvents
   }
 }
 
@@ -21,12 +22,12 @@ const MS_PER_SECOND = 1000
 const UNMATCHED_ROUTE = 'unmatched'
 
 // METRICS=on: GET /metrics in the Prometheus text format, and the counting behind it. Every
-// name is in docs/metrics.md. METRICS=off: no route, no hook, and the services' events go to
-// a no-op, so a request pays nothing for metrics.
+// name is in docs/metrics.md. METRICS=off: no route, no hook, and the services' events are not
+// counted, so a request pays nothing for metrics.
 export default fp(async (fastify) => {
   const { config } = fastify
   if (config.METRICS === 'off') {
-    fastify.decorate('authEvents', NO_AUTH_EVENTS)
+    fastify.decorate('metricsEvents', NO_AUTH_EVENTS)
     return
   }
 
@@ -36,7 +37,7 @@ export default fp(async (fastify) => {
     passwordHashing: () => fastify.hasDecorator('passwordHasher') ? fastify.passwordHasher.load : undefined,
     redisConnected: () => fastify.hasDecorator('redis') ? fastify.redis.status === 'ready' : undefined
   }, { nearCache: config.NEAR_CACHE === 'on', nearCacheMaxEntries: config.NEAR_CACHE_MAX_ENTRIES })
-  fastify.decorate('authEvents', metrics)
+  fastify.decorate('metricsEvents', metrics)
   const stopObserving = [observeRedisCalls(metrics), observeDatabaseCalls(metrics)]
   fastify.addHook('onClose', async () => { for (const stop of stopObserving) stop() })
 

@@ -16,4 +16,4 @@ export default fp(async (fastify) => {
   const concurrency = fastify.config.PASSWORD_HASH_CONCURRENCY ?? availableParallelism()
   await prepareDummyHash()
   fastify.decorate('passwordHasher', new BoundedPasswordHasher(concurrency, fastify.authEvents))
-}, { name: 'password-hasher', dependencies: ['config', 'metrics'] })
+}, { name: 'password-hasher', dependencies: ['config', 'events'] })

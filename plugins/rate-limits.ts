@@ -22,4 +22,4 @@ export default fp(async (fastify) => {
     refreshPerIp: config.RATE_LIMIT_REFRESH_IP,
     windowSeconds: config.RATE_LIMIT_WINDOW
   }, config.REDIS_KEY_PREFIX, fastify.authEvents))
-}, { name: 'rate-limits', dependencies: ['config', 'redis', 'metrics'] })
+}, { name: 'rate-limits', dependencies: ['config', 'redis', 'events'] })

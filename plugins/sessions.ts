@@ -46,7 +46,7 @@ export default fp(async (fastify) => {
   fastify.decorate('refreshTokens', refreshStore === undefined
     ? null
     : new RefreshService(refreshStore, successorKey(config.refreshTokenSecret), refreshPolicyOf(config), clock, authEvents))
-}, { name: 'sessions', dependencies: ['config', 'redis', 'database', 'session-check', 'metrics'] })
+}, { name: 'sessions', dependencies: ['config', 'redis', 'database', 'session-check', 'events'] })
 
 // The key successor refresh tokens are derived with, from REFRESH_TOKEN_SECRET (or the JWT_SECRET
 // of deployments that never set it). The configuration always has one for the refresh strategy.

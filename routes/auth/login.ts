@@ -50,12 +50,14 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 429, 503) }
     }
   }, async (request, reply) => {
+    const account = normalizeAccount(request.body.account)
+    const { deviceId } = request.body
     try {
-      const issued = await logIn(request, reply, { ...request.body, account: normalizeAccount(request.body.account) })
-      fastify.authEvents.loginAttempted('success')
+      const issued = await logIn(request, reply, { ...request.body, account })
+      fastify.authEvents.loginAttempted('success', { account, userId: issued.userId, sessionId: issued.sessionId, deviceId, ip: request.ip })
       return issued
     } catch (error) {
-      fastify.authEvents.loginAttempted(failedLoginResult(error))
+      fastify.authEvents.loginAttempted(failedLoginResult(error), { account, deviceId, ip: request.ip })
       throw error
     }
   })

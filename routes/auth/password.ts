@@ -35,9 +35,10 @@ const password: FastifyPluginAsyncTypebox = async (fastify) => {
     // Sessions end before the new password is stored, so a failure half way leaves the user
     // logged out with the old password intact, never with old sessions alive. They end again
     // after it, for logins that checked the old password in between (the generation moves).
-    await sessions.endAll(userId, 'password_changed')
+    await sessions.endAll(userId, 'password_changed', {}, request.ip)
     await users.updatePasswordHash(userId, passwordHash)
-    await sessions.endAll(userId, 'password_changed')
+    fastify.authEvents.passwordChanged({ userId, sessionId, deviceId: device, ip: request.ip })
+    await sessions.endAll(userId, 'password_changed', {}, request.ip)
 
     const issued = await fastify.issueSession(request, reply, { ...user, passwordHash }, await sessions.generation(userId), device)
     // Only a second password change (or logout-all) landing in these milliseconds gets here.

@@ -42,7 +42,7 @@ const refresh: FastifyPluginAsyncTypebox = async (fastify) => {
     const cookie = fromBody === undefined ? request.refreshTokenCookie() : undefined
     const token = fromBody ?? cookie?.value
     if (token === undefined) {
-      fastify.authEvents.refreshAttempted('invalid')
+      fastify.authEvents.refreshAttempted('invalid', { ip: request.ip })
       throw new InvalidRefreshTokenError()
     }
     // The cookie is SameSite=Strict already; the proof is asked as for every cookie-authenticated POST.
@@ -54,8 +54,8 @@ const refresh: FastifyPluginAsyncTypebox = async (fastify) => {
     const presented = parseRefreshToken(token)
     const sessionKey = presented === undefined ? NO_SESSION : `${presented.userId}:${presented.family}`
     const attempt = await fastify.attemptLimiter.guardRefresh(sessionKey, request.ip, async () => {
-      if (presented !== undefined) return await refreshTokens.refresh(presented)
-      fastify.authEvents.refreshAttempted('invalid')
+      if (presented !== undefined) return await refreshTokens.refresh(presented, fastify.sessionCheck.clock(), request.ip)
+      fastify.authEvents.refreshAttempted('invalid', { ip: request.ip })
       return { status: 'invalid' } as const
     }, chargeOf)
 

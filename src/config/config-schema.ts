@@ -14,6 +14,8 @@ export type AuthStrategy = 'sliding' | 'refresh'
 export type RefreshStoreKind = 'redis' | 'postgres'
 export type NearCacheMode = 'on' | 'off'
 export type MetricsMode = 'on' | 'off'
+export type AuditLogMode = 'on' | 'off'
+export type ExpiredEventsMode = 'on' | 'off'
 
 export interface Env {
   NODE_ENV: string
@@ -65,6 +67,14 @@ export interface Env {
   METRICS: MetricsMode
   METRICS_TOKEN?: string
   METRICS_ALLOW: string
+  // Session events (docs/events.md).
+  AUDIT_LOG: AuditLogMode
+  EVENTS_STREAM?: string
+  EVENTS_STREAM_MAXLEN: number
+  EVENTS_WEBHOOK_URL?: string
+  EVENTS_WEBHOOK_SECRET?: string
+  EVENTS_WEBHOOK_RETRY_MS: number
+  EVENTS_EXPIRED: ExpiredEventsMode
 }
 
 export const envJsonSchema = {
@@ -141,6 +151,19 @@ export const envJsonSchema = {
     // The bearer token /metrics requires when set: long, and no spaces (it travels in a header).
     METRICS_TOKEN: { type: 'string', minLength: 16, pattern: '^[\\x21-\\x7e]+$' },
     // Addresses and CIDRs besides loopback that may read /metrics; parsed in metrics-access.ts.
-    METRICS_ALLOW: { type: 'string', default: '' }
+    METRICS_ALLOW: { type: 'string', default: '' },
+    // Session events (docs/events.md): to the log under `audit`, to a Redis Stream, to a webhook.
+    AUDIT_LOG: { type: 'string', enum: ['on', 'off'], default: 'on' },
+    // The stream's key, after REDIS_KEY_PREFIX; unset: no stream (and no webhook).
+    EVENTS_STREAM: { type: 'string', pattern: '^[A-Za-z0-9_:.{}-]+$' },
+    // XADD MAXLEN ~: about this many events are kept.
+    EVENTS_STREAM_MAXLEN: { type: 'integer', minimum: 1, default: 100_000 },
+    EVENTS_WEBHOOK_URL: { type: 'string', pattern: '^https?://' },
+    // Signs each POST (HMAC-SHA256); required with EVENTS_WEBHOOK_URL.
+    EVENTS_WEBHOOK_SECRET: { type: 'string', minLength: 32 },
+    // Milliseconds before the first retry of a refused POST; each next waits twice as long.
+    EVENTS_WEBHOOK_RETRY_MS: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000 },
+    // session.ended for idle expiry, from Redis' keyspace notifications.
+    EVENTS_EXPIRED: { type: 'string', enum: ['on', 'off'], default: 'on' }
   }
 } as const

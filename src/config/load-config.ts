@@ -7,6 +7,7 @@ import { parseTrustProxy, type TrustedProxies } from './trust-proxy.js'
 import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
 import { parseMetricsAllow, type AddressRange } from './metrics-allow.js'
+import { checkEventSettings } from './event-settings.js'
 
 export { ConfigError, type EnvSource }
 
@@ -42,6 +43,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     // Refresh clients already get new access tokens; a second renewal channel would only confuse them.
     throw new ConfigError('Invalid configuration: SESSION_ROTATE_AFTER applies to AUTH_STRATEGY=sliding only')
   }
+  checkEventSettings(env)
   const trustedProxies = parseTrustProxy(env.TRUST_PROXY)
   if (typeof trustedProxies === 'object' && !Array.isArray(trustedProxies)) {
     throw new ConfigError(`Invalid configuration: ${trustedProxies.error}`)

@@ -1,10 +1,11 @@
 import { apiErrorCodeOf, ERROR_CODES, type SessionEndReason } from '../errors/api-errors.js'
 
 // What the services tell an observer as it happens: the metrics plugin (plugins/metrics.ts)
-// counts it with prom-client; with METRICS=off every service holds NO_AUTH_EVENTS. These are the
-// rare events (a login, a refresh, a session ending). What happens on every request, or is a
-// state rather than an event (near-cache hits and size, the password-hashing queue), is kept by
-// its own object as plain numbers and read when /metrics is scraped.
+// counts it with prom-client, and the session events (src/events/) tell who and which session
+// it was about; plugins/events.ts hands the services both as one observer (allAuthEvents). These
+// are the rare events (a login, a refresh, a session ending). What happens on every request, or
+// is a state rather than an event (near-cache hits and size, the password-hashing queue), is
+// kept by its own object as plain numbers and read when /metrics is scraped.
 
 export const LOGIN_RESULTS = ['success', 'bad_credentials', 'rate_limited', 'unavailable', 'error'] as const
 export type LoginResult = typeof LOGIN_RESULTS[number]
@@ -42,13 +43,37 @@ export const COUNTED_END_REASONS = [
   'logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused'
 ] as const satisfies readonly SessionEndReason[]
 
+// Who and which session an event is about, as far as the service telling it knows: a field it
+// cannot know (the client IP of an admin CLI call) is left out. `ip` is the client of the request
+// that caused the event.
+export interface EventSubject {
+  userId?: number
+  sessionId?: string
+  deviceId?: string
+  ip?: string
+}
+
+// A login names the account it tried, which only ever leaves as a digest (src/events/).
+export interface LoginSubject extends EventSubject {
+  account: string
+}
+
+// The sessions one step ended, all of one user's.
+export interface EndedSessions {
+  userId: number
+  sessionIds: readonly string[]
+  ip?: string
+}
+
 export interface AuthEvents {
-  loginAttempted: (result: LoginResult) => void
-  sessionCreated: () => void
+  loginAttempted: (result: LoginResult, login: LoginSubject) => void
+  sessionCreated: (session: EventSubject) => void
   // `count` sessions ended at once (a logout-all ends many, a logout one).
-  sessionsEnded: (reason: SessionEndReason, count: number) => void
-  refreshAttempted: (outcome: RefreshOutcome) => void
-  rateLimited: (bucket: RateLimitBucket) => void
+  sessionsEnded: (reason: SessionEndReason, count: number, ended: EndedSessions) => void
+  refreshAttempted: (outcome: RefreshOutcome, subject: EventSubject) => void
+  rateLimited: (bucket: RateLimitBucket, subject: EventSubject) => void
+  // Told once the new password is stored.
+  passwordChanged: (subject: EventSubject) => void
   // Seconds spent waiting for a slot, then computing the argon2 hash.
   passwordHashed: (operation: PasswordHashOperation, waitSeconds: number, hashSeconds: number) => void
 }
@@ -59,7 +84,24 @@ export const NO_AUTH_EVENTS: AuthEvents = {
   sessionsEnded () {},
   refreshAttempted () {},
   rateLimited () {},
+  passwordChanged () {},
   passwordHashed () {}
+}
+
+// One observer that tells each of `observers`, in order.
+export function allAuthEvents (observers: readonly AuthEvents[]): AuthEvents {
+  const [first] = observers
+  if (first === undefined) return NO_AUTH_EVENTS
+  if (observers.length === 1) return first
+  return {
+    loginAttempted: (...event) => { for (const observer of observers) observer.loginAttempted(...event) },
+    sessionCreated: (...event) => { for (const observer of observers) observer.sessionCreated(...event) },
+    sessionsEnded: (...event) => { for (const observer of observers) observer.sessionsEnded(...event) },
+    refreshAttempted: (...event) => { for (const observer of observers) observer.refreshAttempted(...event) },
+    rateLimited: (...event) => { for (const observer of observers) observer.rateLimited(...event) },
+    passwordChanged: (...event) => { for (const observer of observers) observer.passwordChanged(...event) },
+    passwordHashed: (...event) => { for (const observer of observers) observer.passwordHashed(...event) }
+  }
 }
 
 // How a Redis call failed: `unavailable` is an outage (answered 503), `reply` a command Redis

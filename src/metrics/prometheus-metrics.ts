@@ -175,6 +175,9 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
     this.rateLimitRefusals.labels(bucket).inc()
   }
 
+  // Not counted: the sessions it ended are (auth_sessions_ended_total{reason="password_changed"}).
+  passwordChanged (): void {}
+
   passwordHashed (operation: PasswordHashOperation, waitSeconds: number, hashSeconds: number): void {
     this.hashWaitSeconds.observe({ operation }, waitSeconds)
     this.hashSeconds.observe({ operation }, hashSeconds)

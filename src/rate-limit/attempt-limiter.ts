@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import ipaddr from 'ipaddr.js'
 import { tooManyRequests } from '../errors/api-errors.js'
-import { NO_AUTH_EVENTS, type AuthEvents, type RateLimitBucket } from '../metrics/auth-events.js'
+import { NO_AUTH_EVENTS, type AuthEvents, type EventSubject, type RateLimitBucket } from '../metrics/auth-events.js'
 import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
 import { decodeReserveAttemptReply, defineAttemptCommands, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
@@ -70,7 +70,7 @@ export class AttemptLimiter {
   // out; the account-wide ceiling is set far higher (100 against 10 by default) and only
   // stops guessing spread over many addresses.
   async guardLogin<T> (account: string, ip: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
-    return await this.guardCheck(this.loginBuckets(account, ip), check)
+    return await this.guardCheck(this.loginBuckets(account, ip), { ip }, check)
   }
 
   // Runs the old-password check of a password change within the budget of the session asking.
@@ -79,13 +79,13 @@ export class AttemptLimiter {
   // gets only this many guesses, and a new session takes the password to open.
   async guardPasswordChange<T> (userId: number, sessionId: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
     const session: Bucket = { name: 'password_session', key: `${this.keyPrefix}RATE_LIMIT:password:session:${userId}:${sessionId}`, limit: this.limits.passwordPerSession }
-    return await this.guardCheck([session], check)
+    return await this.guardCheck([session], { userId, sessionId }, check)
   }
 
   // The attempt is handed back unless `check` found the password wrong (undefined):
   // successes, outages and overload never count toward the limit.
-  private async guardCheck<T> (buckets: Bucket[], check: () => Promise<T | undefined>): Promise<T | undefined> {
-    await this.reserve(buckets)
+  private async guardCheck<T> (buckets: Bucket[], subject: EventSubject, check: () => Promise<T | undefined>): Promise<T | undefined> {
+    await this.reserve(buckets, subject)
     let result: T | undefined
     try {
       result = await check()
@@ -104,7 +104,7 @@ export class AttemptLimiter {
   async guardRefresh<T> (sessionKey: string, ip: string, refresh: () => Promise<T>, chargeOf: (result: T) => RefreshCharge): Promise<T> {
     const session: Bucket = { name: 'refresh_session', key: `${this.keyPrefix}RATE_LIMIT:refresh:session:${sessionKey}`, limit: this.limits.refreshPerSession }
     const client: Bucket = { name: 'refresh_ip', key: `${this.keyPrefix}RATE_LIMIT:refresh:ip:${clientId(ip)}`, limit: this.limits.refreshPerIp }
-    await this.reserve([session, client])
+    await this.reserve([session, client], { ip })
     let result: T
     try {
       result = await refresh()
@@ -118,7 +118,7 @@ export class AttemptLimiter {
   }
 
   async reserveRegistration (ip: string): Promise<void> {
-    await this.reserve([{ name: 'register_ip', key: `${this.keyPrefix}RATE_LIMIT:register:ip:${clientId(ip)}`, limit: this.limits.registerPerIp }])
+    await this.reserve([{ name: 'register_ip', key: `${this.keyPrefix}RATE_LIMIT:register:ip:${clientId(ip)}`, limit: this.limits.registerPerIp }], { ip })
   }
 
   private loginBuckets (account: string, ip: string): Bucket[] {
@@ -140,14 +140,15 @@ export class AttemptLimiter {
     ))
   }
 
-  private async reserve (buckets: Bucket[]): Promise<void> {
+  // `subject`: who was refused, for the rate_limited event.
+  private async reserve (buckets: Bucket[], subject: EventSubject): Promise<void> {
     const windowMs = this.limits.windowSeconds * MS_PER_SECOND
     const blockedMs = await callRedis(async () => await Promise.all(buckets.map(async (bucket) =>
       decodeReserveAttemptReply(await this.redis.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key }, { windowMs, limit: bucket.limit })))
     )))
     const longestWaitMs = Math.max(0, ...blockedMs)
     if (longestWaitMs === 0) return
-    buckets.forEach((bucket, i) => { if (blockedMs[i] !== 0) this.events.rateLimited(bucket.name) })
+    buckets.forEach((bucket, i) => { if (blockedMs[i] !== 0) this.events.rateLimited(bucket.name, subject) })
     // Hand back what was reserved in the buckets that still had room.
     const reserved = buckets.filter((_, i) => blockedMs[i] === 0)
     if (reserved.length > 0) await this.release(reserved)

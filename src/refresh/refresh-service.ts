@@ -79,12 +79,14 @@ export class RefreshService {
     return issued ? { refreshToken, expiresAt } : undefined
   }
 
-  async refresh (presented: PresentedRefreshToken, nowMs = this.clock()): Promise<RefreshAttempt> {
+  // `ip`: the client that presented the token.
+  async refresh (presented: PresentedRefreshToken, nowMs = this.clock(), ip?: string): Promise<RefreshAttempt> {
     const successor = successorOf(presented, this.successorKey)
     const outcome = await this.store.rotate(presented, digestOf(successor), nowMs, this.rules)
-    this.events.refreshAttempted(OUTCOME_OF_STATUS[outcome.status])
+    const { userId, family: sessionId } = presented
+    this.events.refreshAttempted(OUTCOME_OF_STATUS[outcome.status], { userId, sessionId, ip })
     // The store revoked the session the reused token belonged to.
-    if (outcome.status === 'reused') this.events.sessionsEnded('refresh_reused', 1)
+    if (outcome.status === 'reused') this.events.sessionsEnded('refresh_reused', 1, { userId, sessionIds: [sessionId], ip })
     switch (outcome.status) {
       case 'rotated':
       case 'replayed':

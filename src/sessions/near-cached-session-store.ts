@@ -84,7 +84,7 @@ export class NearCachedSessionStore implements SessionStore {
   }
 
   // Which sessions went is known only to Redis: wait until its messages about them have arrived.
-  async revokeAll (userId: number, reason: SessionEndReason, filter?: RevokeFilter): Promise<number> {
+  async revokeAll (userId: number, reason: SessionEndReason, filter?: RevokeFilter): Promise<string[]> {
     const revoked = await this.store.revokeAll(userId, reason, filter)
     await this.invalidations.sync()
     return revoked

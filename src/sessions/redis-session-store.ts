@@ -161,7 +161,7 @@ export class RedisSessionStore implements SessionStore {
   // filtered walk moves no generation: no credentials changed, so a login it refused would check
   // the same password again and succeed. It ends every session that existed when it began; one a
   // login creates during the walk ends or lives depending on where ZSCAN's cursor is.
-  async revokeAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
+  async revokeAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<string[]> {
     const { keys } = this
     const indexKey = keys.index(userId)
     const deviceId = filter.deviceId ?? EVERY_DEVICE
@@ -170,7 +170,7 @@ export class RedisSessionStore implements SessionStore {
       await callRedis(() => this.redis.sessionBumpGeneration(...call))
     }
     let cursor = '0'
-    let revoked = 0
+    const revoked: string[] = []
     do {
       const [nextCursor, entries] = await callRedis(() => this.redis.zscan(indexKey, cursor, 'COUNT', SESSION_BATCH_SIZE))
       // ZSCAN replies member, score, member, score...
@@ -181,7 +181,7 @@ export class RedisSessionStore implements SessionStore {
           { reason, deviceId, fallbackTtlMs: this.options.fallbackTombstoneTtlMs },
           keys.declared(userId, sessionIds)
         )
-        revoked += await callRedis(() => this.redis.sessionRevokeAllBatch(...call))
+        revoked.push(...await callRedis(() => this.redis.sessionRevokeAllBatch(...call)))
       }
       cursor = nextCursor
     } while (cursor !== '0')

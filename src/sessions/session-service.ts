@@ -93,8 +93,10 @@ export class SessionService {
     const ttlMs = this.policy.ttlStopsAtDeadline ? this.ttlMsFor(claims.auth_time, nowMs) : this.policy.ttlSeconds * MS_PER_SECOND
     const created = await this.store.create(record, ttlMs, generation, this.policy.maxSessionsPerUser)
     if (!created.created) return undefined
-    this.events.sessionCreated()
-    if (created.evicted.length > 0) this.events.sessionsEnded('evicted', created.evicted.length)
+    this.events.sessionCreated({ userId: start.userId, sessionId: claims.sid, deviceId: start.deviceId, ip: start.ip })
+    if (created.evicted.length > 0) {
+      this.events.sessionsEnded('evicted', created.evicted.length, { userId: start.userId, sessionIds: created.evicted, ip: start.ip })
+    }
     // Told after the fact: the sessions are already gone, this only keeps state kept elsewhere
     // (refresh tokens in PostgreSQL) from bringing them back.
     for (const sessionId of created.evicted) await this.endListener?.sessionEnded(start.userId, sessionId, 'evicted')
@@ -148,26 +150,26 @@ export class SessionService {
 
   // The listener hears of it before the session ends, so that a failure there leaves everything
   // as it was (the client retries), and again after, for state written in between (a login's
-  // refresh token stored while its session was being ended).
-  async end (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
+  // refresh token stored while its session was being ended). `ip`: the client that asked, if any.
+  async end (userId: number, sessionId: string, reason: SessionEndReason, ip?: string): Promise<boolean> {
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     const ended = await this.store.revoke(userId, sessionId, reason)
-    if (ended) this.events.sessionsEnded(reason, 1)
+    if (ended) this.events.sessionsEnded(reason, 1, { userId, sessionIds: [sessionId], ip })
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     return ended
   }
 
-  async endAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<number> {
+  async endAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}, ip?: string): Promise<number> {
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     const ended = await this.store.revokeAll(userId, reason, filter)
-    if (ended > 0) this.events.sessionsEnded(reason, ended)
+    if (ended.length > 0) this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip })
     await this.endListener?.userSessionsEnded(userId, reason, filter)
-    return ended
+    return ended.length
   }
 
   // Signs out every other device: all of the user's sessions but the caller's own.
-  async endOthers (userId: number, keptSessionId: string, reason: SessionEndReason): Promise<number> {
-    return await this.endAll(userId, reason, { exceptSessionId: keptSessionId })
+  async endOthers (userId: number, keptSessionId: string, reason: SessionEndReason, ip?: string): Promise<number> {
+    return await this.endAll(userId, reason, { exceptSessionId: keptSessionId }, ip)
   }
 
   async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {

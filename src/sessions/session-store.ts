@@ -82,6 +82,7 @@ export interface SessionStore {
   revoke: (userId: number, sessionId: string, reason: SessionEndReason) => Promise<boolean>
   // In bounded batches; ending every session first moves the generation (a cut-off). A filtered
   // revoke-all moves nothing: it ends the sessions it finds, and a login racing it may survive.
-  revokeAll: (userId: number, reason: SessionEndReason, filter?: RevokeFilter) => Promise<number>
+  // Replies the ids of the sessions it ended.
+  revokeAll: (userId: number, reason: SessionEndReason, filter?: RevokeFilter) => Promise<string[]>
   ping: () => Promise<void>
 }

@@ -71,10 +71,11 @@ async function expectEnded (t: Test, app: FastifyInstance, session: LoggedIn, re
 
 t.test('a cached session is checked without a Redis call; NEAR_CACHE=off calls Redis every time', async (t) => {
   for (const mode of ['on', 'off']) {
-    // A server of its own: the command counts and the client list are the whole server's.
+    // A server of its own: the command counts and the client list are the whole server's. No
+    // idle-expiry events, whose subscriber would be a second pubsub client.
     const redisServer = await RedisServer.start()
     t.teardown(async () => await redisServer.destroy())
-    const { app } = await buildTestApp(t, { redisServer, env: { NEAR_CACHE: mode }, databaseUrl })
+    const { app } = await buildTestApp(t, { redisServer, env: { NEAR_CACHE: mode, EVENTS_EXPIRED: 'off' }, databaseUrl })
     const redis = new Redis(app.config.REDIS_URL)
     t.teardown(() => redis.disconnect())
     const session = await createAndLogIn(app)

@@ -35,7 +35,7 @@ const sessions: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { userId, sessionId } = request.user
     // Looked up under the caller's own user id: another user's session id is simply not found.
-    const ended = await fastify.sessions.end(userId, request.params.id, 'revoked')
+    const ended = await fastify.sessions.end(userId, request.params.id, 'revoked', request.ip)
     if (!ended) throw new NotFoundError('No such session')
     if (request.params.id === sessionId) reply.clearSessionCookies()
     return { result: 'success' as const }

@@ -20,7 +20,7 @@ export interface RevokeAllSessionsBatchArgs {
 
 // One batch of a revoke-all: the sessions of the index entries one ZSCAN call returned. A session
 // already gone (ended meanwhile, or named again because ZSCAN may return an entry twice) is not
-// counted, so the walk's total is the number of sessions it ended.
+// in the reply, so the walk's replies name each session it ended once.
 const REVOKE_ALL_SESSIONS_BATCH_LUA = `
 local indexKey = KEYS[1]
 local sessionAndTombstoneKeys = {unpack(KEYS, 2)}
@@ -35,14 +35,14 @@ local function deviceOf (key)
   local device = redis.call('HMGET', key, ${luaFieldNames(['deviceId'])}, ${luaFieldNames(['deviceId'], 'long')})
   return device[1] or device[2]
 end
--- Replies the number of sessions this batch ended.
-local revoked = 0
+-- Replies the ids of the sessions this batch ended.
+local revoked = {}
 for i, id in ipairs(sessionIds) do
   local sessionKey, tombstoneKey = sessionAndTombstoneKeys[2 * i - 1], sessionAndTombstoneKeys[2 * i]
   if redis.call('EXISTS', sessionKey) == 0 then
     redis.call('ZREM', indexKey, id)
   elseif deviceId == EVERY_DEVICE or deviceOf(sessionKey) == deviceId then
-    revoked = revoked + endSession(sessionKey, tombstoneKey, reason, fallbackTtlMs)
+    if endSession(sessionKey, tombstoneKey, reason, fallbackTtlMs) == 1 then revoked[#revoked + 1] = id end
     redis.call('ZREM', indexKey, id)
   end
 end
@@ -60,7 +60,7 @@ export const revokeAllSessionsBatchScript: LuaScript<RevokeAllSessionsBatchKeys,
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    sessionRevokeAllBatch: (...call: ScriptCall) => Result<number, Context>
+    sessionRevokeAllBatch: (...call: ScriptCall) => Result<string[], Context>
   }
 }
 

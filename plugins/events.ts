@@ -1,0 +1,96 @@
+import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+import { allAuthEvents, type AuthEvents } from '../src/metrics/auth-events.js'
+import { EventStream } from '../src/events/event-stream.js'
+import { SessionEventObserver } from '../src/events/session-event-observer.js'
+import { sessionEvent, type SessionEvent } from '../src/events/session-event.js'
+import { SessionExpiryWatcher } from '../src/events/session-expiry-watcher.js'
+import { WebhookDelivery } from '../src/events/webhook-delivery.js'
+import { newRedisClient } from '../src/redis/redis-connection.js'
+import { resilientRedisOptions } from '../src/redis/resilient-connection.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    // What the services tell as it happens: counted (plugins/metrics.ts) and told as session events.
+    authEvents: AuthEvents
+    // Resolves once the events so far are in the stream (EVENTS_STREAM): for tests.
+    sessionEventsWritten: () => Promise<void>
+  }
+}
+
+const WEBHOOK_LEASE_MS = 30_000
+const WEBHOOK_BLOCK_MS = 5_000
+// The blocking read's own timeout, beyond how long it blocks.
+const WEBHOOK_READ_TIMEOUT_MS = WEBHOOK_BLOCK_MS + 5_000
+const WEBHOOK_REQUEST_TIMEOUT_MS = 10_000
+const WEBHOOK_MAX_RETRY_DELAY_MS = 5 * 60_000
+const WEBHOOK_GROUP = 'webhook'
+
+// The session events (docs/events.md): to the log as `audit` lines (AUDIT_LOG), to a Redis
+// Stream (EVENTS_STREAM), and from the stream to a webhook (EVENTS_WEBHOOK_URL). They are fed at
+// the points the metrics are, by the same observer calls; idle expiry comes from Redis.
+export default fp(async (fastify) => {
+  const { config, redis, log } = fastify
+  const { clock } = fastify.sessionCheck
+  const streamKey = config.EVENTS_STREAM === undefined ? undefined : config.REDIS_KEY_PREFIX + config.EVENTS_STREAM
+
+  const audit = config.AUDIT_LOG === 'on' ? log.child({ logger: 'audit' }) : undefined
+  const stream = streamKey === undefined
+    ? undefined
+    : new EventStream(redis, { key: streamKey, maxLength: config.EVENTS_STREAM_MAXLEN }, (error, event) => {
+      log.warn({ err: error, eventType: event.type }, 'session events: an event could not be added to EVENTS_STREAM')
+    })
+  fastify.decorate('sessionEventsWritten', async () => await stream?.settled())
+  if (audit === undefined && stream === undefined) {
+    fastify.decorate('authEvents', fastify.metricsEvents)
+    return
+  }
+
+  function publish (event: SessionEvent): void {
+    audit?.info(event, event.type)
+    stream?.append(event)
+  }
+  fastify.decorate('authEvents', allAuthEvents([fastify.metricsEvents, new SessionEventObserver(publish, clock)]))
+  fastify.addHook('onClose', async () => await stream?.settled())
+
+  if (config.EVENTS_EXPIRED === 'on') {
+    if (config.REDIS_CLUSTER_NODES === undefined) {
+      const subscriber = new Redis(config.REDIS_URL, {
+        ...resilientRedisOptions(config.REDIS_COMMAND_TIMEOUT), enableOfflineQueue: true, connectionName: 'session-events-expiry'
+      })
+      subscriber.on('error', () => undefined)
+      const watcher = new SessionExpiryWatcher(redis, subscriber, {
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        maxLifetimeSeconds: config.SESSION_MAX_LIFETIME
+      }, ({ userId, sessionId, reason }) => {
+        publish(sessionEvent('session.ended', clock(), { userId, sessionId, reason }))
+      }, log, clock)
+      fastify.addHook('onClose', async () => await watcher.close())
+      await watcher.start()
+    } else {
+      log.warn('session events: no session.ended event tells of idle expiry on a Redis Cluster (docs/events.md); set EVENTS_EXPIRED=off to silence this')
+    }
+  }
+
+  if (config.EVENTS_WEBHOOK_URL !== undefined && config.EVENTS_WEBHOOK_SECRET !== undefined && streamKey !== undefined) {
+    const reader = newRedisClient(config, {
+      ...resilientRedisOptions(WEBHOOK_READ_TIMEOUT_MS), enableOfflineQueue: true, connectionName: 'session-events-webhook'
+    })
+    reader.on('error', () => undefined)
+    const webhook = new WebhookDelivery(redis, reader, {
+      url: config.EVENTS_WEBHOOK_URL,
+      secret: config.EVENTS_WEBHOOK_SECRET,
+      streamKey,
+      group: WEBHOOK_GROUP,
+      leaseKey: `${streamKey}:webhook-lease`,
+      leaseMs: WEBHOOK_LEASE_MS,
+      blockMs: WEBHOOK_BLOCK_MS,
+      requestTimeoutMs: WEBHOOK_REQUEST_TIMEOUT_MS,
+      firstRetryDelayMs: config.EVENTS_WEBHOOK_RETRY_MS,
+      maxRetryDelayMs: WEBHOOK_MAX_RETRY_DELAY_MS
+    }, log, clock)
+    // Closed after the stream has its last events (hooks close in reverse order).
+    fastify.addHook('onClose', async () => await webhook.close())
+    await webhook.start()
+  }
+}, { name: 'events', dependencies: ['config', 'redis', 'metrics', 'session-check'] })

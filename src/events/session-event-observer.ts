@@ -1,0 +1,48 @@
+import type { Clock } from '../clock.js'
+import type { SessionEndReason } from '../errors/api-errors.js'
+import type {
+  AuthEvents, EndedSessions, EventSubject, LoginResult, LoginSubject, RateLimitBucket, RefreshOutcome
+} from '../metrics/auth-events.js'
+import { accountDigest, sessionEvent, type SessionEvent, type SessionEventFields, type SessionEventType } from './session-event.js'
+
+export type PublishSessionEvent = (event: SessionEvent) => void
+
+// The services' observer calls as session events: the same points the metrics count, told who and
+// which session. Each call is one event, or one per session it ended; outcomes that are not
+// events (a refresh replayed within its grace, an invalid refresh token) are left out.
+export class SessionEventObserver implements AuthEvents {
+  constructor (private readonly publish: PublishSessionEvent, private readonly clock: Clock) {}
+
+  loginAttempted (result: LoginResult, login: LoginSubject): void {
+    const { account, ...subject } = login
+    if (result === 'success') this.emit('login.succeeded', { ...subject, account: accountDigest(account) })
+    else this.emit('login.failed', { ...subject, account: accountDigest(account), reason: result })
+  }
+
+  sessionCreated (session: EventSubject): void {
+    this.emit('session.created', session)
+  }
+
+  sessionsEnded (reason: SessionEndReason, _count: number, ended: EndedSessions): void {
+    for (const sessionId of ended.sessionIds) this.emit('session.ended', { userId: ended.userId, sessionId, ip: ended.ip, reason })
+  }
+
+  refreshAttempted (outcome: RefreshOutcome, subject: EventSubject): void {
+    if (outcome === 'rotated') this.emit('refresh.rotated', subject)
+    if (outcome === 'reused') this.emit('refresh.reused', subject)
+  }
+
+  rateLimited (bucket: RateLimitBucket, subject: EventSubject): void {
+    this.emit('rate_limited', { ...subject, reason: bucket })
+  }
+
+  passwordChanged (subject: EventSubject): void {
+    this.emit('password.changed', subject)
+  }
+
+  passwordHashed (): void {}
+
+  private emit (type: SessionEventType, fields: SessionEventFields): void {
+    this.publish(sessionEvent(type, this.clock(), fields))
+  }
+}

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto'
+
+// The session events: names and fields are a public contract (docs/events.md), read by whatever
+// consumes the audit log, the Redis Stream or the webhook.
+export const SESSION_EVENT_TYPES = [
+  'login.succeeded', 'login.failed', 'session.created', 'session.ended',
+  'refresh.rotated', 'refresh.reused', 'password.changed', 'rate_limited'
+] as const
+export type SessionEventType = typeof SESSION_EVENT_TYPES[number]
+
+// Every event has every field; one that does not apply to it is null.
+export interface SessionEvent {
+  type: SessionEventType
+  // ISO 8601, UTC, milliseconds.
+  at: string
+  userId: number | null
+  sessionId: string | null
+  deviceId: string | null
+  // session.ended: why (docs/api.md's reasons); login.failed: how; rate_limited: which budget.
+  reason: string | null
+  // The client of the request that caused it; null for what no request caused (idle expiry).
+  ip: string | null
+  // login.*: the account's digest (accountDigest), never the account itself.
+  account: string | null
+}
+
+export type SessionEventFields = Partial<Omit<SessionEvent, 'type' | 'at'>>
+
+export function sessionEvent (type: SessionEventType, nowMs: number, fields: SessionEventFields): SessionEvent {
+  return {
+    type,
+    at: new Date(nowMs).toISOString(),
+    userId: fields.userId ?? null,
+    sessionId: fields.sessionId ?? null,
+    deviceId: fields.deviceId ?? null,
+    reason: fields.reason ?? null,
+    ip: fields.ip ?? null,
+    account: fields.account ?? null
+  }
+}
+
+// An e-mail address is personal data, and events travel to logs and third parties: they carry
+// this digest instead, which tells the attempts on one account apart from those on another (an
+// operator who knows an account computes its digest the same way: SHA-256, hex).
+export function accountDigest (normalizedAccount: string): string {
+  return createHash('sha256').update(normalizedAccount).digest('hex')
+}

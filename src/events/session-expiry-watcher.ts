@@ -1,0 +1,118 @@
+import type { Redis } from 'ioredis'
+import type { Clock } from '../clock.js'
+import type { SessionEndReason } from '../errors/api-errors.js'
+import type { RedisClient } from '../redis/redis-client.js'
+import { callRedis } from '../redis/redis-failure.js'
+import { defineEventCommands } from './event-scripts.js'
+import { sessionKeys, type SessionKeys } from '../sessions/session-keys.js'
+import { claimExpiredSessionCall, decodeClaimExpiredSessionReply } from './scripts/claim-expired-session.js'
+
+const MS_PER_SECOND = 1000
+const CLAIM_TTL_MS = 60_000
+// The keyspace-notification classes the watcher needs: E (keyevent channels) and x (expired).
+export const REQUIRED_NOTIFY_FLAGS = 'Ex'
+// A session key expires at its absolute deadline to the millisecond, and Redis may report it a
+// little later: an expiry this close to the deadline was the absolute lifetime's.
+const DEADLINE_TOLERANCE_MS = MS_PER_SECOND
+
+export interface ExpiredSession {
+  userId: number
+  sessionId: string
+  reason: Extract<SessionEndReason, 'expired' | 'max_lifetime'>
+}
+
+export interface ExpiryWatcherSettings {
+  keyPrefix: string
+  maxLifetimeSeconds: number
+}
+
+export interface ExpiryWatcherLog {
+  warn: (details: object, message: string) => void
+  info: (details: object, message: string) => void
+}
+
+function escapeRegExp (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+// The notify-keyspace-events value with the watcher's flags added to what is set already.
+export function withRequiredFlags (current: string): string {
+  // 'A' stands for every class, x included.
+  const missing = [...REQUIRED_NOTIFY_FLAGS].filter((flag) => !current.includes(flag) && !(flag === 'x' && current.includes('A')))
+  return current + missing.join('')
+}
+
+// Idle expiry, and the absolute lifetime where it stops the session key, happen in Redis with no
+// request to see them: Redis reports them as keyspace notifications, which every instance
+// subscribed here receives. One instance claims each (a script), so each is told once.
+export class SessionExpiryWatcher {
+  private readonly keys: SessionKeys
+  private readonly sessionKey: RegExp
+
+  // `subscriber`: a connection of its own to the one Redis (on a cluster, each master reports
+  // only its own keys: see docs/events.md).
+  constructor (
+    private readonly redis: RedisClient,
+    private readonly subscriber: Redis,
+    private readonly settings: ExpiryWatcherSettings,
+    private readonly onExpired: (session: ExpiredSession) => void,
+    private readonly log: ExpiryWatcherLog,
+    private readonly clock: Clock
+  ) {
+    defineEventCommands(redis)
+    this.keys = sessionKeys(settings.keyPrefix)
+    // ACCESS_TOKEN:{<userId>}:<session id>, after the key prefix.
+    this.sessionKey = new RegExp(`^${escapeRegExp(this.keys.sessionPrefixAll)}\\{(\\d+)\\}:(.+)$`)
+  }
+
+  // Turns the notifications on where the server may (CONFIG SET), then subscribes.
+  async start (): Promise<void> {
+    await this.enableNotifications()
+    const channel = `__keyevent@${this.subscriber.options.db ?? 0}__:expired`
+    this.subscriber.on('message', (_channel: string, key: string) => { this.expired(key) })
+    await this.subscriber.subscribe(channel)
+  }
+
+  async close (): Promise<void> {
+    this.subscriber.disconnect()
+  }
+
+  private async enableNotifications (): Promise<void> {
+    try {
+      const [, current = ''] = await this.subscriber.config('GET', 'notify-keyspace-events') as string[]
+      const wanted = withRequiredFlags(current)
+      if (wanted !== current) await this.subscriber.config('SET', 'notify-keyspace-events', wanted)
+    } catch (error) {
+      // A managed Redis may refuse CONFIG: its operator sets the parameter instead.
+      this.log.warn({ err: error }, `session events: could not set notify-keyspace-events; set it to include "${REQUIRED_NOTIFY_FLAGS}" (docs/events.md), or no session.ended event tells of idle expiry`)
+    }
+  }
+
+  private expired (key: string): void {
+    const match = this.sessionKey.exec(key)
+    if (match === null) return
+    const userId = Number(match[1])
+    const sessionId = match[2] ?? ''
+    this.claim(userId, sessionId).catch((error: unknown) => {
+      this.log.warn({ err: error, userId, sessionId }, 'session events: could not claim an expired session; its session.ended event is lost')
+    })
+  }
+
+  private async claim (userId: number, sessionId: string): Promise<void> {
+    const call = claimExpiredSessionCall(
+      { claimKey: `${this.settings.keyPrefix}EVENTS_EXPIRED:{${userId}}:${sessionId}`, indexKey: this.keys.index(userId) },
+      { sessionId, claimTtlMs: CLAIM_TTL_MS }
+    )
+    const claim = decodeClaimExpiredSessionReply(await callRedis(() => this.redis.eventsClaimExpiredSession(...call)))
+    if (!claim.claimed) return
+    this.onExpired({ userId, sessionId, reason: this.reachedDeadline(claim.loginAtMs) ? 'max_lifetime' : 'expired' })
+  }
+
+  private reachedDeadline (loginAtMs: number | undefined): boolean {
+    const { maxLifetimeSeconds } = this.settings
+    if (loginAtMs === undefined || maxLifetimeSeconds === 0) return false
+    // Counted from the login second, as tokens count it (auth_time).
+    const deadlineMs = (Math.floor(loginAtMs / MS_PER_SECOND) + maxLifetimeSeconds) * MS_PER_SECOND
+    return this.clock() + DEADLINE_TOLERANCE_MS >= deadlineMs
+  }
+}

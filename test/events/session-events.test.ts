@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { LogCollector } from '../helpers/log-collector.js'
+import { RedisServer } from '../helpers/redis-server.js'
+import { streamedEvents, waitForStreamedEvents, type StreamedEvent } from '../helpers/session-events.js'
+import { createUser, expireKeyNow, logIn, me } from '../helpers/sessions.js'
+import { TestClock } from '../helpers/test-clock.js'
+
+// The session events as the Redis Stream holds them, while scripted sessions go through their
+// lives: every event once, in order, with who, which session, which device and whence.
+
+const STREAM = { EVENTS_STREAM: 'auth-events' }
+const NEW_PASSWORD = 'a brand new passphrase'
+const CLIENT_IP = '127.0.0.1'
+const ROTATE_AFTER_SECONDS = 60
+const MAX_LIFETIME_SECONDS = 3600
+const REUSE_GRACE_SECONDS = 10
+const MS_PER_SECOND = 1000
+// Long enough for a duplicate from another instance to arrive, were there one.
+const DUPLICATE_WAIT_MS = 300
+
+type Summary = [type: string, reason: string | null, sessionId: string | null]
+
+function summaryOf (events: readonly StreamedEvent[]): Summary[] {
+  return events.map((event) => [event.type, event.reason, event.sessionId])
+}
+
+t.test('sliding with reissue: login, activity, reissue, password change, idle expiry, absolute lifetime', async (t) => {
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, {
+    clock: clock.now,
+    env: { ...STREAM, SESSION_ROTATE_AFTER: String(ROTATE_AFTER_SECONDS), SESSION_MAX_LIFETIME: String(MAX_LIFETIME_SECONDS) }
+  })
+  const user = await createUser(app)
+  const first = await logIn(app, user, 'phone-1')
+  t.equal((await me(app, first.token)).statusCode, 200, 'activity')
+  clock.advance((ROTATE_AFTER_SECONDS + 1) * MS_PER_SECOND)
+  const reissued = (await me(app, first.token)).headers['x-renewed-token']
+  t.type(reissued, 'string', 'the token was reissued')
+
+  const changed = await app.inject({
+    method: 'POST', url: '/auth/password', headers: { token: String(reissued) }, payload: { oldPassword: user.password, newPassword: NEW_PASSWORD }
+  })
+  t.equal(changed.statusCode, 200)
+  const second = changed.json<{ sessionId: string }>().sessionId
+  await expireKeyNow(app, `ACCESS_TOKEN:{${user.userId}}:${second}`)
+  await waitForStreamedEvents(app, 6)
+
+  const third = await logIn(app, { ...user, password: NEW_PASSWORD })
+  clock.advance(MAX_LIFETIME_SECONDS * MS_PER_SECOND)
+  await expireKeyNow(app, `ACCESS_TOKEN:{${user.userId}}:${third.sessionId}`)
+  const events = await waitForStreamedEvents(app, 9)
+
+  t.same(summaryOf(events), [
+    ['session.created', null, first.sessionId],
+    ['login.succeeded', null, first.sessionId],
+    ['session.ended', 'password_changed', first.sessionId],
+    ['password.changed', null, first.sessionId],
+    ['session.created', null, second],
+    ['session.ended', 'expired', second],
+    ['session.created', null, third.sessionId],
+    ['login.succeeded', null, third.sessionId],
+    ['session.ended', 'max_lifetime', third.sessionId]
+  ], 'activity and a reissue are no events; idle expiry and the absolute lifetime are told apart')
+  await sleep(DUPLICATE_WAIT_MS)
+  t.equal((await streamedEvents(app)).length, 9, 'nothing more')
+
+  for (const event of events) {
+    t.same(Object.keys(event).sort(), ['account', 'at', 'deviceId', 'id', 'ip', 'reason', 'sessionId', 'type', 'userId'], `${event.type}: every field`)
+    t.equal(event.userId, user.userId)
+    t.match(event.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+  }
+  const [created, succeeded, ended, passwordChanged, recreated, expired] = events
+  t.equal(created?.deviceId, 'phone-1')
+  t.equal(succeeded?.deviceId, 'phone-1')
+  t.equal(passwordChanged?.deviceId, 'phone-1')
+  t.equal(recreated?.deviceId, 'phone-1', "the password change's new session keeps the device")
+  t.equal(succeeded?.account, createHash('sha256').update(user.account).digest('hex'))
+  t.equal(created?.at, new Date(clock.now() - (MAX_LIFETIME_SECONDS + ROTATE_AFTER_SECONDS + 1) * MS_PER_SECOND).toISOString(), "`at` is the server's clock")
+  t.same([created, succeeded, ended, passwordChanged].map((event) => event?.ip), [CLIENT_IP, CLIENT_IP, CLIENT_IP, CLIENT_IP])
+  t.same([expired?.ip, expired?.deviceId, expired?.account], [null, null, null], 'what Redis reports has no client')
+})
+
+t.test('refresh: rotation, then reuse of a rotated token ends the session', async (t) => {
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { clock: clock.now, env: { ...STREAM, AUTH_STRATEGY: 'refresh', REFRESH_REUSE_GRACE: String(REUSE_GRACE_SECONDS) } })
+  const login = await logIn(app, await createUser(app))
+  const { refreshToken } = login.response.json<{ refreshToken: string }>()
+  const refresh = async (token: string): Promise<number> =>
+    (await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: token } })).statusCode
+  t.equal(await refresh(refreshToken), 200)
+  clock.advance((REUSE_GRACE_SECONDS + 1) * MS_PER_SECOND)
+  t.equal(await refresh(refreshToken), 401, 'the rotated token, past its grace')
+
+  t.same(summaryOf(await streamedEvents(app)), [
+    ['session.created', null, login.sessionId],
+    ['login.succeeded', null, login.sessionId],
+    ['refresh.rotated', null, login.sessionId],
+    ['refresh.reused', null, login.sessionId],
+    ['session.ended', 'refresh_reused', login.sessionId]
+  ])
+})
+
+t.test('login.failed carries the account hashed, and no password, in the stream and the audit log', async (t) => {
+  const logs = new LogCollector()
+  const { app } = await buildTestApp(t, { logStream: logs, env: { ...STREAM, RATE_LIMIT_LOGIN_ACCOUNT_IP: '1' } })
+  const user = await createUser(app)
+  const wrongPassword = 'not the password at all'
+  const attempt = async (): Promise<number> =>
+    (await app.inject({ method: 'POST', url: '/auth/login', payload: { account: user.account.toUpperCase(), password: wrongPassword } })).statusCode
+  t.equal(await attempt(), 401)
+  t.equal(await attempt(), 429)
+
+  const events = await streamedEvents(app)
+  t.same(events.map((event) => [event.type, event.reason]), [
+    ['login.failed', 'bad_credentials'],
+    ['rate_limited', 'login_account_ip'],
+    ['login.failed', 'rate_limited']
+  ])
+  const digest = createHash('sha256').update(user.account).digest('hex')
+  t.same(events.map((event) => event.account), [digest, null, digest], 'the normalized account, hashed')
+  t.same(events.map((event) => event.userId), [null, null, null], 'a failed login names no user')
+
+  const raw = JSON.stringify(await app.redis.xrange('auth-events', '-', '+'))
+  const auditLines = logs.lines<{ logger?: string, type?: string }>().filter((line) => line.logger === 'audit')
+  t.same(auditLines.map((line) => line.type), ['login.failed', 'rate_limited', 'login.failed'], 'the same events, in the audit log')
+  for (const [name, text] of [['stream', raw], ['log', logs.text]] as const) {
+    t.notOk(text.toLowerCase().includes(user.account), `no account in the ${name}`)
+    t.notOk(text.includes(wrongPassword), `no password in the ${name}`)
+  }
+})
+
+t.test('an idle expiry is told once however many instances hear of it', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const instances = await Promise.all([1, 2, 3].map(async () => (await buildTestApp(t, { redisServer, env: STREAM })).app))
+  const [app] = instances
+  if (app === undefined) throw new Error('no instance')
+  const login = await logIn(app, await createUser(app))
+  await expireKeyNow(app, `ACCESS_TOKEN:{${login.userId}}:${login.sessionId}`)
+  await waitForStreamedEvents(app, 3)
+  await sleep(DUPLICATE_WAIT_MS)
+  t.same(summaryOf(await streamedEvents(app)), [
+    ['session.created', null, login.sessionId],
+    ['login.succeeded', null, login.sessionId],
+    ['session.ended', 'expired', login.sessionId]
+  ])
+})
