@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -13,9 +12,8 @@ import { summariseThroughput, type BenchResults } from './results.js'
 import { measureRevocationBetweenInstances } from './revocation-pair.js'
 import { measureServerMemory } from './server-memory.js'
 import { measureSessionCounts } from './session-counts.js'
-import { benchAccounts } from './sessions.js'
 import { readSettings } from './settings.js'
-import { keyPrefixFor, startThroughputSetup, type BenchContext } from './setup.js'
+import { keyPrefixFor, newBenchContext, startThroughputSetup } from './setup.js'
 import { measureInterleaved } from './throughput.js'
 
 // npm run bench: every server under test is a child process on loopback, loaded by
@@ -36,8 +34,6 @@ async function phase<T> (name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-// With sessions spread two per user, as in the filled Redis.
-const SESSIONS_PER_ACCOUNT = 2
 // If "near-cache on" still needs this many commands per request, the server ignored NEAR_CACHE.
 const NEAR_CACHE_IGNORED_COMMANDS = 0.9
 
@@ -56,14 +52,7 @@ async function main (): Promise<void> {
 
   const { redis, database } = await phase('starting the bench redis-server and database', async () =>
     ({ redis: await startBenchRedis(), database: await openBenchDatabase() }))
-  const context: BenchContext = {
-    redisUrl: redis.url,
-    jwtSecret: randomBytes(48).toString('base64'),
-    database,
-    accounts: benchAccounts(Math.ceil(settings.connections / SESSIONS_PER_ACCOUNT)),
-    connections: settings.connections,
-    progress
-  }
+  const context = newBenchContext(redis.url, database, settings, progress)
 
   const memory = await phase('memory per session', async () => await measureSessionMemory(redis.url, redis.admin, settings.memorySessions))
 

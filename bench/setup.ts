@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import type { BenchDatabase } from './database.js'
 import { ourServerSpec, type NearCacheMode, type OurServerOptions } from './our-server.js'
 import { referenceServer, startServer, type RunningServer } from './servers.js'
-import { assertSessionsWork, logInWithCookie, logInWithToken, registerAccounts, type ConnectionHeaders } from './sessions.js'
+import { assertSessionsWork, benchAccounts, logInWithCookie, logInWithToken, registerAccounts, type ConnectionHeaders } from './sessions.js'
+import type { BenchSettings } from './settings.js'
 import type { Target } from './throughput.js'
 
 // Starts every server of the throughput table and logs in the sessions that load them.
@@ -13,6 +15,22 @@ export interface BenchContext {
   accounts: string[]
   connections: number
   progress: (line: string) => void
+}
+
+// With sessions spread two per user, as in the filled Redis.
+const SESSIONS_PER_ACCOUNT = 2
+
+export function newBenchContext (
+  redisUrl: string, database: BenchDatabase, settings: BenchSettings, progress: (line: string) => void
+): BenchContext {
+  return {
+    redisUrl,
+    jwtSecret: randomBytes(48).toString('base64'),
+    database,
+    accounts: benchAccounts(Math.ceil(settings.connections / SESSIONS_PER_ACCOUNT)),
+    connections: settings.connections,
+    progress
+  }
 }
 
 export interface OurServers {
