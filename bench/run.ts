@@ -2,11 +2,13 @@ import { cpus, loadavg } from 'node:os'
 import { relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { cleanUp, installExitHandlers, wasInterrupted } from './cleanup.js'
+import { measureClusterComparison } from './cluster-comparison.js'
 import { openBenchDatabase } from './database.js'
 import { measureLoginThroughput } from './login-throughput.js'
 import { measureSessionMemory, sessionRecordSizes } from './memory.js'
 import { measureMetricsCost } from './metrics-cost.js'
 import { CHART_PATH, REPORT_PATH, targetsTable, throughputTable, writeReport } from './report.js'
+import { openBenchCluster } from './redis-cluster.js'
 import { redisVersion, startBenchRedis } from './redis-stats.js'
 import { summariseThroughput, type BenchResults } from './results.js'
 import { measureRevocationBetweenInstances } from './revocation-pair.js'
@@ -76,6 +78,9 @@ async function main (): Promise<void> {
     await measureRevocationBetweenInstances(context, 'off', settings.revocationTrials)
   ])
 
+  const cluster = await phase('Redis Cluster beside one Redis', async () =>
+    await measureClusterComparison(context, redis.admin, await openBenchCluster(), settings))
+
   const serverMemory = await phase('server memory (RSS), embedded database and PostgreSQL', async () =>
     await measureServerMemory(context, settings))
 
@@ -83,7 +88,8 @@ async function main (): Promise<void> {
   if (on !== undefined && on.commandsPerRequest >= NEAR_CACHE_IGNORED_COMMANDS) {
     warnings.push(`near-cache on still used ${on.commandsPerRequest.toFixed(2)} Redis commands per request: this build of the server has no near-cache, or NEAR_CACHE was ignored`)
   }
-  for (const row of throughput.filter((row) => row.failures > 0)) {
+  const clusterThroughput = cluster.rows.flatMap((row) => [row.single, row.cluster])
+  for (const row of [...throughput, ...clusterThroughput].filter((row) => row.failures > 0)) {
     warnings.push(`${row.label}: ${row.failures} non-2xx answers or connection errors during measured runs`)
   }
   for (const row of serverMemory.rows.filter((row) => row.failures > 0)) {
@@ -108,6 +114,7 @@ async function main (): Promise<void> {
     metricsCost,
     login,
     revocation,
+    cluster,
     serverMemory,
     phases,
     warnings

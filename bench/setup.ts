@@ -10,6 +10,8 @@ import type { Target } from './throughput.js'
 
 export interface BenchContext {
   redisUrl: string
+  // Our servers' Redis Cluster settings, when they run on one instead of redisUrl.
+  redisCluster?: Record<string, string>
   jwtSecret: string
   database: BenchDatabase
   accounts: string[]
@@ -48,7 +50,7 @@ export interface ThroughputSetup {
 export async function startOurServer (
   context: BenchContext, name: string, options: Pick<OurServerOptions, 'strategy' | 'nearCache' | 'keyPrefix' | 'metrics'>
 ): Promise<RunningServer> {
-  const server = await startServer(ourServerSpec({ name, redisUrl: context.redisUrl, jwtSecret: context.jwtSecret, database: context.database, ...options }))
+  const server = await startServer(ourServerSpec({ name, redisUrl: context.redisUrl, redisCluster: context.redisCluster, jwtSecret: context.jwtSecret, database: context.database, ...options }))
   // A shared database needs the accounts once; PGlite instances each need their own.
   if (!context.database.shared || name === FIRST_SERVER) await registerAccounts(server.url, context.accounts)
   return server
