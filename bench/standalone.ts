@@ -1,4 +1,5 @@
 import { cpus, loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
 import { cleanUp, installExitHandlers, wasInterrupted } from './cleanup.js'
 import { openBenchDatabase } from './database.js'
 import { fixed } from './markdown.js'
@@ -14,11 +15,13 @@ export interface StandaloneBench {
   settings: BenchSettings
   redis: BenchRedis
   context: BenchContext
-  // The machine, Node, Redis, the database, the load average before and now, the run lengths.
+  // The machine, Node, Redis, the database, the load average before and now, the run lengths
+  // and the time taken.
   describeRun: () => Promise<string>
 }
 
 async function openStandaloneBench (): Promise<StandaloneBench> {
+  const started = performance.now()
   const settings = readSettings()
   const loadBefore = loadavg()[0] ?? Number.NaN
   const redis = await startBenchRedis()
@@ -26,7 +29,7 @@ async function openStandaloneBench (): Promise<StandaloneBench> {
   const context = newBenchContext(redis.url, database, settings, (line) => console.log(line))
   const describeRun = async (): Promise<string> => [
     `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown'}; Node ${process.version}; Redis ${await redisVersion(redis.admin)}; users in ${database.description}`,
-    `load average (1 min) before / after: ${fixed(loadBefore)} / ${fixed(loadavg()[0] ?? Number.NaN)}; ${settings.durationSeconds} s per run after ${settings.warmupSeconds} s warm-up`
+    `load average (1 min) before / after: ${fixed(loadBefore)} / ${fixed(loadavg()[0] ?? Number.NaN)}; ${settings.durationSeconds} s per run after ${settings.warmupSeconds} s warm-up; ${fixed((performance.now() - started) / 1000, 0)} s in all`
   ].join('\n')
   return { settings, redis, context, describeRun }
 }
