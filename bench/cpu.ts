@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import { eachNode, type RedisNodes } from './redis-stats.js'
 
 // CPU time spent by a server process and by Redis. On a machine shared with other work,
 // req/s moves with whatever else runs; the CPU a request costs moves far less, so the
@@ -28,8 +28,12 @@ export function processCpuSeconds (pid: number): number {
   }
 }
 
-export async function redisCpuSeconds (redis: Redis): Promise<number> {
-  const info = await redis.info('cpu')
-  const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1])
-  return field('used_cpu_user') + field('used_cpu_sys')
+export async function redisCpuSeconds (redis: RedisNodes): Promise<number> {
+  let seconds = 0
+  for (const node of eachNode(redis)) {
+    const info = await node.info('cpu')
+    const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1])
+    seconds += field('used_cpu_user') + field('used_cpu_sys')
+  }
+  return seconds
 }

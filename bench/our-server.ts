@@ -12,6 +12,8 @@ export type NearCacheMode = 'on' | 'off'
 export interface OurServerOptions {
   name: string
   redisUrl: string
+  // REDIS_CLUSTER_NODES (and credentials): when given, the server uses that cluster, not redisUrl.
+  redisCluster?: Record<string, string>
   jwtSecret: string
   database: BenchDatabase
   strategy: 'sliding' | 'refresh'
@@ -33,7 +35,7 @@ export function ourServerSpec (options: OurServerOptions): ServerSpec {
       ...start.env,
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
-      REDIS_URL: options.redisUrl,
+      ...options.redisCluster ?? { REDIS_URL: options.redisUrl },
       REDIS_KEY_PREFIX: options.keyPrefix,
       JWT_SECRET: options.jwtSecret,
       AUTH_STRATEGY: options.strategy,

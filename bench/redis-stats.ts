@@ -35,18 +35,27 @@ export async function usedMemory (redis: Redis): Promise<number> {
   return Number(infoFields(await redis.info('memory')).get('used_memory'))
 }
 
+// One Redis, or every master of a Redis Cluster: their figures are summed.
+export type RedisNodes = Redis | readonly Redis[]
+
+export function eachNode (redis: RedisNodes): readonly Redis[] {
+  return redis instanceof Redis ? [redis] : redis
+}
+
 // Calls per command name. INFO counts commands that Lua scripts run too, one per call.
 export type CommandCalls = Map<string, number>
 
 // The bench's own INFO calls are not part of what it measures.
 const BENCH_COMMANDS = new Set(['info'])
 
-export async function commandCalls (redis: Redis): Promise<CommandCalls> {
+export async function commandCalls (redis: RedisNodes): Promise<CommandCalls> {
   const calls: CommandCalls = new Map()
-  for (const [field, value] of infoFields(await redis.info('commandstats'))) {
-    const name = field.replace(/^cmdstat_/, '')
-    const count = /calls=(\d+)/.exec(value)?.[1]
-    if (count !== undefined && !BENCH_COMMANDS.has(name)) calls.set(name, Number(count))
+  for (const node of eachNode(redis)) {
+    for (const [field, value] of infoFields(await node.info('commandstats'))) {
+      const name = field.replace(/^cmdstat_/, '')
+      const count = /calls=(\d+)/.exec(value)?.[1]
+      if (count !== undefined && !BENCH_COMMANDS.has(name)) calls.set(name, (calls.get(name) ?? 0) + Number(count))
+    }
   }
   return calls
 }

@@ -2,10 +2,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { throughputChart } from './chart.js'
+import type { ClusterComparison } from './cluster-comparison.js'
 import { fixed, integer, table } from './markdown.js'
 import type { SessionMemory } from './memory.js'
 import type { MetricsCostResult } from './metrics-cost.js'
 import { checkTargets, type BenchResults } from './results.js'
+import type { RevocationLatency } from './revocation-latency.js'
 import { BROWSER_USER_AGENT } from './session-records.js'
 
 // BENCHMARKS.md: the script rewrites only what lies between the two markers, so the
@@ -92,12 +94,38 @@ export function metricsCostSection (cost: MetricsCostResult, connections: number
   ].join('\n')
 }
 
-function revocationSection (results: BenchResults): string {
+function revocationTable (rows: Array<{ instances: string, result: RevocationLatency }>): string {
   return table(['instances', 'trials', 'p50 ms', 'p99 ms', 'max ms', '200s from B after the logout answer (trials affected)'],
-    results.revocation.map(({ nearCache, result }) => [
-      `two, near-cache ${nearCache}`, String(result.trials), fixed(result.p50Ms), fixed(result.p99Ms), fixed(result.maxMs),
+    rows.map(({ instances, result }) => [
+      instances, String(result.trials), fixed(result.p50Ms), fixed(result.p99Ms), fixed(result.maxMs),
       `${result.acceptedAfterLogout} (${result.trialsWithAcceptedRequests})`
     ]))
+}
+
+function revocationSection (results: BenchResults): string {
+  return revocationTable(results.revocation.map(({ nearCache, result }) => ({ instances: `two, near-cache ${nearCache}`, result })))
+}
+
+export function clusterSection (comparison: ClusterComparison, connections: number): string {
+  const { rows, revocation } = comparison
+  return [
+    `Our \`GET /auth/me\` (sliding, ${connections} sessions per server) on one Redis and on a Redis Cluster (${comparison.cluster}), near-cache on and off: four servers measured in ${comparison.rounds} interleaved rounds; each ratio is the median of the per-round ratios, cluster ÷ one Redis, with their range. Redis figures on the cluster are summed over its masters.`,
+    '',
+    table(['target', 'req/s (median)', 'p50 ms', 'p99 ms', 'server CPU µs / req', 'Redis CPU µs / req', 'Redis cmds / req', 'req/s per round'],
+      rows.flatMap(({ single, cluster }) => [single, cluster]).map((row) => [
+        row.label, integer(row.medianRps), fixed(row.p50Ms, 0), fixed(row.p99Ms, 0), integer(row.serverCpuMicros), integer(row.redisCpuMicros),
+        fixed(row.commandsPerRequest), row.roundsRps.map(integer).join(' / ')
+      ])),
+    '',
+    table(['cluster ÷ one Redis', 'req/s (median of rounds)', 'rounds', 'server CPU per request'], rows.map((row) => [
+      `near-cache ${row.nearCache}`, fixed(row.ratio), row.roundRatios.map((ratio) => fixed(ratio)).join(', '), fixed(row.cpuRatio)
+    ])),
+    '',
+    'A logout on instance A, and how soon instance B on the same Redis refuses the token:',
+    '',
+    revocationTable(revocation.map(({ side, nearCache, result }) =>
+      ({ instances: `two on ${side === 'single' ? 'one Redis' : 'the cluster'}, near-cache ${nearCache}`, result })))
+  ].join('\n')
 }
 
 function serverMemorySection (results: BenchResults): string {
@@ -157,6 +185,10 @@ export function resultsSection (results: BenchResults): string {
     '### Revocation seen by a second instance',
     '',
     revocationSection(results),
+    '',
+    '### Redis Cluster beside one Redis',
+    '',
+    clusterSection(results.cluster, settings.connections),
     '',
     '### Where the run time went',
     '',

@@ -1,3 +1,4 @@
+import type { ClusterComparison } from './cluster-comparison.js'
 import type { LoginThroughput } from './login-throughput.js'
 import type { SessionMemoryVariants } from './memory.js'
 import type { MetricsCostResult } from './metrics-cost.js'
@@ -76,6 +77,7 @@ export interface BenchResults {
   metricsCost: MetricsCostResult
   login: LoginThroughput
   revocation: RevocationRow[]
+  cluster: ClusterComparison
   serverMemory: ServerMemoryResult
   // Seconds per phase, in the order they ran: what the run time went into.
   phases: Array<{ name: string, seconds: number }>

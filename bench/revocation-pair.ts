@@ -3,13 +3,14 @@ import type { RevocationRow } from './results.js'
 import { measureRevocationLatency } from './revocation-latency.js'
 import { keyPrefixFor, startOurServer, type BenchContext } from './setup.js'
 
-// Two instances of our server on the same Redis and key prefix, as behind a load balancer.
+// Two instances of our server on the same Redis (or Redis Cluster) and key prefix, as behind a
+// load balancer. `purpose` names them and their key prefix.
 export async function measureRevocationBetweenInstances (
-  context: BenchContext, nearCache: NearCacheMode, trials: number
+  context: BenchContext, nearCache: NearCacheMode, trials: number, purpose = 'revocation'
 ): Promise<RevocationRow> {
-  const keyPrefix = keyPrefixFor('sliding', nearCache, 'revocation')
-  const a = await startOurServer(context, `revocation-a-${nearCache}`, { strategy: 'sliding', nearCache, keyPrefix })
-  const b = await startOurServer(context, `revocation-b-${nearCache}`, { strategy: 'sliding', nearCache, keyPrefix })
+  const keyPrefix = keyPrefixFor('sliding', nearCache, purpose)
+  const a = await startOurServer(context, `${purpose}-a-${nearCache}`, { strategy: 'sliding', nearCache, keyPrefix })
+  const b = await startOurServer(context, `${purpose}-b-${nearCache}`, { strategy: 'sliding', nearCache, keyPrefix })
   try {
     return { nearCache, result: await measureRevocationLatency(a.url, b.url, context.accounts, trials) }
   } finally {

@@ -1,21 +1,21 @@
-import { randomBytes } from 'node:crypto'
 import { cpus, loadavg } from 'node:os'
 import { relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { cleanUp, installExitHandlers, wasInterrupted } from './cleanup.js'
+import { measureClusterComparison } from './cluster-comparison.js'
 import { openBenchDatabase } from './database.js'
 import { measureLoginThroughput } from './login-throughput.js'
 import { measureSessionMemory, sessionRecordSizes } from './memory.js'
 import { measureMetricsCost } from './metrics-cost.js'
 import { CHART_PATH, REPORT_PATH, targetsTable, throughputTable, writeReport } from './report.js'
+import { openBenchCluster } from './redis-cluster.js'
 import { redisVersion, startBenchRedis } from './redis-stats.js'
 import { summariseThroughput, type BenchResults } from './results.js'
 import { measureRevocationBetweenInstances } from './revocation-pair.js'
 import { measureServerMemory } from './server-memory.js'
 import { measureSessionCounts } from './session-counts.js'
-import { benchAccounts } from './sessions.js'
 import { readSettings } from './settings.js'
-import { keyPrefixFor, startThroughputSetup, type BenchContext } from './setup.js'
+import { keyPrefixFor, newBenchContext, startThroughputSetup } from './setup.js'
 import { measureInterleaved } from './throughput.js'
 
 // npm run bench: every server under test is a child process on loopback, loaded by
@@ -36,8 +36,6 @@ async function phase<T> (name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-// With sessions spread two per user, as in the filled Redis.
-const SESSIONS_PER_ACCOUNT = 2
 // If "near-cache on" still needs this many commands per request, the server ignored NEAR_CACHE.
 const NEAR_CACHE_IGNORED_COMMANDS = 0.9
 
@@ -56,14 +54,7 @@ async function main (): Promise<void> {
 
   const { redis, database } = await phase('starting the bench redis-server and database', async () =>
     ({ redis: await startBenchRedis(), database: await openBenchDatabase() }))
-  const context: BenchContext = {
-    redisUrl: redis.url,
-    jwtSecret: randomBytes(48).toString('base64'),
-    database,
-    accounts: benchAccounts(Math.ceil(settings.connections / SESSIONS_PER_ACCOUNT)),
-    connections: settings.connections,
-    progress
-  }
+  const context = newBenchContext(redis.url, database, settings, progress)
 
   const memory = await phase('memory per session', async () => await measureSessionMemory(redis.url, redis.admin, settings.memorySessions))
 
@@ -87,6 +78,9 @@ async function main (): Promise<void> {
     await measureRevocationBetweenInstances(context, 'off', settings.revocationTrials)
   ])
 
+  const cluster = await phase('Redis Cluster beside one Redis', async () =>
+    await measureClusterComparison(context, redis.admin, await openBenchCluster(), settings))
+
   const serverMemory = await phase('server memory (RSS), embedded database and PostgreSQL', async () =>
     await measureServerMemory(context, settings))
 
@@ -94,7 +88,8 @@ async function main (): Promise<void> {
   if (on !== undefined && on.commandsPerRequest >= NEAR_CACHE_IGNORED_COMMANDS) {
     warnings.push(`near-cache on still used ${on.commandsPerRequest.toFixed(2)} Redis commands per request: this build of the server has no near-cache, or NEAR_CACHE was ignored`)
   }
-  for (const row of throughput.filter((row) => row.failures > 0)) {
+  const clusterThroughput = cluster.rows.flatMap((row) => [row.single, row.cluster])
+  for (const row of [...throughput, ...clusterThroughput].filter((row) => row.failures > 0)) {
     warnings.push(`${row.label}: ${row.failures} non-2xx answers or connection errors during measured runs`)
   }
   for (const row of serverMemory.rows.filter((row) => row.failures > 0)) {
@@ -119,6 +114,7 @@ async function main (): Promise<void> {
     metricsCost,
     login,
     revocation,
+    cluster,
     serverMemory,
     phases,
     warnings

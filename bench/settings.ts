@@ -12,6 +12,9 @@ export interface BenchSettings {
   sessionCountRounds: number
   // Rounds of the METRICS=on vs off comparison, whose two sides differ by a few percent at most.
   metricsRounds: number
+  // Rounds of the Redis Cluster vs one Redis comparison, and its revocation trials per pair.
+  clusterRounds: number
+  clusterRevocationTrials: number
   // Autocannon connections, each with its own session.
   connections: number
   // Sessions created through the real store to measure memory per session.
@@ -41,6 +44,8 @@ export function readSettings (): BenchSettings {
     rounds: Math.round(positiveNumber('BENCH_ROUNDS', quick ? 1 : 3)),
     sessionCountRounds: Math.round(positiveNumber('BENCH_SESSION_COUNT_ROUNDS', quick ? 1 : 6)),
     metricsRounds: Math.round(positiveNumber('BENCH_METRICS_ROUNDS', quick ? 1 : 6)),
+    clusterRounds: Math.round(positiveNumber('BENCH_CLUSTER_ROUNDS', quick ? 1 : 3)),
+    clusterRevocationTrials: quick ? 20 : 100,
     connections: Math.round(positiveNumber('BENCH_CONNECTIONS', quick ? 20 : 100)),
     memorySessions: quick ? 2_000 : 10_000,
     smallSessionCount: 1_000,

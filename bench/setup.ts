@@ -1,18 +1,38 @@
+import { randomBytes } from 'node:crypto'
 import type { BenchDatabase } from './database.js'
 import { ourServerSpec, type NearCacheMode, type OurServerOptions } from './our-server.js'
 import { referenceServer, startServer, type RunningServer } from './servers.js'
-import { assertSessionsWork, logInWithCookie, logInWithToken, registerAccounts, type ConnectionHeaders } from './sessions.js'
+import { assertSessionsWork, benchAccounts, logInWithCookie, logInWithToken, registerAccounts, type ConnectionHeaders } from './sessions.js'
+import type { BenchSettings } from './settings.js'
 import type { Target } from './throughput.js'
 
 // Starts every server of the throughput table and logs in the sessions that load them.
 
 export interface BenchContext {
   redisUrl: string
+  // Our servers' Redis Cluster settings, when they run on one instead of redisUrl.
+  redisCluster?: Record<string, string>
   jwtSecret: string
   database: BenchDatabase
   accounts: string[]
   connections: number
   progress: (line: string) => void
+}
+
+// With sessions spread two per user, as in the filled Redis.
+const SESSIONS_PER_ACCOUNT = 2
+
+export function newBenchContext (
+  redisUrl: string, database: BenchDatabase, settings: BenchSettings, progress: (line: string) => void
+): BenchContext {
+  return {
+    redisUrl,
+    jwtSecret: randomBytes(48).toString('base64'),
+    database,
+    accounts: benchAccounts(Math.ceil(settings.connections / SESSIONS_PER_ACCOUNT)),
+    connections: settings.connections,
+    progress
+  }
 }
 
 export interface OurServers {
@@ -30,7 +50,7 @@ export interface ThroughputSetup {
 export async function startOurServer (
   context: BenchContext, name: string, options: Pick<OurServerOptions, 'strategy' | 'nearCache' | 'keyPrefix' | 'metrics'>
 ): Promise<RunningServer> {
-  const server = await startServer(ourServerSpec({ name, redisUrl: context.redisUrl, jwtSecret: context.jwtSecret, database: context.database, ...options }))
+  const server = await startServer(ourServerSpec({ name, redisUrl: context.redisUrl, redisCluster: context.redisCluster, jwtSecret: context.jwtSecret, database: context.database, ...options }))
   // A shared database needs the accounts once; PGlite instances each need their own.
   if (!context.database.shared || name === FIRST_SERVER) await registerAccounts(server.url, context.accounts)
   return server

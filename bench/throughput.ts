@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { processCpuSeconds, redisCpuSeconds } from './cpu.js'
 import { runLoad, type LoadResult } from './load.js'
-import { addCallsSince, commandCalls, type CommandCalls } from './redis-stats.js'
+import { addCallsSince, commandCalls, type CommandCalls, type RedisNodes } from './redis-stats.js'
 import type { ConnectionHeaders } from './sessions.js'
 import type { BenchSettings } from './settings.js'
 
@@ -17,8 +17,9 @@ export interface Target {
   sessions?: ConnectionHeaders[]
   // The server process, whose CPU time is measured.
   pid: number
-  // The Redis it uses, when not the one the measurement is given: its commands and CPU are counted.
-  redis?: Redis
+  // The Redis it uses (every master of a cluster), when not the one the measurement is given:
+  // its commands and CPU are counted.
+  redis?: RedisNodes
 }
 
 export interface TargetMeasurement {
