@@ -1,11 +1,12 @@
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { allAuthEvents, type AuthEvents } from '../src/metrics/auth-events.js'
 import { EventStream } from '../src/events/event-stream.js'
 import { SessionEventObserver } from '../src/events/session-event-observer.js'
 import { sessionEvent, type SessionEvent } from '../src/events/session-event.js'
 import { SessionExpiryWatcher } from '../src/events/session-expiry-watcher.js'
 import { WebhookDelivery } from '../src/events/webhook-delivery.js'
+import { ClusterMasters } from '../src/redis/cluster-masters.js'
 import { newRedisClient } from '../src/redis/redis-connection.js'
 import { resilientRedisOptions } from '../src/redis/resilient-connection.js'
 
@@ -54,22 +55,19 @@ export default fp(async (fastify) => {
   fastify.addHook('onClose', async () => await stream?.settled())
 
   if (config.EVENTS_EXPIRED === 'on') {
-    if (config.REDIS_CLUSTER_NODES === undefined) {
-      const subscriber = new Redis(config.REDIS_URL, {
-        ...resilientRedisOptions(config.REDIS_COMMAND_TIMEOUT), enableOfflineQueue: true, connectionName: 'session-events-expiry'
-      })
-      subscriber.on('error', () => undefined)
-      const watcher = new SessionExpiryWatcher(redis, subscriber, {
-        keyPrefix: config.REDIS_KEY_PREFIX,
-        maxLifetimeSeconds: config.SESSION_MAX_LIFETIME
-      }, ({ userId, sessionId, reason }) => {
-        publish(sessionEvent('session.ended', clock(), { userId, sessionId, reason }))
-      }, log, clock)
-      fastify.addHook('onClose', async () => await watcher.close())
-      await watcher.start()
-    } else {
-      log.warn('session events: no session.ended event tells of idle expiry on a Redis Cluster (docs/events.md); set EVENTS_EXPIRED=off to silence this')
-    }
+    const watchExpiry = (subscriber: Redis): SessionExpiryWatcher => new SessionExpiryWatcher(redis, subscriber, {
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      maxLifetimeSeconds: config.SESSION_MAX_LIFETIME
+    }, ({ userId, sessionId, reason }) => {
+      publish(sessionEvent('session.ended', clock(), { userId, sessionId, reason }))
+    }, log, clock)
+    const subscriberOptions = { autoResubscribe: false, lazyConnect: true, connectionName: 'session-events-expiry' }
+    // On a cluster each master reports the expiry of its own keys: one watcher per master.
+    const watchers = redis instanceof Cluster
+      ? new ClusterMasters(redis, (_address, _node, options) => watchExpiry(new Redis({ ...options, ...subscriberOptions })))
+      : watchExpiry(new Redis(config.REDIS_URL, { ...resilientRedisOptions(config.REDIS_COMMAND_TIMEOUT), ...subscriberOptions }))
+    fastify.addHook('onClose', async () => await watchers.close())
+    await watchers.start()
   }
 
   if (config.EVENTS_WEBHOOK_URL !== undefined && config.EVENTS_WEBHOOK_SECRET !== undefined && streamKey !== undefined) {

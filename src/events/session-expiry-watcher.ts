@@ -48,9 +48,11 @@ export function withRequiredFlags (current: string): string {
 export class SessionExpiryWatcher {
   private readonly keys: SessionKeys
   private readonly sessionKey: RegExp
+  // The latest connection's subscription, which the first start waits for.
+  private listening: Promise<void> = Promise.resolve()
 
-  // `subscriber`: a connection of its own to the one Redis (on a cluster, each master reports
-  // only its own keys: see docs/events.md).
+  // `subscriber`: a connection of its own, with `autoResubscribe: false` and `lazyConnect: true`,
+  // to the one Redis or to one master of a cluster (each master reports only its own keys).
   constructor (
     private readonly redis: RedisClient,
     private readonly subscriber: Redis,
@@ -63,18 +65,31 @@ export class SessionExpiryWatcher {
     this.keys = sessionKeys(settings.keyPrefix)
     // ACCESS_TOKEN:{<userId>}:<session id>, after the key prefix.
     this.sessionKey = new RegExp(`^${escapeRegExp(this.keys.sessionPrefixAll)}\\{(\\d+)\\}:(.+)$`)
+    subscriber.on('message', (_channel: string, key: string) => { this.expired(key) })
+    // On every connection, not only the first: a restarted Redis has forgotten a CONFIG SET.
+    subscriber.on('ready', () => { void this.listen() })
+    // Connection errors also arrive through 'close'; without a listener they would crash the process.
+    subscriber.on('error', () => {})
   }
 
-  // Turns the notifications on where the server may (CONFIG SET), then subscribes.
+  // Resolves once subscribed, or once the first connection failed (it is retried).
   async start (): Promise<void> {
-    await this.enableNotifications()
-    const channel = `__keyevent@${this.subscriber.options.db ?? 0}__:expired`
-    this.subscriber.on('message', (_channel: string, key: string) => { this.expired(key) })
-    await this.subscriber.subscribe(channel)
+    await this.subscriber.connect().then(async () => await this.listening, () => {})
   }
 
   async close (): Promise<void> {
     this.subscriber.disconnect()
+  }
+
+  // Turns the notifications on where the server may (CONFIG SET), then subscribes.
+  private async listen (): Promise<void> {
+    this.listening = (async () => {
+      await this.enableNotifications()
+      await this.subscriber.subscribe(`__keyevent@${this.subscriber.options.db ?? 0}__:expired`)
+    })().catch((error: unknown) => {
+      this.log.warn({ err: error }, 'session events: could not subscribe to expiry notifications; retried on the next connection')
+    })
+    await this.listening
   }
 
   private async enableNotifications (): Promise<void> {

@@ -1,3 +1,5 @@
+import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
@@ -5,7 +7,7 @@ import { buildTestApp } from '../helpers/build-app.js'
 import { LogCollector } from '../helpers/log-collector.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { streamedEvents, waitForStreamedEvents, type StreamedEvent } from '../helpers/session-events.js'
-import { createUser, expireKeyNow, logIn, me } from '../helpers/sessions.js'
+import { createUser, expireKeyNow, logIn, me, type LoggedIn } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 // The session events as the Redis Stream holds them, while scripted sessions go through their
@@ -20,6 +22,9 @@ const REUSE_GRACE_SECONDS = 10
 const MS_PER_SECOND = 1000
 // Long enough for a duplicate from another instance to arrive, were there one.
 const DUPLICATE_WAIT_MS = 300
+// A liveness bound for a reconnection after a Redis restart, not a performance assertion.
+const RECONNECT_LIMIT_MS = 15_000
+const POLL_MS = 20
 
 type Summary = [type: string, reason: string | null, sessionId: string | null]
 
@@ -148,3 +153,45 @@ t.test('an idle expiry is told once however many instances hear of it', async (t
     ['session.ended', 'expired', login.sessionId]
   ])
 })
+
+t.test('a restarted Redis, which forgot the CONFIG SET, is given it again and its expiries are told', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const { app } = await buildTestApp(t, { redisServer, env: STREAM })
+  await redisServer.stop()
+  await redisServer.restart()
+  const admin = new Redis(redisServer.url)
+  t.teardown(() => admin.disconnect())
+  const notifying = async (): Promise<boolean> => {
+    const [, flags = ''] = await admin.config('GET', 'notify-keyspace-events') as string[]
+    return flags.includes('E') && flags.includes('x')
+  }
+  await waitUntil(notifying, 'the server to set notify-keyspace-events again')
+  t.ok(await notifying(), 'notify-keyspace-events includes E and x again')
+  const login = await logInOnceRedisAnswers(app)
+  await expireKeyNow(app, `ACCESS_TOKEN:{${login.userId}}:${login.sessionId}`)
+  const ended = (await waitForStreamedEvents(app, 3)).filter((event) => event.type === 'session.ended')
+  t.same(summaryOf(ended), [['session.ended', 'expired', login.sessionId]], 'the expiry after the restart is told')
+})
+
+async function waitUntil (condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + RECONNECT_LIMIT_MS
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(POLL_MS)
+  }
+}
+
+// The app's own connection comes back on its own time: until it does, a login answers 503.
+async function logInOnceRedisAnswers (app: FastifyInstance): Promise<LoggedIn> {
+  const user = await createUser(app)
+  const deadline = Date.now() + RECONNECT_LIMIT_MS
+  for (;;) {
+    try {
+      return await logIn(app, user)
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await sleep(POLL_MS)
+    }
+  }
+}

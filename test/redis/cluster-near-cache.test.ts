@@ -2,30 +2,34 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { sessionCheck } from '../../session-check/index.js'
+import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { runCli, UNREACHABLE_DATABASE_URL } from '../bin/run-cli.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { RedisCluster } from '../helpers/redis-cluster.js'
+import { streamedEvents } from '../helpers/session-events.js'
 import { createAndLogIn, me, type LoggedIn } from '../helpers/sessions.js'
 import { SLIDING } from '../helpers/strategies.js'
 
 // Issue "Scale-out": two instances with REDIS_CLUSTER_NODES and the near-cache on, over a real
 // cluster of three masters with a replica each. The cache tracks every master: a logout on one
 // instance is refused by the other, for sessions on each master, also after slots holding live
-// sessions move (redis-cli --cluster reshard, under load) and after a master fails over. The
-// session-check plugin and the admin CLI take the same setting.
+// sessions move (redis-cli --cluster reshard, under load) and after a master fails over. Idle
+// expiry, which each master reports of its own keys, is told once as a session event (three
+// instances listen). The session-check plugin and the admin CLI take the same setting.
 
 // A liveness bound for what happens by itself (tracking starts, a failover heals), far above
 // what it needs; not a performance assertion.
 const CONDITION_LIMIT_MS = 30_000
 const POLL_MS = 20
-const SESSIONS_PER_MASTER = 2
+const SESSIONS_PER_MASTER = 3
 const MASTER_COUNT = 3
 // Users are cheap to make (their password hash is shared); enough to find some on each master.
 const MAX_USERS = 200
+const EXPIRY_ECHO_MS = 500
 
 const cluster = await RedisCluster.start({ replicas: true })
 t.teardown(async () => await cluster.destroy())
-const env = { REDIS_CLUSTER_NODES: cluster.seedNodes, NEAR_CACHE: 'on' }
+const env = { REDIS_CLUSTER_NODES: cluster.seedNodes, NEAR_CACHE: 'on', EVENTS_STREAM: 'auth-events' }
 const { app: a } = await buildTestApp(t, { env, databaseUrl: SLIDING.databaseUrl })
 const { app: b } = await buildTestApp(t, { env, databaseUrl: SLIDING.databaseUrl })
 // Without the near-cache, every check runs the session script: the load that meets a slot move.
@@ -83,12 +87,37 @@ async function assertLogoutReachesOtherInstance (t: Test, session: LoggedIn, mes
   t.equal((await me(b, session.token)).json().reason, 'logout', `${message}: the other instance refuses it, reason logout`)
 }
 
+// Redis lets the session expire now, as if it had been idle for its whole TTL; the instances'
+// expiry watchers must tell it exactly once.
+async function assertExpiryToldOnce (t: Test, session: LoggedIn, message: string): Promise<void> {
+  const client = cluster.client()
+  try {
+    await client.pexpire(sessionKeys(a.config.REDIS_KEY_PREFIX).session(session.userId, session.sessionId), 1)
+  } finally {
+    client.disconnect()
+  }
+  const told = async (): Promise<unknown[]> => (await streamedEvents(a))
+    .filter((event) => event.type === 'session.ended' && event.sessionId === session.sessionId)
+    .map(({ reason, userId }) => ({ reason, userId }))
+  await waitFor(async () => (await told()).length > 0, `${message}: the session.ended event`)
+  // Every instance heard it; a second telling would come about as fast as the first.
+  await sleep(EXPIRY_ECHO_MS)
+  t.same(await told(), [{ reason: 'expired', userId: session.userId }], `${message}: one session.ended event, reason expired`)
+}
+
 const sessions = await sessionsOnEveryMaster()
 await waitFor(() => nearCacheOf(a).enabled && nearCacheOf(b).enabled, 'tracking on every master')
 
 t.test('the near-cache serves sessions of every master and hears of their logout on each', async (t) => {
   for (const [master, [session]] of sessions.entries()) {
     if (session !== undefined) await assertLogoutReachesOtherInstance(t, session, `a session on master ${master}`)
+  }
+})
+
+t.test('idle expiry on each master is told once as a session event', async (t) => {
+  for (const master of [0, 1]) {
+    const session = sessions[master]?.[2]
+    if (session !== undefined) await assertExpiryToldOnce(t, session, `a session on master ${master}`)
   }
 })
 
@@ -150,6 +179,8 @@ t.test('a master that fails over answers 503 "1503" meanwhile, then heals withou
   for (const app of [a, b]) await waitFor(async () => (await me(app, onFailing.token)).statusCode === 200, 'the session to be served again')
   await waitFor(() => nearCacheOf(a).enabled && nearCacheOf(b).enabled, 'tracking on the promoted replica')
   await assertLogoutReachesOtherInstance(t, onFailing, 'a session on the promoted replica')
+  const expiring = sessions[2]?.[2]
+  if (expiring !== undefined) await assertExpiryToldOnce(t, expiring, 'a session on the promoted replica')
 })
 
 t.test('the session-check plugin and the admin CLI run on the cluster by the same setting', async (t) => {
