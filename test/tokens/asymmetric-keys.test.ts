@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../src/config/load-config.js'
+import { loadConfig } from '../../src/config/load-config.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { configError } from '../helpers/config-error.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn } from '../helpers/sessions.js'
 
@@ -41,16 +42,6 @@ function hs256WithSecret (token: string, secret: string): string {
   const forgedHeader = Buffer.from(JSON.stringify({ ...header, alg: 'HS256' })).toString('base64url')
   const signature = createHmac('sha256', secret).update(`${forgedHeader}.${payload}`).digest('base64url')
   return `${forgedHeader}.${payload}.${signature}`
-}
-
-function configError (env: Record<string, string>): ConfigError | undefined {
-  try {
-    loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'auth-keys-')), ...env })
-  } catch (error) {
-    if (error instanceof ConfigError) return error
-    throw error
-  }
-  return undefined
 }
 
 t.test('ACCESS_TOKEN_ALG=EdDSA or ES256: JWT_KEYS entries carry private keys; mistakes named without key material', async (t) => {

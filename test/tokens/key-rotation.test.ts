@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../src/config/load-config.js'
+import { loadConfig } from '../../src/config/load-config.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { configError } from '../helpers/config-error.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, type LoggedIn } from '../helpers/sessions.js'
 
@@ -22,16 +23,6 @@ function keysEnv (...keys: KeyEntry[]): Record<string, string> {
 
 function headerKid (token: string): unknown {
   return (JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as { kid?: unknown }).kid
-}
-
-function configError (env: Record<string, string>): ConfigError | undefined {
-  try {
-    loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'auth-keys-')), ...env })
-  } catch (error) {
-    if (error instanceof ConfigError) return error
-    throw error
-  }
-  return undefined
 }
 
 t.test('JWT_KEYS: a JSON list or a file of {kid, secret}; mistakes named without the secret', async (t) => {
