@@ -2,8 +2,15 @@ import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
 import type { SessionEvent } from './session-event.js'
 
-// Each stream entry holds one field, the event as JSON (nulls and numbers kept as they are).
+// Each stream entry holds the event's fields one by one (a null as an empty string), for readers
+// that take a stream entry's fields as the record, and then `event`: the whole event as JSON,
+// nulls and numbers kept as they are, which is what the webhook and eventOfEntry read.
 export const EVENT_FIELD = 'event'
+
+function entryFields (event: SessionEvent): string[] {
+  const fields = Object.entries(event).flatMap(([name, value]) => [name, value === null ? '' : String(value)])
+  return [...fields, EVENT_FIELD, JSON.stringify(event)]
+}
 
 export interface EventStreamSettings {
   key: string
@@ -25,7 +32,7 @@ export class EventStream {
 
   append (event: SessionEvent): void {
     const { key, maxLength } = this.settings
-    const appended = callRedis(() => this.redis.xadd(key, 'MAXLEN', '~', maxLength, '*', EVENT_FIELD, JSON.stringify(event)))
+    const appended = callRedis(() => this.redis.xadd(key, 'MAXLEN', '~', maxLength, '*', ...entryFields(event)))
       .catch((error: unknown) => this.onError(error, event))
       .finally(() => this.appending.delete(appended))
     this.appending.add(appended)
@@ -41,7 +48,10 @@ export class EventStream {
 // still names pending entries the cap removed, without their fields).
 export function eventOfEntry (fields: readonly string[] | null): SessionEvent | undefined {
   if (fields === null) return undefined
-  const at = fields.indexOf(EVENT_FIELD)
-  const json = at % 2 === 0 ? fields[at + 1] : undefined
-  return json === undefined ? undefined : JSON.parse(json) as SessionEvent
+  // Field names sit at even positions; a value may happen to read "event".
+  for (let name = 0; name < fields.length - 1; name += 2) {
+    const json = fields[name + 1]
+    if (fields[name] === EVENT_FIELD && json !== undefined) return JSON.parse(json) as SessionEvent
+  }
+  return undefined
 }

@@ -128,7 +128,21 @@ t.test('login.failed carries the account hashed, and no password, in the stream 
   t.same(events.map((event) => event.account), [digest, null, digest], 'the normalized account, hashed')
   t.same(events.map((event) => event.userId), [null, null, null], 'a failed login names no user')
 
-  const raw = JSON.stringify(await app.redis.xrange('auth-events', '-', '+'))
+  const entries = await app.redis.xrange('auth-events', '-', '+')
+  const [, firstFields = []] = entries[0] ?? []
+  const flat = Object.fromEntries(firstFields.flatMap((value, i) => i % 2 === 0 ? [[value, firstFields[i + 1]]] : []))
+  t.same(flat, {
+    type: 'login.failed',
+    at: events[0]?.at,
+    userId: '',
+    sessionId: '',
+    deviceId: '',
+    reason: 'bad_credentials',
+    ip: CLIENT_IP,
+    account: digest,
+    event: JSON.stringify({ ...events[0], id: undefined })
+  }, 'a stream entry holds the event field by field (null as empty), and whole as JSON in `event`')
+  const raw = JSON.stringify(entries)
   const auditLines = logs.lines<{ logger?: string, type?: string }>().filter((line) => line.logger === 'audit')
   t.same(auditLines.map((line) => line.type), ['login.failed', 'rate_limited', 'login.failed'], 'the same events, in the audit log')
   for (const [name, text] of [['stream', raw], ['log', logs.text]] as const) {
