@@ -27,7 +27,14 @@ export class RedisCluster {
 
   static async start (options: RedisClusterOptions = {}): Promise<RedisCluster> {
     const count = options.replicas === true ? 2 * MASTER_COUNT : MASTER_COUNT
-    const nodes = await Promise.all(Array.from({ length: count }, async () => await RedisServer.start({ clusterNode: true })))
+    const started = await Promise.allSettled(Array.from({ length: count }, async () => await RedisServer.start({ clusterNode: true })))
+    const nodes = started.flatMap((result) => result.status === 'fulfilled' ? [result.value] : [])
+    const failed = started.find((result) => result.status === 'rejected')
+    if (failed !== undefined) {
+      // The nodes that did start would otherwise keep the test process alive.
+      await Promise.all(nodes.map(async (node) => await node.destroy()))
+      throw failed.reason
+    }
     const cluster = new RedisCluster(nodes)
     try {
       await cluster.join()
@@ -125,7 +132,8 @@ export class RedisCluster {
       await this.withConnection(i, async (connection) => await connection.call('CLUSTER', 'ADDSLOTSRANGE', String(i * SLOTS_PER_MASTER), String(last)))
     }
     await this.withConnection(0, async (connection) => {
-      for (const node of this.nodes.slice(1)) await connection.call('CLUSTER', 'MEET', '127.0.0.1', String(node.port))
+      // The bus port too: it is not the default port + 10000 (see RedisServer.start).
+      for (const node of this.nodes.slice(1)) await connection.call('CLUSTER', 'MEET', '127.0.0.1', String(node.port), String(node.clusterPort))
     })
     await this.waitUntilOk(() => true)
     for (let i = MASTER_COUNT; i < this.nodes.length; i++) {

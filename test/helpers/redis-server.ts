@@ -15,20 +15,32 @@ const SHARED_SERVER_DATABASES = 1024
 // disturbing anyone else. With persistence on, a restarted server keeps its sessions, so
 // a test can tell "recovered" from "lost everything".
 const CLUSTER_NODE_TIMEOUT_MS = 2000
+const START_ATTEMPTS = 3
 
 export class RedisServer {
   private process?: ChildProcess
   readonly dir = mkdtempSync(join(tmpdir(), 'auth-redis-'))
 
   private constructor (
-    readonly port: number, private readonly persistent: boolean, private readonly databases?: number, private readonly clusterNode = false
+    readonly port: number, private readonly persistent: boolean, private readonly databases?: number, readonly clusterPort?: number
   ) {}
 
-  // `clusterNode`: a node of a Redis Cluster, holding no slot until it is given some (see redis-cluster.ts).
+  // `clusterNode`: a node of a Redis Cluster, holding no slot until it is given some (see
+  // redis-cluster.ts). A free port can be taken by another socket before redis-server binds it
+  // (or, for a cluster node, its bus port): then it is tried again on other ports.
   static async start (options: { persistent?: boolean, databases?: number, clusterNode?: boolean } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), options.persistent ?? false, options.databases, options.clusterNode)
-    await server.restart()
-    return server
+    for (let attempt = 1; ; attempt++) {
+      // The cluster bus on a port of its own: by default it is the port + 10000, which may be taken or past 65535.
+      const clusterPort = options.clusterNode === true ? await freePort() : undefined
+      const server = new RedisServer(await freePort(), options.persistent ?? false, options.databases, clusterPort)
+      try {
+        await server.restart()
+        return server
+      } catch (error) {
+        await server.destroy()
+        if (attempt === START_ATTEMPTS) throw error
+      }
+    }
   }
 
   get url (): string {
@@ -42,10 +54,10 @@ export class RedisServer {
     const databases = this.databases === undefined ? [] : ['--databases', String(this.databases)]
     // A short node timeout, so that a killed master's replica takes over within seconds, and a
     // replica that syncs at once (not after the default 5 s wait for other replicas).
-    const cluster = this.clusterNode
+    const cluster = this.clusterPort !== undefined
       ? [
-          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
-          '--cluster-replica-validity-factor', '0', '--repl-diskless-sync-delay', '0'
+          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(this.clusterPort),
+          '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS), '--cluster-replica-validity-factor', '0', '--repl-diskless-sync-delay', '0'
         ]
       : []
     this.process = spawn('redis-server', [
@@ -107,6 +119,8 @@ export class RedisServer {
   private async waitUntilReady (): Promise<void> {
     const deadline = Date.now() + STARTUP_TIMEOUT_MS
     while (Date.now() < deadline) {
+      // A server that could not bind its port has exited: no need to wait out the deadline.
+      if (typeof this.process?.exitCode === 'number') break
       const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
       probe.on('error', () => undefined)
       try {
