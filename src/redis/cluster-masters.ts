@@ -1,7 +1,5 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis'
-
-const MAX_RECONNECT_DELAY_MS = 1000
-const RECONNECT_STEP_MS = 100
+import { reconnectDelayMs } from './resilient-connection.js'
 
 export interface MasterWatch {
   // Resolves once it works, or has failed and will be retried.
@@ -72,6 +70,6 @@ function connectionOptionsOf (node: Redis): RedisOptions {
     ...node.options,
     lazyConnect: true,
     enableOfflineQueue: false,
-    retryStrategy: (attempt: number) => Math.min(attempt * RECONNECT_STEP_MS, MAX_RECONNECT_DELAY_MS)
+    retryStrategy: reconnectDelayMs
   }
 }

@@ -6,6 +6,11 @@ const CONNECT_TIMEOUT_MS = 2000
 const MAX_RECONNECT_DELAY_MS = 1000
 const RECONNECT_STEP_MS = 100
 
+// Reconnection forever, a little later each time, at most a second apart.
+export function reconnectDelayMs (attempt: number): number {
+  return Math.min(attempt * RECONNECT_STEP_MS, MAX_RECONNECT_DELAY_MS)
+}
+
 // Tuned so that a Redis outage is answered fast and plainly (503) and heals by itself:
 // no offline queue (a command while disconnected fails at once instead of waiting), a bounded
 // command timeout (a stalled server cannot hold a request), and reconnection forever.
@@ -17,7 +22,7 @@ export function resilientRedisOptions (commandTimeoutMs: number): RedisOptions {
     maxRetriesPerRequest: 1,
     // A request's outcome is decided within the request: never replay its commands later.
     autoResendUnfulfilledCommands: false,
-    retryStrategy: (attempt: number) => Math.min(attempt * RECONNECT_STEP_MS, MAX_RECONNECT_DELAY_MS)
+    retryStrategy: reconnectDelayMs
   }
 }
 
