@@ -37,14 +37,15 @@ async function isReady (origin: string): Promise<boolean> {
 
 // The real server as a process of its own, started the way `npm start` starts it (its variables
 // and node flags), in production mode, on a free port; `env` adds Redis, the database and any
-// setting. Returns once /ready answers; stopped with SIGTERM in t.teardown.
-export async function startServerProcess (t: TestContext, env: Record<string, string>): Promise<ServerProcess> {
+// setting; `nodeBinary` runs it on another Node.js than the test's. Returns once /ready answers;
+// stopped with SIGTERM in t.teardown.
+export async function startServerProcess (t: TestContext, env: Record<string, string>, nodeBinary = process.execPath): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'auth-process-'))
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
   const start = startCommand()
-  const child = spawn(process.execPath, [...start.nodeArgs, SERVER_ENTRY], {
+  const child = spawn(nodeBinary, [...start.nodeArgs, SERVER_ENTRY], {
     // Nothing of the test's own environment (REDIS_URL, DATABASE_URL) reaches the server unasked.
     env: {
       PATH: process.env.PATH ?? '',
