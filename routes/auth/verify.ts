@@ -2,10 +2,8 @@ import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { sessionSecurity } from '../../plugins/docs.js'
+import { IDENTITY_HEADERS } from '../../session-check/identity-headers.js'
 
-// Forward auth: a gateway (nginx, Traefik, Envoy, Caddy) asks about each request it passes to a
-// service in any language, and hands the identity on in these headers.
-const IDENTITY_HEADERS = { userId: 'x-user-id', userType: 'x-user-type', sessionId: 'x-session-id' } as const
 // Where gateways put the original request's method: Traefik and Caddy send X-Forwarded-Method,
 // the documented nginx configuration X-Original-Method.
 const ORIGINAL_METHOD_HEADERS = ['x-forwarded-method', 'x-original-method'] as const
@@ -44,6 +42,8 @@ function verifySchema (liveStatus: number): object {
   }
 }
 
+// Forward auth: a gateway (nginx, Traefik, Envoy, Caddy) asks about each request it passes to a
+// service in any language, and hands the identity on in the identity headers.
 const verify: FastifyPluginAsync = async (fastify) => {
   async function answer (request: FastifyRequest, reply: FastifyReply, method: string, liveStatus: number): Promise<FastifyReply> {
     const user = await fastify.sessionCheck.check(request, reply, method)
