@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../src/clock.js'
 import type { EnvSource } from '../src/config/config-error.js'
 import { sessionCheckSettings, type SessionCheckSettingOptions, type SessionCheckSettings } from '../src/config/session-check-settings.js'
 import { sessionPolicyOf } from '../src/config/session-policies.js'
-import { ForbiddenError, InvalidTokenError } from '../src/errors/api-errors.js'
+import { ForbiddenError, InvalidInputError, InvalidTokenError } from '../src/errors/api-errors.js'
 import { apiErrorAnswer } from '../src/errors/error-body.js'
 import type { RedisClient } from '../src/redis/redis-client.js'
 import { closeRedis, openResilientRedis } from '../src/redis/resilient-connection.js'
@@ -17,6 +17,7 @@ import type { SessionStore } from '../src/sessions/session-store.js'
 import { CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
 import type { SessionClaims } from '../src/tokens/session-claims.js'
 import { sessionTokenCodec, type SessionTokenCodec } from '../src/tokens/session-token-codec.js'
+import { underscoreIdentityHeader } from './identity-headers.js'
 import { startNearCache, type NearCacheStatus } from './near-cache.js'
 import { SessionCookies, sentCookies, type CookieCredential } from './session-cookies.js'
 import { presentedToken, RENEWED_TOKEN_HEADER, singleHeader } from './token-transport.js'
@@ -198,6 +199,14 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
       done()
     }, (error: unknown) => answerError(reply, error, done))
   }
+
+  // Before anything else, on every route of the app (not only the checked ones): a service that
+  // trusts X-User-Id from its gateway must never be handed X_User_Id from the client.
+  fastify.addHook('onRequest', function refuseUnderscoreIdentityHeaders (request, reply, done) {
+    const name = underscoreIdentityHeader(request.headers)
+    if (name === undefined) done()
+    else answerError(reply, new InvalidInputError(`Header ${name} is refused: identity headers are spelled with hyphens only`), done)
+  })
 
   fastify.decorate('sessionCheck', {
     check,

@@ -2,10 +2,8 @@ import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { sessionSecurity } from '../../plugins/docs.js'
+import { IDENTITY_HEADERS } from '../../session-check/identity-headers.js'
 
-// Forward auth: a gateway (nginx, Traefik, Envoy, Caddy) asks about each request it passes to a
-// service in any language, and hands the identity on in these headers.
-const IDENTITY_HEADERS = { userId: 'x-user-id', userType: 'x-user-type', sessionId: 'x-session-id' } as const
 // Where gateways put the original request's method: Traefik and Caddy send X-Forwarded-Method,
 // the documented nginx configuration X-Original-Method.
 const ORIGINAL_METHOD_HEADERS = ['x-forwarded-method', 'x-original-method'] as const
@@ -37,13 +35,15 @@ const ENVOY_LIVE_STATUS = 200
 function verifySchema (liveStatus: number): object {
   return {
     summary: `Forward auth: ${liveStatus} with the identity headers when the request's session is live`,
-    description: 'For gateways. Reads the token like every route; a reissued token comes back in x-renewed-token (cookie clients: Set-Cookie). Identity in x-user-id, x-user-type, x-session-id.',
+    description: 'For gateways. Reads the token like every route; a reissued token comes back in x-renewed-token (cookie clients: Set-Cookie). Identity in x-user-id, x-user-type, x-session-id. A request carrying one of these spelled with underscores (x_user_id, ...) is refused with 400 "1400".',
     tags: ['auth'],
     security: sessionSecurity,
-    response: { [liveStatus]: Type.Null({ description: 'The session is live' }), ...errorResponses(401, 403, 503) }
+    response: { [liveStatus]: Type.Null({ description: 'The session is live' }), ...errorResponses(400, 401, 403, 503) }
   }
 }
 
+// Forward auth: a gateway (nginx, Traefik, Envoy, Caddy) asks about each request it passes to a
+// service in any language, and hands the identity on in the identity headers.
 const verify: FastifyPluginAsync = async (fastify) => {
   async function answer (request: FastifyRequest, reply: FastifyReply, method: string, liveStatus: number): Promise<FastifyReply> {
     const user = await fastify.sessionCheck.check(request, reply, method)

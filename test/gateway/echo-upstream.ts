@@ -8,6 +8,9 @@ export interface UpstreamView {
   userId?: string
   userType?: string
   sessionId?: string
+  // The names of the headers with an underscore that reached the service (lower case); absent
+  // when none did.
+  underscoreHeaders?: string[]
 }
 
 export interface EchoUpstream {
@@ -21,6 +24,11 @@ function single (headers: IncomingHttpHeaders, name: string): string | undefined
   return Array.isArray(value) ? value.join(', ') : value
 }
 
+// Header names as sent: rawHeaders alternates names and values.
+function underscoreHeaderNames (rawHeaders: string[]): string[] {
+  return rawHeaders.filter((name, i) => i % 2 === 0 && name.includes('_')).map((name) => name.toLowerCase())
+}
+
 // The service behind the gateway: answers 200 with what it saw, and remembers it.
 export async function startEchoUpstream (t: TestContext): Promise<EchoUpstream> {
   const seen: UpstreamView[] = []
@@ -32,6 +40,8 @@ export async function startEchoUpstream (t: TestContext): Promise<EchoUpstream> 
       userType: single(request.headers, 'x-user-type'),
       sessionId: single(request.headers, 'x-session-id')
     }
+    const underscoreHeaders = underscoreHeaderNames(request.rawHeaders)
+    if (underscoreHeaders.length > 0) view.underscoreHeaders = underscoreHeaders
     seen.push(view)
     // The body is read to its end, so a request with one is answered like any other.
     request.resume().once('end', () => {

@@ -1,12 +1,6 @@
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { fencedBlocks, GATEWAYS_DOC, README, replaceOnce } from './doc-blocks.js'
 
-// The configuration the test runs is the one docs/gateways.md shows: read from there, with only
-// the addresses replaced, so the two cannot drift apart.
-export const GATEWAYS_DOC = fileURLToPath(new URL('../../../docs/gateways.md', import.meta.url))
-const NGINX_BLOCK = /^```nginx\n([\s\S]*?)^```$/gm
-
-// The placeholders of the documented block, each of which must occur exactly once.
+// The placeholders of the gateways.md block, each of which must occur exactly once.
 const DOC_AUTH_SERVER = 'server auth.internal:3000;'
 const DOC_APP_SERVER = 'server app.internal:8080;'
 const DOC_LISTEN = 'listen 80;'
@@ -17,26 +11,37 @@ export interface NginxAddresses {
   listenPort: number
 }
 
-export function documentedNginxBlock (doc = readFileSync(GATEWAYS_DOC, 'utf8')): string {
-  const blocks = [...doc.matchAll(NGINX_BLOCK)].map((match) => match[1] ?? '')
-  if (blocks.length !== 1) throw new Error(`${GATEWAYS_DOC} must hold exactly one nginx block, not ${blocks.length}`)
+// The `http` context's content that a private nginx runs: upstreams and one server.
+export type NginxServer = (addresses: NginxAddresses) => string
+
+function onlyBlock (file: string): string {
+  const blocks = fencedBlocks(file, 'nginx')
+  if (blocks.length !== 1) throw new Error(`${file} must hold exactly one nginx block, not ${blocks.length}`)
   return blocks[0] ?? ''
 }
 
-function replaceOnce (text: string, placeholder: string, value: string): string {
-  const parts = text.split(placeholder)
-  if (parts.length !== 2) throw new Error(`the documented nginx block must contain "${placeholder}" exactly once`)
-  return parts.join(value)
-}
-
-// The documented server block on loopback addresses, inside the main context a private nginx
-// needs: everything it writes (pid, logs, temporary files) under `dir`, one process
-// (master_process off: no workers, so no user to switch to).
-export function nginxConf (dir: string, addresses: NginxAddresses, doc?: string): string {
-  let block = documentedNginxBlock(doc)
+// docs/gateways.md's complete configuration, on loopback addresses.
+export const documentedNginxServer: NginxServer = (addresses) => {
+  let block = onlyBlock(GATEWAYS_DOC)
   block = replaceOnce(block, DOC_AUTH_SERVER, `server 127.0.0.1:${addresses.authPort};`)
   block = replaceOnce(block, DOC_APP_SERVER, `server 127.0.0.1:${addresses.appPort};`)
-  block = replaceOnce(block, DOC_LISTEN, `listen 127.0.0.1:${addresses.listenPort};`)
+  return replaceOnce(block, DOC_LISTEN, `listen 127.0.0.1:${addresses.listenPort};`)
+}
+
+// The README's essential lines (two locations), inside the upstreams and server they name.
+export const readmeNginxServer: NginxServer = (addresses) => [
+  `upstream auth_server { server 127.0.0.1:${addresses.authPort}; }`,
+  `upstream app_server { server 127.0.0.1:${addresses.appPort}; }`,
+  'server {',
+  `  listen 127.0.0.1:${addresses.listenPort};`,
+  onlyBlock(README),
+  '}'
+].join('\n')
+
+// A server on loopback addresses, inside the main context a private nginx needs: everything it
+// writes (pid, logs, temporary files) under `dir`, one process (master_process off: no workers,
+// so no user to switch to).
+export function nginxConf (dir: string, server: string): string {
   return [
     'master_process off;',
     `pid ${dir}/nginx.pid;`,
@@ -49,7 +54,7 @@ export function nginxConf (dir: string, addresses: NginxAddresses, doc?: string)
     `  fastcgi_temp_path ${dir}/fastcgi;`,
     `  uwsgi_temp_path ${dir}/uwsgi;`,
     `  scgi_temp_path ${dir}/scgi;`,
-    block,
+    server,
     '}',
     ''
   ].join('\n')
