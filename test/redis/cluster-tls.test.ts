@@ -1,11 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { Cluster } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { sessionCheck } from '../../session-check/index.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { runCli, UNREACHABLE_DATABASE_URL } from '../bin/run-cli.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { aclRefusals, documentedAcl } from '../helpers/documented-acl.js'
 import { RedisCluster } from '../helpers/redis-cluster.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { streamedEvents } from '../helpers/session-events.js'
@@ -28,6 +29,7 @@ const cluster = await RedisCluster.start({ tls: certificates })
 t.teardown(async () => await cluster.destroy())
 const tlsFiles = { REDIS_TLS_CA: certificates.ca, REDIS_TLS_CERT: certificates.clientCert, REDIS_TLS_KEY: certificates.clientKey }
 const env = { REDIS_CLUSTER_NODES: cluster.seedNodes, REDIS_TLS: 'on', ...tlsFiles, NEAR_CACHE: 'on', EVENTS_STREAM: 'auth-events', EVENTS_EXPIRED: 'on' }
+const tlsOptions = { redisTlsCa: certificates.ca, redisTlsCert: certificates.clientCert, redisTlsKey: certificates.clientKey }
 const rediss = cluster.seedNodes.split(',').map((node) => `rediss://${node}`).join(',')
 
 async function waitFor (condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -87,9 +89,7 @@ t.test('the session-check plugin and the admin CLI reach the cluster by the same
   await service.register(sessionCheck, {
     redisClusterNodes: cluster.seedNodes,
     redisTls: 'on',
-    redisTlsCa: certificates.ca,
-    redisTlsCert: certificates.clientCert,
-    redisTlsKey: certificates.clientKey,
+    ...tlsOptions,
     nearCache: 'on',
     jwtSecret: TEST_JWT_SECRET,
     env: {}
@@ -132,6 +132,37 @@ t.test('a managed cluster\'s address translation: REDIS_CLUSTER_NAT_MAP and REDI
   t.equal((await me(pairs, session.token)).statusCode, 200, 'the from=to form works alike')
   if (!(pairs.redis instanceof Cluster)) throw new Error('not a cluster client')
   t.same(pairs.redis.nodes('master').map((node) => node.options.host), ['localhost', 'localhost', 'localhost'], 'and maps every master')
+})
+
+t.test('on the cluster, the documented ACL users (run on every node) are refused nothing they need', async (t) => {
+  const acl = documentedAcl()
+  if (acl.serverLine === undefined || acl.serviceLine === undefined) throw new Error('no ACL lines in docs/deployment.md')
+  const operators = cluster.nodes.map((node) => new Redis(node.port, '127.0.0.1', node.connectionOptions))
+  t.teardown(() => { for (const operator of operators) operator.disconnect() })
+  for (const operator of operators) {
+    await acl.apply(operator, acl.serverLine)
+    await acl.apply(operator, acl.serviceLine)
+    await operator.acl('LOG', 'RESET')
+  }
+  const { app } = await buildTestApp(t, {
+    env: { ...env, REDIS_KEY_PREFIX: 'auth:', REDIS_USERNAME: 'auth-server', REDIS_PASSWORD: acl.passwords.server },
+    databaseUrl: SLIDING.databaseUrl
+  })
+  const service = Fastify()
+  t.teardown(async () => await service.close())
+  await service.register(sessionCheck, {
+    redisClusterNodes: rediss, ...tlsOptions, redisUsername: 'orders-service', redisPassword: acl.passwords.service, redisKeyPrefix: 'auth:', nearCache: 'on', jwtSecret: TEST_JWT_SECRET, env: {}
+  })
+  service.get('/orders', { preHandler: service.authenticate }, async (request) => ({ userId: request.user.userId }))
+  await waitFor(() => nearCacheOf(app).enabled && service.sessionCheck.nearCache?.enabled === true, 'both near-caches to track every master')
+  const session = await createAndLogIn(app)
+  const orders = async (): Promise<number> => (await service.inject({ method: 'GET', url: '/orders', headers: { token: session.token } })).statusCode
+  t.equal((await me(app, session.token)).statusCode, 200, 'the server checks its session as auth-server')
+  t.equal(await orders(), 200, 'the service checks it as orders-service')
+  await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: session.token } })
+  await waitFor(async () => await orders() === 401, 'the service to hear of the logout')
+  const refused = (await Promise.all(operators.map(async (operator) => await aclRefusals(operator)))).flat()
+  t.same(refused, [], 'no node refused either user anything')
 })
 
 t.test('one Redis at a rediss:// REDIS_URL takes the same CA and client certificate, on every connection', async (t) => {
