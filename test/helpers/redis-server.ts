@@ -132,12 +132,18 @@ export class RedisServer {
     }
   }
 
+  // Whether the server answers, not whom: a test may start one whose certificate names another
+  // host on purpose.
+  private get readinessProbeOptions (): RedisOptions {
+    return this.tls === undefined ? {} : { tls: { ...this.tls.clientTls(), checkServerIdentity: () => undefined } }
+  }
+
   private async waitUntilReady (): Promise<void> {
     const deadline = Date.now() + STARTUP_TIMEOUT_MS
     while (Date.now() < deadline) {
       // A server that could not bind its port has exited: no need to wait out the deadline.
       if (typeof this.process?.exitCode === 'number') break
-      const probe = new Redis(this.port, '127.0.0.1', { ...this.connectionOptions, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      const probe = new Redis(this.port, '127.0.0.1', { ...this.readinessProbeOptions, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
       probe.on('error', () => undefined)
       try {
         await probe.connect()

@@ -11,13 +11,17 @@ const VALID_DAYS = '2'
 const KEY_OPTIONS = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
 
 // Files (paths) of a private test CA, a certificate it signed for 127.0.0.1 and localhost (Redis
-// uses it as a server, and as a client on the cluster bus), a client certificate it signed, and
-// a second CA that signed none of them: what a client that does not trust the Redis CA holds.
+// uses it as a server, and as a client on the cluster bus), one it signed for another name only,
+// a client certificate it signed, and a second CA that signed none of them: what a client that
+// does not trust the Redis CA holds.
 export interface TestCertificates {
   dir: string
   ca: string
   serverCert: string
   serverKey: string
+  // Signed by the CA for elsewhere.example only: a server that is not the one connected to.
+  otherNameCert: string
+  otherNameKey: string
   clientCert: string
   clientKey: string
   otherCa: string
@@ -44,6 +48,7 @@ export async function makeTestCertificates (): Promise<TestCertificates> {
   try {
     await Promise.all([selfSigned('ca', '/CN=auth-test-redis-ca'), selfSigned('other-ca', '/CN=auth-test-other-ca')])
     await signed('redis', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n')
+    await signed('other-name', '/CN=elsewhere.example', 'subjectAltName=DNS:elsewhere.example\nextendedKeyUsage=serverAuth\n')
     await signed('client', '/CN=auth-server', 'extendedKeyUsage=clientAuth\n')
   } catch (error) {
     rmSync(dir, { recursive: true, force: true })
@@ -54,6 +59,8 @@ export async function makeTestCertificates (): Promise<TestCertificates> {
     ca: path('ca.crt'),
     serverCert: path('redis.crt'),
     serverKey: path('redis.key'),
+    otherNameCert: path('other-name.crt'),
+    otherNameKey: path('other-name.key'),
     clientCert: path('client.crt'),
     clientKey: path('client.key'),
     otherCa: path('other-ca.crt'),

@@ -181,6 +181,13 @@ t.test('one Redis at a rediss:// REDIS_URL takes the same CA and client certific
     /Cannot reach Redis at 127\.0\.0\.1:\d+: .*(certificate|self.signed)/i, 'a client that does not trust the CA does not start, and says why')
 })
 
+t.test('a certificate of the trusted CA for another name is refused: the name is checked too', async (t) => {
+  const impostor = await RedisServer.start({ tls: { ...certificates, serverCert: certificates.otherNameCert, serverKey: certificates.otherNameKey } })
+  t.teardown(async () => await impostor.destroy())
+  await t.rejects(buildTestApp(t, { redisServer: impostor, env: tlsFiles, databaseUrl: SLIDING.databaseUrl }),
+    /Cannot reach Redis at 127\.0\.0\.1:\d+: .*(altnames|does not match)/i, 'refused, naming the mismatch')
+})
+
 t.test('a client that does not trust the cluster\'s CA does not start, and says why', async (t) => {
   const untrusted = buildTestApp(t, { env: { ...env, REDIS_TLS_CA: certificates.otherCa }, databaseUrl: SLIDING.databaseUrl })
   await t.rejects(untrusted, /Cannot reach the Redis Cluster at .*(certificate|self.signed)/i, 'refused, naming the certificate check')
