@@ -93,6 +93,7 @@ export function parseNatMap (value: string): NatMap {
     throw new ConfigError(`Invalid configuration: REDIS_CLUSTER_NAT_MAP ${why}`)
   }
   let entries: Array<[string, unknown]>
+  // An IPv6 pair starts with a bracket: only an object is JSON here.
   if (value.trim().startsWith('{')) {
     let parsed: unknown
     try {
@@ -100,8 +101,8 @@ export function parseNatMap (value: string): NatMap {
     } catch (error) {
       return refuse(`is not JSON: ${(error as Error).message}`)
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refuse('must be a JSON object')
-    entries = Object.entries(parsed)
+    // Text that opens with a brace and parses is an object.
+    entries = Object.entries(parsed as Record<string, unknown>)
   } else {
     entries = value.split(',').map((pair) => {
       const [from = '', to, ...rest] = pair.trim().split('=')
