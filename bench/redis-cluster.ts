@@ -5,12 +5,13 @@ import { RedisCluster } from '../test/helpers/redis-cluster.js'
 import { addCleanup } from './cleanup.js'
 
 // The Redis Cluster of the cluster phase: the one REDIS_CLUSTER_NODES names in the bench's
-// environment (with REDIS_USERNAME and REDIS_PASSWORD), else three masters started here on free
-// ports. Its keys are counted and removed by their prefix, so a shared cluster keeps its own.
+// environment (with REDIS_USERNAME, REDIS_PASSWORD and the TLS settings), else three masters
+// started here on free ports. Its keys are counted and removed by their prefix, so a shared
+// cluster keeps its own.
 
 export interface BenchCluster {
   description: string
-  // Our server's settings for it: REDIS_CLUSTER_NODES and the credentials, when given.
+  // Our server's settings for it: REDIS_CLUSTER_NODES, and the credentials and TLS settings when given.
   settings: Record<string, string>
   // A connection to each master, for INFO.
   masters: Redis[]
@@ -22,7 +23,10 @@ const SCAN_BATCH = 1000
 
 function clusterSettings (nodes: string): Record<string, string> {
   const settings: Record<string, string> = { REDIS_CLUSTER_NODES: nodes }
-  for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD']) {
+  const given = [
+    'REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', 'REDIS_TLS_CA', 'REDIS_TLS_CERT', 'REDIS_TLS_KEY', 'REDIS_CLUSTER_NAT_MAP', 'REDIS_CLUSTER_DNS_LOOKUP'
+  ]
+  for (const name of given) {
     const value = process.env[name]
     if (value !== undefined && value !== '') settings[name] = value
   }

@@ -9,7 +9,7 @@ import type { SqlDatabase } from '../src/db/sql-database.js'
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/passwords/password-hasher.js'
 import { refreshTokensInPostgres, sessionPolicyOf } from '../src/config/session-policies.js'
 import { PostgresRefreshTokenStore } from '../src/refresh/postgres-refresh-token-store.js'
-import { newRedisClient, redisLocation } from '../src/redis/redis-connection.js'
+import { isCluster, newRedisClient, redisLocation, seedNodeError } from '../src/redis/redis-connection.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
@@ -73,9 +73,11 @@ async function withSessions<T> (env: Env, work: (sessions: SessionService) => Pr
   let lastError: Error | undefined
   redis.on('error', (error: Error) => { lastError = error })
   try {
-    await redis.connect().catch((error: Error) => {
+    await redis.connect().catch(async (error: Error) => {
+      // A cluster's own error says only that no seed answered: the first seed's says why.
+      const seedError = isCluster(env) ? await seedNodeError(env) : undefined
       // Never the URL itself: it may carry a password.
-      throw new Error(`Cannot reach ${redisLocation(env)}: ${(lastError ?? error).message}`)
+      throw new Error(`Cannot reach ${redisLocation(env)}: ${(lastError ?? error).message}${seedError === undefined ? '' : ` (${seedError})`}`)
     })
     const store = new RedisSessionStore(redis, {
       keyPrefix: env.REDIS_KEY_PREFIX,

@@ -7,7 +7,7 @@ import { sessionEvent, type SessionEvent } from '../src/events/session-event.js'
 import { SessionExpiryWatcher } from '../src/events/session-expiry-watcher.js'
 import { WebhookDelivery } from '../src/events/webhook-delivery.js'
 import { ClusterMasters } from '../src/redis/cluster-masters.js'
-import { newRedisClient } from '../src/redis/redis-connection.js'
+import { newRedisClient, newSingleRedis } from '../src/redis/redis-connection.js'
 import { resilientRedisOptions } from '../src/redis/resilient-connection.js'
 
 declare module 'fastify' {
@@ -65,7 +65,7 @@ export default fp(async (fastify) => {
     // On a cluster each master reports the expiry of its own keys: one watcher per master.
     const watchers = redis instanceof Cluster
       ? new ClusterMasters(redis, (_address, _node, options) => watchExpiry(new Redis({ ...options, ...subscriberOptions })))
-      : watchExpiry(new Redis(config.REDIS_URL, { ...resilientRedisOptions(config.REDIS_COMMAND_TIMEOUT), ...subscriberOptions }))
+      : watchExpiry(newSingleRedis(config, { ...resilientRedisOptions(config.REDIS_COMMAND_TIMEOUT), ...subscriberOptions }))
     fastify.addHook('onClose', async () => await watchers.close())
     await watchers.start()
   }

@@ -7,8 +7,8 @@ const FIFTEEN_MINUTES_SECONDS = 15 * 60
 const FIFTEEN_DAYS_SECONDS = 15 * 24 * 60 * 60
 const THIRTY_MINUTES_SECONDS = 30 * 60
 
-// host:port, an IPv6 address in brackets.
-const CLUSTER_NODE = '(\\[[0-9A-Fa-f:.]+\\]|[^,:\\s\\[\\]]+):[0-9]{1,5}'
+// host:port, an IPv6 address in brackets; rediss:// asks for TLS.
+const CLUSTER_NODE = '(rediss?://)?(\\[[0-9A-Fa-f:.]+\\]|[^,:/\\s\\[\\]]+):[0-9]{1,5}'
 
 export type AuthStrategy = 'sliding' | 'refresh'
 export type RefreshStoreKind = 'redis' | 'postgres'
@@ -26,6 +26,13 @@ export interface Env {
   REDIS_CLUSTER_NODES?: string
   REDIS_USERNAME?: string
   REDIS_PASSWORD?: string
+  // TLS to Redis and the cluster's address translation (src/redis/redis-tls.ts).
+  REDIS_TLS: 'on' | 'off'
+  REDIS_TLS_CA?: string
+  REDIS_TLS_CERT?: string
+  REDIS_TLS_KEY?: string
+  REDIS_CLUSTER_NAT_MAP?: string
+  REDIS_CLUSTER_DNS_LOOKUP: 'resolve' | 'passthrough'
   REDIS_KEY_PREFIX: string
   REDIS_COMMAND_TIMEOUT: number
   DATABASE_URL?: string
@@ -94,6 +101,16 @@ export const envJsonSchema = {
     // The cluster nodes' credentials (a REDIS_URL carries its own).
     REDIS_USERNAME: { type: 'string', minLength: 1 },
     REDIS_PASSWORD: { type: 'string', minLength: 1 },
+    // TLS on every Redis connection (also turned on by rediss:// in REDIS_URL or a seed node).
+    REDIS_TLS: { type: 'string', enum: ['on', 'off'], default: 'off' },
+    // Paths of PEM files: the CA that signed the Redis certificates, and a client certificate and key.
+    REDIS_TLS_CA: { type: 'string', minLength: 1 },
+    REDIS_TLS_CERT: { type: 'string', minLength: 1 },
+    REDIS_TLS_KEY: { type: 'string', minLength: 1 },
+    // The addresses the cluster announces, mapped to ones this host reaches: JSON or from=to,...
+    REDIS_CLUSTER_NAT_MAP: { type: 'string', minLength: 1 },
+    // passthrough: node hostnames are kept (not resolved first), for the certificate check.
+    REDIS_CLUSTER_DNS_LOOKUP: { type: 'string', enum: ['resolve', 'passthrough'], default: 'resolve' },
     REDIS_KEY_PREFIX: { type: 'string', pattern: '^[A-Za-z0-9_:.-]*$', default: '' },
     // Milliseconds. Bounds how long a request waits on a stalled Redis before it answers 503.
     REDIS_COMMAND_TIMEOUT: { type: 'integer', minimum: 50, maximum: 10000, default: 500 },

@@ -8,6 +8,7 @@ import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
 import { parseMetricsAllow, type AddressRange } from './metrics-allow.js'
 import { checkEventSettings } from './event-settings.js'
+import { checkRedisConnectionSettings } from '../redis/redis-tls.js'
 
 export { ConfigError, type EnvSource }
 
@@ -44,6 +45,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     throw new ConfigError('Invalid configuration: SESSION_ROTATE_AFTER applies to AUTH_STRATEGY=sliding only')
   }
   checkEventSettings(env)
+  checkRedisConnectionSettings(env)
   const trustedProxies = parseTrustProxy(env.TRUST_PROXY)
   if (typeof trustedProxies === 'object' && !Array.isArray(trustedProxies)) {
     throw new ConfigError(`Invalid configuration: ${trustedProxies.error}`)

@@ -3,13 +3,15 @@ import { envJsonSchema, type Env } from './config-schema.js'
 import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
 import { signingKeysOf } from './jwt-keys.js'
+import { checkRedisConnectionSettings } from '../redis/redis-tls.js'
 import { signingKeyIndex, signingMaterial, type SigningKeys } from '../tokens/signing-keys.js'
 
 // What checking a session needs to know: where the sessions are, the secret, and the strategy
 // settings that decide a session's answer. Every service that checks sessions must share them
 // with the auth server, so they have the server's names and validation.
 export const SESSION_CHECK_SETTING_NAMES = [
-  'NODE_ENV', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT', 'JWT_SECRET', 'JWT_KEYS', 'ACCESS_TOKEN_ALG', 'TOKEN_HEADER', 'COOKIE_SECURE', 'CORS_ORIGINS',
+  'NODE_ENV', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD',
+  'REDIS_TLS', 'REDIS_TLS_CA', 'REDIS_TLS_CERT', 'REDIS_TLS_KEY', 'REDIS_CLUSTER_NAT_MAP', 'REDIS_CLUSTER_DNS_LOOKUP', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT', 'JWT_SECRET', 'JWT_KEYS', 'ACCESS_TOKEN_ALG', 'TOKEN_HEADER', 'COOKIE_SECURE', 'CORS_ORIGINS',
   'AUTH_STRATEGY', 'SESSION_TTL', 'SESSION_MAX_LIFETIME', 'SESSION_SLIDING', 'SESSION_ROTATE_AFTER', 'SESSION_ROTATE_GRACE',
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_REUSE_GRACE', 'REFRESH_MIN_INTERVAL', 'REFRESH_STORE', 'SESSION_MAX_PER_USER',
   'NEAR_CACHE', 'NEAR_CACHE_MAX_ENTRIES'
@@ -55,6 +57,7 @@ export function sessionCheckSettings (options: SessionCheckSettingOptions, env: 
     throw new ConfigError(`Invalid session check settings: ${(error as Error).message}`)
   }
   const { CORS_ORIGINS: corsOrigins, ...rest } = parsed
+  checkRedisConnectionSettings(parsed)
   // With EdDSA or ES256 a service may hold public keys only: it verifies, and never signs.
   const jwtKeys = signingKeysOf(parsed, { verifyOnly: true })
   // A generated secret would differ from the auth server's: every token would be refused.

@@ -14,6 +14,8 @@ export const REQUIRED_NOTIFY_FLAGS = 'Ex'
 // A session key expires at its absolute deadline to the millisecond, and Redis may report it a
 // little later: an expiry this close to the deadline was the absolute lifetime's.
 const DEADLINE_TOLERANCE_MS = MS_PER_SECOND
+// Redis' answer to a command the ACL user may not run.
+const NO_PERMISSION = /NOPERM/
 
 export interface ExpiredSession {
   userId: number
@@ -50,6 +52,7 @@ export class SessionExpiryWatcher {
   private readonly sessionKey: RegExp
   // The latest connection's subscription, which the first start waits for.
   private listening: Promise<void> = Promise.resolve()
+  private toldConfigRefused = false
 
   // `subscriber`: a connection of its own, with `autoResubscribe: false` and `lazyConnect: true`,
   // to the one Redis or to one master of a cluster (each master reports only its own keys).
@@ -98,7 +101,14 @@ export class SessionExpiryWatcher {
       const wanted = withRequiredFlags(current)
       if (wanted !== current) await this.subscriber.config('SET', 'notify-keyspace-events', wanted)
     } catch (error) {
-      // A managed Redis may refuse CONFIG: its operator sets the parameter instead.
+      // A Redis user without the CONFIG right (docs/deployment.md#redis-acl-one-user-per-service),
+      // or a managed Redis that refuses CONFIG: its operator sets the parameter instead, and the
+      // watcher runs all the same. Said once, not on every reconnection.
+      if (NO_PERMISSION.test(String(error))) {
+        if (!this.toldConfigRefused) this.log.info({ redisError: String(error) }, `session events: this Redis user may not run CONFIG, so notify-keyspace-events is not checked here: it must include "${REQUIRED_NOTIFY_FLAGS}", set by the operator, or no session.ended event tells of idle expiry`)
+        this.toldConfigRefused = true
+        return
+      }
       this.log.warn({ err: error }, `session events: could not set notify-keyspace-events; set it to include "${REQUIRED_NOTIFY_FLAGS}" (docs/events.md), or no session.ended event tells of idle expiry`)
     }
   }

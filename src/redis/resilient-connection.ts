@@ -1,6 +1,6 @@
 import type { RedisOptions } from 'ioredis'
 import type { RedisClient } from './redis-client.js'
-import { newRedisClient, redisLocation, type RedisConnectionSettings } from './redis-connection.js'
+import { isCluster, newRedisClient, redisLocation, seedNodeError, type RedisConnectionSettings } from './redis-connection.js'
 
 const CONNECT_TIMEOUT_MS = 2000
 const MAX_RECONNECT_DELAY_MS = 1000
@@ -61,11 +61,21 @@ export async function openResilientRedis (
 ): Promise<RedisClient> {
   const redis = newRedisClient(settings, { ...resilientRedisOptions(settings.REDIS_COMMAND_TIMEOUT), lazyConnect: true })
   logRedisOutages(redis, log)
+  // The rejection says "Connection is closed." where the socket's first error says why (a
+  // certificate that does not verify, a refused connection).
+  let firstError: Error | undefined
+  const keepFirstError = (error: Error): void => { firstError ??= error }
+  redis.on('error', keepFirstError)
   try {
     await redis.connect()
   } catch (error) {
     redis.disconnect()
-    throw new Error(`Cannot reach ${redisLocation(settings)}: ${(error as Error).message}`, { cause: error })
+    const cause = isCluster(settings) ? await seedNodeError(settings) : firstError?.message
+    const message = (error as Error).message
+    const reason = cause === undefined || cause === message ? message : `${message} (${cause})`
+    throw new Error(`Cannot reach ${redisLocation(settings)}: ${reason}`, { cause: error })
+  } finally {
+    redis.off('error', keepFirstError)
   }
   return redis
 }

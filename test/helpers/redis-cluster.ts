@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { Cluster, Redis } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { RedisServer } from './redis-server.js'
+import type { TestCertificates } from './tls-certificates.js'
 
 const SLOT_COUNT = 16384
 const MASTER_COUNT = 3
@@ -16,6 +17,8 @@ const run = promisify(execFile)
 export interface RedisClusterOptions {
   // A replica for each master, so that a master can fail over.
   replicas?: boolean
+  // TLS only, on the client ports, the bus and replication (see RedisServer.start).
+  tls?: TestCertificates
 }
 
 // A Redis Cluster of three masters on free ports, each serving a third of the slots (and, if
@@ -27,7 +30,7 @@ export class RedisCluster {
 
   static async start (options: RedisClusterOptions = {}): Promise<RedisCluster> {
     const count = options.replicas === true ? 2 * MASTER_COUNT : MASTER_COUNT
-    const started = await Promise.allSettled(Array.from({ length: count }, async () => await RedisServer.start({ clusterNode: true })))
+    const started = await Promise.allSettled(Array.from({ length: count }, async () => await RedisServer.start({ clusterNode: true, tls: options.tls })))
     const nodes = started.flatMap((result) => result.status === 'fulfilled' ? [result.value] : [])
     const failed = started.find((result) => result.status === 'rejected')
     if (failed !== undefined) {
@@ -52,7 +55,13 @@ export class RedisCluster {
 
   // A client that follows the cluster's slots, as a service would use one.
   client (): Cluster {
-    return new Cluster(this.nodes.slice(0, MASTER_COUNT).map((node) => ({ host: '127.0.0.1', port: node.port })))
+    return new Cluster(this.nodes.slice(0, MASTER_COUNT).map((node) => ({ host: '127.0.0.1', port: node.port })), {
+      redisOptions: this.connectionOptions
+    })
+  }
+
+  private get connectionOptions (): RedisOptions {
+    return this.nodes[0]?.connectionOptions ?? {}
   }
 
   // Which master (its index in `nodes`) served the slot of `key` when the cluster formed.
@@ -116,7 +125,7 @@ export class RedisCluster {
   }
 
   private async withConnection<T> (index: number, use: (connection: Redis) => Promise<T>): Promise<T> {
-    const connection = new Redis(this.port(index), '127.0.0.1', { maxRetriesPerRequest: 0 })
+    const connection = new Redis(this.port(index), '127.0.0.1', { ...this.connectionOptions, maxRetriesPerRequest: 0 })
     try {
       return await use(connection)
     } finally {

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import { freePort } from './free-port.js'
+import type { TestCertificates } from './tls-certificates.js'
 
 const STARTUP_TIMEOUT_MS = 10_000
 const POLL_INTERVAL_MS = 20
@@ -22,17 +23,20 @@ export class RedisServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'auth-redis-'))
 
   private constructor (
-    readonly port: number, private readonly persistent: boolean, private readonly databases?: number, readonly clusterPort?: number
+    readonly port: number, private readonly persistent: boolean, private readonly databases?: number, readonly clusterPort?: number,
+    private readonly tls?: TestCertificates
   ) {}
 
   // `clusterNode`: a node of a Redis Cluster, holding no slot until it is given some (see
-  // redis-cluster.ts). A free port can be taken by another socket before redis-server binds it
-  // (or, for a cluster node, its bus port): then it is tried again on other ports.
-  static async start (options: { persistent?: boolean, databases?: number, clusterNode?: boolean } = {}): Promise<RedisServer> {
+  // redis-cluster.ts). `tls`: TLS only (no plain port), clients must present a certificate of
+  // the same CA, and a cluster node speaks TLS on the bus and to its master too. A free port can
+  // be taken by another socket before redis-server binds it (or, for a cluster node, its bus
+  // port): then it is tried again on other ports.
+  static async start (options: { persistent?: boolean, databases?: number, clusterNode?: boolean, tls?: TestCertificates } = {}): Promise<RedisServer> {
     for (let attempt = 1; ; attempt++) {
       // The cluster bus on a port of its own: by default it is the port + 10000, which may be taken or past 65535.
       const clusterPort = options.clusterNode === true ? await freePort() : undefined
-      const server = new RedisServer(await freePort(), options.persistent ?? false, options.databases, clusterPort)
+      const server = new RedisServer(await freePort(), options.persistent ?? false, options.databases, clusterPort, options.tls)
       try {
         await server.restart()
         return server
@@ -44,7 +48,12 @@ export class RedisServer {
   }
 
   get url (): string {
-    return `redis://127.0.0.1:${this.port}`
+    return `${this.tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${this.port}`
+  }
+
+  // What a test's own connection needs besides the address: the TLS options of a trusted client.
+  get connectionOptions (): RedisOptions {
+    return this.tls === undefined ? {} : { tls: this.tls.clientTls() }
   }
 
   async restart (): Promise<void> {
@@ -60,8 +69,15 @@ export class RedisServer {
           '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS), '--cluster-replica-validity-factor', '0', '--repl-diskless-sync-delay', '0'
         ]
       : []
+    const tls = this.tls === undefined
+      ? ['--port', String(this.port)]
+      : [
+          '--port', '0', '--tls-port', String(this.port), '--tls-cert-file', this.tls.serverCert, '--tls-key-file', this.tls.serverKey,
+          '--tls-ca-cert-file', this.tls.ca, '--tls-auth-clients', 'yes',
+          ...(this.clusterPort === undefined ? [] : ['--tls-cluster', 'yes', '--tls-replication', 'yes'])
+        ]
     this.process = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence, ...databases, ...cluster
+      ...tls, '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...persistence, ...databases, ...cluster
     ], { stdio: 'ignore' })
     await this.waitUntilReady()
   }
@@ -107,7 +123,7 @@ export class RedisServer {
 
   // Connected clients other than the one asking.
   async clientCount (): Promise<number> {
-    const probe = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 0 })
+    const probe = new Redis(this.port, '127.0.0.1', { ...this.connectionOptions, maxRetriesPerRequest: 0 })
     try {
       const list = await probe.client('LIST') as string
       return list.trim().split('\n').length - 1
@@ -116,12 +132,18 @@ export class RedisServer {
     }
   }
 
+  // Whether the server answers, not whom: a test may start one whose certificate names another
+  // host on purpose.
+  private get readinessProbeOptions (): RedisOptions {
+    return this.tls === undefined ? {} : { tls: { ...this.tls.clientTls(), checkServerIdentity: () => undefined } }
+  }
+
   private async waitUntilReady (): Promise<void> {
     const deadline = Date.now() + STARTUP_TIMEOUT_MS
     while (Date.now() < deadline) {
       // A server that could not bind its port has exited: no need to wait out the deadline.
       if (typeof this.process?.exitCode === 'number') break
-      const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      const probe = new Redis(this.port, '127.0.0.1', { ...this.readinessProbeOptions, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
       probe.on('error', () => undefined)
       try {
         await probe.connect()
