@@ -118,3 +118,19 @@ export interface RedisCallObserver {
 export interface DatabaseCallObserver {
   databaseUnavailable: () => void
 }
+
+// Told by the webhook (src/events/webhook-delivery.ts) of the stream entries it did not post.
+export interface EventDeliveryObserver {
+  // Refused for good by the receiver, moved to the dead-letter stream.
+  eventDeadLettered: () => void
+  // No valid signature: not made by this server.
+  eventUnverified: () => void
+  // Removed by the stream's cap before the webhook posted them.
+  eventsTrimmedUndelivered: (count: number) => void
+}
+
+export const NO_EVENT_DELIVERY_OBSERVER: EventDeliveryObserver = {
+  eventDeadLettered () {},
+  eventUnverified () {},
+  eventsTrimmedUndelivered () {}
+}
