@@ -56,6 +56,8 @@ export interface EventSubject {
 // A login names the account it tried, which only ever leaves as a digest (src/events/).
 export interface LoginSubject extends EventSubject {
   account: string
+  // A rate-limited login whose refusal was told already in its budget's window: counted, not told again.
+  repeatedRefusal?: boolean
 }
 
 // The sessions one step ended, all of one user's.
@@ -71,7 +73,10 @@ export interface AuthEvents {
   // `count` sessions ended at once (a logout-all ends many, a logout one).
   sessionsEnded: (reason: SessionEndReason, count: number, ended: EndedSessions) => void
   refreshAttempted: (outcome: RefreshOutcome, subject: EventSubject) => void
-  rateLimited: (bucket: RateLimitBucket, subject: EventSubject) => void
+  // `told`: 0 when this refusal is counted toward its budget's next rate_limited event; else it
+  // is the first of its window, and its event stands for `told` refusals (itself and the untold
+  // ones before it).
+  rateLimited: (bucket: RateLimitBucket, subject: EventSubject, told: number) => void
   // Told once the new password is stored.
   passwordChanged: (subject: EventSubject) => void
   // Seconds spent waiting for a slot, then computing the argon2 hash.
