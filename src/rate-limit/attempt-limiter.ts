@@ -148,7 +148,7 @@ export class AttemptLimiter {
     const windowMs = this.limits.windowSeconds * MS_PER_SECOND
     const refusalTtlMs = windowMs + UNTOLD_REFUSALS_KEPT_MS
     const replies = await callRedis(async () => await Promise.all(buckets.map(async (bucket) => decodeReserveAttemptReply(
-      await this.redis.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key, refusalKey: refusalKeyOf(bucket.key) }, { windowMs, limit: bucket.limit, refusalTtlMs }))
+      await this.redis.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key, refusalKey: refusalKeyOf(bucket.key, this.keyPrefix) }, { windowMs, limit: bucket.limit, refusalTtlMs }))
     ))))
     const longestWaitMs = Math.max(0, ...replies.map((reply) => reply.waitMs))
     if (longestWaitMs === 0) return

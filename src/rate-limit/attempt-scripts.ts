@@ -102,8 +102,9 @@ export function decodeReserveAttemptReply ([waitMs, told]: ReserveAttemptReply):
   return { waitMs, told }
 }
 
-// The key of a budget's refusals: `{<counter key>}:refusals` lies in the counter's cluster slot,
-// the counter key having no braces of its own (REDIS_KEY_PREFIX allows none).
-export function refusalKeyOf (counterKey: string): string {
-  return `{${counterKey}}:refusals`
+// The key of a budget's refusals, `<prefix>{<counter key>}:refusals`: the whole counter key, prefix
+// included, is its hash tag, so it lies in the counter's cluster slot (the counter key has no
+// braces of its own: REDIS_KEY_PREFIX allows none), and it starts with the prefix like every key.
+export function refusalKeyOf (counterKey: string, keyPrefix: string): string {
+  return `${keyPrefix}{${counterKey}}:refusals`
 }
