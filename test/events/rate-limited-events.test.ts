@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { moved, scrape } from '../helpers/metrics.js'
+import { RedisServer } from '../helpers/redis-server.js'
 import { streamedEvents, type StreamedEvent } from '../helpers/session-events.js'
 import { createUser, type TestUser } from '../helpers/sessions.js'
 
@@ -14,7 +15,7 @@ const REFUSED = 300
 const CONCURRENT = 20
 const WRONG_PASSWORD = 'not the password at all'
 
-async function attempt (app: FastifyInstance, user: TestUser): Promise<number> {
+async function attempt (app: FastifyInstance, user: Pick<TestUser, 'account'>): Promise<number> {
   const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: user.account, password: WRONG_PASSWORD } })
   return response.statusCode
 }
@@ -65,4 +66,27 @@ t.test("the refusals of a window are counted in the next window's event: the cou
   t.equal(limited[0]?.count, 1, "the first window's event counts its first refusal")
   t.equal(events.filter((event) => event.type === 'login.failed' && event.reason === 'rate_limited').length, windows, 'one login.failed per told refusal')
   t.ok(events.filter((event) => event.type !== 'rate_limited').every((event) => event.count === null), 'other events carry count null')
+})
+
+t.test('two instances sharing Redis, refusing the same client at once, tell one event between them', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const env = { EVENTS_STREAM: STREAM, RATE_LIMIT_LOGIN_ACCOUNT_IP: '1' }
+  const instances = await Promise.all([1, 2].map(async () => (await buildTestApp(t, { redisServer, env })).app))
+  const [first, second] = instances
+  if (first === undefined || second === undefined) throw new Error('no instance')
+  // Each instance has a database of its own: an account neither knows fails alike on both.
+  const stranger = { account: 'nobody-at-all@example.com' }
+  t.equal(await attempt(first, stranger), 401)
+  const statuses: number[] = []
+  for (let sent = 0; sent < REFUSED; sent += CONCURRENT) {
+    statuses.push(...await Promise.all(Array.from({ length: CONCURRENT }, async (_, i) => await attempt(i % 2 === 0 ? first : second, stranger))))
+  }
+  t.ok(statuses.every((status) => status === 429), 'every one refused')
+  await second.sessionEventsWritten()
+  t.same(summary(await streamedEvents(first)), [
+    ['login.failed', 'bad_credentials', null],
+    ['rate_limited', 'login_account_ip', 1],
+    ['login.failed', 'rate_limited', null]
+  ], 'one refusal told, by whichever instance had it')
 })

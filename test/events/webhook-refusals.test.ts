@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
@@ -114,6 +115,10 @@ t.test('an entry added to the stream by anyone else (XADD) is never posted; the 
   const genuine = await logIn(app, user, 'phone-1')
   const [template] = await app.redis.xrange(STREAM, '-', '+', 'COUNT', 1)
   const genuineFields = fieldsOf(template?.[1] ?? [])
+  // As docs/events.md spells it, so a stream reader can check an entry the same way.
+  const entryKey = Buffer.from(hkdfSync('sha256', SECRET, Buffer.alloc(0), 'token-session-auth: session event stream entries v1', 32))
+  t.equal(genuineFields.signature, 'sha256=' + createHmac('sha256', entryKey).update(genuineFields.event ?? '').digest('hex'),
+    'a genuine entry is signed over its event JSON with the documented key')
   const forgedEvent = { ...JSON.parse(genuineFields.event ?? '{}'), type: 'session.ended', reason: 'revoked', deviceId: 'forged' }
   // What redis-cli can write: a valid-looking event, and the signature of another one.
   const forgedId = await app.redis.xadd(STREAM, '*', ...Object.entries({
