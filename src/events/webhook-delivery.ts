@@ -8,7 +8,7 @@ import { defineEventCommands } from './event-scripts.js'
 import { createDeliveryGroupCall } from './scripts/create-delivery-group.js'
 import { holdDeliveryLeaseCall } from './scripts/hold-delivery-lease.js'
 import { decodeReadNewEventsReply, readNewEventsCall } from './scripts/read-new-events.js'
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhook-signature.js'
+import { outcomeOf, postSignedEvent, type PostOutcome, type WebhookTarget } from './webhook-post.js'
 
 const MS_PER_SECOND = 1000
 // Every instance reads as this one consumer of the group, one at a time (the lease): so the
@@ -16,14 +16,8 @@ const MS_PER_SECOND = 1000
 const CONSUMER = 'webhook'
 const ENTRIES_PER_READ = 100
 const LEASE_RENEWALS_PER_LEASE = 3
-// Answers that say the receiver may take the event later: a timeout, a rate limit. Every other
-// 4xx, and any redirect (never followed), refuses the event itself: retried a few times only.
-const TRANSIENT_CLIENT_STATUSES: ReadonlySet<number> = new Set([408, 429])
-const SERVER_ERROR_STATUS = 500
 
-export interface WebhookSettings {
-  url: string
-  secret: string
+export interface WebhookSettings extends WebhookTarget {
   // What the stream's entries are signed with (event-signature.ts): an entry that does not
   // verify was not made by this server, and is not posted.
   signingKey: Buffer
@@ -51,17 +45,7 @@ export interface WebhookLog {
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[] | null]>]> | null
 
-// How one POST ended: taken (2xx), refused for good (status), or to be retried.
-type PostOutcome = { kind: 'taken' } | { kind: 'refused', status: number } | { kind: 'retry' }
-
 class LeaseLost extends Error {}
-
-// A redirect is never followed: it would send the event and its signature to another address.
-function outcomeOf (status: number): PostOutcome {
-  if (status >= 200 && status < 300) return { kind: 'taken' }
-  if (status >= SERVER_ERROR_STATUS || TRANSIENT_CLIENT_STATUSES.has(status)) return { kind: 'retry' }
-  return { kind: 'refused', status }
-}
 
 // EVENTS_WEBHOOK_URL: the events of the stream, POSTed one at a time in the stream's order. The
 // stream is the queue: an event is acknowledged (XACK) once the receiver answered 2xx, and until
@@ -187,22 +171,11 @@ export class WebhookDelivery {
 
   private async post (id: string, body: string): Promise<PostOutcome> {
     const timestamp = Math.floor(this.clock() / MS_PER_SECOND)
+    const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.settings.requestTimeoutMs)])
     try {
-      const response = await fetch(this.settings.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [EVENT_ID_HEADER]: id,
-          [TIMESTAMP_HEADER]: String(timestamp),
-          [SIGNATURE_HEADER]: webhookSignature(this.settings.secret, timestamp, body)
-        },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.settings.requestTimeoutMs)])
-      })
-      await response.body?.cancel()
-      const outcome = outcomeOf(response.status)
-      if (outcome.kind !== 'taken') this.log.warn({ eventId: id, statusCode: response.status }, 'webhook delivery: the receiver refused an event')
+      const status = await postSignedEvent(this.settings, id, body, timestamp, signal)
+      const outcome = outcomeOf(status)
+      if (outcome.kind !== 'taken') this.log.warn({ eventId: id, statusCode: status }, 'webhook delivery: the receiver refused an event')
       return outcome
     } catch (error) {
       if (this.stopped) throw error
