@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { Cluster, Redis } from 'ioredis'
 import { allAuthEvents, type AuthEvents } from '../src/metrics/auth-events.js'
+import { eventSigningKey } from '../src/events/event-signature.js'
 import { EventStream } from '../src/events/event-stream.js'
 import { SessionEventObserver } from '../src/events/session-event-observer.js'
 import { sessionEvent, type SessionEvent } from '../src/events/session-event.js'
@@ -34,11 +35,13 @@ export default fp(async (fastify) => {
   const { config, redis, log } = fastify
   const { clock } = fastify.sessionCheck
   const streamKey = config.EVENTS_STREAM === undefined ? undefined : config.REDIS_KEY_PREFIX + config.EVENTS_STREAM
+  // Entries are signed whenever a webhook may post them (docs/events.md#signed-entries).
+  const signingKey = config.EVENTS_WEBHOOK_SECRET === undefined ? undefined : eventSigningKey(config.EVENTS_WEBHOOK_SECRET)
 
   const audit = config.AUDIT_LOG === 'on' ? log.child({ logger: 'audit' }) : undefined
   const stream = streamKey === undefined
     ? undefined
-    : new EventStream(redis, { key: streamKey, maxLength: config.EVENTS_STREAM_MAXLEN }, (error, event) => {
+    : new EventStream(redis, { key: streamKey, maxLength: config.EVENTS_STREAM_MAXLEN, signingKey }, (error, event) => {
       log.warn({ err: error, eventType: event.type }, 'session events: an event could not be added to EVENTS_STREAM')
     })
   fastify.decorate('sessionEventsWritten', async () => await stream?.settled())
@@ -70,7 +73,7 @@ export default fp(async (fastify) => {
     await watchers.start()
   }
 
-  if (config.EVENTS_WEBHOOK_URL !== undefined && config.EVENTS_WEBHOOK_SECRET !== undefined && streamKey !== undefined) {
+  if (config.EVENTS_WEBHOOK_URL !== undefined && config.EVENTS_WEBHOOK_SECRET !== undefined && signingKey !== undefined && streamKey !== undefined) {
     const reader = newRedisClient(config, {
       ...resilientRedisOptions(WEBHOOK_READ_TIMEOUT_MS), enableOfflineQueue: true, connectionName: 'session-events-webhook'
     })
@@ -78,6 +81,7 @@ export default fp(async (fastify) => {
     const webhook = new WebhookDelivery(redis, reader, {
       url: config.EVENTS_WEBHOOK_URL,
       secret: config.EVENTS_WEBHOOK_SECRET,
+      signingKey,
       streamKey,
       group: WEBHOOK_GROUP,
       leaseKey: `${streamKey}:webhook-lease`,
@@ -85,8 +89,11 @@ export default fp(async (fastify) => {
       blockMs: WEBHOOK_BLOCK_MS,
       requestTimeoutMs: WEBHOOK_REQUEST_TIMEOUT_MS,
       firstRetryDelayMs: config.EVENTS_WEBHOOK_RETRY_MS,
-      maxRetryDelayMs: WEBHOOK_MAX_RETRY_DELAY_MS
-    }, log, clock)
+      maxRetryDelayMs: WEBHOOK_MAX_RETRY_DELAY_MS,
+      maxAttempts: config.EVENTS_WEBHOOK_MAX_ATTEMPTS,
+      deadLetterKey: `${streamKey}:dead`,
+      deadLetterMaxLength: config.EVENTS_STREAM_MAXLEN
+    }, log, clock, fastify.metricsEventDelivery)
     // Closed after the stream has its last events (hooks close in reverse order).
     fastify.addHook('onClose', async () => await webhook.close())
     await webhook.start()

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { errorResponses } from '../src/api/error-schema.js'
 import { observeDatabaseCalls } from '../src/db/database-failure.js'
 import { BearerTokenRequiredError, ForbiddenError } from '../src/errors/api-errors.js'
-import { NO_AUTH_EVENTS, type AuthEvents } from '../src/metrics/auth-events.js'
+import { NO_AUTH_EVENTS, NO_EVENT_DELIVERY_OBSERVER, type AuthEvents, type EventDeliveryObserver } from '../src/metrics/auth-events.js'
 import { MetricsAccessRule } from '../src/metrics/metrics-access.js'
 import { PrometheusMetrics } from '../src/metrics/prometheus-metrics.js'
 import { observeRedisCalls } from '../src/redis/redis-failure.js'
@@ -14,6 +14,8 @@ declare module 'fastify' {
     // counted: with METRICS=on; a no-op with METRICS=off. The services hold it through
     // `authEvents` (plugins/events.ts), with the session events.
     metricsEvents: AuthEvents
+    // The webhook's dead letters, unsigned entries and trimmed events, counted (or not: METRICS=off).
+    metricsEventDelivery: EventDeliveryObserver
   }
 }
 
@@ -28,6 +30,7 @@ export default fp(async (fastify) => {
   const { config } = fastify
   if (config.METRICS === 'off') {
     fastify.decorate('metricsEvents', NO_AUTH_EVENTS)
+    fastify.decorate('metricsEventDelivery', NO_EVENT_DELIVERY_OBSERVER)
     return
   }
 
@@ -38,6 +41,7 @@ export default fp(async (fastify) => {
     redisConnected: () => fastify.hasDecorator('redis') ? fastify.redis.status === 'ready' : undefined
   }, { nearCache: config.NEAR_CACHE === 'on', nearCacheMaxEntries: config.NEAR_CACHE_MAX_ENTRIES })
   fastify.decorate('metricsEvents', metrics)
+  fastify.decorate('metricsEventDelivery', metrics)
   const stopObserving = [observeRedisCalls(metrics), observeDatabaseCalls(metrics)]
   fastify.addHook('onClose', async () => { for (const stop of stopObserving) stop() })
 

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { AccountSchema, DeviceIdSchema, LoginPasswordSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema, type IssuedSession } from '../../src/api/session-schemas.js'
-import { WrongCredentialsError } from '../../src/errors/api-errors.js'
+import { isRepeatedRefusal, WrongCredentialsError } from '../../src/errors/api-errors.js'
 import { failedLoginResult } from '../../src/metrics/auth-events.js'
 import { normalizeAccount } from '../../src/users/account.js'
 import { checkCredentials, type CredentialSources } from '../../src/users/check-credentials.js'
@@ -57,7 +57,7 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
       fastify.authEvents.loginAttempted('success', { account, userId: issued.userId, sessionId: issued.sessionId, deviceId, ip: request.ip })
       return issued
     } catch (error) {
-      fastify.authEvents.loginAttempted(failedLoginResult(error), { account, deviceId, ip: request.ip })
+      fastify.authEvents.loginAttempted(failedLoginResult(error), { account, deviceId, ip: request.ip, repeatedRefusal: isRepeatedRefusal(error) })
       throw error
     }
   })

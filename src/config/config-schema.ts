@@ -81,6 +81,8 @@ export interface Env {
   EVENTS_WEBHOOK_URL?: string
   EVENTS_WEBHOOK_SECRET?: string
   EVENTS_WEBHOOK_RETRY_MS: number
+  EVENTS_WEBHOOK_MAX_ATTEMPTS: number
+  EVENTS_WEBHOOK_ALLOW_HTTP: boolean
   EVENTS_EXPIRED: ExpiredEventsMode
 }
 
@@ -180,6 +182,10 @@ export const envJsonSchema = {
     EVENTS_WEBHOOK_SECRET: { type: 'string', minLength: 32 },
     // Milliseconds before the first retry of a refused POST; each next waits twice as long.
     EVENTS_WEBHOOK_RETRY_MS: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000 },
+    // Attempts an event the receiver refuses for good (4xx but 408/429, a redirect) gets before the dead-letter stream.
+    EVENTS_WEBHOOK_MAX_ATTEMPTS: { type: 'integer', minimum: 1, default: 5 },
+    // An http:// EVENTS_WEBHOOK_URL in production, where https:// is required otherwise.
+    EVENTS_WEBHOOK_ALLOW_HTTP: { type: 'boolean', default: false },
     // session.ended for idle expiry, from Redis' keyspace notifications.
     EVENTS_EXPIRED: { type: 'string', enum: ['on', 'off'], default: 'on' }
   }

@@ -45,15 +45,22 @@ export interface SessionEnded extends FastifyError {
 
 export interface TooManyRequests extends FastifyError {
   retryAfterSeconds: number
+  // Every budget that refused had refused the same key before in its window (docs/events.md).
+  repeatedRefusal: boolean
 }
 
 export function sessionEnded (reason: SessionEndReason): SessionEnded {
   return Object.assign(new SessionEndedError(reason), { reason })
 }
 
-export function tooManyRequests (retryAfterSeconds: number): TooManyRequests {
+export function tooManyRequests (retryAfterSeconds: number, repeatedRefusal = false): TooManyRequests {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds))
-  return Object.assign(new TooManyRequestsError(seconds), { retryAfterSeconds: seconds })
+  return Object.assign(new TooManyRequestsError(seconds), { retryAfterSeconds: seconds, repeatedRefusal })
+}
+
+// A rate-limited request whose refusal its budgets told already (a rate_limited event) this window.
+export function isRepeatedRefusal (error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'repeatedRefusal' in error && error.repeatedRefusal === true
 }
 
 export function sessionStoreUnavailable (cause: unknown): FastifyError {

@@ -14,9 +14,9 @@ export class SessionEventObserver implements AuthEvents {
   constructor (private readonly publish: PublishSessionEvent, private readonly clock: Clock) {}
 
   loginAttempted (result: LoginResult, login: LoginSubject): void {
-    const { account, ...subject } = login
+    const { account, repeatedRefusal, ...subject } = login
     if (result === 'success') this.emit('login.succeeded', { ...subject, account: accountDigest(account) })
-    else this.emit('login.failed', { ...subject, account: accountDigest(account), reason: result })
+    else if (result !== 'rate_limited' || repeatedRefusal !== true) this.emit('login.failed', { ...subject, account: accountDigest(account), reason: result })
   }
 
   sessionCreated (session: EventSubject): void {
@@ -32,8 +32,9 @@ export class SessionEventObserver implements AuthEvents {
     if (outcome === 'reused') this.emit('refresh.reused', subject)
   }
 
-  rateLimited (bucket: RateLimitBucket, subject: EventSubject): void {
-    this.emit('rate_limited', { ...subject, reason: bucket })
+  // One event per budget, key and window: the refusals after the first are counted in the next.
+  rateLimited (bucket: RateLimitBucket, subject: EventSubject, told: number): void {
+    if (told > 0) this.emit('rate_limited', { ...subject, reason: bucket, count: told })
   }
 
   passwordChanged (subject: EventSubject): void {

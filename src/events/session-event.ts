@@ -22,6 +22,8 @@ export interface SessionEvent {
   ip: string | null
   // login.*: the account's digest (accountDigest), never the account itself.
   account: string | null
+  // rate_limited: how many refusals this event stands for (docs/events.md).
+  count: number | null
 }
 
 export type SessionEventFields = Partial<Omit<SessionEvent, 'type' | 'at'>>
@@ -35,7 +37,8 @@ export function sessionEvent (type: SessionEventType, nowMs: number, fields: Ses
     deviceId: fields.deviceId ?? null,
     reason: fields.reason ?? null,
     ip: fields.ip ?? null,
-    account: fields.account ?? null
+    account: fields.account ?? null,
+    count: fields.count ?? null
   }
 }
 

@@ -56,6 +56,8 @@ export interface EventSubject {
 // A login names the account it tried, which only ever leaves as a digest (src/events/).
 export interface LoginSubject extends EventSubject {
   account: string
+  // A rate-limited login whose refusal was told already in its budget's window: counted, not told again.
+  repeatedRefusal?: boolean
 }
 
 // The sessions one step ended, all of one user's.
@@ -71,7 +73,10 @@ export interface AuthEvents {
   // `count` sessions ended at once (a logout-all ends many, a logout one).
   sessionsEnded: (reason: SessionEndReason, count: number, ended: EndedSessions) => void
   refreshAttempted: (outcome: RefreshOutcome, subject: EventSubject) => void
-  rateLimited: (bucket: RateLimitBucket, subject: EventSubject) => void
+  // `told`: 0 when this refusal is counted toward its budget's next rate_limited event; else it
+  // is the first of its window, and its event stands for `told` refusals (itself and the untold
+  // ones before it).
+  rateLimited: (bucket: RateLimitBucket, subject: EventSubject, told: number) => void
   // Told once the new password is stored.
   passwordChanged: (subject: EventSubject) => void
   // Seconds spent waiting for a slot, then computing the argon2 hash.
@@ -117,4 +122,20 @@ export interface RedisCallObserver {
 
 export interface DatabaseCallObserver {
   databaseUnavailable: () => void
+}
+
+// Told by the webhook (src/events/webhook-delivery.ts) of the stream entries it did not post.
+export interface EventDeliveryObserver {
+  // Refused for good by the receiver, moved to the dead-letter stream.
+  eventDeadLettered: () => void
+  // No valid signature: not made by this server.
+  eventUnverified: () => void
+  // Removed by the stream's cap before the webhook posted them.
+  eventsTrimmedUndelivered: (count: number) => void
+}
+
+export const NO_EVENT_DELIVERY_OBSERVER: EventDeliveryObserver = {
+  eventDeadLettered () {},
+  eventUnverified () {},
+  eventsTrimmedUndelivered () {}
 }

@@ -4,7 +4,7 @@ import type { HashLoad } from '../passwords/hash-concurrency-limit.js'
 import type { NearCacheCounts } from '../sessions/near-cache.js'
 import {
   COUNTED_END_REASONS, LOGIN_RESULTS, RATE_LIMIT_BUCKETS, REFRESH_OUTCOMES,
-  type AuthEvents, type DatabaseCallObserver, type LoginResult, type PasswordHashOperation, type RateLimitBucket,
+  type AuthEvents, type DatabaseCallObserver, type EventDeliveryObserver, type LoginResult, type PasswordHashOperation, type RateLimitBucket,
   type RedisCallFailure, type RedisCallObserver, type RefreshOutcome
 } from './auth-events.js'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
@@ -91,7 +91,7 @@ function totalsByLabel (registry: Registry, name: string, help: string, label: s
   })
 }
 
-export class PrometheusMetrics implements AuthEvents, RedisCallObserver, DatabaseCallObserver {
+export class PrometheusMetrics implements AuthEvents, RedisCallObserver, DatabaseCallObserver, EventDeliveryObserver {
   readonly registry = new Registry()
   private readonly http = new FastHistogram(`${PREFIX}http_request_duration_seconds`,
     'Time from request to response, by method, route pattern and status code', ['method', 'route', 'status_code'], HTTP_SECONDS_BUCKETS)
@@ -111,6 +111,9 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
   private readonly rateLimitRefusals = counter(this.registry, 'rate_limit_refusals_total', 'Requests refused because a rate-limit bucket was full, by bucket', 'bucket', RATE_LIMIT_BUCKETS)
   private readonly redisErrors = counter(this.registry, 'redis_errors_total', 'Failed Redis calls: unavailable (answered 503) or reply (a refused command, 500)', 'kind', ['unavailable', 'reply'])
   private readonly databaseErrors = counter(this.registry, 'database_errors_total', 'Database calls that failed because the database was unavailable (answered 503)', 'kind', ['unavailable'])
+  private readonly deadLetteredEvents = counter(this.registry, 'events_dead_lettered_total', 'Session events the webhook receiver refused for good, moved to the dead-letter stream')
+  private readonly unverifiedEvents = counter(this.registry, 'events_unverified_total', 'Stream entries the webhook skipped: no valid signature, not made by this server')
+  private readonly trimmedEvents = counter(this.registry, 'events_trimmed_undelivered_total', 'Session events the stream cap (EVENTS_STREAM_MAXLEN) removed before the webhook posted them')
   private readonly hashSeconds: Histogram<'operation'>
   private readonly hashWaitSeconds: Histogram<'operation'>
 
@@ -190,6 +193,18 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
 
   databaseUnavailable (): void {
     this.databaseErrors.labels('unavailable').inc()
+  }
+
+  eventDeadLettered (): void {
+    this.deadLetteredEvents.inc()
+  }
+
+  eventUnverified (): void {
+    this.unverifiedEvents.inc()
+  }
+
+  eventsTrimmedUndelivered (count: number): void {
+    this.trimmedEvents.inc(count)
   }
 
   private nearCacheMetrics (sources: MetricsSources, maxEntries: number): void {

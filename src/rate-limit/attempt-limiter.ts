@@ -4,7 +4,7 @@ import { tooManyRequests } from '../errors/api-errors.js'
 import { NO_AUTH_EVENTS, type AuthEvents, type EventSubject, type RateLimitBucket } from '../metrics/auth-events.js'
 import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
-import { decodeReserveAttemptReply, defineAttemptCommands, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
+import { decodeReserveAttemptReply, defineAttemptCommands, refusalKeyOf, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
 
 // Fixed-window attempt counters in Redis. Unlike @fastify/rate-limit, which counts every
 // request up front, a login attempt here is reserved before the password check and handed
@@ -38,6 +38,9 @@ interface Bucket {
 }
 
 const MS_PER_SECOND = 1000
+// Refusals not yet told in a rate_limited event wait this long beyond the window for the budget's
+// next refusal (the first of a later window), which tells them.
+const UNTOLD_REFUSALS_KEPT_MS = 24 * 60 * 60 * MS_PER_SECOND
 
 // Accounts are hashed so that no e-mail address ends up in a Redis key.
 function accountDigest (account: string): string {
@@ -143,15 +146,20 @@ export class AttemptLimiter {
   // `subject`: who was refused, for the rate_limited event.
   private async reserve (buckets: Bucket[], subject: EventSubject): Promise<void> {
     const windowMs = this.limits.windowSeconds * MS_PER_SECOND
-    const blockedMs = await callRedis(async () => await Promise.all(buckets.map(async (bucket) =>
-      decodeReserveAttemptReply(await this.redis.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key }, { windowMs, limit: bucket.limit })))
-    )))
-    const longestWaitMs = Math.max(0, ...blockedMs)
+    const refusalTtlMs = windowMs + UNTOLD_REFUSALS_KEPT_MS
+    const replies = await callRedis(async () => await Promise.all(buckets.map(async (bucket) => decodeReserveAttemptReply(
+      await this.redis.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key, refusalKey: refusalKeyOf(bucket.key, this.keyPrefix) }, { windowMs, limit: bucket.limit, refusalTtlMs }))
+    ))))
+    const longestWaitMs = Math.max(0, ...replies.map((reply) => reply.waitMs))
     if (longestWaitMs === 0) return
-    buckets.forEach((bucket, i) => { if (blockedMs[i] !== 0) this.events.rateLimited(bucket.name, subject) })
+    const refused = buckets.flatMap((bucket, i) => {
+      const reply = replies[i]
+      return reply === undefined || reply.waitMs === 0 ? [] : [{ bucket, told: reply.told }]
+    })
+    for (const { bucket, told } of refused) this.events.rateLimited(bucket.name, subject, told)
     // Hand back what was reserved in the buckets that still had room.
-    const reserved = buckets.filter((_, i) => blockedMs[i] === 0)
+    const reserved = buckets.filter((_, i) => replies[i]?.waitMs === 0)
     if (reserved.length > 0) await this.release(reserved)
-    throw tooManyRequests(longestWaitMs / MS_PER_SECOND)
+    throw tooManyRequests(longestWaitMs / MS_PER_SECOND, refused.every(({ told }) => told === 0))
   }
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import t from 'tap'
 import { refreshPolicyOf, sessionPolicyOf } from '../../src/config/session-policies.js'
 import { AttemptLimiter, type AttemptLimits } from '../../src/rate-limit/attempt-limiter.js'
-import { defineAttemptCommands, reserveAttemptCall } from '../../src/rate-limit/attempt-scripts.js'
+import { defineAttemptCommands, refusalKeyOf, reserveAttemptCall } from '../../src/rate-limit/attempt-scripts.js'
 import { RedisRefreshTokenStore } from '../../src/refresh/redis-refresh-token-store.js'
 import { parseRefreshToken } from '../../src/refresh/refresh-token.js'
 import { RefreshService } from '../../src/refresh/refresh-service.js'
@@ -66,7 +66,7 @@ t.test('a pipeline over the login buckets, which lie on several nodes, is refuse
   const nodes = new Set(await Promise.all(keys.map(async (key) => await cluster.nodeOf(key))))
   t.ok(nodes.size > 1, `the buckets lie on ${nodes.size} nodes`)
   const pipeline = redis.pipeline()
-  for (const key of keys) pipeline.attemptReserve(...reserveAttemptCall({ counterKey: key }, { windowMs: WINDOW_SECONDS * 1000, limit: 1 }))
+  for (const key of keys) pipeline.attemptReserve(...reserveAttemptCall({ counterKey: key, refusalKey: refusalKeyOf(key, '') }, { windowMs: WINDOW_SECONDS * 1000, limit: 1, refusalTtlMs: WINDOW_SECONDS * 1000 }))
   await t.rejects(pipeline.exec(), /same slots allocation group/)
 })
 
