@@ -38,7 +38,8 @@ const REDIS_CONNECT_TIMEOUT_MS = 3000
 const REDIS_DISCONNECT_TIMEOUT_MS = 100
 const MS_PER_SECOND = 1000
 
-const CONTROL_CHARACTER = /\p{Cc}/u
+// As the API refuses them: control and format (bidirectional, zero-width) characters.
+const CONTROL_CHARACTER = /[\p{Cc}\p{Cf}]/u
 
 class UsageError extends Error {}
 
@@ -140,7 +141,7 @@ async function run (argv: string[], env: Env): Promise<void> {
     case 'create-user': {
       if (values.account === undefined || values.account.trim() === '') throw new UsageError('create-user needs --account')
       // As the API's schema: PostgreSQL refuses NUL, and no control character belongs in an account.
-      if (CONTROL_CHARACTER.test(values.account)) throw new UsageError('--account must not contain control characters')
+      if (CONTROL_CHARACTER.test(values.account)) throw new UsageError('--account must not contain control or format characters')
       const password = await readPassword('Password: ')
       if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
         throw new UsageError(`the password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`)

@@ -11,12 +11,13 @@ t.test('bad input exits 2 with a message', async (t) => {
   const dataDir = join(tempDir(t), 'never-created')
   const env = { DATA_DIR: dataDir, DATABASE_URL: UNREACHABLE_DATABASE_URL, REDIS_URL: 'redis://127.0.0.1:1' }
 
-  const [short, none, unknown, badUser, controlCharacter] = await Promise.all([
+  const [short, none, unknown, badUser, controlCharacter, formatCharacter] = await Promise.all([
     runCli(['create-user', '--account', 'a@example.com'], env, 'seven77\n'),
     runCli([], env),
     runCli(['frobnicate'], env),
     runCli(['sessions', '--user', 'abc'], env),
-    runCli(['create-user', '--account', 'a\u0007@example.com'], env, `${TEST_PASSWORD}\n`)
+    runCli(['create-user', '--account', 'a\u0007@example.com'], env, `${TEST_PASSWORD}\n`),
+    runCli(['create-user', '--account', 'moc.elpmaxe@\u202eada'], env, `${TEST_PASSWORD}\n`)
   ])
 
   t.equal(short.code, 2, exitStatus(short))
@@ -35,7 +36,9 @@ t.test('bad input exits 2 with a message', async (t) => {
   t.match(badUser.stderr, /--user needs a numeric user id/, 'says the user id must be numeric')
 
   t.equal(controlCharacter.code, 2, exitStatus(controlCharacter))
-  t.match(controlCharacter.stderr, /--account must not contain control characters/, 'refuses a control character in the account')
+  t.match(controlCharacter.stderr, /--account must not contain control or format characters/, 'refuses a control character in the account')
+  t.equal(formatCharacter.code, 2, exitStatus(formatCharacter))
+  t.match(formatCharacter.stderr, /--account must not contain control or format characters/, 'and a format character (U+202E)')
 })
 
 t.test('sessions and revoke work on Redis alone', async (t) => {
