@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { reachablePostgresUrl } from '../helpers/database.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { streamedEvents } from '../helpers/session-events.js'
 import { freePort } from '../helpers/free-port.js'
 import { createUser, logIn, me, TEST_PASSWORD } from '../helpers/sessions.js'
 import { exitStatus, QUICK_FAILURE_MS, runCli, tempDir, UNREACHABLE_DATABASE_URL } from './run-cli.js'
@@ -128,6 +129,50 @@ t.test('set-role: a demotion ends every session of the user, a promotion applies
   const badRole = await runCli(['set-role', '--user', String(chief.userId), '--role', 'root'], env)
   t.equal(badRole.code, 2, exitStatus(badRole))
   t.match(badRole.stderr, /--role must be user or admin/, 'a bad role is a usage error')
+})
+
+t.test('set-role, revoke and keys tell session events with the actor "cli", to EVENTS_STREAM and the audit log', { skip: SET_ROLE_SKIP }, async (t) => {
+  const stream = { EVENTS_STREAM: 'auth-events' }
+  const { app, config } = await buildTestApp(t, { databaseUrl: sharedPostgresUrl, env: stream })
+  const generated = JSON.parse((await runCli(['keys', 'generate', '--kid', 'listed-1'], { DATA_DIR: join(tempDir(t), 'unused') })).stdout) as object
+  const env = {
+    REDIS_URL: config.REDIS_URL,
+    REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
+    DATABASE_URL: config.DATABASE_URL ?? '',
+    DATA_DIR: join(tempDir(t), 'never-created'),
+    JWT_KEYS: JSON.stringify([generated]),
+    ...stream
+  }
+  const chief = await createUser(app, 'admin')
+  await logIn(app, chief, 'phone')
+  const told: Array<[string, string]> = []
+  async function cli (args: string[]): Promise<void> {
+    const result = await runCli(args, env)
+    t.equal(result.code, 0, exitStatus(result))
+    const audit = result.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { logger?: string, type?: string, actor?: string })
+    for (const line of audit.filter((entry) => entry.logger === 'audit')) told.push([line.type ?? '', line.actor ?? ''])
+  }
+  await cli(['set-role', '--user', String(chief.userId), '--role', 'user'])
+  await cli(['set-role', '--user', String(chief.userId), '--role', 'admin'])
+  await cli(['set-role', '--user', String(chief.userId), '--role', 'admin'])
+  await logIn(app, chief, 'laptop')
+  await cli(['revoke', '--user', String(chief.userId), '--device', 'laptop'])
+  await cli(['keys', 'generate', '--kid', 'key-9', '--alg', 'EdDSA'])
+  await cli(['keys', 'list'])
+
+  const byCli = (await streamedEvents(app)).filter((event) => !['login.succeeded', 'session.created'].includes(event.type))
+  t.same(byCli.map((event) => [event.type, event.reason, event.userId, event.actor]), [
+    ['session.ended', 'revoked', chief.userId, 'cli'],
+    ['user.role_changed', 'user', chief.userId, 'cli'],
+    ['user.role_changed', 'admin', chief.userId, 'cli'],
+    ['session.ended', 'admin', chief.userId, 'cli'],
+    ['keys.generated', 'EdDSA', null, 'cli'],
+    ['keys.listed', 'list', null, 'cli']
+  ], 'each action, in order, by the actor "cli" (setting the role a user already has changes nothing and tells nothing)')
+  t.same(told, byCli.map((event) => [event.type, 'cli']), 'the same events as audit lines on stderr')
+  const [demotion] = byCli
+  t.match(demotion?.sessionId, /^[\w-]{22,}$/, 'the ended session is named')
+  t.notOk(JSON.stringify(byCli).includes('PRIVATE KEY'), 'no key material in the events')
 })
 
 t.test('session commands fail fast and say so when Redis is unreachable', async (t) => {
