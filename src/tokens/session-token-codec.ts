@@ -47,7 +47,10 @@ function headerKid (token: string): string | undefined {
 }
 
 // Whoever built the keys (the configuration checks them first, with messages naming the
-// variable), a public key never becomes an HMAC secret here: anyone could sign with it.
+// variable), a public key never becomes an HMAC secret here: anyone could sign with it. fast-jwt 6
+// takes keys as strings or Buffers only (a KeyObject is refused by its signer and verifier); with
+// the algorithm pinned it uses an HS256 key as the HMAC secret as given, and an EdDSA or ES256
+// PEM only for its own algorithm (it detects the PEM's type and refuses a mismatch).
 function assertSecretsAreSecret (keys: SigningKeys): void {
   for (const key of keys) {
     const kind = key.secret === undefined ? undefined : keyMaterialKind(key.secret)
