@@ -108,11 +108,16 @@ async function withEvents<T> (env: Env, work: (events: CliEvents) => Promise<T>)
   if (!events.needsRedis) return await work(events)
   return await withRedis(env, async (redis) => {
     events.useRedis(redis)
+    let result: T
     try {
-      return await work(events)
-    } finally {
-      await events.settled()
+      result = await work(events)
+    } catch (error) {
+      // The command's own failure is what to report; the events told before it still go out.
+      await events.settled().catch(() => undefined)
+      throw error
     }
+    await events.settled()
+    return result
   })
 }
 

@@ -173,6 +173,13 @@ t.test('set-role, revoke and keys tell session events with the actor "cli", to E
   const [demotion] = byCli
   t.match(demotion?.sessionId, /^[\w-]{22,}$/, 'the ended session is named')
   t.notOk(JSON.stringify(byCli).includes('PRIVATE KEY'), 'no key material in the events')
+
+  // A stream Redis refuses to append to (the key holds a string): the CLI says so and exits 1.
+  await app.redis.set(`${config.REDIS_KEY_PREFIX}not-a-stream`, 'a string')
+  const unrecorded = await runCli(['keys', 'generate'], { ...env, EVENTS_STREAM: 'not-a-stream' })
+  t.equal(unrecorded.code, 1, exitStatus(unrecorded))
+  t.match(unrecorded.stderr, /its event could not be added to EVENTS_STREAM/, 'says the event was not recorded')
+  t.equal(unrecorded.stdout, '', 'and hands out no key the trail does not know of')
 })
 
 t.test('session commands fail fast and say so when Redis is unreachable', async (t) => {
