@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { systemClock } from '../src/clock.js'
 import { ConfigError, readEnv } from '../src/config/load-config.js'
 import type { Env } from '../src/config/config-schema.js'
 import { DataDirInUseError } from '../src/db/data-dir-lock.js'
@@ -9,6 +10,7 @@ import type { SqlDatabase } from '../src/db/sql-database.js'
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/passwords/password-hasher.js'
 import { refreshTokensInPostgres, sessionPolicyOf } from '../src/config/session-policies.js'
 import { PostgresRefreshTokenStore } from '../src/refresh/postgres-refresh-token-store.js'
+import type { RedisClient } from '../src/redis/redis-client.js'
 import { isCluster, newRedisClient, redisLocation, seedNodeError } from '../src/redis/redis-connection.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService } from '../src/sessions/session-service.js'
@@ -16,6 +18,7 @@ import { toSessionView } from '../src/sessions/session-view.js'
 import type { UserType } from '../src/tokens/session-claims.js'
 import { UserRepository } from '../src/users/user-repository.js'
 import { KID_PATTERN, TOKEN_ALGORITHMS, type TokenAlgorithm } from '../src/tokens/signing-keys.js'
+import { CLI_ACTOR, CliEvents } from './cli-events.js'
 import { generateKey, listKeys, publicKeyList } from './keys-command.js'
 import { readPassword } from './read-password.js'
 
@@ -38,7 +41,8 @@ const REDIS_CONNECT_TIMEOUT_MS = 3000
 const REDIS_DISCONNECT_TIMEOUT_MS = 100
 const MS_PER_SECOND = 1000
 
-const CONTROL_CHARACTER = /\p{Cc}/u
+// As the API refuses them: control and format (bidirectional, zero-width) characters.
+const CONTROL_CHARACTER = /[\p{Cc}\p{Cf}]/u
 
 class UsageError extends Error {}
 
@@ -60,7 +64,7 @@ function userIdOption (value: string | undefined): number {
   return userId
 }
 
-async function withSessions<T> (env: Env, work: (sessions: SessionService) => Promise<T>): Promise<T> {
+async function withRedis<T> (env: Env, work: (redis: RedisClient) => Promise<T>): Promise<T> {
   const redis = newRedisClient(env, {
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
@@ -79,17 +83,44 @@ async function withSessions<T> (env: Env, work: (sessions: SessionService) => Pr
       // Never the URL itself: it may carry a password.
       throw new Error(`Cannot reach ${redisLocation(env)}: ${(lastError ?? error).message}${seedError === undefined ? '' : ` (${seedError})`}`)
     })
+    return await work(redis)
+  } finally {
+    redis.disconnect()
+  }
+}
+
+// The sessions the CLI ends are told as session events (`events`), with the actor "cli".
+async function withSessions<T> (env: Env, events: CliEvents, work: (sessions: SessionService) => Promise<T>): Promise<T> {
+  return await withRedis(env, async (redis) => {
     const store = new RedisSessionStore(redis, {
       keyPrefix: env.REDIS_KEY_PREFIX,
       fallbackTombstoneTtlMs: env.SESSION_TTL * MS_PER_SECOND
     })
-    if (!refreshTokensInPostgres(env)) return await work(new SessionService(store, sessionPolicyOf(env)))
+    if (!refreshTokensInPostgres(env)) return await work(new SessionService(store, sessionPolicyOf(env), undefined, systemClock, events.observer))
     // Refresh tokens kept in PostgreSQL must be revoked there too, or they could revive the session.
     return await withDatabase(env, async (db) =>
-      await work(new SessionService(store, sessionPolicyOf(env), new PostgresRefreshTokenStore(db, store))))
-  } finally {
-    redis.disconnect()
-  }
+      await work(new SessionService(store, sessionPolicyOf(env), new PostgresRefreshTokenStore(db, store), systemClock, events.observer)))
+  })
+}
+
+// A command that tells events: with EVENTS_STREAM, one Redis connection carries them all, in
+// order, and the command ends once Redis has taken them.
+async function withEvents<T> (env: Env, work: (events: CliEvents) => Promise<T>): Promise<T> {
+  const events = new CliEvents(env)
+  if (!events.needsRedis) return await work(events)
+  return await withRedis(env, async (redis) => {
+    events.useRedis(redis)
+    let result: T
+    try {
+      result = await work(events)
+    } catch (error) {
+      // The command's own failure is what to report; the events told before it still go out.
+      await events.settled().catch(() => undefined)
+      throw error
+    }
+    await events.settled()
+    return result
+  })
 }
 
 async function withDatabase<T> (env: Env, work: (db: SqlDatabase) => Promise<T>): Promise<T> {
@@ -111,13 +142,15 @@ async function withUsers<T> (env: Env, work: (users: UserRepository) => Promise<
 // A session keeps the role it was created with, so a demotion ends them all: before the change,
 // so a failure half way leaves the user logged out rather than an admin, and after it, for
 // logins that read the old role in between (the generation moves, as for a password change).
-async function setRole (env: Env, userId: number, role: UserType): Promise<string> {
+async function setRole (env: Env, events: CliEvents, userId: number, role: UserType): Promise<string> {
   const demoting = role === 'user'
   const endSessions = async (): Promise<number> =>
-    demoting ? await withSessions(env, async (sessions) => await sessions.endAll(userId, 'revoked')) : 0
+    demoting ? await withSessions(env, events, async (sessions) => await sessions.endAll(userId, 'revoked', {}, undefined, CLI_ACTOR)) : 0
   const endedBefore = await endSessions()
   const previous = await withUsers(env, async (users) => await users.updateUserType(userId, role))
   if (previous === undefined) throw new Error(`no user with id ${userId}`)
+  // The new role in `reason`; setting the role a user already has changes nothing, and tells nothing.
+  if (previous !== role) events.tell('user.role_changed', { userId, reason: role })
   const ended = endedBefore + await endSessions()
   const change = previous === role ? `is already ${role}` : `is now ${role} (was ${previous})`
   return `user ${userId} ${change}${demoting ? `; ended ${ended} session(s)` : '; the role applies from the next login'}`
@@ -142,7 +175,7 @@ async function run (argv: string[], env: Env): Promise<void> {
     case 'create-user': {
       if (values.account === undefined || values.account.trim() === '') throw new UsageError('create-user needs --account')
       // As the API's schema: PostgreSQL refuses NUL, and no control character belongs in an account.
-      if (CONTROL_CHARACTER.test(values.account)) throw new UsageError('--account must not contain control characters')
+      if (CONTROL_CHARACTER.test(values.account)) throw new UsageError('--account must not contain control or format characters')
       const password = await readPassword('Password: ')
       if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
         throw new UsageError(`the password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters`)
@@ -156,19 +189,19 @@ async function run (argv: string[], env: Env): Promise<void> {
     case 'set-role': {
       const userId = userIdOption(values.user)
       const role = userTypeOption(values.role)
-      console.log(await setRole(env, userId, role))
+      console.log(await withEvents(env, async (events) => await setRole(env, events, userId, role)))
       return
     }
     case 'revoke': {
       const userId = userIdOption(values.user)
-      const revoked = await withSessions(env, async (sessions) =>
-        await sessions.endAll(userId, 'admin', { deviceId: values.device }))
+      const revoked = await withEvents(env, async (events) => await withSessions(env, events, async (sessions) =>
+        await sessions.endAll(userId, 'admin', { deviceId: values.device }, undefined, CLI_ACTOR)))
       console.log(`revoked ${revoked} session(s) of user ${userId}${values.device === undefined ? '' : ` on device ${values.device}`}`)
       return
     }
     case 'sessions': {
       const userId = userIdOption(values.user)
-      const records = await withSessions(env, async (sessions) => await sessions.list(userId))
+      const records = await withSessions(env, new CliEvents(env), async (sessions) => await sessions.list(userId))
       if (records.length === 0) console.log(`user ${userId} has no sessions`)
       for (const view of records.map((record) => toSessionView(record))) {
         console.log(JSON.stringify(view))
@@ -179,14 +212,19 @@ async function run (argv: string[], env: Env): Promise<void> {
       const [, action] = positionals
       if (action === 'generate') {
         if (values.kid !== undefined && !KID_PATTERN.test(values.kid)) throw new UsageError('--kid must be 1 to 64 letters, digits, ".", "_" or "-"')
-        const { entry, advice } = generateKey(values.kid, new Date(), algorithmOption(values.alg, env.ACCESS_TOKEN_ALG))
+        const algorithm = algorithmOption(values.alg, env.ACCESS_TOKEN_ALG)
+        const { entry, advice } = generateKey(values.kid, new Date(), algorithm)
+        // Told before the key is printed: a key the trail does not know of is never handed out.
+        await withEvents(env, async (events) => { events.tell('keys.generated', { reason: algorithm }) })
         console.log(entry)
         console.error(advice)
-      } else if (action === 'list') {
-        for (const line of listKeys(env)) console.log(line)
-      } else if (action === 'public') {
-        if (env.ACCESS_TOKEN_ALG === 'HS256') throw new UsageError('keys public needs ACCESS_TOKEN_ALG=EdDSA or ES256: an HS256 secret has no public half')
-        console.log(publicKeyList(env))
+      } else if (action === 'list' || action === 'public') {
+        if (action === 'public' && env.ACCESS_TOKEN_ALG === 'HS256') {
+          throw new UsageError('keys public needs ACCESS_TOKEN_ALG=EdDSA or ES256: an HS256 secret has no public half')
+        }
+        const output = action === 'list' ? listKeys(env).join('\n') : publicKeyList(env)
+        await withEvents(env, async (events) => { events.tell('keys.listed', { reason: action }) })
+        console.log(output)
       } else {
         throw new UsageError('keys needs generate, list or public')
       }

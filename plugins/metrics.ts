@@ -4,7 +4,7 @@ import { errorResponses } from '../src/api/error-schema.js'
 import { observeDatabaseCalls } from '../src/db/database-failure.js'
 import { BearerTokenRequiredError, ForbiddenError } from '../src/errors/api-errors.js'
 import { NO_AUTH_EVENTS, NO_EVENT_DELIVERY_OBSERVER, type AuthEvents, type EventDeliveryObserver } from '../src/metrics/auth-events.js'
-import { MetricsAccessRule } from '../src/metrics/metrics-access.js'
+import { carriesForwardingHeader, MetricsAccessRule } from '../src/metrics/metrics-access.js'
 import { PrometheusMetrics } from '../src/metrics/prometheus-metrics.js'
 import { observeRedisCalls } from '../src/redis/redis-failure.js'
 
@@ -60,7 +60,7 @@ export default fp(async (fastify) => {
     const judged = access.judge({
       peerAddress: request.socket.remoteAddress,
       clientAddress: request.ip,
-      forwarded: request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined,
+      forwarded: carriesForwardingHeader(request.headers),
       authorization: request.headers.authorization
     })
     if (judged === 'address_refused') throw new ForbiddenError('/metrics is served to loopback and METRICS_ALLOW only')

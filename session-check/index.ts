@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import fp from 'fastify-plugin'
 import { systemClock, type Clock } from '../src/clock.js'
 import type { EnvSource } from '../src/config/config-error.js'
-import { sessionCheckSettings, type SessionCheckSettingOptions, type SessionCheckSettings } from '../src/config/session-check-settings.js'
+import { checkedSessionCheckSettings, sessionCheckSettings, type SessionCheckSettingOptions, type SessionCheckSettings } from '../src/config/session-check-settings.js'
 import { sessionPolicyOf } from '../src/config/session-policies.js'
 import { ForbiddenError, InvalidInputError, InvalidTokenError } from '../src/errors/api-errors.js'
 import { apiErrorAnswer } from '../src/errors/error-body.js'
@@ -34,7 +34,11 @@ export interface SessionCheckOptions extends SessionCheckSettingOptions {
   redis?: RedisClient
   /** Where settings not given as options are read, by the server's names (`REDIS_URL`, ...). @default process.env */
   env?: EnvSource
-  /** Settings already validated: the auth server passes its own configuration. */
+  /**
+   * Settings in their validated form, instead of the options and `env`: the auth server passes
+   * its own configuration. Checked again as the options are (a bad value, or a public key as the
+   * secret, fails the registration).
+   */
   settings?: SessionCheckSettings
   /**
    * Milliseconds since the epoch, read whenever a token or session is judged by the time (access
@@ -107,7 +111,9 @@ interface VerifiedClaims {
 }
 
 async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionCheckOptions): Promise<void> {
-  const settings = options.settings ?? sessionCheckSettings(options, options.env ?? process.env)
+  const settings = options.settings === undefined
+    ? sessionCheckSettings(options, options.env ?? process.env)
+    : checkedSessionCheckSettings(options.settings)
   const redis = options.redis ?? await openRedis(fastify, settings)
   // Cookies are parsed when the check asks for them (sentCookies), not on every request.
   if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie, { hook: false })

@@ -47,7 +47,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const targetId = userId ?? (await fastify.users.findByAccount(account ?? ''))?.id
     if (targetId === undefined) throw new NotFoundError('No such account')
-    const revoked = await fastify.sessions.endAll(targetId, 'admin', { deviceId }, request.ip)
+    const revoked = await fastify.sessions.endAll(targetId, 'admin', { deviceId }, request.ip, `admin:${request.user.userId}`)
     request.log.info({ targetUserId: targetId, deviceId, revoked, adminUserId: request.user.userId }, 'admin revoked sessions')
     return { result: 'success' as const, revoked }
   })

@@ -79,7 +79,7 @@ export interface AuthClientOptions {
 
   /**
    * Sent with `login()`: names this device in the user's session list and lets an admin end the
-   * sessions of one device. 1–128 characters, no control characters. Not sent when unset.
+   * sessions of one device. 1–128 characters, no control or format (Unicode Cc, Cf) characters. Not sent when unset.
    *
    * @example
    * ```ts

@@ -9,11 +9,14 @@ import { StringEnum } from './schema-types.js'
 
 // Control characters (\p{Cc}: NUL, tab, line breaks, DEL, C1) are refused in strings that are
 // stored: PostgreSQL refuses NUL in text (which would be a 500, not a 400), and the others have
-// no place in an account name or a device label shown in session lists. Ajv compiles patterns
-// with the `u` flag, so \p{...} works. The account also needs one character that is not a space;
-// the pattern's first two classes are disjoint, so a long input cannot make it backtrack.
-const ACCOUNT_PATTERN = '^[^\\S\\p{Cc}]*[^\\s\\p{Cc}]\\P{Cc}*$'
-export const NO_CONTROL_CHARACTERS_PATTERN = '^\\P{Cc}*$'
+// no place in an account name or a device label shown in session lists. So are format characters
+// (\p{Cf}: bidirectional overrides and isolates such as U+202E, zero-width spaces and joiners,
+// U+FEFF): invisible, they make a label read as something other than what it holds. (An emoji
+// built with a zero-width joiner is refused with them.) Ajv compiles patterns with the `u` flag,
+// so \p{...} works. The account also needs one character that is not a space; the pattern's
+// first two classes are disjoint, so a long input cannot make it backtrack.
+const ACCOUNT_PATTERN = '^[^\\S\\p{Cc}\\p{Cf}]*[^\\s\\p{Cc}\\p{Cf}][^\\p{Cc}\\p{Cf}]*$'
+export const NO_CONTROL_CHARACTERS_PATTERN = '^[^\\p{Cc}\\p{Cf}]*$'
 // Path parameters are strings, and the server does not coerce types: an integer id is sent as
 // digits. Ten at most; whether the number is in range is for the route to say (usually a 404).
 const POSITIVE_INTEGER_PATTERN = '^[1-9][0-9]{0,9}$'
@@ -21,8 +24,8 @@ const POSITIVE_INTEGER_PATTERN = '^[1-9][0-9]{0,9}$'
 // What a pattern asks for, in words: a client told "must match pattern ^[^\\S\\p{Cc}]*..." learns
 // little. Schema failures (see schemaErrorFormatter in app.ts) say this instead.
 export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
-  [ACCOUNT_PATTERN]: 'must contain a character that is not a space, and no control characters',
-  [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control characters',
+  [ACCOUNT_PATTERN]: 'must contain a character that is not a space, and no control or format characters',
+  [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control or format characters',
   [POSITIVE_INTEGER_PATTERN]: 'must be a positive integer'
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { keyMaterialKind, SECRET_ADVICE } from '../tokens/key-material.js'
 import { KID_PATTERN, MIN_SECRET_LENGTH, signingKeyIndex, type SigningKey, type SigningKeys, type TokenAlgorithm } from '../tokens/signing-keys.js'
 import { keyPairOf } from './asymmetric-keys.js'
 import { ConfigError } from './config-error.js'
@@ -67,7 +68,15 @@ function signingKey (entry: unknown, index: number, algorithm: TokenAlgorithm): 
   if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`Invalid configuration: ${where} (kid "${kid}") needs a "secret" of at least ${MIN_SECRET_LENGTH} characters`)
   }
+  assertNotKeyMaterial(secret, `${where} (kid "${kid}") has a "secret" that`)
   return { ...role, secret }
+}
+
+// A public key given as an HMAC secret would let anyone who reads it sign tokens. `subject`
+// begins the message ("JWT_SECRET"); the message names the material's kind, never the material.
+export function assertNotKeyMaterial (secret: string, subject: string): void {
+  const kind = keyMaterialKind(secret)
+  if (kind !== undefined) throw new ConfigError(`Invalid configuration: ${subject} holds key material (${kind}), not a secret: ${SECRET_ADVICE}`)
 }
 
 // The server signs with the first key that signs, so it needs that key's private half.
@@ -93,6 +102,9 @@ export function signingKeysOf (env: JwtKeySettings, { verifyOnly = false }: JwtK
     if (!verifyOnly) assertCanSign(keys)
     return keys
   }
-  if (env.JWT_SECRET !== undefined) return [{ secret: env.JWT_SECRET }]
+  if (env.JWT_SECRET !== undefined) {
+    assertNotKeyMaterial(env.JWT_SECRET, 'JWT_SECRET')
+    return [{ secret: env.JWT_SECRET }]
+  }
   return undefined
 }

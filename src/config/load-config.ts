@@ -1,7 +1,7 @@
 import envSchema from 'env-schema'
 import { envJsonSchema, type Env } from './config-schema.js'
 import { loadOrCreateDevelopmentSecret, REFRESH_TOKEN_SECRET_FILE, type DevelopmentSecretName } from './jwt-secret.js'
-import { signingKeysOf } from './jwt-keys.js'
+import { assertNotKeyMaterial, signingKeysOf } from './jwt-keys.js'
 import type { SigningKeys } from '../tokens/signing-keys.js'
 import { parseTrustProxy, type TrustedProxies } from './trust-proxy.js'
 import { ConfigError, type EnvSource } from './config-error.js'
@@ -90,7 +90,12 @@ function developmentSecret (dataDir: string, name?: DevelopmentSecretName): { se
 // JWT_SECRET it was always derived from: a deployment that moves to JWT_KEYS keeps its refresh
 // tokens by setting REFRESH_TOKEN_SECRET to that old JWT_SECRET.
 function refreshTokenSecret (env: Env, isProduction: boolean): string | undefined {
-  if (env.REFRESH_TOKEN_SECRET !== undefined) return env.REFRESH_TOKEN_SECRET
+  if (env.REFRESH_TOKEN_SECRET !== undefined) {
+    // The HMAC key successor refresh tokens are derived with: one known to others would let a
+    // stolen, since rotated refresh token's successor be computed.
+    assertNotKeyMaterial(env.REFRESH_TOKEN_SECRET, 'REFRESH_TOKEN_SECRET')
+    return env.REFRESH_TOKEN_SECRET
+  }
   if (env.JWT_SECRET !== undefined) return env.JWT_SECRET
   if (env.AUTH_STRATEGY !== 'refresh' && env.JWT_KEYS !== undefined) return undefined
   if (isProduction) {

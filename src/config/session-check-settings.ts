@@ -4,7 +4,7 @@ import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
 import { signingKeysOf } from './jwt-keys.js'
 import { checkRedisConnectionSettings } from '../redis/redis-tls.js'
-import { signingKeyIndex, signingMaterial, type SigningKeys } from '../tokens/signing-keys.js'
+import { signingKeyIndex, signingMaterial, type SigningKey, type SigningKeys } from '../tokens/signing-keys.js'
 
 // What checking a session needs to know: where the sessions are, the secret, and the strategy
 // settings that decide a session's answer. Every service that checks sessions must share them
@@ -50,6 +50,35 @@ export function sessionCheckSettings (options: SessionCheckSettingOptions, env: 
     const value = given[camelCase(name)] ?? env[name]
     if (value !== undefined) data[name] = Array.isArray(value) ? value.join(',') : value
   }
+  return validatedSettings(data)
+}
+
+// A key as a JWT_KEYS entry: the private half where there is one (the public one is derived).
+function jwtKeysEntry ({ kid, signs, secret, privateKey, publicKey }: SigningKey): Record<string, unknown> {
+  const material = secret !== undefined ? { secret } : privateKey !== undefined ? { privateKey } : { publicKey }
+  return { kid, ...material, ...(signs === false ? { signs } : {}) }
+}
+
+// Settings in their validated form (the plugin's `settings` option, which the auth server gives
+// its own configuration) are written back by the variables' names and checked as the variables
+// are: a host app cannot pass what the options would refuse, such as a public key as the secret.
+export function checkedSessionCheckSettings (settings: SessionCheckSettings): SessionCheckSettings {
+  const fields: Partial<Record<SettingName, unknown>> = settings
+  const data: Record<string, unknown> = {}
+  for (const name of SESSION_CHECK_SETTING_NAMES) {
+    if (fields[name] !== undefined) data[name] = fields[name]
+  }
+  data.CORS_ORIGINS = settings.corsOrigins.join(',')
+  // The keys in use are jwtKeys, whatever JWT_SECRET or JWT_KEYS the object also holds.
+  delete data.JWT_SECRET
+  delete data.JWT_KEYS
+  const [first, ...others] = settings.jwtKeys
+  if (first.kid === undefined && first.secret !== undefined && others.length === 0) data.JWT_SECRET = first.secret
+  else data.JWT_KEYS = JSON.stringify(settings.jwtKeys.map(jwtKeysEntry))
+  return validatedSettings(data)
+}
+
+function validatedSettings (data: Record<string, unknown>): SessionCheckSettings {
   let parsed: Pick<Env, SettingName>
   try {
     parsed = envSchema<Pick<Env, SettingName>>({ schema: structuredClone(settingsSchema), data, env: false })

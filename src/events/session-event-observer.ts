@@ -24,7 +24,8 @@ export class SessionEventObserver implements AuthEvents {
   }
 
   sessionsEnded (reason: SessionEndReason, _count: number, ended: EndedSessions): void {
-    for (const sessionId of ended.sessionIds) this.emit('session.ended', { userId: ended.userId, sessionId, ip: ended.ip, reason })
+    const { userId, ip, actor } = ended
+    for (const sessionId of ended.sessionIds) this.emit('session.ended', { userId, sessionId, ip, reason, actor })
   }
 
   refreshAttempted (outcome: RefreshOutcome, subject: EventSubject): void {

@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto'
 // consumes the audit log, the Redis Stream or the webhook.
 export const SESSION_EVENT_TYPES = [
   'login.succeeded', 'login.failed', 'session.created', 'session.ended',
-  'refresh.rotated', 'refresh.reused', 'password.changed', 'rate_limited'
+  'refresh.rotated', 'refresh.reused', 'password.changed', 'rate_limited',
+  // The admin CLI's own actions (bin/admin.ts): what an audit trail must show besides sessions.
+  'user.role_changed', 'keys.generated', 'keys.listed'
 ] as const
 export type SessionEventType = typeof SESSION_EVENT_TYPES[number]
 
@@ -24,6 +26,9 @@ export interface SessionEvent {
   account: string | null
   // rate_limited: how many refusals this event stands for (docs/events.md).
   count: number | null
+  // Who acted on a user's sessions, role or the keys, other than the user: `admin:<userId>`
+  // (an admin route), `cli` (the admin CLI); null for what the session's own user or no one did.
+  actor: string | null
 }
 
 export type SessionEventFields = Partial<Omit<SessionEvent, 'type' | 'at'>>
@@ -38,7 +43,8 @@ export function sessionEvent (type: SessionEventType, nowMs: number, fields: Ses
     reason: fields.reason ?? null,
     ip: fields.ip ?? null,
     account: fields.account ?? null,
-    count: fields.count ?? null
+    count: fields.count ?? null,
+    actor: fields.actor ?? null
   }
 }
 

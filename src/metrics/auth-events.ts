@@ -65,6 +65,8 @@ export interface EndedSessions {
   userId: number
   sessionIds: readonly string[]
   ip?: string
+  // Who ended them for the user (`admin:<userId>`, `cli`); unset when the user did.
+  actor?: string
 }
 
 export interface AuthEvents {

@@ -19,7 +19,7 @@ export interface MetricsRequest {
   peerAddress: string | undefined
   // request.ip: the peer, or with TRUST_PROXY the client a trusted proxy named.
   clientAddress: string
-  // Whether the request carries X-Forwarded-For or Forwarded.
+  // Whether the request carries a header a proxy adds (FORWARDING_HEADERS).
   forwarded: boolean
   authorization: string | undefined
 }
@@ -27,6 +27,18 @@ export interface MetricsRequest {
 export type MetricsAccess = 'allowed' | 'address_refused' | 'token_refused'
 
 const BEARER_PATTERN = /^Bearer +(\S+) *$/i
+
+// Headers by which a proxy names the client it relays, or says that it relays at all. A proxy
+// on this host that sends any of them (nginx's `X-Real-IP`, a `Via`, only `X-Forwarded-Proto`)
+// makes its clients' requests arrive from loopback: such a request is judged as forwarded.
+export const FORWARDING_HEADERS = [
+  'x-forwarded-for', 'forwarded', 'x-real-ip', 'via', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port',
+  'true-client-ip', 'cf-connecting-ip', 'x-client-ip'
+] as const
+
+export function carriesForwardingHeader (headers: Readonly<Record<string, unknown>>): boolean {
+  return FORWARDING_HEADERS.some((name) => headers[name] !== undefined)
+}
 
 function digest (value: string): Buffer {
   return createHash('sha256').update(value).digest()

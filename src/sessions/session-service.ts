@@ -159,10 +159,11 @@ export class SessionService {
     return ended
   }
 
-  async endAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}, ip?: string): Promise<number> {
+  // `actor`: who ends them for the user (an admin, the CLI), told in the session events.
+  async endAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}, ip?: string, actor?: string): Promise<number> {
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     const ended = await this.store.revokeAll(userId, reason, filter)
-    if (ended.length > 0) this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip })
+    if (ended.length > 0) this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip, actor })
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     return ended.length
   }

@@ -1,6 +1,8 @@
 import { createSigner, createVerifier } from 'fast-jwt'
 import { systemClock, type Clock } from '../clock.js'
+import { ConfigError } from '../config/config-error.js'
 import { AccessTokenExpiredError, InvalidTokenError } from '../errors/api-errors.js'
+import { keyMaterialKind, SECRET_ADVICE } from './key-material.js'
 import { asSessionClaims, MAX_TOKEN_LENGTH, type SessionClaims } from './session-claims.js'
 import { signingKeyIndex, signingMaterial, verifyingMaterial, type SigningKey, type SigningKeys, type TokenAlgorithm } from './signing-keys.js'
 import { VerifiedTokens } from './verified-tokens.js'
@@ -44,12 +46,27 @@ function headerKid (token: string): string | undefined {
   }
 }
 
+// Whoever built the keys (the configuration checks them first, with messages naming the
+// variable), a public key never becomes an HMAC secret here: anyone could sign with it. fast-jwt 6
+// takes keys as strings or Buffers only (a KeyObject is refused by its signer and verifier); with
+// the algorithm pinned it uses an HS256 key as the HMAC secret as given, and an EdDSA or ES256
+// PEM only for its own algorithm (it detects the PEM's type and refuses a mismatch).
+function assertSecretsAreSecret (keys: SigningKeys): void {
+  for (const key of keys) {
+    const kind = key.secret === undefined ? undefined : keyMaterialKind(key.secret)
+    if (kind !== undefined) {
+      throw new ConfigError(`Invalid signing key: the key${key.kid === undefined ? '' : ` (kid "${key.kid}")`} holds key material (${kind}), not a secret: ${SECRET_ADVICE}`)
+    }
+  }
+}
+
 // One algorithm, pinned both ways: tokens with `alg: none`, RS256, HS256 under an EdDSA key
 // (the public key used as an HMAC secret) or anything else are refused before their claims are
 // read. HS256 and EdDSA signing is deterministic (claims in a fixed order): the same claims give
 // the same token, which is how racing requests are handed one token. ES256 signatures are
 // randomized: racing requests get tokens with the same claims, each valid, not the same string.
 export function sessionTokenCodec ({ keys, algorithm = 'HS256', accessTokenTtlSeconds, clock = systemClock }: SessionTokenSettings): SessionTokenCodec {
+  assertSecretsAreSecret(keys)
   const signingIndex = signingKeyIndex(keys)
   const signingKey = keys[signingIndex] ?? keys[0]
   const signingKeyMaterial = signingMaterial(signingKey)

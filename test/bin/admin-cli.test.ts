@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { eventSigningKey, SIGNATURE_FIELD, verifyEventSignature } from '../../src/events/event-signature.js'
+import { EVENT_FIELD } from '../../src/events/event-stream.js'
 import { reachablePostgresUrl } from '../helpers/database.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { streamedEvents } from '../helpers/session-events.js'
 import { freePort } from '../helpers/free-port.js'
 import { createUser, logIn, me, TEST_PASSWORD } from '../helpers/sessions.js'
 import { exitStatus, QUICK_FAILURE_MS, runCli, tempDir, UNREACHABLE_DATABASE_URL } from './run-cli.js'
@@ -11,12 +14,13 @@ t.test('bad input exits 2 with a message', async (t) => {
   const dataDir = join(tempDir(t), 'never-created')
   const env = { DATA_DIR: dataDir, DATABASE_URL: UNREACHABLE_DATABASE_URL, REDIS_URL: 'redis://127.0.0.1:1' }
 
-  const [short, none, unknown, badUser, controlCharacter] = await Promise.all([
+  const [short, none, unknown, badUser, controlCharacter, formatCharacter] = await Promise.all([
     runCli(['create-user', '--account', 'a@example.com'], env, 'seven77\n'),
     runCli([], env),
     runCli(['frobnicate'], env),
     runCli(['sessions', '--user', 'abc'], env),
-    runCli(['create-user', '--account', 'a\u0007@example.com'], env, `${TEST_PASSWORD}\n`)
+    runCli(['create-user', '--account', 'a\u0007@example.com'], env, `${TEST_PASSWORD}\n`),
+    runCli(['create-user', '--account', 'moc.elpmaxe@\u202eada'], env, `${TEST_PASSWORD}\n`)
   ])
 
   t.equal(short.code, 2, exitStatus(short))
@@ -35,7 +39,9 @@ t.test('bad input exits 2 with a message', async (t) => {
   t.match(badUser.stderr, /--user needs a numeric user id/, 'says the user id must be numeric')
 
   t.equal(controlCharacter.code, 2, exitStatus(controlCharacter))
-  t.match(controlCharacter.stderr, /--account must not contain control characters/, 'refuses a control character in the account')
+  t.match(controlCharacter.stderr, /--account must not contain control or format characters/, 'refuses a control character in the account')
+  t.equal(formatCharacter.code, 2, exitStatus(formatCharacter))
+  t.match(formatCharacter.stderr, /--account must not contain control or format characters/, 'and a format character (U+202E)')
 })
 
 t.test('sessions and revoke work on Redis alone', async (t) => {
@@ -125,6 +131,68 @@ t.test('set-role: a demotion ends every session of the user, a promotion applies
   const badRole = await runCli(['set-role', '--user', String(chief.userId), '--role', 'root'], env)
   t.equal(badRole.code, 2, exitStatus(badRole))
   t.match(badRole.stderr, /--role must be user or admin/, 'a bad role is a usage error')
+})
+
+t.test('set-role, revoke and keys tell session events with the actor "cli", to EVENTS_STREAM and the audit log', { skip: SET_ROLE_SKIP }, async (t) => {
+  const stream = { EVENTS_STREAM: 'auth-events' }
+  const { app, config } = await buildTestApp(t, { databaseUrl: sharedPostgresUrl, env: stream })
+  const generated = JSON.parse((await runCli(['keys', 'generate', '--kid', 'listed-1'], { DATA_DIR: join(tempDir(t), 'unused') })).stdout) as object
+  const env = {
+    REDIS_URL: config.REDIS_URL,
+    REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
+    DATABASE_URL: config.DATABASE_URL ?? '',
+    DATA_DIR: join(tempDir(t), 'never-created'),
+    JWT_KEYS: JSON.stringify([generated]),
+    ...stream
+  }
+  const chief = await createUser(app, 'admin')
+  await logIn(app, chief, 'phone')
+  const told: Array<[string, string]> = []
+  async function cli (args: string[], extraEnv: Record<string, string> = {}): Promise<void> {
+    const result = await runCli(args, { ...env, ...extraEnv })
+    t.equal(result.code, 0, exitStatus(result))
+    const audit = result.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { logger?: string, type?: string, actor?: string })
+    for (const line of audit.filter((entry) => entry.logger === 'audit')) told.push([line.type ?? '', line.actor ?? ''])
+  }
+  await cli(['set-role', '--user', String(chief.userId), '--role', 'user'])
+  await cli(['set-role', '--user', String(chief.userId), '--role', 'admin'])
+  await cli(['set-role', '--user', String(chief.userId), '--role', 'admin'])
+  await logIn(app, chief, 'laptop')
+  await cli(['revoke', '--user', String(chief.userId), '--device', 'laptop'])
+  await cli(['keys', 'generate', '--kid', 'key-9', '--alg', 'EdDSA'])
+  await cli(['keys', 'list'])
+
+  const byCli = (await streamedEvents(app)).filter((event) => !['login.succeeded', 'session.created'].includes(event.type))
+  t.same(byCli.map((event) => [event.type, event.reason, event.userId, event.actor]), [
+    ['session.ended', 'revoked', chief.userId, 'cli'],
+    ['user.role_changed', 'user', chief.userId, 'cli'],
+    ['user.role_changed', 'admin', chief.userId, 'cli'],
+    ['session.ended', 'admin', chief.userId, 'cli'],
+    ['keys.generated', 'EdDSA', null, 'cli'],
+    ['keys.listed', 'list', null, 'cli']
+  ], 'each action, in order, by the actor "cli" (setting the role a user already has changes nothing and tells nothing)')
+  t.same(told, byCli.map((event) => [event.type, 'cli']), 'the same events as audit lines on stderr')
+  const [demotion] = byCli
+  t.match(demotion?.sessionId, /^[\w-]{22,}$/, 'the ended session is named')
+  t.notOk(JSON.stringify(byCli).includes('PRIVATE KEY'), 'no key material in the events')
+  const [unsignedEntry] = await app.redis.xrevrange(`${config.REDIS_KEY_PREFIX}auth-events`, '+', '-', 'COUNT', 1)
+  t.notOk(unsignedEntry?.[1].includes(SIGNATURE_FIELD), 'without EVENTS_WEBHOOK_SECRET the CLI signs nothing')
+
+  // With the webhook's secret, as the server has it, the CLI signs its entries the server's way:
+  // the webhook posts only entries that verify.
+  const webhookSecret = 'a-webhook-secret-of-the-deployment-0123456789'
+  await cli(['keys', 'list'], { EVENTS_WEBHOOK_SECRET: webhookSecret })
+  const [signedEntry] = await app.redis.xrevrange(`${config.REDIS_KEY_PREFIX}auth-events`, '+', '-', 'COUNT', 1)
+  const fields = signedEntry?.[1] ?? []
+  const field = (name: string): string => fields[fields.indexOf(name) + 1] ?? ''
+  t.ok(verifyEventSignature(eventSigningKey(webhookSecret), field(EVENT_FIELD), field(SIGNATURE_FIELD)), 'a CLI entry verifies with the key the server derives')
+
+  // A stream Redis refuses to append to (the key holds a string): the CLI says so and exits 1.
+  await app.redis.set(`${config.REDIS_KEY_PREFIX}not-a-stream`, 'a string')
+  const unrecorded = await runCli(['keys', 'generate'], { ...env, EVENTS_STREAM: 'not-a-stream' })
+  t.equal(unrecorded.code, 1, exitStatus(unrecorded))
+  t.match(unrecorded.stderr, /its event could not be added to EVENTS_STREAM/, 'says the event was not recorded')
+  t.equal(unrecorded.stdout, '', 'and hands out no key the trail does not know of')
 })
 
 t.test('session commands fail fast and say so when Redis is unreachable', async (t) => {

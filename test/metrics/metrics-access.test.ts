@@ -67,6 +67,17 @@ t.test('METRICS=on without token or allow list: loopback only, and a forwarded h
   t.equal(relayed.statusCode, 403, 'a request relayed by an untrusted proxy on this host is refused, though its peer is loopback')
   const relayedStandard = await getMetrics(app, { forwarded: `for=${OUTSIDER}` }, '127.0.0.1')
   t.equal(relayedStandard.statusCode, 403, 'and so is one with a Forwarded header')
+  // A proxy on this host may name the client in another header, or only say it relayed.
+  const realIp = await getMetrics(app, { 'x-real-ip': '8.8.8.8' }, '127.0.0.1')
+  t.equal(realIp.statusCode, 403, 'a loopback request with X-Real-IP and no token is refused')
+  t.equal(realIp.json<{ errorCode: string }>().errorCode, '1403')
+  const relayHeaders: Array<Record<string, string>> = [
+    { via: '1.1 nginx' }, { 'x-forwarded-host': 'auth.example' }, { 'x-forwarded-proto': 'https' }, { 'x-forwarded-port': '443' },
+    { 'true-client-ip': OUTSIDER }, { 'cf-connecting-ip': OUTSIDER }, { 'x-client-ip': OUTSIDER }
+  ]
+  for (const headers of relayHeaders) {
+    t.equal((await getMetrics(app, headers, '127.0.0.1')).statusCode, 403, `a loopback request with ${Object.keys(headers).join('')}: refused`)
+  }
 })
 
 t.test('TRUST_PROXY: the peer and the client it forwards must both be allowed', async (t) => {
@@ -78,6 +89,10 @@ t.test('TRUST_PROXY: the peer and the client it forwards must both be allowed', 
   t.equal((await getMetrics(app, { 'x-forwarded-for': '127.0.0.1' }, OUTSIDER)).statusCode, 403,
     'an untrusted peer claiming loopback: refused')
   t.equal((await getMetrics(app, {}, '10.3.3.3')).statusCode, 200, 'a scraper inside the allow list, directly')
+  t.equal((await getMetrics(app, { 'x-forwarded-for': '10.9.9.9', via: '1.1 proxy', 'x-forwarded-proto': 'https' }, '10.0.0.2')).statusCode, 200,
+    'a trusted proxy that names the client in X-Forwarded-For may add Via and X-Forwarded-Proto')
+  t.equal((await getMetrics(app, { 'x-real-ip': '10.9.9.9' }, '10.0.0.2')).statusCode, 403,
+    'one that names it in X-Real-IP only (which TRUST_PROXY does not read): refused')
 })
 
 t.test('METRICS_ALLOW adds ranges, IPv4 and IPv6', async (t) => {
@@ -107,6 +122,8 @@ t.test('METRICS_TOKEN: a bearer token is required, from any address', async (t) 
   }
   t.equal((await getMetrics(app, { authorization: `Bearer ${TOKEN}` }, OUTSIDER)).statusCode, 200, 'the token from any address')
   t.equal((await getMetrics(app, { authorization: `bearer ${TOKEN}` }, '127.0.0.1')).statusCode, 200, 'the scheme in any case')
+  t.equal((await getMetrics(app, { authorization: `Bearer ${TOKEN}`, 'x-real-ip': OUTSIDER, via: '1.1 nginx' }, '127.0.0.1')).statusCode, 200,
+    'relayed by a proxy on this host, the token is what counts')
 })
 
 t.test('METRICS_TOKEN with METRICS_ALLOW: both apply', async (t) => {

@@ -1,8 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { createPublicKey, generateKeyPairSync } from 'node:crypto'
+import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import fastifyCookie from '@fastify/cookie'
 import t, { type Test } from 'tap'
 import sessionCheck, { type SessionCheckOptions } from '../../session-check/index.js'
+import { sessionCheckSettings } from '../../src/config/session-check-settings.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, createUser, logIn } from '../helpers/sessions.js'
@@ -131,6 +132,45 @@ t.test('the plugin in another Fastify service', async (t) => {
       /SESSION_ROTATE_AFTER reissues tokens, which needs the signing key's "privateKey"/, 'no reissue without the private key')
     await t.rejects(otherService(t, { redisUrl: redisServer.url, jwtKeys: publicKeys, env: {} }),
       /ACCESS_TOKEN_ALG=HS256 does not use/, 'public keys under HS256: refused')
+  })
+
+  t.test('the published public key configured as the HMAC secret is refused at start, whichever way it is given', async (t) => {
+    const privateKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+    const { app: edServer } = await buildTestApp(t, { redisServer, env: { ACCESS_TOKEN_ALG: 'EdDSA', JWT_KEYS: JSON.stringify([{ kid: 'ed', privateKey }]) } })
+    // What anyone may read: the public key, as the PEM a host app would paste.
+    const publicPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString()
+    const valid = sessionCheckSettings({ redisUrl: redisServer.url, jwtSecret: TEST_JWT_SECRET }, {})
+    const ways: Array<[string, SessionCheckOptions]> = [
+      ['the jwtSecret option', { redisUrl: redisServer.url, jwtSecret: publicPem, env: {} }],
+      ['a JWT_KEYS secret', { redisUrl: redisServer.url, jwtKeys: JSON.stringify([{ kid: 'ed', secret: publicPem }]), env: {} }],
+      ['the JWT_SECRET variable', { redisUrl: redisServer.url, env: { JWT_SECRET: publicPem } }],
+      ['the settings option', { settings: { ...valid, jwtKeys: [{ secret: publicPem }] } }],
+      ['the settings option, with a kid', { settings: { ...valid, jwtKeys: [{ kid: 'ed', secret: publicPem }] } }]
+    ]
+    for (const [way, options] of ways) {
+      await t.rejects(otherService(t, options), /holds key material \(a PEM block\), not a secret/, `${way}: refused`)
+    }
+
+    // A service that verifies EdDSA tokens with the public key refuses one "signed" with it as an HMAC secret.
+    const real = (await createAndLogIn(edServer)).token
+    const [header = '', payload = ''] = real.split('.')
+    const forgedHeader = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()) as object, alg: 'HS256' })).toString('base64url')
+    const forged = `${forgedHeader}.${payload}.${createHmac('sha256', publicPem).update(`${forgedHeader}.${payload}`).digest('base64url')}`
+    const verifier = await otherService(t, { redisUrl: redisServer.url, accessTokenAlg: 'EdDSA', jwtKeys: JSON.stringify([{ kid: 'ed', publicKey: publicPem }]), env: {} })
+    t.equal((await verifier.inject({ method: 'GET', url: '/orders', headers: { token: real } })).statusCode, 200, 'the real token is accepted')
+    t.match((await verifier.inject({ method: 'GET', url: '/orders', headers: { token: forged } })).json(), { errorCode: '1001' }, 'the forged one: 1001')
+    t.match((await edServer.inject({ url: '/auth/me', headers: { token: forged } })).json(), { errorCode: '1001' }, 'and by the auth server: 1001')
+  })
+
+  t.test('the settings option is checked as the options are', async (t) => {
+    const valid = sessionCheckSettings({ redisUrl: redisServer.url, jwtSecret: TEST_JWT_SECRET, sessionTtl: 90 }, {})
+    await t.rejects(otherService(t, { settings: { ...valid, SESSION_TTL: -5 } }), /SESSION_TTL must be >= 1/, 'a bad value names the setting')
+    await t.rejects(otherService(t, { settings: { ...valid, jwtKeys: [{ secret: 'short' }] } }), /JWT_SECRET must NOT have fewer than 32 characters/, 'a short secret')
+    const service = await otherService(t, { settings: valid })
+    t.equal(service.sessionCheck.settings.SESSION_TTL, 90, 'valid settings are kept')
+    const { app } = await buildTestApp(t, { redisServer })
+    const { token } = await createAndLogIn(app)
+    t.equal((await service.inject({ method: 'GET', url: '/orders', headers: { token } })).statusCode, 200, 'and the check works with them')
   })
 
   t.test('a Redis outage answers 503 "1503", and heals without a restart', async (t) => {

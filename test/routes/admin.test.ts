@@ -1,6 +1,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
+import { LogCollector } from '../helpers/log-collector.js'
+import { streamedEvents } from '../helpers/session-events.js'
 import { createAndLogIn, createUser, logIn, me, type LoggedIn } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, refresh, refreshTokenOf } from '../helpers/strategies.js'
 
@@ -137,4 +139,30 @@ forEachStrategy(t, async (t, strategy) => {
     t.match(res.json(), { errorCode: '1001' }, 'errorCode 1001')
     t.equal((await me(app, admin.token)).statusCode, 200, 'nothing was revoked')
   })
+})
+
+t.test('POST /admin/revoke tells each session it ends as session.ended with the actor admin:<userId>', async (t) => {
+  const logs = new LogCollector()
+  const { app } = await buildTestApp(t, { logStream: logs, env: { EVENTS_STREAM: 'auth-events' } })
+  const admin = await createAndLogIn(app, 'admin', 'admin-desk')
+  const { phone, laptop } = await targetWithTwoDevices(app)
+  const third = await logIn(app, phone, 'tablet')
+  t.equal((await app.inject({ method: 'POST', url: '/auth/logout', headers: { token: laptop.token } })).statusCode, 200)
+  const revoked = await app.inject({ method: 'POST', url: '/admin/revoke', headers: { token: admin.token }, payload: { userId: phone.userId } })
+  t.same(revoked.json(), { result: 'success', revoked: 2 })
+
+  const ended = (await streamedEvents(app)).filter((event) => event.type === 'session.ended')
+  const actor = `admin:${admin.userId}`
+  t.same(ended.map((event) => [event.sessionId, event.reason, event.actor]).sort(), [
+    [laptop.sessionId, 'logout', null],
+    [phone.sessionId, 'admin', actor],
+    [third.sessionId, 'admin', actor]
+  ].sort(), 'the admin\'s revoke names the admin; the user\'s own logout names no actor')
+  t.ok(ended.every((event) => event.userId === phone.userId), 'whose sessions ended')
+  const audited = logs.lines<{ logger?: string, type?: string, reason?: string, actor?: string | null }>()
+    .filter((line) => line.logger === 'audit' && line.type === 'session.ended' && line.reason === 'admin')
+  t.same(audited.map((line) => line.actor), [actor, actor], 'the audit log names the admin too')
+  t.equal((await app.inject({ method: 'POST', url: '/auth/login', payload: { account: admin.account, password: 'wrong password here' } })).statusCode, 401)
+  const failed = (await streamedEvents(app)).filter((event) => event.type === 'login.failed')
+  t.same(failed.map((event) => event.actor), [null], 'an event nobody acted for another in has a null actor')
 })

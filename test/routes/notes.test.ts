@@ -20,7 +20,8 @@ const ADDS_AT_ONCE = 10
 // Concurrent adds for half as many free places, a few times over.
 const RACERS = 20
 const RACE_ROUNDS = 5
-const CONTROL_CHARACTERS = ['\u0000', '\u0001', '\t', '\n', '\u001b', '\u007f', '\u0085', '\u009f']
+// Control characters, and format characters (Unicode Cf: a right-to-left override, a zero-width space).
+const CONTROL_CHARACTERS = ['\u0000', '\u0001', '\t', '\n', '\u001b', '\u007f', '\u0085', '\u009f', '\u202e', '\u200b', '\u2066', '\ufeff']
 
 interface NoteView {
   id: number
@@ -159,7 +160,7 @@ t.test('with EXAMPLE_ROUTES on (the default outside production)', async (t) => {
     assertError(t, await app.inject({ method: 'POST', url: '/notes', headers: { token: session.token }, payload: {} }), 400, '1400', 'no text')
     for (const char of CONTROL_CHARACTERS) {
       const refused = assertError(t, await addNote(app, session.token, `line${char}break`), 400, '1400', `text with ${JSON.stringify(char)}`)
-      t.equal(refused.info, 'body/text must not contain control characters', 'said in words')
+      t.equal(refused.info, 'body/text must not contain control or format characters', 'said in words')
     }
     const longest = await addNote(app, session.token, '😀'.repeat(NOTE_TEXT_MAX_LENGTH))
     t.equal(longest.statusCode, 201, `${NOTE_TEXT_MAX_LENGTH} characters (counted as characters, not UTF-16 units) are allowed`)
