@@ -103,7 +103,8 @@ const server = new WatchedServer({
   nodeArgs: NODE_ARGS,
   env: process.env,
   restartsFor: (file) => !NOT_THE_SERVER.some((dir) => file.startsWith(dir)),
-  say
+  say,
+  ...(flags.watch ? { spareArgs: ['--spare'] } : {})
 })
 const compiled = SERVER_SOURCES.every((source) => compiledIsCurrent(join(PROJECT_DIR, source)))
 if (!compiled) say('sources changed since the last compile: the server starts after TypeScript has compiled them')

@@ -20,15 +20,24 @@ const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 
 const TSCONFIG = {
   compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'dist', types: ['node'] },
-  include: ['server.ts']
+  include: ['server.ts', 'main.ts']
 }
+
+// Like bin/dev-server.ts: a spare waits to be told, then loads the server, compiled by then.
+const MAIN_SOURCE = `const spare = process.argv.includes('--spare')
+if (spare) await new Promise((resolve) => { process.once('message', resolve); process.send?.({ waiting: true }) })
+const { listen } = await import('./server.js')
+listen(spare)
+`
 
 function serverSource (answer: string): string {
   return `import { createServer } from 'node:http'
 const answer: string = ${answer}
-const server = createServer((_request, response) => { response.end(answer) })
-server.listen(Number(process.env.PORT), '127.0.0.1', () => { process.send?.({ listening: 'port ' + process.env.PORT }) })
-process.once('SIGTERM', () => server.close())
+export function listen (spare: boolean): void {
+  const server = createServer((_request, response) => { response.end(answer) })
+  server.listen(Number(process.env.PORT), '127.0.0.1', () => { process.send?.({ listening: 'port ' + process.env.PORT + (spare ? ', the spare' : '') }) })
+  process.once('SIGTERM', () => { server.close(); process.disconnect() })
+}
 `
 }
 
@@ -55,6 +64,7 @@ t.test('a change is compiled and served; a type error keeps the last good server
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG))
   symlinkSync(join(PROJECT_DIR, 'node_modules'), join(dir, 'node_modules'))
   writeFileSync(join(dir, 'server.ts'), serverSource('\'first\''))
+  writeFileSync(join(dir, 'main.ts'), MAIN_SOURCE)
   // As package.json's dev script does before the runner starts the loop.
   const compiled = spawnSync(process.execPath, [TSC, '-p', '.', '--incremental'], { cwd: dir, encoding: 'utf8' })
   t.equal(compiled.status, 0, compiled.stdout)
@@ -64,11 +74,12 @@ t.test('a change is compiled and served; a type error keeps the last good server
   const said: string[] = []
   const server = new WatchedServer({
     projectDir: dir,
-    entry: join(dir, 'dist', 'server.js'),
+    entry: join(dir, 'dist', 'main.js'),
     nodeArgs: [],
     env: { PATH: process.env.PATH ?? '', PORT: String(port) },
     restartsFor: () => true,
-    say: (line) => said.push(line)
+    say: (line) => said.push(line),
+    spareArgs: ['--spare']
   })
   server.start({ compiled: true, watch: true })
   t.teardown(async () => await server.stop())
@@ -80,7 +91,8 @@ t.test('a change is compiled and served; a type error keeps the last good server
 
   writeFileSync(join(dir, 'server.ts'), serverSource('\'second\''))
   await waitFor('second answer', async () => await answer(origin) === 'second', said)
-  t.ok(said.some((line) => /listening at port \d+ \(\d+\.\d s after the change\)/.test(line)), 'the restart says how long it took')
+  t.ok(said.some((line) => /listening at port \d+, the spare \(\d+\.\d s after the change\)/.test(line)),
+    'the spare became the server, serving the new code, and says how long that took')
 
   const restartsBefore = said.filter((line) => line.includes('restarting')).length
   writeFileSync(join(dir, 'server.ts'), serverSource('42'))
