@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve as resolvePath, sep } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type AppConfig } from '../src/config/load-config.js'
@@ -36,14 +36,25 @@ export function withoutPassword (url: string): string {
 const SERVER_SOURCES = ['bin', 'src', 'plugins', 'routes', 'session-check', join('sdk', 'src'),
   ...readdirSync(PROJECT_DIR).filter((name) => name.endsWith('.ts'))]
 
-// A source newer than its compiled file (or without one): the runner then waits for tsc.
+// When the last compile without errors started: tsc leaves the output of a source that was
+// touched but not changed as it was, so its compiled file alone would look stale for ever.
+const COMPILED_STAMP = join(DIST_DIR, '.dev-compiled')
+const compiledAt = statSync(COMPILED_STAMP, { throwIfNoEntry: false })?.mtimeMs ?? 0
+
+function stampCompiled (startedAt: number): void {
+  writeFileSync(COMPILED_STAMP, '')
+  utimesSync(COMPILED_STAMP, new Date(startedAt), new Date(startedAt))
+}
+
+// A source newer than its compiled file (or without one) and than the last clean compile: the
+// runner then waits for tsc.
 function compiledIsCurrent (path: string): boolean {
   const stat = statSync(path, { throwIfNoEntry: false })
   if (stat === undefined) return true
   if (stat.isDirectory()) return readdirSync(path).every((name) => name === 'dist' || name === 'node_modules' || compiledIsCurrent(join(path, name)))
   if (!path.endsWith('.ts') || path.endsWith('.d.ts')) return true
   const compiled = statSync(join(DIST_DIR, relative(PROJECT_DIR, path)).replace(/\.ts$/, '.js'), { throwIfNoEntry: false })
-  return compiled !== undefined && compiled.mtimeMs >= stat.mtimeMs
+  return stat.mtimeMs <= compiledAt || (compiled !== undefined && compiled.mtimeMs >= stat.mtimeMs)
 }
 
 function newestChange (path: string): number {
@@ -104,6 +115,7 @@ const server = new WatchedServer({
   env: process.env,
   restartsFor: (file) => !NOT_THE_SERVER.some((dir) => file.startsWith(dir)),
   say,
+  onCleanCompile: stampCompiled,
   ...(flags.watch ? { spareArgs: ['--spare'] } : {})
 })
 const compiled = SERVER_SOURCES.every((source) => compiledIsCurrent(join(PROJECT_DIR, source)))

@@ -34,6 +34,8 @@ export interface WatchOptions {
   // Arguments after `entry` that make it a spare: it sends `{ waiting: true }` once it listens for
   // the runner's messages, and starts the server on `{ start: true }`.
   spareArgs?: string[]
+  // Called after each compile without errors, with the time that compile started.
+  onCleanCompile?: (startedAt: number) => void
 }
 
 export class WatchedServer {
@@ -48,6 +50,7 @@ export class WatchedServer {
   private waitingForFirstCompile = false
   private changed: string[] = []
   private changeSeenAt?: number
+  private compileStartedAt = Date.now()
   // Restarts run one after another, never two servers at once.
   private restarting: Promise<void> = Promise.resolve()
 
@@ -87,7 +90,8 @@ export class WatchedServer {
       return
     }
     if (COMPILE_STARTED.test(line)) {
-      this.changeSeenAt ??= Date.now()
+      this.compileStartedAt = Date.now()
+      this.changeSeenAt ??= this.compileStartedAt
       return
     }
     const done = COMPILE_DONE.exec(line)
@@ -105,9 +109,11 @@ export class WatchedServer {
       this.options.say(`${errors} TypeScript error(s): the server keeps running the last build that compiled`)
       return
     }
+    this.options.onCleanCompile?.(this.compileStartedAt)
     if (this.waitingForFirstCompile) {
       this.waitingForFirstCompile = false
       this.changed = []
+      this.changeSeenAt = undefined
       this.startServer()
       return
     }
