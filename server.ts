@@ -1,14 +1,16 @@
 import closeWithGrace from 'close-with-grace'
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import Fastify from 'fastify'
+import Fastify, { type FastifyServerOptions } from 'fastify'
 import app, { buildServerOptions } from './app.js'
 import { ConfigError, loadConfig } from './src/config/load-config.js'
 
 // In-flight requests get this long to finish after SIGTERM before the process exits anyway.
 const SHUTDOWN_GRACE_MS = 10_000
 
-export async function startServer (): Promise<void> {
+// `developmentLog`: how `npm run dev` changes the log for a person (bin/dev-log.ts).
+// Returns the address it listens on.
+export async function startServer (developmentLog?: (options: FastifyServerOptions) => FastifyServerOptions): Promise<string> {
   let config
   try {
     config = loadConfig()
@@ -17,7 +19,8 @@ export async function startServer (): Promise<void> {
     console.error(error.message)
     process.exit(1)
   }
-  const server = Fastify(buildServerOptions(config))
+  const options = buildServerOptions(config)
+  const server = Fastify(developmentLog === undefined ? options : developmentLog(options))
   await server.register(app, { config })
 
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
@@ -27,7 +30,7 @@ export async function startServer (): Promise<void> {
     await server.close()
   })
 
-  await server.listen({ port: config.PORT, host: config.HOST })
+  return await server.listen({ port: config.PORT, host: config.HOST })
 }
 
 // Run directly (npm start), not imported (bin/dev.ts). Resolved so symlinks and spaces compare equal.

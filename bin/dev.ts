@@ -1,72 +1,132 @@
-import { spawn } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import { createConnection } from 'node:net'
-import { resolve as resolvePath } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { startServer } from '../server.js'
-import { ConfigError, readEnv } from '../src/config/load-config.js'
-import { hasCommand, installRedisPackage } from './redis-package.js'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve as resolvePath, sep } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig, type AppConfig } from '../src/config/load-config.js'
+import { ensureRedis, type RedisProvision } from './dev-redis.js'
+import { WatchedServer } from './watch-and-restart.js'
 
-// README command 1: run the server on a developer's machine. When REDIS_URL is not set and
-// nothing answers on the default port, start a private redis-server (installing Debian's
-// package if the binary is missing) with its data under DATA_DIR. Never in production.
+// README command 1 (`npm run dev`, after an incremental `tsc`): run the server on a developer's
+// machine and start it again on each source change. It provides a local Redis when none is
+// given (bin/dev-redis.ts), says what it uses, bundles the web page when web/ changed, then
+// hands the server to the watch loop (bin/watch-and-restart.ts). Never in production.
 
-const DEFAULT_REDIS_HOST = '127.0.0.1'
-const DEFAULT_REDIS_PORT = 6379
-const PROBE_TIMEOUT_MS = 500
-const REDIS_START_LIMIT_MS = 10_000
+const PROJECT_DIR = resolvePath(import.meta.dirname, '..', '..')
+const DIST_DIR = join(PROJECT_DIR, 'dist')
+const WEB_SOURCES = [join(PROJECT_DIR, 'web'), join(PROJECT_DIR, 'sdk', 'src')]
+const WEB_BUNDLE = join(DIST_DIR, 'public', 'index.html')
+// The restart's own node flags and variables, as `npm start` runs the server.
+const NODE_ARGS = ['--enable-source-maps']
+// Compiled files that are not the server: a changed test or benchmark restarts nothing.
+const NOT_THE_SERVER = ['test', 'bench', 'web', join('sdk', 'test')].map((dir) => join(DIST_DIR, dir) + sep)
 
-async function redisAnswers (host: string, port: number): Promise<boolean> {
-  return await new Promise((resolve) => {
-    const socket = createConnection({ host, port })
-    const done = (answer: boolean): void => {
-      socket.destroy()
-      resolve(answer)
-    }
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false))
-    socket.once('error', () => done(false))
-    socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')))
-  })
+function say (line: string): void {
+  console.log(`[dev] ${line}`)
 }
 
-async function startPrivateRedis (dataDir: string): Promise<void> {
-  const dir = resolvePath(dataDir, 'redis')
-  mkdirSync(dir, { recursive: true })
-  const redis = spawn('redis-server', [
-    '--port', String(DEFAULT_REDIS_PORT), '--bind', DEFAULT_REDIS_HOST,
-    '--dir', dir, '--appendonly', 'yes', '--save', ''
-  ], { stdio: ['ignore', 'ignore', 'inherit'] })
-  // Redis goes down with the server, not before it: the server's shutdown still needs it.
-  redis.unref()
-  process.once('exit', () => redis.kill('SIGTERM'))
-  const deadline = Date.now() + REDIS_START_LIMIT_MS
-  while (!await redisAnswers(DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT)) {
-    if (redis.exitCode !== null || Date.now() > deadline) throw new Error('the private redis-server did not start')
-    await sleep(100)
-  }
-  console.log(`Started a private redis-server (pid ${redis.pid}) on ${DEFAULT_REDIS_HOST}:${DEFAULT_REDIS_PORT} with its data in ${dir}; it stops with the server.`)
+// A URL as it may be printed: its password replaced.
+export function withoutPassword (url: string): string {
+  const parsed = new URL(url)
+  if (parsed.password !== '') parsed.password = '***'
+  return parsed.href
 }
 
-async function ensureRedis (): Promise<void> {
-  const env = readEnv(process.env)
-  // An explicit REDIS_URL is the deployment's choice; production never gets a private Redis.
-  if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') return
-  if (env.NODE_ENV === 'production') return
-  if (await redisAnswers(DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT)) return
-  if (!hasCommand('redis-server')) installRedisPackage()
-  // Installing the package may have started Debian's own service.
-  if (await redisAnswers(DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT)) {
-    console.log(`Using the redis-server that the package started on ${DEFAULT_REDIS_HOST}:${DEFAULT_REDIS_PORT}.`)
-    return
-  }
-  await startPrivateRedis(env.DATA_DIR)
+// The server's sources (as tsconfig.json includes them, tests and benchmarks aside). One missed
+// here costs nothing but a restart once tsc has compiled it.
+const SERVER_SOURCES = ['bin', 'src', 'plugins', 'routes', 'session-check', join('sdk', 'src'),
+  ...readdirSync(PROJECT_DIR).filter((name) => name.endsWith('.ts'))]
+
+// When the last compile without errors started: tsc leaves the output of a source that was
+// touched but not changed as it was, so its compiled file alone would look stale for ever.
+const COMPILED_STAMP = join(DIST_DIR, '.dev-compiled')
+const compiledAt = statSync(COMPILED_STAMP, { throwIfNoEntry: false })?.mtimeMs ?? 0
+
+function stampCompiled (startedAt: number): void {
+  writeFileSync(COMPILED_STAMP, '')
+  utimesSync(COMPILED_STAMP, new Date(startedAt), new Date(startedAt))
 }
 
+// A source newer than its compiled file (or without one) and than the last clean compile: the
+// runner then waits for tsc.
+function compiledIsCurrent (path: string): boolean {
+  const stat = statSync(path, { throwIfNoEntry: false })
+  if (stat === undefined) return true
+  if (stat.isDirectory()) return readdirSync(path).every((name) => name === 'dist' || name === 'node_modules' || compiledIsCurrent(join(path, name)))
+  if (!path.endsWith('.ts') || path.endsWith('.d.ts')) return true
+  const compiled = statSync(join(DIST_DIR, relative(PROJECT_DIR, path)).replace(/\.ts$/, '.js'), { throwIfNoEntry: false })
+  return stat.mtimeMs <= compiledAt || (compiled !== undefined && compiled.mtimeMs >= stat.mtimeMs)
+}
+
+function newestChange (path: string): number {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestChange(join(path, name))))
+}
+
+// The page's bundle is rebuilt only when its sources (or the SDK it bundles) are newer.
+function bundleWebPageIfChanged (): void {
+  const builtAt = existsSync(WEB_BUNDLE) ? statSync(WEB_BUNDLE).mtimeMs : 0
+  if (Math.max(...WEB_SOURCES.map(newestChange)) <= builtAt) return
+  say('web/ changed: bundling the page')
+  const result = spawnSync(process.execPath, [join(DIST_DIR, 'web', 'build.js')], { stdio: 'inherit' })
+  if (result.status !== 0) say('the page did not bundle: `/` keeps the last bundle')
+}
+
+function describeRedis (config: AppConfig, redis: RedisProvision): string {
+  if (config.REDIS_CLUSTER_NODES !== undefined) return `the Redis Cluster at ${config.REDIS_CLUSTER_NODES}`
+  const url = withoutPassword(config.REDIS_URL)
+  if (redis.startedPid !== undefined) return `${url}, a private redis-server (pid ${redis.startedPid}, data in ${redis.dataDir}) that stops when this runner stops`
+  return `${url} (not started by this runner)`
+}
+
+function describeDatabase (config: AppConfig): string {
+  if (config.DATABASE_URL !== undefined) return withoutPassword(config.DATABASE_URL)
+  return `the embedded PGlite database in ${resolvePath(config.DATA_DIR, 'pglite')}`
+}
+
+function describeSecret (config: AppConfig): string {
+  if (config.generatedSecretPath === undefined) return 'JWT_SECRET/JWT_KEYS from the environment'
+  const fromHere = relative(process.cwd(), config.generatedSecretPath)
+  const path = fromHere.startsWith('..') ? config.generatedSecretPath : fromHere
+  return `the development secret in ${path}; another service on this machine uses it with JWT_SECRET=$(cat ${path})`
+}
+
+// `--no-watch`: start the server once, as after a change, without TypeScript's watch.
+const { values: flags } = parseArgs({ options: { watch: { type: 'boolean', default: true } }, allowNegative: true })
+
+let config: AppConfig
+let redis: RedisProvision
 try {
-  await ensureRedis()
+  config = loadConfig()
+  redis = await ensureRedis(config, say)
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : `Cannot provide Redis: ${(error as Error).message}`)
   process.exit(1)
 }
-await startServer()
+say(`Redis: ${describeRedis(config, redis)}`)
+say(`database: ${describeDatabase(config)}`)
+say(`tokens: ${describeSecret(config)}`)
+bundleWebPageIfChanged()
+
+const server = new WatchedServer({
+  projectDir: PROJECT_DIR,
+  entry: join(DIST_DIR, 'bin', 'dev-server.js'),
+  nodeArgs: NODE_ARGS,
+  env: process.env,
+  restartsFor: (file) => !NOT_THE_SERVER.some((dir) => file.startsWith(dir)),
+  say,
+  onCleanCompile: stampCompiled,
+  ...(flags.watch ? { spareArgs: ['--spare'] } : {})
+})
+const compiled = SERVER_SOURCES.every((source) => compiledIsCurrent(join(PROJECT_DIR, source)))
+if (!compiled) say('sources changed since the last compile: the server starts after TypeScript has compiled them')
+server.start({ compiled: compiled || !flags.watch, watch: flags.watch })
+
+// Ctrl-C reaches this process (the server has a process group of its own): the server finishes
+// its requests first, then the redis-server this runner started stops.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    say('stopping')
+    void server.stop().then(async () => await redis.stop()).then(() => process.exit(0))
+  })
+}

@@ -34,7 +34,14 @@ export function readEnv (source: EnvSource): Env {
     return envSchema<Env>({ schema: structuredClone(envJsonSchema), data: source, env: false })
   } catch (err) {
     // ajv names the variable ("env/SESSION_TTL must be integer"); say where it came from.
-    throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
+    const message = (err as Error).message
+    // `REDIS_URL=` is a value, not an absence: the same refusal for the server, the admin CLI
+    // and `npm run dev`, saying how to get the default instead.
+    const variable = /^env\/(\w+) /.exec(message)?.[1]
+    if (variable !== undefined && source[variable] === '') {
+      throw new ConfigError(`Invalid configuration: ${variable} is set but empty: unset it (\`unset ${variable}\`) for its default, or give a value (${message})`)
+    }
+    throw new ConfigError(`Invalid configuration: ${message}`)
   }
 }
 

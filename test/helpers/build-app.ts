@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream'
 import app, { buildServerOptions } from '../../app.js'
 import type { Clock } from '../../src/clock.js'
 import { loadConfig, type AppConfig } from '../../src/config/load-config.js'
+import { prettyServerOptions } from '../../bin/dev-log.js'
 import { createTestDatabase } from './database.js'
 import { sharedRedisDatabaseUrl, type RedisServer } from './redis-server.js'
 
@@ -34,6 +35,8 @@ export interface BuildOptions {
   redisServer?: RedisServer
   databaseUrl?: string
   logStream?: Writable
+  // The log as `npm run dev` writes it for a person (bin/dev-log.ts), instead of logStream's JSON.
+  prettyLogStream?: Writable
   // A clock the test moves (TestClock.now); the system clock otherwise.
   clock?: Clock
 }
@@ -56,7 +59,7 @@ export async function buildTestApp (t: TestContext, options: BuildOptions = {}):
   const config = loadConfig({
     // JWT_KEYS, which a test may set, excludes JWT_SECRET.
     ...(options.env?.JWT_KEYS === undefined ? { JWT_SECRET: TEST_JWT_SECRET } : {}),
-    LOG_LEVEL: options.logStream === undefined ? 'silent' : 'info',
+    LOG_LEVEL: options.logStream === undefined && options.prettyLogStream === undefined ? 'silent' : 'info',
     DATA_DIR: dataDir,
     REDIS_COMMAND_TIMEOUT: TEST_REDIS_COMMAND_TIMEOUT_MS,
     ...redisEnv,
@@ -67,7 +70,8 @@ export async function buildTestApp (t: TestContext, options: BuildOptions = {}):
   if (options.logStream !== undefined) {
     serverOptions.logger = { ...(serverOptions.logger as object), stream: options.logStream }
   }
-  const fastify = Fastify(serverOptions)
+  const pretty = options.prettyLogStream
+  const fastify = Fastify(pretty === undefined ? serverOptions : prettyServerOptions(serverOptions, pretty))
   // Registered before the plugins load, so a half-built app still closes its connections.
   t.teardown(async () => await fastify.close())
   // fastify-plugin lifts the app's decorators (users, sessions, redis) to where tests can reach them.
