@@ -92,7 +92,7 @@ t.test('npm run dev says which Redis, database and secret it uses, passwords hid
   const answer = await request(`http://127.0.0.1:${port}/auth/me`)
   await answer.body.dump()
   t.equal(answer.statusCode, 401)
-  await waitFor('the request line', dev, () => /^\d\d:\d\d:\d\d\.\d{3} GET \/auth\/me 401 \d+\.\d ms$/m.test(dev.output()))
+  await waitFor('the request line', dev, () => /^\d\d:\d\d:\d\d\.\d{3} INFO: GET \/auth\/me 401 \d+\.\d ms$/m.test(dev.output()))
   t.notOk(dev.output().includes(REDIS_PASSWORD), 'the Redis password is never printed')
   if (databaseUrl !== undefined) t.notOk(dev.output().includes(`:${databaseUrl.password}@`), 'nor the database\'s')
   t.notOk(/^\{"level"/m.test(dev.output()), 'no JSON log line')

@@ -4,10 +4,11 @@ import { LogCollector } from '../helpers/log-collector.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, TEST_PASSWORD } from '../helpers/sessions.js'
 
-// `npm run dev`'s log (bin/dev-log.ts), fed by the real app: one line per request, readable
-// warnings, and the same redaction as production's JSON.
+// `npm run dev`'s log (bin/dev-log.ts, through pino-pretty), fed by the real app: one line per
+// request, readable warnings, and the same redaction as production's JSON.
 
 const TIME = String.raw`\d\d:\d\d:\d\d\.\d{3}`
+const INFO = `${TIME} INFO:`
 
 t.test('one line per request: time, method, URL, status, duration, and the user once known', async (t) => {
   const log = new LogCollector()
@@ -23,9 +24,9 @@ t.test('one line per request: time, method, URL, status, duration, and the user 
   t.notOk(lines.some((line) => line.includes('incoming request')), 'no separate "incoming request" line')
   const meLines = lines.filter((line) => line.includes('GET /auth/me'))
   t.equal(meLines.length, 2, 'one line per request')
-  t.match(meLines[0], new RegExp(`^${TIME} GET /auth/me\\?from=test 200 \\d+\\.\\d ms user ${session.userId}$`))
-  t.match(meLines[1], new RegExp(`^${TIME} GET /auth/me 401 \\d+\\.\\d ms$`), 'no user before the session check accepts one')
-  t.match(log.text, new RegExp(`^${TIME} POST /auth/login 200 \\d+\\.\\d ms$`, 'm'), 'the login, whose user is not yet authenticated')
+  t.match(meLines[0], new RegExp(`^${INFO} GET /auth/me\\?from=test 200 \\d+\\.\\d ms user ${session.userId}$`))
+  t.match(meLines[1], new RegExp(`^${INFO} GET /auth/me 401 \\d+\\.\\d ms$`), 'no user before the session check accepts one')
+  t.match(log.text, new RegExp(`^${INFO} POST /auth/login 200 \\d+\\.\\d ms$`, 'm'), 'the login, whose user is not yet authenticated')
   t.notOk(log.text.includes(session.token), 'the token is never printed')
   t.notOk(log.text.includes(TEST_PASSWORD), 'nor the password')
 })
@@ -41,10 +42,12 @@ t.test('a warning is a readable line with its error and stack, its secrets redac
   t.equal(res.statusCode, 503)
   await redisServer.restart()
 
-  const warning = log.text.split('\n').findIndex((line) => new RegExp(`^${TIME} WARN  .*unavailable`).test(line))
+  const warning = log.text.split('\n').findIndex((line) => new RegExp(`^${TIME} WARN: .*unavailable`).test(line))
   t.ok(warning >= 0, `a WARN line for the outage in:\n${log.text}`)
   const after = log.text.split('\n').slice(warning + 1)
   t.match(after[0], /^ {4}\S/, 'the error follows, indented')
-  t.match(log.text, new RegExp(`^${TIME} GET /auth/me 503 \\d+\\.\\d ms$`, 'm'), 'and the request line')
+  const below = after.slice(0, after.findIndex((line) => new RegExp(`^${TIME} `).test(line)))
+  t.ok(below.some((line) => /^ {4,}at /.test(line)), `with its stack, one frame a line:\n${below.join('\n')}`)
+  t.match(log.text, new RegExp(`^${INFO} GET /auth/me 503 \\d+\\.\\d ms$`, 'm'), 'and the request line')
   t.notOk(log.text.includes(session.token), 'the token is never printed')
 })
