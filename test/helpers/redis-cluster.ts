@@ -105,6 +105,16 @@ export class RedisCluster {
     await this.waitUntilOk((i) => i !== index)
   }
 
+  // How many connections listen to `channel` on node `index` (PUBSUB NUMSUB counts one node's own).
+  async listeners (index: number, channel: string): Promise<number> {
+    return await this.withConnection(index, async (connection) => Number((await connection.call('PUBSUB', 'NUMSUB', channel) as [string, number])[1]))
+  }
+
+  // Node `index`'s notify-keyspace-events, as CONFIG GET says it.
+  async notifyKeyspaceEvents (index: number): Promise<string> {
+    return await this.withConnection(index, async (connection) => String((await connection.config('GET', 'notify-keyspace-events') as string[])[1] ?? ''))
+  }
+
   async destroy (): Promise<void> {
     await Promise.all(this.nodes.map(async (node) => await node.destroy()))
   }

@@ -23,6 +23,9 @@ const CONDITION_LIMIT_MS = 30_000
 const POLL_MS = 20
 const SESSIONS_PER_MASTER = 3
 const MASTER_COUNT = 3
+// The instances below that run the expiry watcher: a, b and uncached.
+const INSTANCE_COUNT = 3
+const EXPIRED_CHANNEL = '__keyevent@0__:expired'
 // Users are cheap to make (their password hash is shared); enough to find some on each master.
 const MAX_USERS = 200
 const EXPIRY_ECHO_MS = 500
@@ -114,7 +117,18 @@ t.test('the near-cache serves sessions of every master and hears of their logout
   }
 })
 
+// Each instance hears every master's expiries once its watcher for that master has turned the
+// notifications on and subscribed: on a busy machine that may come after the near-cache's tracking.
+async function everyMasterTellsExpiry (): Promise<boolean> {
+  for (let master = 0; master < MASTER_COUNT; master++) {
+    if (await cluster.listeners(master, EXPIRED_CHANNEL) < INSTANCE_COUNT) return false
+    if (!/E/.test(await cluster.notifyKeyspaceEvents(master)) || !/[xA]/.test(await cluster.notifyKeyspaceEvents(master))) return false
+  }
+  return true
+}
+
 t.test('idle expiry on each master is told once as a session event', async (t) => {
+  await waitFor(everyMasterTellsExpiry, 'every instance to listen to every master\'s expiry notifications')
   for (const master of [0, 1]) {
     const session = sessions[master]?.[2]
     if (session !== undefined) await assertExpiryToldOnce(t, session, `a session on master ${master}`)
