@@ -224,8 +224,11 @@ export interface AuthClient {
   fetch: (input: string | URL | Request, init?: AuthFetchInit) => Promise<Response>
 
   /**
-   * Whether tokens are stored. `undefined` in cookie mode, where the page cannot see the HttpOnly
-   * cookie: ask `me()` instead.
+   * Whether tokens are stored. In cookie mode the page cannot see the HttpOnly session cookie:
+   * `false` when it holds no CSRF cookie either (the server sets one with every sign-in, readable
+   * by the page, and clears it with the session's), so nobody is signed in in this browser;
+   * otherwise `undefined`: ask `me()`. A page that asks only when this is not `false` makes no
+   * request that a signed-out visitor's browser logs as a failed 401.
    */
   isSignedIn: () => boolean | undefined
 
