@@ -30,7 +30,10 @@ const notes: FastifyPluginAsyncTypebox = async (fastify) => {
   const repository = new NoteRepository(fastify.db)
   fastify.addHook('preHandler', fastify.authenticate)
 
+  // `no-slash`: the folder's own URL is /notes only. By default Fastify also answers /notes/ for a
+  // prefix's '/', a second URL no other route has, and the OpenAPI document would list that one.
   fastify.get('/', {
+    prefixTrailingSlash: 'no-slash',
     schema: {
       summary: `The signed-in user's notes, newest first (at most ${NOTES_PER_LIST})`,
       tags: ['notes'],
@@ -40,6 +43,7 @@ const notes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => ({ notes: await repository.listForUser(request.user.userId) }))
 
   fastify.post('/', {
+    prefixTrailingSlash: 'no-slash',
     schema: {
       summary: `Add a note; a user keeps at most ${MAX_NOTES_PER_USER}`,
       tags: ['notes'],

@@ -44,10 +44,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
 
   // An authenticated call to the API; any answer but a 2xx is thrown as an AuthError.
   async function call (method: string, path: string, body?: unknown): Promise<Response> {
-    const init: RequestInit = body === undefined
-      ? { method }
-      : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-    const response = await authenticatedFetch(core, path, init)
+    const response = await authenticatedFetch(core, path, { method, json: body })
     if (!response.ok) throw await authErrorFrom(response)
     return response
   }

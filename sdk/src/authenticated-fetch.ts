@@ -1,6 +1,8 @@
 import type { AuthCore } from './auth-core.js'
 import { NotReplayableError, readApiErrorBody } from './errors.js'
+import { withJsonBody } from './json-body.js'
 import { isStreamBody } from './stream-body.js'
+import type { AuthFetchInit } from './types.js'
 
 export const RENEWED_TOKEN_HEADER = 'x-renewed-token'
 
@@ -74,8 +76,9 @@ async function attempt (core: AuthCore, call: PreparedCall, mayRetry: boolean): 
 }
 
 // fetch() with the session's credentials, the refresh and the retry; any status is answered.
-export async function authenticatedFetch (core: AuthCore, input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const call = prepare(core, input, init)
-  if (call === undefined) return await core.api.fetch(input, init)
+export async function authenticatedFetch (core: AuthCore, input: string | URL | Request, init?: AuthFetchInit): Promise<Response> {
+  const requestInit = withJsonBody(init)
+  const call = prepare(core, input, requestInit)
+  if (call === undefined) return await core.api.fetch(input, requestInit)
   return await attempt(core, call, true)
 }

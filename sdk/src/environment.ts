@@ -13,18 +13,30 @@ function isObject (value: unknown): value is object {
   return typeof value === 'object' && value !== null
 }
 
-// The script-readable double-submit cookie the server sets at login, read when a request is
-// sent (a login in another tab replaces it); undefined outside browsers or when signed out.
-export function csrfCookie (): string | undefined {
+// The page's cookies as `document.cookie` gives them; undefined outside browsers.
+function documentCookies (): string | undefined {
   const documentValue = globalValue('document')
   if (!isObject(documentValue)) return undefined
   const cookies: unknown = Reflect.get(documentValue, 'cookie')
-  if (typeof cookies !== 'string') return undefined
+  return typeof cookies === 'string' ? cookies : undefined
+}
+
+// The script-readable double-submit cookie the server sets at login, read when a request is
+// sent (a login in another tab replaces it); undefined outside browsers or when signed out.
+export function csrfCookie (): string | undefined {
+  const cookies = documentCookies()
+  if (cookies === undefined) return undefined
   for (const name of CSRF_COOKIES) {
     const value = cookieValue(cookies, name)
     if (value !== undefined) return value
   }
   return undefined
+}
+
+// Whether the page holds the CSRF cookie, which every sign-in sets beside the HttpOnly session
+// cookie and a sign-out clears with it; undefined where there is no document to ask.
+export function holdsCsrfCookie (): boolean | undefined {
+  return documentCookies() === undefined ? undefined : csrfCookie() !== undefined
 }
 
 // The value of the cookie `name` in a `document.cookie` string.

@@ -1,4 +1,4 @@
-import { csrfCookie } from './environment.js'
+import { csrfCookie, holdsCsrfCookie } from './environment.js'
 import { TabChannel, type TabMessage } from './tab-channel.js'
 import type { StoredTokens, TokenStorage } from './token-storage.js'
 import type { SessionEndReason } from './api-codes.js'
@@ -45,8 +45,11 @@ export class SessionKeeper {
     return this.storage.kind === 'cookie'
   }
 
+  // Cookie mode: the HttpOnly session cookie is out of the page's sight, but without the CSRF
+  // cookie set beside it nobody is signed in here; with it, only the server can tell.
   get signedIn (): boolean | undefined {
-    return this.cookieMode ? undefined : this.storage.get() !== undefined
+    if (!this.cookieMode) return this.storage.get() !== undefined
+    return holdsCsrfCookie() === false ? false : undefined
   }
 
   // Read at send time (and again for a retry), never when the call was made.

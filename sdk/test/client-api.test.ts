@@ -247,3 +247,39 @@ t.test('authErrorFrom makes the methods\' AuthError of an answer of client.fetch
   const proxyPage = new Response('<h1>Bad gateway</h1>', { status: 502, statusText: 'Bad Gateway' })
   t.match(await authErrorFrom(proxyPage), { status: 502, errorCode: '', info: 'Bad Gateway' }, 'a body not in the API\'s shape')
 })
+
+t.test('client.fetch sends json as an application/json body, also when it sends the request again after a refresh', async (t) => {
+  const server = await startApiServer(t, REFRESH_ENV)
+  const user = await server.createUser()
+  const storage = memoryStorage()
+  const sentContentTypes: Array<string | null> = []
+  const recordingFetch: typeof fetch = async (input, init) => {
+    sentContentTypes.push(new Headers(init?.headers).get('content-type'))
+    return await fetch(input, init)
+  }
+  const client = createAuthClient({ baseUrl: server.baseUrl, strategy: 'refresh', storage, fetch: recordingFetch })
+  await client.login(user.account, user.password)
+
+  const added = await client.fetch('/notes', { method: 'POST', json: { text: 'sent as json' } })
+  t.equal(added.status, 201, 'the note is added')
+  t.match(await added.json(), { id: Number, text: 'sent as json' })
+  t.equal(sentContentTypes.at(-1), 'application/json', 'with content-type: application/json')
+
+  // The string body alone, as fetch sends it: text/plain, which the server does not read.
+  const asText = await client.fetch('/notes', { method: 'POST', body: JSON.stringify({ text: 'sent as text' }) })
+  t.match(await authErrorFrom(asText), { status: 415, errorCode: '1400', info: 'content-type must be application/json' },
+    'without json, the server says the content type is wrong')
+
+  server.expireAccessToken(storage.get()?.token ?? '')
+  const afterRefresh = await client.fetch('/notes', { method: 'POST', json: { text: 'sent twice' } })
+  t.equal(afterRefresh.status, 201, 'a 1003 refreshes, and the json body is sent again')
+  t.equal(server.received('POST', '/auth/refresh'), 1, 'after one refresh')
+
+  const ownType = await client.fetch('/notes', { method: 'POST', json: { text: 'own type' }, headers: { 'content-type': 'application/json; charset=utf-8' } })
+  t.equal(ownType.status, 201)
+  t.equal(sentContentTypes.at(-1), 'application/json; charset=utf-8', 'a content type the caller names is kept')
+
+  await t.rejects(client.fetch('/notes', { method: 'POST', json: { text: 'x' }, body: '{}' }), TypeError, 'json and body together: a TypeError')
+  const listed = await (await client.fetch('/notes')).json() as { notes: Array<{ text: string }> }
+  t.same(listed.notes.map((note) => note.text), ['own type', 'sent twice', 'sent as json'], 'exactly the json bodies were stored')
+})

@@ -71,3 +71,16 @@ t.test('a session ended to make room for a login elsewhere ends with the reason 
   t.same(ended, ['evicted'], 'onSessionEnded is told why, not just "invalid_token"')
   t.equal(client.isSignedIn(), false, 'and the tokens are cleared')
 })
+
+t.test('isSignedIn in cookie mode: false without the CSRF cookie, unknown with it or without a document', async (t) => {
+  const server = await startApiServer(t, {})
+  const client = createAuthClient({ baseUrl: server.baseUrl, storage: cookieStorage() })
+  t.equal(client.isSignedIn(), undefined, 'no document (Node, React Native): only the server can tell')
+
+  const session = await browserLogin(server)
+  actAsBrowser(t, { unrelated: 'cookie' })
+  t.equal(client.isSignedIn(), false, 'a page without the CSRF cookie: nobody signed in in this browser')
+  actAsBrowser(t, session.cookies)
+  t.equal(client.isSignedIn(), undefined, 'with the CSRF cookie the session cookie may be live or not: ask me()')
+  t.ok(session.cookies.csrfToken !== undefined, 'the login set it')
+})

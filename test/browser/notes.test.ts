@@ -51,7 +51,7 @@ t.test('the notes panel of the example resource, in Chromium (sliding strategy)'
     await driver.page.getByLabel('New note').fill('Written after it')
     await driver.page.getByRole('button', { name: 'Add note' }).click()
     await driver.waitForView('login')
-    t.match(await driver.status(), /You logged out everywhere/, 'reason logout_all, in words')
+    t.match(await driver.status(), /You signed out everywhere/, 'reason logout_all, in words')
     t.equal(await driver.focusedId(), 'login-heading')
     t.equal(await driver.page.locator('#note-list > li').count(), 0, 'no note of the account is left in the page')
 

@@ -106,19 +106,35 @@ export class PageDriver {
   }
 
   async logOut (): Promise<void> {
-    await this.page.getByRole('button', { name: 'Log out', exact: true }).click()
+    await this.page.getByRole('button', { name: 'Sign out', exact: true }).click()
     await this.waitForView('login')
   }
 
+  // The page asks first (a confirm dialog), and the person says yes.
   async logOutEverywhere (): Promise<void> {
-    await this.page.getByRole('button', { name: 'Log out everywhere' }).click()
+    this.page.once('dialog', (dialog) => { void dialog.accept() })
+    await this.page.getByRole('button', { name: 'Sign out everywhere' }).click()
     await this.waitForView('login')
   }
 
-  // Stays in the signed-in view; waits until the page has answered and listed the sessions again.
+  // Confirmed as above. Stays in the signed-in view; waits until the page has answered and
+  // listed the sessions again.
   async signOutOtherDevices (): Promise<void> {
+    this.page.once('dialog', (dialog) => { void dialog.accept() })
     await this.page.getByRole('button', { name: 'Sign out other devices' }).click()
     await this.page.locator('#logout-others:enabled').waitFor({ state: 'attached' })
+  }
+
+  // Clicks a button that asks first and answers its dialog with Cancel; resolves to the question.
+  async cancelConfirm (buttonName: string): Promise<string> {
+    const asked = new Promise<string>((resolve) => {
+      this.page.once('dialog', (dialog) => {
+        resolve(`${dialog.type()}: ${dialog.message()}`)
+        void dialog.dismiss()
+      })
+    })
+    await this.page.getByRole('button', { name: buttonName }).click()
+    return await asked
   }
 
   // The "Refresh" button of the session list: asks the server again, as a person would.

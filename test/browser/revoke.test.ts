@@ -16,7 +16,7 @@ t.test('a session revoked from another device, in Chromium (sliding strategy)', 
     const target = listed.find((session) => session.id === firstSession?.id)
     t.equal(target?.current, false, 'the first device\'s session is not "this device" there')
     await second.revoke(target?.id ?? '')
-    t.match(await second.status(), /has ended/)
+    t.match(await second.status(), /^Signed out .+\.$/)
     t.equal(await second.focusedId(), 'sessions-heading', 'focus stays in the list, not on a removed button')
     t.strictSame((await second.sessions()).map((session) => session.current), [true], 'only this device is left')
   }
@@ -27,7 +27,7 @@ t.test('a session revoked from another device, in Chromium (sliding strategy)', 
 
     await first.refreshView()
     await first.waitForView('login')
-    t.match(await first.status(), /ended from the session list on another device/, 'reason revoked, in words')
+    t.match(await first.status(), /signed out from the session list on another device/, 'reason revoked, in words')
     t.equal(await first.focusedId(), 'login-heading')
     t.strictSame([...first.problems, ...second.problems], [])
   })
@@ -38,7 +38,7 @@ t.test('a session revoked from another device, in Chromium (sliding strategy)', 
 
     await first.page.evaluate('window.dispatchEvent(new FocusEvent("focus"))')
     await first.waitForView('login')
-    t.match(await first.status(), /ended from the session list on another device/)
+    t.match(await first.status(), /signed out from the session list on another device/)
   })
 
   t.test('… and after a reload', async (t) => {
@@ -47,19 +47,19 @@ t.test('a session revoked from another device, in Chromium (sliding strategy)', 
 
     await first.reload()
     t.equal(await first.view(), 'login')
-    t.match(await first.status(), /ended from the session list on another device/)
+    t.match(await first.status(), /signed out from the session list on another device/)
   })
 
-  t.test('"Log out here" in the list ends this device\'s own session, not announced as ended elsewhere', async (t) => {
+  t.test('"Sign out here" in the list ends this device\'s own session, not announced as ended elsewhere', async (t) => {
     const user = await createUser(app)
     const { driver } = await PageDriver.open(await newContext(t, browser), origin)
     await driver.logIn(user.account, user.password)
     const [own] = await driver.sessions()
 
     await driver.page.locator(`#session-list > li[data-session-id="${own?.id ?? ''}"]`)
-      .getByRole('button', { name: /Log out this device/ }).click()
+      .getByRole('button', { name: /Sign out this device/ }).click()
     await driver.waitForView('login')
-    t.equal(await driver.status(), 'You have logged out this device.')
+    t.equal(await driver.status(), 'You have signed out this device.')
     await driver.reload()
     t.equal(await driver.view(), 'login', 'the session is over')
     t.strictSame(driver.problems, [])

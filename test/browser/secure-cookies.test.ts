@@ -22,7 +22,7 @@ t.test('the web page with COOKIE_SECURE=true, in Chromium', { skip: NO_CHROMIUM 
     const logout = driver.page.waitForRequest((request) => request.url().endsWith('/auth/logout'))
     await driver.logOut()
     t.equal((await logout).headers()['x-csrf-token'], csrfToken, 'the SDK copied __Host-csrfToken into the header')
-    t.equal(await driver.status(), 'You have logged out.')
+    t.equal(await driver.status(), 'You have signed out.')
     t.strictSame(await context.cookies(), [], 'the server cleared the cookies')
     t.strictSame(driver.problems, [])
   })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createUser } from '../helpers/sessions.js'
 import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
-import { PageDriver } from './page-driver.js'
+import { PageDriver, signInOnTwoDevices } from './page-driver.js'
 
 // The cookies a signed-in browser holds are the server's: the page adds none of its own, and
 // the page does not need the account in a script-readable cookie (no loginUser by default).
@@ -39,6 +39,27 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     t.strictSame(driver.problems, [])
   })
 
+  t.test('a signed-out visit logs nothing in the console, before a sign-in and after a sign-out', async (t) => {
+    const user = await createUser(app)
+    const context = await newContext(t, browser)
+    const logged: string[] = []
+    context.on('console', (message) => { logged.push(`${message.type()}: ${message.text()}`) })
+    const asked: string[] = []
+    context.on('request', (request) => { if (request.url().endsWith('/auth/me')) asked.push(request.url()) })
+
+    const { driver } = await PageDriver.open(context, origin)
+    t.equal(await driver.view(), 'login', 'the login form')
+    t.strictSame(logged, [], 'nothing in the console (no 401 logged as a failed request)')
+    t.strictSame(asked, [], 'without the CSRF cookie the page knows without asking GET /auth/me')
+
+    await driver.logIn(user.account, user.password)
+    t.ok(asked.length > 0, 'signed in, it asks')
+    await driver.logOut()
+    await driver.reload()
+    t.equal(await driver.view(), 'login')
+    t.strictSame(logged, [], 'a reload after signing out logs nothing either')
+  })
+
   t.test('a wrong password keeps the login form and says so', async (t) => {
     const user = await createUser(app)
     const { driver } = await PageDriver.open(await newContext(t, browser), origin)
@@ -50,14 +71,14 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     t.equal(await driver.focusedId(), 'login-password', 'the password is selected to type again')
   })
 
-  t.test('log out shows the login form again and ends the session', async (t) => {
+  t.test('sign out shows the login form again and ends the session', async (t) => {
     const user = await createUser(app)
     const context = await newContext(t, browser)
     const { driver } = await PageDriver.open(context, origin)
     await driver.logIn(user.account, user.password)
 
     await driver.logOut()
-    t.equal(await driver.status(), 'You have logged out.')
+    t.equal(await driver.status(), 'You have signed out.')
     t.equal(await driver.focusedId(), 'login-heading', 'focus moves to the login form\'s heading')
     t.notOk((await context.cookies()).some((cookie) => cookie.name === 'accessToken'), 'the server cleared the cookie')
     await driver.reload()
@@ -65,7 +86,7 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     t.strictSame(driver.problems, [])
   })
 
-  t.test('logging out in one tab signs the other tabs of the browser out at once, saying why', async (t) => {
+  t.test('signing out in one tab signs the other tabs of the browser out at once, saying why', async (t) => {
     const user = await createUser(app)
     const context = await newContext(t, browser)
     const [first, second] = await PageDriver.openSignedInTabs(context, origin, user.account, user.password)
@@ -73,12 +94,12 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
 
     await first.logOut()
     await second.waitForView('login')
-    t.match(await second.status(), /You were logged out in another tab or window/, 'without a click or a reload')
-    t.equal(await first.status(), 'You have logged out.', 'the tab that logged out says it plainly')
+    t.match(await second.status(), /You signed out in another tab or window/, 'without a click or a reload')
+    t.equal(await first.status(), 'You have signed out.', 'the tab that signed out says it plainly')
     t.strictSame([...first.problems, ...second.problems], [])
   })
 
-  t.test('log out everywhere ends every session; the other browser shows why', async (t) => {
+  t.test('sign out everywhere ends every session; the other browser shows why', async (t) => {
     const user = await createUser(app)
     const { driver: here } = await PageDriver.open(await newContext(t, browser), origin)
     const { driver: elsewhere } = await PageDriver.open(await newContext(t, browser), origin)
@@ -86,13 +107,30 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     await elsewhere.logIn(user.account, user.password)
 
     await here.logOutEverywhere()
-    t.equal(await here.status(), 'You have logged out everywhere (2 sessions ended).')
+    t.equal(await here.status(), 'You have signed out everywhere (2 sessions ended).')
 
     await elsewhere.refreshView()
     await elsewhere.waitForView('login')
-    t.match(await elsewhere.status(), /You logged out everywhere/, 'reason logout_all, in words')
+    t.match(await elsewhere.status(), /You signed out everywhere/, 'reason logout_all, in words')
     t.equal(await elsewhere.focusedId(), 'login-heading')
     t.strictSame([...here.problems, ...elsewhere.problems], [])
+  })
+
+  t.test('sign out everywhere asks first; Cancel keeps every session', async (t) => {
+    const user = await createUser(app)
+    const { first, second } = await signInOnTwoDevices(t, browser, origin, user)
+
+    const question = await second.cancelConfirm('Sign out everywhere')
+    t.match(question, /^confirm: Sign out everywhere\? /, 'a confirm dialog says what it will do')
+    await second.refreshView()
+    t.equal(await second.view(), 'account', 'cancelled: still signed in')
+    t.equal((await app.sessions.list(user.userId)).length, 2, 'both sessions live on the server')
+    await first.refreshView()
+    t.equal(await first.view(), 'account', 'and the other browser is signed in')
+
+    await second.logOutEverywhere()
+    t.equal((await app.sessions.list(user.userId)).length, 0, 'confirmed, both end')
+    t.strictSame([...first.problems, ...second.problems], [])
   })
 
   t.test('a session ended to make room for a login elsewhere says so in words', async (t) => {
@@ -109,7 +147,7 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     t.strictSame(driver.problems, [])
   })
 
-  t.test('keyboard only: Tab to the fields, Enter to sign in, Tab and Enter to log out', async (t) => {
+  t.test('keyboard only: Tab to the fields, Enter to sign in, Tab and Enter to sign out', async (t) => {
     const user = await createUser(app)
     const { driver } = await PageDriver.open(await newContext(t, browser), origin)
     const { keyboard } = driver.page
@@ -126,10 +164,10 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     t.equal(await driver.focusedId(), 'account-heading')
 
     await keyboard.press('Tab')
-    t.equal(await driver.focusedId(), 'logout', 'the next Tab reaches "Log out"')
+    t.equal(await driver.focusedId(), 'logout', 'the next Tab reaches "Sign out"')
     await keyboard.press('Enter')
     await driver.waitForView('login')
-    t.equal(await driver.status(), 'You have logged out.')
+    t.equal(await driver.status(), 'You have signed out.')
     await keyboard.press('Tab')
     t.equal(await driver.focusedId(), 'login-account', 'ready to sign in again')
     t.strictSame(driver.problems, [])

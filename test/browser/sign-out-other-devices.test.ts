@@ -30,6 +30,20 @@ t.test('"Sign out other devices", in Chromium (sliding strategy)', { skip: NO_CH
     t.strictSame([...first.problems, ...second.problems], [])
   })
 
+  t.test('it asks first; Cancel keeps the other devices signed in', async (t) => {
+    const user = await createUser(app)
+    const { first, second } = await signInOnTwoDevices(t, browser, origin, user)
+
+    const question = await second.cancelConfirm('Sign out other devices')
+    t.match(question, /^confirm: Sign out every other device\? /, 'a confirm dialog says what it will do')
+    await second.refreshView()
+    t.equal((await second.sessions()).length, 2, 'cancelled: both sessions are listed')
+    t.equal(await second.status(), '', 'and nothing was announced')
+    await first.refreshView()
+    t.equal(await first.view(), 'account', 'the other browser is still signed in')
+    t.strictSame([...first.problems, ...second.problems], [])
+  })
+
   t.test('with no other device, it says so and changes nothing', async (t) => {
     const user = await createUser(app)
     const { driver } = await PageDriver.open(await newContext(t, browser), origin)

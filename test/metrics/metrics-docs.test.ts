@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { PrometheusMetrics } from '../../src/metrics/prometheus-metrics.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { getMetrics } from '../helpers/metrics.js'
 
@@ -65,6 +66,23 @@ t.test('the docs, the dashboard and the runbook name the metrics the server writ
   }
   const alerts = [...rules.matchAll(/alert: (\w+)/g)].map((match) => match[1])
   for (const alert of alerts) t.ok(runbook.includes(`## ${alert ?? ''}\n`), `the runbook says what to do about ${alert ?? ''}`)
+})
+
+t.test('docs/metrics.md names the decorators that hold the metrics, and only decorators that exist', async (t) => {
+  // With the audit log on, fastify.authEvents tells the metrics and the session events: another
+  // object than the metrics' own, so the doc cannot name the one for the other.
+  const { app } = await buildTestApp(t, { env: { METRICS: 'on', AUDIT_LOG: 'on', EVENTS_EXPIRED: 'off' } })
+  const reference = readDoc('docs/metrics.md')
+  const named = new Set([...reference.matchAll(/`fastify\.(\w+)`/g)].map((match) => match[1] ?? ''))
+  t.ok(named.size >= 3, `docs/metrics.md names ${named.size} decorators`)
+  for (const name of named) t.ok(app.hasDecorator(name), `fastify.${name} exists`)
+
+  const registered = /`plugins\/metrics\.ts` registers it[\s\S]*? as `fastify\.(\w+)`[\s\S]*? and `fastify\.(\w+)`/.exec(reference)
+  t.ok(registered, 'docs/metrics.md says what plugins/metrics.ts registers')
+  for (const name of registered?.slice(1) ?? []) {
+    t.ok(Reflect.get(app, name) instanceof PrometheusMetrics, `fastify.${name} is the metrics themselves`)
+  }
+  t.notOk(app.authEvents instanceof PrometheusMetrics, 'fastify.authEvents is not (here it tells the session events too)')
 })
 
 t.test('the dashboard is Grafana JSON over a Prometheus data source chosen by a variable', async (t) => {

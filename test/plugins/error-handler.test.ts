@@ -28,3 +28,32 @@ t.test('what the router refuses before any route runs has the one error shape to
   t.equal(longParam.statusCode, 414, 'a path parameter past the router\'s limit: 414')
   t.match(longParam.json(), { code: 0, errorCode: '1400', info: String }, 'in the error shape')
 })
+
+t.test('a body not sent as application/json is refused 415 "1400", and the info says the content type is why', async (t) => {
+  const { app } = await buildTestApp(t)
+  const { token } = await createAndLogIn(app)
+  const note = JSON.stringify({ text: 'a note' })
+  const wrongTypes: Array<[string, Record<string, string>, string]> = [
+    // What fetch sends for a string body without a content-type header of the caller's.
+    ['text/plain', { 'content-type': 'text/plain;charset=UTF-8' }, note],
+    ['no content-type', {}, note],
+    ['application/xml', { 'content-type': 'application/xml' }, '<note>a note</note>'],
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }, 'text=a+note'],
+    ['another JSON media type', { 'content-type': 'application/vnd.api+json' }, note]
+  ]
+  for (const [what, headers, payload] of wrongTypes) {
+    const res = await app.inject({ method: 'POST', url: '/notes', headers: { token, ...headers }, payload })
+    t.equal(res.statusCode, 415, `${what}: 415 (${res.body})`)
+    t.strictSame(res.json(), { code: 0, errorCode: '1400', info: 'content-type must be application/json' }, `${what}: the info names the content type`)
+  }
+
+  const json = { token, 'content-type': 'application/json; charset=utf-8' }
+  const schemaFailure = await app.inject({ method: 'POST', url: '/notes', headers: json, payload: JSON.stringify({ text: 42 }) })
+  t.equal(schemaFailure.statusCode, 400, 'a JSON body the schema refuses: 400')
+  t.strictSame(schemaFailure.json(), { code: 0, errorCode: '1400', info: 'body/text must be string' }, 'the schema says what is wrong with it')
+  const noBody = await app.inject({ method: 'POST', url: '/notes', headers: { token } })
+  t.equal(noBody.statusCode, 400, 'no body at all: 400')
+  t.strictSame(noBody.json(), { code: 0, errorCode: '1400', info: 'body must be object' }, 'the body is missing, whatever its type would have been')
+  const added = await app.inject({ method: 'POST', url: '/notes', headers: json, payload: note })
+  t.equal(added.statusCode, 201, `the same body as application/json is added (${added.body})`)
+})

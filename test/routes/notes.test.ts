@@ -220,8 +220,8 @@ t.test('with EXAMPLE_ROUTES on (the default outside production)', async (t) => {
 
   t.test('the routes are in the OpenAPI document, tagged "notes"', async (t) => {
     const { paths } = app.swagger() as { paths: Record<string, Record<string, { tags?: string[] }>> }
-    t.same(paths['/notes/']?.get?.tags, ['notes'], 'GET /notes')
-    t.same(paths['/notes/']?.post?.tags, ['notes'], 'POST /notes')
+    t.same(paths['/notes']?.get?.tags, ['notes'], 'GET /notes')
+    t.same(paths['/notes']?.post?.tags, ['notes'], 'POST /notes')
     t.same(paths['/notes/{id}']?.delete?.tags, ['notes'], 'DELETE /notes/{id}')
   })
 })

@@ -15,7 +15,7 @@ export type ClientFactory = (onSessionEnded: (reason: SessionEndReason) => void)
 
 const SIGN_IN_WORDINGS: Wordings = { [ERROR_CODES.wrongCredentials]: 'Wrong account or password.' }
 const CHANGE_PASSWORD_WORDINGS: Wordings = { [ERROR_CODES.wrongCredentials]: 'The current password is wrong.' }
-const REVOKE_WORDINGS: Wordings = { [ERROR_CODES.notFound]: 'That session no longer exists.' }
+const SIGN_OUT_WORDINGS: Wordings = { [ERROR_CODES.notFound]: 'That session no longer exists.' }
 
 // What the page does. The server is the only memory: the page stores nothing and asks
 // `GET /auth/me` whenever it needs to know whether the session still lives.
@@ -73,15 +73,15 @@ export class AccountPage {
     return await this.signIn(account, password)
   }
 
-  async logOut (): Promise<void> {
-    await this.endHere(async () => { await this.client.logout(); return undefined }, 'You have logged out.')
+  async signOut (): Promise<void> {
+    await this.endHere(async () => { await this.client.logout(); return undefined }, 'You have signed out.')
   }
 
-  async logOutEverywhere (): Promise<void> {
+  async signOutEverywhere (): Promise<void> {
     await this.endHere(async () => {
       const revoked = await this.client.logoutAll()
-      return `You have logged out everywhere (${revoked} ${revoked === 1 ? 'session' : 'sessions'} ended).`
-    }, 'You have logged out everywhere.')
+      return `You have signed out everywhere (${revoked} ${revoked === 1 ? 'session' : 'sessions'} ended).`
+    }, 'You have signed out everywhere.')
   }
 
   // This session stays: the list shows it alone afterwards.
@@ -98,19 +98,19 @@ export class AccountPage {
     }
   }
 
-  async revoke (session: SessionInfo, device: string): Promise<void> {
+  async signOutSession (session: SessionInfo, device: string): Promise<void> {
     if (session.current) {
       await this.endHere(async () => { await this.client.revokeSession(session.id); return undefined },
-        'You have logged out this device.')
+        'You have signed out this device.')
       return
     }
     try {
       await this.client.revokeSession(session.id)
-      announce(`The session of ${device} has ended.`)
+      announce(`Signed out ${device}.`)
       await this.check()
       focusSessionList()
     } catch (error) {
-      this.failed(error, REVOKE_WORDINGS)
+      this.failed(error, SIGN_OUT_WORDINGS)
     }
   }
 
@@ -137,11 +137,17 @@ export class AccountPage {
   }
 
   private async loadAccount (): Promise<void> {
+    // No CSRF cookie, so no session cookie either: the sign-in form, without asking. The 401 the
+    // server would answer is logged by the browser in the console as a failed request.
+    if (this.client.isSignedIn() === false) {
+      if (this.state !== 'signed-out') this.showSignedOut(this.signedIn)
+      return
+    }
     try {
       const me = await this.client.me()
       const sessions = await this.client.sessions()
       showMe(me)
-      renderSessions(sessions, (session, device) => { void this.revoke(session, device) })
+      renderSessions(sessions, (session, device) => { void this.signOutSession(session, device) })
       if (!this.signedIn) showView('account', false)
       this.state = 'signed-in'
     } catch (error) {
@@ -151,7 +157,7 @@ export class AccountPage {
     await this.notes.load()
   }
 
-  // Log out, log out everywhere, revoke this device: the login form comes back with `done`.
+  // Sign out here, everywhere, or this device from the list: the login form comes back with `done`.
   // `end` may word the outcome itself; else it is `done`.
   private async endHere (end: () => Promise<string | undefined>, done: string): Promise<void> {
     this.endingHere = true

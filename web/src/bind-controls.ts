@@ -13,6 +13,11 @@ const logoutAllButton = elementById('logout-all', HTMLButtonElement)
 const logoutOthersButton = elementById('logout-others', HTMLButtonElement)
 const reloadButton = elementById('reload-sessions', HTMLButtonElement)
 
+// The buttons that end other devices' sessions ask first: a slip of the finger would sign out
+// every phone and browser of the account.
+const CONFIRM_SIGN_OUT_EVERYWHERE = 'Sign out everywhere? Every device signed in to this account is signed out, this one included.'
+const CONFIRM_SIGN_OUT_OTHERS = 'Sign out every other device? This one stays signed in.'
+
 function field (form: HTMLFormElement, name: string): string {
   const value = new FormData(form).get(name)
   return typeof value === 'string' ? value : ''
@@ -56,12 +61,14 @@ export function bindControls (page: AccountPage): void {
 
   const endingButtons = [logoutButton, logoutAllButton, logoutOthersButton]
   logoutButton.addEventListener('click', () => {
-    void whileBusy(endingButtons, async () => { await page.logOut() })
+    void whileBusy(endingButtons, async () => { await page.signOut() })
   })
   logoutAllButton.addEventListener('click', () => {
-    void whileBusy(endingButtons, async () => { await page.logOutEverywhere() })
+    if (!window.confirm(CONFIRM_SIGN_OUT_EVERYWHERE)) return
+    void whileBusy(endingButtons, async () => { await page.signOutEverywhere() })
   })
   logoutOthersButton.addEventListener('click', () => {
+    if (!window.confirm(CONFIRM_SIGN_OUT_OTHERS)) return
     void whileBusy(endingButtons, async () => { await page.signOutOtherDevices() })
   })
   reloadButton.addEventListener('click', () => {

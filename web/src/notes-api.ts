@@ -36,11 +36,7 @@ export async function listNotes (client: AuthClient): Promise<Note[]> {
 }
 
 export async function addNote (client: AuthClient, text: string): Promise<Note> {
-  return asNote(await bodyOf(await client.fetch('/notes', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ text })
-  })))
+  return asNote(await bodyOf(await client.fetch('/notes', { method: 'POST', json: { text } })))
 }
 
 export async function deleteNote (client: AuthClient, id: number): Promise<void> {

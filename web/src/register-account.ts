@@ -10,10 +10,6 @@ export const REGISTER_WORDINGS: Wordings = {
 // Creates the account (201 {userId}); signing in is a separate step. Sent through the client's
 // fetch like every request of the page, though it needs no session.
 export async function registerAccount (client: AuthClient, account: string, password: string): Promise<void> {
-  const response = await client.fetch('/auth/register', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ account, password })
-  })
+  const response = await client.fetch('/auth/register', { method: 'POST', json: { account, password } })
   if (!response.ok) throw await authErrorFrom(response)
 }

@@ -3,10 +3,10 @@ import type { SessionEndReason } from './sdk.js'
 // What the user reads when a session ends without their doing it in this tab, by the reason
 // the server (or the SDK, for tokens it could not use) gave.
 const ENDED_BECAUSE: Record<SessionEndReason, string> = {
-  logout: 'You were logged out in another tab or window.',
-  logout_all: 'You logged out everywhere, on this or another device.',
+  logout: 'You signed out in another tab or window.',
+  logout_all: 'You signed out everywhere, on this or another device.',
   logout_others: 'This device was signed out from another device, with "Sign out other devices".',
-  revoked: 'This session was ended from the session list on another device.',
+  revoked: 'This device was signed out from the session list on another device.',
   password_changed: 'Your password was changed, so every session ended. Sign in with the new password.',
   admin: 'An administrator ended this session.',
   expired: 'Your session expired because it was not used for a while.',

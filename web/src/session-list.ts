@@ -3,15 +3,15 @@ import { dangerButton, elementById } from './dom.js'
 import { absoluteTime, timeAgo } from './format-time.js'
 import type { SessionInfo } from './sdk.js'
 
-export type RevokeHandler = (session: SessionInfo, device: string) => void
+export type SignOutHandler = (session: SessionInfo, device: string) => void
 
 const list = elementById('session-list', HTMLUListElement)
 
-export function renderSessions (sessions: readonly SessionInfo[], onRevoke: RevokeHandler): void {
-  list.replaceChildren(...sessions.map((session) => sessionItem(session, onRevoke)))
+export function renderSessions (sessions: readonly SessionInfo[], onSignOut: SignOutHandler): void {
+  list.replaceChildren(...sessions.map((session) => sessionItem(session, onSignOut)))
 }
 
-function sessionItem (session: SessionInfo, onRevoke: RevokeHandler): HTMLLIElement {
+function sessionItem (session: SessionInfo, onSignOut: SignOutHandler): HTMLLIElement {
   const device = describeDevice(session)
   const item = document.createElement('li')
   item.className = 'session'
@@ -39,11 +39,11 @@ function sessionItem (session: SessionInfo, onRevoke: RevokeHandler): HTMLLIElem
   details.className = 'session-details'
   details.append(name, times)
 
-  const revoke = dangerButton(
-    session.current ? 'Log out here' : 'Revoke',
-    session.current ? `Log out this device (${device})` : `Revoke the session of ${device}, signed in ${loginTime.textContent ?? ''}`,
-    () => { onRevoke(session, device) })
+  const signOut = dangerButton(
+    session.current ? 'Sign out here' : 'Sign out',
+    session.current ? `Sign out this device (${device})` : `Sign out ${device}, signed in ${loginTime.textContent ?? ''}`,
+    () => { onSignOut(session, device) })
 
-  item.append(details, revoke)
+  item.append(details, signOut)
   return item
 }

@@ -37,7 +37,7 @@ export function showMe (me: Me): void {
   meUserType.textContent = me.userType === 'admin' ? 'Administrator' : 'User'
 }
 
-// After a revoke the focused button is gone with its list item.
+// After a session is signed out from the list the focused button is gone with its list item.
 export function focusSessionList (): void {
   sessionsHeading.focus()
 }

@@ -12,7 +12,9 @@ const SessionParamsSchema = Type.Object({ id: Type.String({ pattern: SESSION_ID_
 const sessions: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preHandler', fastify.authenticate)
 
+  // /auth/sessions only, not also /auth/sessions/ (Fastify's default for a prefix's '/').
   fastify.get('/', {
+    prefixTrailingSlash: 'no-slash',
     schema: {
       summary: "The current user's sessions, newest first",
       tags: ['sessions'],
