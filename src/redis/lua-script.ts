@@ -22,7 +22,7 @@ export interface RegisteredScript {
 }
 
 // A Lua script whose KEYS and ARGV have names. `keys` and `args` list them in the order of the
-// locals at the top of `lua`, which bear the very same names (test/redis/lua-scripts.test.ts
+// locals at the top of `lua`, which bear the very same names (test/redis/lua-scripts.cases.ts
 // holds the two together). Only these lists know the positions: callers pass named fields.
 export interface LuaScript<Keys, Args> extends RegisteredScript {
   keys: ReadonlyArray<keyof Keys & string>

@@ -24,7 +24,8 @@ const CHROMIUM_ARGS = [
 // Long enough for a loaded CI machine, short enough that a page stuck in a view fails soon.
 const ACTION_TIMEOUT_MS = 15_000
 
-// One browser per test file; playwright gives it a fresh temporary profile, deleted on close.
+// A browser of its own, closed at the end of `t`; playwright gives it a fresh temporary profile,
+// deleted on close. Test cases share one instead (shared-chromium.ts).
 export async function launchChromium (t: TestContext): Promise<Browser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS })
   t.teardown(async () => await browser.close())

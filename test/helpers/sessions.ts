@@ -22,7 +22,7 @@ export interface LoggedIn extends TestUser {
 // argon2 reads its cost from the stored hash, so a login verifies at the cost the hash was made
 // with. Most tests log in to test sessions, not hashing: their users' hash is argon2id at the
 // lowest cost. Registrations, password changes and unknown accounts still hash and verify at
-// the production cost (ARGON2_OPTIONS, checked in test/passwords/password-hasher.test.ts), and
+// the production cost (ARGON2_OPTIONS, checked in test/passwords/password-hasher.cases.ts), and
 // tests whose point is a slow password check ask createUser for the production cost.
 const CHEAP_ARGON2_OPTIONS = { ...ARGON2_OPTIONS, memoryCost: 1024, timeCost: 1 }
 

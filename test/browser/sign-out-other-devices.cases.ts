@@ -1,10 +1,11 @@
 import t from 'tap'
 import { createUser, logIn, me } from '../helpers/sessions.js'
-import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver, signInOnTwoDevices } from './page-driver.js'
 
 t.test('"Sign out other devices", in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const { app, origin } = await startPageServer(t)
 
   t.test('the other browser and an app are signed out and told why; the clicking one stays', async (t) => {

@@ -8,7 +8,7 @@ import { TestClock } from '../helpers/test-clock.js'
 // The refresh service's part of the time arithmetic on a TestClock: the moment and the rules in
 // milliseconds that it hands the store, and the claims it makes of the store's answer. The
 // stores' own decisions (grace, minimum interval, expiry, lifetime) run against real Redis and
-// PostgreSQL in routes/auth/refresh.test.ts and refresh-token-store.test.ts.
+// PostgreSQL in routes/auth/refresh.cases.ts and refresh-token-store.cases.ts.
 
 const LOGIN_MS = Date.UTC(2030, 0, 1, 12, 0, 0, 400)
 const SESSION: SessionRecord = { sessionId: 'AAAAAAAAAAAAAAAAAAAAAA', userId: 7, userType: 'user', account: 'ada@example.com', loginAt: LOGIN_MS, ip: '127.0.0.1' }

@@ -1,10 +1,11 @@
 import t, { type Test } from 'tap'
 import { createUser } from '../helpers/sessions.js'
-import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver, signInOnTwoDevices } from './page-driver.js'
 
 t.test('a session revoked from another device, in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const { app, origin } = await startPageServer(t)
 
   // The first device's session, revoked from the second device's session list.

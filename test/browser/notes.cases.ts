@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createUser, logIn, uniqueAccount } from '../helpers/sessions.js'
-import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver } from './page-driver.js'
 
 const NEW_PASSWORD = 'a passphrase chosen on the page'
@@ -8,7 +9,7 @@ const NEW_PASSWORD = 'a passphrase chosen on the page'
 const MARKUP_NOTE = 'Buy <b>milk</b> & <img src=x onerror="document.title=\'owned\'">'
 
 t.test('the notes panel of the example resource, in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const { app, origin } = await startPageServer(t)
 
   t.test('a newcomer signs up, adds two notes, sees them newest first, and deletes one', async (t) => {
@@ -82,7 +83,7 @@ t.test('the notes panel of the example resource, in Chromium (sliding strategy)'
 })
 
 t.test('a server without the example routes, in Chromium', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const { app, origin } = await startPageServer(t, { EXAMPLE_ROUTES: 'false' })
 
   t.test('EXAMPLE_ROUTES=false: GET /notes answers 404 and the panel stays hidden', async (t) => {

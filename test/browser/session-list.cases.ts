@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createUser } from '../helpers/sessions.js'
-import { launchChromium, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver } from './page-driver.js'
 
 const CHROME_ON_MACOS = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) ' +
@@ -9,7 +10,7 @@ const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) 
 const SESSION_TTL_MS = 600_000
 
 t.test('the session list names each device, in Chromium', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const { app, origin } = await startPageServer(t)
 
   t.test('a browser\'s session shows the label the server made of its user agent', async (t) => {

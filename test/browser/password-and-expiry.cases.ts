@@ -1,12 +1,13 @@
 import t from 'tap'
 import { createUser, expireKeyNow } from '../helpers/sessions.js'
-import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver, signInOnTwoDevices } from './page-driver.js'
 
 const NEW_PASSWORD = 'a new passphrase typed in the browser'
 
 t.test('password change and expiry, in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const { app, origin } = await startPageServer(t)
 
   t.test('changing the password keeps this device signed in and tells the other one why it was not', async (t) => {

@@ -2,7 +2,8 @@ import type { Response } from 'playwright-core'
 import t from 'tap'
 import { createUser } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
-import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver } from './page-driver.js'
 
 // `exp` counts whole seconds from the second the token was issued in, so a token lives between
@@ -24,7 +25,7 @@ function isRefresh (response: Response): boolean {
 }
 
 t.test('two tabs refreshing at once, in Chromium (refresh strategy)', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const clock = new TestClock()
   const { app, origin } = await startPageServer(t, {
     AUTH_STRATEGY: 'refresh',

@@ -1,10 +1,11 @@
 import t from 'tap'
 import { createUser } from '../helpers/sessions.js'
-import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver } from './page-driver.js'
 
 t.test('the web page with COOKIE_SECURE=true, in Chromium', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   // Over plain http Chromium takes Secure (and so `__Host-`) cookies from loopback addresses only.
   const { app, origin } = await startPageServer(t, { COOKIE_SECURE: 'true' })
 

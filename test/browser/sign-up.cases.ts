@@ -2,13 +2,14 @@ import t from 'tap'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../src/passwords/password-hasher.js'
 import { ACCOUNT_MAX_LENGTH } from '../../src/users/account.js'
 import { createUser, uniqueAccount } from '../helpers/sessions.js'
-import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver } from './page-driver.js'
 
 const NEW_PASSWORD = 'a passphrase chosen on the page'
 
 t.test('creating an account on the web page, in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const { app, origin } = await startPageServer(t)
 
   t.test('a newcomer creates an account through the page and lands signed in', async (t) => {
@@ -86,7 +87,7 @@ t.test('creating an account on the web page, in Chromium (sliding strategy)', { 
 })
 
 t.test('creating an account where the server does not allow it, in Chromium', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
 
   t.test('REGISTRATION_OPEN=false: the 403 says registration is closed', async (t) => {
     const { origin } = await startPageServer(t, { REGISTRATION_OPEN: 'false' })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { createUser } from '../helpers/sessions.js'
-import { launchChromium, newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { newContext, NO_CHROMIUM, startPageServer } from './browser-harness.js'
+import { sharedChromium } from './shared-chromium.js'
 import { PageDriver, signInOnTwoDevices } from './page-driver.js'
 
 // The cookies a signed-in browser holds are the server's: the page adds none of its own, and
@@ -8,7 +9,7 @@ import { PageDriver, signInOnTwoDevices } from './page-driver.js'
 const SERVER_COOKIES = ['accessToken', 'csrfToken']
 
 t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, async (t) => {
-  const browser = await launchChromium(t)
+  const browser = await sharedChromium()
   const { app, origin } = await startPageServer(t)
 
   t.test('logs in through the form, shows the account, and stays signed in across a reload', async (t) => {
