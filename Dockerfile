@@ -6,7 +6,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json app.ts server.ts lazy-child-logger.ts ./
+COPY tsconfig.json app.ts server.ts ./
 COPY bin ./bin
 COPY src ./src
 COPY plugins ./plugins

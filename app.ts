@@ -4,12 +4,12 @@ import { join } from 'node:path'
 import type { Clock } from './src/clock.js'
 import type { AppConfig } from './src/config/load-config.js'
 import { trustProxyOption } from './src/config/trust-proxy.js'
-import { lazyChildLoggerFactory, requestLoggingIsOff } from './lazy-child-logger.js'
+import { lazyChildLoggerFactory, requestLoggingIsOff } from './plugins/server-options/lazy-child-logger.js'
 import { PATTERN_MEANINGS } from './src/api/field-schemas.js'
 import { errorBody } from './src/errors/error-body.js'
 import { ERROR_CODES } from './src/errors/api-errors.js'
 import { CSRF_HEADER } from './src/security/csrf.js'
-import { refuseUpperCaseHeaderNames, sharedSchemaCompilers } from './compiled-schemas.js'
+import { refuseUpperCaseHeaderNames, sharedSchemaCompilers } from './plugins/server-options/compiled-schemas.js'
 
 export interface AppOptions {
   config?: AppConfig
@@ -21,6 +21,8 @@ export interface AppOptions {
 const BODY_LIMIT_BYTES = 16 * 1024
 const REDACTED = '[redacted]'
 const PLUGIN_START_TIMEOUT_MS = 60_000
+// plugins/server-options/ holds parts of Fastify's own options (buildServerOptions), not plugins.
+const NOT_PLUGINS = /^server-options(?:\/|$)/
 
 // Fastify's wording ("body/account must NOT have fewer than 1 characters"), except that a
 // pattern is said in words rather than as the regular expression.
@@ -79,7 +81,7 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
 // (their `dependencies` order them), then the routes, one folder per resource.
 const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   fastify.addHook('onRoute', refuseUpperCaseHeaderNames)
-  await fastify.register(AutoLoad, { dir: join(import.meta.dirname, 'plugins'), options })
+  await fastify.register(AutoLoad, { dir: join(import.meta.dirname, 'plugins'), ignorePattern: NOT_PLUGINS, options })
   await fastify.register(AutoLoad, { dir: join(import.meta.dirname, 'routes'), options })
 }
 

@@ -4,7 +4,7 @@ import { LogCollector } from '../helpers/log-collector.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn } from '../helpers/sessions.js'
 
-// Above info, a request's logger is made only when the request writes a line (lazy-child-logger.ts):
+// Above info, a request's logger is made only when the request writes a line (plugins/server-options/lazy-child-logger.ts):
 // the lines it writes must be the same as a pino child's, request id included.
 for (const level of ['info', 'warn'] as const) {
   t.test(`LOG_LEVEL=${level}: a request's lines carry its request id; info lines only at info`, async (t) => {

@@ -1,6 +1,6 @@
 import Fastify from 'fastify'
 import t from 'tap'
-import { refuseUpperCaseHeaderNames, sharedSchemaCompilers } from '../../compiled-schemas.js'
+import { refuseUpperCaseHeaderNames, sharedSchemaCompilers } from '../../../plugins/server-options/compiled-schemas.js'
 
 const HEADERS = { type: 'object', required: ['x-token'], properties: { 'x-token': { type: 'string', minLength: 3 } } }
 const REPLY = { 200: { type: 'object', properties: { seen: { type: 'string' } } } }
