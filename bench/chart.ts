@@ -1,4 +1,4 @@
-import type { ThroughputRow } from './results.js'
+import type { ThroughputRow } from './throughput-rows.js'
 
 // A self-contained SVG: one horizontal bar per target (median req/s), the ratio to bare
 // Fastify printed on each bar. No fonts or scripts from elsewhere.

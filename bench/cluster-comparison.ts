@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis'
 import type { NearCacheMode } from './our-server.js'
 import type { BenchCluster } from './redis-cluster.js'
-import { summariseThroughput, type RevocationRow, type ThroughputRow } from './results.js'
-import { measureRevocationBetweenInstances } from './revocation-pair.js'
+import { measureRevocationBetweenInstances, type RevocationRow } from './revocation-pair.js'
 import type { RunningServer } from './servers.js'
 import { registerAccounts } from './sessions.js'
 import type { BenchSettings } from './settings.js'
 import { keyPrefixFor, logInOurSessions, startOurServer, type BenchContext } from './setup.js'
 import { median } from './stats.js'
+import { summariseThroughput, type ThroughputRow } from './throughput-rows.js'
 import { measureInterleaved, type Target } from './throughput.js'
 
 // Our GET /auth/me on a Redis Cluster beside the same on one Redis, near-cache on and off: four

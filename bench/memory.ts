@@ -9,13 +9,19 @@ import { SessionService } from '../src/sessions/session-service.js'
 import type { SessionClaims } from '../src/tokens/session-claims.js'
 import { usedMemory } from './redis-stats.js'
 import { EXPRESS_SESSION_KEY_PREFIX, FASTIFY_SESSION_KEY_PREFIX, NAIVE_KEY_PREFIX } from './reference/reference-env.js'
-import type { LibraryMemory } from './results.js'
 import { SESSIONS_PER_USER, SESSION_TTL_MS, realisticLogin, type ClientKind, type RealisticLogin } from './session-records.js'
 
 // Redis memory per session, two ways. `used_memory` before and after creating sessions
 // through the real store is the honest figure: it includes Redis' own bookkeeping (the key
 // and expiry dictionaries, allocator rounding). MEMORY USAGE of the keys is the figure one
 // can check on a single key, without that bookkeeping.
+
+// One library's session record, as MEMORY USAGE measures it.
+export interface LibraryMemory {
+  label: string
+  keys: number
+  bytesPerSession: number
+}
 
 export interface SessionMemory {
   sessions: number

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis'
-import { summariseThroughput, type ThroughputRow } from './results.js'
 import type { RunningServer } from './servers.js'
 import { registerAccounts } from './sessions.js'
 import type { BenchSettings } from './settings.js'
 import { logInOurSessions, startOurServer, type BenchContext } from './setup.js'
 import { median } from './stats.js'
+import { summariseThroughput, type ThroughputRow } from './throughput-rows.js'
 import { measureInterleaved, type Target } from './throughput.js'
 
 // What METRICS=on costs an authenticated request: two of our servers, identical but for

@@ -1,63 +1,15 @@
 import type { ClusterComparison } from './cluster-comparison.js'
 import type { LoginThroughput } from './login-throughput.js'
-import type { SessionMemoryVariants } from './memory.js'
+import type { LibraryMemory, SessionMemoryVariants } from './memory.js'
 import type { MetricsCostResult } from './metrics-cost.js'
-import type { NearCacheMode } from './our-server.js'
-import { sumCalls } from './redis-stats.js'
-import type { RevocationLatency } from './revocation-latency.js'
+import type { RevocationRow } from './revocation-pair.js'
 import type { ServerMemoryResult } from './server-memory.js'
+import type { SessionCountResult } from './session-counts.js'
 import type { BenchSettings } from './settings.js'
-import { median } from './stats.js'
-import type { TargetMeasurement } from './throughput.js'
+import { BARE_TARGET_ID, type ThroughputRow } from './throughput-rows.js'
 
-// Everything one run found, in the shape the report and the console table read.
-
-export interface ThroughputRow {
-  id: string
-  label: string
-  medianRps: number
-  ratioToBare: number
-  p50Ms: number
-  p99Ms: number
-  roundsRps: number[]
-  commandsPerRequest: number
-  // CPU time per request of the server process and of Redis, over all measured runs.
-  serverCpuMicros: number
-  redisCpuMicros: number
-  // The commands behind that figure, per request, most frequent first ("evalsha 1.00, ...").
-  commandMix: string
-  // Non-2xx answers and connection errors during measured runs; anything but 0 is a broken figure.
-  failures: number
-}
-
-export interface LibraryMemory {
-  label: string
-  keys: number
-  bytesPerSession: number
-}
-
-export interface SessionCountRow {
-  nearCache: NearCacheMode
-  small: ThroughputRow
-  large: ThroughputRow
-  // req/s at the large count ÷ at the small count, per interleaved round, and their median.
-  roundRatios: number[]
-  ratio: number
-}
-
-export interface SessionCountResult {
-  smallCount: number
-  largeCount: number
-  fillSeconds: number
-  usedMemoryPerFilledSession: number
-  rounds: number
-  rows: SessionCountRow[]
-}
-
-export interface RevocationRow {
-  nearCache: NearCacheMode
-  result: RevocationLatency
-}
+// Everything one run found, and the issues' targets checked against it. The phases' results
+// flow in here, never back: a phase imports its row types from throughput-rows.ts.
 
 export interface BenchResults {
   command: string
@@ -84,7 +36,6 @@ export interface BenchResults {
   warnings: string[]
 }
 
-export const BARE_TARGET_ID = 'bare'
 // The same bare route with our fixed response headers: the cost of our plugin stack is the rest.
 export const BARE_HEADERS_TARGET_ID = 'bare-headers'
 // METRICS=on may cost /auth/me at most 3% of its req/s.
@@ -94,37 +45,6 @@ const MEMORY_PER_SESSION_TARGET_BYTES = 400
 // The issue's limits for the default set-up, in MB as VmRSS ÷ 1024.
 const SERVER_IDLE_RSS_LIMIT_MIB = 150
 const SERVER_LOAD_RSS_LIMIT_MIB = 200
-const MICROS_PER_SECOND = 1_000_000
-
-function commandMix (measurement: TargetMeasurement): string {
-  const requests = Math.max(1, measurement.measuredRequests)
-  return [...measurement.calls]
-    .map(([name, calls]) => ({ name, perRequest: calls / requests }))
-    .filter(({ perRequest }) => perRequest >= 0.005)
-    .sort((a, b) => b.perRequest - a.perRequest)
-    .map(({ name, perRequest }) => `${name} ${perRequest.toFixed(2)}`)
-    .join(', ')
-}
-
-export function summariseThroughput (measurements: TargetMeasurement[]): ThroughputRow[] {
-  const medianOf = (measurement: TargetMeasurement): number => median(measurement.runs.map((run) => run.requestsPerSecond))
-  const bare = measurements.find((measurement) => measurement.target.id === BARE_TARGET_ID)
-  const bareRps = bare === undefined ? Number.NaN : medianOf(bare)
-  return measurements.map((measurement) => ({
-    id: measurement.target.id,
-    label: measurement.target.label,
-    medianRps: medianOf(measurement),
-    ratioToBare: medianOf(measurement) / bareRps,
-    p50Ms: median(measurement.runs.map((run) => run.p50Ms)),
-    p99Ms: median(measurement.runs.map((run) => run.p99Ms)),
-    roundsRps: measurement.runs.map((run) => run.requestsPerSecond),
-    commandsPerRequest: sumCalls(measurement.calls) / Math.max(1, measurement.measuredRequests),
-    serverCpuMicros: measurement.serverCpuSeconds * MICROS_PER_SECOND / Math.max(1, measurement.measuredRequests),
-    redisCpuMicros: measurement.redisCpuSeconds * MICROS_PER_SECOND / Math.max(1, measurement.measuredRequests),
-    commandMix: commandMix(measurement),
-    failures: measurement.runs.reduce((sum, run) => sum + run.non2xx + run.errors, 0)
-  }))
-}
 
 export interface TargetCheck {
   target: string

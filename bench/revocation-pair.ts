@@ -1,7 +1,11 @@
 import type { NearCacheMode } from './our-server.js'
-import type { RevocationRow } from './results.js'
-import { measureRevocationLatency } from './revocation-latency.js'
+import { measureRevocationLatency, type RevocationLatency } from './revocation-latency.js'
 import { keyPrefixFor, startOurServer, type BenchContext } from './setup.js'
+
+export interface RevocationRow {
+  nearCache: NearCacheMode
+  result: RevocationLatency
+}
 
 // Two instances of our server on the same Redis (or Redis Cluster) and key prefix, as behind a
 // load balancer. `purpose` names them and their key prefix.

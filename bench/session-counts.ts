@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { fillSessions, type FillProgress } from './fill.js'
 import { startBenchRedis, usedMemory, type BenchRedis } from './redis-stats.js'
-import { summariseThroughput, type SessionCountResult } from './results.js'
+import { summariseThroughput, type ThroughputRow } from './throughput-rows.js'
 import type { BenchSettings } from './settings.js'
 import { logInOurSessions, startOurServer, type BenchContext, type OurServers } from './setup.js'
 import { median } from './stats.js'
@@ -15,6 +15,24 @@ import type { RunningServer } from './servers.js'
 // minute of the machine lands on both counts, and the ratio is read round by round.
 // The filler has a key prefix of its own, so writing it sends no invalidations to the
 // servers under test (it changes nothing they have cached).
+
+export interface SessionCountRow {
+  nearCache: NearCacheMode
+  small: ThroughputRow
+  large: ThroughputRow
+  // req/s at the large count ÷ at the small count, per interleaved round, and their median.
+  roundRatios: number[]
+  ratio: number
+}
+
+export interface SessionCountResult {
+  smallCount: number
+  largeCount: number
+  fillSeconds: number
+  usedMemoryPerFilledSession: number
+  rounds: number
+  rows: SessionCountRow[]
+}
 
 const FILLER_PREFIX = 'bench-filler:'
 // Far above the user ids of the bench's own accounts.
