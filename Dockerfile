@@ -7,6 +7,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json app.ts server.ts ./
+# The public contract the server, the SDK and the page build from.
+COPY contract ./contract
 COPY bin ./bin
 COPY src ./src
 COPY plugins ./plugins

@@ -20,7 +20,7 @@ const LINE_FLOORS: ReadonlyMap<string, number> = new Map([
 // Product code only: tests, their helpers, bench/ and the build script stay out. The page's
 // scripts (web/src) run in a browser, where V8 coverage of Node does not reach.
 // Longest prefix first, so sdk/src/ is not taken for src/.
-const DIRECTORIES = ['sdk/src/', 'src/', 'plugins/', 'routes/', 'session-check/', 'bin/']
+const DIRECTORIES = ['sdk/src/', 'src/', 'contract/', 'plugins/', 'routes/', 'session-check/', 'bin/']
 const TOP_LEVEL_FILES = ['app.js', 'server.js']
 const TOP_LEVEL = '(top level)'
 const FILES_NAMED_ON_FAILURE = 5

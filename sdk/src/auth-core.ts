@@ -1,4 +1,4 @@
-import { ERROR_CODES } from './api-codes.js'
+import { ERROR_CODES } from '../../contract/api-contract.js'
 import type { ApiEndpoint } from './api-endpoint.js'
 import type { BufferedResponse } from './buffered-response.js'
 import type { ApiErrorBody } from './errors.js'

@@ -1,9 +1,7 @@
-// The server's one error shape: {code: 0, errorCode, info, reason?}.
-export interface ApiErrorBody {
-  errorCode: string
-  info: string
-  reason?: string
-}
+import type { ErrorBody } from '../../contract/api-contract.js'
+
+// What the SDK reads of the server's one error shape (the contract's ErrorBody).
+export type ApiErrorBody = Pick<ErrorBody, 'errorCode' | 'info' | 'reason'>
 
 /**
  * An error answer of the API, as the client's methods throw it and `authErrorFrom` makes it.

@@ -1,11 +1,8 @@
+import type { IssuedSessionBody } from '../../contract/api-contract.js'
 import type { StoredTokens } from './token-storage.js'
-import type { LoginResult } from './types.js'
 
-// The answer of login, refresh and password change.
-export interface IssuedSession extends LoginResult {
-  token: string
-  refreshToken?: string
-}
+// What the SDK keeps of the answer of login, refresh and password change.
+export type IssuedSession = Pick<IssuedSessionBody, 'token' | 'refreshToken' | 'userId' | 'userType' | 'sessionId'>
 
 export function asIssuedSession (value: unknown): IssuedSession {
   if (typeof value === 'object' && value !== null) {

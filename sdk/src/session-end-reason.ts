@@ -1,5 +1,30 @@
-import { ERROR_CODES, SESSION_END_REASONS, type SessionEndReason } from './api-codes.js'
+import { ERROR_CODES, SERVER_END_REASONS } from '../../contract/api-contract.js'
 import type { ApiErrorBody } from './errors.js'
+
+/**
+ * Every reason the SDK reports to `onSessionEnded`: the server's reasons of errorCode 1002, plus
+ * two for answers that carry none: 1001 (the token is unusable) and 1004 (the refresh token is).
+ */
+export const SESSION_END_REASONS = [...SERVER_END_REASONS, 'invalid_token', 'invalid_refresh_token'] as const
+
+/**
+ * Why a session ended: the server's `reason` values of errorCode 1002, plus two for answers that
+ * carry none.
+ *
+ * - `'logout'`, `'logout_all'`, `'password_changed'`: the user did it, here or on another device.
+ * - `'logout_others'`: the user signed out every other device from one of their sessions.
+ * - `'revoked'`: ended from another device's session list (or the user was demoted).
+ * - `'admin'`: ended by an administrator or the server's admin CLI.
+ * - `'expired'`: idle longer than the server's `SESSION_TTL`.
+ * - `'max_lifetime'`: older than the server's `SESSION_MAX_LIFETIME`.
+ * - `'refresh_reused'`: a refresh token was used twice, which can mean it was copied.
+ * - `'evicted'`: a login on another device went over the server's `SESSION_MAX_PER_USER`, and
+ *   the oldest sessions ended.
+ * - `'invalid_token'`: errorCode 1001 (the token is unusable), or a 1002 with a reason this SDK
+ *   does not know.
+ * - `'invalid_refresh_token'`: errorCode 1004 (the refresh token is unusable).
+ */
+export type SessionEndReason = typeof SESSION_END_REASONS[number]
 
 const END_REASONS: ReadonlySet<string> = new Set(SESSION_END_REASONS)
 

@@ -1,7 +1,7 @@
 import { csrfCookie, holdsCsrfCookie } from './environment.js'
 import { TabChannel, type TabMessage } from './tab-channel.js'
 import type { StoredTokens, TokenStorage } from './token-storage.js'
-import type { SessionEndReason } from './api-codes.js'
+import type { SessionEndReason } from './session-end-reason.js'
 
 // What a request went out with, kept to judge its answer by: a 401 for credentials that have
 // been replaced since (a refresh, a new login) says nothing about the current session.

@@ -1,7 +1,7 @@
 import { openBroadcastChannel, type BroadcastChannelLike } from './environment.js'
 import { isSessionEndReason } from './session-end-reason.js'
 import { isStoredTokens, type StoredTokens } from './token-storage.js'
-import type { SessionEndReason } from './api-codes.js'
+import type { SessionEndReason } from './session-end-reason.js'
 
 // What the tabs of one browser tell each other about the session they share.
 export type TabMessage =

@@ -1,4 +1,4 @@
-import { ERROR_CODES } from './api-codes.js'
+import { ERROR_CODES } from '../../contract/api-contract.js'
 import type { ApiEndpoint } from './api-endpoint.js'
 import { BufferedResponse } from './buffered-response.js'
 import { withLock } from './environment.js'

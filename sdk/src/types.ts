@@ -1,4 +1,5 @@
-import type { SessionEndReason } from './api-codes.js'
+import type { IssuedSessionBody, MeBody } from '../../contract/api-contract.js'
+import type { SessionEndReason } from './session-end-reason.js'
 import type { TokenStorage } from './token-storage.js'
 
 /** The options of `createAuthClient`. Only `baseUrl` is required. */
@@ -107,20 +108,10 @@ export interface AuthFetchInit extends RequestInit {
 }
 
 /** The session a login or password change started. */
-export interface LoginResult {
-  /** The signed-in user's id. */
-  userId: number
-  /** `'admin'` for administrators, else `'user'`. */
-  userType: 'user' | 'admin'
-  /** The session's id: the `id` of this session in {@link AuthClient.sessions}. */
-  sessionId: string
-}
+export type LoginResult = Pick<IssuedSessionBody, 'userId' | 'userType' | 'sessionId'>
 
 /** Who the session belongs to, as `GET /auth/me` answers. */
-export interface Me extends LoginResult {
-  /** The account the user signs in with, as registered. */
-  account: string
-}
+export type Me = MeBody
 
 /** One of the user's sessions, as `GET /auth/sessions` lists them. */
 export interface SessionInfo {

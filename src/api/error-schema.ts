@@ -1,17 +1,19 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import type { ErrorBody } from '../../contract/api-contract.js'
+import { conformingTo } from './contract-conformance.js'
 
 // The one shape of every error answer, from the auth server and from services using its check.
 // Registered once under its $id (plugins/api-schemas.ts); routes refer to it by errorResponses.
 export const ERROR_SCHEMA_ID = 'ApiError'
 
-export const ErrorBodySchema = Type.Object({
+export const ErrorBodySchema = conformingTo<ErrorBody>()(Type.Object({
   code: Type.Unsafe<0>({ type: 'integer', enum: [0] }),
   errorCode: Type.String({ description: 'Stable error code, e.g. "1001" (see docs/api.md)' }),
   info: Type.String({ description: 'Human-readable message' }),
   reason: Type.Optional(Type.String({ description: 'Why a session ended (errorCode 1002)' }))
-}, { $id: ERROR_SCHEMA_ID })
+}, { $id: ERROR_SCHEMA_ID }))
 
-export type ErrorBody = Static<typeof ErrorBodySchema>
+export type { ErrorBody } from '../../contract/api-contract.js'
 
 const ErrorBodyRef = Type.Unsafe<ErrorBody>({ $ref: `${ERROR_SCHEMA_ID}#` })
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../passwords/password-hasher.js'
-import { USER_TYPES } from '../tokens/session-claims.js'
+import { USER_TYPES } from '../../contract/api-contract.js'
 import { ACCOUNT_MAX_LENGTH } from '../users/account.js'
 import { USER_ID_MAX } from '../users/user-id.js'
 import { StringEnum } from './schema-types.js'

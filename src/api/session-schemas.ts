@@ -1,11 +1,14 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import type { IssuedSessionBody, RevokedCountBody, SessionListBody, SessionViewBody } from '../../contract/api-contract.js'
+import { conformingTo } from './contract-conformance.js'
 import { NullableString, StringEnum } from './schema-types.js'
 import { UserIdSchema, UserTypeSchema } from './field-schemas.js'
 
-// The answers about sessions: the one that starts or renews one, and how one is listed.
+// The answers about sessions: the one that starts or renews one, and how one is listed. Each
+// is a shape of the public contract, which its schema is checked against.
 
 // The answer of login, refresh and password change.
-export const IssuedSessionSchema = Type.Object({
+export const IssuedSessionSchema = conformingTo<IssuedSessionBody>()(Type.Object({
   result: StringEnum(['success']),
   token: Type.String({ description: 'Session JWT (refresh strategy: the access token); send it in the token header' }),
   userId: UserIdSchema,
@@ -14,12 +17,12 @@ export const IssuedSessionSchema = Type.Object({
   expiresIn: Type.Optional(Type.Integer({ description: 'Refresh strategy: seconds until the access token expires' })),
   refreshToken: Type.Optional(Type.String({ description: 'Refresh strategy: send it to POST /auth/refresh' })),
   refreshExpiresIn: Type.Optional(Type.Integer({ description: 'Refresh strategy: seconds until the refresh token expires' }))
-})
+}))
 
-export type IssuedSession = Static<typeof IssuedSessionSchema>
+export type IssuedSession = IssuedSessionBody
 
 // How a session is shown to its user or an admin: device facts, never the token.
-export const SessionViewSchema = Type.Object({
+export const SessionViewSchema = conformingTo<SessionViewBody>()(Type.Object({
   id: Type.String(),
   deviceId: NullableString(),
   userAgent: NullableString({
@@ -30,10 +33,10 @@ export const SessionViewSchema = Type.Object({
   loginAt: Type.Integer({ description: 'ms since epoch' }),
   lastSeenAt: Type.Optional(Type.Integer({ description: 'ms since epoch' })),
   current: Type.Boolean()
-})
+}))
 
-export type SessionView = Static<typeof SessionViewSchema>
+export type SessionView = SessionViewBody
 
-export const SessionListSchema = Type.Object({ sessions: Type.Array(SessionViewSchema) })
+export const SessionListSchema = conformingTo<SessionListBody>()(Type.Object({ sessions: Type.Array(SessionViewSchema) }))
 
-export const RevokedCountSchema = Type.Object({ result: StringEnum(['success']), revoked: Type.Integer() })
+export const RevokedCountSchema = conformingTo<RevokedCountBody>()(Type.Object({ result: StringEnum(['success']), revoked: Type.Integer() }))

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import type { UserType } from '../../contract/api-contract.js'
 import { isUserId } from '../users/user-id.js'
 
-export const USER_TYPES = ['user', 'admin'] as const
-export type UserType = typeof USER_TYPES[number]
+export { USER_TYPES, type UserType } from '../../contract/api-contract.js'
 
 // What a session token carries. A sliding-strategy token has no `exp`: it lives exactly as
 // long as its session key in Redis, which slides on use and can be deleted at any time. An

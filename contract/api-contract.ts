@@ -1,0 +1,137 @@
+// The API's public contract: the strings clients branch on and the shapes of the answers they
+// read. One module with no imports, compiled into the auth server, its plugin package and the
+// SDK package alike: the server's error registry (src/errors/) and response schemas (src/api/)
+// are built from it and checked against it when compiled, and the SDK and the web page read
+// answers by it. It never imports the server or a client. A value is added here, never changed.
+
+/**
+ * Every `errorCode` of the API's error answers `{code: 0, errorCode, info, reason?}`, by name.
+ * The HTTP status of each is the server's (src/errors/api-errors.ts).
+ * @example
+ * if (error instanceof AuthError && error.errorCode === ERROR_CODES.tooManyRequests) wait()
+ */
+export const ERROR_CODES = {
+  /** 401: the token is missing, malformed, forged, or replaced by a reissued one. */
+  invalidToken: '1001',
+  /** 401: the session has ended; the answer's `reason` says why. */
+  sessionEnded: '1002',
+  /** 401, refresh strategy: the access token ran out; refresh and retry. */
+  accessTokenExpired: '1003',
+  /** 401: the refresh token is invalid, expired or was used twice. */
+  invalidRefreshToken: '1004',
+  /** 401 at login (account or password), 403 at password change (the current password). */
+  wrongCredentials: '1010',
+  /** 429: too many attempts; the Retry-After header says when to try again. */
+  tooManyRequests: '1029',
+  /** 400: the body, parameters or headers were refused; `info` says which and why. */
+  invalidInput: '1400',
+  /** 401: an operator route (`GET /metrics`) was called without its bearer token, or with another. */
+  unauthorized: '1401',
+  /** 403: not allowed (no CSRF proof, not an admin, registration closed). */
+  forbidden: '1403',
+  /** 404: no such route, session, account or note. */
+  notFound: '1404',
+  /** 409: the account exists already. */
+  accountTaken: '1409',
+  /** 500: a fault of the server. */
+  internal: '1500',
+  /** 503: Redis, the database or the password hashing is unavailable; the session lives on. */
+  unavailable: '1503'
+} as const
+
+export type ErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES]
+
+/** Why the server ended a session: the `reason` of an errorCode 1002 answer. */
+export const SERVER_END_REASONS = [
+  'logout',
+  'logout_all',
+  'password_changed',
+  'revoked',
+  'admin',
+  'expired',
+  'max_lifetime',
+  'refresh_reused',
+  // A login beyond the server's SESSION_MAX_PER_USER: the user's oldest sessions make room.
+  'evicted',
+  // The user signed out every other device from one session (POST /auth/logout-others).
+  'logout_others'
+] as const
+
+export type ServerEndReason = typeof SERVER_END_REASONS[number]
+
+/** Who a session belongs to: `'admin'` for administrators, else `'user'`. */
+export const USER_TYPES = ['user', 'admin'] as const
+
+export type UserType = typeof USER_TYPES[number]
+
+/** The one shape of every error answer, from the auth server and from services using its check. */
+export interface ErrorBody {
+  code: 0
+  /** Stable error code, one of {@link ERROR_CODES} (a client meets an unknown one as a plain error). */
+  errorCode: string
+  /** A message for logs rather than for users. */
+  info: string
+  /** With errorCode `"1002"`: why the session ended, one of {@link SERVER_END_REASONS}. */
+  reason?: string
+}
+
+/** The answer of `POST /auth/login`, `POST /auth/refresh` and `POST /auth/password`. */
+export interface IssuedSessionBody {
+  result: 'success'
+  /** The session's token (refresh strategy: the access token). */
+  token: string
+  /** The signed-in user's id. */
+  userId: number
+  userType: UserType
+  /** The session's id: its `id` in the session list. */
+  sessionId: string
+  /** Refresh strategy: seconds until the access token expires. */
+  expiresIn?: number
+  /** Refresh strategy: the token to send to `POST /auth/refresh`. */
+  refreshToken?: string
+  /** Refresh strategy: seconds until the refresh token expires. */
+  refreshExpiresIn?: number
+}
+
+/** The answer of `GET /auth/me`: who the session belongs to. */
+export interface MeBody {
+  /** The signed-in user's id. */
+  userId: number
+  userType: UserType
+  /** The account the user signs in with, as registered. */
+  account: string
+  /** The session's id: its `id` in the session list. */
+  sessionId: string
+}
+
+/** One session as its user (`GET /auth/sessions`) or an admin sees it: device facts, never the token. */
+export interface SessionViewBody {
+  id: string
+  /** The `deviceId` its login sent, or null. */
+  deviceId: string | null
+  /**
+   * A label of the browser or client made from the login's `User-Agent` header, e.g.
+   * `'Chrome 131 on macOS'`; a client no parser recognises keeps the start of its header (at
+   * most 64 bytes); null without the header.
+   */
+  userAgent: string | null
+  /** The client IP the login came from. */
+  ip: string
+  /** When it signed in, in milliseconds since the epoch. */
+  loginAt: number
+  /** When it was last used, in milliseconds since the epoch, to the minute. */
+  lastSeenAt?: number
+  /** Whether it is the session the request was made with. */
+  current: boolean
+}
+
+/** The answer of `GET /auth/sessions`: the user's live sessions, newest first. */
+export interface SessionListBody {
+  sessions: SessionViewBody[]
+}
+
+/** The answer of the routes that end several sessions: how many ended. */
+export interface RevokedCountBody {
+  result: 'success'
+  revoked: number
+}
