@@ -5,7 +5,9 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# Without the workspaces (session-check/, sdk/: the published packages): the server's build
+# compiles their sources from here and needs no link to them.
+RUN npm ci --workspaces=false
 COPY tsconfig.json app.ts server.ts ./
 # The public contract the server, the SDK and the page build from.
 COPY contract ./contract
@@ -25,7 +27,7 @@ FROM ${NODE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/app/data
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --workspaces=false && npm cache clean --force
 COPY --from=build /app/dist ./dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

@@ -33,7 +33,7 @@ export function withoutPassword (url: string): string {
 
 // The server's sources (as tsconfig.json includes them, tests and benchmarks aside). One missed
 // here costs nothing but a restart once tsc has compiled it.
-const SERVER_SOURCES = ['bin', 'src', 'plugins', 'routes', 'session-check', join('sdk', 'src'),
+const SERVER_SOURCES = ['bin', 'contract', 'src', 'plugins', 'routes', 'session-check', join('sdk', 'src'),
   ...readdirSync(PROJECT_DIR).filter((name) => name.endsWith('.ts'))]
 
 // When the last compile without errors started: tsc leaves the output of a source that was

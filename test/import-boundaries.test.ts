@@ -1,9 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import t from 'tap'
+import { importedModules } from '../bin/module-imports.js'
 
 // The layout docs/architecture.md draws, read from the sources: which folder may import which,
-// and no import circle anywhere. Each file's imports are read from its text.
+// and no import circle anywhere. Each file's imports are read from its text by TypeScript's scanner.
 
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..')
 const SOURCE_FOLDERS = ['contract', 'src', 'session-check', 'plugins', 'routes', 'sdk/src', 'web/src', 'bin', 'bench']
@@ -18,8 +19,6 @@ interface SourceFile {
   packages: string[]
 }
 
-const IMPORT_SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*)'([^']+)'/g
-
 async function typeScriptFiles (folder: string): Promise<string[]> {
   const entries = await readdir(join(PROJECT_ROOT, folder), { recursive: true })
   return entries.filter((entry) => entry.endsWith('.ts') && !entry.endsWith('.d.ts') && !entry.split('/').includes('dist'))
@@ -30,7 +29,7 @@ async function readSource (path: string): Promise<SourceFile> {
   const text = await readFile(join(PROJECT_ROOT, path), 'utf8')
   const files: string[] = []
   const packages: string[] = []
-  for (const [, specifier = ''] of text.matchAll(IMPORT_SPECIFIER)) {
+  for (const specifier of importedModules(text)) {
     if (specifier.startsWith('.')) {
       files.push(relative(PROJECT_ROOT, resolve(PROJECT_ROOT, dirname(path), specifier.replace(/\.js$/, '.ts'))))
     } else if (!specifier.startsWith('node:')) {

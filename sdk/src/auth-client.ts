@@ -21,7 +21,7 @@ const LOCK_PREFIX = 'token-session-auth:refresh:'
  *
  * @example
  * ```ts
- * import { createAuthClient, localStorageStorage } from 'token-session-auth-client'
+ * import { createAuthClient, localStorageStorage } from '@token-session-auth/client'
  *
  * const auth = createAuthClient({
  *   baseUrl: 'https://auth.example.com',

@@ -22,7 +22,7 @@ export interface AxiosAuthState {
 
 declare module 'axios' {
   interface AxiosRequestConfig {
-    /** token-session-auth-client's state of this request (see `attachAuth`). */
+    /** @token-session-auth/client's state of this request (see `attachAuth`). */
     tokenSessionAuth?: AxiosAuthState
   }
 }
@@ -71,7 +71,7 @@ function errorBodyOf (data: unknown): ApiErrorBody | undefined {
  * @example
  * ```ts
  * import axios from 'axios'
- * import { attachAuth } from 'token-session-auth-client/axios'
+ * import { attachAuth } from '@token-session-auth/client/axios'
  *
  * const api = axios.create({ baseURL: 'https://auth.example.com' })
  * const detach = attachAuth(api, auth)

@@ -41,7 +41,7 @@ t.test('a refresh answered after a login as someone else does not replace the ne
   t.equal(storage.get()?.sessionId, secondSession, 'the session signed in last is kept')
   t.not(secondSession, firstTokens?.sessionId)
   t.equal(answer.status, 200, 'the waiting request went out again, with the new session')
-  t.equal((await answer.json()).account, second.account)
+  t.equal((await answer.json() as { account: string }).account, second.account)
   t.same(ended, [], 'nothing ended for the app')
 })
 

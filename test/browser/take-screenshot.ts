@@ -33,7 +33,7 @@ try {
   await driver.logIn(ACCOUNT, TEST_PASSWORD)
   await driver.addNote('Call the dentist on Monday')
   // The picture shows the page as it rests, not the focus ring the login just moved.
-  await driver.page.evaluate(() => { (document.activeElement as HTMLElement | null)?.blur() })
+  await driver.page.evaluate('document.activeElement?.blur()')
   mkdirSync(dirname(OUTPUT), { recursive: true })
   await driver.page.screenshot({ path: OUTPUT, fullPage: true })
   console.log(`wrote ${OUTPUT}`)

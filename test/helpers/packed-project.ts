@@ -4,19 +4,43 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
-// Most of the time is npm: a pack runs the package's build (prepack), an install reads the cache.
+// An install reads npm's cache; packing only copies files of the root build (each package's
+// prepack runs bin/lay-out-package.js), so it takes a second or two.
 const NPM_TIMEOUT_MS = 180_000
 
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..', '..')
 
-// `npm pack` in a package folder of this repository, as a publish would: its prepack builds it.
-export async function packTarball (packageDir: string, destination: string): Promise<string> {
-  const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', destination], {
-    cwd: join(PROJECT_ROOT, packageDir), timeout: NPM_TIMEOUT_MS
+// What `npm pack --json` and `npm publish --dry-run --json` tell of one package.
+export interface PackedPackage {
+  name: string
+  version: string
+  filename: string
+  files: Array<{ path: string }>
+}
+
+function workspaceFlags (workspaces: string[]): string[] {
+  return workspaces.flatMap((workspace) => ['--workspace', workspace])
+}
+
+// `npm publish --dry-run` of workspaces of this repository: everything a publish does but the
+// upload (prepack, the manifest's checks, the files it would send). Offline: whether the
+// version is already on the registry is the release's question, not the test's.
+export async function publishDryRun (workspaces: string[]): Promise<PackedPackage[]> {
+  const { stdout } = await run('npm', ['publish', '--dry-run', '--offline', '--json', ...workspaceFlags(workspaces)], {
+    cwd: PROJECT_ROOT, timeout: NPM_TIMEOUT_MS
   })
-  const fileName = stdout.trim().split('\n').at(-1)
-  if (fileName === undefined || fileName === '') throw new Error(`npm pack in ${packageDir} printed no file name`)
-  return join(destination, fileName)
+  // One JSON object per package ({name: answer}), one after the other, each opening on a line of its own.
+  return stdout.split(/^(?=\{$)/m).flatMap((answer) => Object.values(JSON.parse(answer) as Record<string, PackedPackage>))
+}
+
+// `npm pack` of workspaces of this repository into `destination`: the tarballs a publish
+// would upload, with their paths.
+export async function packTarballs (workspaces: string[], destination: string): Promise<Map<string, string>> {
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination, ...workspaceFlags(workspaces)], {
+    cwd: PROJECT_ROOT, timeout: NPM_TIMEOUT_MS
+  })
+  const packed = JSON.parse(stdout) as PackedPackage[]
+  return new Map(packed.map((pack) => [pack.name, join(destination, pack.filename)]))
 }
 
 export interface ProjectSpec {

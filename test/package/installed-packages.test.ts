@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -8,7 +8,7 @@ import t from 'tap'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createAndLogIn, createUser } from '../helpers/sessions.js'
-import { createProject, installedVersion, packTarball } from '../helpers/packed-project.js'
+import { createProject, installedVersion, packTarballs, PROJECT_ROOT, publishDryRun } from '../helpers/packed-project.js'
 import { RedisServer } from '../helpers/redis-server.js'
 
 const run = promisify(execFile)
@@ -21,6 +21,31 @@ const POLL_MS = 10
 const SERVICE_START_TIMEOUT_MS = 30_000
 
 interface ErrorBody { errorCode: string, reason?: string }
+
+// The repository's workspaces, published as these packages.
+const PACKAGES = [
+  { workspace: 'session-check', name: '@token-session-auth/fastify' },
+  { workspace: 'sdk', name: '@token-session-auth/client' }
+]
+const WORKSPACES = PACKAGES.map(({ workspace }) => workspace)
+
+interface Manifest {
+  name: string
+  version: string
+  private?: boolean
+  exports: Record<string, string | Record<string, string>>
+  publishConfig?: { access?: string }
+}
+
+function manifestOf (workspace: string): Manifest {
+  return JSON.parse(readFileSync(join(PROJECT_ROOT, workspace, 'package.json'), 'utf8')) as Manifest
+}
+
+// The files `exports` names, without their leading './'.
+function exportedFiles (manifest: Manifest): string[] {
+  return Object.values(manifest.exports).flatMap((target) => typeof target === 'string' ? [target] : Object.values(target))
+    .map((path) => path.replace(/^\.\//, ''))
+}
 
 async function startService (script: string, env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -40,15 +65,32 @@ async function sleep (ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+t.test('npm publish --dry-run passes for both packages, with what a user needs and only that', async (t) => {
+  const published = await publishDryRun(WORKSPACES)
+  t.same(published.map(({ name }) => name), PACKAGES.map(({ name }) => name), 'both would be published')
+  for (const { workspace, name } of PACKAGES) {
+    const manifest = manifestOf(workspace)
+    t.equal(manifest.private, undefined, `${name}: not private`)
+    t.equal(manifest.publishConfig?.access, 'public', `${name}: published as public (a scoped package is private by default)`)
+    const files = published.find((pack) => pack.name === name)?.files.map(({ path }) => path) ?? []
+    t.equal(published.find((pack) => pack.name === name)?.version, manifest.version, `${name}: the manifest's version`)
+    for (const file of ['package.json', 'README.md', 'CHANGELOG.md', ...exportedFiles(manifest)]) {
+      t.ok(files.includes(file), `${name}: ${file}`)
+    }
+    t.same(files.filter((file) => !file.startsWith('dist/') && !['package.json', 'README.md', 'CHANGELOG.md'].includes(file)), [], `${name}: nothing outside dist/ but its documents`)
+    t.same(files.filter((file) => file.endsWith('.map') || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), [], `${name}: no sources or source maps`)
+    t.ok(files.includes('dist/contract/api-contract.js'), `${name}: the public contract`)
+  }
+})
+
 t.test('the packed plugin and SDK, installed from their tarballs into a fresh project', { timeout: 300_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'packed-packages-'))
   t.teardown(() => rmSync(work, { recursive: true, force: true }))
-  const [pluginTarball, sdkTarball] = await Promise.all([packTarball('session-check', work), packTarball('sdk', work)])
+  const tarballs = await packTarballs(WORKSPACES, work)
   const project = join(work, 'project')
   await createProject(project, {
     dependencies: {
-      '@token-session-auth/fastify': `file:${pluginTarball}`,
-      'token-session-auth-client': `file:${sdkTarball}`,
+      ...Object.fromEntries(PACKAGES.map(({ name }) => [name, `file:${tarballs.get(name) ?? ''}`])),
       fastify: await installedVersion('fastify'),
       axios: await installedVersion('axios'),
       '@types/node': await installedVersion('@types/node')

@@ -1,8 +1,8 @@
 // The SDK from its packed tarball, against the running auth server: fetch and axios, calling
 // the example resource behind the session check. Prints what it saw as one JSON line.
 import axios from 'axios'
-import { createAuthClient } from 'token-session-auth-client'
-import { attachAuth } from 'token-session-auth-client/axios'
+import { createAuthClient } from '@token-session-auth/client'
+import { attachAuth } from '@token-session-auth/client/axios'
 
 const [baseUrl = '', account = '', password = ''] = process.argv.slice(2)
 const auth = createAuthClient({ baseUrl })
