@@ -1,18 +1,18 @@
+import createError, { type FastifyError } from '@fastify/error'
 import { ERROR_CODES, type ErrorCode, type ServerEndReason } from '../../contract/api-contract.js'
-import { ApiError, apiErrorClass } from './api-error.js'
 
 // The one registry of API errors: each code (listed once, in the public contract,
 // contract/api-contract.ts, for the server, the SDK and the web page) with its HTTP status and
 // message. Each error's `code` is `AUTH_<errorCode>`; the error handler turns it into the body
 // `{code: 0, errorCode, info, reason?}`. Clients branch on `errorCode`, so these strings and
-// their HTTP statuses are a public contract.
+// their HTTP statuses are a public contract. @fastify/error makes the classes: a standalone
+// package (it imports nothing of Fastify), so the core stays free of the framework.
 
 export { ERROR_CODES } from '../../contract/api-contract.js'
-export { ApiError } from './api-error.js'
 
 const API_ERROR_CODE_PREFIX = 'AUTH_'
 // Expected client errors on the hot path need no stack trace; skipping it keeps a 401 cheap.
-const NO_STACK = { stack: false }
+const NO_STACK = false
 
 // The reasons the server gives with a 1002 (the SDK adds two of its own for 1001 and 1004).
 export type SessionEndReason = ServerEndReason
@@ -21,30 +21,30 @@ function apiCode (errorCode: ErrorCode): string {
   return `${API_ERROR_CODE_PREFIX}${errorCode}`
 }
 
-export const InvalidTokenError = apiErrorClass(apiCode(ERROR_CODES.invalidToken), 'Invalid or missing token', 401, NO_STACK)
+export const InvalidTokenError = createError(apiCode(ERROR_CODES.invalidToken), 'Invalid or missing token', 401, Error, NO_STACK)
 // Also a bad token: a reissue replaced it and its grace window is over. The session lives on.
-export const ReplacedTokenError = apiErrorClass(apiCode(ERROR_CODES.invalidToken), 'Token was replaced by a reissued one', 401, NO_STACK)
-const SessionEndedError = apiErrorClass<[SessionEndReason]>(apiCode(ERROR_CODES.sessionEnded), 'Session has ended (%s)', 401, NO_STACK)
+export const ReplacedTokenError = createError(apiCode(ERROR_CODES.invalidToken), 'Token was replaced by a reissued one', 401, Error, NO_STACK)
+const SessionEndedError = createError<[SessionEndReason]>(apiCode(ERROR_CODES.sessionEnded), 'Session has ended (%s)', 401, Error, NO_STACK)
 // Refresh strategy: the access token ran out; the client refreshes and retries.
-export const AccessTokenExpiredError = apiErrorClass(apiCode(ERROR_CODES.accessTokenExpired), 'Access token has expired', 401, NO_STACK)
-export const InvalidRefreshTokenError = apiErrorClass(apiCode(ERROR_CODES.invalidRefreshToken), 'Invalid, expired or reused refresh token', 401, NO_STACK)
-export const WrongCredentialsError = apiErrorClass(apiCode(ERROR_CODES.wrongCredentials), 'Wrong account or password', 401, NO_STACK)
-export const WrongPasswordError = apiErrorClass(apiCode(ERROR_CODES.wrongCredentials), 'Wrong password', 403, NO_STACK)
-const TooManyRequestsError = apiErrorClass<[number]>(apiCode(ERROR_CODES.tooManyRequests), 'Too many requests, retry in %d seconds', 429, NO_STACK)
+export const AccessTokenExpiredError = createError(apiCode(ERROR_CODES.accessTokenExpired), 'Access token has expired', 401, Error, NO_STACK)
+export const InvalidRefreshTokenError = createError(apiCode(ERROR_CODES.invalidRefreshToken), 'Invalid, expired or reused refresh token', 401, Error, NO_STACK)
+export const WrongCredentialsError = createError(apiCode(ERROR_CODES.wrongCredentials), 'Wrong account or password', 401, Error, NO_STACK)
+export const WrongPasswordError = createError(apiCode(ERROR_CODES.wrongCredentials), 'Wrong password', 403, Error, NO_STACK)
+const TooManyRequestsError = createError<[number]>(apiCode(ERROR_CODES.tooManyRequests), 'Too many requests, retry in %d seconds', 429, Error, NO_STACK)
 // The error handler also answers schema failures and malformed bodies with its code.
-export const InvalidInputError = apiErrorClass<[string]>(apiCode(ERROR_CODES.invalidInput), '%s', 400, NO_STACK)
+export const InvalidInputError = createError<[string]>(apiCode(ERROR_CODES.invalidInput), '%s', 400, Error, NO_STACK)
 // Operator routes (/metrics with METRICS_TOKEN): not a user's session, so not 1001.
-export const BearerTokenRequiredError = apiErrorClass(apiCode(ERROR_CODES.unauthorized), 'A valid bearer token is required', 401, NO_STACK)
-export const ForbiddenError = apiErrorClass<[string]>(apiCode(ERROR_CODES.forbidden), '%s', 403, NO_STACK)
-export const NotFoundError = apiErrorClass<[string]>(apiCode(ERROR_CODES.notFound), '%s', 404, NO_STACK)
-export const AccountTakenError = apiErrorClass(apiCode(ERROR_CODES.accountTaken), 'Account already exists', 409, NO_STACK)
-export const ServiceUnavailableError = apiErrorClass<[string]>(apiCode(ERROR_CODES.unavailable), '%s is unavailable', 503)
+export const BearerTokenRequiredError = createError(apiCode(ERROR_CODES.unauthorized), 'A valid bearer token is required', 401, Error, NO_STACK)
+export const ForbiddenError = createError<[string]>(apiCode(ERROR_CODES.forbidden), '%s', 403, Error, NO_STACK)
+export const NotFoundError = createError<[string]>(apiCode(ERROR_CODES.notFound), '%s', 404, Error, NO_STACK)
+export const AccountTakenError = createError(apiCode(ERROR_CODES.accountTaken), 'Account already exists', 409, Error, NO_STACK)
+export const ServiceUnavailableError = createError<[string, { cause: unknown }]>(apiCode(ERROR_CODES.unavailable), '%s is unavailable', 503)
 
-export interface SessionEnded extends ApiError {
+export interface SessionEnded extends FastifyError {
   reason: SessionEndReason
 }
 
-export interface TooManyRequests extends ApiError {
+export interface TooManyRequests extends FastifyError {
   retryAfterSeconds: number
   // Every budget that refused had refused the same key before in its window (docs/events.md).
   repeatedRefusal: boolean
@@ -64,11 +64,11 @@ export function isRepeatedRefusal (error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'repeatedRefusal' in error && error.repeatedRefusal === true
 }
 
-export function sessionStoreUnavailable (cause: unknown): ApiError {
+export function sessionStoreUnavailable (cause: unknown): FastifyError {
   return new ServiceUnavailableError('The session store', { cause })
 }
 
-export function databaseUnavailable (cause: unknown): ApiError {
+export function databaseUnavailable (cause: unknown): FastifyError {
   return new ServiceUnavailableError('The database', { cause })
 }
 
@@ -81,9 +81,9 @@ export function apiErrorCodeOf (error: { code?: unknown }): string | undefined {
 
 // Every password-hashing slot and queue place of this instance is taken. A 503, not a 429: the
 // server is short of cores, the client did nothing wrong. No stack: it is expected under load.
-const PasswordHashingBusyError = apiErrorClass<[number]>(apiCode(ERROR_CODES.unavailable), 'Password checks are busy, retry in %d seconds', 503, NO_STACK)
+const PasswordHashingBusyError = createError<[number]>(apiCode(ERROR_CODES.unavailable), 'Password checks are busy, retry in %d seconds', 503, Error, NO_STACK)
 
-export interface PasswordHashingBusy extends ApiError {
+export interface PasswordHashingBusy extends FastifyError {
   retryAfterSeconds: number
 }
 
