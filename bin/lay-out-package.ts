@@ -7,7 +7,7 @@ import { importedModules } from './module-imports.js'
 // packing and publishing compile nothing. The package's `exports` name files under its dist/
 // by their path in the root's dist/ (`./dist/session-check/index.js` is the root's
 // `dist/session-check/index.js`); those files and every file they import, with their
-// declarations, are copied there, keeping their relative paths. Each package a copied file
+// declarations, are copied there, keeping their relative paths, and the repository's LICENSE beside. Each package a copied file
 // imports must be one of the package's dependencies or peer dependencies, or packing fails.
 // Run from the package's folder (npm runs `prepack` there): `node ../dist/bin/lay-out-package.js`.
 
@@ -16,6 +16,7 @@ const PACKAGE_DIST = 'dist'
 // The package's files are copied without their source maps: the sources are not in the package.
 const SOURCE_MAP_COMMENT = /\n\/\/# sourceMappingURL=\S+\s*$/
 const BUILTINS = new Set(builtinModules)
+const LICENSE_FILE = 'LICENSE'
 
 interface PackageManifest {
   name: string
@@ -96,6 +97,8 @@ async function layOutPackage (packageDir: string): Promise<void> {
     if (file.endsWith('.js')) await writeFile(target, (await readFile(join(ROOT_DIST, file), 'utf8')).replace(SOURCE_MAP_COMMENT, '\n'))
     else await copyFile(join(ROOT_DIST, file), target)
   }
+  // The repository's licence, which npm packs from the package's own folder.
+  await copyFile(join(ROOT_DIST, '..', LICENSE_FILE), join(packageDir, LICENSE_FILE))
   // On stderr: `npm pack --json` and `npm publish --json` keep stdout for their answer.
   process.stderr.write(`${manifest.name}: ${files.length} files from the root build in ${PACKAGE_DIST}/\n`)
 }

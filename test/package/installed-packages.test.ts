@@ -74,10 +74,10 @@ t.test('npm publish --dry-run passes for both packages, with what a user needs a
     t.equal(manifest.publishConfig?.access, 'public', `${name}: published as public (a scoped package is private by default)`)
     const files = published.find((pack) => pack.name === name)?.files.map(({ path }) => path) ?? []
     t.equal(published.find((pack) => pack.name === name)?.version, manifest.version, `${name}: the manifest's version`)
-    for (const file of ['package.json', 'README.md', 'CHANGELOG.md', ...exportedFiles(manifest)]) {
+    for (const file of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', ...exportedFiles(manifest)]) {
       t.ok(files.includes(file), `${name}: ${file}`)
     }
-    t.same(files.filter((file) => !file.startsWith('dist/') && !['package.json', 'README.md', 'CHANGELOG.md'].includes(file)), [], `${name}: nothing outside dist/ but its documents`)
+    t.same(files.filter((file) => !file.startsWith('dist/') && !['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE'].includes(file)), [], `${name}: nothing outside dist/ but its documents`)
     t.same(files.filter((file) => file.endsWith('.map') || (file.endsWith('.ts') && !file.endsWith('.d.ts'))), [], `${name}: no sources or source maps`)
     t.ok(files.includes('dist/contract/api-contract.js'), `${name}: the public contract`)
   }
