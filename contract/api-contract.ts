@@ -98,8 +98,11 @@ export interface MeBody {
   /** The signed-in user's id. */
   userId: number
   userType: UserType
-  /** The account the user signs in with, as registered. */
-  account: string
+  /**
+   * The account the user signs in with, as registered; absent for a session the app started
+   * without one (`app.sessions.start`, `POST /service/sessions`).
+   */
+  account?: string
   /** The session's id: its `id` in the session list. */
   sessionId: string
 }

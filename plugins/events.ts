@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Cluster, Redis } from 'ioredis'
+import { systemClock, type Clock } from '../src/clock.js'
 import { allAuthEvents, type AuthEvents } from '../src/metrics/auth-events.js'
 import { eventSigningKey } from '../src/events/event-signature.js'
 import { EventStream } from '../src/events/event-stream.js'
@@ -31,9 +32,10 @@ const WEBHOOK_GROUP = 'webhook'
 // The session events (docs/events.md): to the log as `audit` lines (AUDIT_LOG), to a Redis
 // Stream (EVENTS_STREAM), and from the stream to a webhook (EVENTS_WEBHOOK_URL). They are fed at
 // the points the metrics are, by the same observer calls; idle expiry comes from Redis.
-export default fp(async (fastify) => {
+export default fp<{ clock?: Clock }>(async (fastify, options) => {
   const { config, redis, log } = fastify
-  const { clock } = fastify.sessionCheck
+  // The app's clock (tests move it), which the session check is given too.
+  const clock = options.clock ?? systemClock
   const streamKey = config.EVENTS_STREAM === undefined ? undefined : config.REDIS_KEY_PREFIX + config.EVENTS_STREAM
   // Entries are signed whenever a webhook may post them (docs/events.md#signed-entries).
   const signingKey = config.EVENTS_WEBHOOK_SECRET === undefined ? undefined : eventSigningKey(config.EVENTS_WEBHOOK_SECRET)
@@ -98,4 +100,4 @@ export default fp(async (fastify) => {
     fastify.addHook('onClose', async () => await webhook.close())
     await webhook.start()
   }
-}, { name: 'events', dependencies: ['config', 'redis', 'metrics', 'session-check'] })
+}, { name: 'events', dependencies: ['config', 'redis', 'metrics'] })

@@ -7,8 +7,15 @@ export interface SessionCheckPluginOptions {
   clock?: Clock
 }
 
-// The server checks sessions with the plugin other services install (@token-session-auth/fastify),
-// on its own Redis connection and configuration: one implementation of the check.
+// The server checks, starts and ends sessions with the plugin other services install
+// (@token-session-auth/fastify), on its own Redis connection, configuration, database and event
+// pipeline: one implementation of the check and of the session lifecycle.
 export default fp<SessionCheckPluginOptions>(async (fastify, options) => {
-  await fastify.register(sessionCheck, { settings: fastify.config, redis: fastify.redis, clock: options.clock })
-}, { name: 'session-check', dependencies: ['config', 'redis'] })
+  await fastify.register(sessionCheck, {
+    settings: fastify.config,
+    redis: fastify.redis,
+    clock: options.clock,
+    events: fastify.authEvents,
+    database: fastify.db
+  })
+}, { name: 'session-check', dependencies: ['config', 'redis', 'database', 'events'] })

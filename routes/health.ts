@@ -14,7 +14,7 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/ready', {
     schema: { summary: 'Readiness: Redis and the database answer', tags: ['health'], response: { 200: StatusSchema, ...errorResponses(503) } }
   }, async () => {
-    await Promise.all([fastify.sessions.ping(), fastify.db.query('SELECT 1')])
+    await Promise.all([fastify.sessionCheck.store.ping(), fastify.db.query('SELECT 1')])
     return { status: 'ready' }
   })
 }

@@ -6,13 +6,16 @@ import fp from 'fastify-plugin'
 import { systemClock, type Clock } from '../src/clock.js'
 import type { EnvSource } from '../src/config/config-error.js'
 import { checkedSessionCheckSettings, sessionCheckSettings, type SessionCheckSettingOptions, type SessionCheckSettings } from '../src/config/session-check-settings.js'
-import { sessionPolicyOf } from '../src/config/session-policies.js'
 import { ForbiddenError, InvalidInputError, InvalidTokenError } from '../src/errors/api-errors.js'
 import { apiErrorAnswer } from '../src/errors/error-body.js'
+import type { SqlDatabase } from '../src/db/sql-database.js'
+import type { AuthEvents } from '../src/metrics/auth-events.js'
 import type { RedisClient } from '../src/redis/redis-client.js'
+import type { RefreshService } from '../src/refresh/refresh-service.js'
+import type { RefreshTokenStore } from '../src/refresh/refresh-token-store.js'
 import { closeRedis, openResilientRedis } from '../src/redis/resilient-connection.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
-import { SessionService, type Authentication, type AuthenticatedUser } from '../src/sessions/session-service.js'
+import type { Authentication, AuthenticatedUser } from '../src/sessions/session-service.js'
 import type { SessionStore } from '../src/sessions/session-store.js'
 import { CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
 import type { SessionClaims } from '../src/tokens/session-claims.js'
@@ -20,6 +23,8 @@ import { sessionTokenCodec, type SessionTokenCodec } from '../src/tokens/session
 import { underscoreIdentityHeader } from './identity-headers.js'
 import { startNearCache, type NearCacheStatus } from './near-cache.js'
 import { SessionCookies, sentCookies, type CookieCredential } from './session-cookies.js'
+import { openSessionEngine } from './session-engine.js'
+import { sessionLifecycle, type SessionLifecycle } from './session-lifecycle.js'
 import { presentedToken, RENEWED_TOKEN_HEADER, singleHeader } from './token-transport.js'
 
 export type { AuthenticatedUser } from '../src/sessions/session-service.js'
@@ -27,7 +32,14 @@ export type { UserType } from '../src/tokens/session-claims.js'
 export type { ErrorBody } from '../src/errors/error-body.js'
 export type { NearCacheStatus } from './near-cache.js'
 export type { SessionCheckSettingOptions, SessionCheckSettings } from '../src/config/session-check-settings.js'
+export type { IssuedSessionBody, SessionViewBody } from '../contract/api-contract.js'
+export type { UserId } from '../src/users/user-id.js'
 export { RENEWED_TOKEN_HEADER } from './token-transport.js'
+export {
+  GenerationMovedError, SESSION_ENDING_REASONS, SessionLifecycleUnavailableError,
+  type SessionEndAllOptions, type SessionEndingReason, type SessionEndOptions, type SessionLifecycle,
+  type SessionListOptions, type SessionStartContext, type SessionStartInput
+} from './session-lifecycle.js'
 
 export interface SessionCheckOptions extends SessionCheckSettingOptions {
   /** An ioredis client (`Redis` or `Cluster`) to use instead of opening one from `redisUrl` or `redisClusterNodes`; its owner closes it. */
@@ -47,6 +59,13 @@ export interface SessionCheckOptions extends SessionCheckSettingOptions {
    * @example clock: () => testClock.now()
    */
   clock?: () => number
+  /** The auth server passes its own metrics and session events; a service's `app.sessions` tells none. */
+  events?: AuthEvents
+  /**
+   * The auth server passes its own database. A service on `REFRESH_STORE=postgres` gives
+   * `databaseUrl` (`DATABASE_URL`), the auth server's, to start and end sessions.
+   */
+  database?: SqlDatabase
 }
 
 export interface SessionCheck {
@@ -66,6 +85,9 @@ export interface SessionCheck {
   readonly cookies: SessionCookies
   /** The clock the check judges by (the `clock` option). */
   readonly clock: Clock
+  /** The refresh strategy's refresh tokens (the auth server's refresh route rotates them); null otherwise. */
+  readonly refreshTokens: RefreshService | null
+  readonly refreshStore: RefreshTokenStore | undefined
 }
 
 declare module 'fastify' {
@@ -75,6 +97,8 @@ declare module 'fastify' {
     /** After `authenticate`: 403 "1403" unless the session's user is an admin. */
     requireAdmin: preHandlerHookHandler
     sessionCheck: SessionCheck
+    /** Starts and ends sessions for users the app signed in its own way: the auth server's login is built on it. */
+    sessions: SessionLifecycle
   }
   interface FastifyRequest {
     /** Set by `authenticate`. */
@@ -126,7 +150,6 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   if (nearCache !== undefined) fastify.addHook('onClose', nearCache.close)
   const store = nearCache?.store ?? redisStore
   const clock = options.clock ?? systemClock
-  const sessions = new SessionService(store, sessionPolicyOf(settings), undefined, clock)
   const tokens = sessionTokenCodec({
     keys: settings.jwtKeys,
     algorithm: settings.ACCESS_TOKEN_ALG,
@@ -134,6 +157,10 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     clock
   })
   const cookies = new SessionCookies(settings)
+  const { engine: sessions, refreshTokens, refreshStore, refusals, close } = await openSessionEngine(settings, {
+    redis, store, tokens, clock, log: fastify.log, events: options.events, database: options.database
+  })
+  fastify.addHook('onClose', close)
 
   function assertCsrfProof (request: FastifyRequest, credential: CookieCredential, method = request.method): void {
     const proven = hasCsrfProof({
@@ -222,8 +249,13 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     nearCache: nearCache?.status ?? null,
     tokens,
     cookies,
-    clock
+    clock,
+    refreshTokens,
+    refreshStore
   } satisfies SessionCheck)
+  fastify.decorate('sessions', sessionLifecycle({
+    engine: sessions, refreshTokens, tokens, cookies, accessTokenTtlSeconds: settings.ACCESS_TOKEN_TTL, clock, refusals
+  }))
   if (!fastify.hasRequestDecorator('user')) fastify.decorateRequest<AuthenticatedUser | null>('user', null)
 
   fastify.decorate('authenticate', authenticate)

@@ -24,6 +24,9 @@ export interface SessionCookieNames {
 export interface SessionCookieSettings {
   COOKIE_SECURE: boolean
   SESSION_MAX_LIFETIME: number
+  // Whether a login also sets the script-readable account cookie (LOGIN_USER_COOKIE).
+  LOGIN_USER_COOKIE?: boolean
+  AUTH_STRATEGY: 'sliding' | 'refresh'
 }
 
 // Without Secure (development over http), where browsers refuse the prefixed names.
@@ -54,8 +57,8 @@ export function sentCookies (request: FastifyRequest): Record<string, string | u
   return request.cookies
 }
 
-// The session cookies' names and attributes, and the writes every service that checks sessions
-// may need (a reissued token); the auth server adds the login and logout cookies on top.
+// The session cookies' names and attributes, and every write of them: a reissued token (any
+// service that checks sessions), a new session (whoever starts one), its end (a logout).
 export class SessionCookies {
   readonly names: SessionCookieNames
   // With Secure, the plain names are what earlier releases set: still read, and replaced, for one release.
@@ -67,7 +70,12 @@ export class SessionCookies {
   readonly common: { path: '/', sameSite: 'lax', secure: boolean }
   readonly refreshCommon: { path: string, sameSite: 'strict', secure: boolean, httpOnly: true }
 
+  private readonly loginUserCookie: boolean
+  private readonly clearsRefreshCookie: boolean
+
   constructor (settings: SessionCookieSettings) {
+    this.loginUserCookie = settings.LOGIN_USER_COOKIE === true
+    this.clearsRefreshCookie = settings.AUTH_STRATEGY === 'refresh'
     this.names = settings.COOKIE_SECURE ? PREFIXED_COOKIE_NAMES : PLAIN_COOKIE_NAMES
     this.legacyNames = settings.COOKIE_SECURE ? PLAIN_COOKIE_NAMES : undefined
     this.knownNames = this.legacyNames === undefined ? [this.names] : [this.names, this.legacyNames]
@@ -95,6 +103,33 @@ export class SessionCookies {
       reply.setCookie(this.names.refreshToken, refresh.refreshToken, { ...this.refreshCommon, maxAge: refresh.maxAgeSeconds })
     }
     this.retireLegacy(reply)
+  }
+
+  // Everything a browser needs after a login or password change. `account`: for the
+  // script-readable cookie (LOGIN_USER_COOKIE), which a session without one does not get.
+  setSession (reply: FastifyReply, token: string, account: string | undefined, refresh?: RefreshCookie): void {
+    this.setTokens(reply, token, refresh)
+    // Every session gets its own CSRF token (replacing one that retiring the legacy names set).
+    this.setFreshCsrf(reply)
+    this.setLoginUser(reply, account)
+  }
+
+  clearSession (reply: FastifyReply): void {
+    for (const naming of this.knownNames) {
+      reply.clearCookie(naming.accessToken, this.common).clearCookie(naming.csrfToken, this.common)
+      if (this.clearsRefreshCookie) reply.clearCookie(naming.refreshToken, this.refreshCommon)
+      if (this.carries(reply, naming.loginUser)) reply.clearCookie(naming.loginUser, this.common)
+    }
+  }
+
+  // The script-readable account is for front ends that read it (LOGIN_USER_COOKIE); any other
+  // copy the browser holds is cleared.
+  private setLoginUser (reply: FastifyReply, account: string | undefined): void {
+    const wanted = this.loginUserCookie && account !== undefined ? this.names.loginUser : undefined
+    if (wanted !== undefined) reply.setCookie(wanted, account ?? '', { ...this.common, httpOnly: false, maxAge: this.maxAge })
+    for (const { loginUser } of this.knownNames) {
+      if (loginUser !== wanted && this.carries(reply, loginUser)) reply.clearCookie(loginUser, this.common)
+    }
   }
 
   // Double-submit CSRF token: page scripts copy it into the x-csrf-token header.

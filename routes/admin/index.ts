@@ -3,7 +3,6 @@ import { errorResponses } from '../../src/api/error-schema.js'
 import { AccountSchema, DeviceIdSchema, IntegerIdParamSchema, UserIdSchema } from '../../src/api/field-schemas.js'
 import { RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
 import { InvalidInputError, NotFoundError } from '../../src/errors/api-errors.js'
-import { toSessionView } from '../../src/sessions/session-view.js'
 import { sessionSecurity } from '../../plugins/docs.js'
 
 // The user is named by exactly one of userId or account (checked in the handler).
@@ -28,8 +27,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: SessionListSchema, ...errorResponses(400, 401, 403, 503) }
     }
   }, async (request) => {
-    const records = await fastify.sessions.list(Number(request.params.userId))
-    return { sessions: records.map((record) => toSessionView(record)) }
+    return { sessions: await fastify.sessions.list(Number(request.params.userId)) }
   })
 
   fastify.post('/revoke', {
@@ -47,7 +45,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const targetId = userId ?? (await fastify.users.findByAccount(account ?? ''))?.id
     if (targetId === undefined) throw new NotFoundError('No such account')
-    const revoked = await fastify.sessions.endAll(targetId, 'admin', { deviceId }, request.ip, `admin:${request.user.userId}`)
+    const revoked = await fastify.sessions.endAll(targetId, { reason: 'admin', deviceId, ip: request.ip, actor: `admin:${request.user.userId}` })
     request.log.info({ targetUserId: targetId, deviceId, revoked, adminUserId: request.user.userId }, 'admin revoked sessions')
     return { result: 'success' as const, revoked }
   })

@@ -1,12 +1,13 @@
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { GenerationMovedError } from '../../session-check/index.js'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { AccountSchema, DeviceIdSchema, LoginPasswordSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema, type IssuedSession } from '../../src/api/session-schemas.js'
 import { isRepeatedRefusal, WrongCredentialsError } from '../../src/errors/api-errors.js'
 import { failedLoginResult } from '../../src/metrics/auth-events.js'
 import { normalizeAccount } from '../../src/users/account.js'
-import { checkCredentials, type CredentialSources } from '../../src/users/check-credentials.js'
+import { checkCredentials, type CheckedLogin, type CredentialSources } from '../../src/users/check-credentials.js'
 
 const CREDENTIAL_CHECK_ROUNDS = 2
 
@@ -25,6 +26,20 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
     readGeneration: async (userId) => await fastify.sessions.generation(userId)
   }
 
+  // The session of a user whose password was just checked, unless every session of the user
+  // was ended since the check read the generation (a password change, a logout-all).
+  async function startSession (request: FastifyRequest, reply: FastifyReply, checked: CheckedLogin, deviceId: string | undefined): Promise<IssuedSession | undefined> {
+    const { user, generation } = checked
+    try {
+      return await fastify.sessions.start(
+        { userId: user.id, userType: user.userType, account: user.account, deviceId, authMethod: 'password' },
+        { request, reply, generation })
+    } catch (error) {
+      if (error instanceof GenerationMovedError) return undefined
+      throw error
+    }
+  }
+
   // Within the failed-login budgets. Losing the race to a concurrent password change (or
   // logout-all) means the check is redone against what is stored now, rather than creating a
   // session it would not allow.
@@ -33,7 +48,7 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
       for (let round = 0; round < CREDENTIAL_CHECK_ROUNDS; round++) {
         const checked = await checkCredentials(credentials, account, password)
         if (checked === undefined) return undefined
-        const issued = await fastify.issueSession(request, reply, checked.user, checked.generation, deviceId)
+        const issued = await startSession(request, reply, checked, deviceId)
         if (issued !== undefined) return issued
       }
       return undefined

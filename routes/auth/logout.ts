@@ -14,7 +14,7 @@ const logout: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: SuccessSchema, ...errorResponses(401, 403, 503) }
     }
   }, async (request, reply) => {
-    await fastify.sessions.end(request.user.userId, request.user.sessionId, 'logout', request.ip)
+    await fastify.sessions.end(request.user.userId, request.user.sessionId, { reason: 'logout', ip: request.ip })
     reply.clearSessionCookies()
     return { result: 'success' as const }
   })
@@ -28,7 +28,7 @@ const logout: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: RevokedCountSchema, ...errorResponses(401, 403, 503) }
     }
   }, async (request, reply) => {
-    const revoked = await fastify.sessions.endAll(request.user.userId, 'logout_all', {}, request.ip)
+    const revoked = await fastify.sessions.endAll(request.user.userId, { reason: 'logout_all', ip: request.ip })
     reply.clearSessionCookies()
     return { result: 'success' as const, revoked }
   })
@@ -43,7 +43,7 @@ const logout: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { userId, sessionId } = request.user
-    const revoked = await fastify.sessions.endOthers(userId, sessionId, 'logout_others', request.ip)
+    const revoked = await fastify.sessions.endAll(userId, { reason: 'logout_others', except: sessionId, ip: request.ip })
     return { result: 'success' as const, revoked }
   })
 }

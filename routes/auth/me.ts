@@ -5,7 +5,7 @@ import { errorResponses } from '../../src/api/error-schema.js'
 import { AccountSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
 import { sessionSecurity } from '../../plugins/docs.js'
 
-const MeSchema = conformingTo<MeBody>()(Type.Object({ userId: UserIdSchema, userType: UserTypeSchema, account: AccountSchema, sessionId: Type.String() }))
+const MeSchema = conformingTo<MeBody>()(Type.Object({ userId: UserIdSchema, userType: UserTypeSchema, account: Type.Optional(AccountSchema), sessionId: Type.String() }))
 
 const me: FastifyPluginAsyncTypebox = async (fastify) => {
   // Answered from the session alone, so it keeps working while PostgreSQL is down.

@@ -2,6 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { errorResponses } from '../../src/api/error-schema.js'
 import { LoginPasswordSchema, PasswordSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema } from '../../src/api/session-schemas.js'
+import { GenerationMovedError } from '../../session-check/index.js'
 import { NotFoundError, sessionEnded, WrongPasswordError } from '../../src/errors/api-errors.js'
 import { sessionSecurity } from '../../plugins/docs.js'
 
@@ -30,20 +31,26 @@ const password: FastifyPluginAsyncTypebox = async (fastify) => {
     })
     if (user === undefined) throw new WrongPasswordError()
 
-    const device = (await sessions.find(userId, sessionId))?.deviceId
+    const device = (await fastify.sessionCheck.store.find(userId, sessionId))?.deviceId
     const passwordHash = await passwordHasher.hash(request.body.newPassword)
     // Sessions end before the new password is stored, so a failure half way leaves the user
     // logged out with the old password intact, never with old sessions alive. They end again
     // after it, for logins that checked the old password in between (the generation moves).
-    await sessions.endAll(userId, 'password_changed', {}, request.ip)
+    const ended = { reason: 'password_changed', ip: request.ip } as const
+    await sessions.endAll(userId, ended)
     await users.updatePasswordHash(userId, passwordHash)
     fastify.authEvents.passwordChanged({ userId, sessionId, deviceId: device, ip: request.ip })
-    await sessions.endAll(userId, 'password_changed', {}, request.ip)
+    await sessions.endAll(userId, ended)
 
-    const issued = await fastify.issueSession(request, reply, { ...user, passwordHash }, await sessions.generation(userId), device)
-    // Only a second password change (or logout-all) landing in these milliseconds gets here.
-    if (issued === undefined) throw sessionEnded('password_changed')
-    return issued
+    try {
+      return await sessions.start(
+        { userId, userType: user.userType, account: user.account, deviceId: device, authMethod: 'password' },
+        { request, reply, generation: await sessions.generation(userId) })
+    } catch (error) {
+      // Only a second password change (or logout-all) landing in these milliseconds gets here.
+      if (error instanceof GenerationMovedError) throw sessionEnded('password_changed')
+      throw error
+    }
   })
 }
 

@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { issuedSessionBody, refreshCookieOf } from '../../session-check/issued-session.js'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { IssuedSessionSchema } from '../../src/api/session-schemas.js'
 import { InvalidRefreshTokenError, sessionEnded, tooManyRequests } from '../../src/errors/api-errors.js'
@@ -60,8 +61,13 @@ const refresh: FastifyPluginAsyncTypebox = async (fastify) => {
     }, chargeOf)
 
     switch (attempt.status) {
-      case 'refreshed':
-        return fastify.issueRefreshedTokens(reply, attempt.claims, attempt.refresh)
+      case 'refreshed': {
+        const { tokens, clock } = fastify.sessionCheck
+        const issued = tokens.sign(attempt.claims)
+        const nowMs = clock()
+        reply.setTokenCookies(issued, refreshCookieOf(attempt.refresh, nowMs))
+        return issuedSessionBody(issued, attempt.claims, attempt.refresh, fastify.config.ACCESS_TOKEN_TTL, nowMs)
+      }
       case 'too_soon':
         // Nothing is revoked: the client keeps both tokens and tries again later.
         throw tooManyRequests(attempt.retryAfterMs / MS_PER_SECOND)

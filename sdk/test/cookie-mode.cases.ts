@@ -66,7 +66,7 @@ t.test('a session ended to make room for a login elsewhere ends with the reason 
   const { sessionId } = await client.login(user.account, user.password)
 
   // What a login beyond SESSION_MAX_PER_USER does to the user's oldest session.
-  await server.app.sessions.end(user.userId, sessionId, 'evicted')
+  await server.app.sessionCheck.store.revoke(user.userId, sessionId, 'evicted')
   await t.rejects(client.me(), { name: 'AuthError', status: 401, errorCode: '1002', reason: 'evicted' })
   t.same(ended, ['evicted'], 'onSessionEnded is told why, not just "invalid_token"')
   t.equal(client.isSignedIn(), false, 'and the tokens are cleared')

@@ -14,7 +14,10 @@ export const SESSION_CHECK_SETTING_NAMES = [
   'REDIS_TLS', 'REDIS_TLS_CA', 'REDIS_TLS_CERT', 'REDIS_TLS_KEY', 'REDIS_CLUSTER_NAT_MAP', 'REDIS_CLUSTER_DNS_LOOKUP', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT', 'JWT_SECRET', 'JWT_KEYS', 'ACCESS_TOKEN_ALG', 'TOKEN_HEADER', 'COOKIE_SECURE', 'CORS_ORIGINS',
   'AUTH_STRATEGY', 'SESSION_TTL', 'SESSION_MAX_LIFETIME', 'SESSION_SLIDING', 'SESSION_ROTATE_AFTER', 'SESSION_ROTATE_GRACE',
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_REUSE_GRACE', 'REFRESH_MIN_INTERVAL', 'REFRESH_STORE', 'SESSION_MAX_PER_USER',
-  'NEAR_CACHE', 'NEAR_CACHE_MAX_ENTRIES'
+  'NEAR_CACHE', 'NEAR_CACHE_MAX_ENTRIES',
+  // What starting sessions (app.sessions) needs beyond the check: the login cookie, the refresh
+  // strategy's secret and, with REFRESH_STORE=postgres, the auth server's database.
+  'LOGIN_USER_COOKIE', 'REFRESH_TOKEN_SECRET', 'DATABASE_URL'
 ] as const satisfies ReadonlyArray<keyof Env>
 
 type SettingName = typeof SESSION_CHECK_SETTING_NAMES[number]
@@ -25,6 +28,9 @@ export type SessionCheckSettings = Omit<Pick<Env, SettingName>, 'COOKIE_SECURE' 
   jwtKeys: SigningKeys
   COOKIE_SECURE: boolean
   corsOrigins: string[]
+  // The key refresh tokens' successors are derived with: REFRESH_TOKEN_SECRET, else JWT_SECRET,
+  // as the auth server derives it. Only starting sessions in the refresh strategy needs it.
+  refreshTokenSecret?: string
 }
 
 // `REDIS_URL` is given as `redisUrl`, and so on.
@@ -50,7 +56,8 @@ export function sessionCheckSettings (options: SessionCheckSettingOptions, env: 
     const value = given[camelCase(name)] ?? env[name]
     if (value !== undefined) data[name] = Array.isArray(value) ? value.join(',') : value
   }
-  return validatedSettings(data)
+  const settings = validatedSettings(data)
+  return { ...settings, refreshTokenSecret: settings.REFRESH_TOKEN_SECRET ?? settings.JWT_SECRET }
 }
 
 // A key as a JWT_KEYS entry: the private half where there is one (the public one is derived).
@@ -75,7 +82,8 @@ export function checkedSessionCheckSettings (settings: SessionCheckSettings): Se
   const [first, ...others] = settings.jwtKeys
   if (first.kid === undefined && first.secret !== undefined && others.length === 0) data.JWT_SECRET = first.secret
   else data.JWT_KEYS = JSON.stringify(settings.jwtKeys.map(jwtKeysEntry))
-  return validatedSettings(data)
+  // The auth server's own, which it may have generated for development.
+  return { ...validatedSettings(data), refreshTokenSecret: settings.refreshTokenSecret ?? settings.REFRESH_TOKEN_SECRET }
 }
 
 function validatedSettings (data: Record<string, unknown>): SessionCheckSettings {

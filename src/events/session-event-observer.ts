@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type {
-  AuthEvents, EndedSessions, EventSubject, LoginResult, LoginSubject, RateLimitBucket, RefreshOutcome
+  AuthEvents, CreatedSession, EndedSessions, EventSubject, LoginResult, LoginSubject, RateLimitBucket, RefreshOutcome
 } from '../metrics/auth-events.js'
 import { accountDigest, sessionEvent, type SessionEvent, type SessionEventFields, type SessionEventType } from './session-event.js'
 
@@ -19,7 +19,7 @@ export class SessionEventObserver implements AuthEvents {
     else if (result !== 'rate_limited' || repeatedRefusal !== true) this.emit('login.failed', { ...subject, account: accountDigest(account), reason: result })
   }
 
-  sessionCreated (session: EventSubject): void {
+  sessionCreated (session: CreatedSession): void {
     this.emit('session.created', session)
   }
 

@@ -29,6 +29,9 @@ export interface SessionEvent {
   // Who acted on a user's sessions, role or the keys, other than the user: `admin:<userId>`
   // (an admin route), `cli` (the admin CLI); null for what the session's own user or no one did.
   actor: string | null
+  // session.created: how the user signed in (`password` for this server's own login, or the
+  // label the app gave app.sessions.start or POST /service/sessions); null when none was given.
+  authMethod: string | null
 }
 
 export type SessionEventFields = Partial<Omit<SessionEvent, 'type' | 'at'>>
@@ -44,7 +47,8 @@ export function sessionEvent (type: SessionEventType, nowMs: number, fields: Ses
     ip: fields.ip ?? null,
     account: fields.account ?? null,
     count: fields.count ?? null,
-    actor: fields.actor ?? null
+    actor: fields.actor ?? null,
+    authMethod: fields.authMethod ?? null
   }
 }
 

@@ -53,6 +53,13 @@ export interface EventSubject {
   ip?: string
 }
 
+// A new session says how its user signed in (`password` for this server's own login) and, when
+// someone else started it for them (a service key), who.
+export interface CreatedSession extends EventSubject {
+  authMethod?: string
+  actor?: string
+}
+
 // A login names the account it tried, which only ever leaves as a digest (src/events/).
 export interface LoginSubject extends EventSubject {
   account: string
@@ -71,7 +78,7 @@ export interface EndedSessions {
 
 export interface AuthEvents {
   loginAttempted: (result: LoginResult, login: LoginSubject) => void
-  sessionCreated: (session: EventSubject) => void
+  sessionCreated: (session: CreatedSession) => void
   // `count` sessions ended at once (a logout-all ends many, a logout one).
   sessionsEnded: (reason: SessionEndReason, count: number, ended: EndedSessions) => void
   refreshAttempted: (outcome: RefreshOutcome, subject: EventSubject) => void

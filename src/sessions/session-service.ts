@@ -44,7 +44,8 @@ export interface AuthenticatedUser {
   userId: number
   userType: UserType
   sessionId: string
-  account: string
+  // The account the session was started for; undefined for one started without (app.sessions.start).
+  account: string | undefined
 }
 
 export interface Authentication {
@@ -61,6 +62,9 @@ export interface SessionStart {
   // What the session list shows of the device: the login's device label (see deviceLabel).
   userAgent?: string
   ip: string
+  // Told in session.created, not stored: how the user signed in, and who started the session for them.
+  authMethod?: string
+  actor?: string
 }
 
 // The session engine: what a login creates, what a request checks, what ends a session.
@@ -93,7 +97,8 @@ export class SessionService {
     const ttlMs = this.policy.ttlStopsAtDeadline ? this.ttlMsFor(claims.auth_time, nowMs) : this.policy.ttlSeconds * MS_PER_SECOND
     const created = await this.store.create(record, ttlMs, generation, this.policy.maxSessionsPerUser)
     if (!created.created) return undefined
-    this.events.sessionCreated({ userId: start.userId, sessionId: claims.sid, deviceId: start.deviceId, ip: start.ip })
+    const { userId, deviceId, ip, authMethod, actor } = start
+    this.events.sessionCreated({ userId, sessionId: claims.sid, deviceId, ip, authMethod, actor })
     if (created.evicted.length > 0) {
       this.events.sessionsEnded('evicted', created.evicted.length, { userId: start.userId, sessionIds: created.evicted, ip: start.ip })
     }
@@ -142,7 +147,8 @@ export class SessionService {
     // The role is the session's, set from the database at login: a token that claims another
     // (signed with a leaked key, or issued before a demotion) proves nothing about it.
     if (touched.userType !== claims.userType) throw new InvalidTokenError()
-    const user = { userId: claims.userId, userType: claims.userType, sessionId: claims.sid, account: touched.account }
+    // A session started without an account stores an empty one.
+    const user = { userId: claims.userId, userType: claims.userType, sessionId: claims.sid, account: touched.account === '' ? undefined : touched.account }
     if (touched.reissuedIat === undefined) return { user }
     // Same session, same login time: only `iat` moves, so the absolute lifetime does not.
     return { user, reissued: { userId: claims.userId, userType: claims.userType, sid: claims.sid, iat: touched.reissuedIat, auth_time: claims.auth_time } }
@@ -151,10 +157,10 @@ export class SessionService {
   // The listener hears of it before the session ends, so that a failure there leaves everything
   // as it was (the client retries), and again after, for state written in between (a login's
   // refresh token stored while its session was being ended). `ip`: the client that asked, if any.
-  async end (userId: number, sessionId: string, reason: SessionEndReason, ip?: string): Promise<boolean> {
+  async end (userId: number, sessionId: string, reason: SessionEndReason, ip?: string, actor?: string): Promise<boolean> {
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     const ended = await this.store.revoke(userId, sessionId, reason)
-    if (ended) this.events.sessionsEnded(reason, 1, { userId, sessionIds: [sessionId], ip })
+    if (ended) this.events.sessionsEnded(reason, 1, { userId, sessionIds: [sessionId], ip, actor })
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     return ended
   }
@@ -166,11 +172,6 @@ export class SessionService {
     if (ended.length > 0) this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip, actor })
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     return ended.length
-  }
-
-  // Signs out every other device: all of the user's sessions but the caller's own.
-  async endOthers (userId: number, keptSessionId: string, reason: SessionEndReason, ip?: string): Promise<number> {
-    return await this.endAll(userId, reason, { exceptSessionId: keptSessionId }, ip)
   }
 
   async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {

@@ -5,3 +5,5 @@ export const USER_ID_MAX = 2_147_483_647
 export function isUserId (value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= USER_ID_MAX
 }
+
+export type UserId = number

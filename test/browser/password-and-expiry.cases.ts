@@ -54,7 +54,7 @@ t.test('password change and expiry, in Chromium (sliding strategy)', { skip: NO_
     // Redis expires the session's key, as it does once SESSION_TTL has passed with no request.
     const [session] = await app.sessions.list(user.userId)
     if (session === undefined) throw new Error('the login stored no session')
-    await expireKeyNow(app, `ACCESS_TOKEN:{${user.userId}}:${session.sessionId}`)
+    await expireKeyNow(app, `ACCESS_TOKEN:{${user.userId}}:${session.id}`)
     await driver.refreshView()
     await driver.waitForView('login')
     t.match(await driver.status(), /Your session expired because it was not used for a while/, 'reason expired, in words')

@@ -141,7 +141,7 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     const [session] = await driver.sessions()
 
     // What a login beyond SESSION_MAX_PER_USER does to the user's oldest session.
-    await app.sessions.end(user.userId, session?.id ?? '', 'evicted')
+    await app.sessionCheck.store.revoke(user.userId, session?.id ?? '', 'evicted')
     await driver.refreshView()
     await driver.waitForView('login')
     t.match(await driver.status(), /This account signed in on too many devices/, 'reason evicted, in words')

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { GenerationMovedError } from '../../session-check/index.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createUser, logIn, me } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, refresh, refreshTokenOf } from '../helpers/strategies.js'
@@ -59,16 +60,16 @@ t.test('a login whose password check began before a revoke-all creates no sessio
     const { app } = await buildTestApp(t, appOptions(strategy))
     const user = await createUser(app)
     const generation = await app.sessions.generation(user.userId)
-    await app.sessions.endAll(user.userId, 'logout_all')
-    const claims = await app.sessions.start({ userId: user.userId, userType: 'user', account: user.account, ip: '127.0.0.1' }, generation)
-    t.equal(claims, undefined, 'refused')
+    await app.sessions.endAll(user.userId, { reason: 'logout_all' })
+    await t.rejects(app.sessions.start({ userId: user.userId, account: user.account, ip: '127.0.0.1' }, { generation }),
+      GenerationMovedError, 'refused')
     t.same(await app.redis.keys('ACCESS_TOKEN:*'), [], 'and nothing was stored')
 
     const fresh = await app.sessions.generation(user.userId)
     t.not(fresh, generation, 'the revoke-all moved the generation')
-    const started = await app.sessions.start({ userId: user.userId, userType: 'user', account: user.account, ip: '127.0.0.1' }, fresh)
-    t.ok(started, 'a login that read the new generation gets its session')
-    await app.sessions.endAll(user.userId, 'admin', { deviceId: 'some-device' })
+    const started = await app.sessions.start({ userId: user.userId, account: user.account, ip: '127.0.0.1' }, { generation: fresh })
+    t.equal(started.userId, user.userId, 'a login that read the new generation gets its session')
+    await app.sessions.endAll(user.userId, { reason: 'admin', deviceId: 'some-device' })
     t.equal(await app.sessions.generation(user.userId), fresh, 'revoking one device is not a cut-off')
   })
 })

@@ -3,7 +3,6 @@ import { errorResponses } from '../../../src/api/error-schema.js'
 import { SuccessSchema } from '../../../src/api/field-schemas.js'
 import { SessionListSchema } from '../../../src/api/session-schemas.js'
 import { NotFoundError } from '../../../src/errors/api-errors.js'
-import { toSessionView } from '../../../src/sessions/session-view.js'
 import { SESSION_ID_JSON_PATTERN } from '../../../src/tokens/session-claims.js'
 import { sessionSecurity } from '../../../plugins/docs.js'
 
@@ -22,8 +21,7 @@ const sessions: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: SessionListSchema, ...errorResponses(401, 503) }
     }
   }, async (request) => {
-    const records = await fastify.sessions.list(request.user.userId)
-    return { sessions: records.map((record) => toSessionView(record, request.user.sessionId)) }
+    return { sessions: await fastify.sessions.list(request.user.userId, { currentSessionId: request.user.sessionId }) }
   })
 
   fastify.delete('/:id', {
@@ -37,7 +35,7 @@ const sessions: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { userId, sessionId } = request.user
     // Looked up under the caller's own user id: another user's session id is simply not found.
-    const ended = await fastify.sessions.end(userId, request.params.id, 'revoked', request.ip)
+    const ended = await fastify.sessions.end(userId, request.params.id, { reason: 'revoked', ip: request.ip })
     if (!ended) throw new NotFoundError('No such session')
     if (request.params.id === sessionId) reply.clearSessionCookies()
     return { result: 'success' as const }

@@ -1,0 +1,66 @@
+import type { FastifyRequest } from 'fastify'
+import { isIP } from 'node:net'
+import { USER_TYPES, type UserType } from '../contract/api-contract.js'
+import { InvalidInputError } from '../src/errors/api-errors.js'
+import { deviceLabel } from '../src/sessions/device-label.js'
+import type { SessionStart } from '../src/sessions/session-service.js'
+import { ACCOUNT_MAX_LENGTH } from '../src/users/account.js'
+import { isUserId, type UserId } from '../src/users/user-id.js'
+
+// What the app's own code says of the session it starts (app.sessions.start).
+export interface SessionStartInput {
+  /** A positive integer up to 2³¹−1, or 1–64 characters of `A–Z a–z 0–9 _ -`. */
+  userId: UserId
+  /** @default 'user' */
+  userType?: UserType
+  /** The client's own name for the device, to end its sessions together later. */
+  deviceId?: string
+  /** How the user proved who they are (`password`, `phone_code`, `apple`, ...): told in `session.created`. */
+  authMethod?: string
+  /** What `GET /auth/me` and `request.user.account` show, and the `loginUser` cookie holds; none when absent. */
+  account?: string
+  /** The end user's IP, shown in the session list. @default request.ip */
+  ip?: string
+  /** The end user's User-Agent header, shown in the session list as a device label. @default the request's */
+  userAgent?: string
+}
+
+export const AUTH_METHOD_PATTERN = /^[a-z][a-z0-9_]{0,31}$/
+const DEVICE_ID_MAX_LENGTH = 128
+// As the HTTP routes' schemas refuse them (src/api/field-schemas.ts): control and format characters.
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u
+
+function refuse (message: string): never {
+  throw new InvalidInputError(`app.sessions.start: ${message}`)
+}
+
+function checkedText (value: unknown, name: string, maxLength: number): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength || CONTROL_OR_FORMAT.test(value)) {
+    refuse(`${name} must be a string of 1 to ${maxLength} characters without control characters`)
+  }
+  return value
+}
+
+// Checked as the HTTP routes check their bodies, for callers that are not: plain JavaScript, or
+// values the app read from its own users' requests.
+export function sessionStartOf (input: SessionStartInput, request: FastifyRequest | undefined): SessionStart {
+  if (typeof input !== 'object' || input === null) refuse('the session to start must be an object')
+  const { userId, userType = 'user', deviceId, authMethod, account, ip = request?.ip ?? '', userAgent } = input
+  if (!isUserId(userId)) refuse('userId must be a positive integer up to 2147483647, or 1-64 characters of A-Z a-z 0-9 _ -')
+  if (!USER_TYPES.includes(userType)) refuse(`userType must be one of ${USER_TYPES.join(', ')}`)
+  if (authMethod !== undefined && (typeof authMethod !== 'string' || !AUTH_METHOD_PATTERN.test(authMethod))) {
+    refuse('authMethod must be a short label: a lowercase letter, then up to 31 of a-z 0-9 _')
+  }
+  if (typeof ip !== 'string' || (ip !== '' && isIP(ip) === 0)) refuse('ip must be an IPv4 or IPv6 address')
+  if (userAgent !== undefined && typeof userAgent !== 'string') refuse('userAgent must be a string')
+  return {
+    userId,
+    userType,
+    account: checkedText(account, 'account', ACCOUNT_MAX_LENGTH) ?? '',
+    deviceId: checkedText(deviceId, 'deviceId', DEVICE_ID_MAX_LENGTH),
+    userAgent: deviceLabel(userAgent ?? request?.headers['user-agent']),
+    ip,
+    authMethod
+  }
+}
