@@ -1,8 +1,8 @@
-import type { SessionView } from '../api/session-schemas.js'
+import type { SessionViewBody } from '../../contract/api-contract.js'
 import type { SessionRecord } from './session-store.js'
 
 // How a session is shown to its user or an admin; the shape is SessionViewSchema's.
-export function toSessionView (record: SessionRecord, currentSessionId?: string): SessionView {
+export function toSessionView (record: SessionRecord, currentSessionId?: string): SessionViewBody {
   return {
     id: record.sessionId,
     deviceId: record.deviceId ?? null,
