@@ -81,4 +81,4 @@ export default fp(async (fastify) => {
     reply.type(metrics.contentType)
     return await metrics.text()
   })
-}, { name: 'metrics', dependencies: ['config', 'api-schemas', 'error-handler'] })
+}, { name: 'metrics', dependencies: ['config', 'api-schemas', 'error-handler', 'docs'] })
