@@ -14,6 +14,7 @@ import { SessionService } from '../src/sessions/session-service.js'
 import type { SessionStore } from '../src/sessions/session-store.js'
 import type { SessionTokenCodec } from '../src/tokens/session-token-codec.js'
 import type { LifecycleRefusals } from './session-lifecycle.js'
+import { streamedEvents } from './stream-events.js'
 
 export interface SessionEngineParts {
   redis: RedisClient
@@ -21,7 +22,7 @@ export interface SessionEngineParts {
   tokens: SessionTokenCodec
   clock: Clock
   log: FastifyBaseLogger
-  // The auth server's own: its metrics and session events.
+  // The auth server's own: its metrics and session events. A service's are told to EVENTS_STREAM, if set.
   events?: AuthEvents
   // The auth server's own database, for REFRESH_STORE=postgres; else one is opened from DATABASE_URL.
   database?: SqlDatabase
@@ -47,8 +48,9 @@ const NO_DATABASE = 'REFRESH_STORE=postgres: starting or ending sessions needs t
 // to start or end sessions (a signing key, the refresh secret, the database) is said when it tries.
 export async function openSessionEngine (settings: SessionCheckSettings, parts: SessionEngineParts): Promise<SessionEngine> {
   const refusals: LifecycleRefusals = { start: parts.tokens.canSign ? undefined : PUBLIC_KEYS_ONLY }
-  const events = parts.events ?? NO_AUTH_EVENTS
-  let close = async (): Promise<void> => {}
+  const streamed = parts.events === undefined ? streamedEvents(settings, parts.redis, parts.clock, parts.log) : undefined
+  const events = parts.events ?? streamed?.events ?? NO_AUTH_EVENTS
+  let close = async (): Promise<void> => { await streamed?.settled() }
   let refreshStore: RefreshTokenStore | undefined
   const secret = settings.refreshTokenSecret
   if (refreshTokensInPostgres(settings)) {
@@ -57,7 +59,10 @@ export async function openSessionEngine (settings: SessionCheckSettings, parts: 
       // Loaded only here: a service on the sliding strategy needs no PostgreSQL driver.
       const { openPostgres } = await import('../src/db/postgres-database.js')
       const opened = openPostgres(settings.DATABASE_URL, (error) => parts.log.warn({ err: error }, 'PostgreSQL connection error'))
-      close = async () => await opened.close()
+      close = async () => {
+        await streamed?.settled()
+        await opened.close()
+      }
       database = opened
     }
     if (database === undefined) {

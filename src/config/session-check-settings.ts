@@ -17,7 +17,9 @@ export const SESSION_CHECK_SETTING_NAMES = [
   'NEAR_CACHE', 'NEAR_CACHE_MAX_ENTRIES',
   // What starting sessions (app.sessions) needs beyond the check: the login cookie, the refresh
   // strategy's secret and, with REFRESH_STORE=postgres, the auth server's database.
-  'LOGIN_USER_COOKIE', 'REFRESH_TOKEN_SECRET', 'DATABASE_URL'
+  'LOGIN_USER_COOKIE', 'REFRESH_TOKEN_SECRET', 'DATABASE_URL',
+  // Where the sessions a service starts and ends are told, signed as the auth server signs its own.
+  'EVENTS_STREAM', 'EVENTS_STREAM_MAXLEN', 'EVENTS_WEBHOOK_SECRET'
 ] as const satisfies ReadonlyArray<keyof Env>
 
 type SettingName = typeof SESSION_CHECK_SETTING_NAMES[number]

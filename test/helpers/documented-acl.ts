@@ -9,8 +9,10 @@ import type { Redis } from 'ioredis'
 export interface DocumentedAcl {
   serverLine?: string
   serviceLine?: string
+  // A service that starts sessions too (app.sessions).
+  loginServiceLine?: string
   configLine?: string
-  passwords: { server: string, service: string }
+  passwords: { server: string, service: string, loginService: string }
   // Runs a line as an administrator would, with `redis-cli`.
   apply: (connection: Redis, line: string) => Promise<void>
 }
@@ -25,14 +27,16 @@ export function documentedAcl (): DocumentedAcl {
   const section = page.slice(page.indexOf('## Redis ACL'))
   const lines = [...section.matchAll(/```acl\n([\s\S]*?)```/g)].flatMap((match) => (match[1] ?? '').split('\n'))
     .map((line) => line.trim()).filter((line) => line.startsWith('ACL SETUSER'))
-  const passwords = { server: randomBytes(16).toString('hex'), service: randomBytes(16).toString('hex') }
+  const passwords = { server: randomBytes(16).toString('hex'), service: randomBytes(16).toString('hex'), loginService: randomBytes(16).toString('hex') }
   return {
     serverLine: lines.find((line) => line.startsWith('ACL SETUSER auth-server on ')),
     serviceLine: lines.find((line) => line.startsWith('ACL SETUSER orders-service on ')),
+    loginServiceLine: lines.find((line) => line.startsWith('ACL SETUSER login-service on ')),
     configLine: lines.find((line) => line.startsWith('ACL SETUSER auth-server +config')),
     passwords,
     apply: async (connection, line) => {
-      const words = line.replace('>AUTH_SERVER_PASSWORD', `>${passwords.server}`).replace('>ORDERS_SERVICE_PASSWORD', `>${passwords.service}`).split(/\s+/)
+      const words = line.replace('>AUTH_SERVER_PASSWORD', `>${passwords.server}`).replace('>ORDERS_SERVICE_PASSWORD', `>${passwords.service}`)
+        .replace('>LOGIN_SERVICE_PASSWORD', `>${passwords.loginService}`).split(/\s+/)
       await connection.call(...words as [string, ...string[]])
     }
   }

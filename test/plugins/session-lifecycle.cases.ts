@@ -3,6 +3,8 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import t, { type Test } from 'tap'
 import sessionCheck, { GenerationMovedError, SessionLifecycleUnavailableError, type SessionCheckOptions } from '../../session-check/index.js'
 import type { AppConfig } from '../../src/config/load-config.js'
+import { eventSigningKey, verifyEventSignature } from '../../src/events/event-signature.js'
+import { entryField, eventOfEntry } from '../../src/events/event-stream.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createAndLogIn, createUser, me } from '../helpers/sessions.js'
 import { forEachStrategy, appOptions, refresh } from '../helpers/strategies.js'
@@ -143,4 +145,25 @@ t.test('REFRESH_STORE=postgres without the database: starting and ending say wha
   t.equal(noSecret.sessionCheck.settings.refreshTokenSecret, TEST_JWT_SECRET, 'the refresh secret defaults to JWT_SECRET, as on the server')
   const other = await createUser(app)
   t.equal((await noSecret.sessions.start({ userId: other.userId })).userId, other.userId)
+})
+
+t.test("a service's sessions are told to the auth server's EVENTS_STREAM, signed so its webhook delivers them", async (t) => {
+  const secret = 'a-webhook-secret-of-at-least-32-characters'
+  const { app, config } = await buildTestApp(t, { env: { EVENTS_STREAM: 'auth-events', EVENTS_WEBHOOK_SECRET: secret } })
+  const service = await serviceWithOwnLogin(t, sharedWith(config, { eventsStream: 'auth-events', eventsWebhookSecret: secret }))
+  const started = await service.inject({ method: 'POST', url: '/sign-in', payload: { userId: 515, deviceId: 'tablet' } })
+  const { sessionId } = started.json<{ sessionId: string }>()
+  await service.sessions.end(515, sessionId, { reason: 'logout', actor: 'service:phone-login' })
+  await service.close()
+
+  const entries = await app.redis.xrange(config.REDIS_KEY_PREFIX + 'auth-events', '-', '+')
+  const events = entries.map(([, fields]) => eventOfEntry(fields))
+  t.match(events, [
+    { type: 'session.created', userId: 515, sessionId, deviceId: 'tablet', authMethod: 'phone_code', ip: '127.0.0.1' },
+    { type: 'session.ended', userId: 515, sessionId, reason: 'logout', actor: 'service:phone-login' }
+  ], 'both, in order, written before the service closed')
+  const signingKey = eventSigningKey(secret)
+  for (const [, fields] of entries) {
+    t.ok(verifyEventSignature(signingKey, entryField(fields, 'event') ?? '', entryField(fields, 'signature') ?? ''), 'signed with the webhook secret\'s key')
+  }
 })

@@ -29,13 +29,14 @@ const STREAM = 'auth-events'
 const WEBHOOK_SECRET = 'webhook-secret-that-is-at-least-32-characters'
 
 const acl = documentedAcl()
-const { serverLine, serviceLine, configLine } = acl
-t.ok(serverLine !== undefined && serviceLine !== undefined && configLine !== undefined, 'docs/deployment.md gives the auth server\'s, a service\'s and the CONFIG line')
+const { serverLine, serviceLine, loginServiceLine, configLine } = acl
+t.ok(serverLine !== undefined && serviceLine !== undefined && loginServiceLine !== undefined && configLine !== undefined,
+  'docs/deployment.md gives the auth server\'s, a service\'s, a login service\'s and the CONFIG line')
 const redis = await RedisServer.start()
 t.teardown(async () => await redis.destroy())
 const operator = new Redis(redis.port, '127.0.0.1')
 t.teardown(() => operator.disconnect())
-for (const line of [serverLine, serviceLine]) if (line !== undefined) await acl.apply(operator, line)
+for (const line of [serverLine, serviceLine, loginServiceLine]) if (line !== undefined) await acl.apply(operator, line)
 // What docs/deployment.md tells the operator to set instead of granting CONFIG.
 await operator.config('SET', 'notify-keyspace-events', 'Ex')
 await operator.acl('LOG', 'RESET')
@@ -154,6 +155,38 @@ t.test('the plugin checks sessions as the documented service user, which may not
   await t.rejects(asService.call('CONFIG', 'SET', 'notify-keyspace-events', ''), /NOPERM/, 'CONFIG SET is refused')
   await t.rejects(asService.get(`${KEY_PREFIX}RATE_LIMIT:login:ip:127.0.0.1`), /NOPERM/, 'rate-limit counters are out of reach')
   t.equal(await operator.xlen(`${KEY_PREFIX}${STREAM}`), streamLength, 'nothing was added to the stream')
+})
+
+t.test('a service starts and ends sessions as the documented login-service user, and tells their events', async (t) => {
+  const { app } = await buildTestApp(t, { env: { ...serverEnv, SESSION_MAX_PER_USER: '2' }, databaseUrl: SLIDING.databaseUrl })
+  // The refusals the case before provoked on purpose.
+  await operator.acl('LOG', 'RESET')
+  const service = Fastify()
+  t.teardown(async () => await service.close())
+  await service.register(sessionCheck, {
+    redisUrl: urlOf('login-service', acl.passwords.loginService),
+    redisKeyPrefix: KEY_PREFIX,
+    jwtSecret: TEST_JWT_SECRET,
+    sessionMaxPerUser: 2,
+    eventsStream: STREAM,
+    eventsWebhookSecret: WEBHOOK_SECRET,
+    env: {}
+  })
+  await service.ready()
+  const userId = 900_001
+  const sessions = [await service.sessions.start({ userId }), await service.sessions.start({ userId }), await service.sessions.start({ userId })]
+  t.equal((await me(app, sessions[0]?.token ?? '')).json<{ reason: string }>().reason, 'evicted', 'the cap evicted the oldest')
+  t.equal((await me(app, sessions[2]?.token ?? '')).statusCode, 200, 'the auth server honours the newest')
+  t.equal((await service.sessions.list(userId)).length, 2)
+  t.equal(await service.sessions.end(userId, sessions[1]?.sessionId ?? ''), true)
+  t.equal(await service.sessions.endAll(userId, { reason: 'logout_all' }), 1)
+  await service.close()
+  const told = (await streamed()).filter((event) => event.userId === userId).map((event) => [event.type, event.reason])
+  t.same(told, [
+    ['session.created', null], ['session.created', null], ['session.created', null], ['session.ended', 'evicted'],
+    ['session.ended', 'revoked'], ['session.ended', 'logout_all']
+  ], 'its events are in the stream')
+  t.same(await aclRefusals(operator), [], 'Redis refused the login service nothing')
 })
 
 t.test('with the documented CONFIG line, the server sets notify-keyspace-events itself', async (t) => {
