@@ -17,6 +17,7 @@ import { SessionService } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
 import type { UserType } from '../src/tokens/session-claims.js'
 import { UserRepository } from '../src/users/user-repository.js'
+import { isUserId, USER_ID_STRING_MAX_LENGTH, userIdOfKey, type UserId } from '../src/users/user-id.js'
 import { KID_PATTERN, TOKEN_ALGORITHMS, type TokenAlgorithm } from '../src/tokens/signing-keys.js'
 import { CLI_ACTOR, CliEvents } from './cli-events.js'
 import { generateKey, listKeys, publicKeyList } from './keys-command.js'
@@ -28,6 +29,8 @@ const USAGE = `Usage: npm run admin -- <command> [options]
   set-role --user USER_ID --role user|admin change a user's role; a demotion ends their sessions
   revoke --user USER_ID [--device DEVICE]   end all sessions of a user, or those of one device
   sessions --user USER_ID                   list a user's sessions
+                                            (revoke, sessions: any session's user id, this
+                                            server's number or another user store's string)
   keys generate [--kid KID] [--alg ALG]     print a new JWT_KEYS entry: a random secret (HS256), or a
                                             private key (EdDSA, ES256); ALG defaults to ACCESS_TOKEN_ALG
   keys list                                 the configured signing keys by kid and fingerprint
@@ -61,6 +64,14 @@ function algorithmOption (value: string | undefined, configured: TokenAlgorithm)
 function userIdOption (value: string | undefined): number {
   const userId = Number(value)
   if (!Number.isSafeInteger(userId) || userId <= 0) throw new UsageError('--user needs a numeric user id')
+  return userId
+}
+
+// Sessions may belong to users of another user store, whose ids are strings; digits name the
+// same user as that number (src/users/user-id.ts).
+function sessionUserIdOption (value: string | undefined): UserId {
+  const userId = userIdOfKey(value ?? '')
+  if (!isUserId(userId)) throw new UsageError(`--user needs a user id: a number, or 1 to ${USER_ID_STRING_MAX_LENGTH} characters A-Z a-z 0-9 _ -`)
   return userId
 }
 
@@ -193,14 +204,14 @@ async function run (argv: string[], env: Env): Promise<void> {
       return
     }
     case 'revoke': {
-      const userId = userIdOption(values.user)
+      const userId = sessionUserIdOption(values.user)
       const revoked = await withEvents(env, async (events) => await withSessions(env, events, async (sessions) =>
         await sessions.endAll(userId, 'admin', { deviceId: values.device }, undefined, CLI_ACTOR)))
       console.log(`revoked ${revoked} session(s) of user ${userId}${values.device === undefined ? '' : ` on device ${values.device}`}`)
       return
     }
     case 'sessions': {
-      const userId = userIdOption(values.user)
+      const userId = sessionUserIdOption(values.user)
       const records = await withSessions(env, new CliEvents(env), async (sessions) => await sessions.list(userId))
       if (records.length === 0) console.log(`user ${userId} has no sessions`)
       for (const view of records.map((record) => toSessionView(record))) {

@@ -64,6 +64,14 @@ export const USER_TYPES = ['user', 'admin'] as const
 
 export type UserType = typeof USER_TYPES[number]
 
+/**
+ * Who a session belongs to: a positive integer up to 2³¹−1 (the auth server's own users), or a
+ * string of 1 to 64 characters `A–Z a–z 0–9 _ -` (another user store's id: a UUID, a ULID, a
+ * snowflake id as a string). Answers carry it as it was given: a number stays a number, a
+ * string a string. Digits name the same user either way (`123` and `"123"`).
+ */
+export type UserId = number | string
+
 /** The one shape of every error answer, from the auth server and from services using its check. */
 export interface ErrorBody {
   code: 0
@@ -80,8 +88,8 @@ export interface IssuedSessionBody {
   result: 'success'
   /** The session's token (refresh strategy: the access token). */
   token: string
-  /** The signed-in user's id. */
-  userId: number
+  /** The signed-in user's id, a number or a string as the session was started with. */
+  userId: UserId
   userType: UserType
   /** The session's id: its `id` in the session list. */
   sessionId: string
@@ -95,8 +103,8 @@ export interface IssuedSessionBody {
 
 /** The answer of `GET /auth/me`: who the session belongs to. */
 export interface MeBody {
-  /** The signed-in user's id. */
-  userId: number
+  /** The signed-in user's id, a number or a string as the session was started with. */
+  userId: UserId
   userType: UserType
   /**
    * The account the user signs in with, as registered; absent for a session the app started

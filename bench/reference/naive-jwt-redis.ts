@@ -2,6 +2,7 @@ import fastifyJwt from '@fastify/jwt'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
 import type { SessionClaims } from '../../src/tokens/session-claims.js'
+import type { UserId } from '../../src/users/user-id.js'
 import {
   HOST, NAIVE_KEY_PREFIX, SESSION_TTL_SECONDS, UNAUTHENTICATED, UserIds, loginBodySchema, meResponses, readReferenceEnv,
   type LoginBody
@@ -21,7 +22,7 @@ const users = new UserIds()
 const app = Fastify()
 await app.register(fastifyJwt, { secret: env.secret, sign: { algorithm: 'HS256' }, verify: { algorithms: ['HS256'] } })
 
-function tokenKey (userId: number, token: string): string {
+function tokenKey (userId: UserId, token: string): string {
   return `${NAIVE_KEY_PREFIX}${userId}:${token.slice(token.lastIndexOf('.') + 1)}`
 }
 

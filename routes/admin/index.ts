@@ -1,8 +1,9 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { AccountSchema, DeviceIdSchema, IntegerIdParamSchema, UserIdSchema } from '../../src/api/field-schemas.js'
+import { AccountSchema, DeviceIdSchema, UserIdParamSchema, UserIdSchema } from '../../src/api/field-schemas.js'
 import { RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
 import { InvalidInputError, NotFoundError } from '../../src/errors/api-errors.js'
+import { userIdOfKey, type UserId } from '../../src/users/user-id.js'
 import { sessionSecurity } from '../../plugins/docs.js'
 
 // The user is named by exactly one of userId or account (checked in the handler).
@@ -12,7 +13,7 @@ const RevokeBodySchema = Type.Object({
   deviceId: Type.Optional(DeviceIdSchema)
 })
 
-const UserParamsSchema = Type.Object({ userId: IntegerIdParamSchema })
+const UserParamsSchema = Type.Object({ userId: UserIdParamSchema })
 
 const admin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preHandler', fastify.authenticate)
@@ -27,7 +28,8 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: SessionListSchema, ...errorResponses(400, 401, 403, 503) }
     }
   }, async (request) => {
-    return { sessions: await fastify.sessions.list(Number(request.params.userId)) }
+    // A path parameter is a string: digits are read as the number they name (the same user).
+    return { sessions: await fastify.sessions.list(userIdOfKey(request.params.userId)) }
   })
 
   fastify.post('/revoke', {
@@ -43,7 +45,7 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     if ((userId === undefined) === (account === undefined)) {
       throw new InvalidInputError('body must name the user by exactly one of userId or account')
     }
-    const targetId = userId ?? (await fastify.users.findByAccount(account ?? ''))?.id
+    const targetId: UserId | undefined = userId ?? (await fastify.users.findByAccount(account ?? ''))?.id
     if (targetId === undefined) throw new NotFoundError('No such account')
     const revoked = await fastify.sessions.endAll(targetId, { reason: 'admin', deviceId, ip: request.ip, actor: `admin:${request.user.userId}` })
     request.log.info({ targetUserId: targetId, deviceId, revoked, adminUserId: request.user.userId }, 'admin revoked sessions')

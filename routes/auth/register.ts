@@ -1,6 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { AccountSchema, PasswordSchema, UserIdSchema } from '../../src/api/field-schemas.js'
+import { AccountSchema, OwnUserIdSchema, PasswordSchema } from '../../src/api/field-schemas.js'
 import { ForbiddenError } from '../../src/errors/api-errors.js'
 
 const RegisterBodySchema = Type.Object({ account: AccountSchema, password: PasswordSchema })
@@ -11,7 +11,7 @@ const register: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Create an account (unless REGISTRATION_OPEN=false)',
       tags: ['auth'],
       body: RegisterBodySchema,
-      response: { 201: Type.Object({ userId: UserIdSchema }), ...errorResponses(400, 403, 409, 429, 503) }
+      response: { 201: Type.Object({ userId: OwnUserIdSchema }), ...errorResponses(400, 403, 409, 429, 503) }
     }
   }, async (request, reply) => {
     if (!fastify.config.REGISTRATION_OPEN) throw new ForbiddenError('Registration is closed')

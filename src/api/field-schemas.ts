@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../passwords/password-hasher.js'
 import { USER_TYPES } from '../../contract/api-contract.js'
 import { ACCOUNT_MAX_LENGTH } from '../users/account.js'
-import { USER_ID_MAX } from '../users/user-id.js'
+import { USER_ID_MAX, USER_ID_STRING_MAX_LENGTH, USER_ID_STRING_PATTERN, type UserId } from '../users/user-id.js'
 import { StringEnum } from './schema-types.js'
 
 // The fields several routes read or answer, each written once.
@@ -26,7 +26,8 @@ const POSITIVE_INTEGER_PATTERN = '^[1-9][0-9]{0,9}$'
 export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   [ACCOUNT_PATTERN]: 'must contain a character that is not a space, and no control or format characters',
   [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control or format characters',
-  [POSITIVE_INTEGER_PATTERN]: 'must be a positive integer'
+  [POSITIVE_INTEGER_PATTERN]: 'must be a positive integer',
+  [USER_ID_STRING_PATTERN]: `must be 1 to ${USER_ID_STRING_MAX_LENGTH} characters A-Z a-z 0-9 _ -`
 }
 
 export const AccountSchema = Type.String({ minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: ACCOUNT_PATTERN })
@@ -36,7 +37,17 @@ export const PasswordSchema = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxL
 export const LoginPasswordSchema = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH })
 export const DeviceIdSchema = Type.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL_CHARACTERS_PATTERN })
 export const IntegerIdParamSchema = Type.String({ pattern: POSITIVE_INTEGER_PATTERN })
-export const UserIdSchema = Type.Integer({ minimum: 1, maximum: USER_ID_MAX })
+// This server's own users: the id of a row of its users table.
+export const OwnUserIdSchema = Type.Integer({ minimum: 1, maximum: USER_ID_MAX })
+// A session's user, this server's or another store's (src/users/user-id.ts). An `anyOf`, whose
+// branches no value matches both of: the validator does not coerce, and the serializer picks the
+// branch the value matches, so `123` is answered as a number and `"123"` as a string.
+export const UserIdSchema = Type.Union([
+  OwnUserIdSchema,
+  Type.String({ minLength: 1, maxLength: USER_ID_STRING_MAX_LENGTH, pattern: USER_ID_STRING_PATTERN })
+], { description: `An integer 1..${USER_ID_MAX}, or a string of 1 to ${USER_ID_STRING_MAX_LENGTH} characters A-Z a-z 0-9 _ - (digits name the same user as that number)` }) satisfies { static: UserId }
+// A path parameter naming a user: always a string, so digits and any other id alike.
+export const UserIdParamSchema = Type.String({ minLength: 1, maxLength: USER_ID_STRING_MAX_LENGTH, pattern: USER_ID_STRING_PATTERN })
 export const UserTypeSchema = StringEnum(USER_TYPES)
 
 export const SuccessSchema = Type.Object({ result: StringEnum(['success']) })

@@ -64,5 +64,23 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
       'CREATE INDEX notes_by_user ON notes (user_id, id)'
     ]
+  },
+  {
+    version: 4,
+    name: 'refresh_tokens of any user id',
+    // A session's user id is an integer or a string (src/users/user-id.ts). The column keeps its
+    // key form (userIdKey: `123` and `"123"` are one user); `user_id_is_string` says which kind
+    // the session was started with, so a refresh answers a number as a number. Rows already
+    // there are of integer ids.
+    sql: `ALTER TABLE refresh_tokens
+      ALTER COLUMN user_id TYPE text USING user_id::text,
+      ADD COLUMN user_id_is_string boolean NOT NULL DEFAULT false`
+  },
+  {
+    version: 5,
+    name: 'notes of any user id',
+    // The example resource keyed by the user id's key form, so that a session of another user
+    // store keeps notes too; the notes of integer ids keep their owner.
+    sql: 'ALTER TABLE notes ALTER COLUMN user_id TYPE text USING user_id::text'
   }
 ]

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { UserId } from '../users/user-id.js'
 
 // The session events: names and fields are a public contract (docs/events.md), read by whatever
 // consumes the audit log, the Redis Stream or the webhook.
@@ -15,7 +16,7 @@ export interface SessionEvent {
   type: SessionEventType
   // ISO 8601, UTC, milliseconds.
   at: string
-  userId: number | null
+  userId: UserId | null
   sessionId: string | null
   deviceId: string | null
   // session.ended: why (docs/api.md's reasons); login.failed: how; rate_limited: which budget.

@@ -6,6 +6,7 @@ import { callRedis } from '../redis/redis-failure.js'
 import { defineEventCommands } from './event-scripts.js'
 import { sessionKeys, type SessionKeys } from '../sessions/session-keys.js'
 import { claimExpiredSessionCall, decodeClaimExpiredSessionReply } from './scripts/claim-expired-session.js'
+import { userIdKey, userIdOfKey, type UserId } from '../users/user-id.js'
 
 const MS_PER_SECOND = 1000
 const CLAIM_TTL_MS = 60_000
@@ -18,7 +19,7 @@ const DEADLINE_TOLERANCE_MS = MS_PER_SECOND
 const NO_PERMISSION = /NOPERM/
 
 export interface ExpiredSession {
-  userId: number
+  userId: UserId
   sessionId: string
   reason: Extract<SessionEndReason, 'expired' | 'max_lifetime'>
 }
@@ -66,8 +67,9 @@ export class SessionExpiryWatcher {
   ) {
     defineEventCommands(redis)
     this.keys = sessionKeys(settings.keyPrefix)
-    // ACCESS_TOKEN:{<userId>}:<session id>, after the key prefix.
-    this.sessionKey = new RegExp(`^${escapeRegExp(this.keys.sessionPrefixAll)}\\{(\\d+)\\}:(.+)$`)
+    // ACCESS_TOKEN:{<userId>}:<session id>, after the key prefix; the id in its key form, which
+    // has no `}` (see USER_ID_STRING_PATTERN).
+    this.sessionKey = new RegExp(`^${escapeRegExp(this.keys.sessionPrefixAll)}\\{([A-Za-z0-9_-]{1,64})\\}:(.+)$`)
     subscriber.on('message', (_channel: string, key: string) => { this.expired(key) })
     // On every connection, not only the first: a restarted Redis has forgotten a CONFIG SET.
     subscriber.on('ready', () => { void this.listen() })
@@ -116,16 +118,18 @@ export class SessionExpiryWatcher {
   private expired (key: string): void {
     const match = this.sessionKey.exec(key)
     if (match === null) return
-    const userId = Number(match[1])
+    // The expired key is all that is left: it does not say whether a session of `{123}` was
+    // started with 123 or "123", and the event reports the number (docs/events.md).
+    const userId = userIdOfKey(match[1] ?? '')
     const sessionId = match[2] ?? ''
     this.claim(userId, sessionId).catch((error: unknown) => {
       this.log.warn({ err: error, userId, sessionId }, 'session events: could not claim an expired session; its session.ended event is lost')
     })
   }
 
-  private async claim (userId: number, sessionId: string): Promise<void> {
+  private async claim (userId: UserId, sessionId: string): Promise<void> {
     const call = claimExpiredSessionCall(
-      { claimKey: `${this.settings.keyPrefix}EVENTS_EXPIRED:{${userId}}:${sessionId}`, indexKey: this.keys.index(userId) },
+      { claimKey: `${this.settings.keyPrefix}EVENTS_EXPIRED:{${userIdKey(userId)}}:${sessionId}`, indexKey: this.keys.index(userId) },
       { sessionId, claimTtlMs: CLAIM_TTL_MS }
     )
     const claim = decodeClaimExpiredSessionReply(await callRedis(() => this.redis.eventsClaimExpiredSession(...call)))

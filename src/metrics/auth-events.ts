@@ -1,4 +1,5 @@
 import { apiErrorCodeOf, ERROR_CODES, type SessionEndReason } from '../errors/api-errors.js'
+import type { UserId } from '../users/user-id.js'
 
 // What the services tell an observer as it happens: the metrics plugin (plugins/metrics.ts)
 // counts it with prom-client, and the session events (src/events/) tell who and which session
@@ -47,7 +48,7 @@ export const COUNTED_END_REASONS = [
 // cannot know (the client IP of an admin CLI call) is left out. `ip` is the client of the request
 // that caused the event.
 export interface EventSubject {
-  userId?: number
+  userId?: UserId
   sessionId?: string
   deviceId?: string
   ip?: string
@@ -69,7 +70,7 @@ export interface LoginSubject extends EventSubject {
 
 // The sessions one step ended, all of one user's.
 export interface EndedSessions {
-  userId: number
+  userId: UserId
   sessionIds: readonly string[]
   ip?: string
   // Who ended them for the user (`admin:<userId>`, `cli`); unset when the user did.

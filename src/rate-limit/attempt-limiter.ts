@@ -5,6 +5,7 @@ import { NO_AUTH_EVENTS, type AuthEvents, type EventSubject, type RateLimitBucke
 import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
 import { decodeReserveAttemptReply, defineAttemptCommands, refusalKeyOf, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
+import type { UserId } from '../users/user-id.js'
 
 // Fixed-window attempt counters in Redis. Unlike @fastify/rate-limit, which counts every
 // request up front, a login attempt here is reserved before the password check and handed
@@ -80,7 +81,7 @@ export class AttemptLimiter {
   // Not the account's login budget: a session holder's typos must not lock the account, and
   // guesses at the account must not block its owner's password change. A stolen session still
   // gets only this many guesses, and a new session takes the password to open.
-  async guardPasswordChange<T> (userId: number, sessionId: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
+  async guardPasswordChange<T> (userId: UserId, sessionId: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
     const session: Bucket = { name: 'password_session', key: `${this.keyPrefix}RATE_LIMIT:password:session:${userId}:${sessionId}`, limit: this.limits.passwordPerSession }
     return await this.guardCheck([session], { userId, sessionId }, check)
   }

@@ -3,11 +3,15 @@ import type { SqlDatabase, SqlQueryable } from '../db/sql-database.js'
 import type { RevokeFilter, SessionRecord, SessionStore } from '../sessions/session-store.js'
 import type { UserType } from '../tokens/session-claims.js'
 import type { RefreshRules, RefreshTokenStore, RotateOutcome, TokenRef } from './refresh-token-store.js'
+import { userLockKey } from '../db/user-lock-key.js'
+import { userIdKey, type UserId } from '../users/user-id.js'
 
 // pg returns bigint columns as strings: the times are converted where they are read.
 interface TokenRow {
   family: string
-  user_id: number
+  // The user id's key form (userIdKey), and which kind the session was started with.
+  user_id: string
+  user_id_is_string: boolean
   user_type: UserType
   account: string
   device_id: string | null
@@ -25,10 +29,14 @@ const USER_LOCK_CLASS = 7_301_989
 
 type TokenOutcome = RotateOutcome | { status: 'resume', session: SessionRecord, outcome: RotateOutcome & { status: 'rotated' | 'replayed' } }
 
+function userIdOf (row: TokenRow): UserId {
+  return row.user_id_is_string ? row.user_id : Number(row.user_id)
+}
+
 function sessionOf (row: TokenRow): SessionRecord {
   return {
     sessionId: row.family,
-    userId: row.user_id,
+    userId: userIdOf(row),
     userType: row.user_type,
     account: row.account,
     loginAt: Number(row.login_at),
@@ -59,7 +67,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     // retry with the same token is a plain refresh, not a reuse that would revoke the session.
     const outcome = await this.db.transaction(async (tx) => {
       // Shared per user: rotations run side by side, a revocation waits for them (and they for it).
-      await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [USER_LOCK_CLASS, presented.userId])
+      await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [USER_LOCK_CLASS, userLockKey(presented.userId)])
       const decided = await this.decide(tx, presented, successorDigest, nowMs, rules)
       if (decided.status === 'reused') {
         await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
@@ -79,25 +87,25 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     return outcome
   }
 
-  async sessionEnded (userId: number, family: string, reason: SessionEndReason): Promise<void> {
+  async sessionEnded (userId: UserId, family: string, reason: SessionEndReason): Promise<void> {
     await this.whileNoRotationRuns(userId, async (tx) => await this.revokeFamily(tx, userId, family, reason, Date.now()))
   }
 
-  async userSessionsEnded (userId: number, reason: SessionEndReason, filter: RevokeFilter): Promise<void> {
+  async userSessionsEnded (userId: UserId, reason: SessionEndReason, filter: RevokeFilter): Promise<void> {
     await this.whileNoRotationRuns(userId, async (tx) => await tx.query(
       `UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2
         WHERE user_id = $3 AND revoked_at IS NULL AND ($4::text IS NULL OR device_id = $4)
           AND ($5::text IS NULL OR family <> $5)`,
-      [Date.now(), reason, userId, filter.deviceId ?? null, filter.exceptSessionId ?? null]
+      [Date.now(), reason, userIdKey(userId), filter.deviceId ?? null, filter.exceptSessionId ?? null]
     ))
   }
 
   // Without the lock, a revocation waiting on a rotation's row lock would update the rows it
   // saw when it began, and miss the successor that rotation inserts: a live token of an ended
   // session, which a Redis that lost its tombstones would let back in.
-  private async whileNoRotationRuns (userId: number, work: (tx: SqlQueryable) => Promise<unknown>): Promise<void> {
+  private async whileNoRotationRuns (userId: UserId, work: (tx: SqlQueryable) => Promise<unknown>): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [USER_LOCK_CLASS, userId])
+      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [USER_LOCK_CLASS, userLockKey(userId)])
       await work(tx)
     })
   }
@@ -110,7 +118,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
 
   private async decide (tx: SqlQueryable, presented: TokenRef, successorDigest: string, nowMs: number, rules: RefreshRules): Promise<TokenOutcome> {
     const [row] = await tx.query<TokenRow>('SELECT * FROM refresh_tokens WHERE digest = $1 FOR UPDATE', [presented.digest])
-    if (row === undefined || row.user_id !== presented.userId || row.family !== presented.family) return { status: 'unknown' }
+    if (row === undefined || row.user_id !== userIdKey(presented.userId) || row.family !== presented.family) return { status: 'unknown' }
     if (row.revoked_reason !== null) return { status: 'ended', reason: row.revoked_reason as SessionEndReason }
     const loginAt = Number(row.login_at)
     const expiresAt = Number(row.expires_at)
@@ -127,7 +135,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
       // The successor was rotated too: this client lost two races in a row. Handing it a retired
       // token would only lead to a reuse later; it is refused and revokes nothing.
       if (successor === undefined || successor.rotated_at !== null) return { status: 'unknown' }
-      const outcome = { status: 'replayed', userType: row.user_type, loginAt, rotatedAt, expiresAt: Number(successor.expires_at) } as const
+      const outcome = { status: 'replayed', userId: userIdOf(row), userType: row.user_type, loginAt, rotatedAt, expiresAt: Number(successor.expires_at) } as const
       return { status: 'resume', session: sessionOf(row), outcome }
     }
     if (expiresAt <= nowMs) return { status: 'unknown' }
@@ -137,23 +145,23 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     await tx.query('UPDATE refresh_tokens SET rotated_at = $1 WHERE digest = $2', [nowMs, presented.digest])
     const session = sessionOf(row)
     await this.insert(tx, successorDigest, session, nowMs, successorExpiresAt)
-    const outcome = { status: 'rotated', userType: row.user_type, loginAt, rotatedAt: nowMs, expiresAt: successorExpiresAt } as const
+    const outcome = { status: 'rotated', userId: session.userId, userType: row.user_type, loginAt, rotatedAt: nowMs, expiresAt: successorExpiresAt } as const
     return { status: 'resume', session, outcome }
   }
 
-  private async revokeFamily (db: SqlQueryable, userId: number, family: string, reason: SessionEndReason, nowMs: number): Promise<void> {
+  private async revokeFamily (db: SqlQueryable, userId: UserId, family: string, reason: SessionEndReason, nowMs: number): Promise<void> {
     await db.query(
       'UPDATE refresh_tokens SET revoked_at = $1, revoked_reason = $2 WHERE family = $3 AND user_id = $4 AND revoked_at IS NULL',
-      [nowMs, reason, family, userId]
+      [nowMs, reason, family, userIdKey(userId)]
     )
   }
 
   private async insert (db: SqlQueryable, digest: string, session: SessionRecord, issuedAt: number, expiresAt: number): Promise<void> {
     await db.query(
-      `INSERT INTO refresh_tokens (digest, family, user_id, user_type, account, device_id, user_agent, ip, login_at, issued_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [digest, session.sessionId, session.userId, session.userType, session.account, session.deviceId ?? null,
-        session.userAgent ?? null, session.ip, session.loginAt, issuedAt, expiresAt]
+      `INSERT INTO refresh_tokens (digest, family, user_id, user_type, account, device_id, user_agent, ip, login_at, issued_at, expires_at, user_id_is_string)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [digest, session.sessionId, userIdKey(session.userId), session.userType, session.account, session.deviceId ?? null,
+        session.userAgent ?? null, session.ip, session.loginAt, issuedAt, expiresAt, typeof session.userId === 'string']
     )
   }
 }

@@ -3,6 +3,7 @@ import { callRedis } from '../redis/redis-failure.js'
 import { INDEX_TTL_SLACK_MS } from '../sessions/redis-session-store.js'
 import { sessionKeys, type SessionKeys } from '../sessions/session-keys.js'
 import type { SessionRecord, SessionStore } from '../sessions/session-store.js'
+import { startedUserId } from '../sessions/session-user-id.js'
 import { defineRefreshCommands } from './refresh-scripts.js'
 import { decodeIssueRefreshTokenReply, issueRefreshTokenCall } from './scripts/issue-refresh-token.js'
 import { decodeRotateRefreshTokenReply, rotateRefreshTokenCall } from './scripts/rotate-refresh-token.js'
@@ -61,6 +62,11 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
       // The script has already ended the session; ending it again through the session store
       // is a no-op in Redis that lets a cache in front of it drop the session at once.
       case 'reused': return await this.revokeReused(presented)
+      case 'rotated':
+      case 'replayed': {
+        const { userIdKind, ...rotation } = reply
+        return { ...rotation, userId: startedUserId(userId, userIdKind) }
+      }
       default: return reply
     }
   }

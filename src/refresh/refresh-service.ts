@@ -83,7 +83,9 @@ export class RefreshService {
   async refresh (presented: PresentedRefreshToken, nowMs = this.clock(), ip?: string): Promise<RefreshAttempt> {
     const successor = successorOf(presented, this.successorKey)
     const outcome = await this.store.rotate(presented, digestOf(successor), nowMs, this.rules)
-    const { userId, family: sessionId } = presented
+    const { family: sessionId } = presented
+    // The store knows the id the session was started with; the token's text, only its key form.
+    const userId = 'userId' in outcome ? outcome.userId : presented.userId
     this.events.refreshAttempted(OUTCOME_OF_STATUS[outcome.status], { userId, sessionId, ip })
     // The store revoked the session the reused token belonged to.
     if (outcome.status === 'reused') this.events.sessionsEnded('refresh_reused', 1, { userId, sessionIds: [sessionId], ip })
@@ -93,7 +95,7 @@ export class RefreshService {
         return {
           status: 'refreshed',
           claims: {
-            userId: presented.userId,
+            userId: outcome.userId,
             userType: outcome.userType,
             sid: presented.family,
             iat: seconds(outcome.rotatedAt),

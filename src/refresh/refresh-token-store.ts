@@ -2,6 +2,7 @@ import type { SessionEndReason } from '../errors/api-errors.js'
 import type { SessionEndListener } from '../sessions/session-service.js'
 import type { SessionRecord } from '../sessions/session-store.js'
 import type { UserType } from '../tokens/session-claims.js'
+import type { UserId } from '../users/user-id.js'
 
 export interface RefreshRules {
   refreshTtlMs: number
@@ -17,7 +18,7 @@ export interface RefreshRules {
 
 export interface TokenRef {
   token: string
-  userId: number
+  userId: UserId
   family: string
   digest: string
 }
@@ -25,7 +26,8 @@ export interface TokenRef {
 export type RotateOutcome =
   // `rotatedAt` and `expiresAt` belong to the rotation that made the successor: a replay
   // within the grace window reports the same ones, so it can hand out the same tokens.
-  | { status: 'rotated' | 'replayed', userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number }
+  // `userId`: the id the session was started with (a number stays a number, see session-user-id.ts).
+  | { status: 'rotated' | 'replayed', userId: UserId, userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number }
   | { status: 'too_soon', retryAfterMs: number }
   | { status: 'ended', reason: SessionEndReason }
   // A rotated token presented after the grace window: the family is revoked (refresh_reused).

@@ -2,6 +2,7 @@ import type { SessionEndReason } from '../errors/api-errors.js'
 import type { CachedSession, NearCache } from './near-cache.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
 import type { CreateResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import type { UserId } from '../users/user-id.js'
 
 export interface InvalidationSync {
   // Resolves once the invalidations for every change made so far have reached the cache.
@@ -28,14 +29,14 @@ export class NearCachedSessionStore implements SessionStore {
   }
 
   // A miss is counted here, once per check: the session check asks touchCached first, then this.
-  async touch (userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
+  async touch (userId: UserId, sessionId: string, request: TouchRequest): Promise<TouchResult> {
     const cached = this.touchCached(userId, sessionId, request)
     if (cached !== undefined) return cached
     this.cache.counts.misses++
     return await this.touchAndCache(this.keys.session(userId, sessionId), userId, sessionId, request)
   }
 
-  touchCached (userId: number, sessionId: string, request: TouchRequest): TouchResult | undefined {
+  touchCached (userId: UserId, sessionId: string, request: TouchRequest): TouchResult | undefined {
     const key = this.keys.session(userId, sessionId)
     const cached = this.cache.get(key, request.nowMs)
     if (cached === undefined || !servesRequest(cached, request)) return undefined
@@ -47,7 +48,7 @@ export class NearCachedSessionStore implements SessionStore {
       : { status: 'alive', account: cached.account, userType: cached.userType, expiresInMs: cached.expiresAtMs - request.nowMs, tokenIat: cached.tokenIat }
   }
 
-  async generation (userId: number): Promise<string> {
+  async generation (userId: UserId): Promise<string> {
     return await this.store.generation(userId)
   }
 
@@ -64,17 +65,17 @@ export class NearCachedSessionStore implements SessionStore {
     return await this.store.resume(record, ttlMs)
   }
 
-  async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
+  async find (userId: UserId, sessionId: string): Promise<SessionRecord | undefined> {
     return await this.store.find(userId, sessionId)
   }
 
-  async list (userId: number): Promise<SessionRecord[]> {
+  async list (userId: UserId): Promise<SessionRecord[]> {
     return await this.store.list(userId)
   }
 
   // Dropped here at once rather than when Redis' message arrives, so that no request that starts
   // after a logout's answer is served from this instance's cache.
-  async revoke (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
+  async revoke (userId: UserId, sessionId: string, reason: SessionEndReason): Promise<boolean> {
     try {
       return await this.store.revoke(userId, sessionId, reason)
     } finally {
@@ -84,7 +85,7 @@ export class NearCachedSessionStore implements SessionStore {
   }
 
   // Which sessions went is known only to Redis: wait until its messages about them have arrived.
-  async revokeAll (userId: number, reason: SessionEndReason, filter?: RevokeFilter): Promise<string[]> {
+  async revokeAll (userId: UserId, reason: SessionEndReason, filter?: RevokeFilter): Promise<string[]> {
     const revoked = await this.store.revokeAll(userId, reason, filter)
     await this.invalidations.sync()
     return revoked
@@ -94,7 +95,7 @@ export class NearCachedSessionStore implements SessionStore {
     await this.store.ping()
   }
 
-  private async touchAndCache (key: string, userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
+  private async touchAndCache (key: string, userId: UserId, sessionId: string, request: TouchRequest): Promise<TouchResult> {
     const fill = this.cache.beginFill(key)
     let touched: TouchResult | undefined
     try {
@@ -105,7 +106,7 @@ export class NearCachedSessionStore implements SessionStore {
     }
   }
 
-  private touchInBackground (key: string, userId: number, sessionId: string, request: TouchRequest): void {
+  private touchInBackground (key: string, userId: UserId, sessionId: string, request: TouchRequest): void {
     if (!this.cache.startTouch(key)) return
     // Never a reissue here: its new token would reach no client.
     this.touchAndCache(key, userId, sessionId, { ...request, reissueAfterSeconds: 0 })

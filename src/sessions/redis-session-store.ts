@@ -2,6 +2,7 @@ import type { SessionEndReason } from '../errors/api-errors.js'
 import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
+import type { UserId } from '../users/user-id.js'
 import { bumpGenerationCall } from './scripts/bump-generation.js'
 import { createSessionCall, decodeCreateSessionReply } from './scripts/create-session.js'
 import { decodeResumeSessionReply, resumeSessionCall } from './scripts/resume-session.js'
@@ -12,6 +13,7 @@ import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessio
 import { defineSessionCommands } from './session-scripts.js'
 import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
+import { startedUserId, userIdKindOf } from './session-user-id.js'
 import type {
   CreateResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
 } from './session-store.js'
@@ -43,9 +45,11 @@ function indexScanLimit (maxSessions: number): number {
 }
 
 // What a new session's hash holds, as field/value pairs; "last seen" and the reissue fields are
-// written by touches. The key already names the user, so the hash does not repeat the user id.
+// written by touches. The key already names the user, so the hash does not repeat the user id;
+// it says only when the key would read back as another kind (see session-user-id.ts).
 export function sessionHashFields (record: SessionRecord): string[] {
   const fields: Partial<Record<SessionField, string | number>> = {
+    userIdKind: userIdKindOf(record.userId),
     userType: record.userType,
     account: record.account,
     loginAt: record.loginAt,
@@ -58,7 +62,7 @@ export function sessionHashFields (record: SessionRecord): string[] {
     value === undefined ? [] : [SESSION_FIELDS[field as SessionField], String(value)])
 }
 
-function fromHash (userId: number, sessionId: string, hash: Record<string, string>): SessionRecord | undefined {
+function fromHash (userId: UserId, sessionId: string, hash: Record<string, string>): SessionRecord | undefined {
   const field = (name: SessionField): string | undefined => storedField(hash, name)
   const account = field('account')
   const loginAt = field('loginAt')
@@ -67,7 +71,7 @@ function fromHash (userId: number, sessionId: string, hash: Record<string, strin
   const tokenIat = field('tokenIat')
   return {
     sessionId,
-    userId,
+    userId: startedUserId(userId, field('userIdKind')),
     userType: field('userType') as UserType,
     account,
     loginAt: Number(loginAt),
@@ -87,7 +91,7 @@ export class RedisSessionStore implements SessionStore {
     defineSessionCommands(redis)
   }
 
-  async generation (userId: number): Promise<string> {
+  async generation (userId: UserId): Promise<string> {
     return (await callRedis(() => this.redis.get(this.keys.generation(userId)))) ?? NO_GENERATION_YET
   }
 
@@ -105,7 +109,7 @@ export class RedisSessionStore implements SessionStore {
     return { created: true, evicted }
   }
 
-  async touch (userId: number, sessionId: string, request: TouchRequest): Promise<TouchResult> {
+  async touch (userId: UserId, sessionId: string, request: TouchRequest): Promise<TouchResult> {
     const call = touchSessionCall(
       this.keys.oneSession(userId, sessionId),
       { ...request, lastSeenResolutionMs: LAST_SEEN_RESOLUTION_MS, indexSlackMs: INDEX_TTL_SLACK_MS }
@@ -123,13 +127,13 @@ export class RedisSessionStore implements SessionStore {
     return decodeResumeSessionReply(await callRedis(() => this.redis.sessionResume(...call)))
   }
 
-  async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
+  async find (userId: UserId, sessionId: string): Promise<SessionRecord | undefined> {
     const hash = await callRedis(() => this.redis.hgetall(this.keys.session(userId, sessionId)))
     return fromHash(userId, sessionId, hash)
   }
 
   // Read in pages, newest first (the index is scored by login time), each page one round trip.
-  async list (userId: number): Promise<SessionRecord[]> {
+  async list (userId: UserId): Promise<SessionRecord[]> {
     const records: SessionRecord[] = []
     const seen = new Set<string>()
     for (let start = 0; ; start += SESSION_BATCH_SIZE) {
@@ -145,7 +149,7 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async revoke (userId: number, sessionId: string, reason: SessionEndReason): Promise<boolean> {
+  async revoke (userId: UserId, sessionId: string, reason: SessionEndReason): Promise<boolean> {
     const call = revokeSessionCall(
       this.keys.oneSession(userId, sessionId),
       { sessionId, reason, fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
@@ -161,7 +165,7 @@ export class RedisSessionStore implements SessionStore {
   // filtered walk moves no generation: no credentials changed, so a login it refused would check
   // the same password again and succeed. It ends every session that existed when it began; one a
   // login creates during the walk ends or lives depending on where ZSCAN's cursor is.
-  async revokeAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<string[]> {
+  async revokeAll (userId: UserId, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<string[]> {
     const { keys } = this
     const indexKey = keys.index(userId)
     const deviceId = filter.deviceId ?? EVERY_DEVICE
@@ -192,7 +196,7 @@ export class RedisSessionStore implements SessionStore {
     await callRedis(() => this.redis.ping())
   }
 
-  private async listPage (userId: number, start: number): Promise<{ records: SessionRecord[], entries: number, removed: number }> {
+  private async listPage (userId: UserId, start: number): Promise<{ records: SessionRecord[], entries: number, removed: number }> {
     const { keys } = this
     const indexKey = keys.index(userId)
     const stop = start + SESSION_BATCH_SIZE - 1
@@ -215,7 +219,7 @@ export class RedisSessionStore implements SessionStore {
   // A batch of the oldest entries per call, each call replying the next batch while the index is
   // over the cap: only an index far over it (the cap is new, or was lowered) needs more than one.
   // `keep`, the login's own session, is never declared, so never evicted by its own login.
-  private async trim (userId: number, maxSessions: number, oldestIds: string[], keep: string): Promise<string[]> {
+  private async trim (userId: UserId, maxSessions: number, oldestIds: string[], keep: string): Promise<string[]> {
     const args = { maxSessions, indexScanLimit: indexScanLimit(maxSessions), fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
     const evicted: string[] = []
     let toTrim = oldestIds

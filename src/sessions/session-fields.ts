@@ -12,7 +12,10 @@ export const SESSION_FIELDS = {
   // Reissue only (SESSION_ROTATE_AFTER): the current token's iat, the one it replaced, and when.
   tokenIat: 'c',
   previousTokenIat: 'p',
-  renewedAt: 'r'
+  renewedAt: 'r',
+  // Only in a session of a user id that is a string of digits such as "123", which its key
+  // (`{123}`) would give back as the number 123: `'string'`. See userIdOfKey.
+  userIdKind: 'k'
 } as const
 
 export type SessionField = keyof typeof SESSION_FIELDS

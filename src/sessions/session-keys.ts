@@ -1,18 +1,20 @@
+import { userIdKey, type UserId } from '../users/user-id.js'
+
 // The Redis key layout, documented in docs/redis-keys.md. `{userId}` is a Redis Cluster hash tag:
 // every key of one user lands in one slot, so one Lua script may touch several of them, each
-// given to it in KEYS.
+// given to it in KEYS. The tag is the id's key form (userIdKey): `123` and `"123"` are one user.
 export interface SessionKeys {
-  session: (userId: number, sessionId: string) => string
-  tombstone: (userId: number, sessionId: string) => string
-  index: (userId: number) => string
+  session: (userId: UserId, sessionId: string) => string
+  tombstone: (userId: UserId, sessionId: string) => string
+  index: (userId: UserId) => string
   // Bumped by every revoke-all; a login may only create its session if it has not moved.
-  generation: (userId: number) => string
+  generation: (userId: UserId) => string
   // What every session key starts with, whoever's it is.
   sessionPrefixAll: string
   // The keys of a script about one session.
-  oneSession: (userId: number, sessionId: string) => OneSessionKeys
+  oneSession: (userId: UserId, sessionId: string) => OneSessionKeys
   // The sessions of these index entries, as a script about several of them declares them.
-  declared: (userId: number, sessionIds: readonly string[]) => DeclaredSession[]
+  declared: (userId: UserId, sessionIds: readonly string[]) => DeclaredSession[]
 }
 
 export interface OneSessionKeys {
@@ -32,16 +34,16 @@ export interface DeclaredSession {
 
 export function sessionKeys (keyPrefix = ''): SessionKeys {
   const sessionPrefixAll = `${keyPrefix}ACCESS_TOKEN:`
-  const sessionPrefix = (userId: number): string => `${sessionPrefixAll}{${userId}}:`
-  const tombstonePrefix = (userId: number): string => `${keyPrefix}ACCESS_TOKEN_REVOKED:{${userId}}:`
-  const session = (userId: number, sessionId: string): string => sessionPrefix(userId) + sessionId
-  const tombstone = (userId: number, sessionId: string): string => tombstonePrefix(userId) + sessionId
-  const index = (userId: number): string => `${keyPrefix}ACCESS_TOKEN_INDEX:{${userId}}`
+  const sessionPrefix = (userId: UserId): string => `${sessionPrefixAll}{${userIdKey(userId)}}:`
+  const tombstonePrefix = (userId: UserId): string => `${keyPrefix}ACCESS_TOKEN_REVOKED:{${userIdKey(userId)}}:`
+  const session = (userId: UserId, sessionId: string): string => sessionPrefix(userId) + sessionId
+  const tombstone = (userId: UserId, sessionId: string): string => tombstonePrefix(userId) + sessionId
+  const index = (userId: UserId): string => `${keyPrefix}ACCESS_TOKEN_INDEX:{${userIdKey(userId)}}`
   return {
     session,
     tombstone,
     index,
-    generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userId}}`,
+    generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userIdKey(userId)}}`,
     sessionPrefixAll,
     oneSession: (userId, sessionId) => ({
       sessionKey: session(userId, sessionId),

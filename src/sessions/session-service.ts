@@ -4,6 +4,7 @@ import { NO_AUTH_EVENTS, type AuthEvents } from '../metrics/auth-events.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import { utf8Prefix } from './utf8-prefix.js'
+import { assertUserId, type UserId } from '../users/user-id.js'
 
 const MS_PER_SECOND = 1000
 // Redis keeps a hash compact (listpack) only while every value is at most 64 bytes
@@ -36,12 +37,12 @@ export interface SessionPolicy {
 
 // Told when sessions end, for stores that keep session state outside the session record.
 export interface SessionEndListener {
-  sessionEnded: (userId: number, sessionId: string, reason: SessionEndReason) => Promise<void>
-  userSessionsEnded: (userId: number, reason: SessionEndReason, filter: RevokeFilter) => Promise<void>
+  sessionEnded: (userId: UserId, sessionId: string, reason: SessionEndReason) => Promise<void>
+  userSessionsEnded: (userId: UserId, reason: SessionEndReason, filter: RevokeFilter) => Promise<void>
 }
 
 export interface AuthenticatedUser {
-  userId: number
+  userId: UserId
   userType: UserType
   sessionId: string
   // The account the session was started for; undefined for one started without (app.sessions.start).
@@ -55,7 +56,7 @@ export interface Authentication {
 }
 
 export interface SessionStart {
-  userId: number
+  userId: UserId
   userType: UserType
   account: string
   deviceId?: string
@@ -78,13 +79,17 @@ export class SessionService {
   ) {}
 
   // Read before the password is checked, and passed to start: see SessionStore.create.
-  async generation (userId: number): Promise<string> {
+  async generation (userId: UserId): Promise<string> {
+    assertUserId(userId)
     return await this.store.generation(userId)
   }
 
   // The new session's claims, or undefined when all of the user's sessions were ended since
   // `generation` was read: the credentials this login checked may have changed meanwhile.
+  // A user id that is neither kind (src/users/user-id.ts) is thrown back here, as in end, endAll,
+  // find and list: it comes from the caller's code, where no schema has checked it.
   async start (start: SessionStart, generation: string, nowMs = this.clock()): Promise<SessionClaims | undefined> {
+    assertUserId(start.userId)
     const iat = Math.floor(nowMs / MS_PER_SECOND)
     const claims: SessionClaims = { userId: start.userId, userType: start.userType, sid: newSessionId(), iat, auth_time: iat }
     const record: SessionRecord = {
@@ -157,7 +162,8 @@ export class SessionService {
   // The listener hears of it before the session ends, so that a failure there leaves everything
   // as it was (the client retries), and again after, for state written in between (a login's
   // refresh token stored while its session was being ended). `ip`: the client that asked, if any.
-  async end (userId: number, sessionId: string, reason: SessionEndReason, ip?: string, actor?: string): Promise<boolean> {
+  async end (userId: UserId, sessionId: string, reason: SessionEndReason, ip?: string, actor?: string): Promise<boolean> {
+    assertUserId(userId)
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     const ended = await this.store.revoke(userId, sessionId, reason)
     if (ended) this.events.sessionsEnded(reason, 1, { userId, sessionIds: [sessionId], ip, actor })
@@ -166,7 +172,8 @@ export class SessionService {
   }
 
   // `actor`: who ends them for the user (an admin, the CLI), told in the session events.
-  async endAll (userId: number, reason: SessionEndReason, filter: RevokeFilter = {}, ip?: string, actor?: string): Promise<number> {
+  async endAll (userId: UserId, reason: SessionEndReason, filter: RevokeFilter = {}, ip?: string, actor?: string): Promise<number> {
+    assertUserId(userId)
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     const ended = await this.store.revokeAll(userId, reason, filter)
     if (ended.length > 0) this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip, actor })
@@ -174,12 +181,14 @@ export class SessionService {
     return ended.length
   }
 
-  async find (userId: number, sessionId: string): Promise<SessionRecord | undefined> {
+  async find (userId: UserId, sessionId: string): Promise<SessionRecord | undefined> {
+    assertUserId(userId)
     return await this.store.find(userId, sessionId)
   }
 
   // Sessions past their absolute lifetime are over even while their record lingers.
-  async list (userId: number, nowMs = this.clock()): Promise<SessionRecord[]> {
+  async list (userId: UserId, nowMs = this.clock()): Promise<SessionRecord[]> {
+    assertUserId(userId)
     const records = await this.store.list(userId)
     const { maxLifetimeSeconds } = this.policy
     if (maxLifetimeSeconds === 0) return records

@@ -1,10 +1,11 @@
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type { UserType } from '../tokens/session-claims.js'
+import type { UserId } from '../users/user-id.js'
 
 // What a session remembers. Never the token: only the id that is also inside it.
 export interface SessionRecord {
   sessionId: string
-  userId: number
+  userId: UserId
   userType: UserType
   account: string
   loginAt: number
@@ -63,26 +64,26 @@ export interface RevokeFilter {
 // a store that cannot be reached throws a 503 error (1503), never reports "no session".
 export interface SessionStore {
   // The user's session generation: read it before checking a password and hand it to create.
-  generation: (userId: number) => Promise<string>
+  generation: (userId: UserId) => Promise<string>
   // Nothing stored when a revoke-all has moved the generation since it was read. Beyond
   // `maxSessions` (0: no cap) the user's oldest sessions end, reason 'evicted', in the same step.
   create: (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number) => Promise<CreateResult>
   // Checks that the session exists and this token is its current one, resets its TTL and
   // decides a reissue, in one round trip.
-  touch: (userId: number, sessionId: string, request: TouchRequest) => Promise<TouchResult>
+  touch: (userId: UserId, sessionId: string, request: TouchRequest) => Promise<TouchResult>
   // What `touch` would answer, when the store can tell without a round trip (a near-cache
   // hit); undefined when only `touch` can. Synchronous, so a hit costs no promise.
-  touchCached?: (userId: number, sessionId: string, request: TouchRequest) => TouchResult | undefined
+  touchCached?: (userId: UserId, sessionId: string, request: TouchRequest) => TouchResult | undefined
   // Sets the session's TTL, re-creating it from `record` if the store lost it; a session that
   // was ended (it left a tombstone) stays ended.
   resume: (record: SessionRecord, ttlMs: number) => Promise<ResumeResult>
-  find: (userId: number, sessionId: string) => Promise<SessionRecord | undefined>
+  find: (userId: UserId, sessionId: string) => Promise<SessionRecord | undefined>
   // The user's sessions, newest first, read in bounded batches.
-  list: (userId: number) => Promise<SessionRecord[]>
-  revoke: (userId: number, sessionId: string, reason: SessionEndReason) => Promise<boolean>
+  list: (userId: UserId) => Promise<SessionRecord[]>
+  revoke: (userId: UserId, sessionId: string, reason: SessionEndReason) => Promise<boolean>
   // In bounded batches; ending every session first moves the generation (a cut-off). A filtered
   // revoke-all moves nothing: it ends the sessions it finds, and a login racing it may survive.
   // Replies the ids of the sessions it ended.
-  revokeAll: (userId: number, reason: SessionEndReason, filter?: RevokeFilter) => Promise<string[]>
+  revokeAll: (userId: UserId, reason: SessionEndReason, filter?: RevokeFilter) => Promise<string[]>
   ping: () => Promise<void>
 }

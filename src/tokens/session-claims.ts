@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { UserType } from '../../contract/api-contract.js'
-import { isUserId } from '../users/user-id.js'
+import { isUserId, type UserId } from '../users/user-id.js'
 
 export { USER_TYPES, type UserType } from '../../contract/api-contract.js'
 
@@ -8,7 +8,7 @@ export { USER_TYPES, type UserType } from '../../contract/api-contract.js'
 // long as its session key in Redis, which slides on use and can be deleted at any time. An
 // access token of the refresh strategy has one, and still needs its session.
 export interface SessionClaims {
-  userId: number
+  userId: UserId
   userType: UserType
   sid: string
   // When this token was issued (seconds).

@@ -2,6 +2,7 @@ import type { SqlQueryable } from '../db/sql-database.js'
 import { AccountTakenError } from '../errors/api-errors.js'
 import type { UserType } from '../tokens/session-claims.js'
 import { normalizeAccount } from './account.js'
+import { isIntegerUserId, type UserId } from './user-id.js'
 
 export interface User {
   id: number
@@ -54,7 +55,10 @@ export class UserRepository {
     return row === undefined ? undefined : toUser(row)
   }
 
-  async findById (id: number): Promise<User | undefined> {
+  // A session's user id may be another user store's: a string names no user of this table (and
+  // never reaches its `integer` column as a parameter, which would be an error, not a miss).
+  async findById (id: UserId): Promise<User | undefined> {
+    if (!isIntegerUserId(id)) return undefined
     const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id])
     return row === undefined ? undefined : toUser(row)
   }
@@ -69,7 +73,8 @@ export class UserRepository {
     return rows[0]?.previous
   }
 
-  async updatePasswordHash (id: number, passwordHash: string): Promise<boolean> {
+  async updatePasswordHash (id: UserId, passwordHash: string): Promise<boolean> {
+    if (!isIntegerUserId(id)) return false
     const rows = await this.db.query<{ id: number }>(
       'UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1 RETURNING id',
       [id, passwordHash]

@@ -48,7 +48,7 @@ t.test('issue, then refresh at the clock\'s moment with the rules in millisecond
   if (presented === undefined) throw new Error('unparsable refresh token')
   clock.advance(61_500)
   const rotatedAt = LOGIN_MS + 61_500
-  store.answer = { status: 'rotated', userType: 'user', loginAt: LOGIN_MS, rotatedAt, expiresAt: rotatedAt + 600_000 }
+  store.answer = { status: 'rotated', userId: SESSION.userId, userType: 'user', loginAt: LOGIN_MS, rotatedAt, expiresAt: rotatedAt + 600_000 }
   const attempt = await service.refresh(presented)
   t.same(store.rotations[0]?.nowMs, rotatedAt, 'the store decides at the clock\'s moment')
   t.same(store.rotations[0]?.rules, { refreshTtlMs: 600_000, sliding: true, reuseGraceMs: 10_000, minIntervalMs: 2000, maxLifetimeMs: 3_600_000 })

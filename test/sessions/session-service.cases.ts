@@ -1,6 +1,7 @@
 import t from 'tap'
 import { SessionService, type SessionPolicy } from '../../src/sessions/session-service.js'
 import type { CreateResult, SessionRecord, SessionStore, TouchRequest, TouchResult } from '../../src/sessions/session-store.js'
+import type { UserId } from '../../src/users/user-id.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 // The session engine's own time arithmetic (TTL, absolute deadline, reissue settings) on a
@@ -42,7 +43,7 @@ class RecordingStore implements SessionStore {
     return { created: true, evicted: [] }
   }
 
-  async touch (_userId: number, _sessionId: string, request: TouchRequest): Promise<TouchResult> {
+  async touch (_userId: UserId, _sessionId: string, request: TouchRequest): Promise<TouchResult> {
     this.touches.push(request)
     return { status: 'alive', account: START.account, userType: START.userType, expiresInMs: request.ttlMs }
   }

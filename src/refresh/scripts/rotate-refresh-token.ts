@@ -37,22 +37,23 @@ local sessionId = ARGV[10]
 -- Every reply has this one shape, a field that does not apply being '': {status, user type,
 -- login time ms, rotation time ms, expiry ms, retry after ms (too_soon), end reason (ended),
 -- and for a token that is neither of the two the family keeps: the family's last retired
--- digest, its number of rotations and the last rotation's time ms}.
+-- digest, its number of rotations and the last rotation's time ms; last, the user id's kind
+-- (rotated, replayed)}.
 local function reply (fields)
   return {fields.status, fields.userType or '', fields.loginAt or '', fields.rotatedAt or '', fields.expiresAt or '',
     fields.retryAfterMs or '', fields.endReason or '', fields.lastRetiredDigest or '', fields.rotations or '',
-    fields.lastRotatedAt or ''}
+    fields.lastRotatedAt or '', fields.userIdKind or ''}
 end
 
 local stored = redis.call('HMGET', sessionKey, ${luaFieldNames(['loginAt', 'userType'])}, 'refreshDigest', 'refreshIssuedAt',
-  'refreshExpiresAt', 'previousRefreshDigest', 'refreshRotatedAt', 'refreshRotations')
+  'refreshExpiresAt', 'previousRefreshDigest', 'refreshRotatedAt', 'refreshRotations', ${luaFieldNames(['userIdKind'])})
 if not stored[1] then
   -- A session stored with the long field names (the refresh fields have kept theirs).
   local legacy = redis.call('HMGET', sessionKey, ${luaFieldNames(['loginAt', 'userType'], 'long')})
   stored[1], stored[2] = legacy[1], legacy[2]
 end
 -- A missing field reads false.
-local loginAt, userType, currentDigest, issuedAt, expiresAt, previousDigest, rotatedAt, rotations = unpack(stored, 1, 8)
+local loginAt, userType, currentDigest, issuedAt, expiresAt, previousDigest, rotatedAt, rotations, userIdKind = unpack(stored, 1, 9)
 if not loginAt then
   local reason = redis.call('GET', tombstoneKey)
   if reason then return reply{status = 'ended', endReason = reason} end
@@ -72,7 +73,8 @@ end
 if isPrevious then
   if nowMs - tonumber(rotatedAt) <= reuseGraceMs then
     -- The same rotation's times: the caller rebuilds the very same successor pair.
-    return reply{status = 'replayed', userType = userType, loginAt = loginAt, rotatedAt = rotatedAt, expiresAt = expiresAt}
+    return reply{status = 'replayed', userType = userType, loginAt = loginAt, rotatedAt = rotatedAt, expiresAt = expiresAt,
+      userIdKind = userIdKind}
   end
   -- A retired token after the grace window: one of its two holders is a thief. End the family.
   local ttl = redis.call('PTTL', sessionKey)
@@ -97,7 +99,7 @@ local ttl = successorExpiresAt - nowMs
 redis.call('PEXPIRE', sessionKey, ttl)
 if redis.call('PTTL', indexKey) < ttl then redis.call('PEXPIRE', indexKey, ttl + indexSlackMs) end
 return reply{status = 'rotated', userType = userType, loginAt = loginAt, rotatedAt = tostring(nowMs),
-  expiresAt = tostring(successorExpiresAt)}
+  expiresAt = tostring(successorExpiresAt), userIdKind = userIdKind}
 `
 
 export const rotateRefreshTokenScript: LuaScript<OneSessionKeys, RotateRefreshTokenArgs> = {
@@ -113,7 +115,7 @@ export const rotateRefreshTokenScript: LuaScript<OneSessionKeys, RotateRefreshTo
 type RotateRefreshTokenReply = [
   status: 'rotated' | 'replayed' | 'too_soon' | 'ended' | 'reused' | 'unknown',
   userType: string, loginAt: string, rotatedAt: string, expiresAt: string, retryAfterMs: string, endReason: string,
-  lastRetiredDigest: string, rotations: string, lastRotatedAt: string
+  lastRetiredDigest: string, rotations: string, lastRotatedAt: string, userIdKind: string
 ]
 
 declare module 'ioredis' {
@@ -128,8 +130,8 @@ export function rotateRefreshTokenCall (keys: OneSessionKeys, args: RotateRefres
 
 export type RotatedRefreshToken =
   // `rotatedAt` and `expiresAt` belong to the rotation that made the successor: a replay
-  // within the grace window reports the same ones.
-  | { status: 'rotated' | 'replayed', userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number }
+  // within the grace window reports the same ones. `userIdKind`: the session's (session-user-id.ts).
+  | { status: 'rotated' | 'replayed', userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number, userIdKind?: string }
   | { status: 'too_soon', retryAfterMs: number }
   | { status: 'ended', reason: SessionEndReason }
   // The script has ended the family: a token it had retired came back after the grace window.
@@ -139,7 +141,7 @@ export type RotatedRefreshToken =
   | { status: 'unknown', lastRetired?: { digest: string, rotations: number, rotatedAt: number } }
 
 export function decodeRotateRefreshTokenReply ([
-  status, userType, loginAt, rotatedAt, expiresAt, retryAfterMs, endReason, lastRetiredDigest, rotations, lastRotatedAt
+  status, userType, loginAt, rotatedAt, expiresAt, retryAfterMs, endReason, lastRetiredDigest, rotations, lastRotatedAt, userIdKind
 ]: RotateRefreshTokenReply): RotatedRefreshToken {
   switch (status) {
     case 'rotated':
@@ -149,7 +151,8 @@ export function decodeRotateRefreshTokenReply ([
         userType: userType as UserType,
         loginAt: Number(loginAt),
         rotatedAt: Number(rotatedAt),
-        expiresAt: Number(expiresAt)
+        expiresAt: Number(expiresAt),
+        ...(userIdKind === '' ? {} : { userIdKind })
       }
     case 'too_soon': return { status, retryAfterMs: Number(retryAfterMs) }
     case 'ended': return { status, reason: endReason as SessionEndReason }
