@@ -1,3 +1,4 @@
+import type { UserId } from '../../contract/api-contract.js'
 import type { Me, SessionInfo } from './types.js'
 
 // The server's answers, checked before they are handed to the app.
@@ -10,10 +11,15 @@ function isRecord (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null
 }
 
+// A number or a string, handed to the app as the server sent it (the server checks its form).
+export function isUserId (value: unknown): value is UserId {
+  return typeof value === 'number' || typeof value === 'string'
+}
+
 export function asMe (value: unknown): Me {
   if (!isRecord(value)) throw unexpected('user')
   const { userId, userType, account, sessionId } = value
-  if (typeof userId !== 'number' || (userType !== 'user' && userType !== 'admin') ||
+  if (!isUserId(userId) || (userType !== 'user' && userType !== 'admin') ||
       typeof account !== 'string' || typeof sessionId !== 'string') {
     throw unexpected('user')
   }

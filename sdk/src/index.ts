@@ -7,4 +7,4 @@ export { SESSION_END_REASONS } from './session-end-reason.js'
 export type { SessionEndReason } from './session-end-reason.js'
 // The public contract the SDK shares with the server (contract/api-contract.ts, shipped in this package).
 export { ERROR_CODES, SERVER_END_REASONS } from '../../contract/api-contract.js'
-export type { ErrorCode, ServerEndReason, UserType } from '../../contract/api-contract.js'
+export type { ErrorCode, ServerEndReason, UserId, UserType } from '../../contract/api-contract.js'

@@ -1,4 +1,5 @@
 import type { IssuedSessionBody } from '../../contract/api-contract.js'
+import { isUserId } from './api-answers.js'
 import type { StoredTokens } from './token-storage.js'
 
 // What the SDK keeps of the answer of login, refresh and password change.
@@ -7,7 +8,7 @@ export type IssuedSession = Pick<IssuedSessionBody, 'token' | 'refreshToken' | '
 export function asIssuedSession (value: unknown): IssuedSession {
   if (typeof value === 'object' && value !== null) {
     const { token, refreshToken, userId, userType, sessionId } = value as Record<string, unknown>
-    if (typeof token === 'string' && typeof userId === 'number' && typeof sessionId === 'string' &&
+    if (typeof token === 'string' && isUserId(userId) && typeof sessionId === 'string' &&
         (userType === 'user' || userType === 'admin') &&
         (refreshToken === undefined || typeof refreshToken === 'string')) {
       return { token, userId, userType, sessionId, ...(refreshToken === undefined ? {} : { refreshToken }) }
