@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -7,18 +8,19 @@ import { reachablePostgresUrl } from '../helpers/database.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { streamedEvents } from '../helpers/session-events.js'
 import { freePort } from '../helpers/free-port.js'
-import { createUser, logIn, me, TEST_PASSWORD } from '../helpers/sessions.js'
+import { createUser, logIn, me, startSession, TEST_PASSWORD } from '../helpers/sessions.js'
 import { exitStatus, QUICK_FAILURE_MS, runCli, tempDir, UNREACHABLE_DATABASE_URL } from './run-cli.js'
 
 t.test('bad input exits 2 with a message', async (t) => {
   const dataDir = join(tempDir(t), 'never-created')
   const env = { DATA_DIR: dataDir, DATABASE_URL: UNREACHABLE_DATABASE_URL, REDIS_URL: 'redis://127.0.0.1:1' }
 
-  const [short, none, unknown, badUser, controlCharacter, formatCharacter] = await Promise.all([
+  const [short, none, unknown, badUser, badOwnUser, controlCharacter, formatCharacter] = await Promise.all([
     runCli(['create-user', '--account', 'a@example.com'], env, 'seven77\n'),
     runCli([], env),
     runCli(['frobnicate'], env),
-    runCli(['sessions', '--user', 'abc'], env),
+    runCli(['sessions', '--user', 'a b'], env),
+    runCli(['set-role', '--user', 'abc', '--role', 'user'], env),
     runCli(['create-user', '--account', 'a\u0007@example.com'], env, `${TEST_PASSWORD}\n`),
     runCli(['create-user', '--account', 'moc.elpmaxe@\u202eada'], env, `${TEST_PASSWORD}\n`)
   ])
@@ -36,7 +38,9 @@ t.test('bad input exits 2 with a message', async (t) => {
   t.match(unknown.stderr, /Usage:/, 'prints the usage')
 
   t.equal(badUser.code, 2, exitStatus(badUser))
-  t.match(badUser.stderr, /--user needs a numeric user id/, 'says the user id must be numeric')
+  t.match(badUser.stderr, /--user needs a user id: a number, or 1 to 64 characters A-Z a-z 0-9 _ -/, 'says what a session\'s user id is')
+  t.equal(badOwnUser.code, 2, exitStatus(badOwnUser))
+  t.match(badOwnUser.stderr, /--user needs a numeric user id/, 'set-role: the users table has numeric ids only')
 
   t.equal(controlCharacter.code, 2, exitStatus(controlCharacter))
   t.match(controlCharacter.stderr, /--account must not contain control or format characters/, 'refuses a control character in the account')
@@ -84,6 +88,17 @@ t.test('sessions and revoke work on Redis alone', async (t) => {
   t.equal(empty.code, 0, exitStatus(empty))
   t.match(empty.stdout, /has no sessions/, 'nothing left to list')
   t.notOk(existsSync(untouchedDir), 'no embedded database was opened')
+
+  // A user of another user store (issue 25): a string id names its sessions alike.
+  const uuid = randomUUID()
+  const started = await startSession(app, uuid, { deviceId: 'tablet' })
+  const uuidListed = await runCli(['sessions', '--user', uuid], env)
+  t.equal(uuidListed.code, 0, exitStatus(uuidListed))
+  t.match(JSON.parse(uuidListed.stdout.trim()), { id: started.sessionId, deviceId: 'tablet' }, 'a UUID user\'s session listed')
+  const uuidRevoked = await runCli(['revoke', '--user', uuid], env)
+  t.equal(uuidRevoked.code, 0, exitStatus(uuidRevoked))
+  t.match(uuidRevoked.stdout, new RegExp(`^revoked 1 session\\(s\\) of user ${uuid}`), 'and revoked')
+  t.match((await me(app, started.token)).json(), { errorCode: '1002', reason: 'admin' }, 'the UUID user\'s session ended')
 })
 
 const sharedPostgresUrl = await reachablePostgresUrl()

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import argon2 from 'argon2'
 import { ARGON2_OPTIONS, hashPassword } from '../../src/passwords/password-hasher.js'
 import type { UserType } from '../../src/tokens/session-claims.js'
+import { userIdKey, type UserId } from '../../src/users/user-id.js'
 
 export const TEST_PASSWORD = 'correct horse battery staple'
 
@@ -68,6 +69,38 @@ export async function logIn (app: FastifyInstance, user: TestUser, deviceId?: st
 
 export async function createAndLogIn (app: FastifyInstance, userType: UserType = 'user', deviceId?: string): Promise<LoggedIn> {
   return await logIn(app, await createUser(app, userType), deviceId)
+}
+
+export interface StartedSession {
+  userId: UserId
+  token: string
+  sessionId: string
+  // Refresh strategy: the session's first refresh token.
+  refreshToken?: string
+}
+
+const MS_PER_SECOND = 1000
+
+// A session started as another login would start it, for any user id, with no password: the
+// session service, the first refresh token and the signed token, as plugins/session-issuer.ts does.
+export async function startSession (
+  app: FastifyInstance, userId: UserId, options: { deviceId?: string, userType?: UserType } = {}
+): Promise<StartedSession> {
+  const start = {
+    userId,
+    userType: options.userType ?? 'user',
+    account: `${userIdKey(userId)}@example.com`,
+    deviceId: options.deviceId,
+    ip: '127.0.0.1'
+  }
+  const claims = await app.sessions.start(start, await app.sessions.generation(userId))
+  if (claims === undefined) throw new Error(`the session of ${JSON.stringify(userId)} did not start`)
+  let refreshToken: string | undefined
+  if (app.refreshTokens !== null) {
+    refreshToken = (await app.refreshTokens.issue({ ...start, sessionId: claims.sid, loginAt: claims.iat * MS_PER_SECOND }))?.refreshToken
+    if (refreshToken === undefined) throw new Error('no refresh token was issued')
+  }
+  return { userId, token: app.sessionCheck.tokens.sign(claims), sessionId: claims.sid, ...(refreshToken === undefined ? {} : { refreshToken }) }
 }
 
 export async function me (app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {

@@ -3,6 +3,7 @@
 await import('./admin.cases.js')
 await import('./documented-routes.cases.js')
 await import('./notes.cases.js')
+await import('./user-ids.cases.js')
 await import('./auth/control-characters.cases.js')
 await import('./auth/login.cases.js')
 await import('./auth/logout-others.cases.js')
