@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
-import { createHash } from 'node:crypto'
+import { createHash, randomInt, randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { LogCollector } from '../helpers/log-collector.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { streamedEvents, waitForStreamedEvents, type StreamedEvent } from '../helpers/session-events.js'
-import { createUser, expireKeyNow, logIn, me, type LoggedIn } from '../helpers/sessions.js'
+import { createUser, expireKeyNow, logIn, me, startSession, type LoggedIn } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 // The session events as the Redis Stream holds them, while scripted sessions go through their
@@ -170,6 +170,24 @@ t.test('an idle expiry is told once however many instances hear of it', async (t
     ['login.succeeded', null, login.sessionId],
     ['session.ended', 'expired', login.sessionId]
   ])
+})
+
+t.test('idle expiry of sessions of string user ids: the id as the expired key gives it back (docs/events.md)', async (t) => {
+  const { app } = await buildTestApp(t, { env: STREAM })
+  const number = randomInt(1_000_000_000, 2_147_483_647)
+  // [started with, reported as]: the expired key no longer says whether "123" was a string.
+  const cases: Array<[started: string | number, reported: string | number]> = [
+    [randomUUID(), ''], [`0${number}`, ''], [String(2_147_483_648 + number), ''], [String(number), number], [number, number]
+  ]
+  const started = await Promise.all(cases.map(async ([userId]) => await startSession(app, userId)))
+  await waitForStreamedEvents(app, cases.length)
+  for (const session of started) await expireKeyNow(app, `ACCESS_TOKEN:{${String(session.userId)}}:${session.sessionId}`)
+  const ended = (await waitForStreamedEvents(app, 2 * cases.length)).filter((event) => event.type === 'session.ended')
+  cases.forEach(([userId, reported], i) => {
+    const event = ended.find((candidate) => candidate.sessionId === started[i]?.sessionId)
+    t.strictSame([event?.reason, event?.userId], ['expired', reported === '' ? userId : reported],
+      `started with ${JSON.stringify(userId)}: told as ${JSON.stringify(reported === '' ? userId : reported)}`)
+  })
 })
 
 t.test('a restarted Redis, which forgot the CONFIG SET, is given it again and its expiries are told', async (t) => {
