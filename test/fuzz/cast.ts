@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
 import { hashPassword } from '../../src/passwords/password-hasher.js'
 import type { UserType } from '../../src/tokens/session-claims.js'
-import { createUser, logIn, me, TEST_PASSWORD, uniqueAccount, type LoggedIn } from '../helpers/sessions.js'
+import { randomUUID } from 'node:crypto'
+import type { UserId } from '../../src/users/user-id.js'
+import { createUser, logIn, me, startSession, TEST_PASSWORD, uniqueAccount, type LoggedIn } from '../helpers/sessions.js'
 import type { FixtureName, FixtureRef } from './request-spec.js'
 
 export interface Player {
-  userId: number
+  userId: UserId
   account: string
   password: string
   token: string
@@ -15,10 +17,13 @@ export interface Player {
   refreshToken?: string
 }
 
+// A user of this server's own table, whose id is an integer.
+type OwnPlayer = Player & { userId: number }
+
 // What a fixture holds when the strategy has no refresh tokens: a string that is none.
 const NO_REFRESH_TOKEN = 'no-refresh-token'
 
-function playerOf (loggedIn: LoggedIn): Player {
+function playerOf (loggedIn: LoggedIn): OwnPlayer {
   const { refreshToken } = loggedIn.response.json<{ refreshToken?: string }>()
   const { userId, account, password, token, sessionId } = loggedIn
   return { userId, account, password, token, sessionId, ...(refreshToken === undefined ? {} : { refreshToken }) }
@@ -27,12 +32,14 @@ function playerOf (loggedIn: LoggedIn): Player {
 // The users a fuzz run plays with. The victim has one session that no generated request may
 // change; its password is random and never generated. The attacker (a user) and the admin use
 // TEST_PASSWORD, which the generators know, so generated logins and password changes get past
-// the check; generated requests may end their sessions, and `revive` signs them in again.
+// the check; generated requests may end their sessions, and `revive` signs them in again. The
+// outsider is a user of another user store (a UUID), its session started as another login
+// would; it has no password here, and `revive` starts it a new session.
 export class Cast {
   private constructor (
     private readonly app: FastifyInstance,
     readonly victim: Player,
-    private readonly players: Record<'attacker' | 'admin', Player>
+    private readonly players: { attacker: OwnPlayer, admin: OwnPlayer, outsider: Player }
   ) {}
 
   static async assemble (app: FastifyInstance): Promise<Cast> {
@@ -42,15 +49,24 @@ export class Cast {
     const victim = playerOf(await logIn(app, { userId: user.id, account, password: victimPassword }, 'victim-phone'))
     const attacker = await Cast.signIn(app, 'user')
     const admin = await Cast.signIn(app, 'admin')
-    return new Cast(app, victim, { attacker, admin })
+    return new Cast(app, victim, { attacker, admin, outsider: await Cast.startOutsider(app, randomUUID()) })
   }
 
-  private static async signIn (app: FastifyInstance, userType: UserType): Promise<Player> {
+  private static async startOutsider (app: FastifyInstance, userId: UserId): Promise<Player> {
+    const started = await startSession(app, userId, { deviceId: 'outsider-tablet' })
+    return { ...started, account: `${String(userId)}@example.com`, password: '' }
+  }
+
+  private static async signIn (app: FastifyInstance, userType: UserType): Promise<OwnPlayer> {
     return playerOf(await logIn(app, await createUser(app, userType), `${userType}-laptop`))
   }
 
   get admin (): Player {
     return this.players.admin
+  }
+
+  get outsider (): Player {
+    return this.players.outsider
   }
 
   valueOf (ref: FixtureRef): string | number {
@@ -62,6 +78,9 @@ export class Cast {
   // Signs the attacker and the admin in again when a generated request ended their session
   // (or changed their password), so that the next request can reach past authentication.
   async revive (): Promise<void> {
+    if ((await me(this.app, this.outsider.token)).statusCode !== 200) {
+      this.players.outsider = await Cast.startOutsider(this.app, this.outsider.userId)
+    }
     for (const name of ['attacker', 'admin'] as const) {
       const player = this.players[name]
       if ((await me(this.app, player.token)).statusCode === 200) continue

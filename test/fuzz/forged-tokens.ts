@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import { userIdKey, type UserId } from '../../src/users/user-id.js'
 
 // The server's reading of `Authorization: Bearer <token>` (plugins/authenticate.ts).
 const BEARER_PATTERN = /^Bearer +(\S+) *$/i
@@ -8,7 +9,7 @@ export function bearerTokenOf (authorization: string | undefined): string | unde
 }
 
 export interface SessionRef {
-  userId: number
+  userId: UserId
   sessionId: string
 }
 
@@ -22,12 +23,13 @@ export function sessionSignedFor (token: string, serverKey: string): SessionRef 
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return undefined
   try {
     const { userId, sid } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>
-    return typeof userId === 'number' && typeof sid === 'string' ? { userId, sessionId: sid } : undefined
+    return (typeof userId === 'number' || typeof userId === 'string') && typeof sid === 'string' ? { userId, sessionId: sid } : undefined
   } catch {
     return undefined
   }
 }
 
+// `123` and `"123"` are one user: their sessions share keys.
 export function isSameSession (a: SessionRef | undefined, b: SessionRef): boolean {
-  return a !== undefined && a.userId === b.userId && a.sessionId === b.sessionId
+  return a !== undefined && userIdKey(a.userId) === userIdKey(b.userId) && a.sessionId === b.sessionId
 }

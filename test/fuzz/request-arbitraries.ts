@@ -3,7 +3,7 @@ import { TEST_PASSWORD } from '../helpers/sessions.js'
 import type { ApiRoute } from './api-routes.js'
 import type { Body, RequestSpec } from './request-spec.js'
 import { accessToken, refreshToken } from './token-arbitraries.js'
-import { anyJson, base64urlOf, headerString, nastyNumber, nastyString, refsOf, repeated, sometimes } from './values.js'
+import { anyJson, base64urlOf, headerString, nastyNumber, nastyString, refsOf, repeated, sometimes, stringUserId } from './values.js'
 
 // Values for the body fields the routes declare: two times out of three one that could pass
 // (so requests get past validation to the password check and the session), else a bad one.
@@ -24,7 +24,7 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   // Mostly the password the fixtures already have, so that a change does not lock them out.
   newPassword: plausibleOrNot(newPassword),
   deviceId: plausibleOrNot(fc.constantFrom('phone-7', 'victim-phone')),
-  userId: plausibleOrNot(refsOf('userId')),
+  userId: plausibleOrNot(fc.oneof({ weight: 2, arbitrary: refsOf('userId') }, stringUserId)),
   refreshToken: plausibleOrNot(refreshToken),
   // A note's text (the notes example).
   text: plausibleOrNot(fc.string({ minLength: 1, maxLength: 40 }))
@@ -36,7 +36,7 @@ const brokenEscape = fc.constantFrom('%', '%E0%A4%A', '%C0%80', '%FF', '%00', '%
   .map((text) => ({ $verbatim: text }))
 const PARAM_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   id: fc.oneof({ weight: 3, arbitrary: refsOf('sessionId') }, base64urlOf(22), nastyString, brokenEscape),
-  userId: fc.oneof({ weight: 3, arbitrary: refsOf('userId') }, nastyNumber.map(String), nastyString, brokenEscape)
+  userId: fc.oneof({ weight: 3, arbitrary: refsOf('userId') }, stringUserId, nastyNumber.map(String), nastyString, brokenEscape)
 }
 // The notes example's ids count from 1 in each test's database: the victim's note is the first
 // (routes-never-fail.test.ts makes sure), the small ones after it those generated requests added.

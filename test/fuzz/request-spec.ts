@@ -11,7 +11,8 @@ import type { InjectOptions } from 'fastify'
 //   {$now: seconds}                          the current Unix time plus an offset
 //   {$repeat: text, times: n}                text repeated (so a failure report stays readable)
 //   {$verbatim: text}                        a path parameter sent without percent-encoding
-export type FixtureName = 'victim' | 'attacker' | 'admin'
+// `outsider`: a user of another user store, whose id is a string (a UUID).
+export type FixtureName = 'victim' | 'attacker' | 'admin' | 'outsider'
 export type FixtureField = 'userId' | 'account' | 'sessionId' | 'token' | 'refreshToken'
 export type FixtureRef = `${FixtureName}.${FixtureField}`
 

@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { NoteRepository } from '../../src/notes/note-repository.js'
 import { normalizeAccount } from '../../src/users/account.js'
+import { userIdKey } from '../../src/users/user-id.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { me } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, SLIDING, STRATEGIES } from '../helpers/strategies.js'
@@ -76,7 +77,9 @@ function namesUser (payload: InjectOptions['payload'], player: Player): boolean 
   }
   if (typeof body !== 'object' || body === null) return false
   const { userId, account } = body as Record<string, unknown>
-  return userId === player.userId || (typeof account === 'string' && normalizeAccount(account) === player.account)
+  // `123` and `"123"` name one user.
+  const namesId = (typeof userId === 'number' || typeof userId === 'string') && String(userId) === userIdKey(player.userId)
+  return namesId || (typeof account === 'string' && normalizeAccount(account) === player.account)
 }
 
 forEachStrategy(t, async (t, strategy) => {
@@ -97,6 +100,8 @@ forEachStrategy(t, async (t, strategy) => {
   })
   const victimAtStart = await snapshotVictim()
   const answers = new Map<string, number>()
+  // Answers naming the outsider by its string id: sessions of another user store were reached.
+  let outsiderAnswers = 0
 
   const everyAnswerIsSound = fc.asyncProperty(requestSpecs(routes), async (spec) => {
     await cast.revive()
@@ -111,6 +116,7 @@ forEachStrategy(t, async (t, strategy) => {
     if (response.statusCode >= 400 && hasBody) assert.equal(errorShapeProblem(response), undefined, sent)
     const answer = `${spec.method} ${spec.path} ${response.statusCode} ${errorCodeOf(response)}`.trimEnd()
     answers.set(answer, (answers.get(answer) ?? 0) + 1)
+    if (response.body.includes(`"userId":${JSON.stringify(cast.outsider.userId)}`)) outsiderAnswers++
     assert.deepEqual(await snapshotVictim(), before, `${sent} changed the victim's session or notes`)
   })
 
@@ -131,5 +137,6 @@ forEachStrategy(t, async (t, strategy) => {
   t.ok(seen(/ 401 1001$/), 'some generated tokens were refused')
   if (strategy.refresh) t.ok(seen(/^POST \/auth\/refresh 401 1004$/), 'some generated refresh tokens were refused')
   t.ok(seen(/^POST \/notes 201$/), 'some generated notes were added')
+  t.ok(outsiderAnswers > 0, `some answers named the outsider by its string id (${outsiderAnswers})`)
   t.ok(seen(/^DELETE \/notes\/\{id\} 404 1404$/), "some generated deletes reached past the session check to someone else's or no note")
 }, [SLIDING, REFRESH_POSTGRES])

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { MAX_TOKEN_LENGTH } from '../../src/tokens/session-claims.js'
 import type { FixtureName } from './request-spec.js'
-import { anyJson, base64urlOf, headerString, nastyNumber, nastyString, ref, refsOf, repeated } from './values.js'
+import { anyJson, base64urlOf, headerString, nastyNumber, nastyString, ref, refsOf, repeated, stringUserId } from './values.js'
 
 // Access tokens and refresh tokens as an attacker would try them: the real ones of the
 // attacker and the admin, tampered ones, JWTs signed with the server's key, another key or
@@ -16,10 +16,11 @@ const timeClaim = fc.oneof(
 )
 
 // Claims around the real ones: other users' ids with the victim's session, huge and unsafe
-// ids, odd session ids, admin rights, missing or strange times. The property refuses the
-// victim's own (userId, sid) pair: a token carrying it, signed with our key, is the victim's.
+// ids, string ids (the victim's own digits among them), odd session ids, admin rights, missing
+// or strange times. The property refuses the victim's own (userId, sid) pair, its id as a number
+// or as a string: a token carrying it, signed with our key, is the victim's.
 const randomClaims = fc.record({
-  userId: fc.oneof(refsOf('userId'), nastyNumber, fc.constantFrom('1', null)),
+  userId: fc.oneof(refsOf('userId'), nastyNumber, stringUserId, fc.constantFrom('1', null)),
   userType: fc.constantFrom('user', 'admin', 'root', ''),
   sid: fc.oneof(refsOf('sessionId'), base64urlOf(22), fc.constantFrom('a:b', '{1}', '*', '', repeated('x', 65)), nastyString),
   iat: timeClaim,
@@ -29,7 +30,7 @@ const randomClaims = fc.record({
 
 // The attacker's or the admin's live session with claims of our choosing: a user's session
 // calling itself admin, times that end it or that lie about the login.
-const liveSessionClaims = fc.constantFrom<FixtureName>('attacker', 'admin').chain((name) => fc.record({
+const liveSessionClaims = fc.constantFrom<FixtureName>('attacker', 'admin', 'outsider').chain((name) => fc.record({
   userId: fc.constant(ref(`${name}.userId`)),
   userType: fc.constantFrom('user', 'admin'),
   sid: fc.constant(ref(`${name}.sessionId`)),
@@ -53,7 +54,7 @@ const jwt = fc.record({
 
 // Every candidate is header-safe: tokens travel in headers and cookies.
 export const accessToken = fc.oneof(
-  { weight: 6, arbitrary: refsOf('token', ['attacker', 'admin']) },
+  { weight: 6, arbitrary: refsOf('token', ['attacker', 'admin', 'outsider']) },
   { weight: 1, arbitrary: refsOf('token').map((token) => ({ $tamper: token })) },
   { weight: 4, arbitrary: jwt },
   { weight: 1, arbitrary: fc.tuple(base64urlOf(20), base64urlOf(30), base64urlOf(43)).map((parts) => parts.join('.')) },
@@ -62,15 +63,15 @@ export const accessToken = fc.oneof(
 )
 
 // `<userId>.<sid>.<secret>` around the real ones: the victim's session with a made-up secret,
-// user ids past PostgreSQL's integer, odd session ids.
+// user ids past PostgreSQL's integer and string ids, odd session ids.
 export const refreshToken = fc.oneof(
-  { weight: 2, arbitrary: fc.constant(ref('attacker.refreshToken')) },
+  { weight: 2, arbitrary: refsOf('refreshToken', ['attacker', 'outsider']) },
   { weight: 1, arbitrary: refsOf('refreshToken').map((token) => ({ $tamper: token })) },
   {
     weight: 4,
     arbitrary: fc.record({
       $join: fc.tuple(
-        fc.oneof(refsOf('userId'), fc.constantFrom('0', '01', '-1', '2147483647', '2147483648', '4294967296', '9999999999', '99999999999')),
+        fc.oneof(refsOf('userId'), stringUserId, fc.constantFrom('0', '01', '-1', '2147483647', '2147483648', '4294967296', '9999999999', '99999999999')),
         fc.oneof(refsOf('sessionId'), base64urlOf(22), fc.constantFrom('a:b', '{1}', '*', repeated('x', 65))),
         base64urlOf(43)
       ),

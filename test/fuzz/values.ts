@@ -4,7 +4,7 @@ import type { FixtureField, FixtureName, FixtureRef } from './request-spec.js'
 // The building blocks of generated requests: references to the fixtures, bad strings and
 // numbers, any JSON, what a header can carry.
 
-const FIXTURES: readonly FixtureName[] = ['victim', 'attacker', 'admin']
+const FIXTURES: readonly FixtureName[] = ['victim', 'attacker', 'admin', 'outsider']
 export const ref = (name: FixtureRef): { $ref: FixtureRef } => ({ $ref: name })
 export const refsOf = (field: FixtureField, names = FIXTURES): fc.Arbitrary<{ $ref: FixtureRef }> =>
   fc.constantFrom(...names.map((name) => ref(`${name}.${field}`)))
@@ -14,6 +14,15 @@ export const repeated = (text: string, times: number): { $repeat: string, times:
 const BASE64URL = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_']
 export const base64urlOf = (length: number): fc.Arbitrary<string> =>
   fc.string({ unit: fc.constantFrom(...BASE64URL), minLength: length, maxLength: length })
+
+// User ids of other user stores, strings of A-Z a-z 0-9 _ - (the base64url alphabet), at and
+// past their bounds; and the fixtures' ids written as strings, which name the same users.
+export const stringUserId = fc.oneof(
+  fc.uuid(),
+  fc.string({ unit: fc.constantFrom(...BASE64URL), minLength: 1, maxLength: 65 }),
+  refsOf('userId').map((userId) => ({ $join: [userId], $with: '' })),
+  fc.constantFrom('0', '01', '2147483648', '99999999999', repeated('x', 64), repeated('9', 64))
+)
 
 // NUL and other C0/C1 controls, DEL, line and paragraph separators, lone surrogates, an RTL
 // override, a BOM, astral characters, and what Redis keys and JSON treat specially.

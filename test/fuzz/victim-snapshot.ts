@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
+import { userIdKey, type UserId } from '../../src/users/user-id.js'
 
 // Everything that says whether a session lives and what it is. `lastSeenAt` is left out (a
 // request's own session may record it) and the TTL is reduced to "has one": it runs down.
@@ -16,7 +17,7 @@ export interface SessionSnapshot {
 
 type PipelineResult = Array<[Error | null, unknown]> | null
 
-export async function snapshotSession (app: FastifyInstance, userId: number, sessionId: string): Promise<SessionSnapshot> {
+export async function snapshotSession (app: FastifyInstance, userId: UserId, sessionId: string): Promise<SessionSnapshot> {
   const keys = sessionKeys(app.config.REDIS_KEY_PREFIX)
   const results: PipelineResult = await app.redis.pipeline()
     .hgetall(keys.session(userId, sessionId))
@@ -40,11 +41,11 @@ export async function snapshotSession (app: FastifyInstance, userId: number, ses
   if (app.config.REFRESH_STORE !== 'postgres') return snapshot
   const refreshRows = await app.db.query(
     `SELECT digest, family, rotated_at, revoked_at, revoked_reason, expires_at FROM refresh_tokens
-      WHERE user_id = $1 ORDER BY digest`, [userId])
+      WHERE user_id = $1 ORDER BY digest`, [userIdKey(userId)])
   return { ...snapshot, refreshRows }
 }
 
 // The user's notes (the notes example), which no one else's request may delete.
-export async function snapshotNotes (app: FastifyInstance, userId: number): Promise<unknown[]> {
-  return await app.db.query('SELECT id, text FROM notes WHERE user_id = $1 ORDER BY id', [userId])
+export async function snapshotNotes (app: FastifyInstance, userId: UserId): Promise<unknown[]> {
+  return await app.db.query('SELECT id, text FROM notes WHERE user_id = $1 ORDER BY id', [userIdKey(userId)])
 }
