@@ -159,7 +159,9 @@ t.test('with the default configuration', async (t) => {
       ['signature removed', victim.token.slice(0, victim.token.lastIndexOf('.') + 1)],
       ['two parts', victim.token.split('.').slice(0, 2).join('.')],
       ['oversized', oversized],
-      ['userId as a string', signWithSecret({ ...live, userId: String(victim.userId) })],
+      // A string id is an id (issue 25), and "3" names user 3: one with a space in it is not.
+      ['userId a string outside the pattern', signWithSecret({ ...live, userId: `${victim.userId} ` })],
+      ['userId a string of 65 characters', signWithSecret({ ...live, userId: '9'.repeat(65) })],
       ['userId zero', signWithSecret({ ...live, userId: 0 })],
       ['userId fractional', signWithSecret({ ...live, userId: victim.userId + 0.5 })],
       ['userType root', signWithSecret({ ...live, userType: 'root' })],
