@@ -12,7 +12,7 @@ import { forEachStrategy, appOptions, refresh } from '../helpers/strategies.js'
 // app.sessions in another Fastify service: a login of its own (here: a route that trusts the
 // body, as a phone-code check would after checking the code), sessions the auth server honours.
 
-interface SignInBody { userId: number, account?: string, deviceId?: string }
+interface SignInBody { userId: number | string, account?: string, deviceId?: string }
 
 // The service shares the auth server's Redis (and key prefix), secret and strategy.
 function sharedWith (config: AppConfig, extra: SessionCheckOptions = {}): SessionCheckOptions {
@@ -95,7 +95,7 @@ t.test('endAll: every session of the user, or all but one, with the reason given
 t.test('start does what a login does: the cap evicts the oldest, an account-less session has no account', async (t) => {
   const { app, config } = await buildTestApp(t, { env: { SESSION_MAX_PER_USER: '2' } })
   const service = await serviceWithOwnLogin(t, sharedWith(config, { sessionMaxPerUser: 2 }))
-  const userId = 777_001
+  const userId = '018f3a7e-2b1c-7d4e-9a5b-3c2d1e0f9a8b'.replaceAll('-', '_')
   const [first, second, third] = [
     await service.sessions.start({ userId }), await service.sessions.start({ userId }), await service.sessions.start({ userId })
   ]
@@ -119,10 +119,10 @@ t.test('start refuses what no login could be, and says why it cannot start sessi
   await t.rejects(service.sessions.start({ userId: 1, authMethod: 'Phone Code' }), { message: /authMethod must be/ })
   await t.rejects(service.sessions.start({ userId: 1, ip: 'localhost' }), { message: /ip must be/ })
   await t.rejects(service.sessions.start({ userId: 1, deviceId: 'a\u202eb' }), { message: /deviceId must be/ })
-  const refused = await service.inject({ method: 'POST', url: '/sign-in', payload: { userId: 0 } })
+  const refused = await service.inject({ method: 'POST', url: '/sign-in', payload: { userId: 'a b' } })
   t.equal(refused.statusCode, 400)
   t.equal(refused.json<{ code: string }>().code, 'AUTH_1400', 'in a route: a 400 whose code says "1400"')
-  await t.rejects(service.sessions.end(0, 'x'.repeat(22)), { message: /userId must be/ })
+  await t.rejects(service.sessions.end('a b', 'x'.repeat(22)), { message: /userId must be/ })
   t.equal(await service.sessions.end(1, 'not a session id'), false, 'an id no session can have names none')
   await t.rejects(service.sessions.start({ userId: 1 }, { generation: 'not-the-generation' }), GenerationMovedError, 'a generation that moved')
 
