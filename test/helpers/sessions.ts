@@ -79,28 +79,20 @@ export interface StartedSession {
   refreshToken?: string
 }
 
-const MS_PER_SECOND = 1000
-
-// A session started as another login would start it, for any user id, with no password: the
-// session service, the first refresh token and the signed token, as plugins/session-issuer.ts does.
+// A session started as another login would start it (app.sessions.start), for any user id,
+// with no password.
 export async function startSession (
   app: FastifyInstance, userId: UserId, options: { deviceId?: string, userType?: UserType } = {}
 ): Promise<StartedSession> {
-  const start = {
+  const issued = await app.sessions.start({
     userId,
     userType: options.userType ?? 'user',
     account: `${userIdKey(userId)}@example.com`,
     deviceId: options.deviceId,
     ip: '127.0.0.1'
-  }
-  const claims = await app.sessions.start(start, await app.sessions.generation(userId))
-  if (claims === undefined) throw new Error(`the session of ${JSON.stringify(userId)} did not start`)
-  let refreshToken: string | undefined
-  if (app.refreshTokens !== null) {
-    refreshToken = (await app.refreshTokens.issue({ ...start, sessionId: claims.sid, loginAt: claims.iat * MS_PER_SECOND }))?.refreshToken
-    if (refreshToken === undefined) throw new Error('no refresh token was issued')
-  }
-  return { userId, token: app.sessionCheck.tokens.sign(claims), sessionId: claims.sid, ...(refreshToken === undefined ? {} : { refreshToken }) }
+  })
+  const { token, sessionId, refreshToken } = issued
+  return { userId, token, sessionId, ...(refreshToken === undefined ? {} : { refreshToken }) }
 }
 
 export async function me (app: FastifyInstance, token: string): Promise<LightMyRequestResponse> {

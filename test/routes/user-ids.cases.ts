@@ -170,14 +170,12 @@ forEachStrategy(t, async (t, strategy) => {
 })
 
 // Library code gets ids from its callers' code, not through a schema.
-t.test('SessionService throws for an id of neither kind', async (t) => {
+t.test('app.sessions throws for an id of neither kind', async (t) => {
   const { app } = await buildTestApp(t)
-  const start = { userType: 'user' as const, account: 'someone@example.com', ip: '127.0.0.1' }
   for (const userId of ['a b', '', 'x'.repeat(65), 0, 1.5, 2_147_483_648]) {
-    await t.rejects(app.sessions.start({ ...start, userId }, '0'), TypeError, `start(${JSON.stringify(userId)})`)
-    await t.rejects(app.sessions.endAll(userId, 'revoked'), /a user id is an integer 1\.\.2147483647 or a string of 1 to 64 characters/,
-      `endAll(${JSON.stringify(userId)})`)
-    await t.rejects(app.sessions.list(userId), TypeError, `list(${JSON.stringify(userId)})`)
+    await t.rejects(app.sessions.start({ userId, ip: '127.0.0.1' }), { code: 'AUTH_1400', message: /userId must be/ }, `start(${JSON.stringify(userId)})`)
+    await t.rejects(app.sessions.endAll(userId), { code: 'AUTH_1400' }, `endAll(${JSON.stringify(userId)})`)
+    await t.rejects(app.sessions.list(userId), { code: 'AUTH_1400' }, `list(${JSON.stringify(userId)})`)
   }
   t.same(await app.redis.keys(`${app.config.REDIS_KEY_PREFIX}*`), [], 'nothing was written')
 })

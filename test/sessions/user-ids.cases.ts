@@ -95,3 +95,18 @@ t.test('"0123" and "2147483648" are strings, other users than 123 and any intege
   }
   t.same(await sessions.list(Number(leadingZero)), [], `${Number(leadingZero)} is another user than "${leadingZero}"`)
 })
+
+// Its callers' code gives the ids, where no schema has checked them (app.sessions checks them too).
+t.test('SessionService throws a TypeError for an id of neither kind', async (t) => {
+  const keysBefore = (await redis.keys(`${keyPrefix}*`)).sort()
+  for (const userId of ['a b', '', 'x'.repeat(65), 0, 1.5, 2_147_483_648]) {
+    const named = JSON.stringify(userId)
+    await t.rejects(sessions.start({ userId, userType: 'user', account: 'a@example.com', ip: '127.0.0.1' }, '0'),
+      new TypeError(`a user id is an integer 1..2147483647 or a string of 1 to 64 characters A-Z a-z 0-9 _ -, not ${named}`), `start(${named})`)
+    await t.rejects(sessions.endAll(userId, 'revoked'), TypeError, `endAll(${named})`)
+    await t.rejects(sessions.end(userId, 'AAAAAAAAAAAAAAAAAAAAAA', 'revoked'), TypeError, `end(${named})`)
+    await t.rejects(sessions.list(userId), TypeError, `list(${named})`)
+    await t.rejects(sessions.find(userId, 'AAAAAAAAAAAAAAAAAAAAAA'), TypeError, `find(${named})`)
+  }
+  t.same((await redis.keys(`${keyPrefix}*`)).sort(), keysBefore, 'no key was written')
+})
