@@ -30,9 +30,11 @@ export function stopLoading (): void {
 }
 
 export function showMe (me: Me): void {
-  meAccount.textContent = me.account
+  // A session the app started without an account (app.sessions.start) shows none.
+  const account = me.account ?? ''
+  meAccount.textContent = account
   // The default value, so that resetting the form after a change keeps it.
-  passwordFormAccount.defaultValue = me.account
+  passwordFormAccount.defaultValue = account
   meUserId.textContent = String(me.userId)
   meUserType.textContent = me.userType === 'admin' ? 'Administrator' : 'User'
 }
