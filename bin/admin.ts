@@ -12,6 +12,7 @@ import { refreshTokensInPostgres, sessionPolicyOf } from '../src/config/session-
 import { PostgresRefreshTokenStore } from '../src/refresh/postgres-refresh-token-store.js'
 import type { RedisClient } from '../src/redis/redis-client.js'
 import { isCluster, newRedisClient, redisLocation, seedNodeError } from '../src/redis/redis-connection.js'
+import { SERVICE_KEY_NAME_PATTERN, SERVICE_KEY_NAME_RULE } from '../src/service-keys/service-key.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
@@ -22,6 +23,7 @@ import { KID_PATTERN, TOKEN_ALGORITHMS, type TokenAlgorithm } from '../src/token
 import { CLI_ACTOR, CliEvents } from './cli-events.js'
 import { generateKey, listKeys, publicKeyList } from './keys-command.js'
 import { readPassword } from './read-password.js'
+import { generateServiceKey, serviceKeyScopesOf } from './service-keys-command.js'
 
 const USAGE = `Usage: npm run admin -- <command> [options]
 
@@ -35,6 +37,9 @@ const USAGE = `Usage: npm run admin -- <command> [options]
                                             private key (EdDSA, ES256); ALG defaults to ACCESS_TOKEN_ALG
   keys list                                 the configured signing keys by kid and fingerprint
   keys public                               JWT_KEYS with public keys only, for services that only verify
+  service-keys generate --name NAME --scopes SCOPE[,SCOPE]
+                                            print a new service key (shown once) and its SERVICE_KEYS entry;
+                                            scopes: sessions:start, sessions:read, sessions:end
 
 Session commands need only Redis (REDIS_URL or REDIS_CLUSTER_NODES), and also the database when refresh tokens
 are kept there (AUTH_STRATEGY=refresh, REFRESH_STORE=postgres); create-user and set-role need
@@ -178,7 +183,9 @@ async function run (argv: string[], env: Env): Promise<void> {
       role: { type: 'string' },
       device: { type: 'string' },
       kid: { type: 'string' },
-      alg: { type: 'string' }
+      alg: { type: 'string' },
+      name: { type: 'string' },
+      scopes: { type: 'string' }
     }
   })
   const [command] = positionals
@@ -239,6 +246,21 @@ async function run (argv: string[], env: Env): Promise<void> {
       } else {
         throw new UsageError('keys needs generate, list or public')
       }
+      return
+    }
+    case 'service-keys': {
+      const [, action] = positionals
+      if (action !== 'generate') throw new UsageError('service-keys needs generate')
+      const { name } = values
+      if (name === undefined) throw new UsageError('service-keys generate needs --name')
+      if (!SERVICE_KEY_NAME_PATTERN.test(name)) throw new UsageError(`--name must be ${SERVICE_KEY_NAME_RULE}`)
+      const scopes = serviceKeyScopesOf(values.scopes)
+      if (typeof scopes === 'string') throw new UsageError(scopes)
+      const { output, advice } = generateServiceKey(name, scopes)
+      // Told before the key is printed, as for keys generate.
+      await withEvents(env, async (events) => { events.tell('keys.generated', { reason: 'service_key' }) })
+      console.log(output)
+      console.error(advice)
       return
     }
     default:

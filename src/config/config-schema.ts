@@ -63,6 +63,7 @@ export interface Env {
   PASSWORD_HASH_CONCURRENCY?: number
   LOGIN_USER_COOKIE: boolean
   EXAMPLE_ROUTES?: boolean
+  SERVICE_KEYS?: string
   RATE_LIMIT_LOGIN_ACCOUNT_IP: number
   RATE_LIMIT_LOGIN_ACCOUNT: number
   RATE_LIMIT_LOGIN_IP: number
@@ -154,6 +155,9 @@ export const envJsonSchema = {
     LOGIN_USER_COOKIE: { type: 'boolean', default: false },
     // The example resource under routes/notes/; unset: on outside production, off in it.
     EXAMPLE_ROUTES: { type: 'boolean' },
+    // The backends that may call the /service/ routes: a JSON list of {name, keySha256, scopes},
+    // or the path of a file holding one; parsed in service-keys.ts. Unset: no /service/ routes.
+    SERVICE_KEYS: { type: 'string', minLength: 1 },
     // Failed logins of one account from one client: the owner's own IP keeps its budget.
     RATE_LIMIT_LOGIN_ACCOUNT_IP: { type: 'integer', minimum: 1, default: 10 },
     // Failed logins of one account from anywhere: a ceiling against distributed guessing.

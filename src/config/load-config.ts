@@ -9,6 +9,8 @@ import { parseOrigins } from './cors-origins.js'
 import { parseMetricsAllow, type AddressRange } from './metrics-allow.js'
 import { checkEventSettings } from './event-settings.js'
 import { checkRedisConnectionSettings } from '../redis/redis-tls.js'
+import type { ServiceKeyEntry } from '../service-keys/service-key.js'
+import { parseServiceKeys } from './service-keys.js'
 
 export { ConfigError, type EnvSource }
 
@@ -24,6 +26,8 @@ export interface AppConfig extends Omit<Env, 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'>
   trustedProxies: TrustedProxies
   // METRICS_ALLOW, parsed.
   metricsAllow: AddressRange[]
+  // SERVICE_KEYS, parsed; empty when unset (then the /service/ routes are not registered).
+  serviceKeys: ServiceKeyEntry[]
   // Set when the secret was generated for development, so the server can warn about it.
   generatedSecretPath?: string
 }
@@ -58,6 +62,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${trustedProxies.error}`)
   }
   const metricsAllow = parseMetricsAllow(env.METRICS_ALLOW)
+  const serviceKeys = env.SERVICE_KEYS === undefined ? [] : parseServiceKeys(env.SERVICE_KEYS)
   const isProduction = env.NODE_ENV === 'production'
   let jwtKeys = signingKeysOf(env)
   let generatedSecretPath: string | undefined
@@ -81,6 +86,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     corsOrigins: parseOrigins(env.CORS_ORIGINS),
     trustedProxies,
     metricsAllow,
+    serviceKeys,
     generatedSecretPath
   }
 }

@@ -1,11 +1,13 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { eventSigningKey, SIGNATURE_FIELD, verifyEventSignature } from '../../src/events/event-signature.js'
 import { EVENT_FIELD } from '../../src/events/event-stream.js'
+import { loadConfig } from '../../src/config/load-config.js'
+import { ServiceKeyRing } from '../../src/service-keys/service-key-ring.js'
 import { reachablePostgresUrl } from '../helpers/database.js'
-import { buildTestApp } from '../helpers/build-app.js'
+import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { streamedEvents } from '../helpers/session-events.js'
 import { freePort } from '../helpers/free-port.js'
 import { createUser, logIn, me, startSession, TEST_PASSWORD } from '../helpers/sessions.js'
@@ -288,4 +290,47 @@ t.test('keys generate --alg EdDSA|ES256 prints a private key entry; keys public 
   t.match(wrongAlg.stderr, /ACCESS_TOKEN_ALG=ES256 needs an EC key on P-256/)
   t.equal(hs256.code, 2, exitStatus(hs256))
   t.match(hs256.stderr, /keys public needs ACCESS_TOKEN_ALG=EdDSA or ES256/)
+})
+
+t.test('service-keys generate prints a new key once with its SERVICE_KEYS entry, which the server loads and knows the key by', async (t) => {
+  const env = { DATA_DIR: join(tempDir(t), 'never-created') }
+  const [first, second] = await Promise.all([
+    runCli(['service-keys', 'generate', '--name', 'billing', '--scopes', 'sessions:start,sessions:read'], env),
+    runCli(['service-keys', 'generate', '--name', 'billing', '--scopes', 'sessions:end'], env)
+  ])
+  t.equal(first.code, 0, exitStatus(first))
+  const [key = '', entryLine = '', ...rest] = first.stdout.split('\n')
+  t.same(rest, [''], 'two lines on stdout: the key, then its entry')
+  t.match(key, /^tsa_sk_[A-Za-z0-9_-]{43}$/, 'the prefix and 32 random bytes, base64url')
+  const entry = JSON.parse(entryLine) as { name: string, keySha256: string, scopes: string[] }
+  t.same(entry, { name: 'billing', keySha256: createHash('sha256').update(key).digest('hex'), scopes: ['sessions:start', 'sessions:read'] },
+    'the entry: the name, the SHA-256 of the key, the scopes')
+  t.match(first.stderr, /shown this once and stored nowhere/, 'says the key is shown once, on stderr')
+  const audit = first.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { type?: string, reason?: string, actor?: string })
+  t.match(audit, [{ type: 'keys.generated', reason: 'service_key', actor: 'cli' }], 'the audit line of the generation')
+  t.notOk(first.stderr.includes(key), 'the key is printed on stdout alone')
+  t.notOk(second.stdout.includes(key), 'each run makes another key')
+
+  const config = loadConfig({ ...env, JWT_SECRET: TEST_JWT_SECRET, SERVICE_KEYS: JSON.stringify([entry]) })
+  t.same(new ServiceKeyRing(config.serviceKeys).check(`Bearer ${key}`), { identity: { name: 'billing', scopes: ['sessions:start', 'sessions:read'] } },
+    'SERVICE_KEYS takes the entry as printed, and the key is known by it')
+})
+
+t.test('service-keys generate refuses a bad name or scope with exit code 2 and prints no key', async (t) => {
+  const env = { DATA_DIR: join(tempDir(t), 'never-created') }
+  const refusals: Array<[string[], RegExp]> = [
+    [['service-keys', 'generate', '--scopes', 'sessions:read'], /service-keys generate needs --name/],
+    [['service-keys', 'generate', '--name', 'Billing Team', '--scopes', 'sessions:read'], /--name must be 1 to 32 lowercase letters, digits, "_" or "-", beginning with a letter/],
+    [['service-keys', 'generate', '--name', 'billing'], /--scopes needs a comma-separated list of sessions:start, sessions:read, sessions:end/],
+    [['service-keys', 'generate', '--name', 'billing', '--scopes', 'sessions:read,sessions:delete'], /--scopes: unknown scope "sessions:delete"; the scopes are sessions:start, sessions:read, sessions:end/],
+    [['service-keys', 'generate', '--name', 'billing', '--scopes', 'sessions:read,sessions:read'], /--scopes lists a scope twice/],
+    [['service-keys', 'list'], /service-keys needs generate/]
+  ]
+  const results = await Promise.all(refusals.map(async ([args]) => await runCli(args, env)))
+  refusals.forEach(([args, message], index) => {
+    const result = results[index]
+    t.equal(result?.code, 2, `${args.join(' ')}: ${result === undefined ? '' : exitStatus(result)}`)
+    t.match(result?.stderr, message, 'says what is wrong')
+    t.equal(result?.stdout, '', 'and prints no key')
+  })
 })

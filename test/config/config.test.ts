@@ -3,3 +3,4 @@
 await import('./hmac-secret-key-material.cases.js')
 await import('./jwt-secret-file.cases.js')
 await import('./redis-connection-settings.cases.js')
+await import('./service-keys-setting.cases.js')
