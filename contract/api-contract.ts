@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   tooManyRequests: '1029',
   /** 400: the body, parameters or headers were refused; `info` says which and why. */
   invalidInput: '1400',
-  /** 401: an operator route (`GET /metrics`) was called without its bearer token, or with another. */
+  /** 401: an operator route (`GET /metrics`) or a backend's `/service/` route was called without its bearer token or service key, or with another. */
   unauthorized: '1401',
   /** 403: not allowed (no CSRF proof, not an admin, registration closed). */
   forbidden: '1403',

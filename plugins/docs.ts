@@ -7,6 +7,9 @@ import { PLAIN_COOKIE_NAMES, PREFIXED_COOKIE_NAMES } from './cookies.js'
 // security schemes below.
 export const sessionSecurity: Array<Record<string, string[]>> = [{ tokenHeader: [] }, { bearer: [] }, { cookie: [] }]
 
+// How a /service/ route is described: a backend's service key (SERVICE_KEYS), never a session.
+export const serviceKeySecurity: Array<Record<string, string[]>> = [{ serviceKey: [] }]
+
 // OpenAPI generated from the route schemas, browsable at /docs.
 export default fp(async (fastify) => {
   await fastify.register(fastifySwagger, {
@@ -16,6 +19,11 @@ export default fp(async (fastify) => {
         securitySchemes: {
           tokenHeader: { type: 'apiKey', in: 'header', name: fastify.config.TOKEN_HEADER },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          serviceKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A service key listed in SERVICE_KEYS (npm run admin -- service-keys generate), for backends only'
+          },
           cookie: {
             type: 'apiKey',
             in: 'cookie',

@@ -8,7 +8,7 @@ declare module 'fastify' {
 }
 
 // Failed logins per account and client, per account and per IP, wrong old passwords per session,
-// registrations per IP, refreshes per session and IP, counted in Redis so that every instance
+// registrations per IP, refreshes per session and IP, refused service keys per IP, counted in Redis so that every instance
 // shares the budget.
 export default fp(async (fastify) => {
   const { config } = fastify
@@ -20,6 +20,7 @@ export default fp(async (fastify) => {
     registerPerIp: config.RATE_LIMIT_REGISTER_IP,
     refreshPerSession: config.RATE_LIMIT_REFRESH_SESSION,
     refreshPerIp: config.RATE_LIMIT_REFRESH_IP,
+    serviceKeyPerIp: config.RATE_LIMIT_SERVICE_KEY_IP,
     windowSeconds: config.RATE_LIMIT_WINDOW
   }, config.REDIS_KEY_PREFIX, fastify.authEvents))
 }, { name: 'rate-limits', dependencies: ['config', 'redis', 'events'] })

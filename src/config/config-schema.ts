@@ -71,6 +71,7 @@ export interface Env {
   RATE_LIMIT_REGISTER_IP: number
   RATE_LIMIT_REFRESH_SESSION: number
   RATE_LIMIT_REFRESH_IP: number
+  RATE_LIMIT_SERVICE_KEY_IP: number
   RATE_LIMIT_WINDOW: number
   METRICS: MetricsMode
   METRICS_TOKEN?: string
@@ -168,6 +169,8 @@ export const envJsonSchema = {
     RATE_LIMIT_REGISTER_IP: { type: 'integer', minimum: 1, default: 20 },
     RATE_LIMIT_REFRESH_SESSION: { type: 'integer', minimum: 1, default: 30 },
     RATE_LIMIT_REFRESH_IP: { type: 'integer', minimum: 1, default: 100 },
+    // Refused service keys (none, malformed, unknown) per client IP: a backend never needs many.
+    RATE_LIMIT_SERVICE_KEY_IP: { type: 'integer', minimum: 1, default: 20 },
     RATE_LIMIT_WINDOW: { type: 'integer', minimum: 1, default: FIFTEEN_MINUTES_SECONDS },
     // GET /metrics (Prometheus); off: no route and nothing counted.
     METRICS: { type: 'string', enum: ['on', 'off'], default: 'off' },

@@ -35,6 +35,9 @@ const TooManyRequestsError = createError<[number]>(apiCode(ERROR_CODES.tooManyRe
 export const InvalidInputError = createError<[string]>(apiCode(ERROR_CODES.invalidInput), '%s', 400, Error, NO_STACK)
 // Operator routes (/metrics with METRICS_TOKEN): not a user's session, so not 1001.
 export const BearerTokenRequiredError = createError(apiCode(ERROR_CODES.unauthorized), 'A valid bearer token is required', 401, Error, NO_STACK)
+// The /service/ routes: no service key, or one SERVICE_KEYS does not list. A backend's key, not a
+// user's session, so not 1001 either; the message says which of the refusals it was.
+export const ServiceKeyRefusedError = createError<[string]>(apiCode(ERROR_CODES.unauthorized), '%s', 401, Error, NO_STACK)
 export const ForbiddenError = createError<[string]>(apiCode(ERROR_CODES.forbidden), '%s', 403, Error, NO_STACK)
 export const NotFoundError = createError<[string]>(apiCode(ERROR_CODES.notFound), '%s', 404, Error, NO_STACK)
 export const AccountTakenError = createError(apiCode(ERROR_CODES.accountTaken), 'Account already exists', 409, Error, NO_STACK)

@@ -31,7 +31,8 @@ export type RefreshOutcome = typeof REFRESH_OUTCOMES[number]
 
 // One per budget of src/rate-limit/attempt-limiter.ts.
 export const RATE_LIMIT_BUCKETS = [
-  'login_account_ip', 'login_account', 'login_ip', 'password_session', 'register_ip', 'refresh_session', 'refresh_ip'
+  'login_account_ip', 'login_account', 'login_ip', 'password_session', 'register_ip', 'refresh_session', 'refresh_ip',
+  'service_key_ip'
 ] as const
 export type RateLimitBucket = typeof RATE_LIMIT_BUCKETS[number]
 

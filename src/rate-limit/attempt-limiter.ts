@@ -20,6 +20,7 @@ export interface AttemptLimits {
   registerPerIp: number
   refreshPerSession: number
   refreshPerIp: number
+  serviceKeyPerIp: number
   windowSeconds: number
 }
 
@@ -118,6 +119,23 @@ export class AttemptLimiter {
     }
     const charged = { session, ip: client, none: undefined }[chargeOf(result)]
     await this.release([session, client].filter((bucket) => bucket !== charged))
+    return result
+  }
+
+  // Runs a service key check within the client IP's budget of refused keys: reserved before the
+  // check, so that over budget even the right key is refused (a 429 rather than a 200 would
+  // otherwise tell a guesser it had found one), handed back when `refused` says the key was known.
+  async guardServiceKey<T> (ip: string, check: () => T, refused: (result: T) => boolean): Promise<T> {
+    const client: Bucket = { name: 'service_key_ip', key: `${this.keyPrefix}RATE_LIMIT:service-key:ip:${clientId(ip)}`, limit: this.limits.serviceKeyPerIp }
+    await this.reserve([client], { ip })
+    let result: T
+    try {
+      result = check()
+    } catch (error) {
+      await this.release([client]).catch(() => undefined)
+      throw error
+    }
+    if (!refused(result)) await this.release([client])
     return result
   }
 

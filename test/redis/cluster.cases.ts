@@ -28,6 +28,7 @@ const LIMITS: AttemptLimits = {
   registerPerIp: 20,
   refreshPerSession: 30,
   refreshPerIp: 100,
+  serviceKeyPerIp: 20,
   windowSeconds: WINDOW_SECONDS
 }
 // Like the server with AUTH_STRATEGY=refresh and a cap of two sessions per user.
