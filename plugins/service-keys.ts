@@ -24,6 +24,12 @@ const REFUSALS: Record<ServiceKeyRefusal, string> = {
   unknown: 'Unknown service key'
 }
 
+// The actor of what a /service/ route does (`service:billing`), told in its session events.
+export function serviceActorOf (request: FastifyRequest): string {
+  if (request.serviceKey === null) throw new Error(`${request.method} ${request.url}: requireServiceKey did not run before the handler`)
+  return `service:${request.serviceKey.name}`
+}
+
 function isRefused (check: ServiceKeyCheck): boolean {
   return 'refusal' in check
 }

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { newServiceKey, serviceKeyEntry } from '../../src/service-keys/service-key.js'
 import { buildTestApp } from '../helpers/build-app.js'
 
 // docs/api.md's route table and the OpenAPI document at /docs/json list the same routes, under
@@ -30,7 +31,8 @@ function documentedRoutes (): string[] {
 }
 
 t.test('every route of docs/api.md is in /docs/json under the same path, and every route there is in docs/api.md', async (t) => {
-  // Every optional route on: the metrics, the refresh strategy, the JWK Set (an asymmetric key).
+  // Every optional route on: the metrics, the refresh strategy, the JWK Set (an asymmetric key),
+  // the backends' /service/ routes.
   const signingKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   const { app } = await buildTestApp(t, {
     env: {
@@ -39,7 +41,8 @@ t.test('every route of docs/api.md is in /docs/json under the same path, and eve
       AUTH_STRATEGY: 'refresh',
       REFRESH_TOKEN_SECRET: randomBytes(32).toString('base64url'),
       ACCESS_TOKEN_ALG: 'EdDSA',
-      JWT_KEYS: JSON.stringify([{ kid: 'documented-routes', privateKey: signingKey }])
+      JWT_KEYS: JSON.stringify([{ kid: 'documented-routes', privateKey: signingKey }]),
+      SERVICE_KEYS: JSON.stringify([serviceKeyEntry('documented-routes', newServiceKey(), ['sessions:read'])])
     }
   })
   const documented = documentedRoutes()
