@@ -33,10 +33,6 @@ export class ServiceKeyRing {
     this.keys = entries.map(({ name, keySha256, scopes }) => ({ identity: { name, scopes }, digest: Buffer.from(keySha256, 'hex') }))
   }
 
-  get size (): number {
-    return this.keys.length
-  }
-
   check (authorization: string | undefined): ServiceKeyCheck {
     if (authorization === undefined || authorization === '') return { refusal: 'missing' }
     const presented = BEARER_PATTERN.exec(authorization)?.[1]
