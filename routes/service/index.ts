@@ -1,10 +1,11 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AUTH_METHOD_PATTERN } from '../../session-check/session-start-input.js'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { DeviceIdSchema, IntegerIdParamSchema, NO_CONTROL_CHARACTERS_PATTERN, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
+import { DeviceIdSchema, NO_CONTROL_CHARACTERS_PATTERN, UserIdParamSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema, RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
 import { StringEnum } from '../../src/api/schema-types.js'
 import { SESSION_ID_JSON_PATTERN } from '../../src/tokens/session-claims.js'
+import { userIdOfKey } from '../../src/users/user-id.js'
 import { serviceKeySecurity } from '../../plugins/docs.js'
 import { serviceActorOf } from '../../plugins/service-keys.js'
 
@@ -32,8 +33,9 @@ const StartSessionBodySchema = Type.Object({
   }))
 })
 
-const UserParamsSchema = Type.Object({ userId: IntegerIdParamSchema })
-const SessionParamsSchema = Type.Object({ userId: IntegerIdParamSchema, sessionId: Type.String({ pattern: SESSION_ID_JSON_PATTERN }) })
+// A path names a user by its key: 42 and "42" are one user (src/users/user-id.ts).
+const UserParamsSchema = Type.Object({ userId: UserIdParamSchema })
+const SessionParamsSchema = Type.Object({ userId: UserIdParamSchema, sessionId: Type.String({ pattern: SESSION_ID_JSON_PATTERN }) })
 const EndAllQuerySchema = Type.Object({ reason: Type.Optional(StringEnum(END_ALL_REASONS)) })
 
 const service: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -64,7 +66,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
       params: UserParamsSchema,
       response: { 200: SessionListSchema, ...errorResponses(400, 401, 403, 429, 503) }
     }
-  }, async (request) => ({ sessions: await fastify.sessions.list(Number(request.params.userId)) }))
+  }, async (request) => ({ sessions: await fastify.sessions.list(userIdOfKey(request.params.userId)) }))
 
   fastify.delete('/users/:userId/sessions/:sessionId', {
     preHandler: fastify.requireServiceKey('sessions:end'),
@@ -77,7 +79,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { userId, sessionId } = request.params
-    const ended = await fastify.sessions.end(Number(userId), sessionId, { reason: 'revoked', ip: request.ip, actor: serviceActorOf(request) })
+    const ended = await fastify.sessions.end(userIdOfKey(userId), sessionId, { reason: 'revoked', ip: request.ip, actor: serviceActorOf(request) })
     return { result: 'success' as const, revoked: ended ? 1 : 0 }
   })
 
@@ -93,7 +95,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request) => {
     const { reason = 'revoked' } = request.query
-    const revoked = await fastify.sessions.endAll(Number(request.params.userId), { reason, ip: request.ip, actor: serviceActorOf(request) })
+    const revoked = await fastify.sessions.endAll(userIdOfKey(request.params.userId), { reason, ip: request.ip, actor: serviceActorOf(request) })
     return { result: 'success' as const, revoked }
   })
 }

@@ -81,8 +81,9 @@ t.test('bad ids and reasons: 400 "1400" naming the parameter', async (t) => {
   const { app } = await buildTestApp(t, appOptions(SLIDING, SERVICE_KEYS_ENV))
   const session = (await startSession(app, { userId: 9 })).json<StartedSession>()
   const answers: Array<[Promise<LightMyRequestResponse>, RegExp, string]> = [
-    [listSessions(app, '0'), /params\/userId/, 'user id 0'],
-    [listSessions(app, 'a'.repeat(65)), /params\/userId/, 'a user id of 65 characters'],
+    [listSessions(app, 'a%20b'), /params\/userId/, 'a user id with a space'],
+    [listSessions(app, 'a.b'), /params\/userId/, 'a user id with a dot'],
+    [endAllSessions(app, 'a'.repeat(65)), /params\/userId/, 'a user id of 65 characters'],
     [endSession(app, 9, 'not-a-session-id'), /params\/sessionId/, 'a malformed session id'],
     [endAllSessions(app, 9, 'expired'), /querystring\/reason/, 'a reason no backend gives'],
     [endAllSessions(app, 9, 'admin'), /querystring\/reason/, 'the admin reason, which is for admins']

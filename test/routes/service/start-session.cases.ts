@@ -53,6 +53,28 @@ t.test('a started session answers as a login does, without cookies, and is an or
   })
 })
 
+t.test('a string id stays a string and a number a number; digits name one user either way', async (t) => {
+  const { app } = await buildTestApp(t, appOptions(SLIDING, SERVICE_KEYS_ENV))
+  const uuid = '018f3a7e-2b1c-7d4e-9a5b-3c2d1e0f9a8b'
+  const byUuid = await startSession(app, { userId: uuid, authMethod: 'apple' })
+  t.equal(byUuid.statusCode, 201, byUuid.body)
+  t.equal(byUuid.json<StartedSession>().userId, uuid, 'the answer carries the string')
+  t.same((await me(app, byUuid.json<StartedSession>().token)).json<{ userId: unknown }>().userId, uuid, '/auth/me answers the string')
+
+  const asNumber = (await startSession(app, { userId: 123 })).json<StartedSession>()
+  const asString = (await startSession(app, { userId: '123' })).json<StartedSession>()
+  t.same([asNumber.userId, asString.userId], [123, '123'], 'each answer in the kind it was sent')
+  t.same((await me(app, asNumber.token)).json<{ userId: unknown }>().userId, 123, '/auth/me: the number')
+  t.same((await me(app, asString.token)).json<{ userId: unknown }>().userId, '123', '/auth/me: the string')
+
+  const listed = await app.inject({ method: 'GET', url: '/service/users/123/sessions', headers: { authorization: `Bearer ${BILLING_KEY}` } })
+  t.same(listed.json<{ sessions: Array<{ id: string }> }>().sessions.map((session) => session.id).sort(), [asNumber.sessionId, asString.sessionId].sort(),
+    '/service/users/123/sessions lists both: one user')
+  const ended = await app.inject({ method: 'DELETE', url: `/service/users/${uuid}/sessions`, headers: { authorization: `Bearer ${BILLING_KEY}` } })
+  t.same(ended.json(), { result: 'success', revoked: 1 }, 'a UUID in the path names its user')
+  t.equal((await me(app, asNumber.token)).statusCode, 200, 'and no other')
+})
+
 t.test('sliding: a request with the started session slides it back to SESSION_TTL', async (t) => {
   const { app, config } = await buildTestApp(t, appOptions(SLIDING, { ...SERVICE_KEYS_ENV, SESSION_TTL: '60' }))
   const started = (await startSession(app, { userId: 77 })).json<StartedSession>()
@@ -82,6 +104,9 @@ t.test('bad input: 400 "1400" naming the field, and no session', async (t) => {
     [{ userId: 0 }, /body\/userId/],
     [{ userId: 2_147_483_648 }, /body\/userId/],
     [{ userId: 1.5 }, /body\/userId/],
+    [{ userId: 'a b' }, /body\/userId/],
+    [{ userId: 'x'.repeat(65) }, /body\/userId/],
+    [{ userId: '' }, /body\/userId/],
     [{ userId: 1, userType: 'root' }, /body\/userType/],
     [{ userId: 1, authMethod: 'Phone Code' }, /body\/authMethod/],
     [{ userId: 1, authMethod: `a${'b'.repeat(32)}` }, /body\/authMethod/],
