@@ -2,3 +2,5 @@
 // example's own code against a real Redis. The example running beside the auth server, from the
 // packed plugin, is tested in test/package/.
 await import('./code-store.cases.js')
+await import('./code-request-budget.cases.js')
+await import('./phone-users.cases.js')
