@@ -1,0 +1,17 @@
+import type { FastifyPluginAsync } from 'fastify'
+
+// The signed-in user's sessions, seen and ended from this service: the auth server's own.
+const sessions: FastifyPluginAsync = async (app) => {
+  app.addHook('preHandler', app.authenticate)
+
+  app.get('/sessions', async (request) => {
+    return { sessions: await app.sessions.list(request.user.userId) }
+  })
+
+  app.post('/logout-everywhere', async (request) => {
+    const revoked = await app.sessions.endAll(request.user.userId, { reason: 'logout_all' })
+    return { result: 'success', revoked }
+  })
+}
+
+export default sessions
