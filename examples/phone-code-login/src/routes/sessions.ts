@@ -5,7 +5,8 @@ const sessions: FastifyPluginAsync = async (app) => {
   app.addHook('preHandler', app.authenticate)
 
   app.get('/sessions', async (request) => {
-    return { sessions: await app.sessions.list(request.user.userId) }
+    const { userId, sessionId } = request.user
+    return { sessions: await app.sessions.list(userId, { currentSessionId: sessionId }) }
   })
 
   app.post('/logout-everywhere', async (request) => {

@@ -56,7 +56,7 @@ const signIn: FastifyPluginAsync<SignInOptions> = async (app, { codes, budget, s
     if (!checked.accepted) {
       const info = checked.attemptsLeft > 0
         ? `Wrong code, ${checked.attemptsLeft} attempts left`
-        : 'No code to check (expired, used, or out of attempts): request a new one'
+        : 'Wrong code, and none left to try (none sent, expired, used or out of attempts): request a new one'
       return await reply.code(401).send(errorBody(ERROR_CODES.wrongCode, info))
     }
     const userId = await users.signInId(phone)
