@@ -10,10 +10,17 @@ export interface ExampleRedis {
 }
 
 // A connection for one case: REDIS_URL when given, else a database of the file's shared
-// redis-server; either way under a key prefix of its own. Closed at the case's end.
+// redis-server; either way under a key prefix of its own, whose keys (users never expire) are
+// deleted at the case's end.
 export async function exampleRedis (t: TestContext): Promise<ExampleRedis> {
   const given = process.env.REDIS_URL
   const redis = new Redis(given === undefined || given === '' ? await sharedRedisDatabaseUrl() : given)
-  t.teardown(async () => { await redis.quit() })
-  return { redis, keyPrefix: `phone-login-${randomBytes(6).toString('hex')}:` }
+  const keyPrefix = `phone-login-${randomBytes(6).toString('hex')}:`
+  t.teardown(async () => {
+    for await (const keys of redis.scanStream({ match: `${keyPrefix}*` }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys)
+    }
+    await redis.quit()
+  })
+  return { redis, keyPrefix }
 }
