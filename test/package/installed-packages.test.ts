@@ -10,6 +10,7 @@ import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createAndLogIn, createUser } from '../helpers/sessions.js'
 import { createProject, installedVersion, packTarballs, PROJECT_ROOT, publishDryRun } from '../helpers/packed-project.js'
 import { RedisServer } from '../helpers/redis-server.js'
+import { phoneCodeLoginBesideTheServer } from './phone-code-login-example.js'
 
 const run = promisify(execFile)
 const SESSION_TTL_SECONDS = 600
@@ -92,6 +93,7 @@ t.test('the packed plugin and SDK, installed from their tarballs into a fresh pr
     dependencies: {
       ...Object.fromEntries(PACKAGES.map(({ name }) => [name, `file:${tarballs.get(name) ?? ''}`])),
       fastify: await installedVersion('fastify'),
+      ioredis: await installedVersion('ioredis'),
       axios: await installedVersion('axios'),
       '@types/node': await installedVersion('@types/node')
     },
@@ -169,5 +171,12 @@ t.test('the packed plugin and SDK, installed from their tarballs into a fresh pr
     t.equal(seen.fetchStatus, 201, 'fetch created a note')
     t.equal(seen.axiosStatus, 201, 'axios created a note')
     t.same(seen.texts, ['from axios', 'from fetch'], 'both listed, newest first')
+  })
+
+  // Node runs the example's TypeScript as it is: type stripping, on by default from Node 22.18.
+  const stripsTypes = 'typescript' in process.features && process.features.typescript !== false
+  t.test('examples/phone-code-login, run from the project beside a real auth server process', { skip: stripsTypes ? false : `Node ${process.version} does not strip types` }, async (t) => {
+    // A database of its own on the same redis-server.
+    await phoneCodeLoginBesideTheServer(t, { project, redisUrl: `${redisServer.url}/1` })
   })
 })
