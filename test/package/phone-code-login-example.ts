@@ -156,9 +156,15 @@ export async function phoneCodeLoginBesideTheServer (t: Test, { project, redisUr
     t.ok(Number(refused.headers.get('retry-after')) > 0, 'Retry-After')
   })
 
-  t.test('a body the schema refuses: 400 "1400" in the server\'s shape', async (t) => {
+  t.test('refusals of input in the server\'s shape: 400 "1400" for a body, 404 "1404" for a route', async (t) => {
     const refused = await call(`${example.origin}/code`, { body: { phone: '0151 1234 5678' } })
     t.equal(refused.status, 400)
-    t.match(refused.body, { code: 0, errorCode: '1400' })
+    t.match(refused.body, { code: 0, errorCode: '1400' }, 'a phone not in E.164')
+    const malformed = await fetch(`${example.origin}/code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"phone":' })
+    t.equal(malformed.status, 400)
+    t.match(await malformed.json(), { code: 0, errorCode: '1400' }, 'malformed JSON')
+    const unknown = await call(`${example.origin}/nowhere`)
+    t.equal(unknown.status, 404)
+    t.match(unknown.body, { code: 0, errorCode: '1404' })
   })
 }

@@ -10,12 +10,14 @@ export const ERROR_CODES = {
   wrongCode: '1010',
   tooManyRequests: '1029',
   invalidInput: '1400',
+  notFound: '1404',
   internal: '1500'
 } as const
 
 // The plugin's coded errors (app.sessions, Redis outages) carry `AUTH_<errorCode>`.
 const CODED_ERROR = /^AUTH_([0-9]{4})$/
 const INTERNAL_ERROR_STATUS = 500
+const FASTIFY_ERROR_PREFIX = 'FST_'
 
 export function errorBody (errorCode: string, info: string, reason?: string): ErrorBody {
   return reason === undefined ? { code: 0, errorCode, info } : { code: 0, errorCode, info, reason }
@@ -27,14 +29,22 @@ function reasonOf (error: FastifyError): string | undefined {
 
 export function answerErrorsInTheServersShape (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.validation !== undefined) return reply.code(400).send(errorBody(ERROR_CODES.invalidInput, error.message))
     const errorCode = CODED_ERROR.exec(error.code)?.[1]
-    if (errorCode === undefined || error.statusCode === undefined) {
-      request.log.error({ err: error }, 'request failed')
-      return reply.code(INTERNAL_ERROR_STATUS).send(errorBody(ERROR_CODES.internal, 'Internal error'))
+    const statusCode = error.validation !== undefined ? 400 : error.statusCode ?? INTERNAL_ERROR_STATUS
+    if (errorCode !== undefined) {
+      // An outage (503 "1503", never a sign-out): its cause to the log, its code to the client.
+      if (statusCode >= INTERNAL_ERROR_STATUS) request.log.warn({ err: error.cause ?? error }, error.message)
+      return reply.code(statusCode).send(errorBody(errorCode, error.message, reasonOf(error)))
     }
-    // An outage (503 "1503", never a sign-out): its cause to the log, its code to the client.
-    if (error.statusCode >= INTERNAL_ERROR_STATUS) request.log.warn({ err: error.cause ?? error }, error.message)
-    return reply.code(error.statusCode).send(errorBody(errorCode, error.message, reasonOf(error)))
+    // Fastify's refusals of the client's input: a schema failure, malformed JSON, a body too
+    // large or not JSON.
+    if (statusCode < INTERNAL_ERROR_STATUS && (error.validation !== undefined || error.code.startsWith(FASTIFY_ERROR_PREFIX))) {
+      return reply.code(statusCode).send(errorBody(ERROR_CODES.invalidInput, error.message))
+    }
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(INTERNAL_ERROR_STATUS).send(errorBody(ERROR_CODES.internal, 'Internal error'))
+  })
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send(errorBody(ERROR_CODES.notFound, `Route ${request.method} ${request.url.split('?')[0] ?? ''} not found`))
   })
 }
