@@ -105,6 +105,16 @@ export async function phoneCodeLoginBesideTheServer (t: Test, { project, redisUr
     t.match(refused.body, { code: 0, errorCode: '1002', reason: 'logout' })
   })
 
+  t.test('POST /logout on the example ends the session on the auth server', async (t) => {
+    const { token } = (await logIn(t, example, newPhone())).body
+    t.equal((await call(`${auth.origin}/auth/me`, { token })).status, 200, 'cached there first')
+    const ended = await call<unknown>(`${example.origin}/logout`, { method: 'POST', token })
+    t.same({ status: ended.status, body: ended.body }, { status: 200, body: { result: 'success' } })
+    const refused = await refusedSoon(async () => await call(`${auth.origin}/auth/me`, { token }))
+    t.equal(refused.status, 401)
+    t.match(refused.body, { code: 0, errorCode: '1002', reason: 'logout' })
+  })
+
   t.test('POST /logout-everywhere on the example ends every session of the user on the auth server', async (t) => {
     const phone = newPhone()
     const { body: first } = await logIn(t, example, phone)

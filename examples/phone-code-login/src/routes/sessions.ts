@@ -9,6 +9,12 @@ const sessions: FastifyPluginAsync = async (app) => {
     return { sessions: await app.sessions.list(userId, { currentSessionId: sessionId }) }
   })
 
+  app.post('/logout', async (request) => {
+    const { userId, sessionId } = request.user
+    await app.sessions.end(userId, sessionId, { reason: 'logout' })
+    return { result: 'success' }
+  })
+
   app.post('/logout-everywhere', async (request) => {
     const revoked = await app.sessions.endAll(request.user.userId, { reason: 'logout_all' })
     return { result: 'success', revoked }
