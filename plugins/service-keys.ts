@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { ForbiddenError, ServiceKeyRefusedError } from '../src/errors/api-errors.js'
 import { ServiceKeyRing, type ServiceKeyCheck, type ServiceKeyIdentity, type ServiceKeyRefusal } from '../src/service-keys/service-key-ring.js'
@@ -6,9 +6,11 @@ import type { ServiceKeyScope } from '../src/service-keys/service-key-scopes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    // The preHandler of a /service/ route: 401 "1401" without a configured key, 403 "1403" for
-    // a key without `scope`, 429 "1029" once the client IP has had RATE_LIMIT_SERVICE_KEY_IP refusals.
-    requireServiceKey: (scope: ServiceKeyScope) => preHandlerAsyncHookHandler
+    // The onRequest hook of a /service/ route: 401 "1401" without a configured key, 403 "1403"
+    // for a key without `scope`, 429 "1029" once the client IP has had RATE_LIMIT_SERVICE_KEY_IP
+    // refusals. Before the body is parsed or validated: a caller without a key learns nothing of
+    // what the route would accept.
+    requireServiceKey: (scope: ServiceKeyScope) => onRequestAsyncHookHandler
   }
   interface FastifyRequest {
     // The key that called, once requireServiceKey has let the request through.
@@ -47,7 +49,7 @@ export default fp(async (fastify) => {
     throw new ServiceKeyRefusedError(REFUSALS[check.refusal])
   }
 
-  fastify.decorate('requireServiceKey', (scope: ServiceKeyScope): preHandlerAsyncHookHandler => async function (request, reply) {
+  fastify.decorate('requireServiceKey', (scope: ServiceKeyScope): onRequestAsyncHookHandler => async function (request, reply) {
     const identity = await identify(request, reply)
     // A known key asking beyond its scopes is a configuration mistake, not a guess: not counted.
     if (!identity.scopes.includes(scope)) throw new ForbiddenError(`The service key "${identity.name}" does not have the scope ${scope}`)

@@ -42,7 +42,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
   if (fastify.config.serviceKeys.length === 0) return
 
   fastify.post('/sessions', {
-    preHandler: fastify.requireServiceKey('sessions:start'),
+    onRequest: fastify.requireServiceKey('sessions:start'),
     schema: {
       summary: 'Start a session for a user the backend signed in its own way (scope sessions:start); no cookies',
       tags: ['service'],
@@ -58,7 +58,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.get('/users/:userId/sessions', {
-    preHandler: fastify.requireServiceKey('sessions:read'),
+    onRequest: fastify.requireServiceKey('sessions:read'),
     schema: {
       summary: "A user's sessions, as GET /auth/sessions shows them (scope sessions:read)",
       tags: ['service'],
@@ -69,7 +69,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request) => ({ sessions: await fastify.sessions.list(userIdOfKey(request.params.userId)) }))
 
   fastify.delete('/users/:userId/sessions/:sessionId', {
-    preHandler: fastify.requireServiceKey('sessions:end'),
+    onRequest: fastify.requireServiceKey('sessions:end'),
     schema: {
       summary: "End one of a user's sessions, reason revoked (scope sessions:end); revoked: 0 when it had ended or is unknown",
       tags: ['service'],
@@ -84,7 +84,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/users/:userId/sessions', {
-    preHandler: fastify.requireServiceKey('sessions:end'),
+    onRequest: fastify.requireServiceKey('sessions:end'),
     schema: {
       summary: 'End every session of a user, their refresh tokens too (scope sessions:end); reason revoked unless given',
       tags: ['service'],
