@@ -36,7 +36,12 @@ export const ERROR_CODES = {
   /** 500: a fault of the server. */
   internal: '1500',
   /** 503: Redis, the database or the password hashing is unavailable; the session lives on. */
-  unavailable: '1503'
+  unavailable: '1503',
+  /**
+   * 409: this account is signed in on the most devices of this `deviceType` that it may be (the
+   * server's `SESSION_DEVICE_RULES` says `"onOverflow": "refuse_new"`); nothing was started.
+   */
+  deviceTypeFull: '1013'
 } as const
 
 export type ErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES]
@@ -54,7 +59,10 @@ export const SERVER_END_REASONS = [
   // A login beyond the server's SESSION_MAX_PER_USER: the user's oldest sessions make room.
   'evicted',
   // The user signed out every other device from one session (POST /auth/logout-others).
-  'logout_others'
+  'logout_others',
+  // A login on another device of the same deviceType went over that type's maxSessions
+  // (SESSION_DEVICE_RULES, "onOverflow": "end_oldest"): "You signed in on another phone".
+  'replaced'
 ] as const
 
 export type ServerEndReason = typeof SERVER_END_REASONS[number]
@@ -120,6 +128,8 @@ export interface SessionViewBody {
   id: string
   /** The `deviceId` its login sent, or null. */
   deviceId: string | null
+  /** The `deviceType` its login sent (`phone`, `tv`, `web`, ...), whose rules it follows, or null. */
+  deviceType: string | null
   /**
    * A label of the browser or client made from the login's `User-Agent` header, e.g.
    * `'Chrome 131 on macOS'`; a client no parser recognises keeps the start of its header (at

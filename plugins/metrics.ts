@@ -5,6 +5,7 @@ import { observeDatabaseCalls } from '../src/db/database-failure.js'
 import { BearerTokenRequiredError, ForbiddenError } from '../src/errors/api-errors.js'
 import { NO_AUTH_EVENTS, NO_EVENT_DELIVERY_OBSERVER, type AuthEvents, type EventDeliveryObserver } from '../src/metrics/auth-events.js'
 import { carriesForwardingHeader, MetricsAccessRule } from '../src/metrics/metrics-access.js'
+import { parseDeviceRules } from '../src/config/device-rules.js'
 import { PrometheusMetrics } from '../src/metrics/prometheus-metrics.js'
 import { observeRedisCalls } from '../src/redis/redis-failure.js'
 
@@ -39,7 +40,11 @@ export default fp(async (fastify) => {
     nearCache: () => fastify.hasDecorator('nearCache') ? fastify.nearCache : undefined,
     passwordHashing: () => fastify.hasDecorator('passwordHasher') ? fastify.passwordHasher.load : undefined,
     redisConnected: () => fastify.hasDecorator('redis') ? fastify.redis.status === 'ready' : undefined
-  }, { nearCache: config.NEAR_CACHE === 'on', nearCacheMaxEntries: config.NEAR_CACHE_MAX_ENTRIES })
+  }, {
+    nearCache: config.NEAR_CACHE === 'on',
+    nearCacheMaxEntries: config.NEAR_CACHE_MAX_ENTRIES,
+    deviceTypes: [...parseDeviceRules(config.SESSION_DEVICE_RULES).keys()]
+  })
   fastify.decorate('metricsEvents', metrics)
   fastify.decorate('metricsEventDelivery', metrics)
   const stopObserving = [observeRedisCalls(metrics), observeDatabaseCalls(metrics)]

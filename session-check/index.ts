@@ -190,13 +190,13 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   // unless this service was given public keys only: then the auth server's own check moves them.
   const renewsOlderKeys = settings.AUTH_STRATEGY !== 'refresh' && tokens.canSign
 
-  function accept (request: FastifyRequest, reply: FastifyReply, { claims, cookie }: VerifiedClaims, { user, reissued }: Authentication): AuthenticatedUser {
+  function accept (request: FastifyRequest, reply: FastifyReply, { claims, cookie }: VerifiedClaims, { user, reissued, notRemembered }: Authentication): AuthenticatedUser {
     request.user = user
     // A token signed with a key that is no longer first: its own claims, signed with the current key.
     const renewal = reissued ?? (renewsOlderKeys && tokens.signedWithOlderKey(claims) ? claims : undefined)
     if (renewal === undefined) return user
     const token = tokens.sign(renewal)
-    if (cookie !== undefined) cookies.setTokens(reply, token)
+    if (cookie !== undefined) cookies.setTokens(reply, token, undefined, notRemembered !== true)
     else reply.header(RENEWED_TOKEN_HEADER, token)
     return user
   }

@@ -97,21 +97,27 @@ export class SessionCookies {
   }
 
   // A new token for the same session (reissue, refresh): the CSRF token stays as it is.
-  setTokens (reply: FastifyReply, token: string, refresh?: RefreshCookie): void {
-    reply.setCookie(this.names.accessToken, token, { ...this.common, httpOnly: true, maxAge: this.maxAge })
+  // `remembered` false (rememberMe: false at login): browser-session cookies, without Max-Age.
+  setTokens (reply: FastifyReply, token: string, refresh?: RefreshCookie, remembered = true): void {
+    reply.setCookie(this.names.accessToken, token, { ...this.common, httpOnly: true, ...this.lifetime(remembered, this.maxAge) })
     if (refresh !== undefined) {
-      reply.setCookie(this.names.refreshToken, refresh.refreshToken, { ...this.refreshCommon, maxAge: refresh.maxAgeSeconds })
+      reply.setCookie(this.names.refreshToken, refresh.refreshToken, { ...this.refreshCommon, ...this.lifetime(remembered, refresh.maxAgeSeconds) })
     }
     this.retireLegacy(reply)
   }
 
   // Everything a browser needs after a login or password change. `account`: for the
   // script-readable cookie (LOGIN_USER_COOKIE), which a session without one does not get.
-  setSession (reply: FastifyReply, token: string, account: string | undefined, refresh?: RefreshCookie): void {
-    this.setTokens(reply, token, refresh)
+  setSession (reply: FastifyReply, token: string, account: string | undefined, refresh?: RefreshCookie, remembered = true): void {
+    this.setTokens(reply, token, refresh, remembered)
     // Every session gets its own CSRF token (replacing one that retiring the legacy names set).
-    this.setFreshCsrf(reply)
-    this.setLoginUser(reply, account)
+    this.setFreshCsrf(reply, remembered)
+    this.setLoginUser(reply, account, remembered)
+  }
+
+  // A session cookie (no Max-Age, so no Expires either) ends when the browser does.
+  private lifetime (remembered: boolean, maxAge: number): { maxAge?: number } {
+    return remembered ? { maxAge } : {}
   }
 
   clearSession (reply: FastifyReply): void {
@@ -124,17 +130,17 @@ export class SessionCookies {
 
   // The script-readable account is for front ends that read it (LOGIN_USER_COOKIE); any other
   // copy the browser holds is cleared.
-  private setLoginUser (reply: FastifyReply, account: string | undefined): void {
+  private setLoginUser (reply: FastifyReply, account: string | undefined, remembered: boolean): void {
     const wanted = this.loginUserCookie && account !== undefined ? this.names.loginUser : undefined
-    if (wanted !== undefined) reply.setCookie(wanted, account ?? '', { ...this.common, httpOnly: false, maxAge: this.maxAge })
+    if (wanted !== undefined) reply.setCookie(wanted, account ?? '', { ...this.common, httpOnly: false, ...this.lifetime(remembered, this.maxAge) })
     for (const { loginUser } of this.knownNames) {
       if (loginUser !== wanted && this.carries(reply, loginUser)) reply.clearCookie(loginUser, this.common)
     }
   }
 
   // Double-submit CSRF token: page scripts copy it into the x-csrf-token header.
-  setFreshCsrf (reply: FastifyReply): void {
-    reply.setCookie(this.names.csrfToken, randomBytes(CSRF_TOKEN_BYTES).toString('base64url'), { ...this.common, httpOnly: false, maxAge: this.maxAge })
+  setFreshCsrf (reply: FastifyReply, remembered = true): void {
+    reply.setCookie(this.names.csrfToken, randomBytes(CSRF_TOKEN_BYTES).toString('base64url'), { ...this.common, httpOnly: false, ...this.lifetime(remembered, this.maxAge) })
   }
 
   carries (reply: FastifyReply, name: string): boolean {

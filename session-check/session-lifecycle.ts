@@ -131,7 +131,7 @@ export function sessionLifecycle (parts: SessionLifecycleParts): SessionLifecycl
     if (reply !== undefined) {
       // A new session replaces the one a reissue was for: its token must not reach the client.
       reply.removeHeader(RENEWED_TOKEN_HEADER)
-      cookies.setSession(reply, token, start.account === '' ? undefined : start.account, refreshCookieOf(refresh, nowMs))
+      cookies.setSession(reply, token, start.account === '' ? undefined : start.account, refreshCookieOf(refresh, nowMs), start.rememberMe !== false)
     }
     return issuedSessionBody(token, claims, refresh, parts.accessTokenTtlSeconds, nowMs)
   }

@@ -3,6 +3,7 @@ import { isIP } from 'node:net'
 import { USER_TYPES, type UserType } from '../contract/api-contract.js'
 import { InvalidInputError } from '../src/errors/api-errors.js'
 import { deviceLabel } from '../src/sessions/device-label.js'
+import { isDeviceType } from '../src/sessions/device-rules.js'
 import type { SessionStart } from '../src/sessions/session-service.js'
 import { ACCOUNT_MAX_LENGTH } from '../src/users/account.js'
 import { isUserId, type UserId } from '../src/users/user-id.js'
@@ -15,6 +16,19 @@ export interface SessionStartInput {
   userType?: UserType
   /** The client's own name for the device, to end its sessions together later. */
   deviceId?: string
+  /**
+   * The kind of device (`phone`, `tv`, `web`, ...): a lowercase letter, then up to 15 of
+   * `a–z 0–9 _ -`. The session follows that type's `SESSION_DEVICE_RULES`: a cap on the user's
+   * sessions of the type (beyond it the oldest end with reason `replaced`, or start answers
+   * 409 `"1013"`), its own idle TTL and absolute lifetime. None when absent.
+   */
+  deviceType?: string
+  /**
+   * `false`: a browser session, whose cookies have no `Max-Age`/`Expires` and whose idle timeout
+   * is `SESSION_TTL_NOT_REMEMBERED` unless a device rule sets one.
+   * @default true
+   */
+  rememberMe?: boolean
   /** How the user proved who they are (`password`, `phone_code`, `apple`, ...): told in `session.created`. */
   authMethod?: string
   /** What `GET /auth/me` and `request.user.account` show, and the `loginUser` cookie holds; none when absent. */
@@ -46,7 +60,7 @@ function checkedText (value: unknown, name: string, maxLength: number): string |
 // values the app read from its own users' requests.
 export function sessionStartOf (input: SessionStartInput, request: FastifyRequest | undefined): SessionStart {
   if (typeof input !== 'object' || input === null) refuse('the session to start must be an object')
-  const { userId, userType = 'user', deviceId, authMethod, account, ip = request?.ip ?? '', userAgent } = input
+  const { userId, userType = 'user', deviceId, deviceType, rememberMe, authMethod, account, ip = request?.ip ?? '', userAgent } = input
   if (!isUserId(userId)) refuse('userId must be a positive integer up to 2147483647, or 1-64 characters of A-Z a-z 0-9 _ -')
   if (!USER_TYPES.includes(userType)) refuse(`userType must be one of ${USER_TYPES.join(', ')}`)
   if (authMethod !== undefined && (typeof authMethod !== 'string' || !AUTH_METHOD_PATTERN.test(authMethod))) {
@@ -54,11 +68,15 @@ export function sessionStartOf (input: SessionStartInput, request: FastifyReques
   }
   if (typeof ip !== 'string' || (ip !== '' && isIP(ip) === 0)) refuse('ip must be an IPv4 or IPv6 address')
   if (userAgent !== undefined && typeof userAgent !== 'string') refuse('userAgent must be a string')
+  if (deviceType !== undefined && !isDeviceType(deviceType)) refuse('deviceType must be a lowercase letter, then up to 15 of a-z 0-9 _ -')
+  if (rememberMe !== undefined && typeof rememberMe !== 'boolean') refuse('rememberMe must be true or false')
   return {
     userId,
     userType,
     account: checkedText(account, 'account', ACCOUNT_MAX_LENGTH) ?? '',
     deviceId: checkedText(deviceId, 'deviceId', DEVICE_ID_MAX_LENGTH),
+    ...(deviceType === undefined ? {} : { deviceType }),
+    ...(rememberMe === false ? { rememberMe } : {}),
     userAgent: deviceLabel(userAgent ?? request?.headers['user-agent']),
     ip,
     authMethod

@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { GenerationMovedError } from '../../session-check/index.js'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { AccountSchema, DeviceIdSchema, LoginPasswordSchema } from '../../src/api/field-schemas.js'
+import { AccountSchema, DeviceIdSchema, DeviceTypeSchema, LoginPasswordSchema, RememberMeSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema, type IssuedSession } from '../../src/api/session-schemas.js'
 import { isRepeatedRefusal, WrongCredentialsError } from '../../src/errors/api-errors.js'
 import { failedLoginResult } from '../../src/metrics/auth-events.js'
@@ -14,10 +14,13 @@ const CREDENTIAL_CHECK_ROUNDS = 2
 const LoginBodySchema = Type.Object({
   account: AccountSchema,
   password: LoginPasswordSchema,
-  deviceId: Type.Optional(DeviceIdSchema)
+  deviceId: Type.Optional(DeviceIdSchema),
+  deviceType: Type.Optional(DeviceTypeSchema),
+  rememberMe: Type.Optional(RememberMeSchema)
 })
 
 type LoginBody = Static<typeof LoginBodySchema>
+type LoginDevice = Pick<LoginBody, 'deviceId' | 'deviceType' | 'rememberMe'>
 
 const login: FastifyPluginAsyncTypebox = async (fastify) => {
   const credentials: CredentialSources = {
@@ -28,11 +31,11 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
 
   // The session of a user whose password was just checked, unless every session of the user
   // was ended since the check read the generation (a password change, a logout-all).
-  async function startSession (request: FastifyRequest, reply: FastifyReply, checked: CheckedLogin, deviceId: string | undefined): Promise<IssuedSession | undefined> {
+  async function startSession (request: FastifyRequest, reply: FastifyReply, checked: CheckedLogin, device: LoginDevice): Promise<IssuedSession | undefined> {
     const { user, generation } = checked
     try {
       return await fastify.sessions.start(
-        { userId: user.id, userType: user.userType, account: user.account, deviceId, authMethod: 'password' },
+        { userId: user.id, userType: user.userType, account: user.account, ...device, authMethod: 'password' },
         { request, reply, generation })
     } catch (error) {
       if (error instanceof GenerationMovedError) return undefined
@@ -43,12 +46,12 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
   // Within the failed-login budgets. Losing the race to a concurrent password change (or
   // logout-all) means the check is redone against what is stored now, rather than creating a
   // session it would not allow.
-  async function logIn (request: FastifyRequest, reply: FastifyReply, { account, password, deviceId }: LoginBody): Promise<IssuedSession> {
+  async function logIn (request: FastifyRequest, reply: FastifyReply, { account, password, ...device }: LoginBody): Promise<IssuedSession> {
     const issued = await fastify.attemptLimiter.guardLogin(account, request.ip, async () => {
       for (let round = 0; round < CREDENTIAL_CHECK_ROUNDS; round++) {
         const checked = await checkCredentials(credentials, account, password)
         if (checked === undefined) return undefined
-        const issued = await startSession(request, reply, checked, deviceId)
+        const issued = await startSession(request, reply, checked, device)
         if (issued !== undefined) return issued
       }
       return undefined
@@ -62,7 +65,7 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Log in and start a session',
       tags: ['auth'],
       body: LoginBodySchema,
-      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 429, 503) }
+      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 409, 429, 503) }
     }
   }, async (request, reply) => {
     const account = normalizeAccount(request.body.account)

@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AUTH_METHOD_PATTERN } from '../../session-check/session-start-input.js'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { DeviceIdSchema, NO_CONTROL_CHARACTERS_PATTERN, UserIdParamSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
+import { DeviceIdSchema, DeviceTypeSchema, NO_CONTROL_CHARACTERS_PATTERN, RememberMeSchema, UserIdParamSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema, RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
 import { StringEnum } from '../../src/api/schema-types.js'
 import { SESSION_ID_JSON_PATTERN } from '../../src/tokens/session-claims.js'
@@ -22,6 +22,9 @@ const StartSessionBodySchema = Type.Object({
   userId: UserIdSchema,
   userType: Type.Optional(UserTypeSchema),
   deviceId: Type.Optional(DeviceIdSchema),
+  deviceType: Type.Optional(DeviceTypeSchema),
+  // No cookies here: only the idle timeout SESSION_TTL_NOT_REMEMBERED follows from false.
+  rememberMe: Type.Optional(RememberMeSchema),
   authMethod: Type.Optional(Type.String({ pattern: AUTH_METHOD_PATTERN.source, description: 'How the user signed in: password, phone_code, apple, ...' })),
   // The end user's, not the backend's: what the session list shows.
   ip: Type.Optional(Type.String({ anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }], description: "The end user's IP address" })),
@@ -48,7 +51,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['service'],
       security: serviceKeySecurity,
       body: StartSessionBodySchema,
-      response: { 201: IssuedSessionSchema, ...errorResponses(400, 401, 403, 429, 503) }
+      response: { 201: IssuedSessionSchema, ...errorResponses(400, 401, 403, 409, 429, 503) }
     }
   }, async (request, reply) => {
     // No request and no reply in the context: the backend's own IP, User-Agent and cookies are

@@ -28,7 +28,7 @@ export function asMe (value: unknown): Me {
 
 function asSessionInfo (value: unknown): SessionInfo {
   if (!isRecord(value)) throw unexpected('session')
-  const { id, deviceId, userAgent, ip, loginAt, lastSeenAt, current } = value
+  const { id, deviceId, deviceType, userAgent, ip, loginAt, lastSeenAt, current } = value
   if (typeof id !== 'string' || typeof ip !== 'string' || typeof loginAt !== 'number' || typeof current !== 'boolean') {
     throw unexpected('session')
   }
@@ -39,6 +39,7 @@ function asSessionInfo (value: unknown): SessionInfo {
     loginAt,
     current,
     ...(typeof deviceId === 'string' ? { deviceId } : {}),
+    ...(typeof deviceType === 'string' ? { deviceType } : {}),
     ...(typeof userAgent === 'string' ? { userAgent } : {}),
     ...(typeof lastSeenAt === 'number' ? { lastSeenAt } : {})
   }

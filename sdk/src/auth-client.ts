@@ -57,13 +57,14 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   }
 
   const client: AuthClient = {
-    async login (account, password) {
-      const { deviceId } = options
+    async login (account, password, { rememberMe } = {}) {
+      const { deviceId, deviceType } = options
       const response = await api.send('/auth/login', {
         ...cookieCredentials,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(deviceId === undefined ? { account, password } : { account, password, deviceId })
+        // Unset options are not sent: the server's defaults apply.
+        body: JSON.stringify({ account, password, deviceId, deviceType, rememberMe })
       })
       if (!response.ok) throw await authErrorFrom(response)
       return startSession(await response.json())

@@ -20,6 +20,8 @@ export const SESSION_END_REASONS = [...SERVER_END_REASONS, 'invalid_token', 'inv
  * - `'refresh_reused'`: a refresh token was used twice, which can mean it was copied.
  * - `'evicted'`: a login on another device went over the server's `SESSION_MAX_PER_USER`, and
  *   the oldest sessions ended.
+ * - `'replaced'`: the user signed in on another device of the same `deviceType` (another phone),
+ *   beyond what the server's `SESSION_DEVICE_RULES` allow for that type, and this oldest one ended.
  * - `'invalid_token'`: errorCode 1001 (the token is unusable), or a 1002 with a reason this SDK
  *   does not know.
  * - `'invalid_refresh_token'`: errorCode 1004 (the refresh token is unusable).

@@ -88,6 +88,34 @@ export interface AuthClientOptions {
    * ```
    */
   deviceId?: string
+
+  /**
+   * Sent with `login()`: the kind of device (`phone`, `tv`, `web`, ...), whose rules the server's
+   * `SESSION_DEVICE_RULES` apply: how many sessions of the kind one account may hold (a login
+   * beyond it ends the oldest, told `'replaced'`, or is refused with 409 `"1013"`), and their own
+   * idle timeout and lifetime. A lowercase letter, then up to 15 of `a-z 0-9 _ -`. Not sent when unset.
+   *
+   * @example
+   * ```ts
+   * createAuthClient({ baseUrl: 'https://auth.example.com', deviceType: 'phone' })
+   * ```
+   */
+  deviceType?: string
+}
+
+/** The options of {@link AuthClient.login}. */
+export interface LoginOptions {
+  /**
+   * `false`: a browser session. Its cookies have no `Max-Age`/`Expires`, so they end with the
+   * browser, and it ends after the server's `SESSION_TTL_NOT_REMEMBERED` without use (unless a
+   * device rule sets another idle timeout).
+   * @default true
+   * @example
+   * ```ts
+   * await auth.login(account, password, { rememberMe: form.rememberMe.checked })
+   * ```
+   */
+  rememberMe?: boolean
 }
 
 /** The options of {@link AuthClient.fetch}: the global `fetch`'s, and `json`. */
@@ -119,6 +147,8 @@ export interface SessionInfo {
   id: string
   /** The `deviceId` its login sent, if any. */
   deviceId?: string
+  /** The `deviceType` its login sent, if any. */
+  deviceType?: string
   /**
    * The server's label of the browser or client that signed in, e.g. `'Chrome 131 on macOS'`;
    * a client it does not recognise keeps the start of its `User-Agent` header (at most 64 bytes).
@@ -143,14 +173,15 @@ export interface AuthClient {
   /**
    * Signs in (`POST /auth/login`) and keeps the session's tokens (in cookie mode the server's
    * cookies keep them). Throws `AuthError` 401 `"1010"` for a wrong account or password, 429
-   * `"1029"` after too many attempts.
+   * `"1029"` after too many attempts, 409 `"1013"` when the account is signed in on the most
+   * devices of this client's `deviceType` that the server allows.
    *
    * @example
    * ```ts
    * const { userId } = await auth.login('ada@example.com', 'correct horse battery staple')
    * ```
    */
-  login: (account: string, password: string) => Promise<LoginResult>
+  login: (account: string, password: string, options?: LoginOptions) => Promise<LoginResult>
 
   /**
    * Ends this session (`POST /auth/logout`), clears the tokens and calls

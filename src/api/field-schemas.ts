@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../passwords/password-hasher.js'
 import { USER_TYPES } from '../../contract/api-contract.js'
+import { DEVICE_TYPE_PATTERN } from '../sessions/device-rules.js'
 import { ACCOUNT_MAX_LENGTH } from '../users/account.js'
 import { USER_ID_MAX, USER_ID_STRING_MAX_LENGTH, USER_ID_STRING_PATTERN, type UserId } from '../users/user-id.js'
 import { StringEnum } from './schema-types.js'
@@ -36,6 +37,15 @@ export const PasswordSchema = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxL
 // get a plain "wrong password", not a validation error.
 export const LoginPasswordSchema = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH })
 export const DeviceIdSchema = Type.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL_CHARACTERS_PATTERN })
+// The device type whose SESSION_DEVICE_RULES the session follows (phone, tv, web, ...).
+export const DeviceTypeSchema = Type.String({
+  pattern: DEVICE_TYPE_PATTERN.source,
+  description: 'the kind of device, whose SESSION_DEVICE_RULES the session follows: a lowercase letter, then up to 15 of a-z 0-9 _ -'
+})
+// false: a browser session, whose cookies end with the browser and whose idle timeout is SESSION_TTL_NOT_REMEMBERED.
+export const RememberMeSchema = Type.Boolean({
+  description: 'false: cookies without Max-Age/Expires, and the idle timeout SESSION_TTL_NOT_REMEMBERED unless a device rule sets one (default true)'
+})
 export const IntegerIdParamSchema = Type.String({ pattern: POSITIVE_INTEGER_PATTERN })
 // This server's own users: the id of a row of its users table.
 export const OwnUserIdSchema = Type.Integer({ minimum: 1, maximum: USER_ID_MAX })

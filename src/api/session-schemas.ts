@@ -25,6 +25,7 @@ export type IssuedSession = IssuedSessionBody
 export const SessionViewSchema = conformingTo<SessionViewBody>()(Type.Object({
   id: Type.String(),
   deviceId: NullableString(),
+  deviceType: NullableString({ description: 'the deviceType its login sent, whose SESSION_DEVICE_RULES it follows' }),
   userAgent: NullableString({
     description: "a label of the browser or client made from the login's User-Agent header, e.g. 'Chrome 131 on macOS'; " +
       'a client no parser recognises keeps the start of its header (at most 64 bytes)'

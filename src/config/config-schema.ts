@@ -6,6 +6,8 @@ const THIRTY_DAYS_SECONDS = 30 * 24 * 60 * 60
 const FIFTEEN_MINUTES_SECONDS = 15 * 60
 const FIFTEEN_DAYS_SECONDS = 15 * 24 * 60 * 60
 const THIRTY_MINUTES_SECONDS = 30 * 60
+// Twelve hours: a browser session's idle timeout (rememberMe: false).
+export const DEFAULT_SESSION_TTL_NOT_REMEMBERED = 12 * 60 * 60
 
 // host:port, an IPv6 address in brackets; rediss:// asks for TLS.
 const CLUSTER_NODE = '(rediss?://)?(\\[[0-9A-Fa-f:.]+\\]|[^,:/\\s\\[\\]]+):[0-9]{1,5}'
@@ -60,6 +62,8 @@ export interface Env {
   CORS_ORIGINS: string
   TRUST_PROXY: string
   SESSION_MAX_PER_USER: number
+  SESSION_DEVICE_RULES?: string
+  SESSION_TTL_NOT_REMEMBERED: number
   PASSWORD_HASH_CONCURRENCY?: number
   LOGIN_USER_COOKIE: boolean
   EXAMPLE_ROUTES?: boolean
@@ -150,6 +154,11 @@ export const envJsonSchema = {
     // 0 = no cap (unsafe: one account could hold any number of sessions).
     // A login looks at up to this many of the user's sessions, so the cap is bounded too.
     SESSION_MAX_PER_USER: { type: 'integer', minimum: 0, maximum: 1000, default: 100 },
+    // A JSON object of device type → {maxSessions, onOverflow, idleTtl, maxLifetime}, or the path
+    // of a file holding one: parsed in device-rules.ts.
+    SESSION_DEVICE_RULES: { type: 'string', minLength: 1 },
+    // The idle timeout of a session started with rememberMe: false (a browser session).
+    SESSION_TTL_NOT_REMEMBERED: { type: 'integer', minimum: 1, default: DEFAULT_SESSION_TTL_NOT_REMEMBERED },
     // Concurrent argon2 computations per instance; unset: the number of cores.
     PASSWORD_HASH_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 1024 },
     // The script-readable `loginUser` cookie (the account), for front ends that read it.

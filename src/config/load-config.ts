@@ -11,6 +11,7 @@ import { checkEventSettings } from './event-settings.js'
 import { checkRedisConnectionSettings } from '../redis/redis-tls.js'
 import type { ServiceKeyEntry } from '../service-keys/service-key.js'
 import { parseServiceKeys } from './service-keys.js'
+import { parseDeviceRules } from './device-rules.js'
 
 export { ConfigError, type EnvSource }
 
@@ -63,6 +64,8 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
   }
   const metricsAllow = parseMetricsAllow(env.METRICS_ALLOW)
   const serviceKeys = env.SERVICE_KEYS === undefined ? [] : parseServiceKeys(env.SERVICE_KEYS)
+  // Checked at start; the session engine reads the rules where it is built (sessionPolicyOf).
+  parseDeviceRules(env.SESSION_DEVICE_RULES)
   const isProduction = env.NODE_ENV === 'production'
   let jwtKeys = signingKeysOf(env)
   let generatedSecretPath: string | undefined

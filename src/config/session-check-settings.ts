@@ -2,6 +2,7 @@ import envSchema from 'env-schema'
 import { envJsonSchema, type Env } from './config-schema.js'
 import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
+import { parseDeviceRules } from './device-rules.js'
 import { signingKeysOf } from './jwt-keys.js'
 import { checkRedisConnectionSettings } from '../redis/redis-tls.js'
 import { signingKeyIndex, signingMaterial, type SigningKey, type SigningKeys } from '../tokens/signing-keys.js'
@@ -14,6 +15,7 @@ export const SESSION_CHECK_SETTING_NAMES = [
   'REDIS_TLS', 'REDIS_TLS_CA', 'REDIS_TLS_CERT', 'REDIS_TLS_KEY', 'REDIS_CLUSTER_NAT_MAP', 'REDIS_CLUSTER_DNS_LOOKUP', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT', 'JWT_SECRET', 'JWT_KEYS', 'ACCESS_TOKEN_ALG', 'TOKEN_HEADER', 'COOKIE_SECURE', 'CORS_ORIGINS',
   'AUTH_STRATEGY', 'SESSION_TTL', 'SESSION_MAX_LIFETIME', 'SESSION_SLIDING', 'SESSION_ROTATE_AFTER', 'SESSION_ROTATE_GRACE',
   'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'REFRESH_REUSE_GRACE', 'REFRESH_MIN_INTERVAL', 'REFRESH_STORE', 'SESSION_MAX_PER_USER',
+  'SESSION_DEVICE_RULES', 'SESSION_TTL_NOT_REMEMBERED',
   'NEAR_CACHE', 'NEAR_CACHE_MAX_ENTRIES',
   // What starting sessions (app.sessions) needs beyond the check: the login cookie, the refresh
   // strategy's secret and, with REFRESH_STORE=postgres, the auth server's database.
@@ -97,6 +99,7 @@ function validatedSettings (data: Record<string, unknown>): SessionCheckSettings
   }
   const { CORS_ORIGINS: corsOrigins, ...rest } = parsed
   checkRedisConnectionSettings(parsed)
+  parseDeviceRules(parsed.SESSION_DEVICE_RULES)
   // With EdDSA or ES256 a service may hold public keys only: it verifies, and never signs.
   const jwtKeys = signingKeysOf(parsed, { verifyOnly: true })
   // A generated secret would differ from the auth server's: every token would be refused.

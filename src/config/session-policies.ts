@@ -1,15 +1,14 @@
 import type { RefreshPolicy } from '../refresh/refresh-service.js'
 import type { SessionPolicy } from '../sessions/session-service.js'
-import type { Env } from './config-schema.js'
+import { slideIntervalMs } from '../sessions/slide-interval.js'
+import { parseDeviceRules } from './device-rules.js'
+import { DEFAULT_SESSION_TTL_NOT_REMEMBERED, type Env } from './config-schema.js'
 
 type SessionSettings = Pick<Env, 'AUTH_STRATEGY' | 'REFRESH_STORE' | 'SESSION_TTL' | 'SESSION_SLIDING' | 'SESSION_MAX_LIFETIME' |
 'SESSION_ROTATE_AFTER' | 'SESSION_ROTATE_GRACE' | 'REFRESH_TOKEN_TTL' | 'REFRESH_REUSE_GRACE' | 'REFRESH_MIN_INTERVAL' |
-'SESSION_MAX_PER_USER'>
+'SESSION_MAX_PER_USER'> & Partial<Pick<Env, 'SESSION_DEVICE_RULES' | 'SESSION_TTL_NOT_REMEMBERED'>>
 
 const MS_PER_SECOND = 1000
-const MAX_SLIDE_INTERVAL_MS = 60_000
-// The share of the TTL a session may lose before a request extends it again.
-const SLIDE_FRACTION = 10
 
 // How the strategy settings shape the session engine; the server and the admin CLI share it.
 export function sessionPolicyOf (env: SessionSettings): SessionPolicy {
@@ -20,13 +19,15 @@ export function sessionPolicyOf (env: SessionSettings): SessionPolicy {
     ttlSeconds,
     slideOnRequest: !refreshStrategy && env.SESSION_SLIDING,
     // An active session's remaining TTL therefore stays within a tenth of the full TTL.
-    slideEveryMs: Math.min(MAX_SLIDE_INTERVAL_MS, ttlSeconds * MS_PER_SECOND / SLIDE_FRACTION),
+    slideEveryMs: slideIntervalMs(ttlSeconds * MS_PER_SECOND),
     maxLifetimeSeconds: env.SESSION_MAX_LIFETIME,
     ttlStopsAtDeadline: !refreshStrategy,
     reissueAfterSeconds: env.SESSION_ROTATE_AFTER,
     reissueGraceSeconds: env.SESSION_ROTATE_GRACE,
     refreshCanRestore: refreshTokensInPostgres(env),
-    maxSessionsPerUser: env.SESSION_MAX_PER_USER
+    maxSessionsPerUser: env.SESSION_MAX_PER_USER,
+    deviceRules: parseDeviceRules(env.SESSION_DEVICE_RULES),
+    notRememberedTtlSeconds: env.SESSION_TTL_NOT_REMEMBERED ?? DEFAULT_SESSION_TTL_NOT_REMEMBERED
   }
 }
 

@@ -41,6 +41,8 @@ export const ServiceKeyRefusedError = createError<[string]>(apiCode(ERROR_CODES.
 export const ForbiddenError = createError<[string]>(apiCode(ERROR_CODES.forbidden), '%s', 403, Error, NO_STACK)
 export const NotFoundError = createError<[string]>(apiCode(ERROR_CODES.notFound), '%s', 404, Error, NO_STACK)
 export const AccountTakenError = createError(apiCode(ERROR_CODES.accountTaken), 'Account already exists', 409, Error, NO_STACK)
+// SESSION_DEVICE_RULES: the type's maxSessions are all live and its onOverflow is refuse_new.
+export const DeviceTypeFullError = createError<[string, number]>(apiCode(ERROR_CODES.deviceTypeFull), 'This account is signed in on the most devices of type %s that it may be (%d)', 409, Error, NO_STACK)
 export const ServiceUnavailableError = createError<[string, { cause: unknown }]>(apiCode(ERROR_CODES.unavailable), '%s is unavailable', 503)
 
 export interface SessionEnded extends FastifyError {

@@ -33,6 +33,8 @@ export interface SessionEvent {
   // session.created: how the user signed in (`password` for this server's own login, or the
   // label the app gave app.sessions.start or POST /service/sessions); null when none was given.
   authMethod: string | null
+  // session.created: the session's device type (SESSION_DEVICE_RULES); null when it has none.
+  deviceType: string | null
 }
 
 export type SessionEventFields = Partial<Omit<SessionEvent, 'type' | 'at'>>
@@ -49,7 +51,8 @@ export function sessionEvent (type: SessionEventType, nowMs: number, fields: Ses
     account: fields.account ?? null,
     count: fields.count ?? null,
     actor: fields.actor ?? null,
-    authMethod: fields.authMethod ?? null
+    authMethod: fields.authMethod ?? null,
+    deviceType: fields.deviceType ?? null
   }
 }
 

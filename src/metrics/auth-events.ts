@@ -42,7 +42,7 @@ export type PasswordHashOperation = typeof PASSWORD_HASH_OPERATIONS[number]
 // The reasons the server itself ends sessions for, and so can count. `expired` and
 // `max_lifetime` are Redis letting a key's TTL run out, which the server does not see happen.
 export const COUNTED_END_REASONS = [
-  'logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused'
+  'logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused', 'replaced'
 ] as const satisfies readonly SessionEndReason[]
 
 // Who and which session an event is about, as far as the service telling it knows: a field it
@@ -58,6 +58,8 @@ export interface EventSubject {
 // A new session says how its user signed in (`password` for this server's own login) and, when
 // someone else started it for them (a service key), who.
 export interface CreatedSession extends EventSubject {
+  // Its SESSION_DEVICE_RULES type, if any.
+  deviceType?: string
   authMethod?: string
   actor?: string
 }

@@ -4,7 +4,7 @@ import type { HashLoad } from '../passwords/hash-concurrency-limit.js'
 import type { NearCacheCounts } from '../sessions/near-cache.js'
 import {
   COUNTED_END_REASONS, LOGIN_RESULTS, RATE_LIMIT_BUCKETS, REFRESH_OUTCOMES,
-  type AuthEvents, type DatabaseCallObserver, type EventDeliveryObserver, type LoginResult, type PasswordHashOperation, type RateLimitBucket,
+  type AuthEvents, type CreatedSession, type DatabaseCallObserver, type EventDeliveryObserver, type LoginResult, type PasswordHashOperation, type RateLimitBucket,
   type RedisCallFailure, type RedisCallObserver, type RefreshOutcome
 } from './auth-events.js'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
@@ -31,7 +31,14 @@ export interface MetricsSources {
 export interface PrometheusMetricsOptions {
   nearCache: boolean
   nearCacheMaxEntries: number
+  // The device types SESSION_DEVICE_RULES names: the only ones with a label value of their own.
+  deviceTypes?: readonly string[]
 }
+
+// The device_type label of a session without one, and of one whose type no rule names (any
+// client may send any type: the label's values stay bounded).
+const NO_DEVICE_TYPE = 'none'
+const OTHER_DEVICE_TYPE = 'other'
 
 const PREFIX = 'auth_'
 const UNLABELLED: readonly string[] = []
@@ -105,7 +112,8 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
   private readonly redisCallSeries = this.redisCalls.series(UNLABELLED)
 
   private readonly loginAttempts = counter(this.registry, 'logins_total', 'Login attempts by result', 'result', LOGIN_RESULTS)
-  private readonly createdSessions = counter(this.registry, 'sessions_created_total', 'Sessions created (logins and password changes)')
+  private readonly createdSessions: Counter
+  private readonly deviceTypes: ReadonlySet<string>
   private readonly endedSessions = counter(this.registry, 'sessions_ended_total', 'Sessions this server ended, by reason (not idle expiry)', 'reason', COUNTED_END_REASONS)
   private readonly refreshAttempts = counter(this.registry, 'refreshes_total', 'Refresh-token uses by outcome', 'outcome', REFRESH_OUTCOMES)
   private readonly rateLimitRefusals = counter(this.registry, 'rate_limit_refusals_total', 'Requests refused because a rate-limit bucket was full, by bucket', 'bucket', RATE_LIMIT_BUCKETS)
@@ -119,6 +127,9 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
 
   constructor (sources: MetricsSources, options: PrometheusMetricsOptions) {
     const { registry } = this
+    this.deviceTypes = new Set(options.deviceTypes)
+    this.createdSessions = counter(registry, 'sessions_created_total', 'Sessions created (logins and password changes), by device type',
+      'device_type', [...this.deviceTypes, OTHER_DEVICE_TYPE, NO_DEVICE_TYPE])
     collectDefaultMetrics({ register: registry })
     const histogram = (name: string, help: string, buckets: number[]): Histogram<'operation'> =>
       new Histogram({ name: PREFIX + name, help, labelNames: ['operation'], buckets, registers: [registry] })
@@ -162,8 +173,9 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
     this.loginAttempts.labels(result).inc()
   }
 
-  sessionCreated (): void {
-    this.createdSessions.inc()
+  sessionCreated ({ deviceType }: CreatedSession): void {
+    const label = deviceType === undefined ? NO_DEVICE_TYPE : this.deviceTypes.has(deviceType) ? deviceType : OTHER_DEVICE_TYPE
+    this.createdSessions.labels(label).inc()
   }
 
   sessionsEnded (reason: SessionEndReason, count: number): void {

@@ -11,6 +11,11 @@ export interface CachedSession {
   expiresAtMs: number
   // When the session is due for a background touch (slide, "last seen").
   touchDueAtMs: number
+  // What the touch told of it beyond its being alive (device type, rememberMe: false).
+  deviceType?: string
+  notRemembered?: boolean
+  // Its absolute deadline (ms), which the key's expiry may overshoot by a moment, or none.
+  deadlineMs?: number
 }
 
 // A read from Redis on its way into the cache.

@@ -1,7 +1,7 @@
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type { CachedSession, NearCache } from './near-cache.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
-import type { CreateResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import type { CreateResult, DeviceCap, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import type { UserId } from '../users/user-id.js'
 
 export interface InvalidationSync {
@@ -40,23 +40,32 @@ export class NearCachedSessionStore implements SessionStore {
     const key = this.keys.session(userId, sessionId)
     const cached = this.cache.get(key, request.nowMs)
     if (cached === undefined || !servesRequest(cached, request)) return undefined
+    this.cache.counts.hits++
+    // Refused as the touch script refuses it, from the session's own deadline.
+    if (cached.deadlineMs !== undefined && request.nowMs >= cached.deadlineMs) return { status: 'ended', reason: 'max_lifetime' }
     // The slide and "last seen" are off the response path: at most one touch per interval.
     if (request.nowMs >= cached.touchDueAtMs) this.touchInBackground(key, userId, sessionId, request)
-    this.cache.counts.hits++
-    return cached.tokenIat === undefined
-      ? { status: 'alive', account: cached.account, userType: cached.userType, expiresInMs: cached.expiresAtMs - request.nowMs }
-      : { status: 'alive', account: cached.account, userType: cached.userType, expiresInMs: cached.expiresAtMs - request.nowMs, tokenIat: cached.tokenIat }
+    const { account, userType, tokenIat, deviceType, notRemembered } = cached
+    return {
+      status: 'alive',
+      account,
+      userType,
+      expiresInMs: cached.expiresAtMs - request.nowMs,
+      ...(tokenIat === undefined ? {} : { tokenIat }),
+      ...(deviceType === undefined ? {} : { deviceType }),
+      ...(notRemembered === true ? { notRemembered } : {})
+    }
   }
 
   async generation (userId: UserId): Promise<string> {
     return await this.store.generation(userId)
   }
 
-  // The sessions a login evicted are dropped here at once, as for a logout.
-  async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number): Promise<CreateResult> {
-    const created = await this.store.create(record, ttlMs, generation, maxSessions)
+  // The sessions a login evicted or replaced are dropped here at once, as for a logout.
+  async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number, deviceCap?: DeviceCap): Promise<CreateResult> {
+    const created = await this.store.create(record, ttlMs, generation, maxSessions, deviceCap)
     if (created.created) {
-      for (const sessionId of created.evicted) this.cache.invalidate(this.keys.session(record.userId, sessionId))
+      for (const sessionId of [...created.evicted, ...created.replaced]) this.cache.invalidate(this.keys.session(record.userId, sessionId))
     }
     return created
   }
@@ -129,15 +138,21 @@ function cacheEntryOf (touched: TouchResult, request: TouchRequest): CachedSessi
   if (touched.status !== 'alive' || touched.expiresInMs < 0) return undefined
   // `nowMs` was read before the touch ran, so this expiry is never later than Redis' own.
   const expiresAtMs = request.nowMs + touched.expiresInMs
+  // A session with its own idle TTL (a device rule, rememberMe: false) slides by that.
+  const { ttlMs, slideEveryMs } = touched.ownTtl ?? request
   // Sliding: due once the session has lost a slide interval of its TTL, when the script extends it.
-  const touchDueAtMs = request.ttlMs > 0
-    ? expiresAtMs - request.ttlMs + request.slideEveryMs
-    : request.nowMs + request.slideEveryMs
+  const touchDueAtMs = ttlMs > 0
+    ? expiresAtMs - ttlMs + slideEveryMs
+    : request.nowMs + slideEveryMs
+  const { tokenIat, deviceType, notRemembered, deadlineMs } = touched
   return {
     account: touched.account,
     userType: touched.userType,
     expiresAtMs,
     touchDueAtMs,
-    ...(touched.tokenIat === undefined ? {} : { tokenIat: touched.tokenIat })
+    ...(tokenIat === undefined ? {} : { tokenIat }),
+    ...(deviceType === undefined ? {} : { deviceType }),
+    ...(notRemembered === true ? { notRemembered } : {}),
+    ...(deadlineMs === undefined ? {} : { deadlineMs })
   }
 }

@@ -1,4 +1,4 @@
-import type { SessionEndReason } from '../errors/api-errors.js'
+import { sessionStoreUnavailable, type SessionEndReason } from '../errors/api-errors.js'
 import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import type { UserType } from '../tokens/session-claims.js'
@@ -12,13 +12,16 @@ import { decodeTouchSessionReply, touchSessionCall } from './scripts/touch-sessi
 import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessions.js'
 import { defineSessionCommands } from './session-scripts.js'
 import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
-import { sessionKeys, type SessionKeys } from './session-keys.js'
+import { sessionKeys, type DeclaredSession, type SessionKeys } from './session-keys.js'
 import { startedUserId, userIdKindOf } from './session-user-id.js'
 import type {
-  CreateResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
+  CreateResult, DeviceCap, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
 } from './session-store.js'
 
 const EVERY_DEVICE = ''
+// A login whose device type gained a session between its read of the devices index and its
+// create reads it again; this many times at most.
+const CREATE_ATTEMPTS = 10
 const NO_GENERATION_YET = '0'
 // "Last seen" is written at most this often per session.
 const LAST_SEEN_RESOLUTION_MS = 60_000
@@ -56,7 +59,11 @@ export function sessionHashFields (record: SessionRecord): string[] {
     deviceId: record.deviceId,
     userAgent: record.userAgent,
     ip: record.ip,
-    tokenIat: record.tokenIat
+    tokenIat: record.tokenIat,
+    deviceType: record.deviceType,
+    idleTtl: record.idleTtlSeconds,
+    maxLifetime: record.maxLifetimeSeconds,
+    notRemembered: record.notRemembered === true ? 1 : undefined
   }
   return Object.entries(fields).flatMap(([field, value]) =>
     value === undefined ? [] : [SESSION_FIELDS[field as SessionField], String(value)])
@@ -69,6 +76,8 @@ function fromHash (userId: UserId, sessionId: string, hash: Record<string, strin
   if (account === undefined || loginAt === undefined) return undefined
   const lastSeenAt = field('lastSeenAt')
   const tokenIat = field('tokenIat')
+  const idleTtl = field('idleTtl')
+  const maxLifetime = field('maxLifetime')
   return {
     sessionId,
     userId: startedUserId(userId, field('userIdKind')),
@@ -79,7 +88,11 @@ function fromHash (userId: UserId, sessionId: string, hash: Record<string, strin
     deviceId: field('deviceId'),
     userAgent: field('userAgent'),
     ip: field('ip') ?? '',
-    tokenIat: tokenIat === undefined ? undefined : Number(tokenIat)
+    tokenIat: tokenIat === undefined ? undefined : Number(tokenIat),
+    deviceType: field('deviceType'),
+    idleTtlSeconds: idleTtl === undefined ? undefined : Number(idleTtl),
+    maxLifetimeSeconds: maxLifetime === undefined ? undefined : Number(maxLifetime),
+    notRemembered: field('notRemembered') === '1' ? true : undefined
   }
 }
 
@@ -95,23 +108,53 @@ export class RedisSessionStore implements SessionStore {
     return (await callRedis(() => this.redis.get(this.keys.generation(userId)))) ?? NO_GENERATION_YET
   }
 
-  async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number): Promise<CreateResult> {
+  async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number, deviceCap?: DeviceCap): Promise<CreateResult> {
     const { keys } = this
     const { userId, sessionId, loginAt } = record
-    const call = createSessionCall(
-      { sessionKey: keys.session(userId, sessionId), indexKey: keys.index(userId), generationKey: keys.generation(userId) },
-      { ttlMs, loginAt, sessionId, generationRead: generation, indexSlackMs: INDEX_TTL_SLACK_MS, indexScanLimit: indexScanLimit(maxSessions) },
-      sessionHashFields(record)
-    )
-    const reply = decodeCreateSessionReply(await callRedis(() => this.redis.sessionCreate(...call)))
-    if (!reply.created) return { created: false }
-    const evicted = reply.toTrim.length === 0 ? [] : await this.trim(userId, maxSessions, reply.toTrim, sessionId)
-    return { created: true, evicted }
+    const sessionKeysOfCall = {
+      sessionKey: keys.session(userId, sessionId), indexKey: keys.index(userId), generationKey: keys.generation(userId), devicesKey: keys.devices(userId)
+    }
+    const args = {
+      ttlMs,
+      loginAt,
+      sessionId,
+      generationRead: generation,
+      indexSlackMs: INDEX_TTL_SLACK_MS,
+      indexScanLimit: indexScanLimit(maxSessions),
+      cappedDeviceType: deviceCap?.deviceType ?? '',
+      maxOfType: deviceCap?.maxSessions ?? 0,
+      refuseNew: deviceCap?.refuseNew ?? false,
+      fallbackTtlMs: this.options.fallbackTombstoneTtlMs
+    }
+    const hashFields = sessionHashFields(record)
+    // The sessions of a capped type are declared to the script, which cannot name their keys
+    // itself: read from the devices index, and read again when a login added one meanwhile.
+    for (let attempt = 1; ; attempt++) {
+      const ofItsType = deviceCap === undefined ? [] : await this.sessionsOfType(userId, deviceCap.deviceType)
+      const call = createSessionCall(sessionKeysOfCall, args, hashFields, ofItsType)
+      const reply = decodeCreateSessionReply(await callRedis(() => this.redis.sessionCreate(...call)))
+      if (reply.created) {
+        const evicted = reply.toTrim.length === 0 ? [] : await this.trim(userId, maxSessions, reply.toTrim, sessionId)
+        return { created: true, evicted, replaced: reply.replaced }
+      }
+      if (reply.status === 'full') return { created: false, deviceTypeFull: true }
+      if (reply.status === 'generation_moved') return { created: false }
+      // 'stale': each retry follows a login that did succeed, so this ends; the bound is a guard.
+      if (attempt === CREATE_ATTEMPTS) throw sessionStoreUnavailable(new Error('the devices index kept changing during a login'))
+    }
+  }
+
+  // The user's sessions of this device type as the devices index lists them, oldest first.
+  private async sessionsOfType (userId: UserId, deviceType: string): Promise<DeclaredSession[]> {
+    const members = await callRedis(() => this.redis.zrange(this.keys.devices(userId), '0', '-1'))
+    const prefix = `${deviceType}:`
+    const sessionIds = members.filter((member) => member.startsWith(prefix)).map((member) => member.slice(prefix.length))
+    return this.keys.declared(userId, sessionIds)
   }
 
   async touch (userId: UserId, sessionId: string, request: TouchRequest): Promise<TouchResult> {
     const call = touchSessionCall(
-      this.keys.oneSession(userId, sessionId),
+      { ...this.keys.oneSession(userId, sessionId), devicesKey: this.keys.devices(userId) },
       { ...request, lastSeenResolutionMs: LAST_SEEN_RESOLUTION_MS, indexSlackMs: INDEX_TTL_SLACK_MS }
     )
     return decodeTouchSessionReply(await callRedis(() => this.redis.sessionTouch(...call)))

@@ -15,7 +15,14 @@ export const SESSION_FIELDS = {
   renewedAt: 'r',
   // Only in a session of a user id that is a string of digits such as "123", which its key
   // (`{123}`) would give back as the number 123: `'string'`. See userIdOfKey.
-  userIdKind: 'k'
+  userIdKind: 'k',
+  // Only where the session has them (SESSION_DEVICE_RULES, rememberMe: false): its device type,
+  // its own idle TTL and absolute lifetime in seconds where they differ from SESSION_TTL and
+  // SESSION_MAX_LIFETIME, and '1' for a session not remembered (browser-session cookies).
+  deviceType: 'y',
+  idleTtl: 'e',
+  maxLifetime: 'x',
+  notRemembered: 'n'
 } as const
 
 export type SessionField = keyof typeof SESSION_FIELDS

@@ -9,6 +9,8 @@ export interface SessionKeys {
   index: (userId: UserId) => string
   // Bumped by every revoke-all; a login may only create its session if it has not moved.
   generation: (userId: UserId) => string
+  // The user's sessions of device types with a maxSessions rule (SESSION_DEVICE_RULES).
+  devices: (userId: UserId) => string
   // What every session key starts with, whoever's it is.
   sessionPrefixAll: string
   // The keys of a script about one session.
@@ -44,6 +46,7 @@ export function sessionKeys (keyPrefix = ''): SessionKeys {
     tombstone,
     index,
     generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userIdKey(userId)}}`,
+    devices: (userId) => `${keyPrefix}ACCESS_TOKEN_DEVICES:{${userIdKey(userId)}}`,
     sessionPrefixAll,
     oneSession: (userId, sessionId) => ({
       sessionKey: session(userId, sessionId),

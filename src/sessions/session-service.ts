@@ -1,8 +1,9 @@
-import { AccessTokenExpiredError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
+import { AccessTokenExpiredError, DeviceTypeFullError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
 import { systemClock, type Clock } from '../clock.js'
 import { NO_AUTH_EVENTS, type AuthEvents } from '../metrics/auth-events.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
-import type { RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import type { DeviceRules } from './device-rules.js'
+import type { DeviceCap, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import { utf8Prefix } from './utf8-prefix.js'
 import { assertUserId, type UserId } from '../users/user-id.js'
 
@@ -33,6 +34,10 @@ export interface SessionPolicy {
   refreshCanRestore: boolean
   // A login beyond this many live sessions ends the user's oldest ones; 0: no cap.
   maxSessionsPerUser: number
+  // SESSION_DEVICE_RULES: per device type, a cap and its own idle TTL and absolute lifetime.
+  deviceRules: DeviceRules
+  // The idle TTL of a session started with rememberMe: false, unless its device rule sets one.
+  notRememberedTtlSeconds: number
 }
 
 // Told when sessions end, for stores that keep session state outside the session record.
@@ -47,12 +52,16 @@ export interface AuthenticatedUser {
   sessionId: string
   // The account the session was started for; undefined for one started without (app.sessions.start).
   account: string | undefined
+  // The session's device type (SESSION_DEVICE_RULES), null when it has none.
+  deviceType: string | null
 }
 
 export interface Authentication {
   user: AuthenticatedUser
   // The session's current token when the client should switch to it (a reissue).
   reissued?: SessionClaims
+  // Started with rememberMe: false: cookies written for it end with the browser session.
+  notRemembered?: boolean
 }
 
 export interface SessionStart {
@@ -63,6 +72,10 @@ export interface SessionStart {
   // What the session list shows of the device: the login's device label (see deviceLabel).
   userAgent?: string
   ip: string
+  // Whose SESSION_DEVICE_RULES the session follows, if any.
+  deviceType?: string
+  // false: a browser session (cookies without Max-Age, SESSION_TTL_NOT_REMEMBERED). Default true.
+  rememberMe?: boolean
   // Told in session.created, not stored: how the user signed in, and who started the session for them.
   authMethod?: string
   actor?: string
@@ -70,13 +83,19 @@ export interface SessionStart {
 
 // The session engine: what a login creates, what a request checks, what ends a session.
 export class SessionService {
+  // The longest absolute lifetime any session may have (seconds; infinite: none), by which a
+  // token is refused before its session is read; the store judges each session by its own.
+  private readonly longestLifetimeSeconds: number
+
   constructor (
     private readonly store: SessionStore,
     private readonly policy: SessionPolicy,
     private readonly endListener?: SessionEndListener,
     private readonly clock: Clock = systemClock,
     private readonly events: AuthEvents = NO_AUTH_EVENTS
-  ) {}
+  ) {
+    this.longestLifetimeSeconds = longestLifetimeSeconds(policy)
+  }
 
   // Read before the password is checked, and passed to start: see SessionStore.create.
   async generation (userId: UserId): Promise<string> {
@@ -92,25 +111,62 @@ export class SessionService {
     assertUserId(start.userId)
     const iat = Math.floor(nowMs / MS_PER_SECOND)
     const claims: SessionClaims = { userId: start.userId, userType: start.userType, sid: newSessionId(), iat, auth_time: iat }
+    const { rememberMe, authMethod, actor, ...stored } = start
+    const lifetimes = this.lifetimesOf(start)
     const record: SessionRecord = {
-      ...start,
+      ...stored,
       sessionId: claims.sid,
       loginAt: nowMs,
       userAgent: start.userAgent === undefined ? undefined : utf8Prefix(start.userAgent, USER_AGENT_MAX_BYTES),
-      tokenIat: this.policy.reissueAfterSeconds > 0 ? iat : undefined
+      tokenIat: this.policy.reissueAfterSeconds > 0 ? iat : undefined,
+      ...this.ownLifetimes(lifetimes),
+      notRemembered: rememberMe === false ? true : undefined
     }
-    const ttlMs = this.policy.ttlStopsAtDeadline ? this.ttlMsFor(claims.auth_time, nowMs) : this.policy.ttlSeconds * MS_PER_SECOND
-    const created = await this.store.create(record, ttlMs, generation, this.policy.maxSessionsPerUser)
-    if (!created.created) return undefined
-    const { userId, deviceId, ip, authMethod, actor } = start
-    this.events.sessionCreated({ userId, sessionId: claims.sid, deviceId, ip, authMethod, actor })
-    if (created.evicted.length > 0) {
-      this.events.sessionsEnded('evicted', created.evicted.length, { userId: start.userId, sessionIds: created.evicted, ip: start.ip })
+    const ttlMs = this.policy.ttlStopsAtDeadline
+      ? ttlMsWithin(lifetimes, claims.auth_time, nowMs)
+      : this.policy.ttlSeconds * MS_PER_SECOND
+    const created = await this.store.create(record, ttlMs, generation, this.policy.maxSessionsPerUser, this.deviceCapOf(start.deviceType))
+    if (!created.created) {
+      if (created.deviceTypeFull === true) throw new DeviceTypeFullError(start.deviceType ?? '', this.deviceCapOf(start.deviceType)?.maxSessions ?? 0)
+      return undefined
     }
-    // Told after the fact: the sessions are already gone, this only keeps state kept elsewhere
-    // (refresh tokens in PostgreSQL) from bringing them back.
-    for (const sessionId of created.evicted) await this.endListener?.sessionEnded(start.userId, sessionId, 'evicted')
+    const { userId, deviceId, deviceType, ip } = start
+    this.events.sessionCreated({ userId, sessionId: claims.sid, deviceId, deviceType, ip, authMethod, actor })
+    for (const reason of ['replaced', 'evicted'] as const) {
+      const ended = created[reason]
+      if (ended.length === 0) continue
+      this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip })
+      // Told after the fact: the sessions are already gone, this only keeps state kept elsewhere
+      // (refresh tokens in PostgreSQL) from bringing them back.
+      for (const sessionId of ended) await this.endListener?.sessionEnded(userId, sessionId, reason)
+    }
     return claims
+  }
+
+  // The idle TTL and absolute lifetime a new session gets: its device rule's, else (idle TTL)
+  // SESSION_TTL_NOT_REMEMBERED for rememberMe: false, else the policy's. The refresh strategy's
+  // idle timeout is its refresh token's TTL, which these do not change.
+  private lifetimesOf (start: SessionStart): Lifetimes {
+    const rule = start.deviceType === undefined ? undefined : this.policy.deviceRules.get(start.deviceType)
+    const notRememberedTtl = start.rememberMe === false ? this.policy.notRememberedTtlSeconds : undefined
+    return {
+      idleTtlSeconds: this.policy.ttlStopsAtDeadline ? rule?.idleTtlSeconds ?? notRememberedTtl ?? this.policy.ttlSeconds : this.policy.ttlSeconds,
+      maxLifetimeSeconds: rule?.maxLifetimeSeconds ?? this.policy.maxLifetimeSeconds
+    }
+  }
+
+  // Stored only where they differ from the policy's: every field costs memory in every session.
+  private ownLifetimes ({ idleTtlSeconds, maxLifetimeSeconds }: Lifetimes): Pick<SessionRecord, 'idleTtlSeconds' | 'maxLifetimeSeconds'> {
+    return {
+      idleTtlSeconds: idleTtlSeconds === this.policy.ttlSeconds ? undefined : idleTtlSeconds,
+      maxLifetimeSeconds: maxLifetimeSeconds === this.policy.maxLifetimeSeconds ? undefined : maxLifetimeSeconds
+    }
+  }
+
+  private deviceCapOf (deviceType: string | undefined): DeviceCap | undefined {
+    const rule = deviceType === undefined ? undefined : this.policy.deviceRules.get(deviceType)
+    if (deviceType === undefined || rule?.maxSessions === undefined) return undefined
+    return { deviceType, maxSessions: rule.maxSessions, refuseNew: rule.onOverflow === 'refuse_new' }
   }
 
   async authenticate (claims: SessionClaims, nowMs = this.clock()): Promise<Authentication> {
@@ -127,10 +183,17 @@ export class SessionService {
   }
 
   private touchRequest (claims: SessionClaims, nowMs: number): TouchRequest {
-    const ttlMs = this.ttlMsFor(claims.auth_time, nowMs)
     // The deadline is read from the token itself: no Redis call to refuse an old token.
-    if (ttlMs <= 0) throw sessionEnded('max_lifetime')
+    if ((claims.auth_time + this.longestLifetimeSeconds) * MS_PER_SECOND <= nowMs) throw sessionEnded('max_lifetime')
+    // Below 0 only past the policy's deadline, for a session a device rule lets live longer:
+    // the store judges it by its own lifetime.
+    const ttlMs = Math.max(0, this.ttlMsFor(claims.auth_time, nowMs))
     return {
+      loginTimeSeconds: claims.auth_time,
+      slides: this.policy.slideOnRequest,
+      ttlStopsAtDeadline: this.policy.ttlStopsAtDeadline,
+      policyIdleTtlSeconds: this.policy.ttlSeconds,
+      policyMaxLifetimeSeconds: this.policy.maxLifetimeSeconds,
       ttlMs: this.policy.slideOnRequest ? ttlMs : 0,
       ttlIsDeadline: ttlMs < this.policy.ttlSeconds * MS_PER_SECOND,
       nowMs,
@@ -153,10 +216,17 @@ export class SessionService {
     // (signed with a leaked key, or issued before a demotion) proves nothing about it.
     if (touched.userType !== claims.userType) throw new InvalidTokenError()
     // A session started without an account stores an empty one.
-    const user = { userId: claims.userId, userType: claims.userType, sessionId: claims.sid, account: touched.account === '' ? undefined : touched.account }
-    if (touched.reissuedIat === undefined) return { user }
+    const user = {
+      userId: claims.userId,
+      userType: claims.userType,
+      sessionId: claims.sid,
+      account: touched.account === '' ? undefined : touched.account,
+      deviceType: touched.deviceType ?? null
+    }
+    const remembered = touched.notRemembered === true ? { notRemembered: true } : {}
+    if (touched.reissuedIat === undefined) return { user, ...remembered }
     // Same session, same login time: only `iat` moves, so the absolute lifetime does not.
-    return { user, reissued: { userId: claims.userId, userType: claims.userType, sid: claims.sid, iat: touched.reissuedIat, auth_time: claims.auth_time } }
+    return { user, ...remembered, reissued: { userId: claims.userId, userType: claims.userType, sid: claims.sid, iat: touched.reissuedIat, auth_time: claims.auth_time } }
   }
 
   // The listener hears of it before the session ends, so that a failure there leaves everything
@@ -190,10 +260,11 @@ export class SessionService {
   async list (userId: UserId, nowMs = this.clock()): Promise<SessionRecord[]> {
     assertUserId(userId)
     const records = await this.store.list(userId)
-    const { maxLifetimeSeconds } = this.policy
-    if (maxLifetimeSeconds === 0) return records
-    // Counted from the login second, as tokens count it (auth_time).
-    return records.filter((record) => (Math.floor(record.loginAt / MS_PER_SECOND) + maxLifetimeSeconds) * MS_PER_SECOND > nowMs)
+    return records.filter((record) => {
+      const maxLifetimeSeconds = record.maxLifetimeSeconds ?? this.policy.maxLifetimeSeconds
+      // Counted from the login second, as tokens count it (auth_time).
+      return maxLifetimeSeconds === 0 || (Math.floor(record.loginAt / MS_PER_SECOND) + maxLifetimeSeconds) * MS_PER_SECOND > nowMs
+    })
   }
 
   async ping (): Promise<void> {
@@ -202,9 +273,25 @@ export class SessionService {
 
   // The TTL, capped so a session never outlives its absolute deadline.
   private ttlMsFor (loginTimeSeconds: number, nowMs: number): number {
-    const ttlMs = this.policy.ttlSeconds * MS_PER_SECOND
-    if (this.policy.maxLifetimeSeconds === 0) return ttlMs
-    const deadlineMs = (loginTimeSeconds + this.policy.maxLifetimeSeconds) * MS_PER_SECOND
-    return Math.min(ttlMs, deadlineMs - nowMs)
+    return ttlMsWithin({ idleTtlSeconds: this.policy.ttlSeconds, maxLifetimeSeconds: this.policy.maxLifetimeSeconds }, loginTimeSeconds, nowMs)
   }
+}
+
+interface Lifetimes {
+  idleTtlSeconds: number
+  // 0: none.
+  maxLifetimeSeconds: number
+}
+
+// The idle TTL, capped so a session never outlives its absolute deadline.
+function ttlMsWithin ({ idleTtlSeconds, maxLifetimeSeconds }: Lifetimes, loginTimeSeconds: number, nowMs: number): number {
+  const ttlMs = idleTtlSeconds * MS_PER_SECOND
+  if (maxLifetimeSeconds === 0) return ttlMs
+  return Math.min(ttlMs, (loginTimeSeconds + maxLifetimeSeconds) * MS_PER_SECOND - nowMs)
+}
+
+// The policy's absolute lifetime, or a device rule's longer one (infinite: some session has none).
+function longestLifetimeSeconds ({ maxLifetimeSeconds, deviceRules }: SessionPolicy): number {
+  const lifetimes = [maxLifetimeSeconds, ...[...deviceRules.values()].map((rule) => rule.maxLifetimeSeconds ?? maxLifetimeSeconds)]
+  return lifetimes.includes(0) ? Number.POSITIVE_INFINITY : Math.max(...lifetimes)
 }

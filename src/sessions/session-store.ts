@@ -17,6 +17,21 @@ export interface SessionRecord {
   ip: string
   // The iat of the one token that is current, kept only where tokens are reissued.
   tokenIat?: number
+  // The type whose SESSION_DEVICE_RULES it follows, if any.
+  deviceType?: string
+  // Its own idle TTL and absolute lifetime (seconds), set only where they differ from the policy's.
+  idleTtlSeconds?: number
+  maxLifetimeSeconds?: number
+  // rememberMe: false at its start: its cookies end with the browser session.
+  notRemembered?: boolean
+}
+
+// The cap a device rule puts on the user's sessions of the new session's type.
+export interface DeviceCap {
+  deviceType: string
+  maxSessions: number
+  // Refuse the new session rather than end the oldest of its type.
+  refuseNew: boolean
 }
 
 export interface TouchRequest {
@@ -32,6 +47,26 @@ export interface TouchRequest {
   reissueGraceMs: number
   // The TTL is reset only once the session has lost this much of it (throttled slide).
   slideEveryMs: number
+  // For a session with its own idle TTL or absolute lifetime (a device rule, rememberMe: false),
+  // which the store computes its TTL from instead: the token's auth_time (seconds), whether the
+  // request slides the session, whether the TTL stops at the deadline, and the policy's idle TTL
+  // and absolute lifetime (seconds, 0: none) for what the session does not set itself.
+  loginTimeSeconds: number
+  slides: boolean
+  ttlStopsAtDeadline: boolean
+  policyIdleTtlSeconds: number
+  policyMaxLifetimeSeconds: number
+}
+
+// What a touch tells of a session beyond its being alive.
+export interface TouchedSessionFacts {
+  deviceType?: string
+  notRemembered?: boolean
+  // A session with its own idle TTL or lifetime: the TTL the touch slides it to (0: none) and the
+  // slide interval that goes with it.
+  ownTtl?: { ttlMs: number, slideEveryMs: number }
+  // When its absolute lifetime ends, in ms since the epoch; none without one.
+  deadlineMs?: number
 }
 
 export type TouchResult =
@@ -39,16 +74,18 @@ export type TouchResult =
   // `expiresInMs`: the session's remaining TTL after this touch (negative: none set);
   // `tokenIat`: the iat of the session's current token, where reissue tracks it.
   // `userType`: the one stored with the session, which is what the request is allowed to be.
-  | { status: 'alive', account: string, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number }
+  | ({ status: 'alive', account: string, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number } & TouchedSessionFacts)
   | { status: 'ended', reason: SessionEndReason }
   // The token was replaced by a reissue and its grace window is over.
   | { status: 'replaced' }
 
 export type CreateResult =
-  // `evicted`: the user's oldest sessions this login ended to stay within the cap.
-  | { created: true, evicted: string[] }
-  // A revoke-all has moved the generation since it was read: nothing stored.
-  | { created: false }
+  // `evicted`: the user's oldest sessions this login ended to stay within the cap; `replaced`:
+  // the oldest of its device type it ended to stay within that type's cap.
+  | { created: true, evicted: string[], replaced: string[] }
+  // A revoke-all has moved the generation since it was read, or the device type's cap refuses
+  // new sessions (`deviceTypeFull`): nothing stored.
+  | { created: false, deviceTypeFull?: true }
 
 export type ResumeResult = { status: 'alive' } | { status: 'ended', reason: SessionEndReason }
 
@@ -67,7 +104,9 @@ export interface SessionStore {
   generation: (userId: UserId) => Promise<string>
   // Nothing stored when a revoke-all has moved the generation since it was read. Beyond
   // `maxSessions` (0: no cap) the user's oldest sessions end, reason 'evicted', in the same step.
-  create: (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number) => Promise<CreateResult>
+  // `deviceCap`: beyond it, the oldest of the type end (reason 'replaced') or nothing is stored,
+  // decided in one atomic step with the creation.
+  create: (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number, deviceCap?: DeviceCap) => Promise<CreateResult>
   // Checks that the session exists and this token is its current one, resets its TTL and
   // decides a reissue, in one round trip.
   touch: (userId: UserId, sessionId: string, request: TouchRequest) => Promise<TouchResult>

@@ -6,6 +6,7 @@ export function toSessionView (record: SessionRecord, currentSessionId?: string)
   return {
     id: record.sessionId,
     deviceId: record.deviceId ?? null,
+    deviceType: record.deviceType ?? null,
     userAgent: record.userAgent ?? null,
     ip: record.ip,
     loginAt: record.loginAt,

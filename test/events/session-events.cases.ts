@@ -73,7 +73,7 @@ t.test('sliding with reissue: login, activity, reissue, password change, idle ex
   t.equal((await streamedEvents(app)).length, 9, 'nothing more')
 
   for (const event of events) {
-    t.same(Object.keys(event).sort(), ['account', 'actor', 'at', 'authMethod', 'count', 'deviceId', 'id', 'ip', 'reason', 'sessionId', 'type', 'userId'], `${event.type}: every field`)
+    t.same(Object.keys(event).sort(), ['account', 'actor', 'at', 'authMethod', 'count', 'deviceId', 'deviceType', 'id', 'ip', 'reason', 'sessionId', 'type', 'userId'], `${event.type}: every field`)
     t.equal(event.userId, user.userId)
     t.equal(event.authMethod, event.type === 'session.created' ? 'password' : null, 'a session this server starts says its login was by password')
     t.match(event.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
@@ -144,6 +144,7 @@ t.test('login.failed carries the account hashed, and no password, in the stream 
     count: '',
     actor: '',
     authMethod: '',
+    deviceType: '',
     event: JSON.stringify({ ...events[0], id: undefined })
   }, 'a stream entry holds the event field by field (null as empty), and whole as JSON in `event`')
   const raw = JSON.stringify(entries)

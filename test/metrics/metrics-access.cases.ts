@@ -147,7 +147,7 @@ t.test('the answer is the Prometheus text format', async (t) => {
     '# TYPE auth_logins_total counter',
     'auth_logins_total{result="success"} 0',
     '# TYPE auth_sessions_created_total counter',
-    'auth_sessions_created_total 0',
+    'auth_sessions_created_total{device_type="none"} 0',
     'auth_sessions_ended_total{reason="logout"} 0',
     '# TYPE auth_http_request_duration_seconds histogram',
     'auth_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/health",status_code="200"} 1',

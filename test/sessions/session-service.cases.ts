@@ -1,4 +1,5 @@
 import t from 'tap'
+import { NO_DEVICE_RULES } from '../../src/sessions/device-rules.js'
 import { SessionService, type SessionPolicy } from '../../src/sessions/session-service.js'
 import type { CreateResult, SessionRecord, SessionStore, TouchRequest, TouchResult } from '../../src/sessions/session-store.js'
 import type { UserId } from '../../src/users/user-id.js'
@@ -22,7 +23,9 @@ const POLICY: SessionPolicy = {
   reissueAfterSeconds: 0,
   reissueGraceSeconds: 30,
   refreshCanRestore: false,
-  maxSessionsPerUser: 0
+  maxSessionsPerUser: 0,
+  deviceRules: NO_DEVICE_RULES,
+  notRememberedTtlSeconds: 30
 }
 
 const START = { userId: 7, userType: 'user' as const, account: 'ada@example.com', ip: '127.0.0.1' }
@@ -40,7 +43,7 @@ class RecordingStore implements SessionStore {
 
   async create (record: SessionRecord, ttlMs: number): Promise<CreateResult> {
     this.created.push({ record, ttlMs })
-    return { created: true, evicted: [] }
+    return { created: true, evicted: [], replaced: [] }
   }
 
   async touch (_userId: UserId, _sessionId: string, request: TouchRequest): Promise<TouchResult> {

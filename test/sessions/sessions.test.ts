@@ -1,6 +1,7 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder): a test
 // process costs more to start under tap's coverage than most of these files spend testing.
 await import('./device-label.cases.js')
+await import('./device-rules.cases.js')
 await import('./fixed-lifetime.cases.js')
 await import('./legacy-session-fields.cases.js')
 await import('./near-cache-fills.cases.js')

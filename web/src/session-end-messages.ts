@@ -13,6 +13,7 @@ const ENDED_BECAUSE: Record<SessionEndReason, string> = {
   max_lifetime: 'Your session reached its maximum lifetime.',
   refresh_reused: 'This session was ended for your safety: its refresh token was used twice, which can mean it was copied.',
   evicted: 'This account signed in on too many devices, so its oldest sessions were ended, this one included.',
+  replaced: 'You signed in on another phone.',
   invalid_token: 'Your sign-in is no longer valid.',
   invalid_refresh_token: 'Your sign-in could not be renewed.'
 }

@@ -4,6 +4,12 @@ import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-scr
 import { luaFieldNames, type SessionField } from '../session-fields.js'
 import type { OneSessionKeys } from '../session-keys.js'
 import type { TouchRequest, TouchResult } from '../session-store.js'
+import { MAX_SLIDE_INTERVAL_MS, SLIDE_FRACTION } from '../slide-interval.js'
+
+export interface TouchSessionKeys extends OneSessionKeys {
+  // The user's devices index, extended with a session of a device type (see device-cap-lua.ts).
+  devicesKey: string
+}
 
 export interface TouchSessionArgs extends TouchRequest {
   // "Last seen" is written at most this often.
@@ -17,7 +23,9 @@ export interface TouchSessionArgs extends TouchRequest {
 const DEADLINE_MARGIN_MS = 1000
 
 // What the touch script reads of a session, in the order of its HMGET.
-const TOUCHED_FIELDS: readonly SessionField[] = ['account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType']
+const TOUCHED_FIELDS: readonly SessionField[] = [
+  'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType', 'deviceType', 'idleTtl', 'maxLifetime', 'notRemembered'
+]
 
 // Checks that the session exists and the presented token is its current one, decides a reissue
 // and slides the TTL, in one step.
@@ -25,6 +33,7 @@ const TOUCH_SESSION_LUA = `
 local sessionKey = KEYS[1]
 local indexKey = KEYS[2]
 local tombstoneKey = KEYS[3]
+local devicesKey = KEYS[4]
 -- 0: the TTL is left alone.
 local ttlMs = tonumber(ARGV[1])
 local nowMs = tonumber(ARGV[2])
@@ -38,27 +47,57 @@ local reissueGraceMs = tonumber(ARGV[7])
 local slideEveryMs = tonumber(ARGV[8])
 -- Whether ttlMs is the time left to the absolute deadline rather than the full TTL.
 local ttlIsDeadline = ARGV[9] == '1'
+-- For a session with its own idle TTL or lifetime (fields e, x), which the TTL is computed from
+-- instead: the token's auth_time (seconds), whether this request slides, whether the TTL stops
+-- at the deadline, and the policy's idle TTL and lifetime (seconds, 0: none) it falls back on.
+local loginTimeSeconds = tonumber(ARGV[10])
+local slides = ARGV[11] == '1'
+local ttlStopsAtDeadline = ARGV[12] == '1'
+local policyIdleTtlSeconds = tonumber(ARGV[13])
+local policyMaxLifetimeSeconds = tonumber(ARGV[14])
 
 -- Every reply has this one shape, a field that does not apply being '' or 0: {status ('alive',
 -- 'ended' or 'replaced'), the reason an ended session ended, account, user type, iat of the
 -- token to hand out (0: keep the presented one), the session's PTTL after this call, iat of the
--- session's current token (0: not tracked)}.
+-- session's current token (0: not tracked), its device type, 1 if not remembered, and for a
+-- session with its own TTL: the TTL it slides to and its slide interval, and its deadline in ms (0: none)}.
 local function reply (fields)
   return {fields.status, fields.endReason or '', fields.account or '', fields.userType or '',
-    fields.reissuedIat or 0, fields.expiresInMs or 0, fields.tokenIat or 0}
+    fields.reissuedIat or 0, fields.expiresInMs or 0, fields.tokenIat or 0, fields.deviceType or '',
+    fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0}
 end
 
-local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField = ${luaFieldNames(TOUCHED_FIELDS)}
-local session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField)
+local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField = ${luaFieldNames(TOUCHED_FIELDS)}
+local session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField)
 if not session[1] then
   -- A session stored with the long field names is read, and written below, in those.
-  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
-  session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField)
+  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
+  session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField)
 end
 -- A missing field reads false.
-local account, lastSeenAt, storedIat, previousIat, renewedAt, userType = unpack(session, 1, 6)
+local account, lastSeenAt, storedIat, previousIat, renewedAt, userType, deviceType, ownIdleTtl, ownMaxLifetime, notRemembered = unpack(session, 1, 10)
 if not account then
   return reply{status = 'ended', endReason = redis.call('GET', tombstoneKey) or 'expired'}
+end
+ownIdleTtl, ownMaxLifetime = tonumber(ownIdleTtl), tonumber(ownMaxLifetime)
+-- The absolute lifetime is the session's own where a rule gave it one; the caller refused the
+-- tokens past the policy's before asking, unless a device rule's may be longer.
+local lifetime = ownMaxLifetime or policyMaxLifetimeSeconds
+local deadlineMs = 0
+if lifetime > 0 then
+  deadlineMs = (loginTimeSeconds + lifetime) * 1000
+  if nowMs >= deadlineMs then return reply{status = 'ended', endReason = 'max_lifetime'} end
+end
+local ownTtlMs, ownSlideEveryMs = 0, 0
+if ownIdleTtl or ownMaxLifetime then
+  local idleMs = (ownIdleTtl or policyIdleTtlSeconds) * 1000
+  ownSlideEveryMs = math.floor(math.min(${MAX_SLIDE_INTERVAL_MS}, idleMs / ${SLIDE_FRACTION}))
+  slideEveryMs, ttlMs, ttlIsDeadline = ownSlideEveryMs, 0, false
+  if slides then
+    ttlMs = idleMs
+    if ttlStopsAtDeadline and deadlineMs > 0 and deadlineMs - nowMs < idleMs then ttlMs, ttlIsDeadline = deadlineMs - nowMs, true end
+  end
+  ownTtlMs = ttlMs
 end
 local currentIat = tonumber(storedIat)
 local handOutIat = 0
@@ -91,6 +130,8 @@ if ttlMs > 0 and (pttl <= lowest or pttl > target + slideEveryMs) then
   pttl = target
   -- Extended with slack, so that this write too happens rarely rather than on every request.
   if redis.call('PTTL', indexKey) < target then redis.call('PEXPIRE', indexKey, target + indexSlackMs) end
+  -- The devices index must outlive the sessions it lists too, or the cap would miss one.
+  if deviceType and redis.call('PTTL', devicesKey) < target then redis.call('PEXPIRE', devicesKey, target + indexSlackMs) end
 end
 -- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
 if not lastSeenAt or nowMs - tonumber(lastSeenAt) >= lastSeenResolutionMs then
@@ -99,22 +140,25 @@ end
 local sessionIat = currentIat or 0
 if handOutIat > 0 then sessionIat = handOutIat end
 return reply{status = 'alive', account = account, userType = userType, reissuedIat = handOutIat,
-  expiresInMs = pttl, tokenIat = sessionIat}
+  expiresInMs = pttl, tokenIat = sessionIat, deviceType = deviceType, notRemembered = notRemembered and 1 or 0,
+  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs}
 `
 
-export const touchSessionScript: LuaScript<OneSessionKeys, TouchSessionArgs> = {
+export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> = {
   command: 'sessionTouch',
   lua: TOUCH_SESSION_LUA,
-  keys: ['sessionKey', 'indexKey', 'tombstoneKey'],
+  keys: ['sessionKey', 'indexKey', 'tombstoneKey', 'devicesKey'],
   args: [
     'ttlMs', 'nowMs', 'lastSeenResolutionMs', 'indexSlackMs', 'tokenIat', 'reissueAfterSeconds', 'reissueGraceMs',
-    'slideEveryMs', 'ttlIsDeadline'
+    'slideEveryMs', 'ttlIsDeadline', 'loginTimeSeconds', 'slides', 'ttlStopsAtDeadline', 'policyIdleTtlSeconds',
+    'policyMaxLifetimeSeconds'
   ]
 }
 
 type TouchSessionReply = [
   status: 'alive' | 'ended' | 'replaced', endReason: string, account: string, userType: string,
-  reissuedIat: number, expiresInMs: number, tokenIat: number
+  reissuedIat: number, expiresInMs: number, tokenIat: number, deviceType: string, notRemembered: 0 | 1,
+  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number
 ]
 
 declare module 'ioredis' {
@@ -123,12 +167,12 @@ declare module 'ioredis' {
   }
 }
 
-export function touchSessionCall (keys: OneSessionKeys, args: TouchSessionArgs): ScriptCall {
+export function touchSessionCall (keys: TouchSessionKeys, args: TouchSessionArgs): ScriptCall {
   return scriptCall(touchSessionScript, keys, args)
 }
 
 export function decodeTouchSessionReply (
-  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat]: TouchSessionReply
+  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs]: TouchSessionReply
 ): TouchResult {
   switch (status) {
     case 'alive': return {
@@ -137,7 +181,12 @@ export function decodeTouchSessionReply (
       userType,
       expiresInMs,
       ...(reissuedIat > 0 ? { reissuedIat } : {}),
-      ...(tokenIat > 0 ? { tokenIat } : {})
+      ...(tokenIat > 0 ? { tokenIat } : {}),
+      ...(deviceType === '' ? {} : { deviceType }),
+      ...(notRemembered === 1 ? { notRemembered: true } : {}),
+      // A session's own slide interval is never 0: a positive one says it has its own TTL.
+      ...(ownSlideEveryMs > 0 ? { ownTtl: { ttlMs: ownTtlMs, slideEveryMs: ownSlideEveryMs } } : {}),
+      ...(deadlineMs > 0 ? { deadlineMs } : {})
     }
     case 'ended': return { status, reason: endReason as SessionEndReason }
     case 'replaced': return { status }
