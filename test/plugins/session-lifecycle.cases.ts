@@ -12,7 +12,7 @@ import { forEachStrategy, appOptions, refresh } from '../helpers/strategies.js'
 // app.sessions in another Fastify service: a login of its own (here: a route that trusts the
 // body, as a phone-code check would after checking the code), sessions the auth server honours.
 
-interface SignInBody { userId: number | string, account?: string, deviceId?: string }
+interface SignInBody { userId: number | string, account?: string, deviceId?: string, rememberMe?: boolean }
 
 // The service shares the auth server's Redis (and key prefix), secret and strategy.
 function sharedWith (config: AppConfig, extra: SessionCheckOptions = {}): SessionCheckOptions {
@@ -104,7 +104,7 @@ t.test('start does what a login does: the cap evicts the oldest, an account-less
   const who = await me(app, third?.token ?? '')
   t.same(who.json(), { userId, userType: 'user', sessionId: third?.sessionId }, 'no account, no account field')
   const whoHere = await service.inject({ method: 'GET', url: '/whoami', headers: { token: third?.token ?? '' } })
-  t.same(whoHere.json(), { userId, userType: 'user', sessionId: third?.sessionId }, 'request.user the same')
+  t.same(whoHere.json(), { userId, userType: 'user', sessionId: third?.sessionId, deviceType: null }, 'request.user the same, with no device type')
   t.notOk((await service.inject({ method: 'POST', url: '/sign-in', payload: { userId } })).cookies.some((cookie) => cookie.name === 'loginUser'),
     'no account cookie for a session without an account')
 })
@@ -166,4 +166,35 @@ t.test("a service's sessions are told to the auth server's EVENTS_STREAM, signed
   for (const [, fields] of entries) {
     t.ok(verifyEventSignature(signingKey, entryField(fields, 'event') ?? '', entryField(fields, 'signature') ?? ''), 'signed with the webhook secret\'s key')
   }
+})
+
+t.test('start follows SESSION_DEVICE_RULES: a phone replaces the phone, a second tv is refused 409 "1013", request.user has the type', async (t) => {
+  const rules = JSON.stringify({ phone: { maxSessions: 1 }, tv: { maxSessions: 1, onOverflow: 'refuse_new' } })
+  const { app, config } = await buildTestApp(t, { env: { SESSION_DEVICE_RULES: rules } })
+  const service = await serviceWithOwnLogin(t, sharedWith(config, { sessionDeviceRules: rules }))
+  const userId = 'user_with_devices'
+  const firstPhone = await service.sessions.start({ userId, deviceType: 'phone' })
+  const secondPhone = await service.sessions.start({ userId, deviceType: 'phone' })
+  t.match((await me(app, firstPhone.token)).json(), { errorCode: '1002', reason: 'replaced' }, 'the first phone is replaced')
+  const whoHere = await service.inject({ method: 'GET', url: '/whoami', headers: { token: secondPhone.token } })
+  t.match(whoHere.json(), { userId, deviceType: 'phone' }, 'request.user.deviceType')
+
+  await service.sessions.start({ userId, deviceType: 'tv' })
+  const refused = await service.sessions.start({ userId, deviceType: 'tv' }).then(() => undefined, (error: unknown) => error)
+  t.match(refused, { code: 'AUTH_1013', statusCode: 409 }, 'a second tv: the 409 "1013" error')
+  t.equal((await service.sessions.list(userId)).length, 2, 'the phone and the first tv, nothing more')
+
+  const invalid = await service.sessions.start({ userId, deviceType: 'TV' }).then(() => undefined, (error: unknown) => error)
+  t.match(invalid, { code: 'AUTH_1400', message: /deviceType/ }, 'a deviceType out of its pattern is refused')
+})
+
+t.test('start with rememberMe: false sets browser-session cookies and SESSION_TTL_NOT_REMEMBERED', async (t) => {
+  const { app, config } = await buildTestApp(t, { env: { SESSION_TTL_NOT_REMEMBERED: '900' } })
+  const service = await serviceWithOwnLogin(t, sharedWith(config, { sessionTtlNotRemembered: 900 }))
+  const started = await service.inject({ method: 'POST', url: '/sign-in', payload: { userId: 77, rememberMe: false } })
+  t.equal(started.statusCode, 200, started.body)
+  t.ok(started.cookies.length > 0 && started.cookies.every((cookie) => cookie.maxAge === undefined && cookie.expires === undefined), 'no Max-Age, no Expires')
+  const { sessionId } = started.json<{ sessionId: string }>()
+  const ttl = await app.redis.pttl(`${config.REDIS_KEY_PREFIX}ACCESS_TOKEN:{77}:${sessionId}`)
+  t.ok(ttl > 890_000 && ttl <= 900_000, `idle TTL 900 s (${ttl} ms)`)
 })

@@ -126,3 +126,21 @@ t.test('bad input: 400 "1400" naming the field, and no session', async (t) => {
   const listed = await app.inject({ method: 'GET', url: '/service/users/1/sessions', headers: { authorization: `Bearer ${BILLING_KEY}` } })
   t.equal(listed.json<{ sessions: unknown[] }>().sessions.length, 1, 'only the valid request started a session')
 })
+
+t.test('a started session follows SESSION_DEVICE_RULES and rememberMe', async (t) => {
+  const rules = JSON.stringify({ phone: { maxSessions: 1 }, tv: { maxSessions: 1, onOverflow: 'refuse_new' } })
+  const { app, config } = await buildTestApp(t, { env: { ...SERVICE_KEYS_ENV, SESSION_DEVICE_RULES: rules, SESSION_TTL_NOT_REMEMBERED: '900' } })
+  const first = (await startSession(app, { userId: 'svc_user', deviceType: 'phone' })).json<StartedSession>()
+  const second = await startSession(app, { userId: 'svc_user', deviceType: 'phone', rememberMe: false })
+  t.equal(second.statusCode, 201, second.body)
+  t.match((await me(app, first.token)).json(), { errorCode: '1002', reason: 'replaced' }, 'a second phone replaces the first')
+  const { sessionId } = second.json<StartedSession>()
+  const ttl = await app.redis.pttl(`${config.REDIS_KEY_PREFIX}ACCESS_TOKEN:{svc_user}:${sessionId}`)
+  t.ok(ttl > 890_000 && ttl <= 900_000, `rememberMe: false: SESSION_TTL_NOT_REMEMBERED (${ttl} ms)`)
+
+  t.equal((await startSession(app, { userId: 'svc_user', deviceType: 'tv' })).statusCode, 201)
+  const refused = await startSession(app, { userId: 'svc_user', deviceType: 'tv' })
+  t.equal(refused.statusCode, 409, refused.body)
+  t.match(refused.json(), { errorCode: '1013' }, 'a second tv: 409 "1013"')
+  t.equal((await startSession(app, { userId: 'svc_user', deviceType: 'Tv' })).statusCode, 400, 'a deviceType out of its pattern: 400')
+})
