@@ -19,6 +19,8 @@ function sharedWith (config: AppConfig, extra: SessionCheckOptions = {}): Sessio
   return {
     redisUrl: config.REDIS_URL,
     redisKeyPrefix: config.REDIS_KEY_PREFIX,
+    // The tests' generous timeout: a busy machine must not turn a slow answer into a 503.
+    redisCommandTimeout: config.REDIS_COMMAND_TIMEOUT,
     jwtSecret: TEST_JWT_SECRET,
     authStrategy: config.AUTH_STRATEGY,
     refreshStore: config.REFRESH_STORE,
