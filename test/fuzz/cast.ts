@@ -46,7 +46,9 @@ export class Cast {
     const victimPassword = randomBytes(18).toString('base64url')
     const account = uniqueAccount()
     const user = await app.users.create({ account, passwordHash: await hashPassword(victimPassword) })
-    const victim = playerOf(await logIn(app, { userId: user.id, account, password: victimPassword }, 'victim-phone'))
+    // A phone of a type capped at one: a generated request that started a phone session for the
+    // victim, or ended the victim's by its type, would show in the victim's snapshot.
+    const victim = playerOf(await logIn(app, { userId: user.id, account, password: victimPassword }, 'victim-phone', { deviceType: 'phone' }))
     const attacker = await Cast.signIn(app, 'user')
     const admin = await Cast.signIn(app, 'admin')
     return new Cast(app, victim, { attacker, admin, outsider: await Cast.startOutsider(app, randomUUID()) })

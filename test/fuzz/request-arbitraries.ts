@@ -24,6 +24,10 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   // Mostly the password the fixtures already have, so that a change does not lock them out.
   newPassword: plausibleOrNot(newPassword),
   deviceId: plausibleOrNot(fc.constantFrom('phone-7', 'victim-phone')),
+  // The types FUZZ_DEVICE_RULES gives rules (a capped phone, a tv refusing a second one, a web
+  // type with its own lifetimes), one without a rule, and the victim's.
+  deviceType: plausibleOrNot(fc.constantFrom('phone', 'tv', 'web', 'watch')),
+  rememberMe: plausibleOrNot(fc.boolean()),
   userId: plausibleOrNot(fc.oneof({ weight: 2, arbitrary: refsOf('userId') }, stringUserId)),
   refreshToken: plausibleOrNot(refreshToken),
   // A note's text (the notes example).

@@ -25,6 +25,13 @@ const FUZZ_ENV = Object.fromEntries([
   'RATE_LIMIT_LOGIN_ACCOUNT_IP', 'RATE_LIMIT_LOGIN_ACCOUNT', 'RATE_LIMIT_LOGIN_IP', 'RATE_LIMIT_PASSWORD_SESSION',
   'RATE_LIMIT_REGISTER_IP', 'RATE_LIMIT_REFRESH_SESSION', 'RATE_LIMIT_REFRESH_IP'
 ].map((name) => [name, NO_RATE_LIMIT]))
+// Every kind of rule, so generated logins meet each: a phone replaces the last one, a second tv
+// is refused (409 1013), a web session has its own idle TTL and lifetime.
+const FUZZ_DEVICE_RULES = JSON.stringify({
+  phone: { maxSessions: 1, onOverflow: 'end_oldest' },
+  tv: { maxSessions: 1, onOverflow: 'refuse_new' },
+  web: { idleTtl: 7200, maxLifetime: 604800 }
+})
 const ERROR_FIELDS = new Set(['code', 'errorCode', 'info', 'reason'])
 
 const REFRESH_POSTGRES = STRATEGIES.find((strategy) => strategy.name === 'refresh-postgres')
@@ -83,7 +90,7 @@ function namesUser (payload: InjectOptions['payload'], player: Player): boolean 
 }
 
 forEachStrategy(t, async (t, strategy) => {
-  const { app } = await buildTestApp(t, appOptions(strategy, FUZZ_ENV))
+  const { app } = await buildTestApp(t, appOptions(strategy, { ...FUZZ_ENV, SESSION_DEVICE_RULES: FUZZ_DEVICE_RULES }))
   const routes = apiRoutesOf(app)
   const names = routes.map(routeName)
   for (const expected of EXPECTED_ROUTES) t.ok(names.includes(expected), `${expected} is fuzzed`)
@@ -133,6 +140,7 @@ forEachStrategy(t, async (t, strategy) => {
   const seen = (pattern: RegExp): boolean => [...answers.keys()].some((answer) => pattern.test(answer))
   t.ok(seen(/^GET \/auth\/me 200$/), 'some generated requests were authenticated')
   t.ok(seen(/^POST \/auth\/login 200$/), 'some generated logins succeeded')
+  t.ok(seen(/^POST \/auth\/login 409 1013$/), 'some generated logins met a device type\'s refuse_new cap')
   t.ok(seen(/^POST \/auth\/(register|login) 400 1400$/), 'some generated accounts were refused as invalid')
   t.ok(seen(/ 401 1001$/), 'some generated tokens were refused')
   if (strategy.refresh) t.ok(seen(/^POST \/auth\/refresh 401 1004$/), 'some generated refresh tokens were refused')

@@ -11,6 +11,8 @@ export interface SessionSnapshot {
   hasTtl: boolean
   tombstone: string | null
   generation: string | null
+  // The user's sessions of capped device types (SESSION_DEVICE_RULES).
+  devices: string[]
   // REFRESH_STORE=postgres: the user's refresh tokens, as rows.
   refreshRows?: unknown[]
 }
@@ -25,6 +27,7 @@ export async function snapshotSession (app: FastifyInstance, userId: UserId, ses
     .pttl(keys.session(userId, sessionId))
     .get(keys.tombstone(userId, sessionId))
     .get(keys.generation(userId))
+    .zrange(keys.devices(userId), '0', '-1', 'WITHSCORES')
     .exec()
   const values = (results ?? []).map(([error, value]) => {
     if (error !== null) throw error
@@ -36,7 +39,8 @@ export async function snapshotSession (app: FastifyInstance, userId: UserId, ses
     index: values[1] as string[],
     hasTtl: (values[2] as number) > 0,
     tombstone: values[3] as string | null,
-    generation: values[4] as string | null
+    generation: values[4] as string | null,
+    devices: values[5] as string[]
   }
   if (app.config.REFRESH_STORE !== 'postgres') return snapshot
   const refreshRows = await app.db.query(

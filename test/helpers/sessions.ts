@@ -56,11 +56,12 @@ export async function createUser (app: Pick<FastifyInstance, 'users'>, userType:
   return { userId: user.id, account, password: TEST_PASSWORD }
 }
 
-export async function logIn (app: FastifyInstance, user: TestUser, deviceId?: string): Promise<LoggedIn> {
+// `more`: further login body fields (deviceType, rememberMe).
+export async function logIn (app: FastifyInstance, user: TestUser, deviceId?: string, more: Record<string, unknown> = {}): Promise<LoggedIn> {
   const response = await app.inject({
     method: 'POST',
     url: '/auth/login',
-    payload: { account: user.account, password: user.password, ...(deviceId === undefined ? {} : { deviceId }) }
+    payload: { account: user.account, password: user.password, ...(deviceId === undefined ? {} : { deviceId }), ...more }
   })
   if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`)
   const body = response.json<{ token: string, sessionId: string }>()
