@@ -114,6 +114,8 @@ export interface MeBody {
   /** The signed-in user's id, a number or a string as the session was started with. */
   userId: UserId
   userType: UserType
+  /** The session's `deviceType` (`phone`, `tv`, `web`, ...), whose rules it follows, or null. */
+  deviceType: string | null
   /**
    * The account the user signs in with, as registered; absent for a session the app started
    * without one (`app.sessions.start`, `POST /service/sessions`).

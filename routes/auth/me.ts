@@ -2,10 +2,16 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { MeBody } from '../../contract/api-contract.js'
 import { conformingTo } from '../../src/api/contract-conformance.js'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { AccountSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
+import { AccountSchema, DeviceTypeSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
 import { sessionSecurity } from '../../plugins/docs.js'
 
-const MeSchema = conformingTo<MeBody>()(Type.Object({ userId: UserIdSchema, userType: UserTypeSchema, account: Type.Optional(AccountSchema), sessionId: Type.String() }))
+const MeSchema = conformingTo<MeBody>()(Type.Object({
+  userId: UserIdSchema,
+  userType: UserTypeSchema,
+  deviceType: Type.Union([DeviceTypeSchema, Type.Null()]),
+  account: Type.Optional(AccountSchema),
+  sessionId: Type.String()
+}))
 
 const me: FastifyPluginAsyncTypebox = async (fastify) => {
   // Answered from the session alone, so it keeps working while PostgreSQL is down.

@@ -18,12 +18,13 @@ export function isUserId (value: unknown): value is UserId {
 
 export function asMe (value: unknown): Me {
   if (!isRecord(value)) throw unexpected('user')
-  const { userId, userType, account, sessionId } = value
+  const { userId, userType, deviceType, account, sessionId } = value
   if (!isUserId(userId) || (userType !== 'user' && userType !== 'admin') ||
       typeof account !== 'string' || typeof sessionId !== 'string') {
     throw unexpected('user')
   }
-  return { userId, userType, account, sessionId }
+  // null for a session without a device type (and from a server older than device types).
+  return { userId, userType, deviceType: typeof deviceType === 'string' ? deviceType : null, account, sessionId }
 }
 
 function asSessionInfo (value: unknown): SessionInfo {

@@ -48,7 +48,7 @@ t.test('login, me and sessions', async (t) => {
   const login = await phone.client.login(user.account, user.password)
   t.match(login, { userId: user.userId, userType: 'user', sessionId: String })
   t.equal(phone.client.isSignedIn(), true)
-  t.same(await phone.client.me(), { userId: user.userId, userType: 'user', account: user.account, sessionId: login.sessionId })
+  t.same(await phone.client.me(), { userId: user.userId, userType: 'user', deviceType: null, account: user.account, sessionId: login.sessionId })
 
   const laptop = await signedIn(server, user)
   const sessions = await phone.client.sessions()

@@ -87,7 +87,7 @@ export async function phoneCodeLoginBesideTheServer (t: Test, { project, redisUr
 
     const me = await call<unknown>(`${auth.origin}/auth/me`, { token: issued.token })
     t.equal(me.status, 200, auth.output())
-    t.same(me.body, { userId: issued.userId, userType: 'user', account: phone, sessionId: issued.sessionId }, 'the example\'s string id, unchanged')
+    t.same(me.body, { userId: issued.userId, userType: 'user', deviceType: null, account: phone, sessionId: issued.sessionId }, 'the example\'s string id, unchanged')
 
     const there = await call<SessionList>(`${auth.origin}/auth/sessions`, { token: issued.token })
     t.match(there.body.sessions.find((session) => session.id === issued.sessionId), { deviceId: 'pixel-8' }, 'in the auth server\'s session list, with its device')

@@ -60,6 +60,8 @@ t.test('end_oldest: a second phone replaces the first, at once, near-cache inclu
   const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: secondPhone.token } })
   const types = Object.fromEntries(listed.json<{ sessions: Array<{ id: string, deviceType: string | null }> }>().sessions.map((s) => [s.id, s.deviceType]))
   t.same(types, { [secondPhone.sessionId]: 'phone', [laptop.sessionId]: null, [tablet.sessionId]: 'tablet' }, 'session views carry deviceType, null when none')
+  const whoami = async (login: Login): Promise<unknown> => (await me(app, login.token)).json<{ deviceType: unknown }>().deviceType
+  t.same([await whoami(secondPhone), await whoami(laptop)], ['phone', null], 'GET /auth/me answers deviceType, null when none')
 })
 
 t.test('end_oldest with maxSessions 2: the third tablet ends the oldest one only', async (t) => {

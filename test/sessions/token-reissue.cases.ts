@@ -68,7 +68,7 @@ t.test('SESSION_ROTATE_AFTER=2, SESSION_ROTATE_GRACE=2', async (t) => {
     clock.advanceTo(due)
     const res = await me(app, session.token)
     t.equal(res.statusCode, 200)
-    t.same(res.json(), { userId: session.userId, userType: 'user', account: session.account, sessionId: session.sessionId })
+    t.same(res.json(), { userId: session.userId, userType: 'user', deviceType: null, account: session.account, sessionId: session.sessionId })
     const renewed = renewedTokenOf(res)
     if (renewed === undefined) {
       t.fail('a token older than SESSION_ROTATE_AFTER gets x-renewed-token')
