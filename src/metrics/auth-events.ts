@@ -8,17 +8,18 @@ import type { UserId } from '../users/user-id.js'
 // is a state rather than an event (near-cache hits and size, the password-hashing queue), is
 // kept by its own object as plain numbers and read when /metrics is scraped.
 
-export const LOGIN_RESULTS = ['success', 'bad_credentials', 'rate_limited', 'unavailable', 'error'] as const
+export const LOGIN_RESULTS = ['success', 'bad_credentials', 'rate_limited', 'unavailable', 'error', 'device_type_full'] as const
 export type LoginResult = typeof LOGIN_RESULTS[number]
 
 // How a login that threw ended: wrong credentials, a full rate-limit bucket, an outage or busy
-// password hashing (503), or anything else.
+// password hashing (503), a device type at its refuse_new cap (409 1013), or anything else.
 export function failedLoginResult (error: unknown): LoginResult {
   if (typeof error !== 'object' || error === null) return 'error'
   switch (apiErrorCodeOf(error)) {
     case ERROR_CODES.wrongCredentials: return 'bad_credentials'
     case ERROR_CODES.tooManyRequests: return 'rate_limited'
     case ERROR_CODES.unavailable: return 'unavailable'
+    case ERROR_CODES.deviceTypeFull: return 'device_type_full'
     default: return 'error'
   }
 }

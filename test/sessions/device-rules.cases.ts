@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { moved, scrape } from '../helpers/metrics.js'
 import { createUser, me, type TestUser } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
 
@@ -84,13 +85,17 @@ t.test('two concurrent logins on two phones with maxSessions 1 leave exactly one
 })
 
 t.test('refuse_new: a second tv is refused with 409 "1013" and nothing is stored', async (t) => {
-  const { app, config } = await buildTestApp(t, { env: { SESSION_DEVICE_RULES: RULES } })
+  const { app, config } = await buildTestApp(t, { env: { SESSION_DEVICE_RULES: RULES, METRICS: 'on' } })
   const user = await createUser(app)
   const tv = await loggedIn(app, user, { deviceType: 'tv' })
   const keysBefore = (await app.redis.keys(`${config.REDIS_KEY_PREFIX}*`)).sort()
+  const metricsBefore = await scrape(app)
   const refused = await logInAs(app, user, { deviceType: 'tv' })
   t.equal(refused.statusCode, 409, refused.body)
   t.match(refused.json<ErrorBody>(), { errorCode: '1013' })
+  const metricsAfter = await scrape(app)
+  t.same(['device_type_full', 'error'].map((result) => moved(metricsBefore, metricsAfter, `auth_logins_total{result="${result}"}`)), [1, 0],
+    'counted as a login refused for its device type, not as an error')
   t.equal(refused.headers['set-cookie'], undefined, 'no cookie')
   t.same((await app.redis.keys(`${config.REDIS_KEY_PREFIX}*`)).sort(), keysBefore, 'no key added')
   t.equal(await app.redis.zcard(`${config.REDIS_KEY_PREFIX}ACCESS_TOKEN_INDEX:{${user.userId}}`), 1, 'the index lists the first tv only')
