@@ -11,8 +11,9 @@ declare module 'fastify' {
     refreshTokenCookie: () => CookieCredential | undefined
   }
   interface FastifyReply {
-    // A new token for the same session (refresh): the CSRF token stays as it is.
-    setTokenCookies: (token: string, refresh?: RefreshCookie) => FastifyReply
+    // A new token for the same session (refresh): the CSRF token stays as it is. `remembered`
+    // false (rememberMe: false at login): browser-session cookies, without Max-Age.
+    setTokenCookies: (token: string, refresh?: RefreshCookie, remembered?: boolean) => FastifyReply
     clearSessionCookies: () => FastifyReply
   }
 }
@@ -26,8 +27,8 @@ export default fp(async (fastify) => {
     return cookies.credential(this, 'refreshToken')
   })
 
-  fastify.decorateReply('setTokenCookies', function (this: FastifyReply, token: string, refresh?: RefreshCookie) {
-    cookies.setTokens(this, token, refresh)
+  fastify.decorateReply('setTokenCookies', function (this: FastifyReply, token: string, refresh?: RefreshCookie, remembered = true) {
+    cookies.setTokens(this, token, refresh, remembered)
     return this
   })
 

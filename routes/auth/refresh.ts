@@ -65,7 +65,7 @@ const refresh: FastifyPluginAsyncTypebox = async (fastify) => {
         const { tokens, clock } = fastify.sessionCheck
         const issued = tokens.sign(attempt.claims)
         const nowMs = clock()
-        reply.setTokenCookies(issued, refreshCookieOf(attempt.refresh, nowMs))
+        reply.setTokenCookies(issued, refreshCookieOf(attempt.refresh, nowMs), attempt.notRemembered !== true)
         return issuedSessionBody(issued, attempt.claims, attempt.refresh, fastify.config.ACCESS_TOKEN_TTL, nowMs)
       }
       case 'too_soon':

@@ -82,5 +82,17 @@ export const MIGRATIONS: readonly Migration[] = [
     // The example resource keyed by the user id's key form, so that a session of another user
     // store keeps notes too; the notes of integer ids keep their owner.
     sql: 'ALTER TABLE notes ALTER COLUMN user_id TYPE text USING user_id::text'
+  },
+  {
+    version: 6,
+    name: 'refresh_tokens keep their session rules',
+    // What a session re-created from its refresh token needs of SESSION_DEVICE_RULES and
+    // rememberMe: its device type, its own idle TTL and absolute lifetime (seconds; null: the
+    // general settings') and whether it is not remembered. Rows already there have none.
+    sql: `ALTER TABLE refresh_tokens
+      ADD COLUMN device_type text,
+      ADD COLUMN idle_ttl_seconds bigint,
+      ADD COLUMN max_lifetime_seconds bigint,
+      ADD COLUMN not_remembered boolean NOT NULL DEFAULT false`
   }
 ]

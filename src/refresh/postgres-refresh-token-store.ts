@@ -22,10 +22,16 @@ interface TokenRow {
   expires_at: string
   rotated_at: string | null
   revoked_reason: string | null
+  // The session's device type and own lifetimes in seconds (SESSION_DEVICE_RULES), null where it has none.
+  device_type: string | null
+  idle_ttl_seconds: string | null
+  max_lifetime_seconds: string | null
+  not_remembered: boolean
 }
 
 // The advisory lock space of refresh-token users (two-int keys never meet the migration's bigint key).
 const USER_LOCK_CLASS = 7_301_989
+const MS_PER_SECOND = 1000
 
 type TokenOutcome = RotateOutcome | { status: 'resume', session: SessionRecord, outcome: RotateOutcome & { status: 'rotated' | 'replayed' } }
 
@@ -42,8 +48,21 @@ function sessionOf (row: TokenRow): SessionRecord {
     loginAt: Number(row.login_at),
     deviceId: row.device_id ?? undefined,
     userAgent: row.user_agent ?? undefined,
-    ip: row.ip
+    ip: row.ip,
+    deviceType: row.device_type ?? undefined,
+    idleTtlSeconds: row.idle_ttl_seconds === null ? undefined : Number(row.idle_ttl_seconds),
+    maxLifetimeSeconds: row.max_lifetime_seconds === null ? undefined : Number(row.max_lifetime_seconds),
+    notRemembered: row.not_remembered ? true : undefined
   }
+}
+
+// A session's own absolute lifetime (a device rule's) bounds its refresh tokens in place of the policy's.
+function maxLifetimeMsOf (row: TokenRow, rules: RefreshRules): number {
+  return row.max_lifetime_seconds === null ? rules.maxLifetimeMs : Number(row.max_lifetime_seconds) * MS_PER_SECOND
+}
+
+function rememberedOf (row: TokenRow): { notRemembered?: true } {
+  return row.not_remembered ? { notRemembered: true } : {}
 }
 
 // Refresh tokens in PostgreSQL (REFRESH_STORE=postgres), for deployments whose Redis keeps
@@ -57,9 +76,26 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     // Stored first, then the session checked: a revoke-all landing in between finds the row
     // (it writes here after Redis), one landing before has already removed the session.
     await this.insert(this.db, token.digest, session, session.loginAt, token.expiresAt)
-    if (await this.sessions.find(session.userId, session.sessionId) !== undefined) return true
+    const stored = await this.sessions.find(session.userId, session.sessionId)
+    if (stored !== undefined) {
+      await this.keepSessionRules(token.digest, stored)
+      return true
+    }
     await this.db.query('DELETE FROM refresh_tokens WHERE digest = $1', [token.digest])
     return false
+  }
+
+  // The rules the session service gave the session (its device type's, rememberMe: false) are
+  // known from what it stored: kept with the token, so that a rotation bounds it by its own
+  // lifetime, and a session brought back into an empty Redis keeps them. Its client has not
+  // received the token yet, so no rotation can run in between.
+  private async keepSessionRules (digest: string, stored: SessionRecord): Promise<void> {
+    const { deviceType, idleTtlSeconds, maxLifetimeSeconds, notRemembered } = stored
+    if (deviceType === undefined && idleTtlSeconds === undefined && maxLifetimeSeconds === undefined && notRemembered !== true) return
+    await this.db.query(
+      'UPDATE refresh_tokens SET device_type = $2, idle_ttl_seconds = $3, max_lifetime_seconds = $4, not_remembered = $5 WHERE digest = $1',
+      [digest, deviceType ?? null, idleTtlSeconds ?? null, maxLifetimeSeconds ?? null, notRemembered === true]
+    )
   }
 
   async rotate (presented: TokenRef, successorDigest: string, nowMs: number, rules: RefreshRules): Promise<RotateOutcome> {
@@ -122,7 +158,8 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     if (row.revoked_reason !== null) return { status: 'ended', reason: row.revoked_reason as SessionEndReason }
     const loginAt = Number(row.login_at)
     const expiresAt = Number(row.expires_at)
-    if (rules.maxLifetimeMs > 0 && nowMs >= loginAt + rules.maxLifetimeMs) return { status: 'ended', reason: 'max_lifetime' }
+    const maxLifetimeMs = maxLifetimeMsOf(row, rules)
+    if (maxLifetimeMs > 0 && nowMs >= loginAt + maxLifetimeMs) return { status: 'ended', reason: 'max_lifetime' }
     if (row.rotated_at !== null) {
       const rotatedAt = Number(row.rotated_at)
       if (nowMs - rotatedAt > rules.reuseGraceMs) {
@@ -135,7 +172,9 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
       // The successor was rotated too: this client lost two races in a row. Handing it a retired
       // token would only lead to a reuse later; it is refused and revokes nothing.
       if (successor === undefined || successor.rotated_at !== null) return { status: 'unknown' }
-      const outcome = { status: 'replayed', userId: userIdOf(row), userType: row.user_type, loginAt, rotatedAt, expiresAt: Number(successor.expires_at) } as const
+      const outcome = {
+        status: 'replayed', userId: userIdOf(row), userType: row.user_type, loginAt, rotatedAt, expiresAt: Number(successor.expires_at), ...rememberedOf(row)
+      } as const
       return { status: 'resume', session: sessionOf(row), outcome }
     }
     if (expiresAt <= nowMs) return { status: 'unknown' }
@@ -145,7 +184,9 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     await tx.query('UPDATE refresh_tokens SET rotated_at = $1 WHERE digest = $2', [nowMs, presented.digest])
     const session = sessionOf(row)
     await this.insert(tx, successorDigest, session, nowMs, successorExpiresAt)
-    const outcome = { status: 'rotated', userId: session.userId, userType: row.user_type, loginAt, rotatedAt: nowMs, expiresAt: successorExpiresAt } as const
+    const outcome = {
+      status: 'rotated', userId: session.userId, userType: row.user_type, loginAt, rotatedAt: nowMs, expiresAt: successorExpiresAt, ...rememberedOf(row)
+    } as const
     return { status: 'resume', session, outcome }
   }
 
@@ -158,10 +199,12 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
 
   private async insert (db: SqlQueryable, digest: string, session: SessionRecord, issuedAt: number, expiresAt: number): Promise<void> {
     await db.query(
-      `INSERT INTO refresh_tokens (digest, family, user_id, user_type, account, device_id, user_agent, ip, login_at, issued_at, expires_at, user_id_is_string)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      `INSERT INTO refresh_tokens (digest, family, user_id, user_type, account, device_id, user_agent, ip, login_at, issued_at, expires_at,
+         user_id_is_string, device_type, idle_ttl_seconds, max_lifetime_seconds, not_remembered)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
       [digest, session.sessionId, userIdKey(session.userId), session.userType, session.account, session.deviceId ?? null,
-        session.userAgent ?? null, session.ip, session.loginAt, issuedAt, expiresAt, typeof session.userId === 'string']
+        session.userAgent ?? null, session.ip, session.loginAt, issuedAt, expiresAt, typeof session.userId === 'string',
+        session.deviceType ?? null, session.idleTtlSeconds ?? null, session.maxLifetimeSeconds ?? null, session.notRemembered === true]
     )
   }
 }

@@ -26,7 +26,8 @@ export interface IssuedRefreshToken {
 export type RefreshAttempt =
   // `claims` for the new access token: its iat is the rotation's time, so a replay within the
   // grace window signs the very same token.
-  | { status: 'refreshed', claims: SessionClaims, refresh: IssuedRefreshToken }
+  // `notRemembered`: the session was started with rememberMe: false, so its cookies stay browser-session ones.
+  | { status: 'refreshed', claims: SessionClaims, refresh: IssuedRefreshToken, notRemembered?: true }
   | { status: 'too_soon', retryAfterMs: number }
   | { status: 'ended', reason: SessionEndReason }
   // Unknown, expired or reused: the client must log in again.
@@ -101,7 +102,8 @@ export class RefreshService {
             iat: seconds(outcome.rotatedAt),
             auth_time: seconds(outcome.loginAt)
           },
-          refresh: { refreshToken: successor, expiresAt: outcome.expiresAt }
+          refresh: { refreshToken: successor, expiresAt: outcome.expiresAt },
+          ...(outcome.notRemembered === true ? { notRemembered: true } : {})
         }
       case 'too_soon':
       case 'ended':

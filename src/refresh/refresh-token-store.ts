@@ -12,7 +12,8 @@ export interface RefreshRules {
   reuseGraceMs: number
   // Rotations of one family closer together than this are refused (0: no minimum).
   minIntervalMs: number
-  // Counted from the login; 0: no absolute lifetime.
+  // Counted from the login; 0: no absolute lifetime. A session with its own (a device rule's)
+  // is judged by that one instead.
   maxLifetimeMs: number
 }
 
@@ -27,7 +28,8 @@ export type RotateOutcome =
   // `rotatedAt` and `expiresAt` belong to the rotation that made the successor: a replay
   // within the grace window reports the same ones, so it can hand out the same tokens.
   // `userId`: the id the session was started with (a number stays a number, see session-user-id.ts).
-  | { status: 'rotated' | 'replayed', userId: UserId, userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number }
+  // `notRemembered`: the session was started with rememberMe: false (browser-session cookies).
+  | { status: 'rotated' | 'replayed', userId: UserId, userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number, notRemembered?: true }
   | { status: 'too_soon', retryAfterMs: number }
   | { status: 'ended', reason: SessionEndReason }
   // A rotated token presented after the grace window: the family is revoked (refresh_reused).

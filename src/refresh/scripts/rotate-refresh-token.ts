@@ -37,23 +37,27 @@ local sessionId = ARGV[10]
 -- Every reply has this one shape, a field that does not apply being '': {status, user type,
 -- login time ms, rotation time ms, expiry ms, retry after ms (too_soon), end reason (ended),
 -- and for a token that is neither of the two the family keeps: the family's last retired
--- digest, its number of rotations and the last rotation's time ms; last, the user id's kind
--- (rotated, replayed)}.
+-- digest, its number of rotations and the last rotation's time ms; then the user id's kind
+-- and '1' for a session not remembered (rotated, replayed)}.
 local function reply (fields)
   return {fields.status, fields.userType or '', fields.loginAt or '', fields.rotatedAt or '', fields.expiresAt or '',
     fields.retryAfterMs or '', fields.endReason or '', fields.lastRetiredDigest or '', fields.rotations or '',
-    fields.lastRotatedAt or '', fields.userIdKind or ''}
+    fields.lastRotatedAt or '', fields.userIdKind or '', fields.notRemembered or ''}
 end
 
 local stored = redis.call('HMGET', sessionKey, ${luaFieldNames(['loginAt', 'userType'])}, 'refreshDigest', 'refreshIssuedAt',
-  'refreshExpiresAt', 'previousRefreshDigest', 'refreshRotatedAt', 'refreshRotations', ${luaFieldNames(['userIdKind'])})
+  'refreshExpiresAt', 'previousRefreshDigest', 'refreshRotatedAt', 'refreshRotations',
+  ${luaFieldNames(['userIdKind', 'maxLifetime', 'notRemembered'])})
 if not stored[1] then
   -- A session stored with the long field names (the refresh fields have kept theirs).
   local legacy = redis.call('HMGET', sessionKey, ${luaFieldNames(['loginAt', 'userType'], 'long')})
   stored[1], stored[2] = legacy[1], legacy[2]
 end
 -- A missing field reads false.
-local loginAt, userType, currentDigest, issuedAt, expiresAt, previousDigest, rotatedAt, rotations, userIdKind = unpack(stored, 1, 9)
+local loginAt, userType, currentDigest, issuedAt, expiresAt, previousDigest, rotatedAt, rotations, userIdKind,
+  ownMaxLifetime, notRemembered = unpack(stored, 1, 11)
+-- A device rule's own absolute lifetime (seconds, 0: none) bounds its refresh tokens in place of the policy's.
+if ownMaxLifetime then maxLifetimeMs = tonumber(ownMaxLifetime) * 1000 end
 if not loginAt then
   local reason = redis.call('GET', tombstoneKey)
   if reason then return reply{status = 'ended', endReason = reason} end
@@ -74,7 +78,7 @@ if isPrevious then
   if nowMs - tonumber(rotatedAt) <= reuseGraceMs then
     -- The same rotation's times: the caller rebuilds the very same successor pair.
     return reply{status = 'replayed', userType = userType, loginAt = loginAt, rotatedAt = rotatedAt, expiresAt = expiresAt,
-      userIdKind = userIdKind}
+      userIdKind = userIdKind, notRemembered = notRemembered}
   end
   -- A retired token after the grace window: one of its two holders is a thief. End the family.
   local ttl = redis.call('PTTL', sessionKey)
@@ -99,7 +103,7 @@ local ttl = successorExpiresAt - nowMs
 redis.call('PEXPIRE', sessionKey, ttl)
 if redis.call('PTTL', indexKey) < ttl then redis.call('PEXPIRE', indexKey, ttl + indexSlackMs) end
 return reply{status = 'rotated', userType = userType, loginAt = loginAt, rotatedAt = tostring(nowMs),
-  expiresAt = tostring(successorExpiresAt), userIdKind = userIdKind}
+  expiresAt = tostring(successorExpiresAt), userIdKind = userIdKind, notRemembered = notRemembered}
 `
 
 export const rotateRefreshTokenScript: LuaScript<OneSessionKeys, RotateRefreshTokenArgs> = {
@@ -115,7 +119,7 @@ export const rotateRefreshTokenScript: LuaScript<OneSessionKeys, RotateRefreshTo
 type RotateRefreshTokenReply = [
   status: 'rotated' | 'replayed' | 'too_soon' | 'ended' | 'reused' | 'unknown',
   userType: string, loginAt: string, rotatedAt: string, expiresAt: string, retryAfterMs: string, endReason: string,
-  lastRetiredDigest: string, rotations: string, lastRotatedAt: string, userIdKind: string
+  lastRetiredDigest: string, rotations: string, lastRotatedAt: string, userIdKind: string, notRemembered: string
 ]
 
 declare module 'ioredis' {
@@ -131,7 +135,8 @@ export function rotateRefreshTokenCall (keys: OneSessionKeys, args: RotateRefres
 export type RotatedRefreshToken =
   // `rotatedAt` and `expiresAt` belong to the rotation that made the successor: a replay
   // within the grace window reports the same ones. `userIdKind`: the session's (session-user-id.ts).
-  | { status: 'rotated' | 'replayed', userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number, userIdKind?: string }
+  // `notRemembered`: started with rememberMe: false.
+  | { status: 'rotated' | 'replayed', userType: UserType, loginAt: number, rotatedAt: number, expiresAt: number, userIdKind?: string, notRemembered?: true }
   | { status: 'too_soon', retryAfterMs: number }
   | { status: 'ended', reason: SessionEndReason }
   // The script has ended the family: a token it had retired came back after the grace window.
@@ -141,7 +146,8 @@ export type RotatedRefreshToken =
   | { status: 'unknown', lastRetired?: { digest: string, rotations: number, rotatedAt: number } }
 
 export function decodeRotateRefreshTokenReply ([
-  status, userType, loginAt, rotatedAt, expiresAt, retryAfterMs, endReason, lastRetiredDigest, rotations, lastRotatedAt, userIdKind
+  status, userType, loginAt, rotatedAt, expiresAt, retryAfterMs, endReason, lastRetiredDigest, rotations, lastRotatedAt, userIdKind,
+  notRemembered
 ]: RotateRefreshTokenReply): RotatedRefreshToken {
   switch (status) {
     case 'rotated':
@@ -152,7 +158,8 @@ export function decodeRotateRefreshTokenReply ([
         loginAt: Number(loginAt),
         rotatedAt: Number(rotatedAt),
         expiresAt: Number(expiresAt),
-        ...(userIdKind === '' ? {} : { userIdKind })
+        ...(userIdKind === '' ? {} : { userIdKind }),
+        ...(notRemembered === '' ? {} : { notRemembered: true })
       }
     case 'too_soon': return { status, retryAfterMs: Number(retryAfterMs) }
     case 'ended': return { status, reason: endReason as SessionEndReason }
