@@ -152,3 +152,47 @@ t.test('the session list leaves out sessions past the absolute lifetime, by the 
   clock.advance(1)
   t.same(await ids(), ['late'], 'at it')
 })
+
+t.test('a session\'s own lifetimes: its device rule\'s, else SESSION_TTL_NOT_REMEMBERED for rememberMe: false, else the policy\'s; stored only where they differ', async (t) => {
+  const deviceRules = new Map([
+    ['phone', { onOverflow: 'end_oldest' as const, idleTtlSeconds: 120, maxLifetimeSeconds: 600 }],
+    ['tv', { onOverflow: 'end_oldest' as const, maxLifetimeSeconds: 0 }],
+    ['kiosk', { onOverflow: 'end_oldest' as const, idleTtlSeconds: 60 }],
+    ['watch', { onOverflow: 'refuse_new' as const, maxSessions: 1 }]
+  ])
+  const policy = { ttlSeconds: 60, maxLifetimeSeconds: 1000, notRememberedTtlSeconds: 30, deviceRules }
+  const cases: Array<[start: { deviceType?: string, rememberMe?: boolean }, stored: Partial<SessionRecord>, ttlMs: number, why: string]> = [
+    [{}, {}, 60_000, 'no type, remembered: the policy\'s, nothing stored'],
+    [{ rememberMe: true }, {}, 60_000, 'rememberMe: true is the default'],
+    [{ rememberMe: false }, { idleTtlSeconds: 30, notRemembered: true }, 30_000, 'rememberMe: false: SESSION_TTL_NOT_REMEMBERED'],
+    [{ deviceType: 'phone' }, { deviceType: 'phone', idleTtlSeconds: 120, maxLifetimeSeconds: 600 }, 120_000, 'a type\'s idleTtl and maxLifetime'],
+    [{ deviceType: 'phone', rememberMe: false }, { deviceType: 'phone', idleTtlSeconds: 120, maxLifetimeSeconds: 600, notRemembered: true }, 120_000,
+      'a type\'s idleTtl wins over SESSION_TTL_NOT_REMEMBERED'],
+    [{ deviceType: 'tv' }, { deviceType: 'tv', maxLifetimeSeconds: 0 }, 60_000, 'maxLifetime 0 (none) differs from the policy\'s, so it is stored'],
+    [{ deviceType: 'kiosk' }, { deviceType: 'kiosk' }, 60_000, 'an idleTtl equal to the policy\'s is not stored'],
+    [{ deviceType: 'watch', rememberMe: false }, { deviceType: 'watch', idleTtlSeconds: 30, notRemembered: true }, 30_000,
+      'a type with a cap only: SESSION_TTL_NOT_REMEMBERED still applies'],
+    [{ deviceType: 'car' }, { deviceType: 'car' }, 60_000, 'a type no rule names: stored, with the policy\'s lifetimes']
+  ]
+  const ownFields = ({ deviceType, idleTtlSeconds, maxLifetimeSeconds, notRemembered }: SessionRecord): Partial<SessionRecord> =>
+    Object.fromEntries(Object.entries({ deviceType, idleTtlSeconds, maxLifetimeSeconds, notRemembered }).filter(([, value]) => value !== undefined))
+  for (const [start, stored, ttlMs, why] of cases) {
+    const { service, store } = serviceWith(policy)
+    await service.start({ ...START, ...start }, '0')
+    const created = store.created[0]
+    t.same(created === undefined ? undefined : ownFields(created.record), stored, `${why}: stored`)
+    t.equal(created?.ttlMs, ttlMs, `${why}: the TTL it is created with`)
+  }
+
+  // The refresh strategy: the idle timeout is the refresh token's; only the lifetime is the session's own.
+  for (const [start, stored, why] of [
+    [{ rememberMe: false }, { notRemembered: true }, 'rememberMe: false'],
+    [{ deviceType: 'phone' }, { deviceType: 'phone', maxLifetimeSeconds: 600 }, 'a type with an idleTtl']
+  ] as const) {
+    const { service, store } = serviceWith({ ...policy, ttlStopsAtDeadline: false })
+    await service.start({ ...START, ...start }, '0')
+    const created = store.created[0]
+    t.same(created === undefined ? undefined : ownFields(created.record), stored, `refresh strategy, ${why}: no idle TTL of its own`)
+    t.equal(created?.ttlMs, 60_000, `refresh strategy, ${why}: created with the policy's TTL`)
+  }
+})
