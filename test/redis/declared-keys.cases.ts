@@ -163,6 +163,25 @@ async function sessionFlows (t: Test, redisServer: RedisServer): Promise<void> {
   t.equal((await post(app, '/auth/logout-all', kept.token)).statusCode, 200, 'a logout-all')
 }
 
+// Logins of capped device types (SESSION_DEVICE_RULES): a second phone that replaces the first,
+// a second tv that is refused, and requests of a typed session: the create script's devices
+// index and the sessions of the type it ends.
+async function deviceTypeFlows (t: Test, redisServer: RedisServer): Promise<void> {
+  const rules = { phone: { maxSessions: 1 }, tv: { maxSessions: 1, onOverflow: 'refuse_new' }, web: { idleTtl: 600 } }
+  const { app } = await buildTestApp(t, { redisServer, env: { SESSION_DEVICE_RULES: JSON.stringify(rules) } })
+  const user = await createUser(app)
+  const logInAs = async (deviceType: string): Promise<number> => (await app.inject({
+    method: 'POST', url: '/auth/login', payload: { account: user.account, password: user.password, deviceType }
+  })).statusCode
+  const firstPhone = await logIn(app, user, undefined, { deviceType: 'phone' })
+  t.equal(await logInAs('phone'), 200, 'a second phone')
+  t.equal((await me(app, firstPhone.token)).json<{ reason?: string }>().reason, 'replaced', 'replaces the first')
+  t.equal(await logInAs('tv'), 200, 'a tv')
+  t.equal(await logInAs('tv'), 409, 'a second tv is refused')
+  const web = await logIn(app, user, undefined, { deviceType: 'web', rememberMe: false })
+  t.equal((await me(app, web.token)).statusCode, 200, 'a request of a session with its own idle TTL')
+}
+
 // A login, a refresh, and a retired refresh token presented after the grace window (the reuse
 // that ends the family): both refresh scripts and the refresh rate limits.
 async function refreshFlows (t: Test, redisServer: RedisServer): Promise<void> {
@@ -197,6 +216,7 @@ t.test('no script touches a key it was not given in KEYS', async (t) => {
 
   await admin.eval(UNDECLARED_PROBE.lua, 1, UNDECLARED_PROBE.key)
   await sessionFlows(t, redisServer)
+  await deviceTypeFlows(t, redisServer)
   await refreshFlows(t, redisServer)
   await resumeFlows(t, redisServer)
   await monitor.drain(admin)
