@@ -13,6 +13,8 @@ export interface ListedSession {
   current: boolean
   // The device's name as shown, without the "This device" badge.
   device: string
+  // The device type shown beside it, null when none.
+  deviceType: string | null
 }
 
 // What a person does on the page, in the page's words (labels, buttons), plus what they see.
@@ -83,9 +85,11 @@ export class PageDriver {
     return await this.page.locator(':focus').getAttribute('id')
   }
 
-  async logIn (account: string, password: string): Promise<void> {
+  // `rememberMe: false` unchecks "Remember me" (checked by default).
+  async logIn (account: string, password: string, { rememberMe = true } = {}): Promise<void> {
     await this.page.getByLabel('Account').fill(account)
     await this.page.getByLabel('Password', { exact: true }).fill(password)
+    if (!rememberMe) await this.page.getByLabel('Remember me').uncheck()
     await this.page.getByRole('button', { name: 'Sign in' }).click()
     await this.waitForView('account')
   }
@@ -148,7 +152,8 @@ export class PageDriver {
     return await Promise.all(items.map(async (item) => ({
       id: (await item.getAttribute('data-session-id')) ?? '',
       current: (await item.getAttribute('data-current')) === 'true',
-      device: await item.locator('.session-device').evaluate((name) => name.firstChild?.textContent ?? '')
+      device: await item.locator('.session-device').evaluate((name) => name.firstChild?.textContent ?? ''),
+      deviceType: await item.locator('.device-type').count() === 0 ? null : await item.locator('.device-type').textContent()
     })))
   }
 

@@ -19,7 +19,13 @@ t.test('the session list names each device, in Chromium', { skip: NO_CHROMIUM },
     t.teardown(async () => await context.close())
     const { driver } = await PageDriver.open(context, origin)
     await driver.logIn(user.account, user.password)
-    t.strictSame((await driver.sessions()).map((session) => session.device), ['Chrome 131 on macOS'])
+    t.strictSame((await driver.sessions()).map((session) => [session.device, session.deviceType]), [['Chrome 131 on macOS', null]])
+    // An app's login on a phone: the list shows the type beside its name.
+    const phone = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: user.account, password: user.password, deviceId: 'Pixel 9', deviceType: 'phone' } })
+    t.equal(phone.statusCode, 200, phone.body)
+    await driver.refreshView()
+    t.strictSame((await driver.sessions()).map((session) => [session.device, session.deviceType]),
+      [['Pixel 9', '(phone)'], ['Chrome 131 on macOS', null]], 'the device type beside the name, newest first')
     t.strictSame(driver.problems, [])
   })
 

@@ -30,6 +30,7 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
 
     const cookies = (await context.cookies()).map((cookie) => cookie.name).sort()
     t.strictSame(cookies, SERVER_COOKIES, 'only the cookies the server set')
+    t.ok((await context.cookies()).every((cookie) => cookie.expires > 0), '"Remember me" is checked by default: the cookies outlive the browser')
     t.equal(await driver.pageStorageEntries(), 0, 'nothing in localStorage or sessionStorage')
     t.equal(await driver.page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'), true,
       'no sideways scrolling on a 375 px wide screen')
@@ -76,7 +77,9 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
     const user = await createUser(app)
     const context = await newContext(t, browser)
     const { driver } = await PageDriver.open(context, origin)
-    await driver.logIn(user.account, user.password)
+    await driver.logIn(user.account, user.password, { rememberMe: false })
+    const accessCookie = (await context.cookies()).find((cookie) => cookie.name === 'accessToken')
+    t.equal(accessCookie?.expires, -1, '"Remember me" unchecked: a browser-session cookie')
 
     await driver.logOut()
     t.equal(await driver.status(), 'You have signed out.')

@@ -47,9 +47,10 @@ export class AccountPage {
     await this.checking
   }
 
-  async signIn (account: string, password: string): Promise<boolean> {
+  // `rememberMe` false: sent as such, so the server makes a browser session; else the server's default.
+  async signIn (account: string, password: string, rememberMe = true): Promise<boolean> {
     try {
-      await this.client.login(account, password)
+      await this.client.login(account, password, rememberMe ? {} : { rememberMe: false })
     } catch (error) {
       announce(failureMessage(error, SIGN_IN_WORDINGS), 'warning')
       return false
@@ -61,7 +62,7 @@ export class AccountPage {
   }
 
   // POST /auth/register, then sign in with the same account and password.
-  async createAccount (account: string, password: string): Promise<boolean> {
+  async createAccount (account: string, password: string, rememberMe = true): Promise<boolean> {
     try {
       await registerAccount(this.client, account, password)
     } catch (error) {
@@ -70,7 +71,7 @@ export class AccountPage {
     }
     // The account exists now: should signing in fail (a 429, a 503), the form to retry signs in.
     showSignInMode('sign-in', false)
-    return await this.signIn(account, password)
+    return await this.signIn(account, password, rememberMe)
   }
 
   async signOut (): Promise<void> {

@@ -6,6 +6,8 @@ import { clearAnnouncement } from './status.js'
 const loginForm = elementById('login-form', HTMLFormElement)
 const passwordForm = elementById('password-form', HTMLFormElement)
 const passwordField = elementById('login-password', HTMLInputElement)
+// Unchecked: a browser session (rememberMe: false), whose cookies end with the browser.
+const rememberMeBox = elementById('login-remember', HTMLInputElement)
 const switchModeButton = elementById('switch-mode', HTMLButtonElement)
 const noteForm = elementById('note-form', HTMLFormElement)
 const logoutButton = elementById('logout', HTMLButtonElement)
@@ -31,9 +33,10 @@ export function bindControls (page: AccountPage): void {
     void whileBusy([...buttonsOf(loginForm), switchModeButton], async () => {
       const account = field(loginForm, 'account').trim()
       const password = field(loginForm, 'password')
+      const rememberMe = rememberMeBox.checked
       const signedIn = signInMode() === 'create-account'
-        ? await page.createAccount(account, password)
-        : await page.signIn(account, password)
+        ? await page.createAccount(account, password, rememberMe)
+        : await page.signIn(account, password, rememberMe)
       if (signedIn) loginForm.reset()
       else passwordField.select()
     })

@@ -21,6 +21,13 @@ function sessionItem (session: SessionInfo, onSignOut: SignOutHandler): HTMLLIEl
   const name = document.createElement('p')
   name.className = 'session-device'
   name.textContent = device
+  // The kind of device the app said it is (phone, tv, ...), whose rules the session follows.
+  if (typeof session.deviceType === 'string') {
+    const type = document.createElement('span')
+    type.className = 'device-type'
+    type.textContent = `(${session.deviceType})`
+    name.append(type)
+  }
   if (session.current) {
     const badge = document.createElement('span')
     badge.className = 'this-device'
