@@ -31,7 +31,9 @@ const password: FastifyPluginAsyncTypebox = async (fastify) => {
     })
     if (user === undefined) throw new WrongPasswordError()
 
-    const device = (await fastify.sessionCheck.store.find(userId, sessionId))?.deviceId
+    // The fresh session is the same device's: its id, type and "remember me" carry over.
+    const current = await fastify.sessionCheck.store.find(userId, sessionId)
+    const device = current?.deviceId
     const passwordHash = await passwordHasher.hash(request.body.newPassword)
     // Sessions end before the new password is stored, so a failure half way leaves the user
     // logged out with the old password intact, never with old sessions alive. They end again
@@ -44,7 +46,15 @@ const password: FastifyPluginAsyncTypebox = async (fastify) => {
 
     try {
       return await sessions.start(
-        { userId, userType: user.userType, account: user.account, deviceId: device, authMethod: 'password' },
+        {
+          userId,
+          userType: user.userType,
+          account: user.account,
+          deviceId: device,
+          deviceType: current?.deviceType,
+          rememberMe: current?.notRemembered !== true,
+          authMethod: 'password'
+        },
         { request, reply, generation: await sessions.generation(userId) })
     } catch (error) {
       // Only a second password change (or logout-all) landing in these milliseconds gets here.

@@ -217,6 +217,21 @@ t.test('rememberMe: false: cookies without Max-Age or Expires, idle TTL SESSION_
   t.ok(await app.redis.pttl(sessionKey(prefix, user, kiosk.sessionId)) <= 2000, 'a device rule\'s idle TTL wins over SESSION_TTL_NOT_REMEMBERED')
 })
 
+t.test('a password change keeps the device: the fresh session has the old one\'s type and "remember me"', async (t) => {
+  const { app } = await buildTestApp(t, { env: { SESSION_DEVICE_RULES: RULES } })
+  const user = await createUser(app)
+  const tv = await loggedIn(app, user, { deviceType: 'tv', rememberMe: false, deviceId: 'living-room' })
+  const changed = await app.inject({
+    method: 'POST', url: '/auth/password', headers: { token: tv.token }, payload: { oldPassword: user.password, newPassword: 'another long passphrase' }
+  })
+  t.equal(changed.statusCode, 200)
+  t.ok(changed.cookies.every((cookie) => cookie.maxAge === undefined && cookie.expires === undefined), 'still a browser session')
+  const fresh = changed.json<{ token: string }>()
+  t.match((await me(app, fresh.token)).json(), { deviceType: 'tv' }, 'still a tv')
+  const second = await logInAs(app, { ...user, password: 'another long passphrase' }, { deviceType: 'tv' })
+  t.equal(second.statusCode, 409, 'so the tv cap still counts it')
+})
+
 t.test('deviceType and rememberMe are checked', async (t) => {
   const { app } = await buildTestApp(t, { env: { SESSION_DEVICE_RULES: RULES } })
   const user = await createUser(app)
