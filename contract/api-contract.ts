@@ -41,7 +41,12 @@ export const ERROR_CODES = {
    * 409: this account is signed in on the most devices of this `deviceType` that it may be (the
    * server's `SESSION_DEVICE_RULES` says `"onOverflow": "refuse_new"`); nothing was started.
    */
-  deviceTypeFull: '1013'
+  deviceTypeFull: '1013',
+  /**
+   * 403: sign in again to do this: the session's last sign-in (`authAt`) is older than the
+   * route allows, `maxAge` seconds (the answer says it). `POST /auth/reauthenticate`, then retry.
+   */
+  recentAuthRequired: '1005'
 } as const
 
 export type ErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES]
@@ -89,6 +94,8 @@ export interface ErrorBody {
   info: string
   /** With errorCode `"1002"`: why the session ended, one of {@link SERVER_END_REASONS}. */
   reason?: string
+  /** With errorCode `"1005"`: how recent, in seconds, the sign-in this needs must be. */
+  maxAge?: number
 }
 
 /** The answer of `POST /auth/login`, `POST /auth/refresh` and `POST /auth/password`. */
@@ -123,6 +130,11 @@ export interface MeBody {
   account?: string
   /** The session's id: its `id` in the session list. */
   sessionId: string
+  /**
+   * When the user last proved who they are in this session, in milliseconds since the epoch:
+   * the login, or the last `POST /auth/reauthenticate` (or the app's `markAuthenticated`).
+   */
+  authAt: number
 }
 
 /** One session as its user (`GET /auth/sessions`) or an admin sees it: device facts, never the token. */
@@ -144,6 +156,8 @@ export interface SessionViewBody {
   loginAt: number
   /** When it was last used, in milliseconds since the epoch, to the minute. */
   lastSeenAt?: number
+  /** When its user last proved who they are in it (login or re-authentication), in milliseconds since the epoch. */
+  authAt: number
   /** Whether it is the session the request was made with. */
   current: boolean
 }
@@ -151,6 +165,13 @@ export interface SessionViewBody {
 /** The answer of `GET /auth/sessions`: the user's live sessions, newest first. */
 export interface SessionListBody {
   sessions: SessionViewBody[]
+}
+
+/** The answer of `POST /auth/reauthenticate`: the session's new `authAt`. */
+export interface ReauthenticatedBody {
+  result: 'success'
+  /** Now, in milliseconds since the epoch: the session's sign-in counts as this recent. */
+  authAt: number
 }
 
 /** The answer of the routes that end several sessions: how many ended. */

@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import { systemClock, type Clock } from '../src/clock.js'
 import type { EnvSource } from '../src/config/config-error.js'
 import { checkedSessionCheckSettings, sessionCheckSettings, type SessionCheckSettingOptions, type SessionCheckSettings } from '../src/config/session-check-settings.js'
-import { ForbiddenError, InvalidInputError, InvalidTokenError } from '../src/errors/api-errors.js'
+import { ForbiddenError, InvalidInputError, InvalidTokenError, recentAuthRequired } from '../src/errors/api-errors.js'
 import { apiErrorAnswer } from '../src/errors/error-body.js'
 import type { SqlDatabase } from '../src/db/sql-database.js'
 import type { AuthEvents } from '../src/metrics/auth-events.js'
@@ -68,13 +68,24 @@ export interface SessionCheckOptions extends SessionCheckSettingOptions {
   database?: SqlDatabase
 }
 
+export interface SessionCheckRequestOptions {
+  /**
+   * False: the session is checked (and refused when it has ended) without being kept alive:
+   * neither its idle TTL nor "last seen" moves.
+   * @default the route's `config.session.slide`, else true
+   */
+  slide?: boolean
+}
+
 export interface SessionCheck {
   /**
    * Verifies the request's token and checks its session: sets `request.user`, hands a reissued
    * token to the client, and throws the coded errors (1001, 1002, 1003, 1403, 1503) otherwise.
    * `method` is the one CSRF proof is judged by (a gateway's original request's).
    */
-  check: (request: FastifyRequest, reply: FastifyReply, method?: string) => Promise<AuthenticatedUser>
+  check: (request: FastifyRequest, reply: FastifyReply, method?: string, options?: SessionCheckRequestOptions) => Promise<AuthenticatedUser>
+  /** 403 "1005" (with `maxAge`) unless the user proved who they are within `maxAgeSeconds`, by the check's clock. */
+  assertRecentAuth: (user: AuthenticatedUser, maxAgeSeconds: number) => void
   /** 403 "1403" unless a request authenticated by this cookie proves it comes from our pages. */
   assertCsrfProof: (request: FastifyRequest, credential: CookieCredential, method?: string) => void
   readonly settings: SessionCheckSettings
@@ -96,6 +107,13 @@ declare module 'fastify' {
     authenticate: preHandlerHookHandler
     /** After `authenticate`: 403 "1403" unless the session's user is an admin. */
     requireAdmin: preHandlerHookHandler
+    /**
+     * After `authenticate`: 403 "1005" (with `maxAge` in the body) unless the user proved who
+     * they are in this session (login, `POST /auth/reauthenticate`, `app.sessions.markAuthenticated`)
+     * within `maxAgeSeconds`.
+     * @example fastify.delete('/account', { preHandler: [fastify.authenticate, fastify.requireRecentAuth(300)] }, handler)
+     */
+    requireRecentAuth: (maxAgeSeconds: number) => preHandlerHookHandler
     sessionCheck: SessionCheck
     /** Starts and ends sessions for users the app signed in its own way: the auth server's login is built on it. */
     sessions: SessionLifecycle
@@ -104,9 +122,29 @@ declare module 'fastify' {
     /** Set by `authenticate`. */
     user: AuthenticatedUser
   }
+  interface FastifyContextConfig {
+    /**
+     * How `authenticate` treats the route's requests. `slide: false`: a request checks the
+     * session (an ended one is refused as usual) without keeping it alive: neither its idle TTL
+     * nor "last seen" moves. For polls that must not keep an idle session alive for ever.
+     * @example fastify.get('/notifications', { config: { session: { slide: false } }, preHandler: fastify.authenticate }, handler)
+     */
+    session?: { slide?: boolean }
+  }
 }
 
 const MS_PER_SECOND = 1000
+
+// Whether a request keeps its session alive: a route says no with `config.session.slide: false`.
+function routeSlides (request: FastifyRequest): boolean {
+  return request.routeOptions.config.session?.slide !== false
+}
+
+function assertMaxAge (maxAgeSeconds: number): void {
+  if (!Number.isSafeInteger(maxAgeSeconds) || maxAgeSeconds < 1) {
+    throw new TypeError(`requireRecentAuth: maxAgeSeconds must be a whole number of seconds, at least 1 (got ${String(maxAgeSeconds)})`)
+  }
+}
 
 // Fails the start when Redis does not answer, as the auth server does: a misconfigured location
 // is found at deploy time. Later outages answer 503 and heal by themselves.
@@ -201,18 +239,26 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
     return user
   }
 
-  async function check (request: FastifyRequest, reply: FastifyReply, method = request.method): Promise<AuthenticatedUser> {
+  async function check (request: FastifyRequest, reply: FastifyReply, method = request.method, options: SessionCheckRequestOptions = {}): Promise<AuthenticatedUser> {
     const { claims, cookie } = verifiedClaims(request, method)
-    return accept(request, reply, { claims, cookie }, sessions.authenticateCached(claims) ?? await sessions.authenticate(claims))
+    const keepAlive = { keepAlive: options.slide ?? routeSlides(request) }
+    const authentication = sessions.authenticateCached(claims, undefined, keepAlive) ?? await sessions.authenticate(claims, undefined, keepAlive)
+    return accept(request, reply, { claims, cookie }, authentication)
+  }
+
+  // Judged by the check's clock, which tests move.
+  function assertRecentAuth (user: AuthenticatedUser, maxAgeSeconds: number): void {
+    if (clock() - user.authAt > maxAgeSeconds * MS_PER_SECOND) throw recentAuthRequired(maxAgeSeconds)
   }
 
   // Callback-style, so a near-cache hit is answered in the same tick, without a promise.
   function authenticate (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     let verified: ReturnType<typeof verifiedClaims>
     let authentication: Authentication | undefined
+    const keepAlive = { keepAlive: routeSlides(request) }
     try {
       verified = verifiedClaims(request, request.method)
-      authentication = sessions.authenticateCached(verified.claims)
+      authentication = sessions.authenticateCached(verified.claims, undefined, keepAlive)
       if (authentication !== undefined) accept(request, reply, verified, authentication)
     } catch (error) {
       answerError(reply, error, done)
@@ -222,7 +268,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
       done()
       return
     }
-    sessions.authenticate(verified.claims).then((fromStore) => {
+    sessions.authenticate(verified.claims, undefined, keepAlive).then((fromStore) => {
       try {
         accept(request, reply, verified, fromStore)
       } catch (error) {
@@ -243,6 +289,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
 
   fastify.decorate('sessionCheck', {
     check,
+    assertRecentAuth,
     assertCsrfProof,
     settings,
     store,
@@ -263,6 +310,20 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   fastify.decorate('requireAdmin', function requireAdmin (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
     if (request.user.userType === 'admin') done()
     else answerError(reply, new ForbiddenError('This route is for administrators'), done)
+  })
+
+  fastify.decorate('requireRecentAuth', function requireRecentAuth (maxAgeSeconds: number): preHandlerHookHandler {
+    // Checked when the route is declared, so a bad value fails the start, not a request.
+    assertMaxAge(maxAgeSeconds)
+    return function recentAuth (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+      try {
+        assertRecentAuth(request.user, maxAgeSeconds)
+      } catch (error) {
+        answerError(reply, error, done)
+        return
+      }
+      done()
+    }
   })
 }
 

@@ -67,6 +67,13 @@ export interface SessionLifecycle {
   list: (userId: UserId, options?: SessionListOptions) => Promise<SessionViewBody[]>
   /** The user's session generation; see SessionStartContext.generation. */
   generation: (userId: UserId) => Promise<string>
+  /**
+   * The user just proved who they are again in this session, by a factor of the app's own (a
+   * one-time code, a passkey): its `authAt` becomes now, as `POST /auth/reauthenticate` makes it,
+   * and `requireRecentAuth` lets it through. Answers the new `authAt` (ms since the epoch); an
+   * ended session throws the 1002 error with its reason. Every instance's near-cache sees it at once.
+   */
+  markAuthenticated: (userId: UserId, sessionId: string) => Promise<number>
 }
 
 export const GenerationMovedError = createError(
@@ -167,6 +174,11 @@ export function sessionLifecycle (parts: SessionLifecycleParts): SessionLifecycl
 
     async generation (userId) {
       return await engine.generation(checkedUserId(userId))
+    },
+
+    async markAuthenticated (userId, sessionId) {
+      if (!isSessionId(sessionId)) throw new InvalidInputError('sessionId is not the id of a session')
+      return await engine.markAuthenticated(checkedUserId(userId), sessionId)
     }
   }
 }

@@ -18,6 +18,9 @@ const UserParamsSchema = Type.Object({ userId: UserIdParamSchema })
 const admin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preHandler', fastify.authenticate)
   fastify.addHook('preHandler', fastify.requireAdmin)
+  // Acting on other users' sessions needs a recent sign-in, not only a live session: a stolen
+  // or forgotten admin session alone is not enough (403 "1005", then POST /auth/reauthenticate).
+  fastify.addHook('preHandler', fastify.requireRecentAuth(fastify.config.ADMIN_REAUTH_MAX_AGE))
 
   fastify.get('/users/:userId/sessions', {
     schema: {

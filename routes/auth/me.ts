@@ -10,7 +10,8 @@ const MeSchema = conformingTo<MeBody>()(Type.Object({
   userType: UserTypeSchema,
   deviceType: Type.Union([DeviceTypeSchema, Type.Null()]),
   account: Type.Optional(AccountSchema),
-  sessionId: Type.String()
+  sessionId: Type.String(),
+  authAt: Type.Integer({ description: 'when the user last proved who they are in this session (login or re-authentication), ms since epoch' })
 }))
 
 const me: FastifyPluginAsyncTypebox = async (fastify) => {

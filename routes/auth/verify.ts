@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { sessionSecurity } from '../../plugins/docs.js'
 import { IDENTITY_HEADERS } from '../../session-check/identity-headers.js'
+import { InvalidInputError } from '../../src/errors/api-errors.js'
 
 // Where gateways put the original request's method: Traefik and Caddy send X-Forwarded-Method,
 // the documented nginx configuration X-Original-Method.
@@ -27,6 +28,37 @@ function originalMethod (request: FastifyRequest, fallback: string): string {
   return said.size === 1 ? [...said][0] ?? UNKNOWN_METHOD : UNKNOWN_METHOD
 }
 
+// What a gateway may ask beyond "is the session live": not to keep it alive (a poll), and a
+// sign-in at most so many seconds old (a sensitive route). The answer says when that sign-in was.
+const SESSION_SLIDE_HEADER = 'x-session-slide'
+const REQUIRE_AUTH_WITHIN_HEADER = 'x-require-auth-within'
+const AUTH_AT_HEADER = 'x-auth-at'
+const SECONDS_PATTERN = /^[1-9][0-9]{0,8}$/
+
+// A header the gateway sets may arrive beside the client's own copy (Node joins them with
+// commas): each value must be valid, and the strictest wins, so a client can only make its own
+// request stricter, never looser.
+function headerValues (request: FastifyRequest, name: string): string[] {
+  const value = request.headers[name]
+  if (value === undefined) return []
+  return (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((item) => item.trim())
+}
+
+function slides (request: FastifyRequest): boolean {
+  const values = headerValues(request, SESSION_SLIDE_HEADER).map((value) => value.toLowerCase())
+  if (values.some((value) => value !== 'on' && value !== 'off')) throw new InvalidInputError('X-Session-Slide must be "on" or "off"')
+  return !values.includes('off')
+}
+
+function requiredAuthWithin (request: FastifyRequest): number | undefined {
+  const values = headerValues(request, REQUIRE_AUTH_WITHIN_HEADER)
+  if (values.length === 0) return undefined
+  if (!values.every((value) => SECONDS_PATTERN.test(value))) {
+    throw new InvalidInputError('X-Require-Auth-Within must be a whole number of seconds, from 1 to 999999999')
+  }
+  return Math.min(...values.map(Number))
+}
+
 // nginx, Traefik and Caddy let any 2xx through; Envoy's ext_authz HTTP service only a 200 (any
 // other status, 204 included, is a denial handed to the client).
 const LIVE_STATUS = 204
@@ -35,7 +67,8 @@ const ENVOY_LIVE_STATUS = 200
 function verifySchema (liveStatus: number): object {
   return {
     summary: `Forward auth: ${liveStatus} with the identity headers when the request's session is live`,
-    description: 'For gateways. Reads the token like every route; a reissued token comes back in x-renewed-token (cookie clients: Set-Cookie). Identity in x-user-id, x-user-type, x-session-id. A request carrying one of these spelled with underscores (x_user_id, ...) is refused with 400 "1400".',
+    description: 'For gateways. Reads the token like every route; a reissued token comes back in x-renewed-token (cookie clients: Set-Cookie). Identity in x-user-id, x-user-type, x-session-id, and x-auth-at (ms since epoch: the last sign-in). A request carrying one of the identity headers spelled with underscores (x_user_id, ...) is refused with 400 "1400". ' +
+      'x-session-slide: off checks the session without keeping it alive; x-require-auth-within: <seconds> answers 403 "1005" (with maxAge) when the last sign-in is older.',
     tags: ['auth'],
     security: sessionSecurity,
     response: { [liveStatus]: Type.Null({ description: 'The session is live' }), ...errorResponses(400, 401, 403, 503) }
@@ -46,11 +79,15 @@ function verifySchema (liveStatus: number): object {
 // service in any language, and hands the identity on in the identity headers.
 const verify: FastifyPluginAsync = async (fastify) => {
   async function answer (request: FastifyRequest, reply: FastifyReply, method: string, liveStatus: number): Promise<FastifyReply> {
-    const user = await fastify.sessionCheck.check(request, reply, method)
+    const slide = slides(request)
+    const maxAgeSeconds = requiredAuthWithin(request)
+    const user = await fastify.sessionCheck.check(request, reply, method, { slide })
+    if (maxAgeSeconds !== undefined) fastify.sessionCheck.assertRecentAuth(user, maxAgeSeconds)
     return await reply.code(liveStatus).headers({
       [IDENTITY_HEADERS.userId]: String(user.userId),
       [IDENTITY_HEADERS.userType]: user.userType,
-      [IDENTITY_HEADERS.sessionId]: user.sessionId
+      [IDENTITY_HEADERS.sessionId]: user.sessionId,
+      [AUTH_AT_HEADER]: String(user.authAt)
     }).send()
   }
 

@@ -18,19 +18,19 @@ export function isUserId (value: unknown): value is UserId {
 
 export function asMe (value: unknown): Me {
   if (!isRecord(value)) throw unexpected('user')
-  const { userId, userType, deviceType, account, sessionId } = value
+  const { userId, userType, deviceType, account, sessionId, authAt } = value
   if (!isUserId(userId) || (userType !== 'user' && userType !== 'admin') ||
-      typeof account !== 'string' || typeof sessionId !== 'string') {
+      typeof account !== 'string' || typeof sessionId !== 'string' || typeof authAt !== 'number') {
     throw unexpected('user')
   }
   // null for a session without a device type (and from a server older than device types).
-  return { userId, userType, deviceType: typeof deviceType === 'string' ? deviceType : null, account, sessionId }
+  return { userId, userType, deviceType: typeof deviceType === 'string' ? deviceType : null, account, sessionId, authAt }
 }
 
 function asSessionInfo (value: unknown): SessionInfo {
   if (!isRecord(value)) throw unexpected('session')
-  const { id, deviceId, deviceType, userAgent, ip, loginAt, lastSeenAt, current } = value
-  if (typeof id !== 'string' || typeof ip !== 'string' || typeof loginAt !== 'number' || typeof current !== 'boolean') {
+  const { id, deviceId, deviceType, userAgent, ip, loginAt, lastSeenAt, authAt, current } = value
+  if (typeof id !== 'string' || typeof ip !== 'string' || typeof loginAt !== 'number' || typeof authAt !== 'number' || typeof current !== 'boolean') {
     throw unexpected('session')
   }
   // The server says null for a device or user agent it was not told.
@@ -38,6 +38,7 @@ function asSessionInfo (value: unknown): SessionInfo {
     id,
     ip,
     loginAt,
+    authAt,
     current,
     ...(typeof deviceId === 'string' ? { deviceId } : {}),
     ...(typeof deviceType === 'string' ? { deviceType } : {}),

@@ -160,6 +160,8 @@ export interface SessionInfo {
   loginAt: number
   /** When it was last used, in milliseconds since the epoch, to the minute. */
   lastSeenAt?: number
+  /** When its user last proved who they are in it (login or re-authentication), in milliseconds since the epoch. */
+  authAt: number
   /** Whether it is the session this client is using. */
   current: boolean
 }

@@ -10,7 +10,8 @@ export const ErrorBodySchema = conformingTo<ErrorBody>()(Type.Object({
   code: Type.Unsafe<0>({ type: 'integer', enum: [0] }),
   errorCode: Type.String({ description: 'Stable error code, e.g. "1001" (see docs/api.md)' }),
   info: Type.String({ description: 'Human-readable message' }),
-  reason: Type.Optional(Type.String({ description: 'Why a session ended (errorCode 1002)' }))
+  reason: Type.Optional(Type.String({ description: 'Why a session ended (errorCode 1002)' })),
+  maxAge: Type.Optional(Type.Integer({ description: 'How recent, in seconds, the sign-in must be (errorCode 1005)' }))
 }, { $id: ERROR_SCHEMA_ID }))
 
 export type { ErrorBody } from '../../contract/api-contract.js'

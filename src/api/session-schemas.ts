@@ -33,6 +33,7 @@ export const SessionViewSchema = conformingTo<SessionViewBody>()(Type.Object({
   ip: Type.String(),
   loginAt: Type.Integer({ description: 'ms since epoch' }),
   lastSeenAt: Type.Optional(Type.Integer({ description: 'ms since epoch' })),
+  authAt: Type.Integer({ description: 'when its user last proved who they are in it (login or re-authentication), ms since epoch' }),
   current: Type.Boolean()
 }))
 

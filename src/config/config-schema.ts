@@ -59,6 +59,7 @@ export interface Env {
   TOKEN_HEADER: string
   COOKIE_SECURE?: boolean
   REGISTRATION_OPEN: boolean
+  ADMIN_REAUTH_MAX_AGE: number
   CORS_ORIGINS: string
   TRUST_PROXY: string
   SESSION_MAX_PER_USER: number
@@ -148,6 +149,8 @@ export const envJsonSchema = {
     TOKEN_HEADER: { type: 'string', pattern: '^[a-z0-9-]+$', default: 'token' },
     COOKIE_SECURE: { type: 'boolean' },
     REGISTRATION_OPEN: { type: 'boolean', default: true },
+    // Seconds: the admin routes need a sign-in (login or POST /auth/reauthenticate) this recent.
+    ADMIN_REAUTH_MAX_AGE: { type: 'integer', minimum: 1, maximum: 31_536_000, default: 900 },
     CORS_ORIGINS: { type: 'string', default: '' },
     // `false`, a number of proxy hops, or proxy addresses and CIDRs; parsed in load-config.ts.
     TRUST_PROXY: { type: 'string', minLength: 1, default: 'false' },

@@ -43,6 +43,9 @@ export const NotFoundError = createError<[string]>(apiCode(ERROR_CODES.notFound)
 export const AccountTakenError = createError(apiCode(ERROR_CODES.accountTaken), 'Account already exists', 409, Error, NO_STACK)
 // SESSION_DEVICE_RULES: the type's maxSessions are all live and its onOverflow is refuse_new.
 export const DeviceTypeFullError = createError<[string, number]>(apiCode(ERROR_CODES.deviceTypeFull), 'This account is signed in on the most devices of type %s that it may be (%d)', 409, Error, NO_STACK)
+// The session is live but its last sign-in is too old for this route: the client asks for the
+// password again (POST /auth/reauthenticate) rather than signing the user out.
+const RecentAuthRequiredError = createError<[number]>(apiCode(ERROR_CODES.recentAuthRequired), 'Sign in again to do this: the last sign-in must be within %d seconds', 403, Error, NO_STACK)
 export const ServiceUnavailableError = createError<[string, { cause: unknown }]>(apiCode(ERROR_CODES.unavailable), '%s is unavailable', 503)
 
 export interface SessionEnded extends FastifyError {
@@ -57,6 +60,14 @@ export interface TooManyRequests extends FastifyError {
 
 export function sessionEnded (reason: SessionEndReason): SessionEnded {
   return Object.assign(new SessionEndedError(reason), { reason })
+}
+
+export interface RecentAuthRequired extends FastifyError {
+  maxAge: number
+}
+
+export function recentAuthRequired (maxAgeSeconds: number): RecentAuthRequired {
+  return Object.assign(new RecentAuthRequiredError(maxAgeSeconds), { maxAge: maxAgeSeconds })
 }
 
 export function tooManyRequests (retryAfterSeconds: number, repeatedRefusal = false): TooManyRequests {

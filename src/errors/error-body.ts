@@ -19,11 +19,14 @@ interface CodedError {
   statusCode?: number
   reason?: string
   retryAfterSeconds?: number
+  maxAge?: number
 }
 
 // How an error of the registry (src/errors/api-errors.ts) is answered; undefined for any other error.
 export function apiErrorAnswer (error: CodedError): ApiErrorAnswer | undefined {
   const errorCode = apiErrorCodeOf(error)
   if (errorCode === undefined) return undefined
-  return { statusCode: error.statusCode ?? 500, body: errorBody(errorCode, error.message, error.reason), retryAfterSeconds: error.retryAfterSeconds }
+  const body = errorBody(errorCode, error.message, error.reason)
+  if (error.maxAge !== undefined) body.maxAge = error.maxAge
+  return { statusCode: error.statusCode ?? 500, body, retryAfterSeconds: error.retryAfterSeconds }
 }

@@ -5,6 +5,8 @@
 export interface CachedSession {
   account: string
   userType: string
+  // When the user last proved who they are in the session (ms since the epoch).
+  authAt: number
   // The iat of the session's current token, where reissue tracks it.
   tokenIat?: number
   // When Redis will let the key expire, by our clock (a lower bound): served until then at most.

@@ -1,7 +1,7 @@
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type { CachedSession, NearCache } from './near-cache.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
-import type { CreateResult, DeviceCap, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import type { CreateResult, DeviceCap, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import type { UserId } from '../users/user-id.js'
 
 export interface InvalidationSync {
@@ -43,13 +43,15 @@ export class NearCachedSessionStore implements SessionStore {
     this.cache.counts.hits++
     // Refused as the touch script refuses it, from the session's own deadline.
     if (cached.deadlineMs !== undefined && request.nowMs >= cached.deadlineMs) return { status: 'ended', reason: 'max_lifetime' }
-    // The slide and "last seen" are off the response path: at most one touch per interval.
-    if (request.nowMs >= cached.touchDueAtMs) this.touchInBackground(key, userId, sessionId, request)
-    const { account, userType, tokenIat, deviceType, notRemembered } = cached
+    // The slide and "last seen" are off the response path: at most one touch per interval. A
+    // request that does not keep the session alive leaves the touch to the next one that does.
+    if (request.keepAlive && request.nowMs >= cached.touchDueAtMs) this.touchInBackground(key, userId, sessionId, request)
+    const { account, userType, authAt, tokenIat, deviceType, notRemembered } = cached
     return {
       status: 'alive',
       account,
       userType,
+      authAt,
       expiresInMs: cached.expiresAtMs - request.nowMs,
       ...(tokenIat === undefined ? {} : { tokenIat }),
       ...(deviceType === undefined ? {} : { deviceType }),
@@ -89,6 +91,16 @@ export class NearCachedSessionStore implements SessionStore {
       return await this.store.revoke(userId, sessionId, reason)
     } finally {
       // Also when the answer was lost: Redis may have run the revoke all the same.
+      this.cache.invalidate(this.keys.session(userId, sessionId))
+    }
+  }
+
+  // Dropped here at once, so this instance's next check reads the new authAt; every other
+  // instance hears of the write from Redis.
+  async markAuthenticated (userId: UserId, sessionId: string, authAtMs: number): Promise<MarkAuthenticatedResult> {
+    try {
+      return await this.store.markAuthenticated(userId, sessionId, authAtMs)
+    } finally {
       this.cache.invalidate(this.keys.session(userId, sessionId))
     }
   }
@@ -148,6 +160,7 @@ function cacheEntryOf (touched: TouchResult, request: TouchRequest): CachedSessi
   return {
     account: touched.account,
     userType: touched.userType,
+    authAt: touched.authAt,
     expiresAtMs,
     touchDueAtMs,
     ...(tokenIat === undefined ? {} : { tokenIat }),

@@ -5,6 +5,7 @@ import type { UserType } from '../tokens/session-claims.js'
 import type { UserId } from '../users/user-id.js'
 import { bumpGenerationCall } from './scripts/bump-generation.js'
 import { createSessionCall, decodeCreateSessionReply } from './scripts/create-session.js'
+import { decodeMarkAuthenticatedReply, markAuthenticatedCall } from './scripts/mark-authenticated.js'
 import { decodeResumeSessionReply, resumeSessionCall } from './scripts/resume-session.js'
 import { revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
 import { decodeRevokeSessionReply, revokeSessionCall } from './scripts/revoke-session.js'
@@ -15,7 +16,7 @@ import { SESSION_FIELDS, storedField, type SessionField } from './session-fields
 import { sessionKeys, type DeclaredSession, type SessionKeys } from './session-keys.js'
 import { startedUserId, userIdKindOf } from './session-user-id.js'
 import type {
-  CreateResult, DeviceCap, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
+  CreateResult, DeviceCap, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
 } from './session-store.js'
 
 const EVERY_DEVICE = ''
@@ -63,7 +64,8 @@ export function sessionHashFields (record: SessionRecord): string[] {
     deviceType: record.deviceType,
     idleTtl: record.idleTtlSeconds,
     maxLifetime: record.maxLifetimeSeconds,
-    notRemembered: record.notRemembered === true ? 1 : undefined
+    notRemembered: record.notRemembered === true ? 1 : undefined,
+    authAt: record.authAt === record.loginAt ? undefined : record.authAt
   }
   return Object.entries(fields).flatMap(([field, value]) =>
     value === undefined ? [] : [SESSION_FIELDS[field as SessionField], String(value)])
@@ -78,6 +80,7 @@ function fromHash (userId: UserId, sessionId: string, hash: Record<string, strin
   const tokenIat = field('tokenIat')
   const idleTtl = field('idleTtl')
   const maxLifetime = field('maxLifetime')
+  const authAt = field('authAt')
   return {
     sessionId,
     userId: startedUserId(userId, field('userIdKind')),
@@ -92,7 +95,8 @@ function fromHash (userId: UserId, sessionId: string, hash: Record<string, strin
     deviceType: field('deviceType'),
     idleTtlSeconds: idleTtl === undefined ? undefined : Number(idleTtl),
     maxLifetimeSeconds: maxLifetime === undefined ? undefined : Number(maxLifetime),
-    notRemembered: field('notRemembered') === '1' ? true : undefined
+    notRemembered: field('notRemembered') === '1' ? true : undefined,
+    ...(authAt === undefined ? {} : { authAt: Number(authAt) })
   }
 }
 
@@ -198,6 +202,12 @@ export class RedisSessionStore implements SessionStore {
       { sessionId, reason, fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
     )
     return decodeRevokeSessionReply(await callRedis(() => this.redis.sessionRevoke(...call)))
+  }
+
+  async markAuthenticated (userId: UserId, sessionId: string, authAtMs: number): Promise<MarkAuthenticatedResult> {
+    const { sessionKey, tombstoneKey } = this.keys.oneSession(userId, sessionId)
+    const call = markAuthenticatedCall({ sessionKey, tombstoneKey }, { authAtMs })
+    return decodeMarkAuthenticatedReply(await callRedis(() => this.redis.sessionMarkAuthenticated(...call)))
   }
 
   // The index is walked with ZSCAN, which returns every entry that stays in it throughout,

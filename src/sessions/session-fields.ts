@@ -22,7 +22,10 @@ export const SESSION_FIELDS = {
   deviceType: 'y',
   idleTtl: 'e',
   maxLifetime: 'x',
-  notRemembered: 'n'
+  notRemembered: 'n',
+  // When the user last proved who they are in this session (ms since the epoch), stored only
+  // after a re-authentication: absent, it is loginAt.
+  authAt: 'h'
 } as const
 
 export type SessionField = keyof typeof SESSION_FIELDS

@@ -2,6 +2,7 @@ import type { RedisClient } from '../redis/redis-client.js'
 import { defineLuaScripts, type RegisteredScript } from '../redis/lua-script.js'
 import { bumpGenerationScript } from './scripts/bump-generation.js'
 import { createSessionScript } from './scripts/create-session.js'
+import { markAuthenticatedScript } from './scripts/mark-authenticated.js'
 import { resumeSessionScript } from './scripts/resume-session.js'
 import { revokeAllSessionsBatchScript } from './scripts/revoke-all-sessions-batch.js'
 import { revokeSessionScript } from './scripts/revoke-session.js'
@@ -16,7 +17,8 @@ export const SESSION_SCRIPTS: readonly RegisteredScript[] = [
   resumeSessionScript,
   revokeSessionScript,
   bumpGenerationScript,
-  revokeAllSessionsBatchScript
+  revokeAllSessionsBatchScript,
+  markAuthenticatedScript
 ]
 
 export function defineSessionCommands (redis: RedisClient): void {

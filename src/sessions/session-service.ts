@@ -54,6 +54,15 @@ export interface AuthenticatedUser {
   account: string | undefined
   // The session's device type (SESSION_DEVICE_RULES), null when it has none.
   deviceType: string | null
+  // When the user last proved who they are in this session (login or re-authentication), in
+  // ms since the epoch: what app.requireRecentAuth judges.
+  authAt: number
+}
+
+export interface AuthenticateOptions {
+  // False: the request checks the session without keeping it alive (neither TTL nor "last seen").
+  // @default true
+  keepAlive?: boolean
 }
 
 export interface Authentication {
@@ -169,20 +178,20 @@ export class SessionService {
     return { deviceType, maxSessions: rule.maxSessions, refuseNew: rule.onOverflow === 'refuse_new' }
   }
 
-  async authenticate (claims: SessionClaims, nowMs = this.clock()): Promise<Authentication> {
-    const request = this.touchRequest(claims, nowMs)
+  async authenticate (claims: SessionClaims, nowMs = this.clock(), options: AuthenticateOptions = {}): Promise<Authentication> {
+    const request = this.touchRequest(claims, nowMs, options)
     return this.authenticationOf(claims, await this.store.touch(claims.userId, claims.sid, request))
   }
 
   // authenticate's answer when the store has it at hand (a near-cache hit), without a promise;
   // undefined when only authenticate can tell.
-  authenticateCached (claims: SessionClaims, nowMs = this.clock()): Authentication | undefined {
+  authenticateCached (claims: SessionClaims, nowMs = this.clock(), options: AuthenticateOptions = {}): Authentication | undefined {
     if (this.store.touchCached === undefined) return undefined
-    const touched = this.store.touchCached(claims.userId, claims.sid, this.touchRequest(claims, nowMs))
+    const touched = this.store.touchCached(claims.userId, claims.sid, this.touchRequest(claims, nowMs, options))
     return touched === undefined ? undefined : this.authenticationOf(claims, touched)
   }
 
-  private touchRequest (claims: SessionClaims, nowMs: number): TouchRequest {
+  private touchRequest (claims: SessionClaims, nowMs: number, { keepAlive = true }: AuthenticateOptions): TouchRequest {
     // The deadline is read from the token itself: no Redis call to refuse an old token.
     if ((claims.auth_time + this.longestLifetimeSeconds) * MS_PER_SECOND <= nowMs) throw sessionEnded('max_lifetime')
     // Below 0 only past the policy's deadline, for a session a device rule lets live longer:
@@ -200,7 +209,8 @@ export class SessionService {
       tokenIat: claims.iat,
       reissueAfterSeconds: this.policy.reissueAfterSeconds,
       reissueGraceMs: this.policy.reissueGraceSeconds * MS_PER_SECOND,
-      slideEveryMs: this.policy.slideEveryMs
+      slideEveryMs: this.policy.slideEveryMs,
+      keepAlive
     }
   }
 
@@ -221,7 +231,8 @@ export class SessionService {
       userType: claims.userType,
       sessionId: claims.sid,
       account: touched.account === '' ? undefined : touched.account,
-      deviceType: touched.deviceType ?? null
+      deviceType: touched.deviceType ?? null,
+      authAt: touched.authAt
     }
     const remembered = touched.notRemembered === true ? { notRemembered: true } : {}
     if (touched.reissuedIat === undefined) return { user, ...remembered }
@@ -249,6 +260,15 @@ export class SessionService {
     if (ended.length > 0) this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip, actor })
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     return ended.length
+  }
+
+  // A re-authentication (a password given again, an app's own second factor): the session's
+  // authAt becomes now. Answers it; an ended session answers 1002 with its reason.
+  async markAuthenticated (userId: UserId, sessionId: string, nowMs = this.clock()): Promise<number> {
+    assertUserId(userId)
+    const marked = await this.store.markAuthenticated(userId, sessionId, nowMs)
+    if (marked.status === 'ended') throw sessionEnded(marked.reason)
+    return nowMs
   }
 
   async find (userId: UserId, sessionId: string): Promise<SessionRecord | undefined> {

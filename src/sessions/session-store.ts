@@ -24,6 +24,8 @@ export interface SessionRecord {
   maxLifetimeSeconds?: number
   // rememberMe: false at its start: its cookies end with the browser session.
   notRemembered?: boolean
+  // When the user last proved who they are in it; undefined: at login (loginAt).
+  authAt?: number
 }
 
 // The cap a device rule puts on the user's sessions of the new session's type.
@@ -56,6 +58,9 @@ export interface TouchRequest {
   ttlStopsAtDeadline: boolean
   policyIdleTtlSeconds: number
   policyMaxLifetimeSeconds: number
+  // False for a request that must not keep the session alive (a route's `slide: false`): it
+  // moves neither the TTL nor "last seen", whatever ttlMs says.
+  keepAlive: boolean
 }
 
 // What a touch tells of a session beyond its being alive.
@@ -74,7 +79,8 @@ export type TouchResult =
   // `expiresInMs`: the session's remaining TTL after this touch (negative: none set);
   // `tokenIat`: the iat of the session's current token, where reissue tracks it.
   // `userType`: the one stored with the session, which is what the request is allowed to be.
-  | ({ status: 'alive', account: string, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number } & TouchedSessionFacts)
+  // `authAt`: when the user last proved who they are in the session (ms since the epoch).
+  | ({ status: 'alive', account: string, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number, authAt: number } & TouchedSessionFacts)
   | { status: 'ended', reason: SessionEndReason }
   // The token was replaced by a reissue and its grace window is over.
   | { status: 'replaced' }
@@ -88,6 +94,8 @@ export type CreateResult =
   | { created: false, deviceTypeFull?: true }
 
 export type ResumeResult = { status: 'alive' } | { status: 'ended', reason: SessionEndReason }
+
+export type MarkAuthenticatedResult = { status: 'marked' } | { status: 'ended', reason: SessionEndReason }
 
 // Which of a user's sessions a revoke-all ends; none set: every one.
 export interface RevokeFilter {
@@ -120,6 +128,9 @@ export interface SessionStore {
   // The user's sessions, newest first, read in bounded batches.
   list: (userId: UserId) => Promise<SessionRecord[]>
   revoke: (userId: UserId, sessionId: string, reason: SessionEndReason) => Promise<boolean>
+  // Records that the user proved who they are in this session at `authAtMs` (a re-authentication);
+  // an ended session stays ended. Its TTL is left alone.
+  markAuthenticated: (userId: UserId, sessionId: string, authAtMs: number) => Promise<MarkAuthenticatedResult>
   // In bounded batches; ending every session first moves the generation (a cut-off). A filtered
   // revoke-all moves nothing: it ends the sessions it finds, and a login racing it may survive.
   // Replies the ids of the sessions it ended.

@@ -11,6 +11,7 @@ export function toSessionView (record: SessionRecord, currentSessionId?: string)
     ip: record.ip,
     loginAt: record.loginAt,
     ...(record.lastSeenAt === undefined ? {} : { lastSeenAt: record.lastSeenAt }),
+    authAt: record.authAt ?? record.loginAt,
     current: record.sessionId === currentSessionId
   }
 }

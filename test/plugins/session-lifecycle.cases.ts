@@ -58,7 +58,8 @@ t.test('app.sessions.start in another service: a session like a login\'s, on eve
 
     const onServer = await me(app, issued.token)
     t.equal(onServer.statusCode, 200, 'the auth server honours it')
-    t.same(onServer.json(), { userId: 4242, userType: 'user', deviceType: null, account: 'phone:+15550100', sessionId: issued.sessionId })
+    const loginAt = (await app.sessions.list(4242))[0]?.loginAt
+    t.same(onServer.json(), { userId: 4242, userType: 'user', deviceType: null, account: 'phone:+15550100', sessionId: issued.sessionId, authAt: loginAt }, 'signed in at its start')
     const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: issued.token } })
     t.match(listed.json(), { sessions: [{ id: issued.sessionId, deviceId: 'pixel', userAgent: 'curl/8.5.0', ip: '127.0.0.1', current: true }] })
     t.same(await service.sessions.list(4242), await app.sessions.list(4242), 'the same list from either side')
@@ -104,9 +105,10 @@ t.test('start does what a login does: the cap evicts the oldest, an account-less
   t.equal((await me(app, first?.token ?? '')).json<{ reason: string }>().reason, 'evicted', 'the oldest is evicted')
   t.equal((await me(app, second?.token ?? '')).statusCode, 200)
   const who = await me(app, third?.token ?? '')
-  t.same(who.json(), { userId, userType: 'user', deviceType: null, sessionId: third?.sessionId }, 'no account, no account field')
+  const authAt = (await app.sessions.list(userId)).find((view) => view.id === third?.sessionId)?.loginAt
+  t.same(who.json(), { userId, userType: 'user', deviceType: null, sessionId: third?.sessionId, authAt }, 'no account, no account field')
   const whoHere = await service.inject({ method: 'GET', url: '/whoami', headers: { token: third?.token ?? '' } })
-  t.same(whoHere.json(), { userId, userType: 'user', sessionId: third?.sessionId, deviceType: null }, 'request.user the same, with no device type')
+  t.same(whoHere.json(), { userId, userType: 'user', sessionId: third?.sessionId, deviceType: null, authAt }, 'request.user the same, with no device type')
   t.notOk((await service.inject({ method: 'POST', url: '/sign-in', payload: { userId } })).cookies.some((cookie) => cookie.name === 'loginUser'),
     'no account cookie for a session without an account')
 })

@@ -48,7 +48,7 @@ class RecordingStore implements SessionStore {
 
   async touch (_userId: UserId, _sessionId: string, request: TouchRequest): Promise<TouchResult> {
     this.touches.push(request)
-    return { status: 'alive', account: START.account, userType: START.userType, expiresInMs: request.ttlMs }
+    return { status: 'alive', account: START.account, userType: START.userType, expiresInMs: request.ttlMs, authAt: LOGIN_MS }
   }
 
   async list (): Promise<SessionRecord[]> {
@@ -68,6 +68,10 @@ class RecordingStore implements SessionStore {
   }
 
   async revokeAll (): Promise<never> {
+    throw new Error('not used here')
+  }
+
+  async markAuthenticated (): Promise<never> {
     throw new Error('not used here')
   }
 

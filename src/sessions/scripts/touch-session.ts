@@ -24,7 +24,8 @@ const DEADLINE_MARGIN_MS = 1000
 
 // What the touch script reads of a session, in the order of its HMGET.
 const TOUCHED_FIELDS: readonly SessionField[] = [
-  'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType', 'deviceType', 'idleTtl', 'maxLifetime', 'notRemembered'
+  'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType', 'deviceType', 'idleTtl', 'maxLifetime', 'notRemembered',
+  'loginAt', 'authAt'
 ]
 
 // Checks that the session exists and the presented token is its current one, decides a reissue
@@ -55,27 +56,30 @@ local slides = ARGV[11] == '1'
 local ttlStopsAtDeadline = ARGV[12] == '1'
 local policyIdleTtlSeconds = tonumber(ARGV[13])
 local policyMaxLifetimeSeconds = tonumber(ARGV[14])
+-- '0': a request that must not keep the session alive moves neither the TTL nor "last seen".
+local keepAlive = ARGV[15] == '1'
 
 -- Every reply has this one shape, a field that does not apply being '' or 0: {status ('alive',
 -- 'ended' or 'replaced'), the reason an ended session ended, account, user type, iat of the
 -- token to hand out (0: keep the presented one), the session's PTTL after this call, iat of the
 -- session's current token (0: not tracked), its device type, 1 if not remembered, and for a
--- session with its own TTL: the TTL it slides to and its slide interval, and its deadline in ms (0: none)}.
+-- session with its own TTL: the TTL it slides to and its slide interval, its deadline in ms (0: none),
+-- and when the user last proved who they are (ms)}.
 local function reply (fields)
   return {fields.status, fields.endReason or '', fields.account or '', fields.userType or '',
     fields.reissuedIat or 0, fields.expiresInMs or 0, fields.tokenIat or 0, fields.deviceType or '',
-    fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0}
+    fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0, fields.authAt or 0}
 end
 
-local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField = ${luaFieldNames(TOUCHED_FIELDS)}
-local session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField)
+local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField = ${luaFieldNames(TOUCHED_FIELDS)}
+local session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField)
 if not session[1] then
   -- A session stored with the long field names is read, and written below, in those.
-  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
-  session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField)
+  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
+  session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField)
 end
 -- A missing field reads false.
-local account, lastSeenAt, storedIat, previousIat, renewedAt, userType, deviceType, ownIdleTtl, ownMaxLifetime, notRemembered = unpack(session, 1, 10)
+local account, lastSeenAt, storedIat, previousIat, renewedAt, userType, deviceType, ownIdleTtl, ownMaxLifetime, notRemembered, loginAt, authAt = unpack(session, 1, 12)
 if not account then
   return reply{status = 'ended', endReason = redis.call('GET', tombstoneKey) or 'expired'}
 end
@@ -125,7 +129,7 @@ if ttlIsDeadline then
   -- once rather than on every request as the time left shrinks.
   target, lowest = ttlMs + ${DEADLINE_MARGIN_MS}, ttlMs - 1
 end
-if ttlMs > 0 and (pttl <= lowest or pttl > target + slideEveryMs) then
+if keepAlive and ttlMs > 0 and (pttl <= lowest or pttl > target + slideEveryMs) then
   redis.call('PEXPIRE', sessionKey, target)
   pttl = target
   -- Extended with slack, so that this write too happens rarely rather than on every request.
@@ -134,14 +138,15 @@ if ttlMs > 0 and (pttl <= lowest or pttl > target + slideEveryMs) then
   if deviceType and redis.call('PTTL', devicesKey) < target then redis.call('PEXPIRE', devicesKey, target + indexSlackMs) end
 end
 -- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
-if not lastSeenAt or nowMs - tonumber(lastSeenAt) >= lastSeenResolutionMs then
+if keepAlive and (not lastSeenAt or nowMs - tonumber(lastSeenAt) >= lastSeenResolutionMs) then
   redis.call('HSET', sessionKey, lastSeenField, nowMs)
 end
 local sessionIat = currentIat or 0
 if handOutIat > 0 then sessionIat = handOutIat end
+-- Stored only after a re-authentication; until then it is the login.
 return reply{status = 'alive', account = account, userType = userType, reissuedIat = handOutIat,
   expiresInMs = pttl, tokenIat = sessionIat, deviceType = deviceType, notRemembered = notRemembered and 1 or 0,
-  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs}
+  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs, authAt = tonumber(authAt or loginAt)}
 `
 
 export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> = {
@@ -151,14 +156,14 @@ export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> =
   args: [
     'ttlMs', 'nowMs', 'lastSeenResolutionMs', 'indexSlackMs', 'tokenIat', 'reissueAfterSeconds', 'reissueGraceMs',
     'slideEveryMs', 'ttlIsDeadline', 'loginTimeSeconds', 'slides', 'ttlStopsAtDeadline', 'policyIdleTtlSeconds',
-    'policyMaxLifetimeSeconds'
+    'policyMaxLifetimeSeconds', 'keepAlive'
   ]
 }
 
 type TouchSessionReply = [
   status: 'alive' | 'ended' | 'replaced', endReason: string, account: string, userType: string,
   reissuedIat: number, expiresInMs: number, tokenIat: number, deviceType: string, notRemembered: 0 | 1,
-  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number
+  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number
 ]
 
 declare module 'ioredis' {
@@ -172,7 +177,7 @@ export function touchSessionCall (keys: TouchSessionKeys, args: TouchSessionArgs
 }
 
 export function decodeTouchSessionReply (
-  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs]: TouchSessionReply
+  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt]: TouchSessionReply
 ): TouchResult {
   switch (status) {
     case 'alive': return {
@@ -180,6 +185,7 @@ export function decodeTouchSessionReply (
       account,
       userType,
       expiresInMs,
+      authAt,
       ...(reissuedIat > 0 ? { reissuedIat } : {}),
       ...(tokenIat > 0 ? { tokenIat } : {}),
       ...(deviceType === '' ? {} : { deviceType }),
