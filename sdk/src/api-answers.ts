@@ -53,6 +53,12 @@ export function asSessionList (value: unknown): SessionInfo[] {
   return sessions.map(asSessionInfo)
 }
 
+export function asAuthAt (value: unknown): number {
+  const authAt = isRecord(value) ? value.authAt : undefined
+  if (typeof authAt !== 'number') throw unexpected('re-authentication')
+  return authAt
+}
+
 export function asRevokedCount (value: unknown): number {
   const revoked = isRecord(value) ? value.revoked : undefined
   if (typeof revoked !== 'number') throw unexpected('count of ended sessions')

@@ -1,4 +1,4 @@
-import { asMe, asRevokedCount, asSessionList } from './api-answers.js'
+import { asAuthAt, asMe, asRevokedCount, asSessionList } from './api-answers.js'
 import { ApiEndpoint } from './api-endpoint.js'
 import { AuthCore, registerCore } from './auth-core.js'
 import { authenticatedFetch } from './authenticated-fetch.js'
@@ -93,6 +93,11 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
 
     async changePassword (oldPassword, newPassword) {
       startSession(await (await call('POST', '/auth/password', { oldPassword, newPassword })).json())
+    },
+
+    // The same session and tokens: only its sign-in time moves.
+    async reauthenticate (password) {
+      return asAuthAt(await (await call('POST', '/auth/reauthenticate', { password })).json())
     },
 
     async sessions () {

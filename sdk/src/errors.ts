@@ -1,7 +1,7 @@
 import type { ErrorBody } from '../../contract/api-contract.js'
 
 // What the SDK reads of the server's one error shape (the contract's ErrorBody).
-export type ApiErrorBody = Pick<ErrorBody, 'errorCode' | 'info' | 'reason'>
+export type ApiErrorBody = Pick<ErrorBody, 'errorCode' | 'info' | 'reason' | 'maxAge'>
 
 /**
  * An error answer of the API, as the client's methods throw it and `authErrorFrom` makes it.
@@ -30,7 +30,12 @@ export class AuthError extends Error {
     /** The server's message (or the status text), for logs rather than for users. */
     readonly info: string,
     /** With errorCode `"1002"`: why the session ended (`'logout'`, `'expired'`, ...). */
-    readonly reason?: string
+    readonly reason?: string,
+    /**
+     * With errorCode `"1005"` (`ERROR_CODES.recentAuthRequired`): how recent, in seconds, the
+     * sign-in must be. The session lives on: ask for the password, `reauthenticate`, retry.
+     */
+    readonly maxAge?: number
   ) {
     super(`${status} ${errorCode === '' ? '' : `"${errorCode}" `}${info}`)
   }
@@ -63,12 +68,13 @@ export class NotReplayableError extends Error {
 
 export function asApiErrorBody (value: unknown): ApiErrorBody | undefined {
   if (typeof value !== 'object' || value === null) return undefined
-  const { errorCode, info, reason } = value as Record<string, unknown>
+  const { errorCode, info, reason, maxAge } = value as Record<string, unknown>
   if (typeof errorCode !== 'string') return undefined
   return {
     errorCode,
     info: typeof info === 'string' ? info : '',
-    ...(typeof reason === 'string' ? { reason } : {})
+    ...(typeof reason === 'string' ? { reason } : {}),
+    ...(typeof maxAge === 'number' ? { maxAge } : {})
   }
 }
 
@@ -97,5 +103,5 @@ export async function authErrorFrom (response: Response): Promise<AuthError> {
   const body = await readApiErrorBody(response)
   return body === undefined
     ? new AuthError(response.status, '', response.statusText)
-    : new AuthError(response.status, body.errorCode, body.info, body.reason)
+    : new AuthError(response.status, body.errorCode, body.info, body.reason, body.maxAge)
 }

@@ -219,6 +219,25 @@ export interface AuthClient {
    */
   changePassword: (oldPassword: string, newPassword: string) => Promise<void>
 
+  /**
+   * Gives the password again (`POST /auth/reauthenticate`), for routes that need a recent
+   * sign-in: they answer `AuthError` 403 `"1005"` (`ERROR_CODES.recentAuthRequired`, with
+   * `maxAge`) when the session's is older. The session and its tokens stay; resolves to its new
+   * `authAt` (ms since the epoch). Throws `AuthError` 403 `"1010"` for a wrong password.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   await deleteAccount()
+   * } catch (error) {
+   *   if (!(error instanceof AuthError && error.errorCode === ERROR_CODES.recentAuthRequired)) throw error
+   *   await auth.reauthenticate(await askForPassword())
+   *   await deleteAccount()
+   * }
+   * ```
+   */
+  reauthenticate: (password: string) => Promise<number>
+
   /** The user's live sessions, newest first (`GET /auth/sessions`). */
   sessions: () => Promise<SessionInfo[]>
 

@@ -1,9 +1,9 @@
 import t from 'tap'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { TEST_PASSWORD, type TestUser } from '../../test/helpers/sessions.js'
+import { createUser, TEST_PASSWORD, type TestUser } from '../../test/helpers/sessions.js'
 import {
-  authErrorFrom, createAuthClient, localStorageStorage, memoryStorage, type AuthClient, type SessionEndReason, type TokenStorage, type WebStorageLike
+  AuthError, authErrorFrom, ERROR_CODES, createAuthClient, localStorageStorage, memoryStorage, type AuthClient, type SessionEndReason, type TokenStorage, type WebStorageLike
 } from '../src/index.js'
 import { REFRESH_ENV, startApiServer, type ApiServer } from './helpers/api-server.js'
 
@@ -48,7 +48,7 @@ t.test('login, me and sessions', async (t) => {
   const login = await phone.client.login(user.account, user.password)
   t.match(login, { userId: user.userId, userType: 'user', sessionId: String })
   t.equal(phone.client.isSignedIn(), true)
-  t.same(await phone.client.me(), { userId: user.userId, userType: 'user', deviceType: null, account: user.account, sessionId: login.sessionId })
+  t.same(await phone.client.me(), { userId: user.userId, userType: 'user', deviceType: null, account: user.account, sessionId: login.sessionId, authAt: server.clock.now() })
 
   const laptop = await signedIn(server, user)
   const sessions = await phone.client.sessions()
@@ -59,6 +59,28 @@ t.test('login, me and sessions', async (t) => {
   t.notOk(other !== undefined && 'deviceId' in other, 'a session without a device has no deviceId')
   t.same(phone.ended, [])
   t.same(laptop.ended, [])
+})
+
+t.test('a route that needs a recent sign-in: AuthError "1005" with maxAge, then reauthenticate and retry', async (t) => {
+  const server = await startApiServer(t, {})
+  const admin = await createUser(server.app, 'admin')
+  const desk = await signedIn(server, admin)
+  const listSessions = async (): Promise<Response> => await desk.client.fetch(`/admin/users/${admin.userId}/sessions`)
+  t.equal((await listSessions()).status, 200, 'just signed in')
+
+  server.clock.advance(901_000)
+  const stale = await listSessions()
+  const error = await authErrorFrom(stale)
+  t.ok(error instanceof AuthError)
+  t.match(error, { status: 403, errorCode: ERROR_CODES.recentAuthRequired, maxAge: 900 }, 'the code, and how recent the sign-in must be')
+  t.same(desk.ended, [], 'the session was not ended')
+  t.equal(desk.client.isSignedIn(), true)
+
+  await t.rejects(desk.client.reauthenticate('not the password'), { name: 'AuthError', status: 403, errorCode: '1010' })
+  t.equal(await desk.client.reauthenticate(TEST_PASSWORD), server.clock.now(), 'resolves to the new authAt')
+  t.equal((await desk.client.me()).authAt, server.clock.now())
+  t.equal((await listSessions()).status, 200, 'the retry passes')
+  t.match((await desk.client.sessions())[0], { current: true, authAt: server.clock.now() })
 })
 
 t.test('revokeSession ends another device, or this one', async (t) => {

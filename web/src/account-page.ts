@@ -3,6 +3,7 @@ import { NotesPanel } from './notes-panel.js'
 import { registerAccount, REGISTER_WORDINGS } from './register-account.js'
 import { ERROR_CODES, type AuthClient, type SessionEndReason, type SessionInfo } from './sdk.js'
 import { sessionEndedMessage } from './session-end-messages.js'
+import { withRecentSignIn } from './recent-sign-in.js'
 import { renderSessions } from './session-list.js'
 import { showSignInMode } from './sign-in-mode.js'
 import { announce, clearAnnouncement } from './status.js'
@@ -88,7 +89,7 @@ export class AccountPage {
   // This session stays: the list shows it alone afterwards.
   async signOutOtherDevices (): Promise<void> {
     try {
-      const revoked = await this.client.logoutOthers()
+      const revoked = await withRecentSignIn(this.client, async () => await this.client.logoutOthers())
       announce(revoked === 0
         ? 'No other device was signed in.'
         : `Signed out ${revoked} other ${revoked === 1 ? 'session' : 'sessions'}; this device stays signed in.`)
@@ -106,7 +107,7 @@ export class AccountPage {
       return
     }
     try {
-      await this.client.revokeSession(session.id)
+      await withRecentSignIn(this.client, async () => { await this.client.revokeSession(session.id) })
       announce(`Signed out ${device}.`)
       await this.check()
       focusSessionList()
@@ -117,7 +118,7 @@ export class AccountPage {
 
   async changePassword (oldPassword: string, newPassword: string): Promise<boolean> {
     try {
-      await this.client.changePassword(oldPassword, newPassword)
+      await withRecentSignIn(this.client, async () => { await this.client.changePassword(oldPassword, newPassword) })
     } catch (error) {
       this.failed(error, CHANGE_PASSWORD_WORDINGS)
       return false

@@ -31,6 +31,7 @@ export function failureMessage (error: unknown, wordings: Wordings = {}): string
     case ERROR_CODES.notFound: return 'That no longer exists.'
     case ERROR_CODES.accountTaken: return 'That exists already.'
     case ERROR_CODES.deviceTypeFull: return 'This account is signed in on as many devices of this kind as it may be. Sign out on one of them, then try again.'
+    case ERROR_CODES.recentAuthRequired: return 'Not done: this needs a recent sign-in. Try again and enter your password when asked.'
     case ERROR_CODES.unavailable: return 'The server is unavailable right now (this does not sign you out). Try again in a moment.'
     default: return `Something went wrong (${code}). Try again.`
   }
