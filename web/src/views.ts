@@ -11,6 +11,7 @@ const meAccount = elementById('me-account', HTMLElement)
 const meUserId = elementById('me-user-id', HTMLElement)
 const meUserType = elementById('me-user-type', HTMLElement)
 const passwordFormAccount = elementById('password-form-account', HTMLInputElement)
+const reauthAccount = elementById('reauth-account', HTMLInputElement)
 
 export type ViewName = 'login' | 'account'
 
@@ -35,6 +36,7 @@ export function showMe (me: Me): void {
   meAccount.textContent = account
   // The default value, so that resetting the form after a change keeps it.
   passwordFormAccount.defaultValue = account
+  reauthAccount.defaultValue = account
   meUserId.textContent = String(me.userId)
   meUserType.textContent = me.userType === 'admin' ? 'Administrator' : 'User'
 }
