@@ -122,7 +122,7 @@ async function post (app: FastifyInstance, url: string, token: string, payload: 
 
 // Logins beyond the cap (one over a session that ended on its own), a wrong password, requests
 // with a reissue, listing, a revoke, an admin's revoke of one device, a password change, a
-// logout-others and a logout-all: every session script and the login and password rate limits.
+// re-authentication, a logout-others and a logout-all: every session script and the login and password rate limits.
 async function sessionFlows (t: Test, redisServer: RedisServer): Promise<void> {
   const clock = new TestClock()
   const { app } = await buildTestApp(t, {
@@ -148,6 +148,8 @@ async function sessionFlows (t: Test, redisServer: RedisServer): Promise<void> {
   t.ok((await me(app, current)).headers['x-renewed-token'], 'a reissue')
   const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: current } })
   t.equal(listed.statusCode, 200, 'a listing')
+  const reauthenticated = await post(app, '/auth/reauthenticate', current, { password: TEST_PASSWORD })
+  t.equal(reauthenticated.statusCode, 200, `a re-authentication (${reauthenticated.body})`)
   const revoked = await app.inject({ method: 'DELETE', url: `/auth/sessions/${logins[3]?.sessionId ?? ''}`, headers: { token: current } })
   t.equal(revoked.statusCode, 200, 'a revoke from the list')
   const admin = await createAndLogIn(app, 'admin')
