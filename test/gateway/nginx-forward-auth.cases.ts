@@ -3,6 +3,7 @@ import { request } from 'undici'
 import type { BuildOptions } from '../helpers/build-app.js'
 import { freePort } from '../helpers/free-port.js'
 import { RedisServer } from '../helpers/redis-server.js'
+import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { createAndLogIn } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
 import { startEchoUpstream } from './echo-upstream.js'
@@ -71,6 +72,28 @@ t.test('nginx with the configuration of docs/gateways.md', { skip: NO_NGINX }, a
     // The gateway's own origin, as the server sees it through X-Forwarded-Proto and -Host.
     assertReached(t, await send(gateway, 'DELETE', '/orders/7', { cookie, origin: gateway.origin }), session, 'DELETE', '/orders/7')
   })
+})
+
+// The two request headers of docs/gateways.md#polls-and-sensitive-routes reach the check through
+// this configuration (nginx passes the request's headers to the verify subrequest), and a 1005
+// reaches the client with its JSON body, maxAge included, as the refusals above do.
+t.test('nginx: X-Require-Auth-Within and X-Session-Slide reach the check', { skip: NO_NGINX }, async (t) => {
+  const clock = new TestClock()
+  const gateway = await startGateway(t, { env: { SESSION_TTL: '600' }, clock: clock.now })
+  const session = await createAndLogIn(gateway.app)
+  assertReached(t, await send(gateway, 'GET', '/orders', { token: session.token, 'x-require-auth-within': '300' }), session, 'GET', '/orders')
+  clock.advance(300 * MS_PER_SECOND + 1)
+  const stale = await assertStoppedAtGateway(t, gateway, async () =>
+    await send(gateway, 'GET', '/orders', { token: session.token, 'x-require-auth-within': '300' }))
+  t.equal((assertRefused(t, stale, 403, '1005') as ErrorBody & { maxAge?: number }).maxAge, 300, 'with maxAge')
+
+  const key = sessionKeys(gateway.app.config.REDIS_KEY_PREFIX).session(session.userId, session.sessionId)
+  await gateway.app.redis.pexpire(key, 300_000)
+  clock.advance(120_000)
+  assertReached(t, await send(gateway, 'GET', '/orders', { token: session.token, 'x-session-slide': 'off' }), session, 'GET', '/orders')
+  t.ok(await gateway.app.redis.pttl(key) <= 300_000, 'X-Session-Slide: off: the TTL did not move')
+  assertReached(t, await send(gateway, 'GET', '/orders', { token: session.token }), session, 'GET', '/orders')
+  t.ok(await gateway.app.redis.pttl(key) > 300_000, 'without it, the request slides the session')
 })
 
 t.test('nginx hands a reissued token back to the client', { skip: NO_NGINX }, async (t) => {
