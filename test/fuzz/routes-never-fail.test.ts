@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict'
-import type { InjectOptions, LightMyRequestResponse } from 'fastify'
+import type { LightMyRequestResponse } from 'fastify'
 import fc from 'fast-check'
 import t from 'tap'
 import { NoteRepository } from '../../src/notes/note-repository.js'
-import { normalizeAccount } from '../../src/users/account.js'
-import { userIdKey } from '../../src/users/user-id.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { me } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, SLIDING, STRATEGIES } from '../helpers/strategies.js'
 import { apiRoutesOf, EXPECTED_ROUTES, REFRESH_ROUTE, routeName } from './api-routes.js'
-import { Cast, type Player } from './cast.js'
-import { bearerTokenOf, isSameSession, sessionSignedFor } from './forged-tokens.js'
+import { Cast } from './cast.js'
+import { isLegitimateForVictim } from './legitimate-requests.js'
 import { requestSpecs, VICTIM_NOTE_ID } from './request-arbitraries.js'
 import { toInjectOptions } from './request-spec.js'
 import { snapshotNotes, snapshotSession } from './victim-snapshot.js'
@@ -57,36 +55,6 @@ function errorShapeProblem (response: LightMyRequestResponse): string | undefine
 
 function errorCodeOf (response: LightMyRequestResponse): string {
   return response.statusCode >= 400 && response.body !== '' ? response.json<{ errorCode: string }>().errorCode : ''
-}
-
-// The tokens a request presents, wherever it puts them.
-function presentedTokens (request: InjectOptions): string[] {
-  const headers = (request.headers ?? {}) as Record<string, string>
-  const cookie = headers.cookie?.match(/(?:^|; )accessToken=([^;]*)/)?.[1]
-  return [headers.token, bearerTokenOf(headers.authorization), cookie].filter((token) => token !== undefined)
-}
-
-// Requests the victim or an admin may make: no attack on the victim's session. A token signed
-// with the server's key for a session (the real one, or one with other claims) speaks for it.
-function isLegitimateForVictim (request: InjectOptions, cast: Cast): boolean {
-  const sessions = presentedTokens(request).map((token) => sessionSignedFor(token, TEST_JWT_SECRET))
-  if (sessions.some((session) => isSameSession(session, cast.victim))) return true
-  if (request.url !== '/admin/revoke' || !sessions.some((session) => isSameSession(session, cast.admin))) return false
-  return namesUser(request.payload, cast.victim)
-}
-
-function namesUser (payload: InjectOptions['payload'], player: Player): boolean {
-  let body: unknown
-  try {
-    body = JSON.parse(String(payload))
-  } catch {
-    return false
-  }
-  if (typeof body !== 'object' || body === null) return false
-  const { userId, account } = body as Record<string, unknown>
-  // `123` and `"123"` name one user.
-  const namesId = (typeof userId === 'number' || typeof userId === 'string') && String(userId) === userIdKey(player.userId)
-  return namesId || (typeof account === 'string' && normalizeAccount(account) === player.account)
 }
 
 forEachStrategy(t, async (t, strategy) => {
