@@ -6,6 +6,8 @@ export interface ApiRoute {
   // With parameters as `{name}`.
   path: string
   params: string[]
+  // The query string's parameters.
+  query: string[]
   // The JSON body's properties, and which of them the schema requires.
   bodyFields: string[]
   requiredFields: string[]
@@ -16,11 +18,15 @@ export interface ApiRoute {
 export const EXPECTED_ROUTES = [
   'POST /auth/register', 'POST /auth/login', 'GET /auth/me', 'POST /auth/logout', 'POST /auth/logout-all', 'POST /auth/logout-others',
   'POST /auth/password', 'POST /auth/reauthenticate', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'GET /admin/users/{userId}/sessions',
-  'POST /admin/revoke', 'GET /health', 'GET /ready', 'GET /notes', 'POST /notes', 'DELETE /notes/{id}'
+  'POST /admin/revoke', 'GET /health', 'GET /ready', 'GET /notes', 'POST /notes', 'DELETE /notes/{id}',
+  // With SERVICE_KEYS, which the fuzz app sets.
+  'POST /service/sessions', 'GET /service/users/{userId}/sessions', 'DELETE /service/users/{userId}/sessions/{sessionId}',
+  'DELETE /service/users/{userId}/sessions'
 ] as const
 export const REFRESH_ROUTE = 'POST /auth/refresh'
 
 interface Operation {
+  parameters?: Array<{ in?: string, name?: string }>
   requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown>, required?: string[] } }> }
 }
 
@@ -36,11 +42,13 @@ export function apiRoutesOf (app: FastifyInstance): ApiRoute[] {
   for (const [path, operations] of Object.entries(paths)) {
     if (!isRecord(operations)) continue
     for (const [method, operation] of Object.entries(operations)) {
-      const schema = (operation as Operation).requestBody?.content?.['application/json']?.schema
+      const { parameters = [], requestBody } = operation as Operation
+      const schema = requestBody?.content?.['application/json']?.schema
       routes.push({
         method: method.toUpperCase(),
         path,
         params: [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? ''),
+        query: parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name ?? ''),
         bodyFields: Object.keys(schema?.properties ?? {}),
         requiredFields: schema?.required ?? []
       })

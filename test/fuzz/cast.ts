@@ -5,7 +5,8 @@ import type { UserType } from '../../src/tokens/session-claims.js'
 import { randomUUID } from 'node:crypto'
 import type { UserId } from '../../src/users/user-id.js'
 import { createUser, logIn, me, startSession, TEST_PASSWORD, uniqueAccount, type LoggedIn } from '../helpers/sessions.js'
-import type { FixtureName, FixtureRef } from './request-spec.js'
+import type { ServiceKeys } from './backends.js'
+import type { BackendName, FixtureName, FixtureRef } from './request-spec.js'
 
 export interface Player {
   userId: UserId
@@ -34,15 +35,17 @@ function playerOf (loggedIn: LoggedIn): OwnPlayer {
 // TEST_PASSWORD, which the generators know, so generated logins and password changes get past
 // the check; generated requests may end their sessions, and `revive` signs them in again. The
 // outsider is a user of another user store (a UUID), its session started as another login
-// would; it has no password here, and `revive` starts it a new session.
+// would; it has no password here, and `revive` starts it a new session. The backends hold the
+// service keys (backends.ts), which no generated request changes.
 export class Cast {
   private constructor (
     private readonly app: FastifyInstance,
     readonly victim: Player,
-    private readonly players: { attacker: OwnPlayer, admin: OwnPlayer, outsider: Player }
+    private readonly players: { attacker: OwnPlayer, admin: OwnPlayer, outsider: Player },
+    readonly serviceKeys: ServiceKeys
   ) {}
 
-  static async assemble (app: FastifyInstance): Promise<Cast> {
+  static async assemble (app: FastifyInstance, serviceKeys: ServiceKeys): Promise<Cast> {
     const victimPassword = randomBytes(18).toString('base64url')
     const account = uniqueAccount()
     const user = await app.users.create({ account, passwordHash: await hashPassword(victimPassword) })
@@ -51,7 +54,7 @@ export class Cast {
     const victim = playerOf(await logIn(app, { userId: user.id, account, password: victimPassword }, 'victim-phone', { deviceType: 'phone' }))
     const attacker = await Cast.signIn(app, 'user')
     const admin = await Cast.signIn(app, 'admin')
-    return new Cast(app, victim, { attacker, admin, outsider: await Cast.startOutsider(app, randomUUID()) })
+    return new Cast(app, victim, { attacker, admin, outsider: await Cast.startOutsider(app, randomUUID()) }, serviceKeys)
   }
 
   private static async startOutsider (app: FastifyInstance, userId: UserId): Promise<Player> {
@@ -73,6 +76,7 @@ export class Cast {
   }
 
   valueOf (ref: FixtureRef): string | number {
+    if (ref.endsWith('.serviceKey')) return this.serviceKeys[ref.split('.')[0] as BackendName]
     const [name, field] = ref.split('.') as [FixtureName, keyof Player]
     const player = name === 'victim' ? this.victim : this.players[name]
     return player[field] ?? NO_REFRESH_TOKEN

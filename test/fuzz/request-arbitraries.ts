@@ -2,8 +2,9 @@ import fc from 'fast-check'
 import { TEST_PASSWORD } from '../helpers/sessions.js'
 import type { ApiRoute } from './api-routes.js'
 import type { Body, RequestSpec } from './request-spec.js'
+import { QUERY_VALUES, SERVICE_FIELD_VALUES, serviceKeyHeaders } from './service-arbitraries.js'
 import { accessToken, refreshToken } from './token-arbitraries.js'
-import { anyJson, base64urlOf, headerString, nastyNumber, nastyString, refsOf, repeated, sometimes, stringUserId } from './values.js'
+import { anyJson, base64urlOf, headerString, nastyNumber, nastyString, ref, refsOf, repeated, sometimes, stringUserId } from './values.js'
 
 // Values for the body fields the routes declare: two times out of three one that could pass
 // (so requests get past validation to the password check and the session), else a bad one.
@@ -31,7 +32,8 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   userId: plausibleOrNot(fc.oneof({ weight: 2, arbitrary: refsOf('userId') }, stringUserId)),
   refreshToken: plausibleOrNot(refreshToken),
   // A note's text (the notes example).
-  text: plausibleOrNot(fc.string({ minLength: 1, maxLength: 40 }))
+  text: plausibleOrNot(fc.string({ minLength: 1, maxLength: 40 })),
+  ...SERVICE_FIELD_VALUES
 }
 const valueOfField = (field: string): fc.Arbitrary<unknown> => FIELD_VALUES[field] ?? anyJson
 
@@ -41,6 +43,23 @@ const brokenEscape = fc.constantFrom('%', '%E0%A4%A', '%C0%80', '%FF', '%00', '%
 const PARAM_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   id: fc.oneof({ weight: 3, arbitrary: refsOf('sessionId') }, base64urlOf(22), nastyString, brokenEscape),
   userId: fc.oneof({ weight: 3, arbitrary: refsOf('userId') }, stringUserId, nastyNumber.map(String), nastyString, brokenEscape)
+}
+// The /service/ routes' parameters lean further to the fixtures' ids, the victim's most: a request
+// there reaches a user only past the key check, and what the read-only key, a wrong key or a
+// session token asks of the victim is what tests that the victim stays untouched (the backend's
+// key may end the victim's sessions). "0" before the victim's id names another user, whom even
+// the backend's key must not take for the victim.
+const SERVICE_PARAM_VALUES: Record<string, fc.Arbitrary<unknown>> = {
+  userId: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(ref('victim.userId')) },
+    { weight: 1, arbitrary: fc.constant({ $join: ['0', ref('victim.userId')], $with: '' }) },
+    { weight: 4, arbitrary: refsOf('userId') },
+    { weight: 2, arbitrary: stringUserId }, nastyNumber.map(String), nastyString, brokenEscape
+  ),
+  sessionId: fc.oneof(
+    { weight: 4, arbitrary: fc.constant(ref('victim.sessionId')) }, { weight: 4, arbitrary: refsOf('sessionId') },
+    base64urlOf(22), nastyString, brokenEscape
+  )
 }
 // The notes example's ids count from 1 in each test's database: the victim's note is the first
 // (routes-never-fail.test.ts makes sure), the small ones after it those generated requests added.
@@ -92,11 +111,12 @@ function bodyOf (route: ApiRoute): fc.Arbitrary<Body> {
   )
 }
 
-// The token in one of the three places the server reads it, or in none.
+// The token in one of the three places the server reads it, or in none; now and then a service key.
 const credentialHeaders = fc.oneof(
   { weight: 4, arbitrary: fc.record({ token: accessToken }) },
   { weight: 3, arbitrary: accessToken.map((token) => ({ authorization: { $join: ['Bearer', token], $with: ' ' } })) },
   { weight: 1, arbitrary: fc.record({ authorization: headerString }) },
+  { weight: 1, arbitrary: serviceKeyHeaders },
   { weight: 2, arbitrary: fc.constant({}) }
 )
 
@@ -121,21 +141,30 @@ const cookies = sometimes({
 const ANY_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'] as const
 
 function paramValues (route: ApiRoute): Record<string, fc.Arbitrary<unknown>> {
-  return route.path.startsWith('/notes/') ? NOTE_PARAM_VALUES : PARAM_VALUES
+  if (route.path.startsWith('/notes/')) return NOTE_PARAM_VALUES
+  return route.path.startsWith('/service/') ? SERVICE_PARAM_VALUES : PARAM_VALUES
 }
 
 function requestSpecsFor (route: ApiRoute): fc.Arbitrary<RequestSpec> {
+  const credentials = route.path.startsWith('/service/') ? serviceKeyHeaders : credentialHeaders
   return fc.record({
     method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...ANY_METHODS) }),
     path: fc.constant(route.path),
     params: fc.record(Object.fromEntries(route.params.map((name) => [name, paramValues(route)[name] ?? nastyString]))),
-    headers: fc.tuple(credentialHeaders, otherHeaders).map(([credential, other]) => ({ ...other, ...credential })),
+    query: sometimes(Object.fromEntries(route.query.map((name) => [name, QUERY_VALUES[name] ?? nastyString])), 2),
+    headers: fc.tuple(credentials, otherHeaders).map(([credential, other]) => ({ ...other, ...credential })),
     cookies: fc.oneof(fc.constant({}), cookies),
     body: bodyOf(route)
   })
 }
 
-// Routes that take a body get twice the requests: their input is where the surprises are.
+// Routes that take a body get twice the requests: their input is where the surprises are. The
+// /service/ routes get twice again: a request reaches their input and the sessions behind it only
+// with the right key, and the right scope, in the right form.
+function weightOf (route: ApiRoute): number {
+  return (route.bodyFields.length > 0 ? 2 : 1) * (route.path.startsWith('/service/') ? 2 : 1)
+}
+
 export function requestSpecs (routes: readonly ApiRoute[]): fc.Arbitrary<RequestSpec> {
-  return fc.oneof(...routes.map((route) => ({ weight: route.bodyFields.length > 0 ? 2 : 1, arbitrary: requestSpecsFor(route) })))
+  return fc.oneof(...routes.map((route) => ({ weight: weightOf(route), arbitrary: requestSpecsFor(route) })))
 }

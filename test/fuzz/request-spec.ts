@@ -10,11 +10,13 @@ import type { InjectOptions } from 'fastify'
 //   {$tamper: value}                         the value with its signature or secret changed
 //   {$now: seconds}                          the current Unix time plus an offset
 //   {$repeat: text, times: n}                text repeated (so a failure report stays readable)
-//   {$verbatim: text}                        a path parameter sent without percent-encoding
-// `outsider`: a user of another user store, whose id is a string (a UUID).
+//   {$verbatim: text}                        a path or query parameter sent without percent-encoding
+// `outsider`: a user of another user store, whose id is a string (a UUID). `backend` and
+// `support`: services calling the /service/ routes, each with its service key.
 export type FixtureName = 'victim' | 'attacker' | 'admin' | 'outsider'
 export type FixtureField = 'userId' | 'account' | 'sessionId' | 'token' | 'refreshToken'
-export type FixtureRef = `${FixtureName}.${FixtureField}`
+export type BackendName = 'backend' | 'support'
+export type FixtureRef = `${FixtureName}.${FixtureField}` | `${BackendName}.serviceKey`
 
 export type SigningKey = 'server' | 'other' | 'none'
 
@@ -29,6 +31,7 @@ export interface RequestSpec {
   // A route of the OpenAPI document, its parameters as `{name}`.
   path: string
   params: Record<string, unknown>
+  query: Record<string, unknown>
   headers: Record<string, unknown>
   cookies: Record<string, unknown>
   body: Body
@@ -96,16 +99,23 @@ function headerValue (name: string, value: unknown): string {
   return text
 }
 
-// A path parameter as a client would send it: percent-encoded UTF-8 (a lone surrogate becomes
+// A path or query parameter as a client would send it: percent-encoded UTF-8 (a lone surrogate becomes
 // U+FFFD on the way), or as written when it is {$verbatim: text}, e.g. a broken escape.
 function pathSegment (value: unknown, context: ResolveContext): string {
   if (isMarker(value, '$verbatim')) return String(value.$verbatim)
   return encodeURIComponent(Buffer.from(String(resolve(value, context))).toString())
 }
 
+// A list is the parameter given once per item.
+function queryString (query: Record<string, unknown>, context: ResolveContext): string {
+  const pairs = Object.entries(query).flatMap(([name, value]) => [value].flat().map((item) => `${name}=${pathSegment(item, context)}`))
+  return pairs.length === 0 ? '' : `?${pairs.join('&')}`
+}
+
 // The request app.inject sends.
 export function toInjectOptions (spec: RequestSpec, context: ResolveContext): InjectOptions & { url: string } {
-  const url = spec.path.replace(/\{(\w+)\}/g, (_, name: string) => pathSegment(spec.params[name], context))
+  const path = spec.path.replace(/\{(\w+)\}/g, (_, name: string) => pathSegment(spec.params[name], context))
+  const url = `${path}${queryString(spec.query, context)}`
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(resolve(spec.headers, context) as Record<string, unknown>)) {
     headers[name] = headerValue(name, value)

@@ -7,6 +7,7 @@ import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { me } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, SLIDING, STRATEGIES } from '../helpers/strategies.js'
 import { apiRoutesOf, EXPECTED_ROUTES, REFRESH_ROUTE, routeName } from './api-routes.js'
+import { newBackends } from './backends.js'
 import { Cast } from './cast.js'
 import { isLegitimateForVictim } from './legitimate-requests.js'
 import { requestSpecs, VICTIM_NOTE_ID } from './request-arbitraries.js'
@@ -15,13 +16,14 @@ import { snapshotNotes, snapshotSession } from './victim-snapshot.js'
 
 // Fixed, so a run is repeatable; fast-check prints it (with the path to the failing case) on failure.
 const SEED = Number(process.env.FUZZ_SEED ?? 1_400_500)
-// Requests per app: about five seconds on two cores, logins (argon2) included.
-const RUNS_PER_APP = 500
+// Requests per app: about five seconds on two cores, logins (argon2) included. About three in ten
+// go to the /service/ routes (requestSpecs), which hash no password.
+const RUNS_PER_APP = 600
 // High enough that 429s do not hide what the limited routes would answer.
 const NO_RATE_LIMIT = '1000000'
 const FUZZ_ENV = Object.fromEntries([
   'RATE_LIMIT_LOGIN_ACCOUNT_IP', 'RATE_LIMIT_LOGIN_ACCOUNT', 'RATE_LIMIT_LOGIN_IP', 'RATE_LIMIT_PASSWORD_SESSION',
-  'RATE_LIMIT_REGISTER_IP', 'RATE_LIMIT_REFRESH_SESSION', 'RATE_LIMIT_REFRESH_IP'
+  'RATE_LIMIT_REGISTER_IP', 'RATE_LIMIT_REFRESH_SESSION', 'RATE_LIMIT_REFRESH_IP', 'RATE_LIMIT_SERVICE_KEY_IP'
 ].map((name) => [name, NO_RATE_LIMIT]))
 // Every kind of rule, so generated logins meet each: a phone replaces the last one, a second tv
 // is refused (409 1013), a web session has its own idle TTL and lifetime.
@@ -58,13 +60,14 @@ function errorCodeOf (response: LightMyRequestResponse): string {
 }
 
 forEachStrategy(t, async (t, strategy) => {
-  const { app } = await buildTestApp(t, appOptions(strategy, { ...FUZZ_ENV, SESSION_DEVICE_RULES: FUZZ_DEVICE_RULES }))
+  const backends = newBackends()
+  const { app } = await buildTestApp(t, appOptions(strategy, { ...FUZZ_ENV, SESSION_DEVICE_RULES: FUZZ_DEVICE_RULES, ...backends.env }))
   const routes = apiRoutesOf(app)
   const names = routes.map(routeName)
   for (const expected of EXPECTED_ROUTES) t.ok(names.includes(expected), `${expected} is fuzzed`)
   t.equal(names.includes(REFRESH_ROUTE), strategy.refresh, `${REFRESH_ROUTE} is fuzzed where it exists`)
 
-  const cast = await Cast.assemble(app)
+  const cast = await Cast.assemble(app, backends.serviceKeys)
   const { victim } = cast
   const context = { valueOf: cast.valueOf.bind(cast), serverKey: TEST_JWT_SECRET }
   const victimNote = await new NoteRepository(app.db).create(victim.userId, "the victim's note")
@@ -77,6 +80,8 @@ forEachStrategy(t, async (t, strategy) => {
   const answers = new Map<string, number>()
   // Answers naming the outsider by its string id: sessions of another user store were reached.
   let outsiderAnswers = 0
+  // Answers listing the victim's session to a service key: requests past the key check reached the victim.
+  let victimListedToBackends = 0
 
   const everyAnswerIsSound = fc.asyncProperty(requestSpecs(routes), async (spec) => {
     await cast.revive()
@@ -92,6 +97,7 @@ forEachStrategy(t, async (t, strategy) => {
     const answer = `${spec.method} ${spec.path} ${response.statusCode} ${errorCodeOf(response)}`.trimEnd()
     answers.set(answer, (answers.get(answer) ?? 0) + 1)
     if (response.body.includes(`"userId":${JSON.stringify(cast.outsider.userId)}`)) outsiderAnswers++
+    if (spec.path.startsWith('/service/') && response.body.includes(`"id":"${victim.sessionId}"`)) victimListedToBackends++
     assert.deepEqual(await snapshotVictim(), before, `${sent} changed the victim's session or notes`)
   })
 
@@ -114,4 +120,12 @@ forEachStrategy(t, async (t, strategy) => {
   t.ok(seen(/^POST \/notes 201$/), 'some generated notes were added')
   t.ok(outsiderAnswers > 0, `some answers named the outsider by its string id (${outsiderAnswers})`)
   t.ok(seen(/^DELETE \/notes\/\{id\} 404 1404$/), "some generated deletes reached past the session check to someone else's or no note")
+  t.ok(seen(/^POST \/service\/sessions 201$/), 'some sessions were started by the backend')
+  t.ok(seen(/^POST \/service\/sessions 400 1400$/), "some of the backend's sessions were refused as invalid")
+  t.ok(seen(/^GET \/service\/users\/\{userId\}\/sessions 200$/), "some users' sessions were listed")
+  t.ok(seen(/^DELETE \/service\/users\/\{userId\}\/sessions\/\{sessionId\} 200$/), 'some sessions were ended one by one by the backend')
+  t.ok(seen(/^DELETE \/service\/users\/\{userId\}\/sessions 200$/), "some users' sessions were all ended by the backend")
+  t.ok(seen(/^\w+ \/service\/\S+ 401 1401$/), 'some generated service keys were refused')
+  t.ok(seen(/^DELETE \/service\/\S+ 403 1403$/), 'the read-only key was refused the routes that end sessions')
+  t.ok(victimListedToBackends > 0, `some answers listed the victim's session to a service key (${victimListedToBackends})`)
 }, [SLIDING, REFRESH_POSTGRES])
