@@ -16,11 +16,13 @@ export const base64urlOf = (length: number): fc.Arbitrary<string> =>
   fc.string({ unit: fc.constantFrom(...BASE64URL), minLength: length, maxLength: length })
 
 // User ids of other user stores, strings of A-Z a-z 0-9 _ - (the base64url alphabet), at and
-// past their bounds; and the fixtures' ids written as strings, which name the same users.
+// past their bounds; the fixtures' ids written as strings, which name the same users; and with
+// a leading zero, which name other users ("0123" is not 123).
 export const stringUserId = fc.oneof(
   fc.uuid(),
   fc.string({ unit: fc.constantFrom(...BASE64URL), minLength: 1, maxLength: 65 }),
   refsOf('userId').map((userId) => ({ $join: [userId], $with: '' })),
+  refsOf('userId').map((userId) => ({ $join: ['0', userId], $with: '' })),
   fc.constantFrom('0', '01', '2147483648', '99999999999', repeated('x', 64), repeated('9', 64))
 )
 
