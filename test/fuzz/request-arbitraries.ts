@@ -4,7 +4,7 @@ import type { ApiRoute } from './api-routes.js'
 import type { Body, RequestSpec } from './request-spec.js'
 import { QUERY_VALUES, SERVICE_FIELD_VALUES, serviceKeyHeaders } from './service-arbitraries.js'
 import { accessToken, refreshToken } from './token-arbitraries.js'
-import { anyJson, base64urlOf, headerString, nastyNumber, nastyString, ref, refsOf, repeated, sometimes, stringUserId } from './values.js'
+import { anyJson, base64urlOf, headerString, likelyOrBad, nastyNumber, nastyString, ref, refsOf, repeated, sometimes, stringUserId } from './values.js'
 
 // Values for the body fields the routes declare: two times out of three one that could pass
 // (so requests get past validation to the password check and the session), else a bad one.
@@ -26,9 +26,10 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   newPassword: plausibleOrNot(newPassword),
   deviceId: plausibleOrNot(fc.constantFrom('phone-7', 'victim-phone')),
   // The types FUZZ_DEVICE_RULES gives rules (a capped phone, a tv refusing a second one, a web
-  // type with its own lifetimes), one without a rule, and the victim's.
-  deviceType: plausibleOrNot(fc.constantFrom('phone', 'tv', 'web', 'watch')),
-  rememberMe: plausibleOrNot(fc.boolean()),
+  // type with its own lifetimes), one without a rule, and the victim's. Both fields are optional,
+  // in the login and in POST /service/sessions: mostly valid, so they hide little of the rest.
+  deviceType: likelyOrBad(fc.constantFrom('phone', 'tv', 'web', 'watch'), fc.constantFrom('Phone', '1tv', '', 'phone type', repeated('a', 17))),
+  rememberMe: likelyOrBad(fc.boolean(), fc.constantFrom('true', 0, null)),
   userId: plausibleOrNot(fc.oneof({ weight: 2, arbitrary: refsOf('userId') }, stringUserId)),
   refreshToken: plausibleOrNot(refreshToken),
   // A note's text (the notes example).

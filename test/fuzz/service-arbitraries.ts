@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { SERVICE_KEY_PREFIX } from '../../src/service-keys/service-key.js'
 import { accessToken } from './token-arbitraries.js'
-import { anyJson, base64urlOf, headerString, nastyString, ref, repeated } from './values.js'
+import { base64urlOf, headerString, likelyOrBad, nastyString, ref, repeated } from './values.js'
 
 // What a backend sends to the /service/ routes (docs/api.md, "Service keys"), and what an
 // attacker tries there instead: near misses of the keys, a key no entry lists, a session token
@@ -42,13 +42,9 @@ export const serviceKeyHeaders = fc.oneof(
   { weight: 1, arbitrary: fc.constant({}) }
 )
 
-// POST /service/sessions' fields besides userId and deviceId: each a likely value nine times out
-// of ten, else one its schema refuses or anything. Four optional fields: a bad one in most
-// requests would leave few to start sessions.
-const likelyOrBad = (likely: fc.Arbitrary<unknown>, bad: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> =>
-  fc.oneof({ weight: 9, arbitrary: likely }, { weight: 1, arbitrary: fc.oneof({ weight: 2, arbitrary: bad }, nastyString, anyJson) })
 // routes/service/index.ts' bound.
 const USER_AGENT_MAX_LENGTH = 512
+// POST /service/sessions' own fields (request-arbitraries.ts has those it shares with the login).
 export const SERVICE_FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   userType: likelyOrBad(fc.constantFrom('user', 'admin'), fc.constantFrom('root', 'Admin', '')),
   authMethod: likelyOrBad(
