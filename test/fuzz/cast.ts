@@ -92,8 +92,9 @@ export class Cast {
       const player = this.players[name]
       if ((await me(this.app, player.token)).statusCode === 200) continue
       await this.app.users.updatePasswordHash(player.userId, await hashPassword(TEST_PASSWORD))
-      // A generated password change left a fresh tv session the cast holds no token of: it would
-      // keep the tv cap full, and the tv login below would be refused 1013.
+      // A generated password change, or a backend (POST /service/sessions), left a tv session the
+      // cast holds no token of: it would keep the tv cap full, and the tv login below would be
+      // refused 1013.
       await this.app.sessions.endAll(player.userId)
       this.players[name] = playerOf(await logIn(this.app, { ...player, password: TEST_PASSWORD }, undefined, { deviceType: 'tv' }))
     }
