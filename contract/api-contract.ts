@@ -46,7 +46,9 @@ export const ERROR_CODES = {
    * 403: sign in again to do this: the session's last sign-in (`authAt`) is older than the
    * route allows, `maxAge` seconds (the answer says it). `POST /auth/reauthenticate`, then retry.
    */
-  recentAuthRequired: '1005'
+  recentAuthRequired: '1005',
+  /** 403: this account is disabled (`reason: "banned"`, and `until` when the ban lifts by itself): no session can start or refresh. */
+  accountDisabled: '1011'
 } as const
 
 export type ErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES]
@@ -67,7 +69,9 @@ export const SERVER_END_REASONS = [
   'logout_others',
   // A login on another device of the same deviceType went over that type's maxSessions
   // (SESSION_DEVICE_RULES, "onOverflow": "end_oldest"): "You signed in on another phone".
-  'replaced'
+  'replaced',
+  // The user was banned (POST /admin/users/:userId/ban and the others): every session ended at once.
+  'banned'
 ] as const
 
 export type ServerEndReason = typeof SERVER_END_REASONS[number]
@@ -92,10 +96,12 @@ export interface ErrorBody {
   errorCode: string
   /** A message for logs rather than for users. */
   info: string
-  /** With errorCode `"1002"`: why the session ended, one of {@link SERVER_END_REASONS}. */
+  /** With errorCode `"1002"`: why the session ended, one of {@link SERVER_END_REASONS}; with `"1011"`: `"banned"`. */
   reason?: string
   /** With errorCode `"1005"`: how recent, in seconds, the sign-in this needs must be. */
   maxAge?: number
+  /** With errorCode `"1011"`: when the ban lifts by itself (ISO 8601, UTC); absent for a ban until lifted. */
+  until?: string
 }
 
 /** The answer of `POST /auth/login`, `POST /auth/refresh` and `POST /auth/password`. */
@@ -178,4 +184,23 @@ export interface ReauthenticatedBody {
 export interface RevokedCountBody {
   result: 'success'
   revoked: number
+}
+
+/** The answer of `GET /admin/users/:userId/ban`: whether the user is banned now, and the ban. */
+export interface UserBanBody {
+  banned: boolean
+  /** The ban's reason, as the admin or service gave it. */
+  reason?: string
+  /** When the ban lifts by itself (ISO 8601, UTC); absent for a ban until lifted. */
+  until?: string
+  /** When the user was banned (ISO 8601, UTC). */
+  bannedAt?: string
+  /** Who banned the user: `admin:<userId>`, `cli`, `service:<name>`, or what the app's code gave. */
+  actor?: string
+}
+
+/** The answer of the routes that lift a ban: whether there was one to lift. */
+export interface BanLiftedBody {
+  result: 'success'
+  lifted: boolean
 }

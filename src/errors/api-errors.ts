@@ -47,6 +47,7 @@ export const DeviceTypeFullError = createError<[string, number]>(apiCode(ERROR_C
 // password again (POST /auth/reauthenticate) rather than signing the user out.
 const RecentAuthRequiredError = createError<[number]>(apiCode(ERROR_CODES.recentAuthRequired), 'Sign in again to do this: the last sign-in must be within %d seconds', 403, Error, NO_STACK)
 export const ServiceUnavailableError = createError<[string, { cause: unknown }]>(apiCode(ERROR_CODES.unavailable), '%s is unavailable', 503)
+const AccountDisabledError = createError(apiCode(ERROR_CODES.accountDisabled), 'This account is disabled', 403, Error, NO_STACK)
 
 export interface SessionEnded extends FastifyError {
   reason: SessionEndReason
@@ -56,6 +57,16 @@ export interface TooManyRequests extends FastifyError {
   retryAfterSeconds: number
   // Every budget that refused had refused the same key before in its window (docs/events.md).
   repeatedRefusal: boolean
+}
+
+// A banned user's login, session start or refresh. `until`: when the ban lifts (ISO 8601), if it does.
+export interface AccountDisabled extends FastifyError {
+  reason: 'banned'
+  until?: string
+}
+
+export function accountDisabled (until?: string): AccountDisabled {
+  return Object.assign(new AccountDisabledError(), until === undefined ? { reason: 'banned' as const } : { reason: 'banned' as const, until })
 }
 
 export function sessionEnded (reason: SessionEndReason): SessionEnded {

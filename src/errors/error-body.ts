@@ -18,6 +18,7 @@ interface CodedError {
   message: string
   statusCode?: number
   reason?: string
+  until?: string
   retryAfterSeconds?: number
   maxAge?: number
 }
@@ -28,5 +29,6 @@ export function apiErrorAnswer (error: CodedError): ApiErrorAnswer | undefined {
   if (errorCode === undefined) return undefined
   const body = errorBody(errorCode, error.message, error.reason)
   if (error.maxAge !== undefined) body.maxAge = error.maxAge
+  if (error.until !== undefined) body.until = error.until
   return { statusCode: error.statusCode ?? 500, body, retryAfterSeconds: error.retryAfterSeconds }
 }
