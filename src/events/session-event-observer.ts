@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type {
-  AuthEvents, CreatedSession, EndedSessions, EventSubject, LoginResult, LoginSubject, RateLimitBucket, RefreshOutcome
+  AuthEvents, BanSubject, CreatedSession, EndedSessions, EventSubject, LoginResult, LoginSubject, RateLimitBucket, RefreshOutcome
 } from '../metrics/auth-events.js'
 import { accountDigest, sessionEvent, type SessionEvent, type SessionEventFields, type SessionEventType } from './session-event.js'
 
@@ -43,6 +43,14 @@ export class SessionEventObserver implements AuthEvents {
   }
 
   passwordHashed (): void {}
+
+  userBanned (subject: BanSubject): void {
+    this.emit('user.banned', subject)
+  }
+
+  userUnbanned (subject: BanSubject): void {
+    this.emit('user.unbanned', subject)
+  }
 
   private emit (type: SessionEventType, fields: SessionEventFields): void {
     this.publish(sessionEvent(type, this.clock(), fields))

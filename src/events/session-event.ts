@@ -7,7 +7,9 @@ export const SESSION_EVENT_TYPES = [
   'login.succeeded', 'login.failed', 'session.created', 'session.ended',
   'refresh.rotated', 'refresh.reused', 'password.changed', 'rate_limited',
   // The admin CLI's own actions (bin/admin.ts): what an audit trail must show besides sessions.
-  'user.role_changed', 'keys.generated', 'keys.listed'
+  'user.role_changed', 'keys.generated', 'keys.listed',
+  // A ban stored or lifted (docs/sessions.md, "Bans"), by an admin, the CLI, a service or the app's code.
+  'user.banned', 'user.unbanned'
 ] as const
 export type SessionEventType = typeof SESSION_EVENT_TYPES[number]
 
@@ -19,7 +21,8 @@ export interface SessionEvent {
   userId: UserId | null
   sessionId: string | null
   deviceId: string | null
-  // session.ended: why (docs/api.md's reasons); login.failed: how; rate_limited: which budget.
+  // session.ended: why (docs/api.md's reasons); login.failed: how; rate_limited: which budget;
+  // user.banned: the ban's reason, in the words it was given.
   reason: string | null
   // The client of the request that caused it; null for what no request caused (idle expiry).
   ip: string | null

@@ -8,11 +8,12 @@ import type { UserId } from '../users/user-id.js'
 // is a state rather than an event (near-cache hits and size, the password-hashing queue), is
 // kept by its own object as plain numbers and read when /metrics is scraped.
 
-export const LOGIN_RESULTS = ['success', 'bad_credentials', 'rate_limited', 'unavailable', 'error', 'device_type_full'] as const
+export const LOGIN_RESULTS = ['success', 'bad_credentials', 'rate_limited', 'unavailable', 'error', 'device_type_full', 'banned'] as const
 export type LoginResult = typeof LOGIN_RESULTS[number]
 
 // How a login that threw ended: wrong credentials, a full rate-limit bucket, an outage or busy
-// password hashing (503), a device type at its refuse_new cap (409 1013), or anything else.
+// password hashing (503), a device type at its refuse_new cap (409 1013), a banned user's right
+// password (403 1011), or anything else.
 export function failedLoginResult (error: unknown): LoginResult {
   if (typeof error !== 'object' || error === null) return 'error'
   switch (apiErrorCodeOf(error)) {
@@ -20,6 +21,7 @@ export function failedLoginResult (error: unknown): LoginResult {
     case ERROR_CODES.tooManyRequests: return 'rate_limited'
     case ERROR_CODES.unavailable: return 'unavailable'
     case ERROR_CODES.deviceTypeFull: return 'device_type_full'
+    case ERROR_CODES.accountDisabled: return 'banned'
     default: return 'error'
   }
 }
@@ -43,7 +45,8 @@ export type PasswordHashOperation = typeof PASSWORD_HASH_OPERATIONS[number]
 // The reasons the server itself ends sessions for, and so can count. `expired` and
 // `max_lifetime` are Redis letting a key's TTL run out, which the server does not see happen.
 export const COUNTED_END_REASONS = [
-  'logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused', 'replaced'
+  'logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused', 'replaced',
+  'banned'
 ] as const satisfies readonly SessionEndReason[]
 
 // Who and which session an event is about, as far as the service telling it knows: a field it
@@ -72,6 +75,15 @@ export interface LoginSubject extends EventSubject {
   repeatedRefusal?: boolean
 }
 
+// A user banned or unbanned, and who did it (`admin:<userId>`, `cli`, `service:<name>`).
+export interface BanSubject {
+  userId: UserId
+  // user.banned: the ban's reason, as given.
+  reason?: string
+  ip?: string
+  actor?: string
+}
+
 // The sessions one step ended, all of one user's.
 export interface EndedSessions {
   userId: UserId
@@ -95,6 +107,9 @@ export interface AuthEvents {
   passwordChanged: (subject: EventSubject) => void
   // Seconds spent waiting for a slot, then computing the argon2 hash.
   passwordHashed: (operation: PasswordHashOperation, waitSeconds: number, hashSeconds: number) => void
+  // Told once the ban is stored, before the user's sessions end; and once it is lifted.
+  userBanned: (subject: BanSubject) => void
+  userUnbanned: (subject: BanSubject) => void
 }
 
 export const NO_AUTH_EVENTS: AuthEvents = {
@@ -104,7 +119,9 @@ export const NO_AUTH_EVENTS: AuthEvents = {
   refreshAttempted () {},
   rateLimited () {},
   passwordChanged () {},
-  passwordHashed () {}
+  passwordHashed () {},
+  userBanned () {},
+  userUnbanned () {}
 }
 
 // One observer that tells each of `observers`, in order.
@@ -119,7 +136,9 @@ export function allAuthEvents (observers: readonly AuthEvents[]): AuthEvents {
     refreshAttempted: (...event) => { for (const observer of observers) observer.refreshAttempted(...event) },
     rateLimited: (...event) => { for (const observer of observers) observer.rateLimited(...event) },
     passwordChanged: (...event) => { for (const observer of observers) observer.passwordChanged(...event) },
-    passwordHashed: (...event) => { for (const observer of observers) observer.passwordHashed(...event) }
+    passwordHashed: (...event) => { for (const observer of observers) observer.passwordHashed(...event) },
+    userBanned: (...event) => { for (const observer of observers) observer.userBanned(...event) },
+    userUnbanned: (...event) => { for (const observer of observers) observer.userUnbanned(...event) }
   }
 }
 

@@ -198,6 +198,10 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
     this.hashSeconds.observe({ operation }, hashSeconds)
   }
 
+  // Not counted: the sessions a ban ends are (auth_sessions_ended_total{reason="banned"}).
+  userBanned (): void {}
+  userUnbanned (): void {}
+
   redisCallEnded (seconds: number, failure?: RedisCallFailure): void {
     this.redisCallSeries.observe(seconds)
     if (failure !== undefined) this.redisErrors.labels(failure).inc()

@@ -3,6 +3,7 @@ import type { CachedSession, NearCache } from './near-cache.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
 import type { CreateResult, DeviceCap, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import type { UserId } from '../users/user-id.js'
+import type { UserBan } from './user-ban.js'
 
 export interface InvalidationSync {
   // Resolves once the invalidations for every change made so far have reached the cache.
@@ -110,6 +111,19 @@ export class NearCachedSessionStore implements SessionStore {
     const revoked = await this.store.revokeAll(userId, reason, filter)
     await this.invalidations.sync()
     return revoked
+  }
+
+  // A ban ends the user's sessions through revokeAll, which drops them from the cache.
+  async ban (userId: UserId, ban: UserBan, ttlMs: number | undefined): Promise<void> {
+    await this.store.ban(userId, ban, ttlMs)
+  }
+
+  async unban (userId: UserId): Promise<boolean> {
+    return await this.store.unban(userId)
+  }
+
+  async findBan (userId: UserId): Promise<UserBan | undefined> {
+    return await this.store.findBan(userId)
   }
 
   async ping (): Promise<void> {

@@ -15,6 +15,7 @@ import { defineSessionCommands } from './session-scripts.js'
 import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type DeclaredSession, type SessionKeys } from './session-keys.js'
 import { startedUserId, userIdKindOf } from './session-user-id.js'
+import { decodeBan, encodeBan, type UserBan } from './user-ban.js'
 import type {
   CreateResult, DeviceCap, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
 } from './session-store.js'
@@ -116,7 +117,11 @@ export class RedisSessionStore implements SessionStore {
     const { keys } = this
     const { userId, sessionId, loginAt } = record
     const sessionKeysOfCall = {
-      sessionKey: keys.session(userId, sessionId), indexKey: keys.index(userId), generationKey: keys.generation(userId), devicesKey: keys.devices(userId)
+      sessionKey: keys.session(userId, sessionId),
+      indexKey: keys.index(userId),
+      generationKey: keys.generation(userId),
+      devicesKey: keys.devices(userId),
+      banKey: keys.ban(userId)
     }
     const args = {
       ttlMs,
@@ -141,6 +146,7 @@ export class RedisSessionStore implements SessionStore {
         const evicted = reply.toTrim.length === 0 ? [] : await this.trim(userId, maxSessions, reply.toTrim, sessionId)
         return { created: true, evicted, replaced: reply.replaced }
       }
+      if (reply.status === 'banned') return { created: false, ban: decodeBan(reply.ban) }
       if (reply.status === 'full') return { created: false, deviceTypeFull: true }
       if (reply.status === 'generation_moved') return { created: false }
       // 'stale': each retry follows a login that did succeed, so this ends; the bound is a guard.
@@ -243,6 +249,22 @@ export class RedisSessionStore implements SessionStore {
       cursor = nextCursor
     } while (cursor !== '0')
     return revoked
+  }
+
+  // One SET: the value and the TTL change together, and a ban without an end clears an earlier one's TTL.
+  async ban (userId: UserId, ban: UserBan, ttlMs: number | undefined): Promise<void> {
+    const key = this.keys.ban(userId)
+    const value = encodeBan(ban)
+    await callRedis(async () => await (ttlMs === undefined ? this.redis.set(key, value) : this.redis.set(key, value, 'PX', ttlMs)))
+  }
+
+  async unban (userId: UserId): Promise<boolean> {
+    return await callRedis(() => this.redis.del(this.keys.ban(userId))) > 0
+  }
+
+  async findBan (userId: UserId): Promise<UserBan | undefined> {
+    const value = await callRedis(() => this.redis.get(this.keys.ban(userId)))
+    return value === null ? undefined : decodeBan(value)
   }
 
   async ping (): Promise<void> {

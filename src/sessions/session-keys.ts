@@ -11,6 +11,8 @@ export interface SessionKeys {
   generation: (userId: UserId) => string
   // The user's sessions of device types with a maxSessions rule (SESSION_DEVICE_RULES).
   devices: (userId: UserId) => string
+  // Exists while the user is banned (see user-ban.ts); its TTL is the ban's end.
+  ban: (userId: UserId) => string
   // What every session key starts with, whoever's it is.
   sessionPrefixAll: string
   // The keys of a script about one session.
@@ -47,6 +49,7 @@ export function sessionKeys (keyPrefix = ''): SessionKeys {
     index,
     generation: (userId) => `${keyPrefix}ACCESS_TOKEN_GENERATION:{${userIdKey(userId)}}`,
     devices: (userId) => `${keyPrefix}ACCESS_TOKEN_DEVICES:{${userIdKey(userId)}}`,
+    ban: (userId) => `${keyPrefix}ACCESS_TOKEN_BAN:{${userIdKey(userId)}}`,
     sessionPrefixAll,
     oneSession: (userId, sessionId) => ({
       sessionKey: session(userId, sessionId),

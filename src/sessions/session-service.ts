@@ -1,9 +1,10 @@
-import { AccessTokenExpiredError, DeviceTypeFullError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
+import { AccessTokenExpiredError, accountDisabled, DeviceTypeFullError, InvalidTokenError, ReplacedTokenError, sessionEnded, type SessionEndReason } from '../errors/api-errors.js'
 import { systemClock, type Clock } from '../clock.js'
 import { NO_AUTH_EVENTS, type AuthEvents } from '../metrics/auth-events.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { DeviceRules } from './device-rules.js'
 import type { DeviceCap, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import { banUntil, type UserBan } from './user-ban.js'
 import { utf8Prefix } from './utf8-prefix.js'
 import { assertUserId, type UserId } from '../users/user-id.js'
 
@@ -90,6 +91,12 @@ export interface SessionStart {
   actor?: string
 }
 
+export interface BanInput {
+  reason: string
+  // When the ban lifts by itself, ms since the epoch; undefined: until lifted.
+  untilMs?: number
+}
+
 // The session engine: what a login creates, what a request checks, what ends a session.
 export class SessionService {
   // The longest absolute lifetime any session may have (seconds; infinite: none), by which a
@@ -114,6 +121,7 @@ export class SessionService {
 
   // The new session's claims, or undefined when all of the user's sessions were ended since
   // `generation` was read: the credentials this login checked may have changed meanwhile.
+  // A banned user's is refused: 403 "1011".
   // A user id that is neither kind (src/users/user-id.ts) is thrown back here, as in end, endAll,
   // find and list: it comes from the caller's code, where no schema has checked it.
   async start (start: SessionStart, generation: string, nowMs = this.clock()): Promise<SessionClaims | undefined> {
@@ -136,6 +144,7 @@ export class SessionService {
       : this.policy.ttlSeconds * MS_PER_SECOND
     const created = await this.store.create(record, ttlMs, generation, this.policy.maxSessionsPerUser, this.deviceCapOf(start.deviceType))
     if (!created.created) {
+      if (created.ban !== undefined) throw accountDisabled(banUntil(created.ban))
       if (created.deviceTypeFull === true) throw new DeviceTypeFullError(start.deviceType ?? '', this.deviceCapOf(start.deviceType)?.maxSessions ?? 0)
       return undefined
     }
@@ -269,6 +278,30 @@ export class SessionService {
     const marked = await this.store.markAuthenticated(userId, sessionId, nowMs)
     if (marked.status === 'ended') throw sessionEnded(marked.reason)
     return nowMs
+  }
+
+  // The ban is stored first, so that no login after this point starts a session; then every
+  // session the user has ends, reason `banned`, each one a login racing the ban stored included
+  // (it is in the index before the revoke-all walks it). Answers how many ended.
+  async ban (userId: UserId, { reason, untilMs }: BanInput, ip?: string, actor?: string, nowMs = this.clock()): Promise<number> {
+    assertUserId(userId)
+    const ban: UserBan = { reason, untilMs, bannedAtMs: nowMs, actor }
+    await this.store.ban(userId, ban, untilMs === undefined ? undefined : untilMs - nowMs)
+    this.events.userBanned({ userId, reason, ip, actor })
+    return await this.endAll(userId, 'banned', {}, ip, actor)
+  }
+
+  // Sessions the ban ended stay ended. False when the user was not banned.
+  async unban (userId: UserId, ip?: string, actor?: string): Promise<boolean> {
+    assertUserId(userId)
+    const lifted = await this.store.unban(userId)
+    if (lifted) this.events.userUnbanned({ userId, ip, actor })
+    return lifted
+  }
+
+  async findBan (userId: UserId): Promise<UserBan | undefined> {
+    assertUserId(userId)
+    return await this.store.findBan(userId)
   }
 
   async find (userId: UserId, sessionId: string): Promise<SessionRecord | undefined> {

@@ -1,6 +1,7 @@
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type { UserType } from '../tokens/session-claims.js'
 import type { UserId } from '../users/user-id.js'
+import type { UserBan } from './user-ban.js'
 
 // What a session remembers. Never the token: only the id that is also inside it.
 export interface SessionRecord {
@@ -89,9 +90,9 @@ export type CreateResult =
   // `evicted`: the user's oldest sessions this login ended to stay within the cap; `replaced`:
   // the oldest of its device type it ended to stay within that type's cap.
   | { created: true, evicted: string[], replaced: string[] }
-  // A revoke-all has moved the generation since it was read, or the device type's cap refuses
-  // new sessions (`deviceTypeFull`): nothing stored.
-  | { created: false, deviceTypeFull?: true }
+  // A revoke-all has moved the generation since it was read, the device type's cap refuses
+  // new sessions (`deviceTypeFull`), or (`ban`) the user is banned: nothing stored.
+  | { created: false, deviceTypeFull?: true, ban?: UserBan }
 
 export type ResumeResult = { status: 'alive' } | { status: 'ended', reason: SessionEndReason }
 
@@ -135,5 +136,11 @@ export interface SessionStore {
   // revoke-all moves nothing: it ends the sessions it finds, and a login racing it may survive.
   // Replies the ids of the sessions it ended.
   revokeAll: (userId: UserId, reason: SessionEndReason, filter?: RevokeFilter) => Promise<string[]>
+  // Stores the user's ban, replacing any, for `ttlMs` (undefined: until lifted). From then on
+  // `create` stores nothing for the user; ending the sessions they have is the caller's next step.
+  ban: (userId: UserId, ban: UserBan, ttlMs: number | undefined) => Promise<void>
+  // Lifts the user's ban; false when there was none.
+  unban: (userId: UserId) => Promise<boolean>
+  findBan: (userId: UserId) => Promise<UserBan | undefined>
   ping: () => Promise<void>
 }

@@ -2,6 +2,7 @@ import t from 'tap'
 import { NO_DEVICE_RULES } from '../../src/sessions/device-rules.js'
 import { SessionService, type SessionPolicy } from '../../src/sessions/session-service.js'
 import type { CreateResult, SessionRecord, SessionStore, TouchRequest, TouchResult } from '../../src/sessions/session-store.js'
+import type { UserBan } from '../../src/sessions/user-ban.js'
 import type { UserId } from '../../src/users/user-id.js'
 import { TestClock } from '../helpers/test-clock.js'
 
@@ -35,6 +36,7 @@ const START = { userId: 7, userType: 'user' as const, account: 'ada@example.com'
 class RecordingStore implements SessionStore {
   readonly created: Array<{ record: SessionRecord, ttlMs: number }> = []
   readonly touches: TouchRequest[] = []
+  readonly bans: Array<{ ban: UserBan, ttlMs: number | undefined }> = []
   records: SessionRecord[] = []
 
   async generation (): Promise<string> {
@@ -67,7 +69,19 @@ class RecordingStore implements SessionStore {
     throw new Error('not used here')
   }
 
-  async revokeAll (): Promise<never> {
+  async revokeAll (): Promise<string[]> {
+    return []
+  }
+
+  async ban (_userId: UserId, ban: UserBan, ttlMs: number | undefined): Promise<void> {
+    this.bans.push({ ban, ttlMs })
+  }
+
+  async unban (): Promise<never> {
+    throw new Error('not used here')
+  }
+
+  async findBan (): Promise<never> {
     throw new Error('not used here')
   }
 
@@ -199,4 +213,15 @@ t.test('a session\'s own lifetimes: its device rule\'s, else SESSION_TTL_NOT_REM
     t.same(created === undefined ? undefined : ownFields(created.record), stored, `refresh strategy, ${why}: no idle TTL of its own`)
     t.equal(created?.ttlMs, 60_000, `refresh strategy, ${why}: created with the policy's TTL`)
   }
+})
+
+t.test("a ban's TTL is the time left to its end, by the clock; a ban without one has none", async (t) => {
+  const { service, store, clock } = serviceWith({})
+  clock.advance(2500)
+  await service.ban(7, { reason: 'spam', untilMs: LOGIN_MS + 60_000 }, undefined, 'cli')
+  await service.ban(7, { reason: 'fraud' })
+  t.same(store.bans, [
+    { ban: { reason: 'spam', untilMs: LOGIN_MS + 60_000, bannedAtMs: LOGIN_MS + 2500, actor: 'cli' }, ttlMs: 57_500 },
+    { ban: { reason: 'fraud', untilMs: undefined, bannedAtMs: LOGIN_MS + 2500, actor: undefined }, ttlMs: undefined }
+  ])
 })

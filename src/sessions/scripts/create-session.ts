@@ -11,6 +11,8 @@ export interface CreateSessionKeys {
   generationKey: string
   // The user's devices index (see device-cap-lua.ts); touched only for a session of a capped type.
   devicesKey: string
+  // Exists while the user is banned: then nothing is stored.
+  banKey: string
 }
 
 export interface CreateSessionArgs {
@@ -44,7 +46,8 @@ local sessionKey = KEYS[1]
 local indexKey = KEYS[2]
 local generationKey = KEYS[3]
 local devicesKey = KEYS[4]
-local sessionAndTombstoneKeys = {unpack(KEYS, 5)}
+local banKey = KEYS[5]
+local sessionAndTombstoneKeys = {unpack(KEYS, 6)}
 local ttlMs = tonumber(ARGV[1])
 local loginAt = ARGV[2]
 local sessionId = ARGV[3]
@@ -61,7 +64,12 @@ ${END_SESSION_FUNCTION}
 ${DEVICE_CAP_FUNCTION}
 -- Replies {status ('created'; 'generation_moved', 'stale' or 'full' when nothing was stored), the
 -- oldest indexScanLimit index entries when the index holds others than this session (a trim can
--- then do something), else none, the ids of the sessions of its type this login replaced}.
+-- then do something), else none, the ids of the sessions of its type this login replaced}, and
+-- for a banned user ('banned') a fourth element, the ban.
+-- Read here, in the step that stores the session, so that a login racing a ban either finds it
+-- or stores its session before the ban's revoke-all walks the index, which then ends it.
+local ban = redis.call('GET', banKey)
+if ban then return {'banned', {}, {}, ban} end
 -- A revoke-all since the password check (a password change, say) bumped the generation:
 -- this login checked credentials that may no longer hold, so it must not create a session.
 if (redis.call('GET', generationKey) or '0') ~= generationRead then return {'generation_moved', {}, {}} end
@@ -91,7 +99,7 @@ return {'created', toTrim, replaced}
 export const createSessionScript: LuaScript<CreateSessionKeys, CreateSessionArgs> = {
   command: 'sessionCreate',
   lua: CREATE_SESSION_LUA,
-  keys: ['sessionKey', 'indexKey', 'generationKey', 'devicesKey'],
+  keys: ['sessionKey', 'indexKey', 'generationKey', 'devicesKey', 'banKey'],
   args: [
     'ttlMs', 'loginAt', 'sessionId', 'generationRead', 'indexSlackMs', 'indexScanLimit', 'cappedDeviceType', 'maxOfType',
     'refuseNew', 'fallbackTtlMs', 'hashFieldCount'
@@ -100,8 +108,8 @@ export const createSessionScript: LuaScript<CreateSessionKeys, CreateSessionArgs
   restArgs: 'hashFieldsThenSessionIds'
 }
 
-type CreateSessionStatus = 'created' | 'generation_moved' | 'stale' | 'full'
-type CreateSessionReply = [status: CreateSessionStatus, toTrim: string[], replaced: string[]]
+type CreateSessionStatus = 'created' | 'generation_moved' | 'stale' | 'full' | 'banned'
+type CreateSessionReply = [status: CreateSessionStatus, toTrim: string[], replaced: string[], ban?: string]
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -123,11 +131,14 @@ export function createSessionCall (
 
 // `toTrim`: the oldest index entries, oldest first, for a trim to look at (empty: no trim needed).
 // `replaced`: the sessions of its device type it ended. Not created: `stale`, the caller declared
-// too few sessions of the type and tries again; `full`, the type's cap refuses new sessions.
+// too few sessions of the type and tries again; `full`, the type's cap refuses new sessions;
+// `banned`, the user is banned (`ban`: the ban key's value).
 export type CreatedSession =
   | { created: true, toTrim: string[], replaced: string[] }
-  | { created: false, status: Exclude<CreateSessionStatus, 'created'> }
+  | { created: false, status: Exclude<CreateSessionStatus, 'created' | 'banned'> }
+  | { created: false, status: 'banned', ban: string }
 
-export function decodeCreateSessionReply ([status, toTrim, replaced]: CreateSessionReply): CreatedSession {
-  return status === 'created' ? { created: true, toTrim, replaced } : { created: false, status }
+export function decodeCreateSessionReply ([status, toTrim, replaced, ban]: CreateSessionReply): CreatedSession {
+  if (status === 'created') return { created: true, toTrim, replaced }
+  return status === 'banned' ? { created: false, status, ban: ban ?? '' } : { created: false, status }
 }
