@@ -33,6 +33,7 @@ export type { ErrorBody } from '../src/errors/error-body.js'
 export type { NearCacheStatus } from './near-cache.js'
 export type { SessionCheckSettingOptions, SessionCheckSettings } from '../src/config/session-check-settings.js'
 export type { IssuedSessionBody, SessionViewBody } from '../contract/api-contract.js'
+export type { UserBanBody } from '../contract/api-contract.js'
 export type { UserId } from '../src/users/user-id.js'
 export { RENEWED_TOKEN_HEADER } from './token-transport.js'
 export {
@@ -40,6 +41,7 @@ export {
   type SessionEndAllOptions, type SessionEndingReason, type SessionEndOptions, type SessionLifecycle,
   type SessionListOptions, type SessionStartContext, type SessionStartInput
 } from './session-lifecycle.js'
+export type { SessionBanOptions, SessionUnbanOptions } from './session-lifecycle.js'
 
 export interface SessionCheckOptions extends SessionCheckSettingOptions {
   /** An ioredis client (`Redis` or `Cluster`) to use instead of opening one from `redisUrl` or `redisClusterNodes`; its owner closes it. */

@@ -78,6 +78,6 @@ export async function openSessionEngine (settings: SessionCheckSettings, parts: 
   const engine = new SessionService(parts.store, sessionPolicyOf(settings), refreshStore, parts.clock, events)
   const refreshTokens = refreshStore === undefined || secret === undefined
     ? null
-    : new RefreshService(refreshStore, successorKey(secret), refreshPolicyOf(settings), parts.clock, events)
+    : new RefreshService(refreshStore, successorKey(secret), refreshPolicyOf(settings), parts.clock, events, engine)
   return { engine, refreshTokens, refreshStore, refusals, close }
 }

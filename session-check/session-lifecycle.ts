@@ -1,20 +1,23 @@
 import createError from '@fastify/error'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { IssuedSessionBody, SessionViewBody } from '../contract/api-contract.js'
+import type { IssuedSessionBody, SessionViewBody, UserBanBody } from '../contract/api-contract.js'
 import type { Clock } from '../src/clock.js'
 import { InvalidInputError, type SessionEndReason } from '../src/errors/api-errors.js'
 import type { IssuedRefreshToken, RefreshService } from '../src/refresh/refresh-service.js'
 import type { SessionService, SessionStart } from '../src/sessions/session-service.js'
 import { toSessionView } from '../src/sessions/session-view.js'
+import { toUserBanBody } from '../src/sessions/user-ban.js'
 import { isSessionId } from '../src/tokens/session-claims.js'
 import type { SessionTokenCodec } from '../src/tokens/session-token-codec.js'
 import { isUserId, type UserId } from '../src/users/user-id.js'
+import { banInputOf, type SessionBanOptions } from './ban-input.js'
 import { issuedSessionBody, refreshCookieOf } from './issued-session.js'
 import type { SessionCookies } from './session-cookies.js'
 import { sessionStartOf, type SessionStartInput } from './session-start-input.js'
 import { RENEWED_TOKEN_HEADER } from './token-transport.js'
 
 export type { SessionStartInput } from './session-start-input.js'
+export type { SessionBanOptions } from './ban-input.js'
 
 /** Why the app's code ends sessions; a session ended so answers `1002` with this reason everywhere. */
 export const SESSION_ENDING_REASONS = ['logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin'] as const
@@ -51,6 +54,13 @@ export interface SessionEndAllOptions extends SessionEndOptions {
   deviceId?: string
 }
 
+export interface SessionUnbanOptions {
+  /** The client that asked, told in `user.unbanned`. */
+  ip?: string
+  /** Who lifts the ban, told in `user.unbanned`. */
+  actor?: string
+}
+
 export interface SessionListOptions {
   /** The session shown with `current: true`. */
   currentSessionId?: string
@@ -74,6 +84,16 @@ export interface SessionLifecycle {
    * ended session throws the 1002 error with its reason. Every instance's near-cache sees it at once.
    */
   markAuthenticated: (userId: UserId, sessionId: string) => Promise<number>
+  /**
+   * Bans the user: every session ends at once with reason `banned` (on every instance), and
+   * `start`, logins and refreshes answer 403 `"1011"` until `until`, or until `unban`. A ban
+   * replaces an earlier one. Answers how many sessions ended.
+   */
+  ban: (userId: UserId, options: SessionBanOptions) => Promise<number>
+  /** Lifts the user's ban; the sessions it ended stay ended. False when there was none. */
+  unban: (userId: UserId, options?: SessionUnbanOptions) => Promise<boolean>
+  /** The user's ban as `GET /admin/users/:userId/ban` shows it. */
+  findBan: (userId: UserId) => Promise<UserBanBody>
 }
 
 export const GenerationMovedError = createError(
@@ -179,6 +199,21 @@ export function sessionLifecycle (parts: SessionLifecycleParts): SessionLifecycl
     async markAuthenticated (userId, sessionId) {
       if (!isSessionId(sessionId)) throw new InvalidInputError('sessionId is not the id of a session')
       return await engine.markAuthenticated(checkedUserId(userId), sessionId)
+    },
+
+    // Refused where ending sessions is (their refresh tokens live in a database this service lacks).
+    async ban (userId, options) {
+      assertAllowed(refusals.end)
+      const checked = checkedUserId(userId)
+      return await engine.ban(checked, banInputOf(options, clock()), options.ip, options.actor)
+    },
+
+    async unban (userId, { ip, actor } = {}) {
+      return await engine.unban(checkedUserId(userId), ip, actor)
+    },
+
+    async findBan (userId) {
+      return toUserBanBody(await engine.findBan(checkedUserId(userId)))
     }
   }
 }

@@ -65,7 +65,8 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Log in and start a session',
       tags: ['auth'],
       body: LoginBodySchema,
-      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 409, 429, 503) }
+      // 403: a banned user's right password (1011).
+      response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 403, 409, 429, 503) }
     }
   }, async (request, reply) => {
     const account = normalizeAccount(request.body.account)

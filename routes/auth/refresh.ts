@@ -2,9 +2,10 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { issuedSessionBody, refreshCookieOf } from '../../session-check/issued-session.js'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { IssuedSessionSchema } from '../../src/api/session-schemas.js'
-import { InvalidRefreshTokenError, sessionEnded, tooManyRequests } from '../../src/errors/api-errors.js'
+import { accountDisabled, InvalidRefreshTokenError, sessionEnded, tooManyRequests } from '../../src/errors/api-errors.js'
 import type { RefreshAttempt } from '../../src/refresh/refresh-service.js'
 import { parseRefreshToken, REFRESH_TOKEN_MAX_LENGTH } from '../../src/refresh/refresh-token.js'
+import { banUntil } from '../../src/sessions/user-ban.js'
 import type { RefreshCharge } from '../../src/rate-limit/attempt-limiter.js'
 
 const RefreshBodySchema = Type.Object({
@@ -74,6 +75,9 @@ const refresh: FastifyPluginAsyncTypebox = async (fastify) => {
       case 'ended':
         reply.clearSessionCookies()
         throw sessionEnded(attempt.reason)
+      case 'banned':
+        reply.clearSessionCookies()
+        throw accountDisabled(banUntil(attempt.ban))
       default:
         reply.clearSessionCookies()
         throw new InvalidRefreshTokenError()

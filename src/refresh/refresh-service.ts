@@ -2,7 +2,9 @@ import { systemClock, type Clock } from '../clock.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import { NO_AUTH_EVENTS, type AuthEvents, type RefreshOutcome } from '../metrics/auth-events.js'
 import type { SessionRecord } from '../sessions/session-store.js'
+import type { UserBan } from '../sessions/user-ban.js'
 import type { SessionClaims } from '../tokens/session-claims.js'
+import type { UserId } from '../users/user-id.js'
 import type { RefreshRules, RefreshTokenStore, RotateOutcome } from './refresh-token-store.js'
 import { digestOf, newRefreshToken, successorOf, type PresentedRefreshToken } from './refresh-token.js'
 
@@ -30,8 +32,15 @@ export type RefreshAttempt =
   | { status: 'refreshed', claims: SessionClaims, refresh: IssuedRefreshToken, notRemembered?: true }
   | { status: 'too_soon', retryAfterMs: number }
   | { status: 'ended', reason: SessionEndReason }
+  // The user is banned (403 "1011"): logging in again will not help either, until the ban lifts.
+  | { status: 'banned', ban: UserBan }
   // Unknown, expired or reused: the client must log in again.
   | { status: 'invalid' }
+
+// Where a refresh learns of a ban (the session engine).
+export interface BanLookup {
+  findBan: (userId: UserId) => Promise<UserBan | undefined>
+}
 
 const OUTCOME_OF_STATUS: Record<RotateOutcome['status'], RefreshOutcome> = {
   rotated: 'rotated',
@@ -67,7 +76,8 @@ export class RefreshService {
     private readonly successorKey: Buffer,
     policy: RefreshPolicy,
     private readonly clock: Clock = systemClock,
-    private readonly events: AuthEvents = NO_AUTH_EVENTS
+    private readonly events: AuthEvents = NO_AUTH_EVENTS,
+    private readonly bans?: BanLookup
   ) {
     this.rules = refreshRulesOf(policy)
   }
@@ -106,8 +116,13 @@ export class RefreshService {
           ...(outcome.notRemembered === true ? { notRemembered: true } : {})
         }
       case 'too_soon':
-      case 'ended':
         return outcome
+      case 'ended': {
+        // A ban ends every session, so a banned user's refresh finds its session ended: asked
+        // only then, it costs the refreshes that succeed nothing.
+        const ban = await this.bans?.findBan(userId)
+        return ban === undefined ? outcome : { status: 'banned', ban }
+      }
       default:
         return { status: 'invalid' }
     }
