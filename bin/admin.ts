@@ -14,7 +14,8 @@ import type { RedisClient } from '../src/redis/redis-client.js'
 import { isCluster, newRedisClient, redisLocation, seedNodeError } from '../src/redis/redis-connection.js'
 import { SERVICE_KEY_NAME_PATTERN, SERVICE_KEY_NAME_RULE } from '../src/service-keys/service-key.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
-import { SessionService } from '../src/sessions/session-service.js'
+import { SessionService, type BanInput } from '../src/sessions/session-service.js'
+import { BAN_REASON_MAX_LENGTH, banUntil, type UserBan } from '../src/sessions/user-ban.js'
 import { toSessionView } from '../src/sessions/session-view.js'
 import type { UserType } from '../src/tokens/session-claims.js'
 import { UserRepository } from '../src/users/user-repository.js'
@@ -30,8 +31,12 @@ const USAGE = `Usage: npm run admin -- <command> [options]
   create-user --account ACCOUNT [--admin]   create a user; the password is read from stdin
   set-role --user USER_ID --role user|admin change a user's role; a demotion ends their sessions
   revoke --user USER_ID [--device DEVICE]   end all sessions of a user, or those of one device
-  sessions --user USER_ID                   list a user's sessions
-                                            (revoke, sessions: any session's user id, this
+  sessions --user USER_ID                   list a user's sessions, and the user's ban if banned
+  ban --user USER_ID --reason TEXT [--until ISO]
+                                            ban a user: every session ends now (reason banned), and
+                                            logins and refreshes are refused until ISO, or until unban
+  unban --user USER_ID                      lift a user's ban
+                                            (revoke, sessions, ban, unban: any session's user id, this
                                             server's number or another user store's string)
   keys generate [--kid KID] [--alg ALG]     print a new JWT_KEYS entry: a random secret (HS256), or a
                                             private key (EdDSA, ES256); ALG defaults to ACCESS_TOKEN_ALG
@@ -39,7 +44,7 @@ const USAGE = `Usage: npm run admin -- <command> [options]
   keys public                               JWT_KEYS with public keys only, for services that only verify
   service-keys generate --name NAME --scopes SCOPE[,SCOPE]
                                             print a new service key (shown once) and its SERVICE_KEYS entry;
-                                            scopes: sessions:start, sessions:read, sessions:end
+                                            scopes: sessions:start, sessions:read, sessions:end, users:ban
 
 Session commands need only Redis (REDIS_URL or REDIS_CLUSTER_NODES), and also the database when refresh tokens
 are kept there (AUTH_STRATEGY=refresh, REFRESH_STORE=postgres); create-user and set-role need
@@ -78,6 +83,23 @@ function sessionUserIdOption (value: string | undefined): UserId {
   const userId = userIdOfKey(value ?? '')
   if (!isUserId(userId)) throw new UsageError(`--user needs a user id: a number, or 1 to ${USER_ID_STRING_MAX_LENGTH} characters A-Z a-z 0-9 _ -`)
   return userId
+}
+
+// As the API's schema: 1 to 200 characters, no control characters; an end in the future.
+function banOptions (reason: string | undefined, until: string | undefined, nowMs: number): BanInput {
+  if (reason === undefined || reason.length === 0) throw new UsageError('ban needs --reason')
+  if (reason.length > BAN_REASON_MAX_LENGTH || CONTROL_CHARACTER.test(reason)) {
+    throw new UsageError(`--reason must be 1 to ${BAN_REASON_MAX_LENGTH} characters without control characters`)
+  }
+  if (until === undefined) return { reason }
+  const untilMs = Date.parse(until)
+  if (Number.isNaN(untilMs) || untilMs <= nowMs) throw new UsageError('--until must be an ISO 8601 time in the future, e.g. 2030-01-31T12:00:00Z')
+  return { reason, untilMs }
+}
+
+function banLine (userId: UserId, ban: UserBan): string {
+  const until = banUntil(ban)
+  return `user ${userId} is banned ${until === undefined ? 'until lifted' : `until ${until}`}: ${ban.reason}`
 }
 
 async function withRedis<T> (env: Env, work: (redis: RedisClient) => Promise<T>): Promise<T> {
@@ -185,7 +207,9 @@ async function run (argv: string[], env: Env): Promise<void> {
       kid: { type: 'string' },
       alg: { type: 'string' },
       name: { type: 'string' },
-      scopes: { type: 'string' }
+      scopes: { type: 'string' },
+      reason: { type: 'string' },
+      until: { type: 'string' }
     }
   })
   const [command] = positionals
@@ -217,9 +241,27 @@ async function run (argv: string[], env: Env): Promise<void> {
       console.log(`revoked ${revoked} session(s) of user ${userId}${values.device === undefined ? '' : ` on device ${values.device}`}`)
       return
     }
+    case 'ban': {
+      const userId = sessionUserIdOption(values.user)
+      const ban = banOptions(values.reason, values.until, Date.now())
+      const ended = await withEvents(env, async (events) => await withSessions(env, events, async (sessions) =>
+        await sessions.ban(userId, ban, undefined, CLI_ACTOR)))
+      const until = ban.untilMs === undefined ? 'until unban' : `until ${new Date(ban.untilMs).toISOString()}`
+      console.log(`banned user ${userId} ${until}; ended ${ended} session(s)`)
+      return
+    }
+    case 'unban': {
+      const userId = sessionUserIdOption(values.user)
+      const lifted = await withEvents(env, async (events) => await withSessions(env, events, async (sessions) =>
+        await sessions.unban(userId, undefined, CLI_ACTOR)))
+      console.log(lifted ? `lifted the ban on user ${userId}` : `user ${userId} was not banned`)
+      return
+    }
     case 'sessions': {
       const userId = sessionUserIdOption(values.user)
-      const records = await withSessions(env, new CliEvents(env), async (sessions) => await sessions.list(userId))
+      const [records, ban] = await withSessions(env, new CliEvents(env), async (sessions) =>
+        await Promise.all([sessions.list(userId), sessions.findBan(userId)]))
+      if (ban !== undefined) console.log(banLine(userId, ban))
       if (records.length === 0) console.log(`user ${userId} has no sessions`)
       for (const view of records.map((record) => toSessionView(record))) {
         console.log(JSON.stringify(view))

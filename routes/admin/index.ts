@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { BanBodySchema, BanLiftedSchema, banUntilOf, UserBanSchema } from '../../src/api/ban-schemas.js'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { AccountSchema, DeviceIdSchema, UserIdParamSchema, UserIdSchema } from '../../src/api/field-schemas.js'
 import { RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
@@ -54,6 +55,49 @@ const admin: FastifyPluginAsyncTypebox = async (fastify) => {
     request.log.info({ targetUserId: targetId, deviceId, revoked, adminUserId: request.user.userId }, 'admin revoked sessions')
     return { result: 'success' as const, revoked }
   })
+
+  // Any user id of the two kinds: an app with its own users bans them here too.
+  fastify.post('/users/:userId/ban', {
+    schema: {
+      summary: 'Ban a user: every session ends now (reason banned), and logins and refreshes answer 1011 until the ban lifts; revoked: how many ended',
+      tags: ['admin'],
+      security: sessionSecurity,
+      params: UserParamsSchema,
+      body: BanBodySchema,
+      response: { 200: RevokedCountSchema, ...errorResponses(400, 401, 403, 503) }
+    }
+  }, async (request) => {
+    const userId = userIdOfKey(request.params.userId)
+    const { reason } = request.body
+    const until = banUntilOf(request.body.until, fastify.sessionCheck.clock())
+    const revoked = await fastify.sessions.ban(userId, { reason, until, ip: request.ip, actor: `admin:${request.user.userId}` })
+    request.log.info({ targetUserId: userId, until, revoked, adminUserId: request.user.userId }, 'admin banned a user')
+    return { result: 'success' as const, revoked }
+  })
+
+  fastify.delete('/users/:userId/ban', {
+    schema: {
+      summary: "Lift a user's ban; the sessions it ended stay ended. lifted: false when there was none",
+      tags: ['admin'],
+      security: sessionSecurity,
+      params: UserParamsSchema,
+      response: { 200: BanLiftedSchema, ...errorResponses(400, 401, 403, 503) }
+    }
+  }, async (request) => {
+    const userId = userIdOfKey(request.params.userId)
+    const lifted = await fastify.sessions.unban(userId, { ip: request.ip, actor: `admin:${request.user.userId}` })
+    return { result: 'success' as const, lifted }
+  })
+
+  fastify.get('/users/:userId/ban', {
+    schema: {
+      summary: 'Whether a user is banned now, why, until when and by whom',
+      tags: ['admin'],
+      security: sessionSecurity,
+      params: UserParamsSchema,
+      response: { 200: UserBanSchema, ...errorResponses(400, 401, 403, 503) }
+    }
+  }, async (request) => await fastify.sessions.findBan(userIdOfKey(request.params.userId)))
 }
 
 export default admin

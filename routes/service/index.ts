@@ -1,5 +1,6 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AUTH_METHOD_PATTERN } from '../../session-check/session-start-input.js'
+import { BanBodySchema, BanLiftedSchema, banUntilOf } from '../../src/api/ban-schemas.js'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { DeviceIdSchema, DeviceTypeSchema, NO_CONTROL_CHARACTERS_PATTERN, RememberMeSchema, UserIdParamSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema, RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
@@ -100,6 +101,37 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
     const { reason = 'revoked' } = request.query
     const revoked = await fastify.sessions.endAll(userIdOfKey(request.params.userId), { reason, ip: request.ip, actor: serviceActorOf(request) })
     return { result: 'success' as const, revoked }
+  })
+
+  fastify.put('/users/:userId/ban', {
+    preHandler: fastify.requireServiceKey('users:ban'),
+    schema: {
+      summary: 'Ban a user (scope users:ban): every session ends now (reason banned), and starts and refreshes answer 1011 until the ban lifts; replaces an earlier ban',
+      tags: ['service'],
+      security: serviceKeySecurity,
+      params: UserParamsSchema,
+      body: BanBodySchema,
+      response: { 200: RevokedCountSchema, ...errorResponses(400, 401, 403, 429, 503) }
+    }
+  }, async (request) => {
+    const until = banUntilOf(request.body.until, fastify.sessionCheck.clock())
+    const { reason } = request.body
+    const revoked = await fastify.sessions.ban(userIdOfKey(request.params.userId), { reason, until, ip: request.ip, actor: serviceActorOf(request) })
+    return { result: 'success' as const, revoked }
+  })
+
+  fastify.delete('/users/:userId/ban', {
+    preHandler: fastify.requireServiceKey('users:ban'),
+    schema: {
+      summary: "Lift a user's ban (scope users:ban); lifted: false when there was none",
+      tags: ['service'],
+      security: serviceKeySecurity,
+      params: UserParamsSchema,
+      response: { 200: BanLiftedSchema, ...errorResponses(400, 401, 403, 429, 503) }
+    }
+  }, async (request) => {
+    const lifted = await fastify.sessions.unban(userIdOfKey(request.params.userId), { ip: request.ip, actor: serviceActorOf(request) })
+    return { result: 'success' as const, lifted }
   })
 }
 
