@@ -1,7 +1,7 @@
 import type { ErrorBody } from '../../contract/api-contract.js'
 
 // What the SDK reads of the server's one error shape (the contract's ErrorBody).
-export type ApiErrorBody = Pick<ErrorBody, 'errorCode' | 'info' | 'reason' | 'maxAge'>
+export type ApiErrorBody = Pick<ErrorBody, 'errorCode' | 'info' | 'reason' | 'maxAge' | 'until'>
 
 /**
  * An error answer of the API, as the client's methods throw it and `authErrorFrom` makes it.
@@ -29,13 +29,19 @@ export class AuthError extends Error {
     readonly errorCode: string,
     /** The server's message (or the status text), for logs rather than for users. */
     readonly info: string,
-    /** With errorCode `"1002"`: why the session ended (`'logout'`, `'expired'`, ...). */
+    /** With errorCode `"1002"`: why the session ended (`'logout'`, `'expired'`, ...); with `"1011"`: `'banned'`. */
     readonly reason?: string,
     /**
      * With errorCode `"1005"` (`ERROR_CODES.recentAuthRequired`): how recent, in seconds, the
      * sign-in must be. The session lives on: ask for the password, `reauthenticate`, retry.
      */
-    readonly maxAge?: number
+    readonly maxAge?: number,
+    /**
+     * With errorCode `"1011"` (the account is disabled): when the ban lifts by itself, ISO 8601;
+     * absent for a ban that lasts until an administrator lifts it.
+     * @example if (error.errorCode === ERROR_CODES.accountDisabled) show(`Disabled until ${new Date(error.until ?? '')}`)
+     */
+    readonly until?: string
   ) {
     super(`${status} ${errorCode === '' ? '' : `"${errorCode}" `}${info}`)
   }
@@ -68,13 +74,14 @@ export class NotReplayableError extends Error {
 
 export function asApiErrorBody (value: unknown): ApiErrorBody | undefined {
   if (typeof value !== 'object' || value === null) return undefined
-  const { errorCode, info, reason, maxAge } = value as Record<string, unknown>
+  const { errorCode, info, reason, maxAge, until } = value as Record<string, unknown>
   if (typeof errorCode !== 'string') return undefined
   return {
     errorCode,
     info: typeof info === 'string' ? info : '',
     ...(typeof reason === 'string' ? { reason } : {}),
-    ...(typeof maxAge === 'number' ? { maxAge } : {})
+    ...(typeof maxAge === 'number' ? { maxAge } : {}),
+    ...(typeof until === 'string' ? { until } : {})
   }
 }
 
@@ -103,5 +110,5 @@ export async function authErrorFrom (response: Response): Promise<AuthError> {
   const body = await readApiErrorBody(response)
   return body === undefined
     ? new AuthError(response.status, '', response.statusText)
-    : new AuthError(response.status, body.errorCode, body.info, body.reason, body.maxAge)
+    : new AuthError(response.status, body.errorCode, body.info, body.reason, body.maxAge, body.until)
 }

@@ -22,6 +22,9 @@ export const SESSION_END_REASONS = [...SERVER_END_REASONS, 'invalid_token', 'inv
  *   the oldest sessions ended.
  * - `'replaced'`: the user signed in on another device of the same `deviceType` (another phone),
  *   beyond what the server's `SESSION_DEVICE_RULES` allow for that type, and this oldest one ended.
+ * - `'banned'`: the account was banned (an administrator, the admin CLI or a backend): every
+ *   session ended, and signing in answers errorCode 1011 until the ban lifts. Also the reason
+ *   when a refresh answers 1011.
  * - `'invalid_token'`: errorCode 1001 (the token is unusable), or a 1002 with a reason this SDK
  *   does not know.
  * - `'invalid_refresh_token'`: errorCode 1004 (the refresh token is unusable).
@@ -41,6 +44,8 @@ export function sessionEndReasonOf (body: ApiErrorBody | undefined): SessionEndR
     // A reason this SDK does not know yet still ends the session.
     case ERROR_CODES.sessionEnded: return isSessionEndReason(body.reason) ? body.reason : 'invalid_token'
     case ERROR_CODES.invalidRefreshToken: return 'invalid_refresh_token'
+    // A refresh of a banned user's session: no session, and none to be had until the ban lifts.
+    case ERROR_CODES.accountDisabled: return 'banned'
     default: return undefined
   }
 }

@@ -112,10 +112,11 @@ export class TokenRefresher {
       await response.arrayBuffer()
       return this.keeper.staleness(sent) === 'gone' ? OVER : REFRESHED
     }
-    // Only a refused refresh token (1004) or an ended session (1002) ends the session; 429, 503,
-    // a 401 of another kind and the like leave it alone.
-    const body = response.status === 401 ? await readApiErrorBody(response) : undefined
-    const ends = body?.errorCode === ERROR_CODES.sessionEnded || body?.errorCode === ERROR_CODES.invalidRefreshToken
+    // Only a refused refresh token (1004), an ended session (1002) or a banned user (403 1011) ends
+    // the session; 429, 503, a 401 or 403 of another kind and the like leave it alone.
+    const body = response.status === 401 || response.status === 403 ? await readApiErrorBody(response) : undefined
+    const ends = body?.errorCode === ERROR_CODES.sessionEnded || body?.errorCode === ERROR_CODES.invalidRefreshToken ||
+      body?.errorCode === ERROR_CODES.accountDisabled
     const reason = ends ? sessionEndReasonOf(body) : undefined
     if (reason === undefined) return { kind: 'failed', answer: await BufferedResponse.of(response) }
     this.keeper.end(reason, sent)

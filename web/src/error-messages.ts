@@ -17,6 +17,12 @@ function isErrorCode (code: string): code is ErrorCode {
   return (Object.values(ERROR_CODES) as string[]).includes(code)
 }
 
+// The ban's end in the reader's own time zone and language; the server sends it in UTC.
+function accountDisabledMessage (until: string | undefined): string {
+  if (until === undefined) return 'This account is disabled.'
+  return `This account is disabled until ${new Date(until).toLocaleString()}.`
+}
+
 // A sentence for a failed action: the action's own wording of the code, else the page's.
 export function failureMessage (error: unknown, wordings: Wordings = {}): string {
   if (!(error instanceof AuthError)) return 'Could not reach the server. Check your connection and try again.'
@@ -33,6 +39,7 @@ export function failureMessage (error: unknown, wordings: Wordings = {}): string
     case ERROR_CODES.deviceTypeFull: return 'This account is signed in on as many devices of this kind as it may be. Sign out on one of them, then try again.'
     case ERROR_CODES.recentAuthRequired: return 'Not done: this needs a recent sign-in. Try again and enter your password when asked.'
     case ERROR_CODES.unavailable: return 'The server is unavailable right now (this does not sign you out). Try again in a moment.'
+    case ERROR_CODES.accountDisabled: return accountDisabledMessage(error.until)
     default: return `Something went wrong (${code}). Try again.`
   }
 }

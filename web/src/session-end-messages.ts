@@ -14,10 +14,13 @@ const ENDED_BECAUSE: Record<SessionEndReason, string> = {
   refresh_reused: 'This session was ended for your safety: its refresh token was used twice, which can mean it was copied.',
   evicted: 'This account signed in on too many devices, so its oldest sessions were ended, this one included.',
   replaced: 'You signed in on another phone.',
+  banned: 'This account was disabled, so every session ended.',
   invalid_token: 'Your sign-in is no longer valid.',
   invalid_refresh_token: 'Your sign-in could not be renewed.'
 }
 
 export function sessionEndedMessage (reason: SessionEndReason): string {
+  // Signing in again is what a banned user cannot do.
+  if (reason === 'banned') return `Signed out. ${ENDED_BECAUSE[reason]}`
   return `Signed out. ${ENDED_BECAUSE[reason]} Please sign in again.`
 }
