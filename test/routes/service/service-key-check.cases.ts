@@ -3,7 +3,7 @@ import { newServiceKey } from '../../../src/service-keys/service-key.js'
 import { buildTestApp } from '../../helpers/build-app.js'
 import { LogCollector } from '../../helpers/log-collector.js'
 import { createAndLogIn } from '../../helpers/sessions.js'
-import { BILLING_KEY, bearer, endAllSessions, endSession, listSessions, SERVICE_KEYS_ENV, startSession, SUPPORT_KEY } from './service-requests.js'
+import { banUser, BILLING_KEY, bearer, endAllSessions, endSession, listSessions, SERVICE_KEYS_ENV, startSession, SUPPORT_KEY, unbanUser } from './service-requests.js'
 
 // The service key check in front of every /service/ route: who may call, which scope each
 // route asks for, the per-IP budget of refused keys, and nothing of a key in the log.
@@ -21,7 +21,9 @@ t.test('without SERVICE_KEYS no /service/ route exists: 404 "1404", whatever the
     startSession(app, { userId: 1 }),
     listSessions(app, 1),
     endSession(app, 1, SESSION_ID),
-    endAllSessions(app, 1)
+    endAllSessions(app, 1),
+    banUser(app, 1, { reason: 'spam' }),
+    unbanUser(app, 1)
   ])
   for (const answer of answers) {
     t.equal(answer.statusCode, 404)
@@ -53,9 +55,11 @@ t.test('no key, a malformed or unknown one, a session token: 401 "1401"; a key w
   const forbidden = [
     await startSession(app, { userId: user.userId }, SUPPORT_KEY),
     await endSession(app, user.userId, user.sessionId, SUPPORT_KEY),
-    await endAllSessions(app, user.userId, undefined, SUPPORT_KEY)
+    await endAllSessions(app, user.userId, undefined, SUPPORT_KEY),
+    await banUser(app, user.userId, { reason: 'spam' }, SUPPORT_KEY),
+    await unbanUser(app, user.userId, SUPPORT_KEY)
   ]
-  const scopes = ['sessions:start', 'sessions:end', 'sessions:end']
+  const scopes = ['sessions:start', 'sessions:end', 'sessions:end', 'users:ban', 'users:ban']
   forbidden.forEach((answer, index) => {
     t.equal(answer.statusCode, 403)
     t.same(answer.json(), { code: 0, errorCode: '1403', info: `The service key "support" does not have the scope ${scopes[index] ?? ''}` })
@@ -94,9 +98,9 @@ t.test('the OpenAPI document describes the /service/ routes with the serviceKey 
     .filter(([path]) => path.startsWith('/service/'))
     .flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, operation] as const))
   t.same(operations.map(([name]) => name).sort(), [
-    'DELETE /service/users/{userId}/sessions', 'DELETE /service/users/{userId}/sessions/{sessionId}',
-    'GET /service/users/{userId}/sessions', 'POST /service/sessions'
-  ], 'the four routes')
+    'DELETE /service/users/{userId}/ban', 'DELETE /service/users/{userId}/sessions', 'DELETE /service/users/{userId}/sessions/{sessionId}',
+    'GET /service/users/{userId}/sessions', 'POST /service/sessions', 'PUT /service/users/{userId}/ban'
+  ], 'the six routes')
   for (const [name, operation] of operations) t.same(operation.security, [{ serviceKey: [] }], `${name}: the service key, no session`)
 })
 

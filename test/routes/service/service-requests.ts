@@ -8,11 +8,14 @@ import { newServiceKey, serviceKeyEntry } from '../../../src/service-keys/servic
 export const BILLING_KEY = newServiceKey()
 // sessions:read only: a support tool.
 export const SUPPORT_KEY = newServiceKey()
+// users:ban only: a moderation tool.
+export const MODERATION_KEY = newServiceKey()
 
 export const SERVICE_KEYS_ENV = {
   SERVICE_KEYS: JSON.stringify([
     serviceKeyEntry('billing', BILLING_KEY, ['sessions:start', 'sessions:read', 'sessions:end']),
-    serviceKeyEntry('support', SUPPORT_KEY, ['sessions:read'])
+    serviceKeyEntry('support', SUPPORT_KEY, ['sessions:read']),
+    serviceKeyEntry('moderation', MODERATION_KEY, ['users:ban'])
   ])
 }
 
@@ -35,6 +38,14 @@ export async function endSession (app: FastifyInstance, userId: number | string,
 export async function endAllSessions (app: FastifyInstance, userId: number | string, reason?: string, key = BILLING_KEY): Promise<LightMyRequestResponse> {
   const query = reason === undefined ? '' : `?reason=${reason}`
   return await app.inject({ method: 'DELETE', url: `/service/users/${userId}/sessions${query}`, headers: bearer(key) })
+}
+
+export async function banUser (app: FastifyInstance, userId: number | string, payload: Record<string, unknown>, key = MODERATION_KEY): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'PUT', url: `/service/users/${userId}/ban`, headers: bearer(key), payload })
+}
+
+export async function unbanUser (app: FastifyInstance, userId: number | string, key = MODERATION_KEY): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'DELETE', url: `/service/users/${userId}/ban`, headers: bearer(key) })
 }
 
 // The session a 201 of POST /service/sessions started.
