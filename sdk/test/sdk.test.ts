@@ -1,6 +1,7 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder): a test
 // process costs more to start under tap's coverage than most of these files spend testing.
 await import('./axios-origins.cases.js')
+await import('./bans.cases.js')
 await import('./client-api.cases.js')
 await import('./cookie-mode.cases.js')
 await import('./cookie-refresh.cases.js')

@@ -103,6 +103,53 @@ t.test('sessions and revoke work on Redis alone', async (t) => {
   t.match((await me(app, started.token)).json(), { errorCode: '1002', reason: 'admin' }, 'the UUID user\'s session ended')
 })
 
+t.test('ban and unban work on Redis alone, and sessions shows the ban', async (t) => {
+  const { app, config } = await buildTestApp(t, { databaseUrl: await reachablePostgresUrl(), env: { EVENTS_STREAM: 'auth-events' } })
+  const user = await createUser(app)
+  const phone = await logIn(app, user, 'phone')
+  const env = {
+    REDIS_URL: config.REDIS_URL,
+    REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
+    DATABASE_URL: UNREACHABLE_DATABASE_URL,
+    DATA_DIR: join(tempDir(t), 'never-created'),
+    EVENTS_STREAM: 'auth-events'
+  }
+  const userArgs = ['--user', String(user.userId)]
+  const until = new Date(Date.now() + 60 * 60 * 1000).toISOString()
+
+  const refused = await Promise.all([
+    runCli(['ban', ...userArgs], env),
+    runCli(['ban', ...userArgs, '--reason', 'spam', '--until', new Date(Date.now() - 1000).toISOString()], env),
+    runCli(['ban', ...userArgs, '--reason', 'line\nbreak'], env)
+  ])
+  t.same(refused.map((result) => result.code), [2, 2, 2], 'no reason, an until in the past, a control character: usage errors')
+  t.match(refused[0]?.stderr, /ban needs --reason/)
+  t.match(refused[1]?.stderr, /--until must be an ISO 8601 time in the future/)
+  t.equal((await me(app, phone.token)).statusCode, 200, 'and nothing was ended')
+
+  const banned = await runCli(['ban', ...userArgs, '--reason', 'spam', '--until', until], env)
+  t.equal(banned.code, 0, exitStatus(banned))
+  t.equal(banned.stdout.trim(), `banned user ${user.userId} until ${until}; ended 1 session(s)`)
+  t.match((await me(app, phone.token)).json(), { errorCode: '1002', reason: 'banned' }, 'the session ended with reason banned')
+  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { account: user.account, password: TEST_PASSWORD } })
+  t.match(login.json(), { errorCode: '1011', reason: 'banned', until }, 'the server refuses the login')
+  const listed = await runCli(['sessions', ...userArgs], env)
+  t.equal(listed.stdout.trim().split('\n')[0], `user ${user.userId} is banned until ${until}: spam`, 'sessions shows the ban first')
+
+  const lifted = await runCli(['unban', ...userArgs], env)
+  t.equal(lifted.stdout.trim(), `lifted the ban on user ${user.userId}`)
+  t.equal((await runCli(['unban', ...userArgs], env)).stdout.trim(), `user ${user.userId} was not banned`)
+  t.equal((await logIn(app, user, 'phone')).response.statusCode, 200, 'the user signs in again')
+
+  const told = (await streamedEvents(app)).filter((event) => event.type.startsWith('user.') || event.type === 'session.ended')
+  t.match(told, [
+    { type: 'user.banned', userId: user.userId, reason: 'spam', actor: 'cli' },
+    { type: 'session.ended', userId: user.userId, sessionId: phone.sessionId, reason: 'banned', actor: 'cli' },
+    { type: 'user.unbanned', userId: user.userId, actor: 'cli' }
+  ], 'told with the actor "cli"')
+  t.equal(told.length, 3, 'the second unban lifted nothing and told nothing')
+})
+
 const sharedPostgresUrl = await reachablePostgresUrl()
 const SET_ROLE_SKIP = sharedPostgresUrl === undefined
   ? 'set-role needs a database the CLI and the test server share: PostgreSQL does not answer'

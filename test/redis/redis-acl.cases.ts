@@ -180,11 +180,19 @@ t.test('a service starts and ends sessions as the documented login-service user,
   t.equal((await service.sessions.list(userId)).length, 2)
   t.equal(await service.sessions.end(userId, sessions[1]?.sessionId ?? ''), true)
   t.equal(await service.sessions.endAll(userId, { reason: 'logout_all' }), 1)
+  // A ban: its key (ACCESS_TOKEN_BAN:) is one of the service's, written with SET PX, read by the
+  // login script and a refresh, deleted by unban.
+  const banned = await service.sessions.start({ userId })
+  t.equal(await service.sessions.ban(userId, { reason: 'acl', until: new Date(Date.now() + 60_000) }), 1, 'a ban ends the session')
+  await t.rejects(service.sessions.start({ userId }), { code: 'AUTH_1011' }, 'and refuses a new one')
+  t.match((await me(app, banned.token)).json(), { reason: 'banned' })
+  t.equal(await service.sessions.unban(userId), true, 'unban')
   await service.close()
   const told = (await streamed()).filter((event) => event.userId === userId).map((event) => [event.type, event.reason])
   t.same(told, [
     ['session.created', null], ['session.created', null], ['session.created', null], ['session.ended', 'evicted'],
-    ['session.ended', 'revoked'], ['session.ended', 'logout_all']
+    ['session.ended', 'revoked'], ['session.ended', 'logout_all'],
+    ['session.created', null], ['user.banned', 'acl'], ['session.ended', 'banned'], ['user.unbanned', null]
   ], 'its events are in the stream')
   t.same(await aclRefusals(operator), [], 'Redis refused the login service nothing')
 })
