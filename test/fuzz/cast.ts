@@ -83,14 +83,16 @@ export class Cast {
   }
 
   // Signs the attacker and the admin in again when a generated request ended their session
-  // (or changed their password), so that the next request can reach past authentication.
+  // (or changed their password, or banned them), so that the next request can reach past authentication.
   async revive (): Promise<void> {
     if ((await me(this.app, this.outsider.token)).statusCode !== 200) {
+      await this.app.sessions.unban(this.outsider.userId)
       this.players.outsider = await Cast.startOutsider(this.app, this.outsider.userId)
     }
     for (const name of ['attacker', 'admin'] as const) {
       const player = this.players[name]
       if ((await me(this.app, player.token)).statusCode === 200) continue
+      await this.app.sessions.unban(player.userId)
       await this.app.users.updatePasswordHash(player.userId, await hashPassword(TEST_PASSWORD))
       // A generated password change, or a backend (POST /service/sessions), left a tv session the
       // cast holds no token of: it would keep the tv cap full, and the tv login below would be

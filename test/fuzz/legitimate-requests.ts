@@ -16,19 +16,20 @@ function presentedTokens (request: InjectOptions): string[] {
 }
 
 // No attack on the victim's session: a token signed with the server's key for that session (the
-// real one, or one with other claims) speaks for it; an admin may revoke it; the backend may start
-// and end any user's sessions.
+// real one, or one with other claims) speaks for it; an admin may revoke it or ban the victim; the
+// backend may start and end any user's sessions, and ban any user.
 export function isLegitimateForVictim (request: InjectOptions & { url: string }, cast: Cast): boolean {
   const sessions = presentedTokens(request).map((token) => sessionSignedFor(token, TEST_JWT_SECRET))
   if (sessions.some((session) => isSameSession(session, cast.victim))) return true
   if (isBackendActingOn(request, cast)) return namesUserInPath(request.url, cast.victim) || namesUser(request.payload, cast.victim)
-  if (request.url !== '/admin/revoke' || !sessions.some((session) => isSameSession(session, cast.admin))) return false
-  return namesUser(request.payload, cast.victim)
+  if (!sessions.some((session) => isSameSession(session, cast.admin))) return false
+  if (request.method === 'POST' && request.url.endsWith('/ban')) return namesUserInPath(request.url, cast.victim)
+  return request.url === '/admin/revoke' && namesUser(request.payload, cast.victim)
 }
 
-// The /service/ routes start sessions with POST and end them with DELETE; what the backend reads
-// (GET, and the HEAD beside it) must change nothing, the victim's sessions included.
-const CHANGING_METHODS = new Set(['POST', 'DELETE'])
+// The /service/ routes start sessions with POST, end them with DELETE and ban with PUT; what the
+// backend reads (GET, and the HEAD beside it) must change nothing, the victim's sessions included.
+const CHANGING_METHODS = new Set(['POST', 'DELETE', 'PUT'])
 
 // The backend's key as Bearer, on a route that changes sessions. (For the key itself the server's
 // stricter reading of the header, src/service-keys/service-key-ring.ts, finds the same.)
@@ -38,10 +39,10 @@ function isBackendActingOn (request: InjectOptions & { url: string }, cast: Cast
     bearerTokenOf(headers.authorization) === cast.serviceKeys.backend
 }
 
-// `/service/users/{userId}/...`: the path names the user as the router decodes it; 123 and
-// "123" are one user.
+// `/service/users/{userId}/...` or `/admin/users/{userId}/...`: the path names the user as the
+// router decodes it; 123 and "123" are one user.
 function namesUserInPath (url: string, player: Player): boolean {
-  const segment = /^\/service\/users\/([^/?]*)/.exec(url)?.[1]
+  const segment = /^\/(?:service|admin)\/users\/([^/?]*)/.exec(url)?.[1]
   if (segment === undefined) return false
   try {
     return decodeURIComponent(segment) === userIdKey(player.userId)

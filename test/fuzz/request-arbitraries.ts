@@ -34,6 +34,9 @@ const FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   refreshToken: plausibleOrNot(refreshToken),
   // A note's text (the notes example).
   text: plausibleOrNot(fc.string({ minLength: 1, maxLength: 40 })),
+  // A ban's: its reason, and an end in the future (refused in the past).
+  reason: plausibleOrNot(fc.constantFrom('spam', 'chargeback')),
+  until: plausibleOrNot(fc.constantFrom('2099-01-01T00:00:00Z', '2000-01-01T00:00:00Z')),
   ...SERVICE_FIELD_VALUES
 }
 const valueOfField = (field: string): fc.Arbitrary<unknown> => FIELD_VALUES[field] ?? anyJson

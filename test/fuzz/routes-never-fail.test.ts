@@ -32,7 +32,7 @@ const FUZZ_DEVICE_RULES = JSON.stringify({
   tv: { maxSessions: 1, onOverflow: 'refuse_new' },
   web: { idleTtl: 7200, maxLifetime: 604800 }
 })
-const ERROR_FIELDS = new Set(['code', 'errorCode', 'info', 'reason'])
+const ERROR_FIELDS = new Set(['code', 'errorCode', 'info', 'reason', 'until'])
 
 const REFRESH_POSTGRES = STRATEGIES.find((strategy) => strategy.name === 'refresh-postgres')
 if (REFRESH_POSTGRES === undefined) throw new Error('test/helpers/strategies.ts no longer has refresh-postgres')
@@ -46,10 +46,10 @@ function errorShapeProblem (response: LightMyRequestResponse): string | undefine
     return `a ${response.statusCode} whose body is not JSON: ${response.body.slice(0, 200)}`
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return `a ${response.statusCode} whose body is not an object`
-  const { code, errorCode, info, reason } = body as Record<string, unknown>
+  const { code, errorCode, info, reason, until } = body as Record<string, unknown>
   const extra = Object.keys(body).filter((key) => !ERROR_FIELDS.has(key))
   if (code !== 0 || typeof errorCode !== 'string' || typeof info !== 'string' || (reason !== undefined && typeof reason !== 'string') ||
-    extra.length > 0) {
+    (until !== undefined && typeof until !== 'string') || extra.length > 0) {
     return `a ${response.statusCode} not in the error shape: ${response.body.slice(0, 200)}`
   }
   return undefined
