@@ -85,9 +85,11 @@ export async function phoneCodeLoginBesideTheServer (t: Test, { project, redisUr
     t.same(Object.keys(issued).sort(), ['result', 'sessionId', 'token', 'userId', 'userType'], 'what POST /auth/login answers (sliding strategy)')
     t.match(issued, { result: 'success', userId: STRING_USER_ID, userType: 'user' })
 
-    const me = await call<unknown>(`${auth.origin}/auth/me`, { token: issued.token })
+    const me = await call<Record<string, unknown>>(`${auth.origin}/auth/me`, { token: issued.token })
     t.equal(me.status, 200, auth.output())
-    t.same(me.body, { userId: issued.userId, userType: 'user', deviceType: null, account: phone, sessionId: issued.sessionId }, 'the example\'s string id, unchanged')
+    t.match(me.body, { userId: issued.userId, userType: 'user', deviceType: null, account: phone, sessionId: issued.sessionId, authAt: Number },
+      'the example\'s string id, unchanged')
+    t.same(Object.keys(me.body).sort(), ['account', 'authAt', 'deviceType', 'sessionId', 'userId', 'userType'], 'and nothing else')
 
     const there = await call<SessionList>(`${auth.origin}/auth/sessions`, { token: issued.token })
     t.match(there.body.sessions.find((session) => session.id === issued.sessionId), { deviceId: 'pixel-8' }, 'in the auth server\'s session list, with its device')
