@@ -104,7 +104,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.put('/users/:userId/ban', {
-    preHandler: fastify.requireServiceKey('users:ban'),
+    onRequest: fastify.requireServiceKey('users:ban'),
     schema: {
       summary: 'Ban a user (scope users:ban): every session ends now (reason banned), and starts and refreshes answer 1011 until the ban lifts; replaces an earlier ban',
       tags: ['service'],
@@ -121,7 +121,7 @@ const service: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.delete('/users/:userId/ban', {
-    preHandler: fastify.requireServiceKey('users:ban'),
+    onRequest: fastify.requireServiceKey('users:ban'),
     schema: {
       summary: "Lift a user's ban (scope users:ban); lifted: false when there was none",
       tags: ['service'],
