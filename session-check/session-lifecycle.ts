@@ -9,7 +9,7 @@ import { toSessionView } from '../src/sessions/session-view.js'
 import { toUserBanBody } from '../src/sessions/user-ban.js'
 import { isSessionId } from '../src/tokens/session-claims.js'
 import type { SessionTokenCodec } from '../src/tokens/session-token-codec.js'
-import { isUserId, type UserId } from '../src/users/user-id.js'
+import { isUserId, USER_ID_RULE, type UserId } from '../src/users/user-id.js'
 import { banInputOf, type SessionBanOptions } from './ban-input.js'
 import { issuedSessionBody, refreshCookieOf } from './issued-session.js'
 import type { SessionCookies } from './session-cookies.js'
@@ -124,7 +124,7 @@ const MS_PER_SECOND = 1000
 const START_ATTEMPTS = 3
 
 function checkedUserId (userId: UserId): UserId {
-  if (!isUserId(userId)) throw new InvalidInputError('userId must be a positive integer up to 2147483647, or 1-64 characters of A-Z a-z 0-9 _ -')
+  if (!isUserId(userId)) throw new InvalidInputError(`userId must be ${USER_ID_RULE}`)
   return userId
 }
 

@@ -6,7 +6,7 @@ import { deviceLabel } from '../src/sessions/device-label.js'
 import { isDeviceType } from '../src/sessions/device-rules.js'
 import type { SessionStart } from '../src/sessions/session-service.js'
 import { ACCOUNT_MAX_LENGTH } from '../src/users/account.js'
-import { isUserId, type UserId } from '../src/users/user-id.js'
+import { isUserId, USER_ID_RULE, type UserId } from '../src/users/user-id.js'
 
 // What the app's own code says of the session it starts (app.sessions.start).
 export interface SessionStartInput {
@@ -61,7 +61,7 @@ function checkedText (value: unknown, name: string, maxLength: number): string |
 export function sessionStartOf (input: SessionStartInput, request: FastifyRequest | undefined): SessionStart {
   if (typeof input !== 'object' || input === null) refuse('the session to start must be an object')
   const { userId, userType = 'user', deviceId, deviceType, rememberMe, authMethod, account, ip = request?.ip ?? '', userAgent } = input
-  if (!isUserId(userId)) refuse('userId must be a positive integer up to 2147483647, or 1-64 characters of A-Z a-z 0-9 _ -')
+  if (!isUserId(userId)) refuse(`userId must be ${USER_ID_RULE}`)
   if (!USER_TYPES.includes(userType)) refuse(`userType must be one of ${USER_TYPES.join(', ')}`)
   if (authMethod !== undefined && (typeof authMethod !== 'string' || !AUTH_METHOD_PATTERN.test(authMethod))) {
     refuse('authMethod must be a short label: a lowercase letter, then up to 31 of a-z 0-9 _')

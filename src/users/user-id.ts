@@ -12,6 +12,8 @@ export const USER_ID_STRING_MAX_LENGTH = 64
 // carry without escaping. Bounded, so a key or a token stays short.
 export const USER_ID_STRING_PATTERN = `^[A-Za-z0-9_-]{1,${USER_ID_STRING_MAX_LENGTH}}$`
 const USER_ID_STRING = new RegExp(USER_ID_STRING_PATTERN)
+// The rule in words, for the errors that refuse an id no schema has checked.
+export const USER_ID_RULE = `a positive integer up to ${USER_ID_MAX}, or 1-${USER_ID_STRING_MAX_LENGTH} characters of A-Z a-z 0-9 _ -`
 // How this server writes an integer id: no sign, no leading zero, ten digits at most.
 const INTEGER_USER_ID_DIGITS = /^[1-9][0-9]{0,9}$/
 
