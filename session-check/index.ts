@@ -15,7 +15,7 @@ import type { RefreshService } from '../src/refresh/refresh-service.js'
 import type { RefreshTokenStore } from '../src/refresh/refresh-token-store.js'
 import { closeRedis, openResilientRedis } from '../src/redis/resilient-connection.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
-import type { Authentication, AuthenticatedUser } from '../src/sessions/session-service.js'
+import type { AuthenticateOptions, Authentication, AuthenticatedUser } from '../src/sessions/session-service.js'
 import type { SessionStore } from '../src/sessions/session-store.js'
 import { CSRF_HEADER, hasCsrfProof } from '../src/security/csrf.js'
 import type { SessionClaims } from '../src/tokens/session-claims.js'
@@ -137,6 +137,14 @@ declare module 'fastify' {
 
 const MS_PER_SECOND = 1000
 
+// The two ways a request may check its session, made once: the check runs on every request.
+const SLIDING: AuthenticateOptions = Object.freeze({ keepAlive: true })
+const NOT_SLIDING: AuthenticateOptions = Object.freeze({ keepAlive: false })
+
+function slidingOf (slides: boolean): AuthenticateOptions {
+  return slides ? SLIDING : NOT_SLIDING
+}
+
 // Whether a request keeps its session alive: a route says no with `config.session.slide: false`.
 function routeSlides (request: FastifyRequest): boolean {
   return request.routeOptions.config.session?.slide !== false
@@ -243,7 +251,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
 
   async function check (request: FastifyRequest, reply: FastifyReply, method = request.method, options: SessionCheckRequestOptions = {}): Promise<AuthenticatedUser> {
     const { claims, cookie } = verifiedClaims(request, method)
-    const keepAlive = { keepAlive: options.slide ?? routeSlides(request) }
+    const keepAlive = slidingOf(options.slide ?? routeSlides(request))
     const authentication = sessions.authenticateCached(claims, undefined, keepAlive) ?? await sessions.authenticate(claims, undefined, keepAlive)
     return accept(request, reply, { claims, cookie }, authentication)
   }
@@ -257,7 +265,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   function authenticate (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     let verified: ReturnType<typeof verifiedClaims>
     let authentication: Authentication | undefined
-    const keepAlive = { keepAlive: routeSlides(request) }
+    const keepAlive = slidingOf(routeSlides(request))
     try {
       verified = verifiedClaims(request, request.method)
       authentication = sessions.authenticateCached(verified.claims, undefined, keepAlive)
