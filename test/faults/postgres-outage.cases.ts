@@ -1,24 +1,11 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
-import { createTestDatabase, POSTGRES_URL } from '../helpers/database.js'
-import { startRelay } from '../helpers/tcp-relay.js'
+import { postgresRelaySkip, relayedTestDatabase } from '../helpers/postgres-relay.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
 
-const target = new URL(POSTGRES_URL)
-const unreachable = await createTestDatabase(target.toString())
-  .then(async (database) => { await database.drop(); return false as const })
-  .catch((error: Error) => `no PostgreSQL at ${target.host}: ${error.message}`)
-
-t.test('with PostgreSQL unreachable, signed-in users keep working; logins and notes answer 503', { skip: unreachable }, async (t) => {
-  // The schema is made and dropped directly; only the app goes through the relay.
-  const database = await createTestDatabase(target.toString())
-  t.teardown(async () => await database.drop())
-  const relay = await startRelay(target)
-  const viaRelay = new URL(database.url ?? '')
-  viaRelay.hostname = '127.0.0.1'
-  viaRelay.port = String(relay.port)
-
-  const { app } = await buildTestApp(t, { env: { DATABASE_URL: viaRelay.toString() } })
+t.test('with PostgreSQL unreachable, signed-in users keep working; logins and notes answer 503', { skip: postgresRelaySkip }, async (t) => {
+  const relay = await relayedTestDatabase(t)
+  const { app } = await buildTestApp(t, { env: { DATABASE_URL: relay.url } })
   const session = await createAndLogIn(app)
   const other = await createAndLogIn(app)
   await relay.cut()

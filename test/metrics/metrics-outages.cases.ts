@@ -2,12 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
-import { createTestDatabase, POSTGRES_URL } from '../helpers/database.js'
 import { moved, sample, scrape } from '../helpers/metrics.js'
 import { nearCacheNoticedOutage } from '../helpers/near-cache.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
-import { startRelay } from '../helpers/tcp-relay.js'
+import { postgresRelaySkip, relayedTestDatabase } from '../helpers/postgres-relay.js'
 
 // Outages made to happen, as in test/faults: /metrics keeps answering, and counts them.
 
@@ -65,19 +64,9 @@ t.test('a Redis outage: errors counted, the connection and the near-cache shown 
   t.equal(sample(after, 'auth_near_cache_enabled'), 1, 'the near-cache is back on')
 })
 
-const target = new URL(POSTGRES_URL)
-const unreachable = await createTestDatabase(target.toString())
-  .then(async (database) => { await database.drop(); return false as const })
-  .catch((error: Error) => `no PostgreSQL at ${target.host}: ${error.message}`)
-
-t.test('a PostgreSQL outage: counted as database errors', { skip: unreachable }, async (t) => {
-  const database = await createTestDatabase(target.toString())
-  t.teardown(async () => await database.drop())
-  const relay = await startRelay(target)
-  const viaRelay = new URL(database.url ?? '')
-  viaRelay.hostname = '127.0.0.1'
-  viaRelay.port = String(relay.port)
-  const { app } = await buildTestApp(t, { env: { METRICS: 'on', DATABASE_URL: viaRelay.toString() } })
+t.test('a PostgreSQL outage: counted as database errors', { skip: postgresRelaySkip }, async (t) => {
+  const relay = await relayedTestDatabase(t)
+  const { app } = await buildTestApp(t, { env: { METRICS: 'on', DATABASE_URL: relay.url } })
   const session = await createAndLogIn(app)
   const before = await scrape(app)
   await relay.cut()

@@ -12,6 +12,7 @@ import { SessionService } from '../../src/sessions/session-service.js'
 import type { SessionClaims } from '../../src/tokens/session-claims.js'
 import { RedisCluster } from '../helpers/redis-cluster.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { strategySettings } from '../helpers/strategy-settings.js'
 
 // "The same scripts run on one Redis and on a cluster": the session and refresh stores and the
 // rate limiter, given an ioredis Cluster client of a real three-node cluster. What spans nodes
@@ -32,19 +33,7 @@ const LIMITS: AttemptLimits = {
   windowSeconds: WINDOW_SECONDS
 }
 // Like the server with AUTH_STRATEGY=refresh and a cap of two sessions per user.
-const SETTINGS: Parameters<typeof sessionPolicyOf>[0] = {
-  AUTH_STRATEGY: 'refresh',
-  REFRESH_STORE: 'redis',
-  SESSION_TTL: 3600,
-  SESSION_SLIDING: true,
-  SESSION_MAX_LIFETIME: 0,
-  SESSION_ROTATE_AFTER: 0,
-  SESSION_ROTATE_GRACE: 30,
-  REFRESH_TOKEN_TTL: 3600,
-  SESSION_MAX_PER_USER: CAP,
-  REFRESH_REUSE_GRACE: 10,
-  REFRESH_MIN_INTERVAL: 0
-}
+const SETTINGS = strategySettings({ AUTH_STRATEGY: 'refresh', SESSION_MAX_PER_USER: CAP })
 const ACCOUNT = 'ada.lovelace@example.com'
 const IP = '192.0.2.1'
 // Users whose keys lie on each of the three nodes (checked below).

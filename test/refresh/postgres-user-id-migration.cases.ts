@@ -13,6 +13,7 @@ import { RedisSessionStore } from '../../src/sessions/redis-session-store.js'
 import { newSessionId } from '../../src/tokens/session-claims.js'
 import { createTestDatabase, POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
 import { sharedRedisDatabaseUrl } from '../helpers/redis-server.js'
+import { strategySettings } from '../helpers/strategy-settings.js'
 
 // Migrations 4 and 5 turn refresh_tokens.user_id and notes.user_id into text, for user ids of
 // any user store. Rows written before them, of integer ids, keep working: a refresh token of an
@@ -55,19 +56,9 @@ t.test('rows of integer user ids written before the migration', {
   // Redis has never seen the session: the refresh brings it back from the row.
   const keyPrefix = `migration-${randomBytes(4).toString('hex')}:`
   const sessions = new RedisSessionStore(redis, { keyPrefix, fallbackTombstoneTtlMs: HOUR_MS })
-  const refresh = new RefreshService(new PostgresRefreshTokenStore(db, sessions), randomBytes(32), refreshPolicyOf({
-    AUTH_STRATEGY: 'refresh',
-    REFRESH_STORE: 'postgres',
-    SESSION_TTL: 3600,
-    SESSION_SLIDING: true,
-    SESSION_MAX_LIFETIME: 0,
-    SESSION_ROTATE_AFTER: 0,
-    SESSION_ROTATE_GRACE: 30,
-    REFRESH_TOKEN_TTL: 7200,
-    SESSION_MAX_PER_USER: 0,
-    REFRESH_REUSE_GRACE: 10,
-    REFRESH_MIN_INTERVAL: 0
-  }))
+  const refresh = new RefreshService(new PostgresRefreshTokenStore(db, sessions), randomBytes(32), refreshPolicyOf(strategySettings({
+    AUTH_STRATEGY: 'refresh', REFRESH_STORE: 'postgres', REFRESH_TOKEN_TTL: 7200
+  })))
   const presented = parseRefreshToken(refreshToken)
   if (presented === undefined) throw new Error('unparsable refresh token')
   const attempt = await refresh.refresh(presented)

@@ -22,6 +22,7 @@ import type { SessionClaims, UserType } from '../../src/tokens/session-claims.js
 import { userIdKey, type UserId } from '../../src/users/user-id.js'
 import { createTestDatabase, POSTGRES_URL, reachablePostgresUrl } from '../helpers/database.js'
 import { RedisServer } from '../helpers/redis-server.js'
+import { strategySettings, type StrategySettings } from '../helpers/strategy-settings.js'
 
 // One conformance suite for every RefreshTokenStore: the Redis one, and the PostgreSQL one on
 // a real PostgreSQL and on PGlite. Each store is driven the way the server drives it: sessions
@@ -36,23 +37,9 @@ const CONCURRENCY_ROUNDS = 20
 const REDIS_RECOVERY_LIMIT_MS = 10_000
 const MAX_USER_ID = 2 ** 31 - 1
 
-type StrategySettings = Parameters<typeof sessionPolicyOf>[0]
-
 // Like the server with AUTH_STRATEGY=refresh; each case overrides what it is about.
-const BASE_SETTINGS: StrategySettings = {
-  AUTH_STRATEGY: 'refresh',
-  // Which store runs is the harness's choice; this only shapes the session policy.
-  REFRESH_STORE: 'redis',
-  SESSION_TTL: 3600,
-  SESSION_SLIDING: true,
-  SESSION_MAX_LIFETIME: 0,
-  SESSION_ROTATE_AFTER: 0,
-  SESSION_ROTATE_GRACE: 30,
-  REFRESH_TOKEN_TTL: 3600,
-  SESSION_MAX_PER_USER: 100,
-  REFRESH_REUSE_GRACE: 10,
-  REFRESH_MIN_INTERVAL: 0
-}
+// Which store runs is the harness's choice; REFRESH_STORE only shapes the session policy.
+const BASE_SETTINGS = strategySettings({ AUTH_STRATEGY: 'refresh', SESSION_MAX_PER_USER: 100 })
 
 interface LoggedIn {
   userId: UserId

@@ -7,6 +7,7 @@ import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { SessionService } from '../../src/sessions/session-service.js'
 import { isUserId, userIdKey, userIdOfKey, type UserId } from '../../src/users/user-id.js'
 import { sharedRedisDatabaseUrl } from '../helpers/redis-server.js'
+import { strategySettings } from '../helpers/strategy-settings.js'
 
 // The session engine with user ids of both kinds against a real Redis: a string id (a UUID)
 // lives exactly as an integer one does, and `123` and `"123"` are one user, with one index,
@@ -17,19 +18,7 @@ t.teardown(() => redis.disconnect())
 const keyPrefix = `user-ids-${randomBytes(4).toString('hex')}:`
 const keys = sessionKeys(keyPrefix)
 const store = new RedisSessionStore(redis, { keyPrefix, fallbackTombstoneTtlMs: 60_000 })
-const sessions = new SessionService(store, sessionPolicyOf({
-  AUTH_STRATEGY: 'sliding',
-  REFRESH_STORE: 'redis',
-  SESSION_TTL: 3600,
-  SESSION_SLIDING: true,
-  SESSION_MAX_LIFETIME: 0,
-  SESSION_ROTATE_AFTER: 0,
-  SESSION_ROTATE_GRACE: 30,
-  REFRESH_TOKEN_TTL: 3600,
-  SESSION_MAX_PER_USER: 0,
-  REFRESH_REUSE_GRACE: 10,
-  REFRESH_MIN_INTERVAL: 0
-}))
+const sessions = new SessionService(store, sessionPolicyOf(strategySettings()))
 
 async function start (userId: UserId, deviceId?: string): Promise<NonNullable<Awaited<ReturnType<SessionService['start']>>>> {
   const claims = await sessions.start({ userId, userType: 'user', account: `${userIdKey(userId)}@example.com`, deviceId, ip: '127.0.0.1' },
