@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,12 +7,12 @@ import { request } from 'undici'
 import { startCommand } from '../../bench/start-command.js'
 import { TEST_JWT_SECRET, type TestContext } from './build-app.js'
 import { freePort } from './free-port.js'
+import { stopAtTeardown } from './stop-at-teardown.js'
 
 const SERVER_ENTRY = join(import.meta.dirname, '..', '..', 'server.js')
 // A liveness bound, not an expectation: on a loaded machine a start has taken over 20 s.
 const READY_LIMIT_MS = 90_000
 const READY_POLL_MS = 50
-const STOP_GRACE_MS = 10_000
 const OUTPUT_TAIL_CHARS = 8000
 // As in buildTestApp: on a machine whose cores are busy elsewhere, reading Redis' answer can
 // take longer than the production default, which is no outage.
@@ -66,14 +65,7 @@ export async function startServerProcess (t: TestContext, env: Record<string, st
   const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS) }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
-  const exited = once(child, 'exit')
-  t.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
-    await exited
-    clearTimeout(killer)
-  })
+  stopAtTeardown(t, child)
 
   const deadline = Date.now() + READY_LIMIT_MS
   while (!(await isReady(origin))) {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { TestContext } from '../helpers/build-app.js'
+import { stopAtTeardown } from '../helpers/stop-at-teardown.js'
 
 // examples/phone-code-login as a user runs it (`npm start`: Node runs its TypeScript as it is),
 // from a project that installed the packed plugin, in development mode: its sign-in codes are
@@ -11,7 +11,6 @@ import type { TestContext } from '../helpers/build-app.js'
 // Liveness bounds, not expectations: a loaded machine has taken seconds to start a process.
 const START_LIMIT_MS = 60_000
 const CODE_LIMIT_MS = 10_000
-const STOP_GRACE_MS = 10_000
 const OUTPUT_TAIL_CHARS = 8000
 const LISTENING = /^Server listening at (http:\/\/127\.0\.0\.1:[0-9]+)$/
 
@@ -32,14 +31,7 @@ export async function startPhoneCodeLoginService (t: TestContext, exampleDir: st
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  const exited = once(child, 'exit')
-  t.teardown(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
-    await exited
-    clearTimeout(killer)
-  })
+  const exited = stopAtTeardown(t, child)
 
   let output = ''
   child.stderr.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS) })
