@@ -2,10 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import sessionCheck, { type SessionBanOptions } from '../../session-check/index.js'
 import type { AppConfig } from '../../src/config/load-config.js'
-import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { buildTestApp } from '../helpers/build-app.js'
 import { createUser, logIn, me } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy } from '../helpers/strategies.js'
 import { tryLogIn } from './ban-requests.js'
+import { pluginOptionsOf } from '../helpers/plugin-options.js'
 
 const HOUR_MS = 60 * 60 * 1000
 
@@ -13,15 +14,7 @@ const HOUR_MS = 60 * 60 * 1000
 async function serviceOf (t: Test, config: AppConfig): Promise<FastifyInstance> {
   const service = Fastify()
   t.teardown(async () => await service.close())
-  await service.register(sessionCheck, {
-    redisUrl: config.REDIS_URL,
-    redisKeyPrefix: config.REDIS_KEY_PREFIX,
-    jwtSecret: TEST_JWT_SECRET,
-    authStrategy: config.AUTH_STRATEGY,
-    refreshStore: config.REFRESH_STORE,
-    databaseUrl: config.DATABASE_URL,
-    env: {}
-  })
+  await service.register(sessionCheck, pluginOptionsOf(config, { databaseUrl: config.DATABASE_URL }))
   service.get('/whoami', { preHandler: service.authenticate }, async (request) => request.user)
   await service.ready()
   return service

@@ -5,9 +5,10 @@ import sessionCheck from '../../session-check/index.js'
 import type { AppConfig } from '../../src/config/load-config.js'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
-import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { pluginOptionsOf } from '../helpers/plugin-options.js'
 
 // Issue 26 §3 in a service using the plugin: a route declared with config.session.slide: false
 // checks the session without keeping it alive.
@@ -15,14 +16,7 @@ import { TestClock } from '../helpers/test-clock.js'
 async function serviceWithPoll (t: Test, config: AppConfig, clock?: () => number): Promise<FastifyInstance> {
   const service = Fastify()
   t.teardown(async () => await service.close())
-  await service.register(sessionCheck, {
-    redisUrl: config.REDIS_URL,
-    redisKeyPrefix: config.REDIS_KEY_PREFIX,
-    jwtSecret: TEST_JWT_SECRET,
-    sessionTtl: config.SESSION_TTL,
-    env: {},
-    ...(clock === undefined ? {} : { clock })
-  })
+  await service.register(sessionCheck, pluginOptionsOf(config, { sessionTtl: config.SESSION_TTL, ...(clock === undefined ? {} : { clock }) }))
   service.get('/notifications', { config: { session: { slide: false } }, preHandler: service.authenticate }, async (request) => ({ userId: request.user.userId }))
   service.get('/orders', { preHandler: service.authenticate }, async (request) => ({ userId: request.user.userId }))
   await service.ready()

@@ -5,9 +5,10 @@ import sessionCheck from '../../session-check/index.js'
 import type { AppConfig } from '../../src/config/load-config.js'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
-import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
+import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { pluginOptionsOf } from '../helpers/plugin-options.js'
 
 // Issue 26 §4 in a service using the plugin: app.requireRecentAuth(maxAgeSeconds) after
 // authenticate, and app.sessions.markAuthenticated for the app's own second factor.
@@ -20,7 +21,7 @@ const MS_PER_SECOND = 1000
 async function paymentsService (t: Test, config: AppConfig, clock: () => number): Promise<FastifyInstance> {
   const service = Fastify()
   t.teardown(async () => await service.close())
-  await service.register(sessionCheck, { redisUrl: config.REDIS_URL, redisKeyPrefix: config.REDIS_KEY_PREFIX, jwtSecret: TEST_JWT_SECRET, env: {}, clock })
+  await service.register(sessionCheck, pluginOptionsOf(config, { clock }))
   service.post('/transfer', { preHandler: [service.authenticate, service.requireRecentAuth(MAX_AGE_SECONDS)] }, async (request) => ({ authAt: request.user.authAt }))
   service.post('/confirm-code', { preHandler: service.authenticate }, async (request) =>
     ({ authAt: await service.sessions.markAuthenticated(request.user.userId, request.user.sessionId) }))

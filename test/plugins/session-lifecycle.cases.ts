@@ -2,32 +2,17 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import t, { type Test } from 'tap'
 import sessionCheck, { GenerationMovedError, SessionLifecycleUnavailableError, type SessionCheckOptions } from '../../session-check/index.js'
-import type { AppConfig } from '../../src/config/load-config.js'
 import { eventSigningKey, verifyEventSignature } from '../../src/events/event-signature.js'
 import { entryField, eventOfEntry } from '../../src/events/event-stream.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createAndLogIn, createUser, me } from '../helpers/sessions.js'
 import { forEachStrategy, appOptions, refresh } from '../helpers/strategies.js'
+import { pluginOptionsOf } from '../helpers/plugin-options.js'
 
 // app.sessions in another Fastify service: a login of its own (here: a route that trusts the
 // body, as a phone-code check would after checking the code), sessions the auth server honours.
 
 interface SignInBody { userId: number | string, account?: string, deviceId?: string, rememberMe?: boolean }
-
-// The service shares the auth server's Redis (and key prefix), secret and strategy.
-function sharedWith (config: AppConfig, extra: SessionCheckOptions = {}): SessionCheckOptions {
-  return {
-    redisUrl: config.REDIS_URL,
-    redisKeyPrefix: config.REDIS_KEY_PREFIX,
-    // The tests' generous timeout: a busy machine must not turn a slow answer into a 503.
-    redisCommandTimeout: config.REDIS_COMMAND_TIMEOUT,
-    jwtSecret: TEST_JWT_SECRET,
-    authStrategy: config.AUTH_STRATEGY,
-    refreshStore: config.REFRESH_STORE,
-    env: {},
-    ...extra
-  }
-}
 
 async function serviceWithOwnLogin (t: Test, options: SessionCheckOptions): Promise<FastifyInstance> {
   const service = Fastify()
@@ -43,7 +28,7 @@ async function serviceWithOwnLogin (t: Test, options: SessionCheckOptions): Prom
 t.test('app.sessions.start in another service: a session like a login\'s, on every strategy', async (t) => {
   forEachStrategy(t, async (t, strategy) => {
     const { app, config } = await buildTestApp(t, appOptions(strategy))
-    const service = await serviceWithOwnLogin(t, sharedWith(config, { databaseUrl: config.DATABASE_URL }))
+    const service = await serviceWithOwnLogin(t, pluginOptionsOf(config, { databaseUrl: config.DATABASE_URL }))
     const started = await service.inject({
       method: 'POST', url: '/sign-in', payload: { userId: 4242, account: 'phone:+15550100', deviceId: 'pixel' }, headers: { 'user-agent': 'curl/8.5.0' }
     })
@@ -78,7 +63,7 @@ t.test('app.sessions.start in another service: a session like a login\'s, on eve
 t.test('endAll: every session of the user, or all but one, with the reason given; refresh tokens too', async (t) => {
   forEachStrategy(t, async (t, strategy) => {
     const { app, config } = await buildTestApp(t, appOptions(strategy))
-    const service = await serviceWithOwnLogin(t, sharedWith(config, { databaseUrl: config.DATABASE_URL }))
+    const service = await serviceWithOwnLogin(t, pluginOptionsOf(config, { databaseUrl: config.DATABASE_URL }))
     const user = await createAndLogIn(app)
     const second = await service.sessions.start({ userId: user.userId, account: user.account })
     const third = await service.sessions.start({ userId: user.userId, account: user.account })
@@ -97,7 +82,7 @@ t.test('endAll: every session of the user, or all but one, with the reason given
 
 t.test('start does what a login does: the cap evicts the oldest, an account-less session has no account', async (t) => {
   const { app, config } = await buildTestApp(t, { env: { SESSION_MAX_PER_USER: '2' } })
-  const service = await serviceWithOwnLogin(t, sharedWith(config, { sessionMaxPerUser: 2 }))
+  const service = await serviceWithOwnLogin(t, pluginOptionsOf(config, { sessionMaxPerUser: 2 }))
   const userId = '018f3a7e-2b1c-7d4e-9a5b-3c2d1e0f9a8b'.replaceAll('-', '_')
   const [first, second, third] = [
     await service.sessions.start({ userId }), await service.sessions.start({ userId }), await service.sessions.start({ userId })
@@ -115,7 +100,7 @@ t.test('start does what a login does: the cap evicts the oldest, an account-less
 
 t.test('start refuses what no login could be, and says why it cannot start sessions at all', async (t) => {
   const { config } = await buildTestApp(t)
-  const service = await serviceWithOwnLogin(t, sharedWith(config))
+  const service = await serviceWithOwnLogin(t, pluginOptionsOf(config))
   for (const userId of [0, -1, 1.5, 2 ** 31, '', 'a b', 'x'.repeat(65), 'ü', null]) {
     await t.rejects(service.sessions.start({ userId: userId as number }), { statusCode: 400, message: /userId must be/ }, `userId ${JSON.stringify(userId)}`)
   }
@@ -132,7 +117,7 @@ t.test('start refuses what no login could be, and says why it cannot start sessi
 
   const privateKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   const publicKey = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString()
-  const verifier = await serviceWithOwnLogin(t, { ...sharedWith(config), jwtSecret: undefined, accessTokenAlg: 'EdDSA', jwtKeys: JSON.stringify([{ kid: 'k', publicKey }]) })
+  const verifier = await serviceWithOwnLogin(t, { ...pluginOptionsOf(config), jwtSecret: undefined, accessTokenAlg: 'EdDSA', jwtKeys: JSON.stringify([{ kid: 'k', publicKey }]) })
   await t.rejects(verifier.sessions.start({ userId: 1 }), SessionLifecycleUnavailableError)
   await t.rejects(verifier.sessions.start({ userId: 1 }), { message: /public keys only/ }, 'public keys only: it says so')
   t.equal(await verifier.sessions.endAll(1), 0, 'it may still end sessions')
@@ -140,12 +125,12 @@ t.test('start refuses what no login could be, and says why it cannot start sessi
 
 t.test('REFRESH_STORE=postgres without the database: starting and ending say what is missing; checking works', async (t) => {
   const { app, config } = await buildTestApp(t, { env: { AUTH_STRATEGY: 'refresh', REFRESH_STORE: 'postgres' } })
-  const service = await serviceWithOwnLogin(t, sharedWith(config))
+  const service = await serviceWithOwnLogin(t, pluginOptionsOf(config))
   await t.rejects(service.sessions.start({ userId: 1 }), { message: /REFRESH_STORE=postgres: .*databaseUrl \(DATABASE_URL\)/ })
   await t.rejects(service.sessions.endAll(1), { message: /databaseUrl/ })
   const user = await createAndLogIn(app)
   t.equal((await service.inject({ method: 'GET', url: '/whoami', headers: { token: user.token } })).statusCode, 200)
-  const noSecret = await serviceWithOwnLogin(t, { ...sharedWith(config, { refreshStore: 'redis' }) })
+  const noSecret = await serviceWithOwnLogin(t, { ...pluginOptionsOf(config, { refreshStore: 'redis' }) })
   t.equal(noSecret.sessionCheck.settings.refreshTokenSecret, TEST_JWT_SECRET, 'the refresh secret defaults to JWT_SECRET, as on the server')
   const other = await createUser(app)
   t.equal((await noSecret.sessions.start({ userId: other.userId })).userId, other.userId)
@@ -154,7 +139,7 @@ t.test('REFRESH_STORE=postgres without the database: starting and ending say wha
 t.test("a service's sessions are told to the auth server's EVENTS_STREAM, signed so its webhook delivers them", async (t) => {
   const secret = 'a-webhook-secret-of-at-least-32-characters'
   const { app, config } = await buildTestApp(t, { env: { EVENTS_STREAM: 'auth-events', EVENTS_WEBHOOK_SECRET: secret } })
-  const service = await serviceWithOwnLogin(t, sharedWith(config, { eventsStream: 'auth-events', eventsWebhookSecret: secret }))
+  const service = await serviceWithOwnLogin(t, pluginOptionsOf(config, { eventsStream: 'auth-events', eventsWebhookSecret: secret }))
   const started = await service.inject({ method: 'POST', url: '/sign-in', payload: { userId: 515, deviceId: 'tablet' } })
   const { sessionId } = started.json<{ sessionId: string }>()
   await service.sessions.end(515, sessionId, { reason: 'logout', actor: 'service:phone-login' })
@@ -175,7 +160,7 @@ t.test("a service's sessions are told to the auth server's EVENTS_STREAM, signed
 t.test('start follows SESSION_DEVICE_RULES: a phone replaces the phone, a second tv is refused 409 "1013", request.user has the type', async (t) => {
   const rules = JSON.stringify({ phone: { maxSessions: 1 }, tv: { maxSessions: 1, onOverflow: 'refuse_new' } })
   const { app, config } = await buildTestApp(t, { env: { SESSION_DEVICE_RULES: rules } })
-  const service = await serviceWithOwnLogin(t, sharedWith(config, { sessionDeviceRules: rules }))
+  const service = await serviceWithOwnLogin(t, pluginOptionsOf(config, { sessionDeviceRules: rules }))
   const userId = 'user_with_devices'
   const firstPhone = await service.sessions.start({ userId, deviceType: 'phone' })
   const secondPhone = await service.sessions.start({ userId, deviceType: 'phone' })
@@ -194,7 +179,7 @@ t.test('start follows SESSION_DEVICE_RULES: a phone replaces the phone, a second
 
 t.test('start with rememberMe: false sets browser-session cookies and SESSION_TTL_NOT_REMEMBERED', async (t) => {
   const { app, config } = await buildTestApp(t, { env: { SESSION_TTL_NOT_REMEMBERED: '900' } })
-  const service = await serviceWithOwnLogin(t, sharedWith(config, { sessionTtlNotRemembered: 900 }))
+  const service = await serviceWithOwnLogin(t, pluginOptionsOf(config, { sessionTtlNotRemembered: 900 }))
   const started = await service.inject({ method: 'POST', url: '/sign-in', payload: { userId: 77, rememberMe: false } })
   t.equal(started.statusCode, 200, started.body)
   t.ok(started.cookies.length > 0 && started.cookies.every((cookie) => cookie.maxAge === undefined && cookie.expires === undefined), 'no Max-Age, no Expires')
