@@ -48,7 +48,14 @@ export const ERROR_CODES = {
    */
   recentAuthRequired: '1005',
   /** 403: this account is disabled (`reason: "banned"`, and `until` when the ban lifts by itself): no session can start or refresh. */
-  accountDisabled: '1011'
+  accountDisabled: '1011',
+  /**
+   * 401 at login: the password was right and the account has a second factor. The answer's
+   * `challenge` goes to `POST /auth/login/second-factor` with a code; no session was started.
+   */
+  secondFactorRequired: '1012',
+  /** 400: this password-reset link is invalid, was used, or has expired; ask for a new one. */
+  invalidResetToken: '1014'
 } as const
 
 export type ErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES]
@@ -71,7 +78,11 @@ export const SERVER_END_REASONS = [
   // (SESSION_DEVICE_RULES, "onOverflow": "end_oldest"): "You signed in on another phone".
   'replaced',
   // The user was banned (POST /admin/users/:userId/ban and the others): every session ended at once.
-  'banned'
+  'banned',
+  // The password was reset through a recovery link (POST /auth/password/reset): every session ended.
+  'password_reset',
+  // The account's second factor was removed (DELETE /auth/2fa/totp): every other session ended.
+  'second_factor_changed'
 ] as const
 
 export type ServerEndReason = typeof SERVER_END_REASONS[number]
