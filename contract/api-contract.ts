@@ -107,13 +107,22 @@ export interface ErrorBody {
   errorCode: string
   /** A message for logs rather than for users. */
   info: string
-  /** With errorCode `"1002"`: why the session ended, one of {@link SERVER_END_REASONS}; with `"1011"`: `"banned"`. */
+  /**
+   * With errorCode `"1002"`: why the session ended, one of {@link SERVER_END_REASONS}; with `"1011"`:
+   * `"banned"`; with `"1010"` from `POST /auth/login/second-factor`: `"challenge_expired"` when the
+   * challenge is unknown, used, expired or void (log in again), absent for a wrong code.
+   */
   reason?: string
   /** With errorCode `"1005"`: how recent, in seconds, the sign-in this needs must be. */
   maxAge?: number
   /** With errorCode `"1011"`: when the ban lifts by itself (ISO 8601, UTC); absent for a ban until lifted. */
   until?: string
+  /** With errorCode `"1012"`: what `POST /auth/login/second-factor` takes with the code (single use, 300 s). */
+  challenge?: string
 }
+
+/** The `reason` of a `"1010"` from `POST /auth/login/second-factor` whose challenge no longer works: log in again. */
+export const CHALLENGE_EXPIRED_REASON = 'challenge_expired'
 
 /** The answer of `POST /auth/login`, `POST /auth/refresh` and `POST /auth/password`. */
 export interface IssuedSessionBody {
@@ -152,6 +161,11 @@ export interface MeBody {
    * the login, or the last `POST /auth/reauthenticate` (or the app's `markAuthenticated`).
    */
   authAt: number
+  /**
+   * How the session was proven, as RFC 8176 `amr` values: `["pwd"]` for a password login,
+   * `["pwd", "otp"]` with the second factor, or what the app's `app.sessions.start` said.
+   */
+  amr: string[]
 }
 
 /** One session as its user (`GET /auth/sessions`) or an admin sees it: device facts, never the token. */
@@ -175,6 +189,8 @@ export interface SessionViewBody {
   lastSeenAt?: number
   /** When its user last proved who they are in it (login or re-authentication), in milliseconds since the epoch. */
   authAt: number
+  /** How it was proven (RFC 8176 `amr`): `["pwd"]`, `["pwd", "otp"]`, or what the app said. */
+  amr: string[]
   /** Whether it is the session the request was made with. */
   current: boolean
 }
@@ -214,4 +230,19 @@ export interface UserBanBody {
 export interface BanLiftedBody {
   result: 'success'
   lifted: boolean
+}
+
+/** The answer of `POST /auth/2fa/totp/setup`: the secret to add to an authenticator app; nothing is on until confirmed. */
+export interface TotpSetupBody {
+  /** The secret, base32 (RFC 4648, no padding): for typing into the app by hand. */
+  secret: string
+  /** The `otpauth://totp/...` URI the app reads from a QR code: SHA-1, 6 digits, 30 s. */
+  otpauthUri: string
+}
+
+/** The answer of `POST /auth/2fa/totp/confirm`: the second factor is on; the backup codes are shown this once. */
+export interface TotpConfirmedBody {
+  result: 'success'
+  /** Ten single-use codes, each usable instead of the app's code once; only their digests are kept. */
+  backupCodes: string[]
 }

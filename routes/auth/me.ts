@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { MeBody } from '../../contract/api-contract.js'
 import { conformingTo } from '../../src/api/contract-conformance.js'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { AccountSchema, DeviceTypeSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
+import { AccountSchema, AmrSchema, DeviceTypeSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
 import { sessionSecurity } from '../../plugins/docs.js'
 
 const MeSchema = conformingTo<MeBody>()(Type.Object({
@@ -11,7 +11,8 @@ const MeSchema = conformingTo<MeBody>()(Type.Object({
   deviceType: Type.Union([DeviceTypeSchema, Type.Null()]),
   account: Type.Optional(AccountSchema),
   sessionId: Type.String(),
-  authAt: Type.Integer({ description: 'when the user last proved who they are in this session (login or re-authentication), ms since epoch' })
+  authAt: Type.Integer({ description: 'when the user last proved who they are in this session (login or re-authentication), ms since epoch' }),
+  amr: AmrSchema
 }))
 
 const me: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -24,7 +25,7 @@ const me: FastifyPluginAsyncTypebox = async (fastify) => {
       security: sessionSecurity,
       response: { 200: MeSchema, ...errorResponses(401, 503) }
     }
-  }, async (request) => request.user)
+  }, async (request) => ({ ...request.user, amr: [...request.user.amr] }))
 }
 
 export default me

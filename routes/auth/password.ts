@@ -53,7 +53,9 @@ const password: FastifyPluginAsyncTypebox = async (fastify) => {
           deviceId: device,
           deviceType: current?.deviceType,
           rememberMe: current?.notRemembered !== true,
-          authMethod: 'password'
+          authMethod: 'password',
+          // The new session is proven as the one it replaces was: a second factor stays counted.
+          amr: [...request.user.amr]
         },
         { request, reply, generation: await sessions.generation(userId) })
     } catch (error) {

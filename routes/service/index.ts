@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { AUTH_METHOD_PATTERN } from '../../session-check/session-start-input.js'
 import { BanBodySchema, BanLiftedSchema, banUntilOf } from '../../src/api/ban-schemas.js'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { DeviceIdSchema, DeviceTypeSchema, NO_CONTROL_CHARACTERS_PATTERN, RememberMeSchema, UserIdParamSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
+import { AmrSchema, DeviceIdSchema, DeviceTypeSchema, NO_CONTROL_CHARACTERS_PATTERN, RememberMeSchema, UserIdParamSchema, UserIdSchema, UserTypeSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema, RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
 import { StringEnum } from '../../src/api/schema-types.js'
 import { SESSION_ID_JSON_PATTERN } from '../../src/tokens/session-claims.js'
@@ -27,6 +27,7 @@ const StartSessionBodySchema = Type.Object({
   // No cookies here: only the idle timeout SESSION_TTL_NOT_REMEMBERED follows from false.
   rememberMe: Type.Optional(RememberMeSchema),
   authMethod: Type.Optional(Type.String({ pattern: AUTH_METHOD_PATTERN.source, description: 'How the user signed in: password, phone_code, apple, ...' })),
+  amr: Type.Optional(AmrSchema),
   // The end user's, not the backend's: what the session list shows.
   ip: Type.Optional(Type.String({ anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }], description: "The end user's IP address" })),
   userAgent: Type.Optional(Type.String({

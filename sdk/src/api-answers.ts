@@ -18,13 +18,18 @@ export function isUserId (value: unknown): value is UserId {
 
 export function asMe (value: unknown): Me {
   if (!isRecord(value)) throw unexpected('user')
-  const { userId, userType, deviceType, account, sessionId, authAt } = value
+  const { userId, userType, deviceType, account, sessionId, authAt, amr } = value
   if (!isUserId(userId) || (userType !== 'user' && userType !== 'admin') ||
       typeof account !== 'string' || typeof sessionId !== 'string' || typeof authAt !== 'number') {
     throw unexpected('user')
   }
   // null for a session without a device type (and from a server older than device types).
-  return { userId, userType, deviceType: typeof deviceType === 'string' ? deviceType : null, account, sessionId, authAt }
+  return { userId, userType, deviceType: typeof deviceType === 'string' ? deviceType : null, account, sessionId, authAt, amr: amrOf(amr) }
+}
+
+// [] from a server older than amr.
+function amrOf (value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((label): label is string => typeof label === 'string') : []
 }
 
 function asSessionInfo (value: unknown): SessionInfo {

@@ -10,9 +10,10 @@ export const ErrorBodySchema = conformingTo<ErrorBody>()(Type.Object({
   code: Type.Unsafe<0>({ type: 'integer', enum: [0] }),
   errorCode: Type.String({ description: 'Stable error code, e.g. "1001" (see docs/api.md)' }),
   info: Type.String({ description: 'Human-readable message' }),
-  reason: Type.Optional(Type.String({ description: 'Why a session ended (errorCode 1002); "banned" with errorCode 1011' })),
+  reason: Type.Optional(Type.String({ description: 'Why a session ended (errorCode 1002); "banned" with errorCode 1011; "challenge_expired" with errorCode 1010 from the second-factor login' })),
   maxAge: Type.Optional(Type.Integer({ description: 'How recent, in seconds, the sign-in must be (errorCode 1005)' })),
-  until: Type.Optional(Type.String({ format: 'date-time', description: 'errorCode 1011: when the ban lifts by itself' }))
+  until: Type.Optional(Type.String({ format: 'date-time', description: 'errorCode 1011: when the ban lifts by itself' })),
+  challenge: Type.Optional(Type.String({ description: 'errorCode 1012: what POST /auth/login/second-factor takes with the code' }))
 }, { $id: ERROR_SCHEMA_ID }))
 
 export type { ErrorBody } from '../../contract/api-contract.js'

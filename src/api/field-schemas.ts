@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../passwords/password-hasher.js'
 import { USER_TYPES } from '../../contract/api-contract.js'
 import { DEVICE_TYPE_PATTERN } from '../sessions/device-rules.js'
+import { AMR_LABEL_PATTERN, AMR_MAX_LABELS } from '../sessions/session-amr.js'
 import { ACCOUNT_MAX_LENGTH } from '../users/account.js'
 import { USER_ID_MAX, USER_ID_STRING_MAX_LENGTH, USER_ID_STRING_PATTERN, type UserId } from '../users/user-id.js'
 import { StringEnum } from './schema-types.js'
@@ -21,6 +22,9 @@ export const NO_CONTROL_CHARACTERS_PATTERN = '^[^\\p{Cc}\\p{Cf}]*$'
 // Path parameters are strings, and the server does not coerce types: an integer id is sent as
 // digits. Ten at most; whether the number is in range is for the route to say (usually a 404).
 const POSITIVE_INTEGER_PATTERN = '^[1-9][0-9]{0,9}$'
+// A one-time code as a person types it: six digits from an authenticator app, or a backup code
+// (letters and digits, perhaps grouped by hyphens or spaces).
+const ONE_TIME_CODE_PATTERN = '^[0-9A-Za-z -]+$'
 
 // What a pattern asks for, in words: a client told "must match pattern ^[^\\S\\p{Cc}]*..." learns
 // little. Schema failures (see schemaErrorFormatter in app.ts) say this instead.
@@ -28,7 +32,9 @@ export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   [ACCOUNT_PATTERN]: 'must contain a character that is not a space, and no control or format characters',
   [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control or format characters',
   [POSITIVE_INTEGER_PATTERN]: 'must be a positive integer',
-  [USER_ID_STRING_PATTERN]: `must be 1 to ${USER_ID_STRING_MAX_LENGTH} characters A-Z a-z 0-9 _ -`
+  [USER_ID_STRING_PATTERN]: `must be 1 to ${USER_ID_STRING_MAX_LENGTH} characters A-Z a-z 0-9 _ -`,
+  [ONE_TIME_CODE_PATTERN]: 'must be letters, digits, spaces and hyphens only',
+  [AMR_LABEL_PATTERN.source]: 'must be a lowercase letter, then up to 15 of a-z 0-9 _'
 }
 
 export const AccountSchema = Type.String({ minLength: 1, maxLength: ACCOUNT_MAX_LENGTH, pattern: ACCOUNT_PATTERN })
@@ -61,3 +67,15 @@ export const UserIdParamSchema = Type.String({ minLength: 1, maxLength: USER_ID_
 export const UserTypeSchema = StringEnum(USER_TYPES)
 
 export const SuccessSchema = Type.Object({ result: StringEnum(['success']) })
+
+// How a session was proven (RFC 8176 amr values).
+export const AmrSchema = Type.Array(Type.String({ pattern: AMR_LABEL_PATTERN.source }), {
+  maxItems: AMR_MAX_LABELS,
+  description: 'how the session was proven, RFC 8176 amr values: ["pwd"] for a password login, ["pwd", "otp"] with the second factor'
+})
+export const OneTimeCodeSchema = Type.String({
+  minLength: 6,
+  maxLength: 32,
+  pattern: ONE_TIME_CODE_PATTERN,
+  description: 'a current code of the authenticator app (6 digits) or an unused backup code'
+})

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { IssuedSessionBody, RevokedCountBody, SessionListBody, SessionViewBody } from '../../contract/api-contract.js'
 import { conformingTo } from './contract-conformance.js'
 import { NullableString, StringEnum } from './schema-types.js'
-import { UserIdSchema, UserTypeSchema } from './field-schemas.js'
+import { AmrSchema, UserIdSchema, UserTypeSchema } from './field-schemas.js'
 
 // The answers about sessions: the one that starts or renews one, and how one is listed. Each
 // is a shape of the public contract, which its schema is checked against.
@@ -34,6 +34,7 @@ export const SessionViewSchema = conformingTo<SessionViewBody>()(Type.Object({
   loginAt: Type.Integer({ description: 'ms since epoch' }),
   lastSeenAt: Type.Optional(Type.Integer({ description: 'ms since epoch' })),
   authAt: Type.Integer({ description: 'when its user last proved who they are in it (login or re-authentication), ms since epoch' }),
+  amr: AmrSchema,
   current: Type.Boolean()
 }))
 

@@ -1,5 +1,5 @@
 import createError, { type FastifyError } from '@fastify/error'
-import { ERROR_CODES, type ErrorCode, type ServerEndReason } from '../../contract/api-contract.js'
+import { CHALLENGE_EXPIRED_REASON, ERROR_CODES, type ErrorCode, type ServerEndReason } from '../../contract/api-contract.js'
 
 // The one registry of API errors: each code (listed once, in the public contract,
 // contract/api-contract.ts, for the server, the SDK and the web page) with its HTTP status and
@@ -48,6 +48,14 @@ export const DeviceTypeFullError = createError<[string, number]>(apiCode(ERROR_C
 const RecentAuthRequiredError = createError<[number]>(apiCode(ERROR_CODES.recentAuthRequired), 'Sign in again to do this: the last sign-in must be within %d seconds', 403, Error, NO_STACK)
 export const ServiceUnavailableError = createError<[string, { cause: unknown }]>(apiCode(ERROR_CODES.unavailable), '%s is unavailable', 503)
 const AccountDisabledError = createError(apiCode(ERROR_CODES.accountDisabled), 'This account is disabled', 403, Error, NO_STACK)
+// The password was right and the account has a second factor: no session yet, a challenge instead.
+const SecondFactorRequiredError = createError(apiCode(ERROR_CODES.secondFactorRequired), 'Second factor required: send the challenge with a code to POST /auth/login/second-factor', 401, Error, NO_STACK)
+// A wrong one-time code; the same code as a wrong password, and counted against the same budgets.
+export const WrongCodeError = createError(apiCode(ERROR_CODES.wrongCredentials), 'Wrong code', 401, Error, NO_STACK)
+// At DELETE /auth/2fa/totp a wrong code is not a failed sign-in but a refused change, as a wrong
+// current password is at POST /auth/password.
+export const WrongCodeForChangeError = createError(apiCode(ERROR_CODES.wrongCredentials), 'Wrong code', 403, Error, NO_STACK)
+const ChallengeExpiredError = createError(apiCode(ERROR_CODES.wrongCredentials), 'The sign-in challenge is invalid, used or expired: log in again', 401, Error, NO_STACK)
 
 export interface SessionEnded extends FastifyError {
   reason: SessionEndReason
@@ -116,4 +124,21 @@ export interface PasswordHashingBusy extends FastifyError {
 
 export function passwordHashingBusy (retryAfterSeconds: number): PasswordHashingBusy {
   return Object.assign(new PasswordHashingBusyError(retryAfterSeconds), { retryAfterSeconds })
+}
+
+export interface SecondFactorRequired extends FastifyError {
+  challenge: string
+}
+
+export function secondFactorRequired (challenge: string): SecondFactorRequired {
+  return Object.assign(new SecondFactorRequiredError(), { challenge })
+}
+
+export interface ChallengeExpired extends FastifyError {
+  reason: typeof CHALLENGE_EXPIRED_REASON
+}
+
+// The challenge no longer works (unknown, used, expired, void after wrong codes or a moved generation).
+export function challengeExpired (): ChallengeExpired {
+  return Object.assign(new ChallengeExpiredError(), { reason: CHALLENGE_EXPIRED_REASON as typeof CHALLENGE_EXPIRED_REASON })
 }

@@ -21,6 +21,7 @@ interface CodedError {
   until?: string
   retryAfterSeconds?: number
   maxAge?: number
+  challenge?: string
 }
 
 // How an error of the registry (src/errors/api-errors.ts) is answered; undefined for any other error.
@@ -30,5 +31,6 @@ export function apiErrorAnswer (error: CodedError): ApiErrorAnswer | undefined {
   const body = errorBody(errorCode, error.message, error.reason)
   if (error.maxAge !== undefined) body.maxAge = error.maxAge
   if (error.until !== undefined) body.until = error.until
+  if (error.challenge !== undefined) body.challenge = error.challenge
   return { statusCode: error.statusCode ?? 500, body, retryAfterSeconds: error.retryAfterSeconds }
 }

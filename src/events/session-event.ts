@@ -38,9 +38,12 @@ export interface SessionEvent {
   authMethod: string | null
   // session.created: the session's device type (SESSION_DEVICE_RULES); null when it has none.
   deviceType: string | null
+  // session.created: how the user proved who they are (RFC 8176 amr: ["pwd"], ["pwd", "otp"], or
+  // what the app gave app.sessions.start); null in the other events.
+  amr: string[] | null
 }
 
-export type SessionEventFields = Partial<Omit<SessionEvent, 'type' | 'at'>>
+export type SessionEventFields = Partial<Omit<SessionEvent, 'type' | 'at' | 'amr'>> & { amr?: readonly string[] }
 
 export function sessionEvent (type: SessionEventType, nowMs: number, fields: SessionEventFields): SessionEvent {
   return {
@@ -55,7 +58,8 @@ export function sessionEvent (type: SessionEventType, nowMs: number, fields: Ses
     count: fields.count ?? null,
     actor: fields.actor ?? null,
     authMethod: fields.authMethod ?? null,
-    deviceType: fields.deviceType ?? null
+    deviceType: fields.deviceType ?? null,
+    amr: fields.amr === undefined ? null : [...fields.amr]
   }
 }
 

@@ -8,12 +8,12 @@ import type { UserId } from '../users/user-id.js'
 // is a state rather than an event (near-cache hits and size, the password-hashing queue), is
 // kept by its own object as plain numbers and read when /metrics is scraped.
 
-export const LOGIN_RESULTS = ['success', 'bad_credentials', 'rate_limited', 'unavailable', 'error', 'device_type_full', 'banned'] as const
+export const LOGIN_RESULTS = ['success', 'bad_credentials', 'rate_limited', 'unavailable', 'error', 'device_type_full', 'banned', 'second_factor_required'] as const
 export type LoginResult = typeof LOGIN_RESULTS[number]
 
 // How a login that threw ended: wrong credentials, a full rate-limit bucket, an outage or busy
 // password hashing (503), a device type at its refuse_new cap (409 1013), a banned user's right
-// password (403 1011), or anything else.
+// password (403 1011), a right password that needs the second factor next (401 1012), or anything else.
 export function failedLoginResult (error: unknown): LoginResult {
   if (typeof error !== 'object' || error === null) return 'error'
   switch (apiErrorCodeOf(error)) {
@@ -22,6 +22,7 @@ export function failedLoginResult (error: unknown): LoginResult {
     case ERROR_CODES.unavailable: return 'unavailable'
     case ERROR_CODES.deviceTypeFull: return 'device_type_full'
     case ERROR_CODES.accountDisabled: return 'banned'
+    case ERROR_CODES.secondFactorRequired: return 'second_factor_required'
     default: return 'error'
   }
 }
@@ -46,7 +47,7 @@ export type PasswordHashOperation = typeof PASSWORD_HASH_OPERATIONS[number]
 // `max_lifetime` are Redis letting a key's TTL run out, which the server does not see happen.
 export const COUNTED_END_REASONS = [
   'logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused', 'replaced',
-  'banned'
+  'banned', 'second_factor_changed'
 ] as const satisfies readonly SessionEndReason[]
 
 // Who and which session an event is about, as far as the service telling it knows: a field it
@@ -66,6 +67,8 @@ export interface CreatedSession extends EventSubject {
   deviceType?: string
   authMethod?: string
   actor?: string
+  // How the user proved who they are (RFC 8176 amr).
+  amr?: readonly string[]
 }
 
 // A login names the account it tried, which only ever leaves as a digest (src/events/).

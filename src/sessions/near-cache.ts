@@ -7,6 +7,8 @@ export interface CachedSession {
   userType: string
   // When the user last proved who they are in the session (ms since the epoch).
   authAt: number
+  // How the user proved who they are (RFC 8176 amr).
+  amr: readonly string[]
   // The iat of the session's current token, where reissue tracks it.
   tokenIat?: number
   // When Redis will let the key expire, by our clock (a lower bound): served until then at most.

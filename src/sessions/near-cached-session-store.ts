@@ -47,12 +47,13 @@ export class NearCachedSessionStore implements SessionStore {
     // The slide and "last seen" are off the response path: at most one touch per interval. A
     // request that does not keep the session alive leaves the touch to the next one that does.
     if (request.keepAlive && request.nowMs >= cached.touchDueAtMs) this.touchInBackground(key, userId, sessionId, request)
-    const { account, userType, authAt, tokenIat, deviceType, notRemembered } = cached
+    const { account, userType, authAt, amr, tokenIat, deviceType, notRemembered } = cached
     return {
       status: 'alive',
       account,
       userType,
       authAt,
+      amr,
       expiresInMs: cached.expiresAtMs - request.nowMs,
       ...(tokenIat === undefined ? {} : { tokenIat }),
       ...(deviceType === undefined ? {} : { deviceType }),
@@ -175,6 +176,7 @@ function cacheEntryOf (touched: TouchResult, request: TouchRequest): CachedSessi
     account: touched.account,
     userType: touched.userType,
     authAt: touched.authAt,
+    amr: touched.amr,
     expiresAtMs,
     touchDueAtMs,
     ...(tokenIat === undefined ? {} : { tokenIat }),

@@ -14,6 +14,7 @@ import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessio
 import { defineSessionCommands } from './session-scripts.js'
 import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type DeclaredSession, type SessionKeys } from './session-keys.js'
+import { amrOfStored, storedAmr } from './session-amr.js'
 import { startedUserId, userIdKindOf } from './session-user-id.js'
 import { decodeBan, encodeBan, type UserBan } from './user-ban.js'
 import type {
@@ -66,7 +67,8 @@ export function sessionHashFields (record: SessionRecord): string[] {
     idleTtl: record.idleTtlSeconds,
     maxLifetime: record.maxLifetimeSeconds,
     notRemembered: record.notRemembered === true ? 1 : undefined,
-    authAt: record.authAt === record.loginAt ? undefined : record.authAt
+    authAt: record.authAt === record.loginAt ? undefined : record.authAt,
+    amr: storedAmr(record.amr)
   }
   return Object.entries(fields).flatMap(([field, value]) =>
     value === undefined ? [] : [SESSION_FIELDS[field as SessionField], String(value)])
@@ -82,6 +84,7 @@ function fromHash (userId: UserId, sessionId: string, hash: Record<string, strin
   const idleTtl = field('idleTtl')
   const maxLifetime = field('maxLifetime')
   const authAt = field('authAt')
+  const amr = field('amr')
   return {
     sessionId,
     userId: startedUserId(userId, field('userIdKind')),
@@ -97,7 +100,8 @@ function fromHash (userId: UserId, sessionId: string, hash: Record<string, strin
     idleTtlSeconds: idleTtl === undefined ? undefined : Number(idleTtl),
     maxLifetimeSeconds: maxLifetime === undefined ? undefined : Number(maxLifetime),
     notRemembered: field('notRemembered') === '1' ? true : undefined,
-    ...(authAt === undefined ? {} : { authAt: Number(authAt) })
+    ...(authAt === undefined ? {} : { authAt: Number(authAt) }),
+    ...(amr === undefined ? {} : { amr: amrOfStored(amr) })
   }
 }
 

@@ -25,7 +25,10 @@ export const SESSION_FIELDS = {
   notRemembered: 'n',
   // When the user last proved who they are in this session (ms since the epoch), stored only
   // after a re-authentication: absent, it is loginAt.
-  authAt: 'h'
+  authAt: 'h',
+  // How the user proved who they are (amr), the labels separated by spaces; absent for a password
+  // login, the common session, which reads as ["pwd"] (see amrOfStored).
+  amr: 'm'
 } as const
 
 export type SessionField = keyof typeof SESSION_FIELDS

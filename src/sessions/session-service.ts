@@ -4,6 +4,7 @@ import { NO_AUTH_EVENTS, type AuthEvents } from '../metrics/auth-events.js'
 import { newSessionId, type SessionClaims, type UserType } from '../tokens/session-claims.js'
 import type { DeviceRules } from './device-rules.js'
 import type { DeviceCap, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import { PASSWORD_AMR } from './session-amr.js'
 import { banUntil, type UserBan } from './user-ban.js'
 import { utf8Prefix } from './utf8-prefix.js'
 import { assertUserId, type UserId } from '../users/user-id.js'
@@ -58,6 +59,8 @@ export interface AuthenticatedUser {
   // When the user last proved who they are in this session (login or re-authentication), in
   // ms since the epoch: what app.requireRecentAuth judges.
   authAt: number
+  // How the user proved who they are (RFC 8176 amr): ["pwd"], ["pwd", "otp"], or what the app said.
+  amr: readonly string[]
 }
 
 export interface AuthenticateOptions {
@@ -89,6 +92,8 @@ export interface SessionStart {
   // Told in session.created, not stored: how the user signed in, and who started the session for them.
   authMethod?: string
   actor?: string
+  // How the user proved who they are (RFC 8176 amr), stored and told in session.created; undefined: ["pwd"].
+  amr?: readonly string[]
 }
 
 export interface BanInput {
@@ -149,7 +154,7 @@ export class SessionService {
       return undefined
     }
     const { userId, deviceId, deviceType, ip } = start
-    this.events.sessionCreated({ userId, sessionId: claims.sid, deviceId, deviceType, ip, authMethod, actor })
+    this.events.sessionCreated({ userId, sessionId: claims.sid, deviceId, deviceType, ip, authMethod, actor, amr: start.amr ?? PASSWORD_AMR })
     for (const reason of ['replaced', 'evicted'] as const) {
       const ended = created[reason]
       if (ended.length === 0) continue
@@ -241,7 +246,8 @@ export class SessionService {
       sessionId: claims.sid,
       account: touched.account === '' ? undefined : touched.account,
       deviceType: touched.deviceType ?? null,
-      authAt: touched.authAt
+      authAt: touched.authAt,
+      amr: touched.amr
     }
     const remembered = touched.notRemembered === true ? { notRemembered: true } : {}
     if (touched.reissuedIat === undefined) return { user, ...remembered }

@@ -27,6 +27,8 @@ export interface SessionRecord {
   notRemembered?: boolean
   // When the user last proved who they are in it; undefined: at login (loginAt).
   authAt?: number
+  // How the user proved who they are (RFC 8176 amr values); undefined: ["pwd"], a password login.
+  amr?: readonly string[]
 }
 
 // The cap a device rule puts on the user's sessions of the new session's type.
@@ -80,8 +82,8 @@ export type TouchResult =
   // `expiresInMs`: the session's remaining TTL after this touch (negative: none set);
   // `tokenIat`: the iat of the session's current token, where reissue tracks it.
   // `userType`: the one stored with the session, which is what the request is allowed to be.
-  // `authAt`: when the user last proved who they are in the session (ms since the epoch).
-  | ({ status: 'alive', account: string, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number, authAt: number } & TouchedSessionFacts)
+  // `authAt`: when the user last proved who they are in the session (ms since the epoch); `amr`: how.
+  | ({ status: 'alive', account: string, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number, authAt: number, amr: readonly string[] } & TouchedSessionFacts)
   | { status: 'ended', reason: SessionEndReason }
   // The token was replaced by a reissue and its grace window is over.
   | { status: 'replaced' }

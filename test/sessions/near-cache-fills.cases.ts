@@ -5,7 +5,7 @@ import { NearCache, type CachedSession } from '../../src/sessions/near-cache.js'
 // tested end to end in near-cache.test.ts.
 const KEY = 'ACCESS_TOKEN:{1}:abc'
 const NOW_MS = 1_000_000
-const SESSION: CachedSession = { account: 'a@example.com', userType: 'user', authAt: NOW_MS, expiresAtMs: NOW_MS + 60_000, touchDueAtMs: NOW_MS + 6000 }
+const SESSION: CachedSession = { account: 'a@example.com', userType: 'user', authAt: NOW_MS, amr: ['pwd'], expiresAtMs: NOW_MS + 60_000, touchDueAtMs: NOW_MS + 6000 }
 
 function enabledCache (): NearCache {
   const cache = new NearCache(10)

@@ -50,7 +50,7 @@ class RecordingStore implements SessionStore {
 
   async touch (_userId: UserId, _sessionId: string, request: TouchRequest): Promise<TouchResult> {
     this.touches.push(request)
-    return { status: 'alive', account: START.account, userType: START.userType, expiresInMs: request.ttlMs, authAt: LOGIN_MS }
+    return { status: 'alive', account: START.account, userType: START.userType, expiresInMs: request.ttlMs, authAt: LOGIN_MS, amr: ['pwd'] }
   }
 
   async list (): Promise<SessionRecord[]> {

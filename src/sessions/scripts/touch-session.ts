@@ -1,6 +1,7 @@
 import type { Result } from 'ioredis'
 import type { SessionEndReason } from '../../errors/api-errors.js'
 import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
+import { amrOfStored } from '../session-amr.js'
 import { luaFieldNames, type SessionField } from '../session-fields.js'
 import type { OneSessionKeys } from '../session-keys.js'
 import type { TouchRequest, TouchResult } from '../session-store.js'
@@ -25,7 +26,7 @@ const DEADLINE_MARGIN_MS = 1000
 // What the touch script reads of a session, in the order of its HMGET.
 const TOUCHED_FIELDS: readonly SessionField[] = [
   'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType', 'deviceType', 'idleTtl', 'maxLifetime', 'notRemembered',
-  'loginAt', 'authAt'
+  'loginAt', 'authAt', 'amr'
 ]
 
 // Checks that the session exists and the presented token is its current one, decides a reissue
@@ -64,22 +65,22 @@ local keepAlive = ARGV[15] == '1'
 -- token to hand out (0: keep the presented one), the session's PTTL after this call, iat of the
 -- session's current token (0: not tracked), its device type, 1 if not remembered, and for a
 -- session with its own TTL: the TTL it slides to and its slide interval, its deadline in ms (0: none),
--- and when the user last proved who they are (ms)}.
+-- when the user last proved who they are (ms), and how (amr, labels separated by spaces)}.
 local function reply (fields)
   return {fields.status, fields.endReason or '', fields.account or '', fields.userType or '',
     fields.reissuedIat or 0, fields.expiresInMs or 0, fields.tokenIat or 0, fields.deviceType or '',
-    fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0, fields.authAt or 0}
+    fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0, fields.authAt or 0, fields.amr or ''}
 end
 
-local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField = ${luaFieldNames(TOUCHED_FIELDS)}
-local session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField)
+local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField = ${luaFieldNames(TOUCHED_FIELDS)}
+local session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField)
 if not session[1] then
   -- A session stored with the long field names is read, and written below, in those.
-  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
-  session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField)
+  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
+  session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField)
 end
 -- A missing field reads false.
-local account, lastSeenAt, storedIat, previousIat, renewedAt, userType, deviceType, ownIdleTtl, ownMaxLifetime, notRemembered, loginAt, authAt = unpack(session, 1, 12)
+local account, lastSeenAt, storedIat, previousIat, renewedAt, userType, deviceType, ownIdleTtl, ownMaxLifetime, notRemembered, loginAt, authAt, amr = unpack(session, 1, 13)
 if not account then
   return reply{status = 'ended', endReason = redis.call('GET', tombstoneKey) or 'expired'}
 end
@@ -143,10 +144,11 @@ if keepAlive and (not lastSeenAt or nowMs - tonumber(lastSeenAt) >= lastSeenReso
 end
 local sessionIat = currentIat or 0
 if handOutIat > 0 then sessionIat = handOutIat end
--- Stored only after a re-authentication; until then it is the login.
+-- Stored only after a re-authentication; until then it is the login. The amr is not stored for
+-- a password login, the common session: 'pwd' then.
 return reply{status = 'alive', account = account, userType = userType, reissuedIat = handOutIat,
   expiresInMs = pttl, tokenIat = sessionIat, deviceType = deviceType, notRemembered = notRemembered and 1 or 0,
-  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs, authAt = tonumber(authAt or loginAt)}
+  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs, authAt = tonumber(authAt or loginAt), amr = amr or 'pwd'}
 `
 
 export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> = {
@@ -163,7 +165,7 @@ export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> =
 type TouchSessionReply = [
   status: 'alive' | 'ended' | 'replaced', endReason: string, account: string, userType: string,
   reissuedIat: number, expiresInMs: number, tokenIat: number, deviceType: string, notRemembered: 0 | 1,
-  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number
+  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number, amr: string
 ]
 
 declare module 'ioredis' {
@@ -177,7 +179,7 @@ export function touchSessionCall (keys: TouchSessionKeys, args: TouchSessionArgs
 }
 
 export function decodeTouchSessionReply (
-  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt]: TouchSessionReply
+  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt, amr]: TouchSessionReply
 ): TouchResult {
   switch (status) {
     case 'alive': return {
@@ -186,6 +188,7 @@ export function decodeTouchSessionReply (
       userType,
       expiresInMs,
       authAt,
+      amr: amrOfStored(amr),
       ...(reissuedIat > 0 ? { reissuedIat } : {}),
       ...(tokenIat > 0 ? { tokenIat } : {}),
       ...(deviceType === '' ? {} : { deviceType }),
