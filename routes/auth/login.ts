@@ -4,7 +4,7 @@ import { GenerationMovedError } from '../../session-check/index.js'
 import { errorResponses } from '../../src/api/error-schema.js'
 import { AccountSchema, DeviceIdSchema, DeviceTypeSchema, LoginPasswordSchema, RememberMeSchema } from '../../src/api/field-schemas.js'
 import { IssuedSessionSchema, type IssuedSession } from '../../src/api/session-schemas.js'
-import { isRepeatedRefusal, WrongCredentialsError } from '../../src/errors/api-errors.js'
+import { isRepeatedRefusal, secondFactorRequired, WrongCredentialsError, type SecondFactorRequired } from '../../src/errors/api-errors.js'
 import { failedLoginResult } from '../../src/metrics/auth-events.js'
 import { normalizeAccount } from '../../src/users/account.js'
 import { checkCredentials, type CheckedLogin, type CredentialSources } from '../../src/users/check-credentials.js'
@@ -43,21 +43,31 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }
 
+  // A user with a second factor gets no session yet: a challenge, bound to this login's device
+  // and to the generation read before the password check (see POST /auth/login/second-factor).
+  async function challengeFor ({ user, generation }: CheckedLogin, device: LoginDevice): Promise<SecondFactorRequired> {
+    const challenge = await fastify.loginChallenges.issue({ userId: user.id, userType: user.userType, account: user.account, generation, ...device })
+    return secondFactorRequired(challenge)
+  }
+
   // Within the failed-login budgets. Losing the race to a concurrent password change (or
   // logout-all) means the check is redone against what is stored now, rather than creating a
   // session it would not allow.
   async function logIn (request: FastifyRequest, reply: FastifyReply, { account, password, ...device }: LoginBody): Promise<IssuedSession> {
-    const issued = await fastify.attemptLimiter.guardLogin(account, request.ip, async () => {
+    const outcome = await fastify.attemptLimiter.guardLogin(account, request.ip, async () => {
       for (let round = 0; round < CREDENTIAL_CHECK_ROUNDS; round++) {
         const checked = await checkCredentials(credentials, account, password)
         if (checked === undefined) return undefined
+        // A right password hands back its attempt: the codes that follow are counted on their own.
+        if (await fastify.totp.isEnabled(checked.user.id)) return await challengeFor(checked, device)
         const issued = await startSession(request, reply, checked, device)
         if (issued !== undefined) return issued
       }
       return undefined
     })
-    if (issued === undefined) throw new WrongCredentialsError()
-    return issued
+    if (outcome === undefined) throw new WrongCredentialsError()
+    if (outcome instanceof Error) throw outcome
+    return outcome
   }
 
   fastify.post('/login', {
@@ -65,7 +75,8 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
       summary: 'Log in and start a session',
       tags: ['auth'],
       body: LoginBodySchema,
-      // 403: a banned user's right password (1011).
+      // 401: wrong credentials (1010), or the right password of an account with a second factor
+      // (1012, with the challenge); 403: a banned user's right password (1011).
       response: { 200: IssuedSessionSchema, ...errorResponses(400, 401, 403, 409, 429, 503) }
     }
   }, async (request, reply) => {

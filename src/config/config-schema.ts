@@ -43,6 +43,8 @@ export interface Env {
   JWT_KEYS?: string
   ACCESS_TOKEN_ALG: 'HS256' | 'EdDSA' | 'ES256'
   REFRESH_TOKEN_SECRET?: string
+  DATA_ENCRYPTION_KEY?: string
+  TOTP_ISSUER: string
   SESSION_TTL: number
   SESSION_MAX_LIFETIME: number
   AUTH_STRATEGY: AuthStrategy
@@ -131,6 +133,11 @@ export const envJsonSchema = {
     // What signs tokens: the JWT_KEYS secrets (HS256), or their private keys (EdDSA, ES256).
     ACCESS_TOKEN_ALG: { type: 'string', enum: ['HS256', 'EdDSA', 'ES256'], default: 'HS256' },
     REFRESH_TOKEN_SECRET: { type: 'string', minLength: 32 },
+    // 32 bytes, hex or base64, sealing stored secrets (TOTP) with AES-256-GCM: parsed in
+    // data-encryption-key.ts; generated under DATA_DIR outside production, required in it.
+    DATA_ENCRYPTION_KEY: { type: 'string', minLength: 1 },
+    // The issuer an authenticator app shows next to the account (otpauth:// URI).
+    TOTP_ISSUER: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^:\\p{Cc}\\p{Cf}]+$', default: 'token-session-auth' },
     SESSION_TTL: { type: 'integer', minimum: 1, default: SEVEN_DAYS_SECONDS },
     SESSION_MAX_LIFETIME: { type: 'integer', minimum: 0, default: THIRTY_DAYS_SECONDS },
     AUTH_STRATEGY: { type: 'string', enum: ['sliding', 'refresh'], default: 'sliding' },

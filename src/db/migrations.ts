@@ -94,5 +94,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ADD COLUMN idle_ttl_seconds bigint,
       ADD COLUMN max_lifetime_seconds bigint,
       ADD COLUMN not_remembered boolean NOT NULL DEFAULT false`
+  },
+  {
+    version: 7,
+    name: 'totp second factor and backup codes',
+    // A user's TOTP factor once confirmed: its secret sealed with DATA_ENCRYPTION_KEY
+    // (src/crypto/data-cipher.ts), so a dump alone does not give it away, and the last time step
+    // a code was accepted for, which a login's code must be newer than (no replay). The backup
+    // codes are kept as keyed digests only (src/second-factor/backup-codes.ts); a used one keeps
+    // its row with used_at, so that it is refused rather than unknown.
+    sql: [
+      `CREATE TABLE totp_factors (
+        user_id integer PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        sealed_secret text NOT NULL,
+        enabled_at timestamptz NOT NULL DEFAULT now(),
+        last_used_step bigint
+      )`,
+      `CREATE TABLE totp_backup_codes (
+        user_id integer NOT NULL REFERENCES totp_factors (user_id) ON DELETE CASCADE,
+        code_digest text NOT NULL,
+        used_at timestamptz,
+        PRIMARY KEY (user_id, code_digest)
+      )`
+    ]
   }
 ]

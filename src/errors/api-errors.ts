@@ -55,6 +55,9 @@ export const WrongCodeError = createError(apiCode(ERROR_CODES.wrongCredentials),
 // At DELETE /auth/2fa/totp a wrong code is not a failed sign-in but a refused change, as a wrong
 // current password is at POST /auth/password.
 export const WrongCodeForChangeError = createError(apiCode(ERROR_CODES.wrongCredentials), 'Wrong code', 403, Error, NO_STACK)
+// The account has a second factor already (setup), or has none (confirm without a setup, removal).
+export const SecondFactorExistsError = createError(apiCode(ERROR_CODES.accountTaken), 'Two-factor authentication is on already: turn it off first', 409, Error, NO_STACK)
+export const NoSecondFactorError = createError<[string]>(apiCode(ERROR_CODES.notFound), '%s', 404, Error, NO_STACK)
 const ChallengeExpiredError = createError(apiCode(ERROR_CODES.wrongCredentials), 'The sign-in challenge is invalid, used or expired: log in again', 401, Error, NO_STACK)
 
 export interface SessionEnded extends FastifyError {

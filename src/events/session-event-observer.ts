@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type {
-  AuthEvents, BanSubject, CreatedSession, EndedSessions, EventSubject, LoginResult, LoginSubject, RateLimitBucket, RefreshOutcome
+  AuthEvents, BanSubject, CreatedSession, EndedSessions, EventSubject, LoginResult, LoginSubject, RateLimitBucket, RefreshOutcome,
+  SecondFactorChange
 } from '../metrics/auth-events.js'
 import { accountDigest, sessionEvent, type SessionEvent, type SessionEventFields, type SessionEventType } from './session-event.js'
 
@@ -16,6 +17,8 @@ export class SessionEventObserver implements AuthEvents {
   loginAttempted (result: LoginResult, login: LoginSubject): void {
     const { account, repeatedRefusal, ...subject } = login
     if (result === 'success') this.emit('login.succeeded', { ...subject, account: accountDigest(account) })
+    // The password was right: not a failure, but the login is not done either.
+    else if (result === 'second_factor_required') this.emit('login.second_factor_required', { ...subject, account: accountDigest(account) })
     else if (result !== 'rate_limited' || repeatedRefusal !== true) this.emit('login.failed', { ...subject, account: accountDigest(account), reason: result })
   }
 
@@ -50,6 +53,10 @@ export class SessionEventObserver implements AuthEvents {
 
   userUnbanned (subject: BanSubject): void {
     this.emit('user.unbanned', subject)
+  }
+
+  secondFactorChanged (change: SecondFactorChange, subject: EventSubject): void {
+    this.emit(change === 'enabled' ? 'second_factor.enabled' : 'second_factor.disabled', subject)
   }
 
   private emit (type: SessionEventType, fields: SessionEventFields): void {

@@ -9,7 +9,10 @@ export const SESSION_EVENT_TYPES = [
   // The admin CLI's own actions (bin/admin.ts): what an audit trail must show besides sessions.
   'user.role_changed', 'keys.generated', 'keys.listed',
   // A ban stored or lifted (docs/sessions.md, "Bans"), by an admin, the CLI, a service or the app's code.
-  'user.banned', 'user.unbanned'
+  'user.banned', 'user.unbanned',
+  // The second factor (docs/api.md, "Second factor"): a right password waiting for its code, and
+  // the factor turned on or off.
+  'login.second_factor_required', 'second_factor.enabled', 'second_factor.disabled'
 ] as const
 export type SessionEventType = typeof SESSION_EVENT_TYPES[number]
 

@@ -113,7 +113,11 @@ export interface AuthEvents {
   // Told once the ban is stored, before the user's sessions end; and once it is lifted.
   userBanned: (subject: BanSubject) => void
   userUnbanned: (subject: BanSubject) => void
+  // A user's second factor was turned on (confirmed) or off.
+  secondFactorChanged: (change: SecondFactorChange, subject: EventSubject) => void
 }
+
+export type SecondFactorChange = 'enabled' | 'disabled'
 
 export const NO_AUTH_EVENTS: AuthEvents = {
   loginAttempted () {},
@@ -124,7 +128,8 @@ export const NO_AUTH_EVENTS: AuthEvents = {
   passwordChanged () {},
   passwordHashed () {},
   userBanned () {},
-  userUnbanned () {}
+  userUnbanned () {},
+  secondFactorChanged () {}
 }
 
 // One observer that tells each of `observers`, in order.
@@ -141,7 +146,8 @@ export function allAuthEvents (observers: readonly AuthEvents[]): AuthEvents {
     passwordChanged: (...event) => { for (const observer of observers) observer.passwordChanged(...event) },
     passwordHashed: (...event) => { for (const observer of observers) observer.passwordHashed(...event) },
     userBanned: (...event) => { for (const observer of observers) observer.userBanned(...event) },
-    userUnbanned: (...event) => { for (const observer of observers) observer.userUnbanned(...event) }
+    userUnbanned: (...event) => { for (const observer of observers) observer.userUnbanned(...event) },
+    secondFactorChanged: (...event) => { for (const observer of observers) observer.secondFactorChanged(...event) }
   }
 }
 

@@ -201,6 +201,7 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
   // Not counted: the sessions a ban ends are (auth_sessions_ended_total{reason="banned"}).
   userBanned (): void {}
   userUnbanned (): void {}
+  secondFactorChanged (): void {}
 
   redisCallEnded (seconds: number, failure?: RedisCallFailure): void {
     this.redisCallSeries.observe(seconds)

@@ -73,7 +73,7 @@ t.test('sliding with reissue: login, activity, reissue, password change, idle ex
   t.equal((await streamedEvents(app)).length, 9, 'nothing more')
 
   for (const event of events) {
-    t.same(Object.keys(event).sort(), ['account', 'actor', 'at', 'authMethod', 'count', 'deviceId', 'deviceType', 'id', 'ip', 'reason', 'sessionId', 'type', 'userId'], `${event.type}: every field`)
+    t.same(Object.keys(event).sort(), ['account', 'actor', 'amr', 'at', 'authMethod', 'count', 'deviceId', 'deviceType', 'id', 'ip', 'reason', 'sessionId', 'type', 'userId'], `${event.type}: every field`)
     t.equal(event.userId, user.userId)
     t.equal(event.authMethod, event.type === 'session.created' ? 'password' : null, 'a session this server starts says its login was by password')
     t.match(event.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
