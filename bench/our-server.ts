@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { BenchDatabase } from './database.js'
 import { OUR_SERVER, type ServerSpec } from './servers.js'
 import { startCommand } from './start-command.js'
@@ -34,6 +35,8 @@ export function ourServerSpec (options: OurServerOptions): ServerSpec {
     env: {
       ...start.env,
       NODE_ENV: 'production',
+      // Required in production; the benchmark sets up no second factor, so any key will do.
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'warn',
       ...options.redisCluster ?? { REDIS_URL: options.redisUrl },
       REDIS_KEY_PREFIX: options.keyPrefix,

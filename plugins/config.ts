@@ -19,9 +19,5 @@ export default fp<ConfigPluginOptions>(async (fastify, options) => {
     fastify.log.warn({ path: config.generatedSecretPath },
       'JWT_SECRET is not set: using a generated development secret. Set JWT_SECRET in production.')
   }
-  if (config.generatedDataKeyPath !== undefined) {
-    fastify.log.warn({ path: config.generatedDataKeyPath },
-      'DATA_ENCRYPTION_KEY is not set: using a generated development key. Set DATA_ENCRYPTION_KEY in production.')
-  }
   fastify.decorate('config', config)
 }, { name: 'config' })

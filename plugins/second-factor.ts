@@ -1,4 +1,6 @@
+import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { loadOrCreateDevelopmentDataKey } from '../src/config/data-encryption-key.js'
 import type { Clock } from '../src/clock.js'
 import { DataCipher } from '../src/crypto/data-cipher.js'
 import { LoginChallenges } from '../src/second-factor/login-challenges.js'
@@ -21,16 +23,25 @@ export interface SecondFactorPluginOptions {
   clock?: Clock
 }
 
+// Outside production (loadConfig requires the key in it): kept under DATA_DIR, as the development
+// JWT secret is, so the factors set up on a developer's server survive a restart.
+function developmentDataKey (fastify: FastifyInstance): Buffer {
+  const { key, path } = loadOrCreateDevelopmentDataKey(fastify.config.DATA_DIR)
+  fastify.log.warn({ path }, 'DATA_ENCRYPTION_KEY is not set: using a generated development key. Set DATA_ENCRYPTION_KEY in production.')
+  return key
+}
+
 // The second factor: its secrets sealed with DATA_ENCRYPTION_KEY in the database, setups and
 // login challenges in Redis.
 export default fp<SecondFactorPluginOptions>(async (fastify, options) => {
   const { config, redis, db } = fastify
   const clock = options.clock ?? systemClock
+  const dataEncryptionKey = config.dataEncryptionKey ?? developmentDataKey(fastify)
   fastify.decorate('totp', new TotpSecondFactor({
     factors: new TotpRepository(db),
     pending: new PendingTotpSetups(redis, config.REDIS_KEY_PREFIX),
-    cipher: new DataCipher([config.dataEncryptionKey]),
-    dataEncryptionKey: config.dataEncryptionKey,
+    cipher: new DataCipher([dataEncryptionKey]),
+    dataEncryptionKey,
     issuer: config.TOTP_ISSUER,
     clock
   }))

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig, type AppConfig, type EnvSource } from '../src/config/load-config.js'
-import { TEST_JWT_SECRET } from './helpers/build-app.js'
+import { TEST_DATA_ENCRYPTION_KEY, TEST_JWT_SECRET } from './helpers/build-app.js'
 
 const PROJECT_DIR = fileURLToPath(new URL('../../', import.meta.url))
 const SERVER_ENTRY = join(PROJECT_DIR, 'dist', 'server.js')
@@ -59,16 +59,16 @@ t.test('defaults', async (t) => {
   t.same(config.corsOrigins, [], 'no CORS origins')
   t.equal(config.generatedSecretPath, undefined, 'a given secret is not a generated one')
 
-  const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET })
+  const production = loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEY: TEST_DATA_ENCRYPTION_KEY, JWT_SECRET: TEST_JWT_SECRET })
   t.equal(production.isProduction, true, 'production is recognised')
   t.equal(production.COOKIE_SECURE, true, 'cookies are Secure in production by default')
-  const insecure = loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false' })
+  const insecure = loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEY: TEST_DATA_ENCRYPTION_KEY, JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'false' })
   t.equal(insecure.COOKIE_SECURE, true, 'and COOKIE_SECURE=false cannot turn that off in production')
   t.equal(loadConfig({ JWT_SECRET: TEST_JWT_SECRET, COOKIE_SECURE: 'true' }).COOKIE_SECURE, true, 'COOKIE_SECURE adds it elsewhere')
 
   t.equal(config.EXAMPLE_ROUTES, true, 'the example routes are on outside production')
   t.equal(production.EXAMPLE_ROUTES, false, 'and off in production')
-  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, EXAMPLE_ROUTES: 'true' }).EXAMPLE_ROUTES, true,
+  t.equal(loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEY: TEST_DATA_ENCRYPTION_KEY, JWT_SECRET: TEST_JWT_SECRET, EXAMPLE_ROUTES: 'true' }).EXAMPLE_ROUTES, true,
     'unless EXAMPLE_ROUTES=true turns them on')
   t.equal(loadConfig({ JWT_SECRET: TEST_JWT_SECRET, EXAMPLE_ROUTES: 'false' }).EXAMPLE_ROUTES, false, 'EXAMPLE_ROUTES=false turns them off')
 })

@@ -12,7 +12,7 @@ import { checkRedisConnectionSettings } from '../redis/redis-tls.js'
 import type { ServiceKeyEntry } from '../service-keys/service-key.js'
 import { parseServiceKeys } from './service-keys.js'
 import { parseDeviceRules } from './device-rules.js'
-import { loadOrCreateDevelopmentDataKey, parseDataEncryptionKey } from './data-encryption-key.js'
+import { parseDataEncryptionKey } from './data-encryption-key.js'
 
 export { ConfigError, type EnvSource }
 
@@ -32,10 +32,9 @@ export interface AppConfig extends Omit<Env, 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'>
   serviceKeys: ServiceKeyEntry[]
   // Set when the secret was generated for development, so the server can warn about it.
   generatedSecretPath?: string
-  // DATA_ENCRYPTION_KEY, parsed (generated under DATA_DIR outside production).
-  dataEncryptionKey: Buffer
-  // Set when the data encryption key was generated for development.
-  generatedDataKeyPath?: string
+  // DATA_ENCRYPTION_KEY, parsed; unset only outside production, where the second-factor plugin
+  // generates one under DATA_DIR when it starts (so a config read alone writes no file).
+  dataEncryptionKey?: Buffer
 }
 
 // Only the variables the schema names; anything else in the environment is ignored.
@@ -86,8 +85,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
   return {
     ...env,
     jwtKeys,
-    dataEncryptionKey: dataKey.key,
-    ...(dataKey.path === undefined ? {} : { generatedDataKeyPath: dataKey.path }),
+    ...(dataKey === undefined ? {} : { dataEncryptionKey: dataKey }),
     refreshTokenSecret: refreshTokenSecret(env, isProduction),
     // Production always gets Secure cookies; COOKIE_SECURE adds them elsewhere (a TLS staging host).
     COOKIE_SECURE: env.COOKIE_SECURE === true || isProduction,
@@ -131,15 +129,10 @@ function refreshTokenSecret (env: Env, isProduction: boolean): string | undefine
 
 // A database dump alone must not give the second factors away: in production the key comes from
 // the environment (a secret store), never from a file next to the data.
-function dataEncryptionKey (env: Env, isProduction: boolean): { key: Buffer, path?: string } {
-  if (env.DATA_ENCRYPTION_KEY !== undefined) return { key: parseDataEncryptionKey(env.DATA_ENCRYPTION_KEY) }
+function dataEncryptionKey (env: Env, isProduction: boolean): Buffer | undefined {
+  if (env.DATA_ENCRYPTION_KEY !== undefined) return parseDataEncryptionKey(env.DATA_ENCRYPTION_KEY)
   if (isProduction) {
     throw new ConfigError('Invalid configuration: DATA_ENCRYPTION_KEY (32 bytes, hex or base64: openssl rand -hex 32) is required when NODE_ENV=production')
   }
-  try {
-    return loadOrCreateDevelopmentDataKey(env.DATA_DIR)
-  } catch (err) {
-    if (err instanceof ConfigError) throw err
-    throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
-  }
+  return undefined
 }

@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { buildTestApp } from '../helpers/build-app.js'
+import { buildTestApp, TEST_DATA_ENCRYPTION_KEY } from '../helpers/build-app.js'
 import { configError } from '../helpers/config-error.js'
 import { LogCollector } from '../helpers/log-collector.js'
 import { moved, scrape } from '../helpers/metrics.js'
@@ -144,6 +144,7 @@ t.test('an entry added to the stream by anyone else (XADD) is never posted; the 
 t.test('in production the webhook must be https://, unless EVENTS_WEBHOOK_ALLOW_HTTP=true', async (t) => {
   const production = {
     NODE_ENV: 'production',
+    DATA_ENCRYPTION_KEY: TEST_DATA_ENCRYPTION_KEY,
     JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters-long',
     EVENTS_STREAM: STREAM,
     EVENTS_WEBHOOK_SECRET: SECRET

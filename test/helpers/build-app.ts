@@ -13,6 +13,8 @@ import { createTestDatabase } from './database.js'
 import { sharedRedisDatabaseUrl, type RedisServer } from './redis-server.js'
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long'
+// What production requires of every server process the tests start in it (64 hex digits: 32 bytes).
+export const TEST_DATA_ENCRYPTION_KEY = '5e'.repeat(32)
 // How long a Redis command may take before the request answers 503. The production default
 // (500 ms) is about Redis; on a test machine whose cores are busy elsewhere the test process
 // itself can take that long to read an answer, which is no outage. Tests of a stalled Redis set

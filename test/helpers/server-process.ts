@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { startCommand } from '../../bench/start-command.js'
-import { TEST_JWT_SECRET, type TestContext } from './build-app.js'
+import { TEST_DATA_ENCRYPTION_KEY, TEST_JWT_SECRET, type TestContext } from './build-app.js'
 import { freePort } from './free-port.js'
 import { stopAtTeardown } from './stop-at-teardown.js'
 
@@ -50,6 +50,7 @@ export async function startServerProcess (t: TestContext, env: Record<string, st
       PATH: process.env.PATH ?? '',
       ...start.env,
       NODE_ENV: 'production',
+      DATA_ENCRYPTION_KEY: TEST_DATA_ENCRYPTION_KEY,
       HOST: '127.0.0.1',
       PORT: String(port),
       DATA_DIR: dataDir,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../../src/config/load-config.js'
-import { buildTestApp } from '../helpers/build-app.js'
+import { buildTestApp, TEST_DATA_ENCRYPTION_KEY } from '../helpers/build-app.js'
 import { configError } from '../helpers/config-error.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, type LoggedIn } from '../helpers/sessions.js'
@@ -53,11 +53,11 @@ t.test('JWT_KEYS: a JSON list or a file of {kid, secret}; mistakes named without
     t.notMatch(error?.message ?? '', new RegExp(`${KEY_1.secret}|${KEY_2.secret}|${shortSecret}`), `${what}: no secret in the message`)
   }
 
-  const production = { NODE_ENV: 'production', JWT_KEYS: JSON.stringify([KEY_1]) }
+  const production = { NODE_ENV: 'production', DATA_ENCRYPTION_KEY: TEST_DATA_ENCRYPTION_KEY, JWT_KEYS: JSON.stringify([KEY_1]) }
   t.match(configError({ ...production, AUTH_STRATEGY: 'refresh' })?.message, /REFRESH_TOKEN_SECRET .* is required with JWT_KEYS/,
     'production refresh tokens need their own secret next to JWT_KEYS')
   t.equal(loadConfig({ ...production, AUTH_STRATEGY: 'refresh', REFRESH_TOKEN_SECRET: KEY_2.secret }).refreshTokenSecret, KEY_2.secret)
-  t.equal(loadConfig({ NODE_ENV: 'production', AUTH_STRATEGY: 'refresh', JWT_SECRET: KEY_1.secret }).refreshTokenSecret, KEY_1.secret,
+  t.equal(loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEY: TEST_DATA_ENCRYPTION_KEY, AUTH_STRATEGY: 'refresh', JWT_SECRET: KEY_1.secret }).refreshTokenSecret, KEY_1.secret,
     'without REFRESH_TOKEN_SECRET, JWT_SECRET still derives refresh tokens')
 })
 
