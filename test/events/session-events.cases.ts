@@ -145,6 +145,7 @@ t.test('login.failed carries the account hashed, and no password, in the stream 
     actor: '',
     authMethod: '',
     deviceType: '',
+    amr: '',
     event: JSON.stringify({ ...events[0], id: undefined })
   }, 'a stream entry holds the event field by field (null as empty), and whole as JSON in `event`')
   const raw = JSON.stringify(entries)

@@ -81,7 +81,7 @@ t.test('with the default configuration', async (t) => {
     const session = await createAndLogIn(app)
     // Signed in at login: authAt is the session's login time.
     const [view] = await app.sessions.list(session.userId)
-    const expected = { userId: session.userId, userType: 'user', deviceType: null, account: session.account, sessionId: session.sessionId, authAt: view?.loginAt }
+    const expected = { userId: session.userId, userType: 'user', deviceType: null, account: session.account, sessionId: session.sessionId, authAt: view?.loginAt, amr: ['pwd'] }
 
     const byHeader = await app.inject({ method: 'GET', url: '/auth/me', headers: { token: session.token } })
     t.equal(byHeader.statusCode, 200, `token header: ${byHeader.body}`)

@@ -44,7 +44,7 @@ t.test('app.sessions.start in another service: a session like a login\'s, on eve
     const onServer = await me(app, issued.token)
     t.equal(onServer.statusCode, 200, 'the auth server honours it')
     const loginAt = (await app.sessions.list(4242))[0]?.loginAt
-    t.same(onServer.json(), { userId: 4242, userType: 'user', deviceType: null, account: 'phone:+15550100', sessionId: issued.sessionId, authAt: loginAt }, 'signed in at its start')
+    t.same(onServer.json(), { userId: 4242, userType: 'user', deviceType: null, account: 'phone:+15550100', sessionId: issued.sessionId, authAt: loginAt, amr: [] }, 'signed in at its start (an app method it was not told the amr of: none)')
     const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: issued.token } })
     t.match(listed.json(), { sessions: [{ id: issued.sessionId, deviceId: 'pixel', userAgent: 'curl/8.5.0', ip: '127.0.0.1', current: true }] })
     t.same(await service.sessions.list(4242), await app.sessions.list(4242), 'the same list from either side')
