@@ -19,6 +19,7 @@ import { BAN_REASON_MAX_LENGTH, banUntil, type UserBan } from '../src/sessions/u
 import { toSessionView } from '../src/sessions/session-view.js'
 import type { UserType } from '../src/tokens/session-claims.js'
 import { UserRepository } from '../src/users/user-repository.js'
+import { TotpRepository } from '../src/second-factor/totp-repository.js'
 import { isUserId, USER_ID_STRING_MAX_LENGTH, userIdOfKey, type UserId } from '../src/users/user-id.js'
 import { KID_PATTERN, TOKEN_ALGORITHMS, type TokenAlgorithm } from '../src/tokens/signing-keys.js'
 import { CLI_ACTOR, CliEvents } from './cli-events.js'
@@ -36,6 +37,8 @@ const USAGE = `Usage: npm run admin -- <command> [options]
                                             ban a user: every session ends now (reason banned), and
                                             logins and refreshes are refused until ISO, or until unban
   unban --user USER_ID                      lift a user's ban
+  second-factor remove --user USER_ID       turn a user's second factor off (a lost phone and lost backup
+                                            codes, after checking who asks); sessions stay
                                             (revoke, sessions, ban, unban: any session's user id, this
                                             server's number or another user store's string)
   keys generate [--kid KID] [--alg ALG]     print a new JWT_KEYS entry: a random secret (HS256), or a
@@ -255,6 +258,17 @@ async function run (argv: string[], env: Env): Promise<void> {
       const lifted = await withEvents(env, async (events) => await withSessions(env, events, async (sessions) =>
         await sessions.unban(userId, undefined, CLI_ACTOR)))
       console.log(lifted ? `lifted the ban on user ${userId}` : `user ${userId} was not banned`)
+      return
+    }
+    case 'second-factor': {
+      if (positionals[1] !== 'remove') throw new UsageError('second-factor needs a subcommand: remove')
+      const userId = userIdOption(values.user)
+      const removed = await withEvents(env, async (events) => {
+        const gone = await withDatabase(env, async (db) => await new TotpRepository(db).remove(userId))
+        if (gone) events.tell('second_factor.disabled', { userId })
+        return gone
+      })
+      console.log(removed ? `removed the second factor of user ${userId}` : `user ${userId} has no second factor`)
       return
     }
     case 'sessions': {

@@ -52,7 +52,9 @@ export class LoginChallenges {
       ...(login.rememberMe === undefined ? {} : { rememberMe: login.rememberMe ? '1' : '0' })
     }
     const key = this.key(challenge)
-    await execPipeline(this.redis.multi().hset(key, fields).pexpire(key, LOGIN_CHALLENGE_TTL_MS))
+    // Sent together, one round trip (no MULTI: the documented ACL grants none, and the expiry
+    // time in the hash refuses the challenge by the clock even if the TTL were lost).
+    await execPipeline(this.redis.pipeline().hset(key, fields).pexpire(key, LOGIN_CHALLENGE_TTL_MS))
     return challenge
   }
 

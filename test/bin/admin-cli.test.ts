@@ -11,6 +11,8 @@ import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { streamedEvents } from '../helpers/session-events.js'
 import { freePort } from '../helpers/free-port.js'
 import { createUser, logIn, me, startSession, TEST_PASSWORD } from '../helpers/sessions.js'
+import { enableTotp, passwordStep } from '../helpers/second-factor.js'
+import { TestClock } from '../helpers/test-clock.js'
 import { exitStatus, QUICK_FAILURE_MS, runCli, tempDir, UNREACHABLE_DATABASE_URL } from './run-cli.js'
 
 t.test('bad input exits 2 with a message', async (t) => {
@@ -380,4 +382,23 @@ t.test('service-keys generate refuses a bad name or scope with exit code 2 and p
     t.match(result?.stderr, message, 'says what is wrong')
     t.equal(result?.stdout, '', 'and prints no key')
   })
+})
+
+t.test('second-factor remove: a lost phone, for support; the password alone signs in again', { skip: SET_ROLE_SKIP }, async (t) => {
+  const clock = new TestClock()
+  const { app, config } = await buildTestApp(t, { databaseUrl: sharedPostgresUrl, clock: clock.now })
+  const env = { REDIS_URL: config.REDIS_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX, DATABASE_URL: config.DATABASE_URL ?? '' }
+  const session = await logIn(app, await createUser(app))
+  await enableTotp(app, session, clock)
+  t.equal((await passwordStep(app, session)).statusCode, 401, 'the factor is on')
+
+  const usage = await runCli(['second-factor', '--user', String(session.userId)], env)
+  t.equal(usage.code, 2, exitStatus(usage))
+  t.match(usage.stderr, /second-factor needs a subcommand: remove/)
+  const removed = await runCli(['second-factor', 'remove', '--user', String(session.userId)], env)
+  t.equal(removed.code, 0, exitStatus(removed))
+  t.equal(removed.stdout.trim(), `removed the second factor of user ${session.userId}`)
+  t.equal((await passwordStep(app, session)).statusCode, 200, 'the password alone signs in')
+  t.equal((await me(app, session.token)).statusCode, 200, 'its sessions stay')
+  t.equal((await runCli(['second-factor', 'remove', '--user', String(session.userId)], env)).stdout.trim(), `user ${session.userId} has no second factor`)
 })

@@ -91,9 +91,9 @@ t.test('start does what a login does: the cap evicts the oldest, an account-less
   t.equal((await me(app, second?.token ?? '')).statusCode, 200)
   const who = await me(app, third?.token ?? '')
   const authAt = (await app.sessions.list(userId)).find((view) => view.id === third?.sessionId)?.loginAt
-  t.same(who.json(), { userId, userType: 'user', deviceType: null, sessionId: third?.sessionId, authAt }, 'no account, no account field')
+  t.same(who.json(), { userId, userType: 'user', deviceType: null, sessionId: third?.sessionId, authAt, amr: [] }, 'no account, no account field')
   const whoHere = await service.inject({ method: 'GET', url: '/whoami', headers: { token: third?.token ?? '' } })
-  t.same(whoHere.json(), { userId, userType: 'user', sessionId: third?.sessionId, deviceType: null, authAt }, 'request.user the same, with no device type')
+  t.same(whoHere.json(), { userId, userType: 'user', sessionId: third?.sessionId, deviceType: null, authAt, amr: [] }, 'request.user the same, with no device type')
   t.notOk((await service.inject({ method: 'POST', url: '/sign-in', payload: { userId } })).cookies.some((cookie) => cookie.name === 'loginUser'),
     'no account cookie for a session without an account')
 })
