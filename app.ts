@@ -65,11 +65,11 @@ export function buildServerOptions (config: AppConfig): FastifyServerOptions {
           `req.headers["${CSRF_HEADER}"]`,
           'res.headers["set-cookie"]',
           'res.headers["x-renewed-token"]',
-          'password', 'oldPassword', 'newPassword', 'token', 'refreshToken',
+          'password', 'oldPassword', 'newPassword', 'token', 'refreshToken', 'challenge', 'secret', 'backupCodes',
           // ioredis attaches the failed command to its errors; its arguments hold accounts, IPs,
           // user agents (a session's fields) and key names.
           'err.command.args',
-          '*.password', '*.oldPassword', '*.newPassword', '*.token', '*.refreshToken'
+          '*.password', '*.oldPassword', '*.newPassword', '*.token', '*.refreshToken', '*.challenge', '*.secret', '*.backupCodes'
         ],
         censor: REDACTED
       }

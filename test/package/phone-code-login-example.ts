@@ -87,9 +87,9 @@ export async function phoneCodeLoginBesideTheServer (t: Test, { project, redisUr
 
     const me = await call<Record<string, unknown>>(`${auth.origin}/auth/me`, { token: issued.token })
     t.equal(me.status, 200, auth.output())
-    t.match(me.body, { userId: issued.userId, userType: 'user', deviceType: null, account: phone, sessionId: issued.sessionId, authAt: Number },
-      'the example\'s string id, unchanged')
-    t.same(Object.keys(me.body).sort(), ['account', 'authAt', 'deviceType', 'sessionId', 'userId', 'userType'], 'and nothing else')
+    t.match(me.body, { userId: issued.userId, userType: 'user', deviceType: null, account: phone, sessionId: issued.sessionId, authAt: Number, amr: ['sms'] },
+      'the example\'s string id, unchanged, and the amr it gave')
+    t.same(Object.keys(me.body).sort(), ['account', 'amr', 'authAt', 'deviceType', 'sessionId', 'userId', 'userType'], 'and nothing else')
 
     const there = await call<SessionList>(`${auth.origin}/auth/sessions`, { token: issued.token })
     t.match(there.body.sessions.find((session) => session.id === issued.sessionId), { deviceId: 'pixel-8' }, 'in the auth server\'s session list, with its device')

@@ -69,7 +69,7 @@ t.test('SESSION_ROTATE_AFTER=2, SESSION_ROTATE_GRACE=2', async (t) => {
     clock.advanceTo(due)
     const res = await me(app, session.token)
     t.equal(res.statusCode, 200)
-    t.same(res.json(), { userId: session.userId, userType: 'user', deviceType: null, account: session.account, sessionId: session.sessionId, authAt: loginAt }, 'a reissue keeps the sign-in time')
+    t.same(res.json(), { userId: session.userId, userType: 'user', deviceType: null, account: session.account, sessionId: session.sessionId, authAt: loginAt, amr: ['pwd'] }, 'a reissue keeps the sign-in time')
     const renewed = renewedTokenOf(res)
     if (renewed === undefined) {
       t.fail('a token older than SESSION_ROTATE_AFTER gets x-renewed-token')

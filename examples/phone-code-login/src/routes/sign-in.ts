@@ -61,8 +61,9 @@ const signIn: FastifyPluginAsync<SignInOptions> = async (app, { codes, budget, s
     }
     const userId = await users.signInId(phone)
     // What the auth server's own login does, for this user: the session, its token, the cookies.
+    // amr "sms" (RFC 8176): proven by a code sent to the phone, shown by /auth/me and in events.
     return await app.sessions.start(
-      { userId, userType: 'user', deviceId, authMethod: 'phone_code', account: phone },
+      { userId, userType: 'user', deviceId, authMethod: 'phone_code', amr: ['sms'], account: phone },
       { request, reply })
   })
 }
