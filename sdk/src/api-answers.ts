@@ -1,5 +1,5 @@
 import type { UserId } from '../../contract/api-contract.js'
-import type { Me, SessionInfo } from './types.js'
+import type { Me, SessionInfo, TotpSetup } from './types.js'
 
 // The server's answers, checked before they are handed to the app.
 
@@ -68,4 +68,16 @@ export function asRevokedCount (value: unknown): number {
   const revoked = isRecord(value) ? value.revoked : undefined
   if (typeof revoked !== 'number') throw unexpected('count of ended sessions')
   return revoked
+}
+
+export function asTotpSetup (value: unknown): TotpSetup {
+  const { secret, otpauthUri } = isRecord(value) ? value : {}
+  if (typeof secret !== 'string' || typeof otpauthUri !== 'string') throw unexpected('second-factor setup')
+  return { secret, otpauthUri }
+}
+
+export function asBackupCodes (value: unknown): string[] {
+  const backupCodes = isRecord(value) ? value.backupCodes : undefined
+  if (!Array.isArray(backupCodes) || !backupCodes.every((code) => typeof code === 'string')) throw unexpected('list of backup codes')
+  return backupCodes
 }

@@ -1,4 +1,5 @@
-import { asAuthAt, asMe, asRevokedCount, asSessionList } from './api-answers.js'
+import { ERROR_CODES } from '../../contract/api-contract.js'
+import { asAuthAt, asBackupCodes, asMe, asRevokedCount, asSessionList, asTotpSetup } from './api-answers.js'
 import { ApiEndpoint } from './api-endpoint.js'
 import { AuthCore, registerCore } from './auth-core.js'
 import { authenticatedFetch } from './authenticated-fetch.js'
@@ -66,8 +67,39 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
         // Unset options are not sent: the server's defaults apply.
         body: JSON.stringify({ account, password, deviceId, deviceType, rememberMe })
       })
+      if (!response.ok) {
+        const error = await authErrorFrom(response)
+        // The password was right; the session waits for the second factor.
+        if (error.errorCode === ERROR_CODES.secondFactorRequired && error.challenge !== undefined) {
+          return { secondFactorRequired: true, challenge: error.challenge }
+        }
+        throw error
+      }
+      return startSession(await response.json())
+    },
+
+    async completeSecondFactor (challenge, code) {
+      const response = await api.send('/auth/login/second-factor', {
+        ...cookieCredentials,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ challenge, code })
+      })
       if (!response.ok) throw await authErrorFrom(response)
       return startSession(await response.json())
+    },
+
+    async setUpTotp () {
+      return asTotpSetup(await (await call('POST', '/auth/2fa/totp/setup')).json())
+    },
+
+    async confirmTotp (code) {
+      return asBackupCodes(await (await call('POST', '/auth/2fa/totp/confirm', { code })).json())
+    },
+
+    // This session lives on; the others end, and learn why at their next request.
+    async disableTotp (code) {
+      return asRevokedCount(await (await call('DELETE', '/auth/2fa/totp', { code })).json())
     },
 
     async logout () {

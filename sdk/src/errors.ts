@@ -1,7 +1,7 @@
 import type { ErrorBody } from '../../contract/api-contract.js'
 
 // What the SDK reads of the server's one error shape (the contract's ErrorBody).
-export type ApiErrorBody = Pick<ErrorBody, 'errorCode' | 'info' | 'reason' | 'maxAge' | 'until'>
+export type ApiErrorBody = Pick<ErrorBody, 'errorCode' | 'info' | 'reason' | 'maxAge' | 'until' | 'challenge'>
 
 /**
  * An error answer of the API, as the client's methods throw it and `authErrorFrom` makes it.
@@ -29,7 +29,10 @@ export class AuthError extends Error {
     readonly errorCode: string,
     /** The server's message (or the status text), for logs rather than for users. */
     readonly info: string,
-    /** With errorCode `"1002"`: why the session ended (`'logout'`, `'expired'`, ...); with `"1011"`: `'banned'`. */
+    /**
+     * With errorCode `"1002"`: why the session ended (`'logout'`, `'expired'`, ...); with `"1011"`:
+     * `'banned'`; with `"1010"` from `completeSecondFactor`: `'challenge_expired'` (log in again).
+     */
     readonly reason?: string,
     /**
      * With errorCode `"1005"` (`ERROR_CODES.recentAuthRequired`): how recent, in seconds, the
@@ -41,7 +44,12 @@ export class AuthError extends Error {
      * absent for a ban that lasts until an administrator lifts it.
      * @example if (error.errorCode === ERROR_CODES.accountDisabled) show(`Disabled until ${new Date(error.until ?? '')}`)
      */
-    readonly until?: string
+    readonly until?: string,
+    /**
+     * With errorCode `"1012"` (`ERROR_CODES.secondFactorRequired`): the login's challenge, which
+     * `login()` hands back as `{ secondFactorRequired: true, challenge }` rather than throwing.
+     */
+    readonly challenge?: string
   ) {
     super(`${status} ${errorCode === '' ? '' : `"${errorCode}" `}${info}`)
   }
@@ -74,14 +82,15 @@ export class NotReplayableError extends Error {
 
 export function asApiErrorBody (value: unknown): ApiErrorBody | undefined {
   if (typeof value !== 'object' || value === null) return undefined
-  const { errorCode, info, reason, maxAge, until } = value as Record<string, unknown>
+  const { errorCode, info, reason, maxAge, until, challenge } = value as Record<string, unknown>
   if (typeof errorCode !== 'string') return undefined
   return {
     errorCode,
     info: typeof info === 'string' ? info : '',
     ...(typeof reason === 'string' ? { reason } : {}),
     ...(typeof maxAge === 'number' ? { maxAge } : {}),
-    ...(typeof until === 'string' ? { until } : {})
+    ...(typeof until === 'string' ? { until } : {}),
+    ...(typeof challenge === 'string' ? { challenge } : {})
   }
 }
 
@@ -110,5 +119,5 @@ export async function authErrorFrom (response: Response): Promise<AuthError> {
   const body = await readApiErrorBody(response)
   return body === undefined
     ? new AuthError(response.status, '', response.statusText)
-    : new AuthError(response.status, body.errorCode, body.info, body.reason, body.maxAge, body.until)
+    : new AuthError(response.status, body.errorCode, body.info, body.reason, body.maxAge, body.until, body.challenge)
 }

@@ -2,7 +2,9 @@ export { createAuthClient } from './auth-client.js'
 export { AuthError, authErrorFrom, NotReplayableError } from './errors.js'
 export { cookieStorage, localStorageStorage, memoryStorage } from './token-storage.js'
 export type { StoredTokens, TokenStorage, WebStorageLike } from './token-storage.js'
-export type { AuthClient, AuthClientOptions, AuthFetchInit, LoginOptions, LoginResult, Me, SessionInfo } from './types.js'
+export type {
+  AuthClient, AuthClientOptions, AuthFetchInit, LoginAnswer, LoginOptions, LoginResult, Me, SecondFactorRequired, SessionInfo, TotpSetup
+} from './types.js'
 export { SESSION_END_REASONS } from './session-end-reason.js'
 export type { SessionEndReason } from './session-end-reason.js'
 // The public contract the SDK shares with the server (contract/api-contract.ts, shipped in this package).

@@ -136,7 +136,32 @@ export interface AuthFetchInit extends RequestInit {
 }
 
 /** The session a login or password change started. */
-export type LoginResult = Pick<IssuedSessionBody, 'userId' | 'userType' | 'sessionId'>
+export type LoginResult = Pick<IssuedSessionBody, 'userId' | 'userType' | 'sessionId'> & {
+  /** Never set on a started session: tells it apart from {@link SecondFactorRequired}. */
+  secondFactorRequired?: false
+}
+
+/**
+ * What `login()` resolves to when the password was right and the account has a second factor:
+ * no session yet. Ask the user for a code of their authenticator app (or a backup code), then
+ * `completeSecondFactor(challenge, code)`.
+ */
+export interface SecondFactorRequired {
+  secondFactorRequired: true
+  /** What `completeSecondFactor` takes with the code: single use, valid 300 s. */
+  challenge: string
+}
+
+/** What `login()` resolves to: a started session, or a second factor to ask for. */
+export type LoginAnswer = LoginResult | SecondFactorRequired
+
+/** A TOTP secret being set up (`setUpTotp`), pending until `confirmTotp`. */
+export interface TotpSetup {
+  /** The secret in base32, for typing into an authenticator app by hand. */
+  secret: string
+  /** The `otpauth://totp/...` URI, to show as a QR code. */
+  otpauthUri: string
+}
 
 /** Who the session belongs to, as `GET /auth/me` answers. */
 export type Me = MeBody
@@ -178,12 +203,53 @@ export interface AuthClient {
    * `"1029"` after too many attempts, 409 `"1013"` when the account is signed in on the most
    * devices of this client's `deviceType` that the server allows.
    *
+   * For an account with a second factor the password alone starts no session: `login` resolves
+   * to `{ secondFactorRequired: true, challenge }`, and `completeSecondFactor` finishes it.
+   *
    * @example
    * ```ts
-   * const { userId } = await auth.login('ada@example.com', 'correct horse battery staple')
+   * const answer = await auth.login('ada@example.com', 'correct horse battery staple')
+   * const { userId } = answer.secondFactorRequired === true
+   *   ? await auth.completeSecondFactor(answer.challenge, await askForCode())
+   *   : answer
    * ```
    */
-  login: (account: string, password: string, options?: LoginOptions) => Promise<LoginResult>
+  login: (account: string, password: string, options?: LoginOptions) => Promise<LoginAnswer>
+
+  /**
+   * The second step of a login that resolved to `{ secondFactorRequired: true, challenge }`
+   * (`POST /auth/login/second-factor`): a current code of the authenticator app, or an unused
+   * backup code. Keeps the session's tokens as `login` does. Throws `AuthError` 401 `"1010"` for a
+   * wrong code (ask again; the third wrong code voids the challenge), and with
+   * `reason: 'challenge_expired'` when the challenge no longer works (ask for the password again);
+   * 429 `"1029"` after too many failed logins.
+   *
+   * @example
+   * ```ts
+   * const session = await auth.completeSecondFactor(answer.challenge, '123456')
+   * ```
+   */
+  completeSecondFactor: (challenge: string, code: string) => Promise<LoginResult>
+
+  /**
+   * Starts setting up a TOTP second factor (`POST /auth/2fa/totp/setup`): show `otpauthUri` as a
+   * QR code and `secret` as text; nothing changes until `confirmTotp`. Needs a sign-in within 15
+   * minutes (`AuthError` 403 `"1005"`: `reauthenticate`, retry).
+   */
+  setUpTotp: () => Promise<TotpSetup>
+
+  /**
+   * Turns the second factor on with a code of the app (`POST /auth/2fa/totp/confirm`); resolves
+   * to the ten backup codes, which the server shows this once. `AuthError` 403 `"1010"`: wrong code.
+   */
+  confirmTotp: (code: string) => Promise<string[]>
+
+  /**
+   * Turns the second factor off with a current code or a backup code (`DELETE /auth/2fa/totp`);
+   * every other session of the user ends (`second_factor_changed`), this one stays. Resolves to
+   * how many ended.
+   */
+  disableTotp: (code: string) => Promise<number>
 
   /**
    * Ends this session (`POST /auth/logout`), clears the tokens and calls

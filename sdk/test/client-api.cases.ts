@@ -5,7 +5,7 @@ import { createUser, TEST_PASSWORD, type TestUser } from '../../test/helpers/ses
 import {
   AuthError, authErrorFrom, ERROR_CODES, createAuthClient, localStorageStorage, memoryStorage, type AuthClient, type SessionEndReason, type TokenStorage, type WebStorageLike
 } from '../src/index.js'
-import { REFRESH_ENV, startApiServer, type ApiServer } from './helpers/api-server.js'
+import { REFRESH_ENV, signedInAs, startApiServer, type ApiServer } from './helpers/api-server.js'
 
 const NEW_PASSWORD = 'a new password, long enough'
 
@@ -45,10 +45,10 @@ t.test('login, me and sessions', async (t) => {
   await t.rejects(phone.client.login(user.account, 'not the password'), { name: 'AuthError', status: 401, errorCode: '1010' })
   t.equal(phone.client.isSignedIn(), false)
 
-  const login = await phone.client.login(user.account, user.password)
+  const login = signedInAs(await phone.client.login(user.account, user.password))
   t.match(login, { userId: user.userId, userType: 'user', sessionId: String })
   t.equal(phone.client.isSignedIn(), true)
-  t.same(await phone.client.me(), { userId: user.userId, userType: 'user', deviceType: null, account: user.account, sessionId: login.sessionId, authAt: server.clock.now() })
+  t.same(await phone.client.me(), { userId: user.userId, userType: 'user', deviceType: null, account: user.account, sessionId: login.sessionId, authAt: server.clock.now(), amr: ['pwd'] })
 
   const laptop = await signedIn(server, user)
   const sessions = await phone.client.sessions()
@@ -213,7 +213,7 @@ t.test('localStorageStorage keeps the session across reloads, under its key', as
   t.teardown(() => { Reflect.deleteProperty(globalThis, 'localStorage') })
 
   const page = device(server, undefined, localStorageStorage())
-  const login = await page.client.login(user.account, user.password)
+  const login = signedInAs(await page.client.login(user.account, user.password))
   t.match(JSON.parse(webStorage.getItem('token-session-auth') ?? '{}'), { token: String, sessionId: login.sessionId })
 
   const reloaded = device(server, undefined, localStorageStorage())

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { cookieStorage, createAuthClient, memoryStorage, type SessionEndReason } from '../src/index.js'
-import { startApiServer, type ApiServer } from './helpers/api-server.js'
+import { signedInAs, startApiServer, type ApiServer } from './helpers/api-server.js'
 
 // What a sibling subdomain can set for the whole site: a cookie with the plain name.
 const PLANTED_CSRF_TOKEN = 'planted-by-a-sibling-subdomain-0123456789'
@@ -63,7 +63,7 @@ t.test('a session ended to make room for a login elsewhere ends with the reason 
   const user = await server.createUser()
   const ended: SessionEndReason[] = []
   const client = createAuthClient({ baseUrl: server.baseUrl, storage: memoryStorage(), onSessionEnded: (reason) => { ended.push(reason) } })
-  const { sessionId } = await client.login(user.account, user.password)
+  const { sessionId } = signedInAs(await client.login(user.account, user.password))
 
   // What a login beyond SESSION_MAX_PER_USER does to the user's oldest session.
   await server.app.sessionCheck.store.revoke(user.userId, sessionId, 'evicted')

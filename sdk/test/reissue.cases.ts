@@ -1,6 +1,6 @@
 import t from 'tap'
 import { memoryStorage, type SessionEndReason } from '../src/index.js'
-import { startApiServer } from './helpers/api-server.js'
+import { signedInAs, startApiServer } from './helpers/api-server.js'
 import { axiosTransport, errorCodeOf, TRANSPORTS } from './helpers/transports.js'
 
 // Tokens are reissued once older than this; the replaced one works for the grace after that.
@@ -50,7 +50,7 @@ t.test('axios: the token is read when the request is sent, not when it was made'
   const session = axiosTransport.connect({ baseUrl: server.baseUrl, storage })
   await session.client.login(second.account, second.password)
   const secondTokens = storage.get()
-  const firstLogin = await session.client.login(first.account, first.password)
+  const firstLogin = signedInAs(await session.client.login(first.account, first.password))
 
   // axios runs its request interceptors after the call returns: the app logs in as another
   // user in between, and the request goes out as that user.

@@ -6,6 +6,7 @@ import { reachablePostgresUrl } from '../../../test/helpers/database.js'
 import type { RedisServer } from '../../../test/helpers/redis-server.js'
 import { createUser, type TestUser } from '../../../test/helpers/sessions.js'
 import { TestClock } from '../../../test/helpers/test-clock.js'
+import type { LoginAnswer, LoginResult } from '../../src/index.js'
 
 // The real server on a real port, for the SDK to talk to with Node's fetch and axios.
 export interface ApiServer {
@@ -99,4 +100,10 @@ export async function waitUntilReady (app: FastifyInstance): Promise<void> {
     if (Date.now() > deadline) throw new Error('the app did not reconnect to Redis')
     await sleep(100)
   }
+}
+
+// A login answer that started a session; a test of an account without a second factor expects one.
+export function signedInAs (answer: LoginAnswer): LoginResult {
+  if (answer.secondFactorRequired === true) throw new Error('the login asked for a second factor')
+  return answer
 }
