@@ -1,7 +1,9 @@
 import { endsSession, failureMessage, type Wordings } from './error-messages.js'
 import { NotesPanel } from './notes-panel.js'
 import { registerAccount, REGISTER_WORDINGS } from './register-account.js'
-import { ERROR_CODES, type AuthClient, type SessionEndReason, type SessionInfo } from './sdk.js'
+import { AuthError, CHALLENGE_EXPIRED_REASON, ERROR_CODES, type AuthClient, type SessionEndReason, type SessionInfo } from './sdk.js'
+import { showSecondFactorStep } from './second-factor-step.js'
+import { TwoFactorPanel } from './two-factor-panel.js'
 import { sessionEndedMessage } from './session-end-messages.js'
 import { withRecentSignIn } from './recent-sign-in.js'
 import { renderSessions } from './session-list.js'
@@ -15,6 +17,14 @@ type SignInState = 'unknown' | 'signed-out' | 'signed-in'
 export type ClientFactory = (onSessionEnded: (reason: SessionEndReason) => void) => AuthClient
 
 const SIGN_IN_WORDINGS: Wordings = { [ERROR_CODES.wrongCredentials]: 'Wrong account or password.' }
+const SECOND_FACTOR_WORDINGS: Wordings = { [ERROR_CODES.wrongCredentials]: 'That code is wrong, or was used already. Try again.' }
+
+// How a sign-in went: a session, the second factor to ask for next, or nothing (the status says why).
+export type SignInOutcome = 'signed-in' | 'code-needed' | 'failed'
+
+function challengeExpired (error: unknown): boolean {
+  return error instanceof AuthError && error.reason === CHALLENGE_EXPIRED_REASON
+}
 const CHANGE_PASSWORD_WORDINGS: Wordings = { [ERROR_CODES.wrongCredentials]: 'The current password is wrong.' }
 const SIGN_OUT_WORDINGS: Wordings = { [ERROR_CODES.notFound]: 'That session no longer exists.' }
 
@@ -23,6 +33,9 @@ const SIGN_OUT_WORDINGS: Wordings = { [ERROR_CODES.notFound]: 'That session no l
 export class AccountPage {
   private readonly client: AuthClient
   readonly notes: NotesPanel
+  readonly twoFactor: TwoFactorPanel
+  // The challenge of a login that asked for the second factor, until it is answered or abandoned.
+  private challenge: string | undefined
   private state: SignInState = 'unknown'
   // While this tab ends its own session, the end is not news to announce as "signed out because…".
   private endingHere = false
@@ -31,6 +44,7 @@ export class AccountPage {
   constructor (createClient: ClientFactory) {
     this.client = createClient((reason) => { this.sessionEnded(reason) })
     this.notes = new NotesPanel(this.client, (error, wordings) => { this.failed(error, wordings) })
+    this.twoFactor = new TwoFactorPanel(this.client, (error, wordings) => { this.failed(error, wordings) })
   }
 
   get signedIn (): boolean {
@@ -49,17 +63,50 @@ export class AccountPage {
   }
 
   // `rememberMe` false: sent as such, so the server makes a browser session; else the server's default.
-  async signIn (account: string, password: string, rememberMe = true): Promise<boolean> {
+  async signIn (account: string, password: string, rememberMe = true): Promise<SignInOutcome> {
     try {
-      await this.client.login(account, password, rememberMe ? {} : { rememberMe: false })
+      const answer = await this.client.login(account, password, rememberMe ? {} : { rememberMe: false })
+      if (answer.secondFactorRequired === true) {
+        this.challenge = answer.challenge
+        clearAnnouncement()
+        showSecondFactorStep(true)
+        return 'code-needed'
+      }
     } catch (error) {
       announce(failureMessage(error, SIGN_IN_WORDINGS), 'warning')
-      return false
+      return 'failed'
     }
+    return await this.enterAccount()
+  }
+
+  // The second step of a sign-in; a challenge that no longer works sends the user back to the password.
+  async completeSecondFactor (code: string): Promise<SignInOutcome> {
+    if (this.challenge === undefined) return 'failed'
+    try {
+      await this.client.completeSecondFactor(this.challenge, code.trim())
+    } catch (error) {
+      if (!challengeExpired(error)) {
+        announce(failureMessage(error, SECOND_FACTOR_WORDINGS), 'warning')
+        return 'failed'
+      }
+      this.abandonSecondFactor()
+      announce('That sign-in expired or had too many wrong codes. Enter your password again.', 'warning')
+      return 'failed'
+    }
+    this.abandonSecondFactor()
+    return await this.enterAccount()
+  }
+
+  abandonSecondFactor (): void {
+    this.challenge = undefined
+    showSecondFactorStep(false)
+  }
+
+  private async enterAccount (): Promise<SignInOutcome> {
     clearAnnouncement()
     await this.check()
     if (this.signedIn) showView('account', true)
-    return this.signedIn
+    return this.signedIn ? 'signed-in' : 'failed'
   }
 
   // POST /auth/register, then sign in with the same account and password.
@@ -72,7 +119,7 @@ export class AccountPage {
     }
     // The account exists now: should signing in fail (a 429, a 503), the form to retry signs in.
     showSignInMode('sign-in', false)
-    return await this.signIn(account, password, rememberMe)
+    return await this.signIn(account, password, rememberMe) === 'signed-in'
   }
 
   async signOut (): Promise<void> {
@@ -194,5 +241,6 @@ export class AccountPage {
     this.state = 'signed-out'
     showView('login', moveFocus)
     this.notes.hide()
+    this.twoFactor.reset()
   }
 }

@@ -14,11 +14,18 @@ const logoutButton = elementById('logout', HTMLButtonElement)
 const logoutAllButton = elementById('logout-all', HTMLButtonElement)
 const logoutOthersButton = elementById('logout-others', HTMLButtonElement)
 const reloadButton = elementById('reload-sessions', HTMLButtonElement)
+const secondFactorForm = elementById('second-factor-form', HTMLFormElement)
+const secondFactorCode = elementById('second-factor-code', HTMLInputElement)
+const secondFactorCancel = elementById('second-factor-cancel', HTMLButtonElement)
+const totpSetupButton = elementById('totp-setup', HTMLButtonElement)
+const totpConfirmForm = elementById('totp-confirm-form', HTMLFormElement)
+const totpDisableForm = elementById('totp-disable-form', HTMLFormElement)
 
 // The buttons that end other devices' sessions ask first: a slip of the finger would sign out
 // every phone and browser of the account.
 const CONFIRM_SIGN_OUT_EVERYWHERE = 'Sign out everywhere? Every device signed in to this account is signed out, this one included.'
 const CONFIRM_SIGN_OUT_OTHERS = 'Sign out every other device? This one stays signed in.'
+const CONFIRM_TOTP_OFF = 'Turn off two-factor authentication? Every other device is signed out.'
 
 function field (form: HTMLFormElement, name: string): string {
   const value = new FormData(form).get(name)
@@ -36,9 +43,38 @@ export function bindControls (page: AccountPage): void {
       const rememberMe = rememberMeBox.checked
       const signedIn = signInMode() === 'create-account'
         ? await page.createAccount(account, password, rememberMe)
-        : await page.signIn(account, password, rememberMe)
+        : await page.signIn(account, password, rememberMe) !== 'failed'
       if (signedIn) loginForm.reset()
       else passwordField.select()
+    })
+  })
+  secondFactorForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void whileBusy(buttonsOf(secondFactorForm), async () => {
+      if (await page.completeSecondFactor(field(secondFactorForm, 'code')) === 'failed') secondFactorCode.select()
+    })
+  })
+  secondFactorCancel.addEventListener('click', () => {
+    clearAnnouncement()
+    page.abandonSecondFactor()
+    passwordField.focus()
+  })
+
+  totpSetupButton.addEventListener('click', () => {
+    void whileBusy([totpSetupButton], async () => { await page.twoFactor.setUp() })
+  })
+  totpConfirmForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void whileBusy(buttonsOf(totpConfirmForm), async () => {
+      if (await page.twoFactor.confirm(field(totpConfirmForm, 'code'))) totpConfirmForm.reset()
+    })
+  })
+  totpDisableForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    if (!window.confirm(CONFIRM_TOTP_OFF)) return
+    void whileBusy(buttonsOf(totpDisableForm), async () => {
+      if (await page.twoFactor.disable(field(totpDisableForm, 'code'))) totpDisableForm.reset()
+      await page.check()
     })
   })
   switchModeButton.addEventListener('click', () => {
