@@ -7,6 +7,8 @@ import { attachAuth } from '@token-session-auth/client/axios'
 const [baseUrl = '', account = '', password = ''] = process.argv.slice(2)
 const auth = createAuthClient({ baseUrl })
 const login = await auth.login(account, password)
+// This account has no second factor: the answer is a session.
+if (login.secondFactorRequired === true) throw new Error('the account asks for a second factor')
 
 const created = await auth.fetch('/notes', {
   method: 'POST',
