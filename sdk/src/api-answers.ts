@@ -34,7 +34,7 @@ function amrOf (value: unknown): string[] {
 
 function asSessionInfo (value: unknown): SessionInfo {
   if (!isRecord(value)) throw unexpected('session')
-  const { id, deviceId, deviceType, userAgent, ip, loginAt, lastSeenAt, authAt, current } = value
+  const { id, deviceId, deviceType, userAgent, ip, loginAt, lastSeenAt, authAt, amr, current } = value
   if (typeof id !== 'string' || typeof ip !== 'string' || typeof loginAt !== 'number' || typeof authAt !== 'number' || typeof current !== 'boolean') {
     throw unexpected('session')
   }
@@ -44,6 +44,7 @@ function asSessionInfo (value: unknown): SessionInfo {
     ip,
     loginAt,
     authAt,
+    amr: amrOf(amr),
     current,
     ...(typeof deviceId === 'string' ? { deviceId } : {}),
     ...(typeof deviceType === 'string' ? { deviceType } : {}),

@@ -187,6 +187,8 @@ export interface SessionInfo {
   lastSeenAt?: number
   /** When its user last proved who they are in it (login or re-authentication), in milliseconds since the epoch. */
   authAt: number
+  /** How it was proven (RFC 8176 `amr`): `['pwd']`, `['pwd', 'otp']`, ...; `[]` from a server older than it. */
+  amr: string[]
   /** Whether it is the session this client is using. */
   current: boolean
 }

@@ -35,6 +35,7 @@ for (const [strategy, env] of [['sliding', {}], ['refresh', REFRESH_ENV]] as con
     t.match(session, { userId: user.userId, userType: 'user', sessionId: String })
     t.equal(phone.isSignedIn(), true)
     t.same((await phone.me()).amr, ['pwd', 'otp'])
+    t.match(await phone.sessions(), [{ current: true, amr: ['pwd', 'otp'] }], 'the session list too')
     const reused = await phone.completeSecondFactor(answer.challenge, backupCodes[0] ?? '').then(() => undefined, (error: unknown) => error)
     t.ok(reused instanceof AuthError && reused.reason === 'challenge_expired', 'a used challenge: challenge_expired')
 
