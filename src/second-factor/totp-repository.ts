@@ -82,10 +82,4 @@ export class TotpRepository {
       [userId, digest])
     return rows.length > 0
   }
-
-  async unusedBackupCodes (userId: number): Promise<number> {
-    const [row] = await this.db.query<{ count: string | number }>(
-      'SELECT count(*) AS count FROM totp_backup_codes WHERE user_id = $1 AND used_at IS NULL', [userId])
-    return Number(row?.count ?? 0)
-  }
 }
