@@ -9,7 +9,9 @@ export const SESSION_EVENT_TYPES = [
   // The admin CLI's own actions (bin/admin.ts): what an audit trail must show besides sessions.
   'user.role_changed', 'keys.generated', 'keys.listed',
   // A ban stored or lifted (docs/sessions.md, "Bans"), by an admin, the CLI, a service or the app's code.
-  'user.banned', 'user.unbanned'
+  'user.banned', 'user.unbanned',
+  // Account recovery (docs/recovery.md): a reset link asked for, and one used.
+  'password.reset_requested', 'password.reset'
 ] as const
 export type SessionEventType = typeof SESSION_EVENT_TYPES[number]
 
@@ -26,7 +28,7 @@ export interface SessionEvent {
   reason: string | null
   // The client of the request that caused it; null for what no request caused (idle expiry).
   ip: string | null
-  // login.*: the account's digest (accountDigest), never the account itself.
+  // login.*, password.reset_requested: the account's digest (accountDigest), never the account itself.
   account: string | null
   // rate_limited: how many refusals this event stands for (docs/events.md).
   count: number | null

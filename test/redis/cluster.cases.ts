@@ -30,6 +30,8 @@ const LIMITS: AttemptLimits = {
   refreshPerSession: 30,
   refreshPerIp: 100,
   serviceKeyPerIp: 20,
+  resetPerAccount: 3,
+  resetPerIp: 20,
   windowSeconds: WINDOW_SECONDS
 }
 // Like the server with AUTH_STRATEGY=refresh and a cap of two sessions per user.
