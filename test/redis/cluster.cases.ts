@@ -3,6 +3,8 @@ import t from 'tap'
 import { refreshPolicyOf, sessionPolicyOf } from '../../src/config/session-policies.js'
 import { AttemptLimiter, type AttemptLimits } from '../../src/rate-limit/attempt-limiter.js'
 import { defineAttemptCommands, refusalKeyOf, reserveAttemptCall } from '../../src/rate-limit/attempt-scripts.js'
+import { resetTokenDigest } from '../../src/recovery/reset-token.js'
+import { ResetTokenStore, resetTokenKeys } from '../../src/recovery/reset-token-store.js'
 import { RedisRefreshTokenStore } from '../../src/refresh/redis-refresh-token-store.js'
 import { parseRefreshToken } from '../../src/refresh/refresh-token.js'
 import { RefreshService } from '../../src/refresh/refresh-service.js'
@@ -15,7 +17,7 @@ import { TestClock } from '../helpers/test-clock.js'
 import { strategySettings } from '../helpers/strategy-settings.js'
 
 // "The same scripts run on one Redis and on a cluster": the session and refresh stores and the
-// rate limiter, given an ioredis Cluster client of a real three-node cluster. What spans nodes
+// rate limiter and the password-reset tokens, given an ioredis Cluster client of a real three-node cluster. What spans nodes
 // fails there (shown first, so that this test could fail): every call the code sends must name
 // the keys of one slot.
 
@@ -117,4 +119,28 @@ t.test('every session and refresh script runs on a cluster', async (t) => {
     t.not(await sessions.generation(userId), generation, 'and its cut-off')
     await t.rejects(sessions.authenticate(laptop), { code: 'AUTH_1002', reason: 'admin' }, "the other device's session ended")
   }
+})
+
+t.test('password-reset tokens and their budgets work across nodes: one live token per user, single use', async (t) => {
+  const tokens = new ResetTokenStore(redis, WINDOW_SECONDS)
+  const keys = resetTokenKeys()
+  const first = await tokens.issue(USER_IDS[0] ?? 1, Date.now())
+  const second = await tokens.issue(USER_IDS[0] ?? 1, Date.now())
+  const nodes = new Set(await Promise.all([
+    keys.token(resetTokenDigest(first.token)), keys.token(resetTokenDigest(second.token)), keys.userPointer(USER_IDS[0] ?? 1)
+  ].map(async (key) => await cluster.nodeOf(key))))
+  t.ok(nodes.size > 1, `the keys lie on ${nodes.size} nodes`)
+  t.equal(await tokens.find(first.token), undefined, 'the replaced token is gone')
+  t.equal(await tokens.find(second.token), USER_IDS[0])
+  const consumed = await Promise.all([tokens.consume(second.token), tokens.consume(second.token)])
+  t.same(consumed.filter((userId) => userId !== undefined), [USER_IDS[0]], 'consumed once')
+  await tokens.rehearseIssue()
+
+  const limiter = new AttemptLimiter(redis, LIMITS)
+  for (let i = 0; i < LIMITS.resetPerAccount; i++) await limiter.reserveResetRequest(ACCOUNT, '192.0.2.9')
+  await t.rejects(limiter.reserveResetRequest(ACCOUNT, '192.0.2.9'), { code: 'AUTH_1029' }, 'the account budget')
+  t.equal(await limiter.guardResetToken('192.0.2.10', async () => undefined), undefined)
+  await limiter.clearLoginFailures(ACCOUNT, IP)
+  t.same(await Promise.all(loginBucketKeys(ACCOUNT, IP).slice(0, 2).map(async (key) => await redis.exists(key))), [0, 0],
+    "a reset clears the account's failed-login counters")
 })
