@@ -1,4 +1,5 @@
 import { createTransport, type Transporter } from 'nodemailer'
+import type { Clock } from '../clock.js'
 import { UndeliverableMessage, type DeliveryRequest, type MessageDelivery } from './message-delivery.js'
 import type { RecoveryMessage } from './recovery-message.js'
 
@@ -7,6 +8,9 @@ import type { RecoveryMessage } from './recovery-message.js'
 const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 export const PASSWORD_RESET_SUBJECT = 'Reset your password'
+// nodemailer waits minutes by default; a mail server this slow is down, and the retry or the
+// server's close should not wait on it that long.
+const SMTP_TIMEOUT_MS = 10_000
 
 export interface SmtpSettings {
   // SMTP_URL: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://host:465.
@@ -15,8 +19,10 @@ export interface SmtpSettings {
   from: string
 }
 
+const MS_PER_MINUTE = 60_000
+
 function minutesUntil (expiresAt: string, nowMs: number): number {
-  return Math.max(1, Math.round((Date.parse(expiresAt) - nowMs) / 60_000))
+  return Math.max(1, Math.round((Date.parse(expiresAt) - nowMs) / MS_PER_MINUTE))
 }
 
 function resetMailText (message: RecoveryMessage, nowMs: number): string {
@@ -37,8 +43,13 @@ export class SmtpMessageDelivery implements MessageDelivery {
   readonly channel = 'smtp'
   private readonly transport: Transporter
 
-  constructor (private readonly settings: SmtpSettings, private readonly clock: () => number) {
-    this.transport = createTransport(settings.url)
+  constructor (private readonly settings: SmtpSettings, private readonly clock: Clock) {
+    this.transport = createTransport({
+      url: settings.url,
+      connectionTimeout: SMTP_TIMEOUT_MS,
+      greetingTimeout: SMTP_TIMEOUT_MS,
+      socketTimeout: SMTP_TIMEOUT_MS
+    })
   }
 
   async deliver ({ id, message }: DeliveryRequest): Promise<void> {
