@@ -63,7 +63,8 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
       throw new InvalidResetTokenError()
     }
     // Hashed before the token is used up: a 503 of busy hashing leaves the link working. Then
-    // consumed (GETDEL): of two requests with one token exactly one gets past this line.
+    // consumed (GETDEL): of two requests with one token exactly one gets past this line. An
+    // outage after it leaves the old password and a used link: the user asks for another.
     const passwordHash = await passwordHasher.hash(newPassword)
     if (await resetTokens.consume(token) !== user.id) throw new InvalidResetTokenError()
     // As a password change does (routes/auth/password.ts): sessions end before the new hash is
