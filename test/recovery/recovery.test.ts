@@ -2,3 +2,4 @@
 await import('./password-reset.cases.js')
 await import('./delivery.cases.js')
 await import('./delivery-settings.cases.js')
+await import('./recovery-outage.cases.js')
