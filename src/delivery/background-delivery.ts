@@ -39,10 +39,6 @@ export class BackgroundDelivery {
     private readonly observer: DeliveryObserver
   ) {}
 
-  get channel (): DeliveryChannel {
-    return this.delivery.channel
-  }
-
   send (message: RecoveryMessage): void {
     const sending = this.deliverWithRetries(message).finally(() => this.pending.delete(sending))
     this.pending.add(sending)
