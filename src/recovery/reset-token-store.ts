@@ -36,29 +36,26 @@ export class ResetTokenStore {
   }
 
   // A new token for the user; the one it replaces (a live token of an earlier request) stops
-  // working. The pointer is swapped with SET … GET, so of two concurrent requests each deletes
-  // the token the other's swap handed it, and one token is left live.
+  // working. The token is stored before the pointer is swapped with SET … GET, so the swap that
+  // hands a token back always finds it stored: of two concurrent requests each deletes the token
+  // the other's swap handed it, and one token is left live (on a cluster too, where the keys
+  // lie on different nodes and commands sent together may land in any order).
   async issue (userId: number, nowMs: number): Promise<IssuedResetToken> {
     const token = newResetToken()
     const digest = resetTokenDigest(token)
-    const [, replaced] = await callRedis(async () => await Promise.all([
-      this.redis.set(this.keys.token(digest), String(userId), 'EX', this.ttlSeconds),
-      this.redis.set(this.keys.userPointer(userId), digest, 'EX', this.ttlSeconds, 'GET')
-    ]))
-    // Always a second round trip (a key that never existed when nothing was replaced), so the
+    await callRedis(async () => await this.redis.set(this.keys.token(digest), String(userId), 'EX', this.ttlSeconds))
+    const replaced = await callRedis(async () => await this.redis.set(this.keys.userPointer(userId), digest, 'EX', this.ttlSeconds, 'GET'))
+    // Always a third round trip (a key that never existed when nothing was replaced), so the
     // answer's time does not tell whether the account had a live token.
     await callRedis(async () => await this.redis.del(this.keys.token(replaced ?? resetTokenDigest(newResetToken()))))
     return { token, expiresAt: nowMs + this.ttlSeconds * MS_PER_SECOND }
   }
 
-  // What issue costs, for an account that does not exist: the same round trips, each on one key
-  // of the same kinds, writing nothing.
+  // What issue costs, for an account that does not exist: the same three round trips, each on
+  // one key of the same kinds, writing nothing.
   async rehearseIssue (): Promise<void> {
-    const digest = resetTokenDigest(newResetToken())
-    await callRedis(async () => await Promise.all([
-      this.redis.exists(this.keys.token(digest)),
-      this.redis.get(this.keys.userPointer(0))
-    ]))
+    await callRedis(async () => await this.redis.exists(this.keys.token(resetTokenDigest(newResetToken()))))
+    await callRedis(async () => await this.redis.get(this.keys.userPointer(0)))
     await callRedis(async () => await this.redis.del(this.keys.token(resetTokenDigest(newResetToken()))))
   }
 
