@@ -4,7 +4,7 @@ import { LogCollector } from '../helpers/log-collector.js'
 import { moved, scrape, sample } from '../helpers/metrics.js'
 import { createUser, TEST_PASSWORD } from '../helpers/sessions.js'
 import { startWebhookReceiver, waitFor } from '../helpers/webhook-receiver.js'
-import { deliveredMessages, forgot, PUBLIC_URL, webhookDeliveryEnv } from './recovery-requests.js'
+import { deliveredMessages, forgot, PUBLIC_URL, reset, webhookDeliveryEnv } from './recovery-requests.js'
 import { headerOf, startSmtpReceiver } from './smtp-receiver.js'
 
 // How a reset link reaches the user: the signed webhook with its retries, e-mail through a real
@@ -18,7 +18,7 @@ function deliveries (channel: string, result: string): string {
   return `auth_recovery_deliveries_total{channel="${channel}",result="${result}"}`
 }
 
-t.test('webhook: a receiver failing the first attempts gets the message on a retry, under one delivery id', async (t) => {
+t.test('webhook: a receiver failing the first attempts gets the message on a retry, under one delivery id; the counts', async (t) => {
   let answered = 0
   const receiver = await startWebhookReceiver(t, (_post, response) => {
     response.writeHead(++answered <= FAILED_ATTEMPTS ? 503 : 204).end()
@@ -36,6 +36,12 @@ t.test('webhook: a receiver failing the first attempts gets the message on a ret
   t.equal(moved(before, await scrape(app), deliveries('webhook', 'delivered')), 1)
   const token = posts[0]?.message.token ?? ''
   t.ok(token.length > 0)
+  t.equal((await reset(app, `${token}x`)).statusCode, 400)
+  t.equal((await reset(app, token)).statusCode, 200)
+  const after = await scrape(app)
+  t.equal(moved(before, after, 'auth_password_reset_requests_total'), 1)
+  t.equal(moved(before, after, 'auth_password_resets_total{result="invalid_token"}'), 1)
+  t.equal(moved(before, after, 'auth_password_resets_total{result="success"}'), 1)
   t.notOk(logs.text.includes(token), 'the token is not in the log')
 })
 
