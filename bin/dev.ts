@@ -91,6 +91,18 @@ function describeSecret (config: AppConfig): string {
   return `the development secret in ${path}; another service on this machine uses it with JWT_SECRET=$(cat ${path})`
 }
 
+// Where password-reset links go (docs/recovery.md), and the page they open.
+function describeDelivery (config: AppConfig): string {
+  const opening = `opening ${config.publicUrl}/#/reset`
+  const delivery = config.delivery
+  switch (delivery.kind) {
+    case 'webhook': return `POSTed to ${withoutPassword(delivery.url)}, ${opening}`
+    case 'smtp': return `e-mailed through ${withoutPassword(delivery.url)}, ${opening}`
+    case 'log': return `written to this log (no DELIVERY_WEBHOOK_URL or SMTP_URL), ${opening}`
+    case 'none': return 'not sent: no DELIVERY_WEBHOOK_URL or SMTP_URL'
+  }
+}
+
 // `--no-watch`: start the server once, as after a change, without TypeScript's watch.
 const { values: flags } = parseArgs({ options: { watch: { type: 'boolean', default: true } }, allowNegative: true })
 
@@ -106,6 +118,7 @@ try {
 say(`Redis: ${describeRedis(config, redis)}`)
 say(`database: ${describeDatabase(config)}`)
 say(`tokens: ${describeSecret(config)}`)
+say(`password-reset links: ${describeDelivery(config)}`)
 bundleWebPageIfChanged()
 
 const server = new WatchedServer({

@@ -7,6 +7,7 @@ import { NO_AUTH_EVENTS, NO_EVENT_DELIVERY_OBSERVER, type AuthEvents, type Event
 import { carriesForwardingHeader, MetricsAccessRule } from '../src/metrics/metrics-access.js'
 import { parseDeviceRules } from '../src/config/device-rules.js'
 import { PrometheusMetrics } from '../src/metrics/prometheus-metrics.js'
+import { NO_DELIVERY_OBSERVER, type DeliveryObserver } from '../src/delivery/background-delivery.js'
 import { observeRedisCalls } from '../src/redis/redis-failure.js'
 
 declare module 'fastify' {
@@ -17,6 +18,8 @@ declare module 'fastify' {
     metricsEvents: AuthEvents
     // The webhook's dead letters, unsigned entries and trimmed events, counted (or not: METRICS=off).
     metricsEventDelivery: EventDeliveryObserver
+    // How each password-reset message ended (plugins/delivery.ts), counted (or not: METRICS=off).
+    metricsRecoveryDelivery: DeliveryObserver
   }
 }
 
@@ -32,6 +35,7 @@ export default fp(async (fastify) => {
   if (config.METRICS === 'off') {
     fastify.decorate('metricsEvents', NO_AUTH_EVENTS)
     fastify.decorate('metricsEventDelivery', NO_EVENT_DELIVERY_OBSERVER)
+    fastify.decorate('metricsRecoveryDelivery', NO_DELIVERY_OBSERVER)
     return
   }
 
@@ -47,6 +51,7 @@ export default fp(async (fastify) => {
   })
   fastify.decorate('metricsEvents', metrics)
   fastify.decorate('metricsEventDelivery', metrics)
+  fastify.decorate('metricsRecoveryDelivery', metrics)
   const stopObserving = [observeRedisCalls(metrics), observeDatabaseCalls(metrics)]
   fastify.addHook('onClose', async () => { for (const stop of stopObserving) stop() })
 

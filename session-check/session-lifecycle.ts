@@ -20,7 +20,7 @@ export type { SessionStartInput } from './session-start-input.js'
 export type { SessionBanOptions } from './ban-input.js'
 
 /** Why the app's code ends sessions; a session ended so answers `1002` with this reason everywhere. */
-export const SESSION_ENDING_REASONS = ['logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'second_factor_changed'] as const
+export const SESSION_ENDING_REASONS = ['logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'second_factor_changed', 'password_reset'] as const
 export type SessionEndingReason = typeof SESSION_ENDING_REASONS[number]
 
 export interface SessionStartContext {

@@ -2,7 +2,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { buildTestApp } from './helpers/build-app.js'
 import { LogCollector } from './helpers/log-collector.js'
-import { TEST_PASSWORD, uniqueAccount } from './helpers/sessions.js'
+import { createUser, TEST_PASSWORD, uniqueAccount } from './helpers/sessions.js'
+import { startWebhookReceiver } from './helpers/webhook-receiver.js'
+import { deliveredMessages, NEW_PASSWORD as RESET_PASSWORD, reset, resetTokenFor, webhookDeliveryEnv } from './recovery/recovery-requests.js'
 
 const WRONG_PASSWORD = 'wrong horse battery staple'
 const NEW_PASSWORD = 'a brand new passphrase for the log test'
@@ -195,4 +197,23 @@ t.test('with CORS_ORIGINS, scripts of those origins can read x-renewed-token', a
   const { app } = await buildTestApp(t, { env: { CORS_ORIGINS: TRUSTED_ORIGIN } })
   const res = await app.inject({ method: 'GET', url: '/health', headers: { origin: TRUSTED_ORIGIN } })
   t.match(String(res.headers['access-control-expose-headers']).toLowerCase(), /\bx-renewed-token\b/)
+})
+
+t.test('a password reset: its token, link and new password never reach the log when a delivery is configured', async (t) => {
+  const receiver = await startWebhookReceiver(t)
+  const logs = new LogCollector()
+  const { app } = await buildTestApp(t, { env: webhookDeliveryEnv(receiver, { AUDIT_LOG: 'on' }), logStream: logs })
+  const user = await createUser(app)
+  const token = await resetTokenFor(app, receiver, user.account)
+  const link = deliveredMessages(receiver)[0]?.message.link ?? ''
+  t.equal((await reset(app, `${token}x`)).statusCode, 400, 'a wrong token')
+  t.equal((await reset(app, token)).statusCode, 200, 'the right one')
+  await app.recoveryDelivery.settled()
+  const { text } = logs
+  t.match(text, /"url":"\/auth\/password\/reset"/, 'the reset request is logged')
+  t.match(text, /password\.reset/, 'its audit event is logged')
+  for (const [what, secret] of [['the token', token], ['the link', link], ['the new password', RESET_PASSWORD]] as const) {
+    t.ok(secret.length > 0)
+    t.notOk(text.includes(secret), `${what} is not in the log`)
+  }
 })

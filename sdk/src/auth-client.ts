@@ -50,6 +50,18 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     return response
   }
 
+  // A request that needs no session (and sends none): login, the password reset.
+  async function send (path: string, body: unknown): Promise<Response> {
+    const response = await api.send(path, {
+      ...cookieCredentials,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body)
+    })
+    if (!response.ok) throw await authErrorFrom(response)
+    return response
+  }
+
   // Login and password change: the answer names the new session (and holds its tokens).
   function startSession (answer: unknown): LoginResult {
     const issued = asIssuedSession(answer)
@@ -60,11 +72,11 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
   const client: AuthClient = {
     async login (account, password, { rememberMe } = {}) {
       const { deviceId, deviceType } = options
+      // Unset options are not sent: the server's defaults apply.
       const response = await api.send('/auth/login', {
         ...cookieCredentials,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        // Unset options are not sent: the server's defaults apply.
         body: JSON.stringify({ account, password, deviceId, deviceType, rememberMe })
       })
       if (!response.ok) {
@@ -79,14 +91,7 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     },
 
     async completeSecondFactor (challenge, code) {
-      const response = await api.send('/auth/login/second-factor', {
-        ...cookieCredentials,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ challenge, code })
-      })
-      if (!response.ok) throw await authErrorFrom(response)
-      return startSession(await response.json())
+      return startSession(await (await send('/auth/login/second-factor', { challenge, code })).json())
     },
 
     async setUpTotp () {
@@ -121,6 +126,17 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     // This session lives on: nothing to clear, nothing to announce here.
     async logoutOthers () {
       return asRevokedCount(await (await call('POST', '/auth/logout-others')).json())
+    },
+
+    // No session is needed, and none is touched: the answer is the same for any account.
+    async forgotPassword (account) {
+      await (await send('/auth/password/forgot', { account })).arrayBuffer()
+    },
+
+    // The user's sessions end on the server, this client's too if it had one: its next request
+    // learns why ('password_reset'), as every other device does.
+    async resetPassword (token, newPassword) {
+      await (await send('/auth/password/reset', { token, newPassword })).arrayBuffer()
     },
 
     async changePassword (oldPassword, newPassword) {

@@ -25,6 +25,9 @@ export const SESSION_END_REASONS = [...SERVER_END_REASONS, 'invalid_token', 'inv
  * - `'banned'`: the account was banned (an administrator, the admin CLI or a backend): every
  *   session ended, and signing in answers errorCode 1011 until the ban lifts. Also the reason
  *   when a refresh answers 1011.
+ * - `'password_reset'`: the password was reset with a recovery link (`resetPassword`): every
+ *   session of the user ended; sign in with the new password.
+ * - `'second_factor_changed'`: the account's second factor was removed: every other session ended.
  * - `'invalid_token'`: errorCode 1001 (the token is unusable), or a 1002 with a reason this SDK
  *   does not know.
  * - `'invalid_refresh_token'`: errorCode 1004 (the refresh token is unusable).

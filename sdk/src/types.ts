@@ -281,6 +281,40 @@ export interface AuthClient {
   logoutOthers: () => Promise<number>
 
   /**
+   * Asks for a password-reset link (`POST /auth/password/forgot`): the server sends it to the
+   * user the way it is configured (e-mail, or the app's own webhook). Resolves the same whether
+   * or not the account exists (the server tells nobody which accounts do): say "if the account
+   * exists, a link is on its way" either way. Needs no session. Throws `AuthError` 429 `"1029"`
+   * after too many requests for this account or from this client (`retryAfter` says when to
+   * try again), 400 `"1400"` for an empty account.
+   *
+   * @example
+   * ```ts
+   * await auth.forgotPassword('ada@example.com')
+   * showMessage('If that account exists, a reset link is on its way.')
+   * ```
+   */
+  forgotPassword: (account: string) => Promise<void>
+
+  /**
+   * Sets a new password with the token of a reset link (`POST /auth/password/reset`). Every
+   * session of the user ends (other devices are told `'password_reset'`); no session is
+   * started: sign in with the new password. Throws `AuthError` 400 `"1014"`
+   * (`ERROR_CODES.invalidResetToken`) when the link is invalid, used or expired (ask for a new
+   * one), 400 `"1400"` when the new password breaks the registration rules, 429 `"1029"` after
+   * too many wrong tokens from this client.
+   *
+   * @example
+   * ```ts
+   * // The page at `<PUBLIC_URL>/#/reset?token=…`: the token is in the fragment.
+   * const token = new URLSearchParams(location.hash.split('?')[1]).get('token') ?? ''
+   * await auth.resetPassword(token, newPassword)
+   * history.replaceState(null, '', location.pathname)
+   * ```
+   */
+  resetPassword: (token: string, newPassword: string) => Promise<void>
+
+  /**
    * Changes the password (`POST /auth/password`). Every session of the user ends, this one
    * included; this client continues with the fresh session the server starts for it. Throws
    * `AuthError` 403 `"1010"` for a wrong old password.

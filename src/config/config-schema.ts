@@ -93,6 +93,16 @@ export interface Env {
   EVENTS_WEBHOOK_MAX_ATTEMPTS: number
   EVENTS_WEBHOOK_ALLOW_HTTP: boolean
   EVENTS_EXPIRED: ExpiredEventsMode
+  // Account recovery (docs/recovery.md).
+  PUBLIC_URL?: string
+  DELIVERY_WEBHOOK_URL?: string
+  DELIVERY_WEBHOOK_SECRET?: string
+  DELIVERY_RETRY_MS: number
+  SMTP_URL?: string
+  MAIL_FROM?: string
+  PASSWORD_RESET_TTL: number
+  RATE_LIMIT_RESET_ACCOUNT: number
+  RATE_LIMIT_RESET_IP: number
 }
 
 export const envJsonSchema = {
@@ -213,6 +223,21 @@ export const envJsonSchema = {
     // An http:// EVENTS_WEBHOOK_URL in production, where https:// is required otherwise.
     EVENTS_WEBHOOK_ALLOW_HTTP: { type: 'boolean', default: false },
     // session.ended for idle expiry, from Redis' keyspace notifications.
-    EVENTS_EXPIRED: { type: 'string', enum: ['on', 'off'], default: 'on' }
+    EVENTS_EXPIRED: { type: 'string', enum: ['on', 'off'], default: 'on' },
+    // Account recovery (docs/recovery.md). The base of the links sent to users: the page's address.
+    PUBLIC_URL: { type: 'string', pattern: '^https?://[^\\s#?]+$' },
+    // The app's endpoint that reaches users (SMS, push, its own mail); signed with the secret.
+    DELIVERY_WEBHOOK_URL: { type: 'string', pattern: '^https?://' },
+    DELIVERY_WEBHOOK_SECRET: { type: 'string', minLength: 32 },
+    // Milliseconds before a failed delivery's first retry; each next waits twice as long.
+    DELIVERY_RETRY_MS: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000 },
+    // smtp:// or smtps://, with credentials in the URL: e-mail to accounts that are addresses.
+    SMTP_URL: { type: 'string', pattern: '^smtps?://' },
+    MAIL_FROM: { type: 'string', minLength: 3 },
+    // Seconds a password-reset link works.
+    PASSWORD_RESET_TTL: { type: 'integer', minimum: 60, maximum: 86_400, default: THIRTY_MINUTES_SECONDS },
+    // POST /auth/password/forgot per account, and per IP (with the refused reset tokens).
+    RATE_LIMIT_RESET_ACCOUNT: { type: 'integer', minimum: 1, default: 3 },
+    RATE_LIMIT_RESET_IP: { type: 'integer', minimum: 1, default: 20 }
   }
 } as const

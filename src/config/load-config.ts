@@ -8,6 +8,7 @@ import { ConfigError, type EnvSource } from './config-error.js'
 import { parseOrigins } from './cors-origins.js'
 import { parseMetricsAllow, type AddressRange } from './metrics-allow.js'
 import { checkEventSettings } from './event-settings.js'
+import { deliverySettingsOf, publicUrlOf, type DeliverySettings } from './delivery-settings.js'
 import { checkRedisConnectionSettings } from '../redis/redis-tls.js'
 import type { ServiceKeyEntry } from '../service-keys/service-key.js'
 import { parseServiceKeys } from './service-keys.js'
@@ -30,6 +31,9 @@ export interface AppConfig extends Omit<Env, 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'>
   metricsAllow: AddressRange[]
   // SERVICE_KEYS, parsed; empty when unset (then the /service/ routes are not registered).
   serviceKeys: ServiceKeyEntry[]
+  // How password-reset links reach users (delivery-settings.ts), and the base of the links.
+  delivery: DeliverySettings
+  publicUrl: string
   // Set when the secret was generated for development, so the server can warn about it.
   generatedSecretPath?: string
   // DATA_ENCRYPTION_KEY, parsed; unset only outside production, where the second-factor plugin
@@ -71,6 +75,7 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
   // Checked at start; the session engine reads the rules where it is built (sessionPolicyOf).
   parseDeviceRules(env.SESSION_DEVICE_RULES)
   const isProduction = env.NODE_ENV === 'production'
+  const delivery = deliverySettingsOf(env, isProduction)
   let jwtKeys = signingKeysOf(env)
   let generatedSecretPath: string | undefined
   if (jwtKeys === undefined) {
@@ -96,6 +101,8 @@ export function loadConfig (source: EnvSource = process.env): AppConfig {
     trustedProxies,
     metricsAllow,
     serviceKeys,
+    delivery,
+    publicUrl: publicUrlOf(env),
     generatedSecretPath
   }
 }

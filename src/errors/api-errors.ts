@@ -40,6 +40,8 @@ export const BearerTokenRequiredError = createError(apiCode(ERROR_CODES.unauthor
 export const ServiceKeyRefusedError = createError<[string]>(apiCode(ERROR_CODES.unauthorized), '%s', 401, Error, NO_STACK)
 export const ForbiddenError = createError<[string]>(apiCode(ERROR_CODES.forbidden), '%s', 403, Error, NO_STACK)
 export const NotFoundError = createError<[string]>(apiCode(ERROR_CODES.notFound), '%s', 404, Error, NO_STACK)
+// A password-reset token that is unknown, used or expired: the link is dead, a new one is needed.
+export const InvalidResetTokenError = createError(apiCode(ERROR_CODES.invalidResetToken), 'This password-reset link is invalid or has expired', 400, Error, NO_STACK)
 export const AccountTakenError = createError(apiCode(ERROR_CODES.accountTaken), 'Account already exists', 409, Error, NO_STACK)
 // SESSION_DEVICE_RULES: the type's maxSessions are all live and its onOverflow is refuse_new.
 export const DeviceTypeFullError = createError<[string, number]>(apiCode(ERROR_CODES.deviceTypeFull), 'This account is signed in on the most devices of type %s that it may be (%d)', 409, Error, NO_STACK)

@@ -45,6 +45,15 @@ export class SessionEventObserver implements AuthEvents {
     this.emit('password.changed', subject)
   }
 
+  passwordResetRequested (request: LoginSubject): void {
+    const { account, repeatedRefusal: _repeated, ...subject } = request
+    this.emit('password.reset_requested', { ...subject, account: accountDigest(account) })
+  }
+
+  passwordReset (succeeded: boolean, subject: EventSubject): void {
+    if (succeeded) this.emit('password.reset', subject)
+  }
+
   passwordHashed (): void {}
 
   userBanned (subject: BanSubject): void {

@@ -12,7 +12,9 @@ export const SESSION_EVENT_TYPES = [
   'user.banned', 'user.unbanned',
   // The second factor (docs/api.md, "Second factor"): a right password waiting for its code, and
   // the factor turned on or off.
-  'login.second_factor_required', 'second_factor.enabled', 'second_factor.disabled'
+  'login.second_factor_required', 'second_factor.enabled', 'second_factor.disabled',
+  // Account recovery (docs/recovery.md): a reset link asked for, and one used.
+  'password.reset_requested', 'password.reset'
 ] as const
 export type SessionEventType = typeof SESSION_EVENT_TYPES[number]
 
@@ -29,7 +31,7 @@ export interface SessionEvent {
   reason: string | null
   // The client of the request that caused it; null for what no request caused (idle expiry).
   ip: string | null
-  // login.*: the account's digest (accountDigest), never the account itself.
+  // login.*, password.reset_requested: the account's digest (accountDigest), never the account itself.
   account: string | null
   // rate_limited: how many refusals this event stands for (docs/events.md).
   count: number | null

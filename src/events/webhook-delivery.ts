@@ -8,7 +8,7 @@ import { defineEventCommands } from './event-scripts.js'
 import { createDeliveryGroupCall } from './scripts/create-delivery-group.js'
 import { holdDeliveryLeaseCall } from './scripts/hold-delivery-lease.js'
 import { decodeReadNewEventsReply, readNewEventsCall } from './scripts/read-new-events.js'
-import { outcomeOf, postSignedEvent, type PostOutcome, type WebhookTarget } from './webhook-post.js'
+import { EVENT_POST_HEADERS, outcomeOf, postSigned, type PostOutcome, type WebhookTarget } from './webhook-post.js'
 
 const MS_PER_SECOND = 1000
 // Every instance reads as this one consumer of the group, one at a time (the lease): so the
@@ -173,7 +173,7 @@ export class WebhookDelivery {
     const timestamp = Math.floor(this.clock() / MS_PER_SECOND)
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.settings.requestTimeoutMs)])
     try {
-      const status = await postSignedEvent(this.settings, id, body, timestamp, signal)
+      const status = await postSigned(this.settings, EVENT_POST_HEADERS, id, body, timestamp, signal)
       const outcome = outcomeOf(status)
       if (outcome.kind !== 'taken') this.log.warn({ eventId: id, statusCode: status }, 'webhook delivery: the receiver refused an event')
       return outcome

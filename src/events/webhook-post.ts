@@ -1,5 +1,15 @@
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './webhook-signature.js'
 
+// The names of the three headers of a signed POST: the events webhook's (x-auth-events-*) or the
+// recovery delivery's (x-auth-delivery-*, src/delivery/); the signing is the same.
+export interface SignedPostHeaders {
+  id: string
+  timestamp: string
+  signature: string
+}
+
+export const EVENT_POST_HEADERS: SignedPostHeaders = { id: EVENT_ID_HEADER, timestamp: TIMESTAMP_HEADER, signature: SIGNATURE_HEADER }
+
 // Answers that say the receiver may take the event later: a timeout, a rate limit. Every other
 // 4xx, and any redirect (never followed), refuses the event itself: retried a few times only.
 const TRANSIENT_CLIENT_STATUSES: ReadonlySet<number> = new Set([408, 429])
@@ -20,17 +30,19 @@ export interface WebhookTarget {
   secret: string
 }
 
-// One signed POST of one event; resolves to the receiver's status, rejects when there was no
+// One signed POST of one JSON body; resolves to the receiver's status, rejects when there was no
 // answer (a network error, or `signal`: a timeout, the server stopping). A redirect is never
-// followed: it would send the event and its signature to an address nobody configured.
-export async function postSignedEvent (target: WebhookTarget, id: string, body: string, timestampSeconds: number, signal: AbortSignal): Promise<number> {
+// followed: it would send the body and its signature to an address nobody configured.
+export async function postSigned (
+  target: WebhookTarget, headers: SignedPostHeaders, id: string, body: string, timestampSeconds: number, signal: AbortSignal
+): Promise<number> {
   const response = await fetch(target.url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      [EVENT_ID_HEADER]: id,
-      [TIMESTAMP_HEADER]: String(timestampSeconds),
-      [SIGNATURE_HEADER]: webhookSignature(target.secret, timestampSeconds, body)
+      [headers.id]: id,
+      [headers.timestamp]: String(timestampSeconds),
+      [headers.signature]: webhookSignature(target.secret, timestampSeconds, body)
     },
     body,
     redirect: 'manual',

@@ -36,7 +36,7 @@ export type RefreshOutcome = typeof REFRESH_OUTCOMES[number]
 // One per budget of src/rate-limit/attempt-limiter.ts.
 export const RATE_LIMIT_BUCKETS = [
   'login_account_ip', 'login_account', 'login_ip', 'password_session', 'register_ip', 'refresh_session', 'refresh_ip',
-  'service_key_ip'
+  'service_key_ip', 'reset_account', 'reset_ip'
 ] as const
 export type RateLimitBucket = typeof RATE_LIMIT_BUCKETS[number]
 
@@ -47,7 +47,7 @@ export type PasswordHashOperation = typeof PASSWORD_HASH_OPERATIONS[number]
 // `max_lifetime` are Redis letting a key's TTL run out, which the server does not see happen.
 export const COUNTED_END_REASONS = [
   'logout', 'logout_all', 'logout_others', 'password_changed', 'revoked', 'admin', 'evicted', 'refresh_reused', 'replaced',
-  'banned', 'second_factor_changed'
+  'banned', 'second_factor_changed', 'password_reset'
 ] as const satisfies readonly SessionEndReason[]
 
 // Who and which session an event is about, as far as the service telling it knows: a field it
@@ -108,6 +108,12 @@ export interface AuthEvents {
   rateLimited: (bucket: RateLimitBucket, subject: EventSubject, told: number) => void
   // Told once the new password is stored.
   passwordChanged: (subject: EventSubject) => void
+  // POST /auth/password/forgot within its budgets: `userId` only when the account exists (the
+  // answer never tells; the event goes to the operator). Never the token.
+  passwordResetRequested: (request: LoginSubject) => void
+  // A reset link was used: told once the new password is stored. `succeeded` false: the token
+  // was unknown, used or expired (counted, not told as an event).
+  passwordReset: (succeeded: boolean, subject: EventSubject) => void
   // Seconds spent waiting for a slot, then computing the argon2 hash.
   passwordHashed: (operation: PasswordHashOperation, waitSeconds: number, hashSeconds: number) => void
   // Told once the ban is stored, before the user's sessions end; and once it is lifted.
@@ -126,6 +132,8 @@ export const NO_AUTH_EVENTS: AuthEvents = {
   refreshAttempted () {},
   rateLimited () {},
   passwordChanged () {},
+  passwordResetRequested () {},
+  passwordReset () {},
   passwordHashed () {},
   userBanned () {},
   userUnbanned () {},
@@ -144,6 +152,8 @@ export function allAuthEvents (observers: readonly AuthEvents[]): AuthEvents {
     refreshAttempted: (...event) => { for (const observer of observers) observer.refreshAttempted(...event) },
     rateLimited: (...event) => { for (const observer of observers) observer.rateLimited(...event) },
     passwordChanged: (...event) => { for (const observer of observers) observer.passwordChanged(...event) },
+    passwordResetRequested: (...event) => { for (const observer of observers) observer.passwordResetRequested(...event) },
+    passwordReset: (...event) => { for (const observer of observers) observer.passwordReset(...event) },
     passwordHashed: (...event) => { for (const observer of observers) observer.passwordHashed(...event) },
     userBanned: (...event) => { for (const observer of observers) observer.userBanned(...event) },
     userUnbanned: (...event) => { for (const observer of observers) observer.userUnbanned(...event) },

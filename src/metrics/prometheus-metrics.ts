@@ -8,6 +8,8 @@ import {
   type RedisCallFailure, type RedisCallObserver, type RefreshOutcome
 } from './auth-events.js'
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js'
+import { DELIVERY_RESULTS, type DeliveryObserver, type DeliveryResult } from '../delivery/background-delivery.js'
+import { DELIVERY_CHANNELS, type DeliveryChannel } from '../delivery/message-delivery.js'
 
 // The one place prom-client is used: the services' events counted, the state of the near-cache,
 // the password hashing and Redis read when scraped, and prom-client's process metrics. Every
@@ -98,7 +100,7 @@ function totalsByLabel (registry: Registry, name: string, help: string, label: s
   })
 }
 
-export class PrometheusMetrics implements AuthEvents, RedisCallObserver, DatabaseCallObserver, EventDeliveryObserver {
+export class PrometheusMetrics implements AuthEvents, RedisCallObserver, DatabaseCallObserver, EventDeliveryObserver, DeliveryObserver {
   readonly registry = new Registry()
   private readonly http = new FastHistogram(`${PREFIX}http_request_duration_seconds`,
     'Time from request to response, by method, route pattern and status code', ['method', 'route', 'status_code'], HTTP_SECONDS_BUCKETS)
@@ -121,12 +123,22 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
   private readonly databaseErrors = counter(this.registry, 'database_errors_total', 'Database calls that failed because the database was unavailable (answered 503)', 'kind', ['unavailable'])
   private readonly deadLetteredEvents = counter(this.registry, 'events_dead_lettered_total', 'Session events the webhook receiver refused for good, moved to the dead-letter stream')
   private readonly unverifiedEvents = counter(this.registry, 'events_unverified_total', 'Stream entries the webhook skipped: no valid signature, not made by this server')
+  private readonly resetRequests = counter(this.registry, 'password_reset_requests_total', 'Password-reset links asked for within the budgets (POST /auth/password/forgot), whether the account exists or not')
+  private readonly resets = counter(this.registry, 'password_resets_total', 'Password-reset links used: success, or invalid_token (unknown, used or expired)', 'result', ['success', 'invalid_token'])
+  private readonly recoveryDeliveries = new Counter({
+    name: `${PREFIX}recovery_deliveries_total`,
+    help: 'Recovery messages (password-reset links) by channel and result: delivered, failed (after its retries) or undeliverable',
+    labelNames: ['channel', 'result'],
+    registers: [this.registry]
+  })
+
   private readonly trimmedEvents = counter(this.registry, 'events_trimmed_undelivered_total', 'Session events the stream cap (EVENTS_STREAM_MAXLEN) removed before the webhook posted them')
   private readonly hashSeconds: Histogram<'operation'>
   private readonly hashWaitSeconds: Histogram<'operation'>
 
   constructor (sources: MetricsSources, options: PrometheusMetricsOptions) {
     const { registry } = this
+    for (const channel of DELIVERY_CHANNELS) for (const result of DELIVERY_RESULTS) this.recoveryDeliveries.labels(channel, result).inc(0)
     this.deviceTypes = new Set(options.deviceTypes)
     this.createdSessions = counter(registry, 'sessions_created_total', 'Sessions created (logins and password changes), by device type',
       'device_type', [...this.deviceTypes, OTHER_DEVICE_TYPE, NO_DEVICE_TYPE])
@@ -196,6 +208,18 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
   passwordHashed (operation: PasswordHashOperation, waitSeconds: number, hashSeconds: number): void {
     this.hashWaitSeconds.observe({ operation }, waitSeconds)
     this.hashSeconds.observe({ operation }, hashSeconds)
+  }
+
+  passwordResetRequested (): void {
+    this.resetRequests.inc()
+  }
+
+  passwordReset (succeeded: boolean): void {
+    this.resets.labels(succeeded ? 'success' : 'invalid_token').inc()
+  }
+
+  messageDelivered (channel: DeliveryChannel, result: DeliveryResult): void {
+    this.recoveryDeliveries.labels(channel, result).inc()
   }
 
   // Not counted: the sessions a ban ends are (auth_sessions_ended_total{reason="banned"}).

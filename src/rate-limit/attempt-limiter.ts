@@ -21,6 +21,8 @@ export interface AttemptLimits {
   refreshPerSession: number
   refreshPerIp: number
   serviceKeyPerIp: number
+  resetPerAccount: number
+  resetPerIp: number
   windowSeconds: number
 }
 
@@ -137,6 +139,33 @@ export class AttemptLimiter {
     }
     if (!refused(result)) await this.release([client])
     return result
+  }
+
+  // POST /auth/password/forgot: every request counts, whether the account exists or not (the
+  // answer must not tell), against the account's budget and the client's.
+  async reserveResetRequest (account: string, ip: string): Promise<void> {
+    await this.reserve([
+      { name: 'reset_account', key: `${this.keyPrefix}RATE_LIMIT:reset:account:${accountDigest(account)}`, limit: this.limits.resetPerAccount },
+      this.resetIpBucket(ip)
+    ], { ip })
+  }
+
+  // POST /auth/password/reset: a token that `check` refuses (undefined) counts against the
+  // client's reset budget, the one forgot requests use; a token that works is handed back.
+  async guardResetToken<T> (ip: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
+    return await this.guardCheck([this.resetIpBucket(ip)], { ip }, check)
+  }
+
+  // A password reset proved the user owns the account: its failed logins, from anywhere and from
+  // the client that reset it, no longer hold the owner out (other clients' own counters stay).
+  async clearLoginFailures (account: string, ip: string): Promise<void> {
+    const [fromClient, fromAnywhere] = this.loginBuckets(account, ip)
+    const keys = [fromClient, fromAnywhere].flatMap((bucket) => bucket === undefined ? [] : [bucket.key, refusalKeyOf(bucket.key, this.keyPrefix)])
+    await callRedis(async () => await Promise.all(keys.map(async (key) => await this.redis.del(key))))
+  }
+
+  private resetIpBucket (ip: string): Bucket {
+    return { name: 'reset_ip', key: `${this.keyPrefix}RATE_LIMIT:reset:ip:${clientId(ip)}`, limit: this.limits.resetPerIp }
   }
 
   async reserveRegistration (ip: string): Promise<void> {

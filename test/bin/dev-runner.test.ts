@@ -88,6 +88,7 @@ t.test('npm run dev says which Redis, database and secret it uses, passwords hid
   }
   t.equal(lines[2], '[dev] tokens: the development secret in data/jwt-secret; another service on this machine uses it with JWT_SECRET=$(cat data/jwt-secret)')
   t.ok(readFileSync(join(dir, 'data', 'jwt-secret'), 'utf8').trim().length >= 32, 'the file the line names holds the secret')
+  t.equal(lines[3], `[dev] password-reset links: written to this log (no DELIVERY_WEBHOOK_URL or SMTP_URL), opening http://127.0.0.1:${port}/#/reset`)
 
   const answer = await request(`http://127.0.0.1:${port}/auth/me`)
   await answer.body.dump()

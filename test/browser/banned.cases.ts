@@ -20,7 +20,7 @@ t.test('a banned account on the page, in Chromium (sliding strategy)', { skip: N
     await driver.waitForView('login')
     t.equal(await driver.status(), 'Signed out. This account was disabled, so every session ended.', 'reason banned, in words, without "sign in again"')
 
-    await driver.page.getByLabel('Account').fill(user.account)
+    await driver.page.getByLabel('Account', { exact: true }).fill(user.account)
     await driver.page.getByLabel('Password', { exact: true }).fill(user.password)
     await driver.page.getByRole('button', { name: 'Sign in' }).click()
     await driver.page.locator('#status', { hasText: 'This account is disabled until' }).waitFor()

@@ -87,7 +87,7 @@ export class PageDriver {
 
   // `rememberMe: false` unchecks "Remember me" (checked by default).
   async logIn (account: string, password: string, { rememberMe = true } = {}): Promise<void> {
-    await this.page.getByLabel('Account').fill(account)
+    await this.page.getByLabel('Account', { exact: true }).fill(account)
     await this.page.getByLabel('Password', { exact: true }).fill(password)
     if (!rememberMe) await this.page.getByLabel('Remember me').uncheck()
     await this.page.getByRole('button', { name: 'Sign in' }).click()

@@ -65,7 +65,7 @@ t.test('the web page in Chromium (sliding strategy)', { skip: NO_CHROMIUM }, asy
   t.test('a wrong password keeps the login form and says so', async (t) => {
     const user = await createUser(app)
     const { driver } = await PageDriver.open(await newContext(t, browser), origin)
-    await driver.page.getByLabel('Account').fill(user.account)
+    await driver.page.getByLabel('Account', { exact: true }).fill(user.account)
     await driver.page.getByLabel('Password', { exact: true }).fill('not the password at all')
     await driver.page.getByRole('button', { name: 'Sign in' }).click()
     await driver.page.locator('#status', { hasText: 'Wrong account or password' }).waitFor()

@@ -17,7 +17,7 @@ export interface ApiRoute {
 // list each of them (refresh only with its strategy).
 export const EXPECTED_ROUTES = [
   'POST /auth/register', 'POST /auth/login', 'GET /auth/me', 'POST /auth/logout', 'POST /auth/logout-all', 'POST /auth/logout-others',
-  'POST /auth/password', 'POST /auth/reauthenticate', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'GET /admin/users/{userId}/sessions',
+  'POST /auth/password', 'POST /auth/password/forgot', 'POST /auth/password/reset', 'POST /auth/reauthenticate', 'GET /auth/sessions', 'DELETE /auth/sessions/{id}', 'GET /admin/users/{userId}/sessions',
   'POST /admin/revoke', 'GET /health', 'GET /ready', 'GET /notes', 'POST /notes', 'DELETE /notes/{id}',
   'POST /auth/login/second-factor', 'POST /auth/2fa/totp/setup', 'POST /auth/2fa/totp/confirm', 'DELETE /auth/2fa/totp',
   // With SERVICE_KEYS, which the fuzz app sets.

@@ -15,7 +15,10 @@ import { toInjectOptions } from './request-spec.js'
 import { snapshotNotes, snapshotSession } from './victim-snapshot.js'
 
 // Fixed, so a run is repeatable; fast-check prints it (with the path to the failing case) on failure.
-const SEED = Number(process.env.FUZZ_SEED ?? 1_400_500)
+// The draw depends on the route list too: a route added or removed reshuffles it, and with 600
+// runs most seeds miss one of the depth checks at the end (a login that succeeds, say). This one
+// reaches them all with the routes as they are; a new route list may need another.
+const SEED = Number(process.env.FUZZ_SEED ?? 1)
 // Requests per app: about five seconds on two cores, logins (argon2) included. About three in ten
 // go to the /service/ routes (requestSpecs), which hash no password.
 const RUNS_PER_APP = 600
@@ -23,7 +26,8 @@ const RUNS_PER_APP = 600
 const NO_RATE_LIMIT = '1000000'
 const FUZZ_ENV = Object.fromEntries([
   'RATE_LIMIT_LOGIN_ACCOUNT_IP', 'RATE_LIMIT_LOGIN_ACCOUNT', 'RATE_LIMIT_LOGIN_IP', 'RATE_LIMIT_PASSWORD_SESSION',
-  'RATE_LIMIT_REGISTER_IP', 'RATE_LIMIT_REFRESH_SESSION', 'RATE_LIMIT_REFRESH_IP', 'RATE_LIMIT_SERVICE_KEY_IP'
+  'RATE_LIMIT_REGISTER_IP', 'RATE_LIMIT_REFRESH_SESSION', 'RATE_LIMIT_REFRESH_IP', 'RATE_LIMIT_SERVICE_KEY_IP',
+  'RATE_LIMIT_RESET_ACCOUNT', 'RATE_LIMIT_RESET_IP'
 ].map((name) => [name, NO_RATE_LIMIT]))
 // Every kind of rule, so generated logins meet each: a phone replaces the last one, a second tv
 // is refused (409 1013), a web session has its own idle TTL and lifetime.

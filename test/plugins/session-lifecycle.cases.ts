@@ -76,6 +76,10 @@ t.test('endAll: every session of the user, or all but one, with the reason given
     }
     t.equal(await service.sessions.endAll(user.userId), 1, 'then the last one, reason revoked by default')
     t.equal((await me(app, third.token)).json<{ reason: string }>().reason, 'revoked')
+    // An app with its own user store resets passwords its own way, and says so.
+    const fourth = await service.sessions.start({ userId: user.userId, account: user.account })
+    t.equal(await service.sessions.endAll(user.userId, { reason: 'password_reset' }), 1)
+    t.equal((await me(app, fourth.token)).json<{ reason: string }>().reason, 'password_reset')
     await t.rejects(service.sessions.endAll(user.userId, { reason: 'expired' as 'revoked' }), { statusCode: 400, message: /reason must be one of/ })
   })
 })

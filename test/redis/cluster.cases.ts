@@ -3,6 +3,8 @@ import t from 'tap'
 import { refreshPolicyOf, sessionPolicyOf } from '../../src/config/session-policies.js'
 import { AttemptLimiter, type AttemptLimits } from '../../src/rate-limit/attempt-limiter.js'
 import { defineAttemptCommands, refusalKeyOf, reserveAttemptCall } from '../../src/rate-limit/attempt-scripts.js'
+import { resetTokenDigest } from '../../src/recovery/reset-token.js'
+import { ResetTokenStore, resetTokenKeys } from '../../src/recovery/reset-token-store.js'
 import { RedisRefreshTokenStore } from '../../src/refresh/redis-refresh-token-store.js'
 import { parseRefreshToken } from '../../src/refresh/refresh-token.js'
 import { RefreshService } from '../../src/refresh/refresh-service.js'
@@ -15,7 +17,7 @@ import { TestClock } from '../helpers/test-clock.js'
 import { strategySettings } from '../helpers/strategy-settings.js'
 
 // "The same scripts run on one Redis and on a cluster": the session and refresh stores and the
-// rate limiter, given an ioredis Cluster client of a real three-node cluster. What spans nodes
+// rate limiter and the password-reset tokens, given an ioredis Cluster client of a real three-node cluster. What spans nodes
 // fails there (shown first, so that this test could fail): every call the code sends must name
 // the keys of one slot.
 
@@ -30,6 +32,8 @@ const LIMITS: AttemptLimits = {
   refreshPerSession: 30,
   refreshPerIp: 100,
   serviceKeyPerIp: 20,
+  resetPerAccount: 3,
+  resetPerIp: 20,
   windowSeconds: WINDOW_SECONDS
 }
 // Like the server with AUTH_STRATEGY=refresh and a cap of two sessions per user.
@@ -115,4 +119,29 @@ t.test('every session and refresh script runs on a cluster', async (t) => {
     t.not(await sessions.generation(userId), generation, 'and its cut-off')
     await t.rejects(sessions.authenticate(laptop), { code: 'AUTH_1002', reason: 'admin' }, "the other device's session ended")
   }
+})
+
+t.test('password-reset tokens and their budgets work across nodes: one live token per user, single use', async (t) => {
+  const tokens = new ResetTokenStore(redis, WINDOW_SECONDS)
+  const keys = resetTokenKeys()
+  // The pointers share the users' hash tags, which lie on three nodes (checked above).
+  t.same(new Set(await Promise.all(USER_IDS.map(async (userId) => await cluster.nodeOf(keys.userPointer(userId))))).size, USER_IDS.length)
+  for (const userId of USER_IDS) {
+    const first = await tokens.issue(userId, Date.now())
+    const second = await tokens.issue(userId, Date.now())
+    t.equal(await tokens.find(first.token), undefined, `user ${userId}: the replaced token is gone`)
+    t.equal(await tokens.find(second.token), userId)
+    t.equal(await redis.get(keys.userPointer(userId)), resetTokenDigest(second.token))
+    const consumed = await Promise.all([tokens.consume(second.token), tokens.consume(second.token)])
+    t.same(consumed.filter((consumer) => consumer !== undefined), [userId], 'consumed once')
+  }
+  await tokens.rehearseIssue()
+
+  const limiter = new AttemptLimiter(redis, LIMITS)
+  for (let i = 0; i < LIMITS.resetPerAccount; i++) await limiter.reserveResetRequest(ACCOUNT, '192.0.2.9')
+  await t.rejects(limiter.reserveResetRequest(ACCOUNT, '192.0.2.9'), { code: 'AUTH_1029' }, 'the account budget')
+  t.equal(await limiter.guardResetToken('192.0.2.10', async () => undefined), undefined)
+  await limiter.clearLoginFailures(ACCOUNT, IP)
+  t.same(await Promise.all(loginBucketKeys(ACCOUNT, IP).slice(0, 2).map(async (key) => await redis.exists(key))), [0, 0],
+    "a reset clears the account's failed-login counters")
 })

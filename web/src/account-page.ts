@@ -9,7 +9,7 @@ import { withRecentSignIn } from './recent-sign-in.js'
 import { renderSessions } from './session-list.js'
 import { showSignInMode } from './sign-in-mode.js'
 import { announce, clearAnnouncement } from './status.js'
-import { focusSessionList, showMe, showView, stopLoading } from './views.js'
+import { focusSessionList, showMe, showsRecoveryForm, showView, stopLoading } from './views.js'
 
 // 'unknown' until the first answer from the server (or after one that said nothing, a 503).
 type SignInState = 'unknown' | 'signed-out' | 'signed-in'
@@ -47,19 +47,31 @@ export class AccountPage {
     this.twoFactor = new TwoFactorPanel(this.client, (error, wordings) => { this.failed(error, wordings) })
   }
 
+  // The page's one client, for the parts that need no session (the password reset).
+  get authClient (): AuthClient {
+    return this.client
+  }
+
   get signedIn (): boolean {
     return this.state === 'signed-in'
   }
 
   // Whether a re-check (on focus, on return to the tab) can tell anything new.
   get worthChecking (): boolean {
-    return this.state !== 'signed-out'
+    return this.state !== 'signed-out' && !showsRecoveryForm()
   }
 
   // Who is signed in, their sessions and notes; one check at a time.
   async check (): Promise<void> {
     this.checking ??= this.loadAccount().finally(() => { this.checking = undefined })
     await this.checking
+  }
+
+  // Back from the forgot or reset form: the sign-in form, or the account when this browser is
+  // signed in (the check says which).
+  async returnFromRecovery (): Promise<void> {
+    showView(this.signedIn ? 'account' : 'login', true)
+    await this.check()
   }
 
   // `rememberMe` false: sent as such, so the server makes a browser session; else the server's default.

@@ -41,6 +41,7 @@ export function failureMessage (error: unknown, wordings: Wordings = {}): string
     case ERROR_CODES.unavailable: return 'The server is unavailable right now (this does not sign you out). Try again in a moment.'
     case ERROR_CODES.accountDisabled: return accountDisabledMessage(error.until)
     case ERROR_CODES.secondFactorRequired: return 'Enter the code from your authenticator app, or a backup code.'
+    case ERROR_CODES.invalidResetToken: return 'This reset link is invalid, was used already, or has expired. Ask for a new one.'
     default: return `Something went wrong (${code}). Try again.`
   }
 }

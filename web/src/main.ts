@@ -1,5 +1,7 @@
 import { AccountPage } from './account-page.js'
 import { bindControls } from './bind-controls.js'
+import { bindRecovery } from './bind-recovery.js'
+import { PasswordRecovery } from './password-recovery.js'
 import { cookieStorage, createAuthClient } from './sdk.js'
 
 // The page does not need to know the server's AUTH_STRATEGY: a client made for 'refresh'
@@ -11,5 +13,8 @@ const page = new AccountPage((onSessionEnded) => createAuthClient({
   storage: cookieStorage(),
   onSessionEnded
 }))
+const recovery = new PasswordRecovery(page.authClient)
 bindControls(page)
-void page.check()
+bindRecovery(recovery, () => { void page.returnFromRecovery() })
+// A reset link opens its form; any other address shows who is signed in, if anyone.
+if (!recovery.openFromAddress()) void page.check()

@@ -15,7 +15,7 @@ const ENDED_BECAUSE: Record<SessionEndReason, string> = {
   evicted: 'This account signed in on too many devices, so its oldest sessions were ended, this one included.',
   replaced: 'You signed in on another phone.',
   banned: 'This account was disabled, so every session ended.',
-  password_reset: 'Your password was reset, so every session ended. Sign in with the new password.',
+  password_reset: 'The password of this account was reset with a recovery link, so every session ended. Sign in with the new password.',
   second_factor_changed: 'Two-factor authentication was turned off on another device, so every other session ended.',
   invalid_token: 'Your sign-in is no longer valid.',
   invalid_refresh_token: 'Your sign-in could not be renewed.'
