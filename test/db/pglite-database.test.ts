@@ -29,8 +29,8 @@ t.test('a new database is created outside this process and runs with small memor
     "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections') ORDER BY name")
   t.same(settings, [
     { name: 'max_connections', setting: '5', unit: null },
-    // 512 pages of 8 kB: 4 MB.
-    { name: 'shared_buffers', setting: '512', unit: '8kB' }
+    // 128 pages of 8 kB: 1 MB.
+    { name: 'shared_buffers', setting: '128', unit: '8kB' }
   ], 'PostgreSQL started with the settings of pglite-options.ts, not its server defaults')
   t.ok(existsSync(join(dataDir, PGLITE_DIR, 'PG_VERSION')), 'the database is in DATA_DIR/pglite')
   t.notOk(existsSync(join(dataDir, PARTIAL_DIR)), 'the directory it was made in was renamed into place')
