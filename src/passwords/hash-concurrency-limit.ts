@@ -1,8 +1,14 @@
+import { availableParallelism } from 'node:os'
 import { passwordHashingBusy } from '../errors/api-errors.js'
 
 // A queued hash waits a few hash-times (tens of milliseconds each), so one second later the
 // queue has turned over many times; the shortest wait a Retry-After header can say.
 export const BUSY_RETRY_AFTER_SECONDS = 1
+
+// PASSWORD_HASH_CONCURRENCY's default: one hash per core, as more would only share the same cores.
+export function defaultHashConcurrency (): number {
+  return availableParallelism()
+}
 
 export interface HashConcurrencyOptions {
   // Hashes computed at once; more would only share the same cores.

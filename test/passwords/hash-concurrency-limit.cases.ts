@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { apiErrorCodeOf, type PasswordHashingBusy } from '../../src/errors/api-errors.js'
-import { BUSY_RETRY_AFTER_SECONDS, HashConcurrencyLimit } from '../../src/passwords/hash-concurrency-limit.js'
+import { availableParallelism } from 'node:os'
+import { BUSY_RETRY_AFTER_SECONDS, defaultHashConcurrency, HashConcurrencyLimit } from '../../src/passwords/hash-concurrency-limit.js'
 
 const CONCURRENCY = 2
 const QUEUE_LENGTH = 3
@@ -149,4 +150,8 @@ t.test('settings are checked up front', async (t) => {
   t.throws(() => new HashConcurrencyLimit({ concurrency: 0, queueLength: 4 }), /concurrency must be a positive integer/)
   t.throws(() => new HashConcurrencyLimit({ concurrency: 1.5, queueLength: 4 }), /concurrency must be a positive integer/)
   t.throws(() => new HashConcurrencyLimit({ concurrency: 1, queueLength: -1 }), /queueLength must be a non-negative integer/)
+})
+
+t.test('by default, one hash at once per core the process may use', async (t) => {
+  t.equal(defaultHashConcurrency(), availableParallelism())
 })
