@@ -96,15 +96,22 @@ async function measureThroughput (
   }
 }
 
-export async function measureClusterComparison (
-  context: BenchContext, singleRedis: Redis, cluster: BenchCluster, settings: BenchSettings
-): Promise<ClusterComparison> {
-  const rows = await measureThroughput(context, singleRedis, cluster, settings)
+// A logout on one instance and how soon a second refuses the token, near-cache on, on one Redis
+// and on the cluster.
+export async function measureClusterRevocation (context: BenchContext, cluster: BenchCluster, settings: BenchSettings): Promise<ClusterRevocationRow[]> {
   const revocation: ClusterRevocationRow[] = []
   for (const side of SIDES) {
     context.progress(`cluster: revocation across two instances, ${side}, ${settings.clusterRevocationTrials} trials`)
     const row = await measureRevocationBetweenInstances(contextFor(context, side, cluster), 'on', settings.clusterRevocationTrials, `${purposeFor(side)}-revocation`)
     revocation.push({ side, ...row })
   }
+  return revocation
+}
+
+export async function measureClusterComparison (
+  context: BenchContext, singleRedis: Redis, cluster: BenchCluster, settings: BenchSettings
+): Promise<ClusterComparison> {
+  const rows = await measureThroughput(context, singleRedis, cluster, settings)
+  const revocation = await measureClusterRevocation(context, cluster, settings)
   return { cluster: cluster.description, rounds: settings.clusterRounds, rows, revocation }
 }

@@ -12,6 +12,6 @@ await runStandalone(async ({ settings, redis, context }) => {
   return [
     metricsCostSection(cost, settings.connections),
     '',
-    `${check.target}: required ${check.required}, measured ${check.measured}: ${check.met ? 'met' : 'NOT MET'}`
+    `${check.target}: required ${check.required}, measured ${check.measured}: ${check.met === true ? 'met' : 'NOT MET'}`
   ].join('\n')
 })

@@ -22,6 +22,8 @@ export interface OurServerOptions {
   keyPrefix: string
   // METRICS; off (the server's default) unless a comparison asks for it.
   metrics?: 'on' | 'off'
+  // Node flags in place of the start script's, for a comparison of flags (bench/node-flags-bench.ts).
+  nodeArgs?: string[]
 }
 
 const NO_PRACTICAL_LIMIT = '1000000000'
@@ -31,7 +33,7 @@ export function ourServerSpec (options: OurServerOptions): ServerSpec {
   return {
     name: options.name,
     script: OUR_SERVER,
-    nodeArgs: start.nodeArgs,
+    nodeArgs: options.nodeArgs ?? start.nodeArgs,
     env: {
       ...start.env,
       NODE_ENV: 'production',

@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { throughputChart } from './chart.js'
-import type { ClusterComparison } from './cluster-comparison.js'
+import type { ClusterComparison, ClusterRevocationRow } from './cluster-comparison.js'
 import { fixed, integer, table } from './markdown.js'
 import type { SessionMemory } from './memory.js'
 import type { MetricsCostResult } from './metrics-cost.js'
-import { checkTargets, type BenchResults } from './results.js'
+import { earlierTargets, issue28Targets, type BenchResults, type TargetCheck } from './results.js'
+import { median } from './stats.js'
 import type { RevocationLatency } from './revocation-latency.js'
 import { BROWSER_USER_AGENT } from './session-records.js'
 
@@ -35,9 +36,30 @@ export function throughputTable (results: BenchResults): string {
   )
 }
 
+function metCell (check: TargetCheck): string {
+  if (check.met === undefined) return 'not measured'
+  return check.met ? 'met' : '**not met**'
+}
+
+// How busy the machine was while the figures were taken: every target shares its cores.
+export function loadAverageLine (results: BenchResults): string {
+  const samples = results.loadAverageSamples
+  const during = samples.length === 0 ? '' : `, during ${fixed(median(samples))} (median of ${samples.length} samples, highest ${fixed(Math.max(...samples))})`
+  return `Load average (1 min) of the machine (${results.cpuCount} cores): before ${fixed(results.loadAverageBefore)}${during}, after ${fixed(results.loadAverageAfter)}.`
+}
+
 export function targetsTable (results: BenchResults): string {
-  return table(['target', 'required', 'measured', 'met'], checkTargets(results).map((check) =>
-    [check.target, check.required, check.measured, check.met ? 'met' : '**not met**']))
+  return [
+    loadAverageLine(results),
+    '',
+    table(['figure (issue 28)', 'issue\'s today', 'target', 'this run', 'met'], issue28Targets(results).map((check) =>
+      [check.target, check.today ?? '–', check.required, check.measured, metCell(check)])),
+    '',
+    'Earlier issues\' targets that still hold:',
+    '',
+    table(['target', 'required', 'measured', 'met'], earlierTargets(results).map((check) =>
+      [check.target, check.required, check.measured, metCell(check)]))
+  ].join('\n')
 }
 
 function memorySection (results: BenchResults): string {
@@ -106,6 +128,11 @@ function revocationSection (results: BenchResults): string {
   return revocationTable(results.revocation.map(({ nearCache, result }) => ({ instances: `two, near-cache ${nearCache}`, result })))
 }
 
+export function clusterRevocationTable (revocation: ClusterRevocationRow[]): string {
+  return revocationTable(revocation.map(({ side, nearCache, result }) =>
+    ({ instances: `two on ${side === 'single' ? 'one Redis' : 'the cluster'}, near-cache ${nearCache}`, result })))
+}
+
 export function clusterSection (comparison: ClusterComparison, connections: number): string {
   const { rows, revocation } = comparison
   return [
@@ -123,24 +150,41 @@ export function clusterSection (comparison: ClusterComparison, connections: numb
     '',
     'A logout on instance A, and how soon instance B on the same Redis refuses the token:',
     '',
-    revocationTable(revocation.map(({ side, nearCache, result }) =>
-      ({ instances: `two on ${side === 'single' ? 'one Redis' : 'the cluster'}, near-cache ${nearCache}`, result })))
+    clusterRevocationTable(revocation)
+  ].join('\n')
+}
+
+function loginSection (results: BenchResults): string {
+  const { logins, argon2, hashConcurrency, roundRatios, ratio, cpuRatio } = results.loginRatio
+  const first = logins[0]
+  return [
+    `\`POST /auth/login\` on our server (${first?.connections ?? 0} connections, ${first?.argon2 ?? ''}), and argon2id verifications with the same parameters, ${hashConcurrency} at once (the server's hash concurrency limit) in a child process started as \`npm start\` starts the server, in ${logins.length} interleaved rounds of ${fixed(results.settings.loginSeconds, 0)} s each. CPU time is the process's, every thread included.`,
+    '',
+    table(['round', 'logins/s', 'p50 / p99 ms', 'failed', 'server CPU ms per login', 'argon2 verifications/s', 'CPU ms per verification', 'logins ÷ verifications'], logins.map((login, round) => {
+      const rate = argon2[round]
+      return [
+        String(round + 1), fixed(login.requestsPerSecond, 1), `${fixed(login.p50Ms, 0)} / ${fixed(login.p99Ms, 0)}`, String(login.non2xx + login.errors),
+        fixed(login.cpuMillisPerLogin, 1), fixed(rate?.verificationsPerSecond ?? Number.NaN, 1), fixed(rate?.cpuMillisPerVerification ?? Number.NaN, 1), fixed(roundRatios[round] ?? Number.NaN)
+      ]
+    })),
+    '',
+    `Logins ÷ verifications: ${fixed(ratio)} (median of the rounds); in CPU time (per verification ÷ per login, over all rounds): ${fixed(cpuRatio)}.`
   ].join('\n')
 }
 
 function serverMemorySection (results: BenchResults): string {
   const memory = results.serverMemory
   return [
-    `VmRSS of our server process (MB = MiB, \`/proc/<pid>/status\`): ${memory.idleSeconds} s after it first answers, before any request; then the peak, sampled every 100 ms, during ${fixed(memory.authLoadSeconds, 0)} s of \`GET /auth/me\` (${memory.authConnections} connections) and the ${fixed(memory.loginLoadSeconds, 0)} s of logins that follow (${memory.loginConnections} connections).`,
+    `VmRSS of our server process (MB = MiB, \`/proc/<pid>/status\`): ${memory.idleSeconds} s after it first answers, before any request; then the peak, sampled every 100 ms, during ${fixed(memory.authLoadSeconds, 0)} s of \`GET /auth/me\` (${memory.authConnections} connections) and the ${fixed(memory.loginLoadSeconds, 0)} s of logins that follow (${memory.loginConnections} connections); then ${memory.idleSeconds} s after the logins ended ("after load").`,
     '',
-    table(['users in', 'idle', 'peak, /auth/me load', 'peak, logins', 'failed requests'], memory.rows.map((row) => [
-      row.label, integer(row.idleMiB), integer(row.authLoadPeakMiB), integer(row.loginLoadPeakMiB), String(row.failures)
+    table(['users in', 'idle', 'peak, /auth/me load', 'peak, logins', 'after load', 'failed requests'], memory.rows.map((row) => [
+      row.label, integer(row.idleMiB), integer(row.authLoadPeakMiB), integer(row.loginLoadPeakMiB), integer(row.afterLoadMiB), String(row.failures)
     ]))
   ].join('\n')
 }
 
 export function resultsSection (results: BenchResults): string {
-  const { settings, login } = results
+  const { settings } = results
   const total = results.phases.reduce((sum, phase) => sum + phase.seconds, 0)
   return [
     START_MARKER,
@@ -176,7 +220,7 @@ export function resultsSection (results: BenchResults): string {
     '',
     '### Login throughput',
     '',
-    `${integer(login.requestsPerSecond)} logins/s (p50 ${fixed(login.p50Ms, 0)} ms, p99 ${fixed(login.p99Ms, 0)} ms, ${login.connections} connections, ${login.requests} logins${login.non2xx + login.errors > 0 ? `, ${login.non2xx + login.errors} failed` : ''}); password hashes: ${login.argon2}.`,
+    loginSection(results),
     '',
     '### Server memory',
     '',

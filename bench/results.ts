@@ -1,5 +1,5 @@
 import type { ClusterComparison } from './cluster-comparison.js'
-import type { LoginThroughput } from './login-throughput.js'
+import type { LoginRatio } from './login-throughput.js'
 import type { LibraryMemory, SessionMemoryVariants } from './memory.js'
 import type { MetricsCostResult } from './metrics-cost.js'
 import type { RevocationRow } from './revocation-pair.js'
@@ -27,10 +27,20 @@ export interface BenchResults {
   libraryMemory: LibraryMemory[]
   sessionCounts: SessionCountResult
   metricsCost: MetricsCostResult
-  login: LoginThroughput
   revocation: RevocationRow[]
   cluster: ClusterComparison
   serverMemory: ServerMemoryResult
+  // Logins per second beside argon2 verifications per second on the same cores (issue 28, row 8).
+  loginRatio: LoginRatio
+  // Issue 28's rows 1-3: GET /auth/me, GET /auth/verify, our /health and the bare route, loaded
+  // after this many browser sessions have logged in and each been used once. Measured by the
+  // hot-path phase; absent until it is in the tree, and then those rows read "not measured".
+  manySessions?: { sessions: number, throughput: ThroughputRow[] }
+  // Issue 28's row 6: of a new session's first checks on one instance, how many miss the
+  // near-cache. Measured by the hot-path phase; absent until then ("not measured").
+  newSessionMisses?: number
+  // The 1-minute load average, sampled through the run: how busy the machine was beside the figures.
+  loadAverageSamples: number[]
   // Seconds per phase, in the order they ran: what the run time went into.
   phases: Array<{ name: string, seconds: number }>
   warnings: string[]
@@ -40,26 +50,54 @@ export interface BenchResults {
 export const BARE_HEADERS_TARGET_ID = 'bare-headers'
 // METRICS=on may cost /auth/me at most 3% of its req/s.
 export const METRICS_COST_MIN_RATIO = 0.97
+// Issue 28's targets.
+const ME_OVER_BARE_MIN = 0.85
+const ME_OVER_HEALTH_MIN = 0.95
+const VERIFY_OVER_BARE_MIN = 0.85
 // With Redis' default configuration, the user's index included.
-const MEMORY_PER_SESSION_TARGET_BYTES = 400
-// The issue's limits for the default set-up, in MB as VmRSS ÷ 1024.
-const SERVER_IDLE_RSS_LIMIT_MIB = 150
-const SERVER_LOAD_RSS_LIMIT_MIB = 200
+const MEMORY_PER_SESSION_TARGET_BYTES = 300
+// The default set-up, in MB as VmRSS ÷ 1024.
+const SERVER_IDLE_RSS_LIMIT_MIB = 120
+const SERVER_AFTER_LOAD_RSS_LIMIT_MIB = 150
+const NEW_SESSION_MISSES_TARGET = 1
+// Below, not at: "< 10 ms".
+const CLUSTER_REVOCATION_P99_LIMIT_MS = 10
+const LOGIN_OVER_ARGON2_MIN = 0.9
+// Earlier issues' targets that still hold.
+const SINGLE_REDIS_REVOCATION_P99_LIMIT_MS = 10
 
 export interface TargetCheck {
   target: string
+  // What the issue gave as today's figure, where it did.
+  today?: string
   required: string
   measured: string
-  met: boolean
+  // Undefined: this run has no measurement of it.
+  met?: boolean
 }
 
-function rpsOf (results: BenchResults, id: string): number {
-  return results.throughput.find((row) => row.id === id)?.medianRps ?? Number.NaN
+const NOT_MEASURED = 'not measured'
+
+function rpsOf (rows: ThroughputRow[], id: string): number {
+  return rows.find((row) => row.id === id)?.medianRps ?? Number.NaN
 }
 
 function ratioCheck (results: BenchResults, target: string, id: string, over: string, minimum: number): TargetCheck {
-  const ratio = rpsOf(results, id) / rpsOf(results, over)
+  const ratio = rpsOf(results.throughput, id) / rpsOf(results.throughput, over)
   return { target, required: `≥ ${minimum}×`, measured: `${ratio.toFixed(2)}×`, met: ratio >= minimum }
+}
+
+// Rows 1-3 of issue 28: measured after 2 000 sessions by the hot-path phase; without it, the
+// same ratio with only the loaded sessions is given for orientation, and the row is not checked.
+function manySessionsCheck (results: BenchResults, target: string, today: string, id: string, over: string, minimum: number): TargetCheck {
+  const required = `≥ ${minimum}×`
+  const many = results.manySessions
+  if (many === undefined) {
+    const fewer = rpsOf(results.throughput, id) / rpsOf(results.throughput, over)
+    return { target, today, required, measured: `${NOT_MEASURED} after 2,000 sessions (${fewer.toFixed(2)}× with ${results.settings.connections} sessions)` }
+  }
+  const ratio = rpsOf(many.throughput, id) / rpsOf(many.throughput, over)
+  return { target, today, required, measured: `${ratio.toFixed(2)}× (after ${many.sessions.toLocaleString('en-US')} sessions)`, met: ratio >= minimum }
 }
 
 // How far apart the rounds of one target were: (max − min) ÷ median, so a ratio of two targets
@@ -92,31 +130,88 @@ export function metricsCostCheck (cost: MetricsCostResult): TargetCheck {
   }
 }
 
-// The issues' targets, each against the figure this run measured.
-export function checkTargets (results: BenchResults): TargetCheck[] {
-  const revocation = results.revocation.find((row) => row.nearCache === 'on')?.result
-  const memory = results.memory.browser.usedMemoryPerSession
-  const p99 = revocation?.p99Ms ?? Number.NaN
+function serverMemoryCheck (results: BenchResults): TargetCheck {
   const embedded = results.serverMemory.rows.find((row) => row.embedded)
-  const idleMiB = embedded?.idleMiB ?? Number.NaN
-  const loadMiB = embedded === undefined ? Number.NaN : Math.max(embedded.authLoadPeakMiB, embedded.loginLoadPeakMiB)
+  const idle = embedded?.idleMiB ?? Number.NaN
+  const afterLoad = embedded?.afterLoadMiB ?? Number.NaN
+  const peak = embedded === undefined ? Number.NaN : Math.max(embedded.authLoadPeakMiB, embedded.loginLoadPeakMiB)
+  return {
+    target: 'default set-up (embedded database) RSS idle / after load',
+    today: '156–160 / 164 MB',
+    required: `≤ ${SERVER_IDLE_RSS_LIMIT_MIB} / ≤ ${SERVER_AFTER_LOAD_RSS_LIMIT_MIB} MB`,
+    measured: `${idle.toFixed(0)} / ${afterLoad.toFixed(0)} MB (peak under load ${peak.toFixed(0)} MB)`,
+    met: idle <= SERVER_IDLE_RSS_LIMIT_MIB && afterLoad <= SERVER_AFTER_LOAD_RSS_LIMIT_MIB
+  }
+}
+
+function newSessionMissesCheck (results: BenchResults): TargetCheck {
+  const misses = results.newSessionMisses
+  const check = { target: 'checks of a new session that miss the near-cache', today: '2', required: `${NEW_SESSION_MISSES_TARGET}` }
+  if (misses === undefined) return { ...check, measured: NOT_MEASURED }
+  return { ...check, measured: String(misses), met: misses <= NEW_SESSION_MISSES_TARGET }
+}
+
+function clusterRevocationCheck (results: BenchResults): TargetCheck {
+  const onCluster = results.cluster.revocation.find((row) => row.side === 'cluster' && row.nearCache === 'on')?.result
+  const onOne = results.cluster.revocation.find((row) => row.side === 'single' && row.nearCache === 'on')?.result
+  const p99 = onCluster?.p99Ms ?? Number.NaN
+  return {
+    target: 'revocation seen by another instance on a three-master Redis Cluster, p99',
+    today: '22.4 ms (8.4 ms on one Redis)',
+    required: `< ${CLUSTER_REVOCATION_P99_LIMIT_MS} ms`,
+    measured: `${p99.toFixed(1)} ms (${(onOne?.p99Ms ?? Number.NaN).toFixed(1)} ms on one Redis; ${results.cluster.cluster})`,
+    met: p99 < CLUSTER_REVOCATION_P99_LIMIT_MS
+  }
+}
+
+function loginRatioCheck (results: BenchResults): TargetCheck {
+  const login = results.loginRatio
+  const rounds = login.roundRatios.map((ratio) => ratio.toFixed(2)).join(', ')
+  return {
+    target: 'login throughput (argon2 bound) ÷ argon2 hashes per second on the same cores',
+    today: 'not measured',
+    required: `reported, ≥ ${LOGIN_OVER_ARGON2_MIN}`,
+    measured: `${login.ratio.toFixed(2)} (rounds ${rounds}; in CPU time ${login.cpuRatio.toFixed(2)}; ${login.hashConcurrency} hashes at once)`,
+    met: login.ratio >= LOGIN_OVER_ARGON2_MIN
+  }
+}
+
+// Issue 28's table, row by row in its wording, against this run's figures.
+export function issue28Targets (results: BenchResults): TargetCheck[] {
+  const memory = results.memory.browser
   return [
-    ratioCheck(results, '/auth/me (near-cache hit) vs our /health', 'ours-on', 'ours-health', 0.95),
-    ratioCheck(results, 'GET /auth/verify (near-cache hit) vs our /health', 'ours-verify', 'ours-health', 0.95),
+    manySessionsCheck(results, 'cached `GET /auth/me` ÷ bare Fastify route, after 2 000 sessions have logged in and been used', '0.52–0.57 (0.65–0.72 with one session)', 'ours-on', BARE_TARGET_ID, ME_OVER_BARE_MIN),
+    manySessionsCheck(results, 'cached `GET /auth/me` ÷ own `/health`, same condition', '0.75–0.77', 'ours-on', 'ours-health', ME_OVER_HEALTH_MIN),
+    manySessionsCheck(results, '`GET /auth/verify` ÷ bare Fastify route, same condition', '0.56–0.65', 'ours-verify', BARE_TARGET_ID, VERIFY_OVER_BARE_MIN),
+    {
+      target: 'Redis `used_memory` per browser session, index included, over 2 000 sessions after one request each',
+      today: '465 B',
+      required: `≤ ${MEMORY_PER_SESSION_TARGET_BYTES} B`,
+      measured: `${memory.usedMemoryPerSession.toFixed(0)} B (over ${memory.sessions.toLocaleString('en-US')} sessions)`,
+      met: memory.usedMemoryPerSession <= MEMORY_PER_SESSION_TARGET_BYTES
+    },
+    serverMemoryCheck(results),
+    newSessionMissesCheck(results),
+    clusterRevocationCheck(results),
+    loginRatioCheck(results)
+  ]
+}
+
+// The targets of earlier issues that issue 28 did not replace, against this run's figures.
+export function earlierTargets (results: BenchResults): TargetCheck[] {
+  const revocation = results.revocation.find((row) => row.nearCache === 'on')?.result
+  const p99 = revocation?.p99Ms ?? Number.NaN
+  return [
     ratioCheck(results, 'our /health vs a bare route with the same headers', 'ours-health', BARE_HEADERS_TARGET_ID, 0.9),
-    ratioCheck(results, '/auth/me vs the bare route without headers', 'ours-on', BARE_TARGET_ID, 0.8),
     ratioCheck(results, '/auth/me vs the naive design', 'ours-on', 'naive', 2),
     ratioCheck(results, '/auth/me vs @fastify/session + connect-redis', 'ours-on', 'fastify-session', 3.5),
     sessionCountCheck(results),
     metricsCostCheck(results.metricsCost),
-    { target: 'revocation refused by a second instance, p99', required: '≤ 10 ms', measured: `${p99.toFixed(2)} ms`, met: p99 <= 10 },
-    {
-      target: 'Redis memory per browser session, index included (used_memory)',
-      required: `≤ ${MEMORY_PER_SESSION_TARGET_BYTES} B`,
-      measured: `${memory.toFixed(0)} B`,
-      met: memory <= MEMORY_PER_SESSION_TARGET_BYTES
-    },
-    { target: `server RSS with the embedded database, idle ${results.serverMemory.idleSeconds} s after start`, required: `≤ ${SERVER_IDLE_RSS_LIMIT_MIB} MB`, measured: `${idleMiB.toFixed(0)} MB`, met: idleMiB <= SERVER_IDLE_RSS_LIMIT_MIB },
-    { target: 'server RSS with the embedded database, peak under load', required: `≤ ${SERVER_LOAD_RSS_LIMIT_MIB} MB`, measured: `${loadMiB.toFixed(0)} MB`, met: loadMiB <= SERVER_LOAD_RSS_LIMIT_MIB }
+    { target: 'revocation refused by a second instance (one Redis), p99', required: `≤ ${SINGLE_REDIS_REVOCATION_P99_LIMIT_MS} ms`, measured: `${p99.toFixed(2)} ms`, met: p99 <= SINGLE_REDIS_REVOCATION_P99_LIMIT_MS }
   ]
+}
+
+// Every target, issue 28's first.
+export function checkTargets (results: BenchResults): TargetCheck[] {
+  return [...issue28Targets(results), ...earlierTargets(results)]
 }

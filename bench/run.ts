@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks'
 import { cleanUp, installExitHandlers, wasInterrupted } from './cleanup.js'
 import { measureClusterComparison } from './cluster-comparison.js'
 import { openBenchDatabase } from './database.js'
-import { measureLoginThroughput } from './login-throughput.js'
+import { measureLoginRatio } from './login-throughput.js'
 import { measureSessionMemory, sessionRecordSizes } from './memory.js'
 import { measureMetricsCost } from './metrics-cost.js'
 import { CHART_PATH, REPORT_PATH, targetsTable, throughputTable, writeReport } from './report.js'
@@ -37,6 +37,9 @@ async function phase<T> (name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
+// The 1-minute load average moves slowly: a sample every 10 s follows it.
+const LOAD_SAMPLE_INTERVAL_MS = 10_000
+
 // If "near-cache on" still needs this many commands per request, the server ignored NEAR_CACHE.
 const NEAR_CACHE_IGNORED_COMMANDS = 0.9
 
@@ -51,6 +54,8 @@ async function main (): Promise<void> {
   installExitHandlers()
   const settings = readSettings()
   const loadAverageBefore = loadavg()[0] ?? Number.NaN
+  const loadAverageSamples: number[] = []
+  const loadSampler = setInterval(() => { loadAverageSamples.push(loadavg()[0] ?? Number.NaN) }, LOAD_SAMPLE_INTERVAL_MS).unref()
   const warnings: string[] = []
 
   const { redis, database } = await phase('starting the bench redis-server and database', async () =>
@@ -66,8 +71,8 @@ async function main (): Promise<void> {
 
   const libraryMemory = await sessionRecordSizes(redis.admin, keyPrefixFor('sliding', 'on'))
 
-  const login = await phase('login throughput', async () =>
-    await measureLoginThroughput(setup.ours.on.url, context.accounts, settings.loginSeconds))
+  const loginRatio = await phase('login throughput beside argon2 alone', async () =>
+    await measureLoginRatio(setup.ours.on, context.accounts, settings.loginSeconds, settings.rounds))
   for (const server of setup.servers.filter((server) => server !== setup.ours.on && server !== setup.ours.off)) await server.stop()
   const metricsCost = await phase('METRICS on vs off', async () => await measureMetricsCost(context, redis.admin, settings))
   const sessionCounts = await phase(`${settings.smallSessionCount.toLocaleString('en-US')} vs ${settings.largeSessionCount.toLocaleString('en-US')} sessions`, async () =>
@@ -96,6 +101,7 @@ async function main (): Promise<void> {
   for (const row of serverMemory.rows.filter((row) => row.failures > 0)) {
     warnings.push(`server memory, ${row.label}: ${row.failures} non-2xx answers or connection errors under load`)
   }
+  clearInterval(loadSampler)
   const cpu = cpus()
   const results: BenchResults = {
     command: commandLine(),
@@ -113,7 +119,8 @@ async function main (): Promise<void> {
     libraryMemory,
     sessionCounts,
     metricsCost,
-    login,
+    loginRatio,
+    loadAverageSamples,
     revocation,
     cluster,
     serverMemory,

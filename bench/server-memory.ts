@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pgliteBenchDatabase, type BenchDatabase } from './database.js'
 import { runLoad } from './load.js'
-import { measureLoginThroughput } from './login-throughput.js'
+import { loginConnections, measureLoginThroughput } from './login-throughput.js'
 import { ourServerSpec } from './our-server.js'
 import { startServer, type RunningServer } from './servers.js'
 import { assertSessionsWork, logInWithToken, registerAccounts } from './sessions.js'
@@ -14,7 +13,7 @@ import { keyPrefixFor, type BenchContext } from './setup.js'
 // default way (no DATABASE_URL, a new DATA_DIR), and with PostgreSQL when the bench has one.
 // Each is read idle a few seconds after it answers, before any request; then each is loaded
 // alone, like a measured throughput run of GET /auth/me and then like the login run, while
-// VmRSS is sampled.
+// VmRSS is sampled, and read again as long after the load as the idle reading after start.
 
 export interface ServerMemoryRow {
   label: string
@@ -22,6 +21,8 @@ export interface ServerMemoryRow {
   idleMiB: number
   authLoadPeakMiB: number
   loginLoadPeakMiB: number
+  // VmRSS `idleSeconds` after the login load ended: what the process keeps of the load.
+  afterLoadMiB: number
   // Non-2xx answers and connection errors during the load; anything but 0 is a broken figure.
   failures: number
 }
@@ -101,8 +102,7 @@ export async function measureServerMemory (context: BenchContext, settings: Benc
       authLoadSeconds: settings.durationSeconds,
       authConnections: settings.connections,
       loginLoadSeconds,
-      // What measureLoginThroughput uses: one connection per core.
-      loginConnections: availableParallelism(),
+      loginConnections: loginConnections(),
       rows
     }
   } finally {
@@ -110,9 +110,10 @@ export async function measureServerMemory (context: BenchContext, settings: Benc
   }
 }
 
-async function loadAndSample (
+// The two loads of a measured run, with the peak VmRSS of each.
+export async function loadAndSample (
   context: BenchContext, settings: BenchSettings, server: RunningServer, loginLoadSeconds: number
-): Promise<Pick<ServerMemoryRow, 'authLoadPeakMiB' | 'loginLoadPeakMiB' | 'failures'>> {
+): Promise<Pick<ServerMemoryRow, 'authLoadPeakMiB' | 'loginLoadPeakMiB' | 'afterLoadMiB' | 'failures'>> {
   // On a shared database the accounts may exist already (409); each server hashes as many passwords either way.
   await registerAccounts(server.url, context.accounts)
   const sessions = await logInWithToken(server.url, context.accounts, LOADED_SESSIONS)
@@ -121,9 +122,11 @@ async function loadAndSample (
     url: `${server.url}/auth/me`, connections: settings.connections, durationSeconds: settings.durationSeconds, headersPerConnection: sessions
   }))
   const login = await peakResidentWhile(server.pid, async () => await measureLoginThroughput(server.url, context.accounts, loginLoadSeconds))
+  await sleep(IDLE_SECONDS * 1000)
   return {
     authLoadPeakMiB: auth.peakMiB,
     loginLoadPeakMiB: login.peakMiB,
+    afterLoadMiB: residentMiB(server.pid),
     failures: auth.result.non2xx + auth.result.errors + login.result.non2xx + login.result.errors
   }
 }
