@@ -36,5 +36,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # `npm start` sets MALLOC_MMAP_THRESHOLD_: each argon2 hash allocates its memory (19 MiB) in C, and
-# glibc's adaptive threshold would otherwise keep every such block in the heap once freed.
+# glibc's adaptive threshold would otherwise keep every such block in the heap once freed. It also
+# caps V8's young generation (--max-semi-space-size=8); see docs/deployment.md.
 CMD ["npm", "start"]
