@@ -10,8 +10,10 @@ import { startBenchRedis } from './redis-stats.js'
 import { startServer } from './servers.js'
 import { benchAccounts, logInWithToken, registerAccounts } from './sessions.js'
 import { readSettings } from './settings.js'
+import { warmBrowserSessions } from './browser-sessions.js'
 
-// npm run bench:profile [route]: where our server's CPU goes while one route is under load.
+// npm run bench:profile [route] [browser sessions]: where our server's CPU goes while one route
+// is under load, optionally after that many browser sessions have logged in and been used once.
 // The server runs as in the benchmark, with V8's sampling profiler on (`--cpu-prof`); only the
 // samples taken during the measured load count, so start-up and shut-down stay out. Prints
 // the functions with the most self time, as a share of the busy (not idle) samples.
@@ -59,6 +61,7 @@ function selfTimeBetween (profile: CpuProfile, fromMicros: number, toMicros: num
 async function main (): Promise<void> {
   installExitHandlers()
   const route = process.argv[2] ?? '/auth/me'
+  const warmSessions = Number(process.argv[3] ?? 0)
   const settings = readSettings()
   const profileDir = mkdtempSync(join(tmpdir(), 'bench-profile-'))
   try {
@@ -76,6 +79,7 @@ async function main (): Promise<void> {
     })
     const server = await startServer({ ...spec, nodeArgs: [...spec.nodeArgs ?? [], '--cpu-prof', `--cpu-prof-dir=${profileDir}`] })
     await registerAccounts(server.url, accounts)
+    if (warmSessions > 0) await warmBrowserSessions(server.url, warmSessions)
     const sessions = await logInWithToken(server.url, accounts, settings.connections)
     const load = { url: `${server.url}${route}`, connections: settings.connections, headersPerConnection: sessions }
     await runLoad({ ...load, durationSeconds: settings.warmupSeconds })

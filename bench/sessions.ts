@@ -12,7 +12,7 @@ export function benchAccounts (count: number): string[] {
 }
 
 // Logins are argon2-bound: as many at once as there are cores.
-async function forEachConcurrently<T, R> (items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+export async function forEachConcurrently<T, R> (items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length)
   let next = 0
   const worker = async (): Promise<void> => {
