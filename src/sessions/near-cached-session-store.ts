@@ -34,7 +34,10 @@ export class NearCachedSessionStore implements SessionStore {
     const cached = this.touchCached(userId, sessionId, request)
     if (cached !== undefined) return cached
     this.cache.counts.misses++
-    return await this.touchAndCache(this.keys.session(userId, sessionId), userId, sessionId, request)
+    const key = this.keys.session(userId, sessionId)
+    const touched = await this.touchAndCache(key, userId, sessionId, request)
+    if (touched.status === 'alive' && touched.wroteSession === true) this.refillInBackground(key, userId, sessionId, request)
+    return touched
   }
 
   touchCached (userId: UserId, sessionId: string, request: TouchRequest): TouchResult | undefined {
@@ -146,9 +149,31 @@ export class NearCachedSessionStore implements SessionStore {
     if (!this.cache.startTouch(key)) return
     // Never a reissue here: its new token would reach no client.
     this.touchAndCache(key, userId, sessionId, { ...request, reissueAfterSeconds: 0 })
-      .then((touched) => { if (touched.status !== 'alive') this.cache.invalidate(key) })
+      .then(async (touched) => {
+        if (touched.status !== 'alive') this.cache.invalidate(key)
+        else if (touched.wroteSession === true) await this.refillAfterOwnWrite(key, userId, sessionId, request)
+      })
       .catch(this.onBackgroundTouchError)
       .finally(() => this.cache.endTouch(key))
+  }
+
+  // After a miss whose touch wrote the session (a new session's first check writes "last seen"),
+  // so that the session's next check is a hit; off the response path.
+  private refillInBackground (key: string, userId: UserId, sessionId: string, request: TouchRequest): void {
+    if (!this.cache.startTouch(key)) return
+    this.refillAfterOwnWrite(key, userId, sessionId, request)
+      .catch(this.onBackgroundTouchError)
+      .finally(() => this.cache.endTouch(key))
+  }
+
+  // A touch's own write reaches this instance as an invalidation like anyone's, and drops what
+  // the touch read: the entry is read again once that invalidation has arrived (sync), by a
+  // touch that writes nothing. Whatever changes the session after the sync overtakes this read
+  // as it would any other, so nothing is cached that Redis has since changed.
+  private async refillAfterOwnWrite (key: string, userId: UserId, sessionId: string, request: TouchRequest): Promise<void> {
+    await this.invalidations.sync()
+    const reread = await this.touchAndCache(key, userId, sessionId, { ...request, keepAlive: false, reissueAfterSeconds: 0 })
+    if (reread.status !== 'alive') this.cache.invalidate(key)
   }
 }
 

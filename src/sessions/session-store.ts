@@ -75,6 +75,9 @@ export interface TouchedSessionFacts {
   ownTtl?: { ttlMs: number, slideEveryMs: number }
   // When its absolute lifetime ends, in ms since the epoch; none without one.
   deadlineMs?: number
+  // The touch wrote the session (a slide, "last seen", a reissue): a near-cache hears of that
+  // write as of anyone's, and drops what the touch read.
+  wroteSession?: boolean
 }
 
 export type TouchResult =

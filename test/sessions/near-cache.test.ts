@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
+import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, createUser, me, type LoggedIn } from '../helpers/sessions.js'
@@ -88,6 +89,31 @@ t.test('a cached session is checked without a Redis call; NEAR_CACHE=off calls R
     t.equal(app.nearCache === null, mode === 'off', `NEAR_CACHE=${mode}: the cache exists only when on`)
     const trackers = String(await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub'))
     t.equal(trackers.includes('flags=P'), mode === 'on', `NEAR_CACHE=${mode}: a tracking connection only when on`)
+  }
+})
+
+t.test('a new session misses the near-cache once: its first check\'s own write does not cost the second a miss', async (t) => {
+  const { app } = await buildTestApp(t, { databaseUrl })
+  const redis = new Redis(app.config.REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  const cache = nearCacheOf(app)
+  for (let round = 0; round < 5; round++) {
+    const session = await createAndLogIn(app)
+    const key = `ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`
+    const missesBefore = cache.counts.misses
+    t.equal((await me(app, session.token)).statusCode, 200, 'the first check')
+    t.equal(cache.counts.misses - missesBefore, 1, 'misses: the session was never read')
+    t.ok(await redis.hget(key, SESSION_FIELDS.lastSeenAt), 'and wrote "last seen", which reaches this instance as an invalidation')
+    // Once that invalidation has arrived, the entry it dropped comes back by itself, in the
+    // background: without the re-read it would stay gone and the second check would miss too.
+    await cache.sync()
+    await waitFor(() => cache.size === round + 1, 'the entry read again after the write')
+    const scriptsBefore = await scriptCalls(redis)
+    const hitsBefore = cache.counts.hits
+    t.equal((await me(app, session.token)).statusCode, 200, 'the second check')
+    t.equal(cache.counts.misses - missesBefore, 1, 'is no miss')
+    t.equal(cache.counts.hits - hitsBefore, 1, 'but a hit')
+    t.equal(await scriptCalls(redis) - scriptsBefore, 0, 'and sends Redis nothing')
   }
 })
 
@@ -243,8 +269,16 @@ t.test('the TTL slide is throttled and happens off the response path', async (t)
   const before = await scriptCalls(redis)
   t.equal((await me(app, session.token)).statusCode, 200, 'answered from the cache')
   await waitFor(async () => await redis.pttl(key) > dueAt, 'the background slide')
-  t.equal(await scriptCalls(redis) - before, 1, 'by one touch in the background')
   t.ok(await redis.pttl(key) > 19_000, 'slid back to the full TTL')
+  // The slide's write drops the entry on this instance too; it is read again once that
+  // invalidation has arrived, so the next request is still a hit.
+  await nearCacheOf(app).sync()
+  await waitFor(() => nearCacheOf(app).size === 1, 'the entry read again after the slide')
+  t.equal(await scriptCalls(redis) - before, 2, 'by one touch in the background, and one read that writes nothing')
+  const hits = nearCacheOf(app).counts.hits
+  t.equal((await me(app, session.token)).statusCode, 200)
+  t.equal(nearCacheOf(app).counts.hits - hits, 1, 'the next request is a hit')
+  t.equal(await scriptCalls(redis) - before, 2, 'and sends Redis nothing')
 })
 
 t.test('a reused refresh token ends the session on the serving instance before the 1004 is answered', async (t) => {

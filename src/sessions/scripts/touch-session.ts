@@ -65,11 +65,14 @@ local keepAlive = ARGV[15] == '1'
 -- token to hand out (0: keep the presented one), the session's PTTL after this call, iat of the
 -- session's current token (0: not tracked), its device type, 1 if not remembered, and for a
 -- session with its own TTL: the TTL it slides to and its slide interval, its deadline in ms (0: none),
--- when the user last proved who they are (ms), and how (amr, labels separated by spaces)}.
+-- when the user last proved who they are (ms), how (amr, labels separated by spaces), and 1 if
+-- this call wrote the session key}.
+local wroteSession = 0
 local function reply (fields)
   return {fields.status, fields.endReason or '', fields.account or '', fields.userType or '',
     fields.reissuedIat or 0, fields.expiresInMs or 0, fields.tokenIat or 0, fields.deviceType or '',
-    fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0, fields.authAt or 0, fields.amr or ''}
+    fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0, fields.authAt or 0, fields.amr or '',
+    wroteSession}
 end
 
 local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField = ${luaFieldNames(TOUCHED_FIELDS)}
@@ -118,6 +121,7 @@ if handOutIat == 0 and reissueAfterSeconds > 0 and nowMs >= (tokenIat + reissueA
   -- Decided here, atomically, so concurrent requests with the same old token share one new token.
   handOutIat = math.floor(nowMs / 1000)
   redis.call('HSET', sessionKey, tokenIatField, handOutIat, previousIatField, tokenIat, renewedField, nowMs)
+  wroteSession = 1
 end
 local pttl = redis.call('PTTL', sessionKey)
 -- The slide is throttled: a write reaches every near-cache as an invalidation, so a session is
@@ -133,6 +137,7 @@ end
 if keepAlive and ttlMs > 0 and (pttl <= lowest or pttl > target + slideEveryMs) then
   redis.call('PEXPIRE', sessionKey, target)
   pttl = target
+  wroteSession = 1
   -- Extended with slack, so that this write too happens rarely rather than on every request.
   if redis.call('PTTL', indexKey) < target then redis.call('PEXPIRE', indexKey, target + indexSlackMs) end
   -- The devices index must outlive the sessions it lists too, or the cap would miss one.
@@ -141,6 +146,7 @@ end
 -- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
 if keepAlive and (not lastSeenAt or nowMs - tonumber(lastSeenAt) >= lastSeenResolutionMs) then
   redis.call('HSET', sessionKey, lastSeenField, nowMs)
+  wroteSession = 1
 end
 local sessionIat = currentIat or 0
 if handOutIat > 0 then sessionIat = handOutIat end
@@ -165,7 +171,7 @@ export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> =
 type TouchSessionReply = [
   status: 'alive' | 'ended' | 'replaced', endReason: string, account: string, userType: string,
   reissuedIat: number, expiresInMs: number, tokenIat: number, deviceType: string, notRemembered: 0 | 1,
-  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number, amr: string
+  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number, amr: string, wroteSession: 0 | 1
 ]
 
 declare module 'ioredis' {
@@ -179,7 +185,7 @@ export function touchSessionCall (keys: TouchSessionKeys, args: TouchSessionArgs
 }
 
 export function decodeTouchSessionReply (
-  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt, amr]: TouchSessionReply
+  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt, amr, wroteSession]: TouchSessionReply
 ): TouchResult {
   switch (status) {
     case 'alive': return {
@@ -195,7 +201,8 @@ export function decodeTouchSessionReply (
       ...(notRemembered === 1 ? { notRemembered: true } : {}),
       // A session's own slide interval is never 0: a positive one says it has its own TTL.
       ...(ownSlideEveryMs > 0 ? { ownTtl: { ttlMs: ownTtlMs, slideEveryMs: ownSlideEveryMs } } : {}),
-      ...(deadlineMs > 0 ? { deadlineMs } : {})
+      ...(deadlineMs > 0 ? { deadlineMs } : {}),
+      ...(wroteSession === 1 ? { wroteSession: true } : {})
     }
     case 'ended': return { status, reason: endReason as SessionEndReason }
     case 'replaced': return { status }
