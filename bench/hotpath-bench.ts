@@ -32,7 +32,7 @@ await runStandalone(async ({ settings, redis, context }) => {
   ]
   const rows = summariseThroughput(await measureInterleaved(targets, settings, redis.admin, progress))
   const health = rows.find((row) => row.id === 'ours-health')?.medianRps ?? Number.NaN
-  const misses = await measureNewSessionMisses(on.url, redis.admin, context.accounts, NEW_SESSIONS, CHECKS_PER_NEW_SESSION)
+  const misses = await measureNewSessionMisses(context, NEW_SESSIONS, CHECKS_PER_NEW_SESSION)
   return [
     table(['target', 'req/s (median)', '× bare', '× our /health', 'server CPU µs / req', 'Redis cmds / req', 'req/s per round'], rows.map((row) => [
       row.label, integer(row.medianRps), fixed(row.ratioToBare), fixed(row.medianRps / health), integer(row.serverCpuMicros),

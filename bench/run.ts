@@ -6,7 +6,10 @@ import { measureClusterComparison } from './cluster-comparison.js'
 import { openBenchDatabase } from './database.js'
 import { measureLoginRatio } from './login-throughput.js'
 import { measureSessionMemory, sessionRecordSizes } from './memory.js'
+import { WARM_BROWSER_SESSIONS } from './browser-sessions.js'
+import { measureManySessions } from './many-sessions.js'
 import { measureMetricsCost } from './metrics-cost.js'
+import { measureNewSessionMisses } from './new-session-misses.js'
 import { CHART_PATH, REPORT_PATH, targetsTable, throughputTable, writeReport } from './report.js'
 import { openBenchCluster } from './redis-cluster.js'
 import { redisVersion, startBenchRedis } from './redis-stats.js'
@@ -40,6 +43,11 @@ async function phase<T> (name: string, work: () => Promise<T>): Promise<T> {
 // The 1-minute load average moves slowly: a sample every 10 s follows it.
 const LOAD_SAMPLE_INTERVAL_MS = 10_000
 
+// Sessions, each checked this many times right after its login, whose near-cache misses are
+// counted (issue 28, row 6).
+const NEW_SESSIONS = 20
+const CHECKS_PER_NEW_SESSION = 5
+
 // If "near-cache on" still needs this many commands per request, the server ignored NEAR_CACHE.
 const NEAR_CACHE_IGNORED_COMMANDS = 0.9
 
@@ -70,6 +78,10 @@ async function main (): Promise<void> {
   const throughput = summariseThroughput(measurements)
 
   const libraryMemory = await sessionRecordSizes(redis.admin, keyPrefixFor('sliding', 'on'))
+  const manySessions = await phase(`after ${WARM_BROWSER_SESSIONS.toLocaleString('en-US')} browser sessions: /auth/me, /auth/verify, /health, the bare route`, async () =>
+    await measureManySessions(context, settings, redis.admin, progress))
+  const newSessionMisses = await phase('near-cache misses of new sessions', async () =>
+    (await measureNewSessionMisses(context, NEW_SESSIONS, CHECKS_PER_NEW_SESSION)).missesPerSession)
 
   const loginRatio = await phase('login throughput beside argon2 alone', async () =>
     await measureLoginRatio(setup.ours.on, context.accounts, settings.loginSeconds, settings.rounds))
@@ -120,6 +132,8 @@ async function main (): Promise<void> {
     sessionCounts,
     metricsCost,
     loginRatio,
+    manySessions,
+    newSessionMisses,
     loadAverageSamples,
     revocation,
     cluster,
