@@ -42,7 +42,7 @@ t.test('logins, sessions, rate limits, the near-cache and HTTP requests are coun
     t.ok(moved(before, after, 'auth_redis_call_duration_seconds_count') >= 3, 'Redis calls timed (generation, session, rate limits)')
 
     // The first check reads Redis and writes "last seen", whose invalidation drops what it
-    // cached; once that has arrived (sync), the next read stays cached.
+    // cached; the entry is read again in the background once that has arrived (sync).
     const beforeChecks = await scrape(app)
     for (let i = 0; i < 2; i++) {
       t.equal((await me(app, session.token)).statusCode, 200)

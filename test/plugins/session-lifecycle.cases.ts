@@ -25,6 +25,12 @@ async function serviceWithOwnLogin (t: Test, options: SessionCheckOptions): Prom
   return service
 }
 
+// The service is another instance: the auth server refuses what it ended once Redis' invalidation
+// has reached the auth server's near-cache (docs/near-cache.md), which this waits for.
+async function invalidationsArrived (app: FastifyInstance): Promise<void> {
+  await app.nearCache?.sync()
+}
+
 t.test('app.sessions.start in another service: a session like a login\'s, on every strategy', async (t) => {
   forEachStrategy(t, async (t, strategy) => {
     const { app, config } = await buildTestApp(t, appOptions(strategy))
@@ -54,6 +60,7 @@ t.test('app.sessions.start in another service: a session like a login\'s, on eve
       t.equal(refreshed.statusCode, 200, 'its refresh token rotates on the auth server')
     }
     t.equal(await service.sessions.end(4242, issued.sessionId), true, 'end')
+    await invalidationsArrived(app)
     const ended = await me(app, issued.token)
     t.equal(ended.json<{ reason: string }>().reason, 'revoked', 'reason revoked unless given')
     t.equal(await service.sessions.end(4242, issued.sessionId), false, 'ended once')
@@ -68,6 +75,7 @@ t.test('endAll: every session of the user, or all but one, with the reason given
     const second = await service.sessions.start({ userId: user.userId, account: user.account })
     const third = await service.sessions.start({ userId: user.userId, account: user.account })
     t.equal(await service.sessions.endAll(user.userId, { reason: 'password_changed', except: third.sessionId }), 2, 'two ended')
+    await invalidationsArrived(app)
     t.equal((await me(app, user.token)).json<{ reason: string }>().reason, 'password_changed')
     t.equal((await me(app, second.token)).json<{ reason: string }>().reason, 'password_changed')
     t.equal((await me(app, third.token)).statusCode, 200, 'the one kept lives on')
@@ -75,6 +83,7 @@ t.test('endAll: every session of the user, or all but one, with the reason given
       t.equal((await refresh(app, second.refreshToken)).json<{ errorCode: string }>().errorCode, '1002', "an ended session's refresh token is refused")
     }
     t.equal(await service.sessions.endAll(user.userId), 1, 'then the last one, reason revoked by default')
+    await invalidationsArrived(app)
     t.equal((await me(app, third.token)).json<{ reason: string }>().reason, 'revoked')
     // An app with its own user store resets passwords its own way, and says so.
     const fourth = await service.sessions.start({ userId: user.userId, account: user.account })
