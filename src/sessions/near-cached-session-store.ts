@@ -18,6 +18,8 @@ const MS_PER_SECOND = 1000
 // Everything else goes straight to the store.
 export class NearCachedSessionStore implements SessionStore {
   private readonly keys: SessionKeys
+  // Sessions being read again after this instance's own write, by key (refillAfterOwnWrite).
+  private readonly rereads = new Map<string, Promise<void>>()
 
   constructor (
     private readonly store: SessionStore,
@@ -33,8 +35,16 @@ export class NearCachedSessionStore implements SessionStore {
   async touch (userId: UserId, sessionId: string, request: TouchRequest): Promise<TouchResult> {
     const cached = this.touchCached(userId, sessionId, request)
     if (cached !== undefined) return cached
-    this.cache.counts.misses++
     const key = this.keys.session(userId, sessionId)
+    const pending = this.rereads.get(key)
+    if (pending !== undefined) {
+      // The session is being read again after this instance's own write: answered from that
+      // read, as a hit, rather than by a second read of its own.
+      await pending
+      const reread = this.touchCached(userId, sessionId, request)
+      if (reread !== undefined) return reread
+    }
+    this.cache.counts.misses++
     const touched = await this.touchAndCache(key, userId, sessionId, request)
     if (touched.status === 'alive' && touched.wroteSession === true) this.refillInBackground(key, userId, sessionId, request)
     return touched
@@ -50,17 +60,17 @@ export class NearCachedSessionStore implements SessionStore {
     // The slide and "last seen" are off the response path: at most one touch per interval. A
     // request that does not keep the session alive leaves the touch to the next one that does.
     if (request.keepAlive && request.nowMs >= cached.touchDueAtMs) this.touchInBackground(key, userId, sessionId, request)
-    const { account, userType, authAt, amr, tokenIat, deviceType, notRemembered } = cached
+    // One object of one shape per hit, whatever the session has: no spreads, no temporaries.
     return {
       status: 'alive',
-      account,
-      userType,
-      authAt,
-      amr,
+      account: cached.account,
+      userType: cached.userType,
+      authAt: cached.authAt,
+      amr: cached.amr,
       expiresInMs: cached.expiresAtMs - request.nowMs,
-      ...(tokenIat === undefined ? {} : { tokenIat }),
-      ...(deviceType === undefined ? {} : { deviceType }),
-      ...(notRemembered === true ? { notRemembered } : {})
+      tokenIat: cached.tokenIat,
+      deviceType: cached.deviceType,
+      notRemembered: cached.notRemembered
     }
   }
 
@@ -170,7 +180,20 @@ export class NearCachedSessionStore implements SessionStore {
   // the touch read: the entry is read again once that invalidation has arrived (sync), by a
   // touch that writes nothing. Whatever changes the session after the sync overtakes this read
   // as it would any other, so nothing is cached that Redis has since changed.
+  // Checks of the session that miss meanwhile wait for it (rereads): it settles, never rejects.
   private async refillAfterOwnWrite (key: string, userId: UserId, sessionId: string, request: TouchRequest): Promise<void> {
+    let failure: unknown
+    const reread = this.reread(key, userId, sessionId, request).catch((error: unknown) => { failure = error })
+    this.rereads.set(key, reread)
+    try {
+      await reread
+    } finally {
+      if (this.rereads.get(key) === reread) this.rereads.delete(key)
+    }
+    if (failure !== undefined) throw failure
+  }
+
+  private async reread (key: string, userId: UserId, sessionId: string, request: TouchRequest): Promise<void> {
     await this.invalidations.sync()
     const reread = await this.touchAndCache(key, userId, sessionId, { ...request, keepAlive: false, reissueAfterSeconds: 0 })
     if (reread.status !== 'alive') this.cache.invalidate(key)

@@ -115,6 +115,13 @@ t.test('a new session misses the near-cache once: its first check\'s own write d
     t.equal(cache.counts.hits - hitsBefore, 1, 'but a hit')
     t.equal(await scriptCalls(redis) - scriptsBefore, 0, 'and sends Redis nothing')
   }
+  // Checked again at once, before the re-read is back: it waits for that read, not a read of its own.
+  for (let round = 0; round < 5; round++) {
+    const session = await createAndLogIn(app)
+    const missesBefore = cache.counts.misses
+    for (let check = 0; check < 3; check++) t.equal((await me(app, session.token)).statusCode, 200)
+    t.equal(cache.counts.misses - missesBefore, 1, 'three checks in a row, one miss')
+  }
 })
 
 t.test('a revocation on instance A is refused by instance B once the invalidation arrived', async (t) => {
