@@ -249,10 +249,10 @@ export class SessionService {
       authAt: touched.authAt,
       amr: touched.amr
     }
-    const remembered = touched.notRemembered === true ? { notRemembered: true } : {}
-    if (touched.reissuedIat === undefined) return { user, ...remembered }
+    const notRemembered = touched.notRemembered === true ? true : undefined
+    if (touched.reissuedIat === undefined) return { user, notRemembered, reissued: undefined }
     // Same session, same login time: only `iat` moves, so the absolute lifetime does not.
-    return { user, ...remembered, reissued: { userId: claims.userId, userType: claims.userType, sid: claims.sid, iat: touched.reissuedIat, auth_time: claims.auth_time } }
+    return { user, notRemembered, reissued: { userId: claims.userId, userType: claims.userType, sid: claims.sid, iat: touched.reissuedIat, auth_time: claims.auth_time } }
   }
 
   // The listener hears of it before the session ends, so that a failure there leaves everything
