@@ -1,7 +1,11 @@
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { fixed, integer, table } from './markdown.js'
+import { ourServerSpec } from './our-server.js'
+import { registerAccounts } from './sessions.js'
 import { measureNewSessionMisses } from './new-session-misses.js'
 import { referenceServer, startServer } from './servers.js'
-import { startOurServer, keyPrefixFor, logInOurSessions } from './setup.js'
+import { startOurServer, keyPrefixFor, logInOurSessions, type BenchContext } from './setup.js'
 import { runStandalone } from './standalone.js'
 import { measureInterleaved, type Target } from './throughput.js'
 import { summariseThroughput } from './throughput-rows.js'
@@ -15,6 +19,24 @@ import { WARM_BROWSER_SESSIONS, warmBrowserSessions } from './browser-sessions.j
 const NEW_SESSIONS = 20
 const CHECKS_PER_NEW_SESSION = 5
 
+// BENCH_BASELINE_DIST: the dist/ directory of another build (main's, say), whose server is
+// measured beside this one's in the same rounds, after its own browser sessions: a before/after.
+async function baselineTargets (context: BenchContext): Promise<Target[]> {
+  const dist = process.env.BENCH_BASELINE_DIST
+  if (dist === undefined || dist === '') return []
+  const spec = ourServerSpec({ name: 'baseline', redisUrl: context.redisUrl, jwtSecret: context.jwtSecret, database: context.database, strategy: 'sliding', nearCache: 'on', keyPrefix: 'baseline-sliding-on:' })
+  const server = await startServer({ ...spec, script: pathToFileURL(join(dist, 'server.js')) })
+  if (!context.database.shared) await registerAccounts(server.url, context.accounts)
+  context.progress(`baseline (${dist}): ${WARM_BROWSER_SESSIONS} browser sessions log in and are used once`)
+  await warmBrowserSessions(server.url, WARM_BROWSER_SESSIONS)
+  const sessions = await logInOurSessions(context, server)
+  return [
+    { id: 'baseline-health', label: 'baseline: /health', url: `${server.url}/health`, pid: server.pid },
+    { id: 'baseline-on', label: `baseline: /auth/me, after ${WARM_BROWSER_SESSIONS} sessions`, url: `${server.url}/auth/me`, pid: server.pid, sessions },
+    { id: 'baseline-verify', label: `baseline: GET /auth/verify, after ${WARM_BROWSER_SESSIONS} sessions`, url: `${server.url}/auth/verify`, pid: server.pid, sessions }
+  ]
+}
+
 await runStandalone(async ({ settings, redis, context }) => {
   const { progress } = context
   const on = await startOurServer(context, 'ours-on', { strategy: 'sliding', nearCache: 'on', keyPrefix: keyPrefixFor('sliding', 'on') })
@@ -23,12 +45,14 @@ await runStandalone(async ({ settings, redis, context }) => {
   progress(`${WARM_BROWSER_SESSIONS} browser sessions log in and are used once`)
   await warmBrowserSessions(on.url, WARM_BROWSER_SESSIONS)
   const onSessions = await logInOurSessions(context, on)
+  const baseline = await baselineTargets(context)
   const targets: Target[] = [
     { id: 'bare', label: 'bare Fastify route, no auth', url: `${bare.url}/auth/me`, pid: bare.pid },
     { id: 'ours-health', label: 'our /health', url: `${on.url}/health`, pid: on.pid },
     { id: 'ours-on', label: `our /auth/me, after ${WARM_BROWSER_SESSIONS} sessions`, url: `${on.url}/auth/me`, pid: on.pid, sessions: onSessions },
     { id: 'ours-verify', label: `our GET /auth/verify, after ${WARM_BROWSER_SESSIONS} sessions`, url: `${on.url}/auth/verify`, pid: on.pid, sessions: onSessions },
-    { id: 'ours-fresh', label: 'our /auth/me, load generator\'s sessions only', url: `${fresh.url}/auth/me`, pid: fresh.pid, sessions: await logInOurSessions(context, fresh) }
+    { id: 'ours-fresh', label: 'our /auth/me, load generator\'s sessions only', url: `${fresh.url}/auth/me`, pid: fresh.pid, sessions: await logInOurSessions(context, fresh) },
+    ...baseline
   ]
   const rows = summariseThroughput(await measureInterleaved(targets, settings, redis.admin, progress))
   const health = rows.find((row) => row.id === 'ours-health')?.medianRps ?? Number.NaN
