@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import { WARM_BROWSER_SESSIONS, warmBrowserSessions } from './browser-sessions.js'
 import { referenceServer, startServer } from './servers.js'
+import { registerAccounts } from './sessions.js'
 import type { BenchSettings } from './settings.js'
 import { keyPrefixFor, logInOurSessions, startOurServer, type BenchContext } from './setup.js'
 import { measureInterleaved, type Target } from './throughput.js'
@@ -24,6 +25,8 @@ export async function measureManySessions (
   try {
     progress(`${WARM_BROWSER_SESSIONS.toLocaleString('en-US')} browser sessions log in and are used once`)
     await warmBrowserSessions(ours.url, WARM_BROWSER_SESSIONS)
+    // Accounts that exist already (registered by another instance on a shared database) are fine.
+    await registerAccounts(ours.url, context.accounts)
     const sessions = await logInOurSessions(context, ours)
     const targets: Target[] = [
       { id: 'bare', label: 'bare Fastify route, no auth', url: `${bare.url}/auth/me`, pid: bare.pid },

@@ -1,4 +1,4 @@
-import { logInWithToken } from './sessions.js'
+import { logInWithToken, registerAccounts } from './sessions.js'
 import { startOurServer, type BenchContext } from './setup.js'
 
 // How many of a new session's first checks miss the near-cache, by the server's own count
@@ -28,6 +28,8 @@ async function nearCacheMisses (serverUrl: string): Promise<number> {
 export async function measureNewSessionMisses (context: BenchContext, sessions: number, checksPerSession: number): Promise<NewSessionMisses> {
   const server = await startOurServer(context, 'ours-new-sessions', { strategy: 'sliding', nearCache: 'on', keyPrefix: 'bench-new-sessions:', metrics: 'on' })
   try {
+    // Accounts that exist already (registered by another instance on a shared database) are fine.
+    await registerAccounts(server.url, context.accounts)
     const misses: number[] = []
     for (let session = 0; session < sessions; session++) {
       const [headers] = await logInWithToken(server.url, [context.accounts[session % context.accounts.length] ?? ''], 1)
