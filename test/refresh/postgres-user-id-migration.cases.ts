@@ -48,9 +48,10 @@ t.test('rows of integer user ids written before the migration', {
     [digestOf(refreshToken), family, userId, loginAt, loginAt + 2 * HOUR_MS])
   await db.query('INSERT INTO notes (user_id, text) VALUES ($1, $2)', [userId, 'written before'])
 
-  t.same(await migrate(db), [4, 5, 6], 'the migrations after it apply (6: the session rules of refresh tokens, null for these rows)')
+  t.same(await migrate(db), [4, 5, 6, 7], 'the migrations after it apply (6: the session rules of refresh tokens, null for these rows; 7: the second factor)')
+  // The second factor's tables (migration 7) belong to this server's users: integer ids, as before.
   const columns = await db.query<{ table_name: string, data_type: string }>(
-    "SELECT table_name, data_type FROM information_schema.columns WHERE column_name = 'user_id' AND table_schema = current_schema() ORDER BY table_name")
+    "SELECT table_name, data_type FROM information_schema.columns WHERE column_name = 'user_id' AND table_schema = current_schema() AND table_name IN ('notes', 'refresh_tokens') ORDER BY table_name")
   t.same(columns, [{ table_name: 'notes', data_type: 'text' }, { table_name: 'refresh_tokens', data_type: 'text' }], 'user_id is text in both tables')
 
   // Redis has never seen the session: the refresh brings it back from the row.
