@@ -42,7 +42,11 @@ export class Cast {
     private readonly app: FastifyInstance,
     readonly victim: Player,
     private readonly players: { attacker: OwnPlayer, admin: OwnPlayer, outsider: Player },
-    readonly serviceKeys: ServiceKeys
+    readonly serviceKeys: ServiceKeys,
+    // The hash of TEST_PASSWORD the attacker and the admin were made with (createUser: argon2 at
+    // the lowest cost), which `revive` puts back: one of the production cost, as a generated
+    // password change stores, would make each of their later logins, and each revival, slower.
+    private readonly testPasswordHash: string
   ) {}
 
   static async assemble (app: FastifyInstance, serviceKeys: ServiceKeys): Promise<Cast> {
@@ -54,7 +58,9 @@ export class Cast {
     const victim = playerOf(await logIn(app, { userId: user.id, account, password: victimPassword }, 'victim-phone', { deviceType: 'phone' }))
     const attacker = await Cast.signIn(app, 'user')
     const admin = await Cast.signIn(app, 'admin')
-    return new Cast(app, victim, { attacker, admin, outsider: await Cast.startOutsider(app, randomUUID()) }, serviceKeys)
+    const testPasswordHash = (await app.users.findById(attacker.userId))?.passwordHash
+    if (testPasswordHash === undefined) throw new Error('the attacker just made is not in the user table')
+    return new Cast(app, victim, { attacker, admin, outsider: await Cast.startOutsider(app, randomUUID()) }, serviceKeys, testPasswordHash)
   }
 
   private static async startOutsider (app: FastifyInstance, userId: UserId): Promise<Player> {
@@ -85,15 +91,18 @@ export class Cast {
   // Signs the attacker and the admin in again when a generated request ended their session
   // (or changed their password, or banned them), so that the next request can reach past authentication.
   async revive (): Promise<void> {
-    if ((await me(this.app, this.outsider.token)).statusCode !== 200) {
+    // Asked at once: this runs before every generated request.
+    const [outsiderLives, attackerLives, adminLives] = await Promise.all(
+      [this.outsider, this.players.attacker, this.players.admin].map(async (player) => (await me(this.app, player.token)).statusCode === 200))
+    if (!outsiderLives) {
       await this.app.sessions.unban(this.outsider.userId)
       this.players.outsider = await Cast.startOutsider(this.app, this.outsider.userId)
     }
-    for (const name of ['attacker', 'admin'] as const) {
+    for (const [name, lives] of [['attacker', attackerLives], ['admin', adminLives]] as const) {
       const player = this.players[name]
-      if ((await me(this.app, player.token)).statusCode === 200) continue
+      if (lives) continue
       await this.app.sessions.unban(player.userId)
-      await this.app.users.updatePasswordHash(player.userId, await hashPassword(TEST_PASSWORD))
+      await this.app.users.updatePasswordHash(player.userId, this.testPasswordHash)
       // A generated password change, or a backend (POST /service/sessions), left a tv session the
       // cast holds no token of: it would keep the tv cap full, and the tv login below would be
       // refused 1013.

@@ -76,10 +76,11 @@ forEachStrategy(t, async (t, strategy) => {
   const context = { valueOf: cast.valueOf.bind(cast), serverKey: TEST_JWT_SECRET }
   const victimNote = await new NoteRepository(app.db).create(victim.userId, "the victim's note")
   if (victimNote.id !== VICTIM_NOTE_ID) throw new Error(`the victim's note is ${victimNote.id}, not the id the generators aim at`)
-  const snapshotVictim = async (): Promise<unknown> => ({
-    session: await snapshotSession(app, victim.userId, victim.sessionId),
-    notes: await snapshotNotes(app, victim.userId)
-  })
+  // Redis and PostgreSQL read at once: twice a run, the wait adds up.
+  const snapshotVictim = async (): Promise<unknown> => {
+    const [session, notes] = await Promise.all([snapshotSession(app, victim.userId, victim.sessionId), snapshotNotes(app, victim.userId)])
+    return { session, notes }
+  }
   const victimAtStart = await snapshotVictim()
   const answers = new Map<string, number>()
   // Answers naming the outsider by its string id: sessions of another user store were reached.
