@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { SERVICE_KEY_PREFIX } from '../../src/service-keys/service-key.js'
 import { accessToken } from './token-arbitraries.js'
-import { base64urlOf, headerString, likelyOrBad, nastyString, ref, repeated } from './values.js'
+import { base64urlOf, headerString, nastyString, ref, repeated, type LikelyAndBad } from './values.js'
 
 // What a backend sends to the /service/ routes (docs/api.md, "Service keys"), and what an
 // attacker tries there instead: near misses of the keys, a key no entry lists, a session token
@@ -23,10 +23,13 @@ const wrongKey = fc.oneof(
 const presentedKey = fc.oneof({ weight: 3, arbitrary: realKey }, { weight: 1, arbitrary: wrongKey })
 const bearer = (token: unknown): { authorization: unknown } => ({ authorization: { $join: ['Bearer', token], $with: ' ' } })
 
+// The real keys, as the backends send them.
+export const realKeyHeaders = realKey.map(bearer)
+
 // A real key two times out of three, so that requests get past the check to the routes' input
 // and the sessions behind it.
 export const serviceKeyHeaders = fc.oneof(
-  { weight: 20, arbitrary: realKey.map(bearer) },
+  { weight: 20, arbitrary: realKeyHeaders },
   { weight: 4, arbitrary: wrongKey.map(bearer) },
   // Schemes and spacing the header's syntax allows or not: `bearer`, two spaces, a tab, a
   // trailing space or word, Basic.
@@ -44,30 +47,33 @@ export const serviceKeyHeaders = fc.oneof(
 
 // routes/service/index.ts' bound.
 const USER_AGENT_MAX_LENGTH = 512
-// POST /service/sessions' own fields (request-arbitraries.ts has those it shares with the login).
-export const SERVICE_FIELD_VALUES: Record<string, fc.Arbitrary<unknown>> = {
-  userType: likelyOrBad(fc.constantFrom('user', 'admin'), fc.constantFrom('root', 'Admin', '')),
-  authMethod: likelyOrBad(
-    fc.constantFrom('password', 'phone_code', 'apple', 'passkey'),
-    fc.constantFrom('Phone', '1abc', '_x', 'phone code', 'phone-code', '', repeated('a', 33))
-  ),
-  ip: likelyOrBad(
-    fc.constantFrom('198.51.100.23', '2001:db8::1', '::ffff:203.0.113.7', '127.0.0.1'),
-    fc.constantFrom('256.1.1.1', '1.2.3', '01.02.03.04', '::gg', '2001:db8::1%eth0', ' 198.51.100.23', '198.51.100.23/24', 'localhost', '')
-  ),
-  userAgent: likelyOrBad(
-    fc.constantFrom('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)', 'curl/8.5.0', repeated('a', USER_AGENT_MAX_LENGTH)),
-    fc.constantFrom('', 'curl\u0000/8', 'a\r\nb', '\u202eevil', repeated('a', USER_AGENT_MAX_LENGTH + 1))
-  )
+// POST /service/sessions' own fields (request-arbitraries.ts has those it shares with the login):
+// the values a backend sends, and those the schema refuses.
+export const SERVICE_FIELDS: Record<string, LikelyAndBad> = {
+  userType: { likely: fc.constantFrom('user', 'admin'), bad: fc.constantFrom('root', 'Admin', '') },
+  authMethod: {
+    likely: fc.constantFrom('password', 'phone_code', 'apple', 'passkey'),
+    bad: fc.constantFrom('Phone', '1abc', '_x', 'phone code', 'phone-code', '', repeated('a', 33))
+  },
+  ip: {
+    likely: fc.constantFrom('198.51.100.23', '2001:db8::1', '::ffff:203.0.113.7', '127.0.0.1'),
+    bad: fc.constantFrom('256.1.1.1', '1.2.3', '01.02.03.04', '::gg', '2001:db8::1%eth0', ' 198.51.100.23', '198.51.100.23/24', 'localhost', '')
+  },
+  userAgent: {
+    likely: fc.constantFrom('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)', 'curl/8.5.0', repeated('a', USER_AGENT_MAX_LENGTH)),
+    bad: fc.constantFrom('', 'curl\u0000/8', 'a\r\nb', '\u202eevil', repeated('a', USER_AGENT_MAX_LENGTH + 1))
+  }
 }
 
 // DELETE /service/users/{userId}/sessions?reason=: the three a backend may give, the reasons it
 // may not (`admin` and `evicted` are the server's own), and the parameter twice.
+const allowedReason = fc.constantFrom('revoked', 'password_changed', 'logout_all')
 const reason = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('revoked', 'password_changed', 'logout_all') },
+  { weight: 3, arbitrary: allowedReason },
   { weight: 2, arbitrary: fc.constantFrom('admin', 'evicted', 'expired', 'logout', 'REVOKED', '', 'revoked,admin') },
   { weight: 1, arbitrary: nastyString }
 )
 export const QUERY_VALUES: Record<string, fc.Arbitrary<unknown>> = {
   reason: fc.oneof({ weight: 6, arbitrary: reason }, { weight: 1, arbitrary: fc.tuple(reason, reason) })
 }
+export const LIKELY_QUERY_VALUES: Record<string, fc.Arbitrary<unknown>> = { reason: allowedReason }

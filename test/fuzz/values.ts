@@ -64,6 +64,11 @@ export const anyJson = fc.oneof(
 // An optional field's value: a likely one nine times out of ten, else one its schema refuses or
 // anything. A route with several optional fields would otherwise refuse most requests for one of
 // them, and seldom get to what its required fields reach.
+// An optional field's likely values, and values its schema refuses.
+export interface LikelyAndBad {
+  likely: fc.Arbitrary<unknown>
+  bad: fc.Arbitrary<unknown>
+}
 export const likelyOrBad = (likely: fc.Arbitrary<unknown>, bad: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> =>
   fc.oneof({ weight: 9, arbitrary: likely }, { weight: 1, arbitrary: fc.oneof({ weight: 2, arbitrary: bad }, nastyString, anyJson) })
 
