@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { throughputChart } from './chart.js'
 import type { ClusterComparison, ClusterRevocationRow } from './cluster-comparison.js'
 import { fixed, integer, table } from './markdown.js'
-import type { SessionMemory } from './memory.js'
+import type { SessionMemory, SessionMemoryVariants } from './memory.js'
 import type { MetricsCostResult } from './metrics-cost.js'
 import { earlierTargets, issue28Targets, type BenchResults, type TargetCheck } from './results.js'
 import { median } from './stats.js'
@@ -62,23 +62,29 @@ export function targetsTable (results: BenchResults): string {
   ].join('\n')
 }
 
-function memorySection (results: BenchResults): string {
-  const { browser, app } = results.memory
+// The memory figures of one run: browser and app sessions side by side; `filled`, the figure
+// while filling Redis to many sessions, where the run measured it.
+export function sessionMemoryTable ({ browser, app }: SessionMemoryVariants, filled?: { count: number, usedMemoryPerSession: number }): string {
   const row = (figure: string, value: (memory: SessionMemory) => number): string[] =>
     [figure, integer(value(browser)), integer(value(app))]
+  return table(['figure (bytes per session)', 'browser', 'app with a device id'], [
+    row('`used_memory` delta ÷ sessions (everything Redis spends, index included)', (memory) => memory.usedMemoryPerSession),
+    row('`MEMORY USAGE` of the session hash', (memory) => memory.sessionKeyBytes),
+    row('`MEMORY USAGE` of the user indexes ÷ sessions', (memory) => memory.indexBytesPerSession),
+    row('`MEMORY USAGE`, hash + index share', (memory) => memory.sessionKeyBytes + memory.indexBytesPerSession),
+    ...filled === undefined ? [] : [[`\`used_memory\` delta ÷ sessions while filling to ${integer(filled.count)}`, integer(filled.usedMemoryPerSession), '–']],
+    ['encoding of the session hash / of the index', `${browser.sessionEncoding} / ${browser.indexEncoding}`, `${app.sessionEncoding} / ${app.indexEncoding}`],
+    ['longest value in the session hash (bytes)', integer(browser.longestValueBytes), integer(app.longestValueBytes)],
+    ['what the session list shows (`userAgent`)', `"${browser.deviceLabel}"`, `"${app.deviceLabel}"`]
+  ])
+}
+
+function memorySection (results: BenchResults): string {
+  const { browser } = results.memory
   return [
     `${integer(browser.sessions)} logins of each kind (2 per user) through \`loginSessionStart\` and \`SessionService.start\`, each followed by one request (which writes "last seen"), against a redis-server with the default configuration. A browser signs in through the web page with its ${BROWSER_USER_AGENT.length}-byte User-Agent header and no device id; an app sends a device id (a UUID) and its own User-Agent:`,
     '',
-    table(['figure (bytes per session)', 'browser', 'app with a device id'], [
-      row('`used_memory` delta ÷ sessions (everything Redis spends, index included)', (memory) => memory.usedMemoryPerSession),
-      row('`MEMORY USAGE` of the session hash', (memory) => memory.sessionKeyBytes),
-      row('`MEMORY USAGE` of the user indexes ÷ sessions', (memory) => memory.indexBytesPerSession),
-      row('`MEMORY USAGE`, hash + index share', (memory) => memory.sessionKeyBytes + memory.indexBytesPerSession),
-      [`\`used_memory\` delta ÷ sessions while filling to ${integer(results.sessionCounts.largeCount)}`, integer(results.sessionCounts.usedMemoryPerFilledSession), '–'],
-      ['encoding of the session hash / of the index', `${browser.sessionEncoding} / ${browser.indexEncoding}`, `${app.sessionEncoding} / ${app.indexEncoding}`],
-      ['longest value in the session hash (bytes)', integer(browser.longestValueBytes), integer(app.longestValueBytes)],
-      ['what the session list shows (`userAgent`)', `"${browser.deviceLabel}"`, `"${app.deviceLabel}"`]
-    ]),
+    sessionMemoryTable(results.memory, { count: results.sessionCounts.largeCount, usedMemoryPerSession: results.sessionCounts.usedMemoryPerFilledSession }),
     '',
     `Redis keeps a hash in the compact \`listpack\` encoding only while every value is at most \`hash-max-listpack-value\` (${browser.listpackValueLimit}) bytes, which is why a session stores a device label rather than the User-Agent header.`,
     '',
