@@ -41,7 +41,7 @@ export async function fillSessions (redisUrl: string, count: number, options: Fi
         const sessionKey = keys.session(session.userId, session.sessionId)
         const indexKey = keys.index(session.userId)
         commands.push(
-          ['HSET', sessionKey, ...sessionHashFields(session), SESSION_FIELDS.lastSeenAt, String(session.lastSeenAt)],
+          ['HSET', sessionKey, ...sessionHashFields(session), SESSION_FIELDS.lastSeenAfterLogin, String(session.lastSeenAt - session.loginAt)],
           ['PEXPIRE', sessionKey, ttl],
           ['ZADD', indexKey, String(session.loginAt), session.sessionId]
         )

@@ -3,10 +3,13 @@ import { loadConfig } from '../src/config/load-config.js'
 import { sessionPolicyOf } from '../src/config/session-policies.js'
 import { loginSessionStart } from '../src/sessions/login-session-start.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
-import { SESSION_FIELDS } from '../src/sessions/session-fields.js'
 import { sessionKeys } from '../src/sessions/session-keys.js'
 import { SessionService } from '../src/sessions/session-service.js'
 import type { SessionClaims } from '../src/tokens/session-claims.js'
+import { systemClock } from '../src/clock.js'
+import { NO_AUTH_EVENTS } from '../src/metrics/auth-events.js'
+import type { AccountDirectory } from '../src/users/account-directory.js'
+import type { UserId } from '../src/users/user-id.js'
 import { usedMemory } from './redis-stats.js'
 import { EXPRESS_SESSION_KEY_PREFIX, FASTIFY_SESSION_KEY_PREFIX, NAIVE_KEY_PREFIX } from './reference/reference-env.js'
 import { SESSIONS_PER_USER, SESSION_TTL_MS, realisticLogin, type ClientKind, type RealisticLogin } from './session-records.js'
@@ -74,21 +77,31 @@ async function logInAll (sessions: SessionService, logins: RealisticLogin[]): Pr
   return claims
 }
 
+// The users table as the server's login sees it: each login has just read its user's account.
+function accountsOf (logins: RealisticLogin[]): AccountDirectory {
+  const accounts = new Map(logins.map((login): [UserId, string] => [login.user.id, login.user.account]))
+  return { known: (userId) => accounts.get(userId), load: async (userId) => accounts.get(userId) ?? '' }
+}
+
 async function measure (redis: Redis, admin: Redis, logins: RealisticLogin[]): Promise<SessionMemory> {
-  const sessions = new SessionService(new RedisSessionStore(redis, { fallbackTombstoneTtlMs: SESSION_TTL_MS }), DEFAULT_POLICY)
+  const store = new RedisSessionStore(redis, { fallbackTombstoneTtlMs: SESSION_TTL_MS })
+  const sessions = new SessionService(store, DEFAULT_POLICY, undefined, systemClock, NO_AUTH_EVENTS, accountsOf(logins))
   const keys = sessionKeys()
   // A first round, then emptied: what Redis spends once, not per session (the scripts it caches,
   // the connection's grown buffers), is then outside the figure.
   await logInAll(sessions, logins.slice(0, LOGIN_CONCURRENCY))
   await admin.flushall()
   const before = await usedMemory(admin)
-  const sessionKeyList = (await logInAll(sessions, logins)).map((claims) => keys.session(claims.userId, claims.sid))
+  const allClaims = await logInAll(sessions, logins)
+  const sessionKeyList = allClaims.map((claims) => keys.session(claims.userId, claims.sid))
   const after = await usedMemory(admin)
   const count = logins.length
   const users = [...new Set(logins.map((login) => login.user.id))]
   const [firstKey] = sessionKeyList
   const [firstUser] = users
+  const [firstClaims] = allClaims
   const firstHash = firstKey === undefined ? {} : await admin.hgetall(firstKey)
+  const firstRecord = firstClaims === undefined ? undefined : await store.find(firstClaims.userId, firstClaims.sid)
   const listpackValueLimit = await admin.config('GET', 'hash-max-listpack-value') as string[]
   return {
     sessions: count,
@@ -99,7 +112,7 @@ async function measure (redis: Redis, admin: Redis, logins: RealisticLogin[]): P
     indexEncoding: firstUser === undefined ? 'none' : String(await admin.object('ENCODING', keys.index(firstUser))),
     longestValueBytes: Math.max(...Object.values(firstHash).map((value) => Buffer.byteLength(value))),
     listpackValueLimit: Number(listpackValueLimit[1]),
-    deviceLabel: firstHash[SESSION_FIELDS.userAgent] ?? ''
+    deviceLabel: firstRecord?.userAgent ?? ''
   }
 }
 

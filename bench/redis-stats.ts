@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { RedisServer } from '../test/helpers/redis-server.js'
 import { addCleanup } from './cleanup.js'
@@ -33,6 +34,24 @@ export async function redisVersion (redis: Redis): Promise<string> {
 
 export async function usedMemory (redis: Redis): Promise<number> {
   return Number(infoFields(await redis.info('memory')).get('used_memory'))
+}
+
+// Longer than Redis' cron period (hz 10), in which it moves on a resize of its key dictionaries.
+const SETTLE_INTERVAL_MS = 110
+const SETTLE_READS = 20
+
+// used_memory once Redis has finished resizing its key dictionaries: while it rehashes, the old
+// table and the new one are both allocated (some 8 bytes per key each), which is Redis' passing
+// state rather than what the keys cost. Read until two reads a cron period apart agree.
+export async function settledUsedMemory (redis: Redis): Promise<number> {
+  let previous = await usedMemory(redis)
+  for (let read = 1; read < SETTLE_READS; read++) {
+    await sleep(SETTLE_INTERVAL_MS)
+    const current = await usedMemory(redis)
+    if (current === previous) return current
+    previous = current
+  }
+  return previous
 }
 
 // One Redis, or every master of a Redis Cluster: their figures are summed.

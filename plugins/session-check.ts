@@ -16,6 +16,7 @@ export default fp<SessionCheckPluginOptions>(async (fastify, options) => {
     redis: fastify.redis,
     clock: options.clock,
     events: fastify.authEvents,
-    database: fastify.db
+    database: fastify.db,
+    accounts: fastify.accounts
   })
 }, { name: 'session-check', dependencies: ['config', 'redis', 'database', 'events'] })

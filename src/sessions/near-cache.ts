@@ -3,7 +3,8 @@
 // invalidation channel), and a fill that an invalidation or a flush overtook is dropped.
 
 export interface CachedSession {
-  account: string
+  // Undefined where the session stores none (the account directory has it).
+  account: string | undefined
   userType: string
   // When the user last proved who they are in the session (ms since the epoch).
   authAt: number

@@ -12,10 +12,12 @@ import { decodeRevokeSessionReply, revokeSessionCall } from './scripts/revoke-se
 import { decodeTouchSessionReply, touchSessionCall } from './scripts/touch-session.js'
 import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessions.js'
 import { defineSessionCommands } from './session-scripts.js'
-import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
+import { deviceLabelCode, deviceLabelOfCode } from './device-label-code.js'
+import { DEFAULT_USER_TYPE, SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type DeclaredSession, type SessionKeys } from './session-keys.js'
 import { amrOfStored, storedAmr } from './session-amr.js'
 import { startedUserId, userIdKindOf } from './session-user-id.js'
+import { ipOfStored, storedIp } from './stored-ip.js'
 import { decodeBan, encodeBan, type UserBan } from './user-ban.js'
 import type {
   CreateResult, DeviceCap, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
@@ -52,16 +54,20 @@ function indexScanLimit (maxSessions: number): number {
 
 // What a new session's hash holds, as field/value pairs; "last seen" and the reissue fields are
 // written by touches. The key already names the user, so the hash does not repeat the user id;
-// it says only when the key would read back as another kind (see session-user-id.ts).
+// it says only when the key would read back as another kind (see session-user-id.ts). What most
+// sessions share is left out (userType 'user'), and the device label and an IPv4 address are
+// stored as integers: see session-fields.ts.
 export function sessionHashFields (record: SessionRecord): string[] {
+  const labelCode = record.userAgent === undefined ? undefined : deviceLabelCode(record.userAgent)
   const fields: Partial<Record<SessionField, string | number>> = {
     userIdKind: userIdKindOf(record.userId),
-    userType: record.userType,
+    userType: record.userType === DEFAULT_USER_TYPE ? undefined : record.userType,
     account: record.account,
     loginAt: record.loginAt,
     deviceId: record.deviceId,
-    userAgent: record.userAgent,
-    ip: record.ip,
+    deviceLabelCode: labelCode,
+    userAgent: labelCode === undefined ? record.userAgent : undefined,
+    ip: storedIp(record.ip),
     tokenIat: record.tokenIat,
     deviceType: record.deviceType,
     idleTtl: record.idleTtlSeconds,
@@ -74,27 +80,37 @@ export function sessionHashFields (record: SessionRecord): string[] {
     value === undefined ? [] : [SESSION_FIELDS[field as SessionField], String(value)])
 }
 
+function lastSeenOf (loginAt: number, afterLogin: string | undefined, absolute: string | undefined): number | undefined {
+  if (afterLogin !== undefined) return loginAt + Number(afterLogin)
+  return absolute === undefined ? undefined : Number(absolute)
+}
+
+function deviceLabelOf (code: string | undefined, text: string | undefined): string | undefined {
+  return code === undefined ? text : deviceLabelOfCode(Number(code)) ?? text
+}
+
 function fromHash (userId: UserId, sessionId: string, hash: Record<string, string>): SessionRecord | undefined {
   const field = (name: SessionField): string | undefined => storedField(hash, name)
-  const account = field('account')
-  const loginAt = field('loginAt')
-  if (account === undefined || loginAt === undefined) return undefined
-  const lastSeenAt = field('lastSeenAt')
+  const loginAtText = field('loginAt')
+  if (loginAtText === undefined) return undefined
+  const loginAt = Number(loginAtText)
+  const lastSeenAt = lastSeenOf(loginAt, field('lastSeenAfterLogin'), field('lastSeenAt'))
   const tokenIat = field('tokenIat')
   const idleTtl = field('idleTtl')
   const maxLifetime = field('maxLifetime')
   const authAt = field('authAt')
   const amr = field('amr')
+  const ip = field('ip')
   return {
     sessionId,
     userId: startedUserId(userId, field('userIdKind')),
-    userType: field('userType') as UserType,
-    account,
-    loginAt: Number(loginAt),
-    lastSeenAt: lastSeenAt === undefined ? undefined : Number(lastSeenAt),
+    userType: (field('userType') ?? DEFAULT_USER_TYPE) as UserType,
+    account: field('account'),
+    loginAt,
+    lastSeenAt,
     deviceId: field('deviceId'),
-    userAgent: field('userAgent'),
-    ip: field('ip') ?? '',
+    userAgent: deviceLabelOf(field('deviceLabelCode'), field('userAgent')),
+    ip: ip === undefined ? '' : ipOfStored(ip),
     tokenIat: tokenIat === undefined ? undefined : Number(tokenIat),
     deviceType: field('deviceType'),
     idleTtlSeconds: idleTtl === undefined ? undefined : Number(idleTtl),

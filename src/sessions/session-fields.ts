@@ -1,13 +1,27 @@
 // The field names of a session hash, spelled here and nowhere else. Redis stores every field
 // name in every session, so they are one letter each: with long names a browser session does
 // not fit the next smaller allocation, which costs 32 to 64 bytes per session.
+// A browser session holds `l`, `w`, `v` and `i` only, which fit one 48-byte allocation; the
+// cost of each field is measured in docs/redis-keys.md#what-a-session-costs.
 export const SESSION_FIELDS = {
+  // Absent: 'user', the type of almost every session.
   userType: 't',
+  // Absent in a session this server's login started: the users table has it (see
+  // session-account.ts); '' in one started without an account.
   account: 'a',
+  // Every session has it: a hash that lacks it is none, or one stored with long names.
   loginAt: 'l',
+  // "Last seen" as ms after loginAt, which Redis stores in 5 bytes where an absolute time takes 9.
+  lastSeenAfterLogin: 'w',
+  // "Last seen" in ms since the epoch, in sessions stored before `w`: read, and written to by
+  // their touches, so that no session holds both.
   lastSeenAt: 's',
   deviceId: 'd',
+  // The device label as a code of the built-in table (device-label-code.ts), or, when the table
+  // cannot spell it, as text in `u`.
+  deviceLabelCode: 'v',
   userAgent: 'u',
+  // An IPv4 address as a signed integer (stored-ip.ts), any other address as text.
   ip: 'i',
   // Reissue only (SESSION_ROTATE_AFTER): the current token's iat, the one it replaced, and when.
   tokenIat: 'c',
@@ -32,6 +46,9 @@ export const SESSION_FIELDS = {
 } as const
 
 export type SessionField = keyof typeof SESSION_FIELDS
+
+// The user type a session without `t` has.
+export const DEFAULT_USER_TYPE = 'user'
 
 // Sessions stored with long field names are still read: a field's long name is the record's
 // property name (and such a session also has `userId`, which the key already says). The touch

@@ -3,7 +3,7 @@ import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { userIdKey, type UserId } from '../../src/users/user-id.js'
 
-// Everything that says whether a session lives and what it is. `lastSeenAt` is left out (a
+// Everything that says whether a session lives and what it is. "Last seen" (`w`, or `s`) is left out (a
 // request's own session may record it) and the TTL is reduced to "has one": it runs down.
 export interface SessionSnapshot {
   record: Record<string, string>
@@ -39,7 +39,7 @@ export async function snapshotSession (app: FastifyInstance, userId: UserId, ses
     if (error !== null) throw error
     return value
   })
-  const { [SESSION_FIELDS.lastSeenAt]: lastSeenAt, ...record } = values[0] as Record<string, string>
+  const { [SESSION_FIELDS.lastSeenAt]: lastSeenAt, [SESSION_FIELDS.lastSeenAfterLogin]: lastSeenAfterLogin, ...record } = values[0] as Record<string, string>
   const snapshot: SessionSnapshot = {
     record,
     index: values[1] as string[],

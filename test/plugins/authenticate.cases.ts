@@ -3,9 +3,9 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { generateKeyPairSync } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
-import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createAndLogIn, me, type LoggedIn } from '../helpers/sessions.js'
+import { storedLastSeenAt } from '../helpers/stored-session.js'
 
 const ANOTHER_SECRET = 'another-secret-that-is-32-chars-long!!'
 const MAX_TOKEN_LENGTH = 4096
@@ -178,7 +178,7 @@ t.test('with the default configuration', async (t) => {
     const keysBefore = await sortedKeys(app, config.REDIS_KEY_PREFIX)
     const dbsizeBefore = await app.redis.dbsize()
     t.ok(keysBefore.includes(sessionKey), 'the victim session key exists')
-    t.equal(await app.redis.hget(sessionKey, SESSION_FIELDS.lastSeenAt), null, 'a fresh session has not been touched yet')
+    t.equal(await storedLastSeenAt(app.redis, sessionKey), null, 'a fresh session has not been touched yet')
 
     const missing = await app.inject({ method: 'GET', url: '/auth/me' })
     assertError(t, missing, 401, '1001', 'no token at all')
@@ -197,12 +197,12 @@ t.test('with the default configuration', async (t) => {
 
     t.strictSame(await sortedKeys(app, config.REDIS_KEY_PREFIX), keysBefore, 'refused requests created or deleted no key')
     t.equal(await app.redis.dbsize(), dbsizeBefore, 'dbsize unchanged')
-    t.equal(await app.redis.hget(sessionKey, SESSION_FIELDS.lastSeenAt), null, 'refused requests did not touch the victim session')
+    t.equal(await storedLastSeenAt(app.redis, sessionKey), null, 'refused requests did not touch the victim session')
 
     // The control: the real token is accepted and does touch the session.
     const real = await me(app, victim.token)
     t.equal(real.statusCode, 200, `the genuine token still works: ${real.body}`)
-    t.not(await app.redis.hget(sessionKey, SESSION_FIELDS.lastSeenAt), null, 'a genuine request touches the session')
+    t.not(await storedLastSeenAt(app.redis, sessionKey), null, 'a genuine request touches the session')
   })
 
   t.test('CSRF: unsafe requests authenticated by the cookie alone need proof', async (t) => {
@@ -225,7 +225,7 @@ t.test('with the default configuration', async (t) => {
       const session = await createAndLogIn(app)
       const sessionKey = keys.session(session.userId, session.sessionId)
       assertError(t, await logoutByCookie(session), 403, '1403', 'cookie-only POST without proof')
-      t.equal(await app.redis.hget(sessionKey, SESSION_FIELDS.lastSeenAt), null, 'the refused request did not touch the session')
+      t.equal(await storedLastSeenAt(app.redis, sessionKey), null, 'the refused request did not touch the session')
       const after = await me(app, session.token)
       t.equal(after.statusCode, 200, `the session still works by header: ${after.body}`)
       const byCookie = await app.inject({ method: 'GET', url: '/auth/me', cookies: { accessToken: session.token } })

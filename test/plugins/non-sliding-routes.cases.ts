@@ -3,12 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import sessionCheck from '../../session-check/index.js'
 import type { AppConfig } from '../../src/config/load-config.js'
-import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
 import { pluginOptionsOf } from '../helpers/plugin-options.js'
+import { storedLastSeenAt } from '../helpers/stored-session.js'
 
 // Issue 26 §3 in a service using the plugin: a route declared with config.session.slide: false
 // checks the session without keeping it alive.
@@ -39,14 +39,14 @@ t.test('a route with config.session.slide: false moves neither the TTL nor "last
     const res = await service.inject({ method: 'GET', url: '/notifications', headers: { token: session.token } })
     t.equal(res.statusCode, 200, `${poll} poll: ${res.body}`)
     t.ok(await app.redis.pttl(key) <= IDLE_TTL_MS, `${poll} poll: the TTL did not move`)
-    t.equal(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt), null, `${poll} poll: no "last seen"`)
+    t.equal(await storedLastSeenAt(app.redis, key), null, `${poll} poll: no "last seen"`)
   }
   clock.advance(TWO_MINUTES_MS)
   t.equal((await service.inject({ method: 'GET', url: '/orders', headers: { token: session.token } })).statusCode, 200)
   // A background touch of the near-cache: on its own connection, so waited for.
   const deadline = Date.now() + 10_000
-  while (await app.redis.hget(key, SESSION_FIELDS.lastSeenAt) === null && Date.now() < deadline) await sleep(10)
-  t.equal(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt), String(clock.now()), 'a route without it is "last seen"')
+  while (await storedLastSeenAt(app.redis, key) === null && Date.now() < deadline) await sleep(10)
+  t.equal(await storedLastSeenAt(app.redis, key), clock.now(), 'a route without it is "last seen"')
   t.ok(await app.redis.pttl(key) > IDLE_TTL_MS, 'and slides the TTL back up')
 })
 

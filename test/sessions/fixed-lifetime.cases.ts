@@ -4,6 +4,7 @@ import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn, createUser, expireKeyNow, logIn, me, TEST_PASSWORD, type LoggedIn } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { storedLastSeenAt } from '../helpers/stored-session.js'
 
 // SESSION_SLIDING=false in the sliding strategy: a session lives SESSION_TTL from its login,
 // whatever it does meanwhile, and can still be ended at any time. Nothing here waits: time
@@ -68,12 +69,12 @@ t.test('SESSION_SLIDING=false, SESSION_TTL=60', async (t) => {
   t.test('the first request records lastSeenAt without extending the session', async (t) => {
     const session = await createAndLogIn(app)
     const key = sessionKey(app, session)
-    t.equal(await app.redis.hexists(key, SESSION_FIELDS.lastSeenAt), 0, 'not seen yet at login')
+    t.equal(await storedLastSeenAt(app.redis, key), null, 'not seen yet at login')
     // Late enough that a TTL reset would show as a later expiry.
     clock.advance(10_000)
     const ranDown = await runDown(app, session, 10_000)
     t.equal((await me(app, session.token)).statusCode, 200)
-    const lastSeenAt = Number(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt))
+    const lastSeenAt = await storedLastSeenAt(app.redis, key)
     t.equal(lastSeenAt, clock.now(), 'lastSeenAt is the request time')
     t.equal(await loginAtOf(app, session), clock.now() - 10_000, 'loginAt is the login time')
     const afterRequest = await pttl(app, session)

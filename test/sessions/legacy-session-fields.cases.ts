@@ -6,7 +6,8 @@ import { TestClock } from '../helpers/test-clock.js'
 import { createAndLogIn, createUser, logIn, me, type LoggedIn } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, refresh, refreshTokenOf, SLIDING, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE } from '../helpers/strategies.js'
 
-// Sessions stored with the long field names (and the raw User-Agent header) go on working:
+// Sessions stored with the long field names (and the raw User-Agent header), and those the previous
+// release stored in one-letter names (account, "last seen" as a time, text label and address), go on working:
 // every request, listing, revoke and refresh reads them, and writes them in their own names.
 
 const FIREFOX_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0'
@@ -23,11 +24,35 @@ const LONG_NAME_OF = new Map<string, SessionField>(Object.entries(SESSION_FIELDS
 async function storeWithLongNames (app: FastifyInstance, session: LoggedIn): Promise<Record<string, string>> {
   const key = sessionKey(app, session)
   const hash = await app.redis.hgetall(key)
-  const legacy: Record<string, string> = { userId: String(session.userId), userAgent: FIREFOX_ON_WINDOWS }
+  const legacy: Record<string, string> = { userId: String(session.userId), userType: 'user', account: session.account, userAgent: FIREFOX_ON_WINDOWS }
   for (const [name, value] of Object.entries(hash)) legacy[LONG_NAME_OF.get(name) ?? name] ??= value
   const ttl = await app.redis.pttl(key)
   await app.redis.multi().del(key).hset(key, legacy).pexpire(key, ttl).exec()
   return legacy
+}
+
+// What the release before lastSeenAfterLogin stored, in one-letter names: the user type and the
+// account always, "last seen" as a time, the label and the address as text.
+const PREVIOUS_RELEASE_ACCOUNT = 'stored-by-the-previous-release@example.com'
+const PREVIOUS_RELEASE_LABEL = 'Firefox 133 on Windows'
+
+async function storeAsPreviousRelease (app: FastifyInstance, session: LoggedIn, lastSeenAt?: number): Promise<Record<string, string>> {
+  const key = sessionKey(app, session)
+  const { l: loginAt = '', d: deviceId, ...rest } = await app.redis.hgetall(key)
+  const refreshFields = Object.fromEntries(Object.entries(rest).filter(([name]) => name.length > 1))
+  const previous: Record<string, string> = {
+    ...refreshFields,
+    t: 'user',
+    a: PREVIOUS_RELEASE_ACCOUNT,
+    l: loginAt,
+    u: PREVIOUS_RELEASE_LABEL,
+    i: '127.0.0.1',
+    ...(deviceId === undefined ? {} : { d: deviceId }),
+    ...(lastSeenAt === undefined ? {} : { s: String(lastSeenAt) })
+  }
+  const ttl = await app.redis.pttl(key)
+  await app.redis.multi().del(key).hset(key, previous).pexpire(key, ttl).exec()
+  return previous
 }
 
 function oneLetterFieldsOf (hash: Record<string, string>): string[] {
@@ -65,7 +90,54 @@ forEachStrategy(t, async (t, strategy) => {
     t.equal((await me(app, laptop.token)).statusCode, 200, 'the other device lives on')
   })
 
+  t.test('a session the previous release stored (its account, "last seen" as a time, text label and address) is read and kept in its format', async (t) => {
+    const user = await createUser(app)
+    const phone = await logIn(app, user, 'phone')
+    const laptop = await logIn(app, user, 'laptop')
+    const seenBefore = Date.now() - 5 * 60_000
+    const previous = await storeAsPreviousRelease(app, phone, seenBefore)
+
+    const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: laptop.token } })
+    const old = listed.json<{ sessions: Array<{ id: string }> }>().sessions.find((session) => session.id === phone.sessionId)
+    t.match(old, { deviceId: 'phone', userAgent: PREVIOUS_RELEASE_LABEL, ip: '127.0.0.1', loginAt: Number(previous.l), lastSeenAt: seenBefore },
+      'listed with what it holds')
+
+    const res = await me(app, phone.token)
+    t.equal(res.statusCode, 200, res.body)
+    t.equal(res.json<{ account: string }>().account, PREVIOUS_RELEASE_ACCOUNT, 'the account the session stores, not the directory\'s')
+    const hash = await app.redis.hgetall(sessionKey(app, phone))
+    t.ok(Number(hash.s) > seenBefore, '"last seen" written as a time, in its own field')
+    t.equal(hash.w, undefined, 'and not after the login beside it')
+    t.same([hash.t, hash.a, hash.u, hash.i], ['user', PREVIOUS_RELEASE_ACCOUNT, PREVIOUS_RELEASE_LABEL, '127.0.0.1'], 'the rest as it was')
+
+    const admin = await createAndLogIn(app, 'admin')
+    const revoked = await app.inject({
+      method: 'POST', url: '/admin/revoke', headers: { token: admin.token }, payload: { userId: user.userId, deviceId: 'phone' }
+    })
+    t.same(revoked.json(), { result: 'success', revoked: 1 }, 'found by its deviceId')
+    t.match((await me(app, phone.token)).json(), { errorCode: '1002', reason: 'admin' })
+  })
+
+  t.test('a session the previous release stored and nobody used yet gets "last seen" after its login, the one form it then holds', async (t) => {
+    const session = await createAndLogIn(app)
+    await storeAsPreviousRelease(app, session)
+    t.equal((await me(app, session.token)).statusCode, 200)
+    const hash = await app.redis.hgetall(sessionKey(app, session))
+    t.ok(Number(hash.w) >= 0, '"last seen" as ms after the login')
+    t.equal(hash.s, undefined, 'and no time beside it')
+    const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: session.token } })
+    t.equal(listed.json<{ sessions: Array<{ lastSeenAt: number }> }>().sessions[0]?.lastSeenAt, Number(hash.l) + Number(hash.w), 'listed as a time')
+  })
+
   if (strategy.name === 'refresh') {
+    t.test('a refresh reads the login time and user type the previous release stored', async (t) => {
+      const session = await createAndLogIn(app)
+      await storeAsPreviousRelease(app, session)
+      const refreshed = await refresh(app, refreshTokenOf(session.response))
+      t.equal(refreshed.statusCode, 200, refreshed.body)
+      t.equal((await me(app, refreshed.json<{ token: string }>().token)).statusCode, 200, 'the new access token works')
+    })
+
     t.test('a refresh reads the login time and user type from the long names', async (t) => {
       const session = await createAndLogIn(app)
       await storeWithLongNames(app, session)

@@ -1,12 +1,12 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { sessionKeys } from '../../src/sessions/session-keys.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn, me } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, SLIDING, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE, sessionTtlEnv } from '../helpers/strategies.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { storedLastSeenAt } from '../helpers/stored-session.js'
 
 // Issue 26 §3: a request that checks its session without keeping it alive. A gateway says so
 // with X-Session-Slide: off on GET /auth/verify (a plugin route with config.session.slide: false,
@@ -36,12 +36,12 @@ t.test('X-Session-Slide: off moves neither the TTL nor "last seen"; a request wi
       clock.advance(TWO_MINUTES_MS)
       t.equal((await pollWithoutSliding(app, session.token)).statusCode, 204, `${poll} poll: the session is live`)
       t.ok(await app.redis.pttl(key) <= IDLE_TTL_MS, `${poll} poll: the TTL did not move`)
-      t.equal(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt), null, `${poll} poll: no "last seen"`)
+      t.equal(await storedLastSeenAt(app.redis, key), null, `${poll} poll: no "last seen"`)
     }
 
     clock.advance(TWO_MINUTES_MS)
     t.equal((await me(app, session.token)).statusCode, 200)
-    t.equal(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt), String(clock.now()), 'a request without the header is "last seen"')
+    t.equal(await storedLastSeenAt(app.redis, key), clock.now(), 'a request without the header is "last seen"')
     if (!strategy.refresh) t.ok(await app.redis.pttl(key) > IDLE_TTL_MS, 'and slides the TTL back up')
   }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
 })

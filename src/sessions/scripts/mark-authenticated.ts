@@ -12,7 +12,7 @@ export interface MarkAuthenticatedArgs {
   authAtMs: number
 }
 
-const MARKED_FIELDS: readonly SessionField[] = ['account', 'loginAt', 'authAt']
+const MARKED_FIELDS: readonly SessionField[] = ['loginAt', 'authAt']
 
 // Only a live session is marked: a session that ended in the meantime must not come back as a
 // hash without its other fields. The write reaches every instance's near-cache as an
@@ -23,11 +23,12 @@ local sessionKey = KEYS[1]
 local tombstoneKey = KEYS[2]
 local authAtMs = ARGV[1]
 -- Replies {'marked', ''}, or {'ended', the reason the session ended}.
-local accountField, loginAtField, authAtField = ${luaFieldNames(MARKED_FIELDS)}
-if redis.call('HEXISTS', sessionKey, accountField) == 0 then
+-- Every session has its login time.
+local loginAtField, authAtField = ${luaFieldNames(MARKED_FIELDS)}
+if redis.call('HEXISTS', sessionKey, loginAtField) == 0 then
   -- A session stored with the long field names is written in those.
-  accountField, loginAtField, authAtField = ${luaFieldNames(MARKED_FIELDS, 'long')}
-  if redis.call('HEXISTS', sessionKey, accountField) == 0 then
+  loginAtField, authAtField = ${luaFieldNames(MARKED_FIELDS, 'long')}
+  if redis.call('HEXISTS', sessionKey, loginAtField) == 0 then
     return {'ended', redis.call('GET', tombstoneKey) or 'expired'}
   end
 end

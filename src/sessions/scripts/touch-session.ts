@@ -2,7 +2,7 @@ import type { Result } from 'ioredis'
 import type { SessionEndReason } from '../../errors/api-errors.js'
 import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
 import { amrOfStored } from '../session-amr.js'
-import { luaFieldNames, type SessionField } from '../session-fields.js'
+import { DEFAULT_USER_TYPE, luaFieldNames, type SessionField } from '../session-fields.js'
 import type { OneSessionKeys } from '../session-keys.js'
 import type { TouchRequest, TouchResult } from '../session-store.js'
 import { MAX_SLIDE_INTERVAL_MS, SLIDE_FRACTION } from '../slide-interval.js'
@@ -25,8 +25,8 @@ const DEADLINE_MARGIN_MS = 1000
 
 // What the touch script reads of a session, in the order of its HMGET.
 const TOUCHED_FIELDS: readonly SessionField[] = [
-  'account', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType', 'deviceType', 'idleTtl', 'maxLifetime', 'notRemembered',
-  'loginAt', 'authAt', 'amr'
+  'loginAt', 'lastSeenAt', 'tokenIat', 'previousTokenIat', 'renewedAt', 'userType', 'deviceType', 'idleTtl', 'maxLifetime', 'notRemembered',
+  'account', 'authAt', 'amr', 'lastSeenAfterLogin'
 ]
 
 // Checks that the session exists and the presented token is its current one, decides a reissue
@@ -65,26 +65,30 @@ local keepAlive = ARGV[15] == '1'
 -- token to hand out (0: keep the presented one), the session's PTTL after this call, iat of the
 -- session's current token (0: not tracked), its device type, 1 if not remembered, and for a
 -- session with its own TTL: the TTL it slides to and its slide interval, its deadline in ms (0: none),
--- when the user last proved who they are (ms), how (amr, labels separated by spaces), and 1 if
--- this call wrote the session key}.
+-- when the user last proved who they are (ms), how (amr, labels separated by spaces), 1 if this
+-- call wrote the session key, and 1 if the session stores its account (0: the account directory
+-- has it)}.
 local wroteSession = 0
 local function reply (fields)
   return {fields.status, fields.endReason or '', fields.account or '', fields.userType or '',
     fields.reissuedIat or 0, fields.expiresInMs or 0, fields.tokenIat or 0, fields.deviceType or '',
     fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0, fields.authAt or 0, fields.amr or '',
-    wroteSession}
+    wroteSession, fields.accountStored or 0}
 end
 
-local accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField = ${luaFieldNames(TOUCHED_FIELDS)}
-local session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField)
+local loginAtField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, accountField, authAtField, amrField, lastSeenAfterLoginField = ${luaFieldNames(TOUCHED_FIELDS)}
+local session = redis.call('HMGET', sessionKey, loginAtField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, accountField, authAtField, amrField, lastSeenAfterLoginField)
+-- Whether "last seen" is written as a time, as sessions stored before lastSeenAfterLogin have it.
+local lastSeenIsTime = false
 if not session[1] then
   -- A session stored with the long field names is read, and written below, in those.
-  accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
-  session = redis.call('HMGET', sessionKey, accountField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, loginAtField, authAtField, amrField)
+  loginAtField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, accountField, authAtField, amrField, lastSeenAfterLoginField = ${luaFieldNames(TOUCHED_FIELDS, 'long')}
+  session = redis.call('HMGET', sessionKey, loginAtField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, accountField, authAtField, amrField, lastSeenAfterLoginField)
+  lastSeenIsTime = true
 end
--- A missing field reads false.
-local account, lastSeenAt, storedIat, previousIat, renewedAt, userType, deviceType, ownIdleTtl, ownMaxLifetime, notRemembered, loginAt, authAt, amr = unpack(session, 1, 13)
-if not account then
+-- A missing field reads false. Every session has its login time.
+local loginAt, lastSeenAt, storedIat, previousIat, renewedAt, userType, deviceType, ownIdleTtl, ownMaxLifetime, notRemembered, account, authAt, amr, lastSeenAfterLogin = unpack(session, 1, 14)
+if not loginAt then
   return reply{status = 'ended', endReason = redis.call('GET', tombstoneKey) or 'expired'}
 end
 ownIdleTtl, ownMaxLifetime = tonumber(ownIdleTtl), tonumber(ownMaxLifetime)
@@ -144,17 +148,26 @@ if keepAlive and ttlMs > 0 and (pttl <= lowest or pttl > target + slideEveryMs) 
   if deviceType and redis.call('PTTL', devicesKey) < target then redis.call('PEXPIRE', devicesKey, target + indexSlackMs) end
 end
 -- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
-if keepAlive and (not lastSeenAt or nowMs - tonumber(lastSeenAt) >= lastSeenResolutionMs) then
-  redis.call('HSET', sessionKey, lastSeenField, nowMs)
+-- It is ms after the login (6 bytes of a listpack, where a time takes 10), except in a session stored
+-- before that, which has a time in lastSeenField and goes on being written there.
+local seenAt = lastSeenAt and tonumber(lastSeenAt)
+if lastSeenAfterLogin then seenAt = tonumber(loginAt) + tonumber(lastSeenAfterLogin) end
+if keepAlive and (not seenAt or nowMs - seenAt >= lastSeenResolutionMs) then
+  if lastSeenAt or lastSeenIsTime then
+    redis.call('HSET', sessionKey, lastSeenField, nowMs)
+  else
+    redis.call('HSET', sessionKey, lastSeenAfterLoginField, nowMs - tonumber(loginAt))
+  end
   wroteSession = 1
 end
 local sessionIat = currentIat or 0
 if handOutIat > 0 then sessionIat = handOutIat end
 -- Stored only after a re-authentication; until then it is the login. The amr is not stored for
 -- a password login, the common session: 'pwd' then.
-return reply{status = 'alive', account = account, userType = userType, reissuedIat = handOutIat,
+return reply{status = 'alive', account = account, userType = userType or '${DEFAULT_USER_TYPE}', reissuedIat = handOutIat,
   expiresInMs = pttl, tokenIat = sessionIat, deviceType = deviceType, notRemembered = notRemembered and 1 or 0,
-  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs, authAt = tonumber(authAt or loginAt), amr = amr or 'pwd'}
+  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs, authAt = tonumber(authAt or loginAt), amr = amr or 'pwd',
+  accountStored = account and 1 or 0}
 `
 
 export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> = {
@@ -171,7 +184,7 @@ export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> =
 type TouchSessionReply = [
   status: 'alive' | 'ended' | 'replaced', endReason: string, account: string, userType: string,
   reissuedIat: number, expiresInMs: number, tokenIat: number, deviceType: string, notRemembered: 0 | 1,
-  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number, amr: string, wroteSession: 0 | 1
+  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number, amr: string, wroteSession: 0 | 1, accountStored: 0 | 1
 ]
 
 declare module 'ioredis' {
@@ -185,12 +198,12 @@ export function touchSessionCall (keys: TouchSessionKeys, args: TouchSessionArgs
 }
 
 export function decodeTouchSessionReply (
-  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt, amr, wroteSession]: TouchSessionReply
+  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt, amr, wroteSession, accountStored]: TouchSessionReply
 ): TouchResult {
   switch (status) {
     case 'alive': return {
       status,
-      account,
+      account: accountStored === 1 ? account : undefined,
       userType,
       expiresInMs,
       authAt,

@@ -1,10 +1,10 @@
 import t from 'tap'
-import { SESSION_FIELDS } from '../../../src/sessions/session-fields.js'
 import { buildTestApp } from '../../helpers/build-app.js'
 import { streamedEvents } from '../../helpers/session-events.js'
 import { me } from '../../helpers/sessions.js'
 import { appOptions, forEachStrategy, refresh, SLIDING } from '../../helpers/strategies.js'
 import { BILLING_KEY, SERVICE_KEYS_ENV, startSession, type StartedSession } from './service-requests.js'
+import { storedLastSeenAt } from '../../helpers/stored-session.js'
 
 // POST /service/sessions: a backend starts a session for a user it signed in its own way. The
 // session is an ordinary one: the user's token works on every route, slides, is listed and ends.
@@ -84,7 +84,7 @@ t.test('sliding: a request with the started session slides it back to SESSION_TT
   t.equal((await me(app, started.token)).statusCode, 200)
   const ttl = await app.redis.pttl(key)
   t.ok(ttl > 59_000, `TTL reset by the request (${ttl} ms)`)
-  t.ok(await app.redis.hget(key, SESSION_FIELDS.lastSeenAt), 'the request is recorded as lastSeenAt')
+  t.not(await storedLastSeenAt(app.redis, key), null, 'the request is recorded as lastSeenAt')
 })
 
 t.test('userType admin is started as asked; absent fields are absent from the session', async (t) => {

@@ -1,0 +1,23 @@
+// An IPv4 address is stored as one signed 32-bit integer (the address minus 2³¹) rather than
+// its 7–15 characters of text: Redis keeps such a value in 5 bytes of a listpack, where the text
+// takes up to 17, and that difference is what lets a browser session fit Redis' 48-byte
+// allocation. Text with digits only is never an address (IPv4 has dots, IPv6 colons), so the
+// two forms cannot be mistaken for each other; IPv6 and anything else stay text.
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
+const INTEGER = /^-?\d+$/
+const SIGN_OFFSET = 2 ** 31
+const ADDRESS_SPACE = 2 ** 32
+
+export function storedIp (ip: string): string {
+  const octets = IPV4.exec(ip)
+  if (octets === null) return ip
+  const address = octets.slice(1).reduce((sum, octet) => sum * 256 + Number(octet), 0)
+  return String(address - SIGN_OFFSET)
+}
+
+export function ipOfStored (stored: string): string {
+  if (!INTEGER.test(stored)) return stored
+  const address = Number(stored) + SIGN_OFFSET
+  if (!Number.isSafeInteger(address) || address < 0 || address >= ADDRESS_SPACE) return stored
+  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join('.')
+}
