@@ -16,7 +16,9 @@ const MeSchema = conformingTo<MeBody>()(Type.Object({
 }))
 
 const me: FastifyPluginAsyncTypebox = async (fastify) => {
-  // Answered from the session alone, so it keeps working while PostgreSQL is down.
+  // Answered from the session, and the account of a login's session from the account directory
+  // (in memory once read), so it keeps working while PostgreSQL is down: without the account only
+  // for a user this instance has not read yet.
   fastify.get('/me', {
     preHandler: fastify.authenticate,
     schema: {
