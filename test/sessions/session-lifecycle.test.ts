@@ -2,6 +2,7 @@ import t from 'tap'
 import { digestOf } from '../../src/refresh/refresh-token.js'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, createUser, expireKeyNow, logIn, me } from '../helpers/sessions.js'
 import {
   appOptions, forEachStrategy, refresh, REFRESH_STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE, refreshTokenOf, sessionTtlEnv, SLIDING,
@@ -386,4 +387,22 @@ t.test('session list and revoking one session', async (t) => {
     const again = await app.inject({ method: 'DELETE', url: `/auth/sessions/${phone.sessionId}`, headers: { token: laptop.token } })
     t.equal(again.statusCode, 404, 'an ended session cannot be ended twice')
   }, STRATEGIES_WITH_AND_WITHOUT_NEAR_CACHE)
+})
+
+t.test('another instance on the same database answers the account of a session it never saw, reading it once from the users table', {
+  skip: process.env.DATABASE_URL === undefined ? 'without DATABASE_URL each app has a PGlite of its own' : false
+}, async (t) => {
+  const { app: a, redisServer } = await buildTestApp(t, { ...appOptions(SLIDING), redisServer: await RedisServer.start() })
+  t.teardown(async () => await redisServer?.destroy())
+  const databaseUrl = a.config.DATABASE_URL
+  if (databaseUrl === undefined) throw new Error('unreachable: the test is skipped without DATABASE_URL')
+  const { app: b } = await buildTestApp(t, { redisServer, env: { DATABASE_URL: databaseUrl } })
+  const session = await createAndLogIn(a)
+  t.equal(await a.redis.hexists(`ACCESS_TOKEN:{${session.userId}}:${session.sessionId}`, SESSION_FIELDS.account), 0, 'the session stores no account')
+  t.equal(b.accounts.known(session.userId), undefined, 'B has not read the user')
+  for (let check = 1; check <= 3; check++) {
+    const res = await me(b, session.token)
+    t.equal(res.json<{ account: string }>().account, session.account, `check ${check} on B: the account`)
+  }
+  t.equal(b.accounts.known(session.userId), session.account, 'read once, then kept')
 })
