@@ -6,12 +6,12 @@
 export const SESSION_FIELDS = {
   // Absent: 'user', the type of almost every session.
   userType: 't',
-  // Absent in a session this server's login started: the users table has it (see
-  // session-account.ts); '' in one started without an account.
+  // Absent where the account directory gives the same one back (a login of this server's own
+  // users: see src/users/account-directory.ts); '' in one started without an account.
   account: 'a',
   // Every session has it: a hash that lacks it is none, or one stored with long names.
   loginAt: 'l',
-  // "Last seen" as ms after loginAt, which Redis stores in 5 bytes where an absolute time takes 9.
+  // "Last seen" as ms after loginAt, which Redis stores in 6 bytes where a time takes 10.
   lastSeenAfterLogin: 'w',
   // "Last seen" in ms since the epoch, in sessions stored before `w`: read, and written to by
   // their touches, so that no session holds both.

@@ -1,9 +1,11 @@
 // An IPv4 address is stored as one signed 32-bit integer (the address minus 2³¹) rather than
-// its 7–15 characters of text: Redis keeps such a value in 5 bytes of a listpack, where the text
+// its 7–15 characters of text: Redis keeps such a value in 6 bytes of a listpack, where the text
 // takes up to 17, and that difference is what lets a browser session fit Redis' 48-byte
 // allocation. Text with digits only is never an address (IPv4 has dots, IPv6 colons), so the
 // two forms cannot be mistaken for each other; IPv6 and anything else stay text.
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
+// 0–255 without a leading zero, as Node's net.isIP reads an IPv4 address.
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
+const IPV4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`)
 const INTEGER = /^-?\d+$/
 const SIGN_OFFSET = 2 ** 31
 const ADDRESS_SPACE = 2 ** 32
