@@ -10,7 +10,7 @@ import { systemClock } from '../src/clock.js'
 import { NO_AUTH_EVENTS } from '../src/metrics/auth-events.js'
 import type { AccountDirectory } from '../src/users/account-directory.js'
 import type { UserId } from '../src/users/user-id.js'
-import { usedMemory } from './redis-stats.js'
+import { settledUsedMemory } from './redis-stats.js'
 import { EXPRESS_SESSION_KEY_PREFIX, FASTIFY_SESSION_KEY_PREFIX, NAIVE_KEY_PREFIX } from './reference/reference-env.js'
 import { SESSIONS_PER_USER, SESSION_TTL_MS, realisticLogin, type ClientKind, type RealisticLogin } from './session-records.js'
 
@@ -91,10 +91,10 @@ async function measure (redis: Redis, admin: Redis, logins: RealisticLogin[]): P
   // the connection's grown buffers), is then outside the figure.
   await logInAll(sessions, logins.slice(0, LOGIN_CONCURRENCY))
   await admin.flushall()
-  const before = await usedMemory(admin)
+  const before = await settledUsedMemory(admin)
   const allClaims = await logInAll(sessions, logins)
   const sessionKeyList = allClaims.map((claims) => keys.session(claims.userId, claims.sid))
-  const after = await usedMemory(admin)
+  const after = await settledUsedMemory(admin)
   const count = logins.length
   const users = [...new Set(logins.map((login) => login.user.id))]
   const [firstKey] = sessionKeyList
