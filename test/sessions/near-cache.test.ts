@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { createAndLogIn, createUser, me, type LoggedIn } from '../helpers/sessions.js'
 import { logInForRefresh, refresh, refreshTokenOf, SLIDING } from '../helpers/strategies.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { storedLastSeenAt } from '../helpers/stored-session.js'
 
 // How long a condition the near-cache reaches by itself (reconnect, heartbeat) may take before the
 // test gives up: a liveness bound, far above what it needs, not a performance assertion.
@@ -103,7 +103,7 @@ t.test('a new session misses the near-cache once: its first check\'s own write d
     const missesBefore = cache.counts.misses
     t.equal((await me(app, session.token)).statusCode, 200, 'the first check')
     t.equal(cache.counts.misses - missesBefore, 1, 'misses: the session was never read')
-    t.ok(await redis.hget(key, SESSION_FIELDS.lastSeenAt), 'and wrote "last seen", which reaches this instance as an invalidation')
+    t.not(await storedLastSeenAt(redis, key), null, 'and wrote "last seen", which reaches this instance as an invalidation')
     // Once that invalidation has arrived, the entry it dropped comes back by itself, in the
     // background: without the re-read it would stay gone and the second check would miss too.
     await cache.sync()
