@@ -6,10 +6,6 @@ import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { sessionKeys } from '../src/sessions/session-keys.js'
 import { SessionService } from '../src/sessions/session-service.js'
 import type { SessionClaims } from '../src/tokens/session-claims.js'
-import { systemClock } from '../src/clock.js'
-import { NO_AUTH_EVENTS } from '../src/metrics/auth-events.js'
-import type { AccountDirectory } from '../src/users/account-directory.js'
-import type { UserId } from '../src/users/user-id.js'
 import { settledUsedMemory } from './redis-stats.js'
 import { EXPRESS_SESSION_KEY_PREFIX, FASTIFY_SESSION_KEY_PREFIX, NAIVE_KEY_PREFIX } from './reference/reference-env.js'
 import { SESSIONS_PER_USER, SESSION_TTL_MS, realisticLogin, type ClientKind, type RealisticLogin } from './session-records.js'
@@ -77,15 +73,9 @@ async function logInAll (sessions: SessionService, logins: RealisticLogin[]): Pr
   return claims
 }
 
-// The users table as the server's login sees it: each login has just read its user's account.
-function accountsOf (logins: RealisticLogin[]): AccountDirectory {
-  const accounts = new Map(logins.map((login): [UserId, string] => [login.user.id, login.user.account]))
-  return { known: (userId) => accounts.get(userId), load: async (userId) => accounts.get(userId) ?? '' }
-}
-
 async function measure (redis: Redis, admin: Redis, logins: RealisticLogin[]): Promise<SessionMemory> {
   const store = new RedisSessionStore(redis, { fallbackTombstoneTtlMs: SESSION_TTL_MS })
-  const sessions = new SessionService(store, DEFAULT_POLICY, undefined, systemClock, NO_AUTH_EVENTS, accountsOf(logins))
+  const sessions = new SessionService(store, DEFAULT_POLICY)
   const keys = sessionKeys()
   // A first round, then emptied: what Redis spends once, not per session (the scripts it caches,
   // the connection's grown buffers), is then outside the figure.

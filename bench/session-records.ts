@@ -53,6 +53,5 @@ export function realisticLogin (kind: ClientKind, userId: number, nowMs: number)
 // deviceLabel(BROWSER_USER_AGENT), the same for every one of them, so made once by the caller.
 export function realisticBrowserSession (userId: number, nowMs: number, label: string | undefined): RealisticSession {
   const { user, client, loginAt, lastSeenAt } = realisticLogin('browser', userId, nowMs)
-  // As the server's login stores it: the account is left to the users table (account-directory.ts).
-  return { sessionId: newSessionId(), userId, userType: user.userType, ip: client.ip, userAgent: label, loginAt, lastSeenAt }
+  return { sessionId: newSessionId(), userId, userType: user.userType, account: user.account, ip: client.ip, userAgent: label, loginAt, lastSeenAt }
 }

@@ -3,15 +3,12 @@ import { migrate } from '../src/db/migrate.js'
 import { openPglite } from '../src/db/pglite-database.js'
 import { openPostgres } from '../src/db/postgres-database.js'
 import type { SqlDatabase } from '../src/db/sql-database.js'
-import { UsersAccountDirectory } from '../src/users/account-directory.js'
 import { UserRepository } from '../src/users/user-repository.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: SqlDatabase
     users: UserRepository
-    // The accounts of the sessions a login started, which leave them out of Redis: see account-directory.ts.
-    accounts: UsersAccountDirectory
   }
 }
 
@@ -29,8 +26,5 @@ export default fp(async (fastify) => {
   if (applied.length > 0) fastify.log.info({ migrations: applied }, 'database migrated')
 
   fastify.decorate('db', db)
-  const users = new UserRepository(db)
-  fastify.decorate('users', users)
-  // As many users as the near-cache holds sessions: every cached session's account at hand.
-  fastify.decorate('accounts', new UsersAccountDirectory(users, config.NEAR_CACHE_MAX_ENTRIES))
+  fastify.decorate('users', new UserRepository(db))
 }, { name: 'database', dependencies: ['config'] })

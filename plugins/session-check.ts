@@ -16,7 +16,6 @@ export default fp<SessionCheckPluginOptions>(async (fastify, options) => {
     redis: fastify.redis,
     clock: options.clock,
     events: fastify.authEvents,
-    database: fastify.db,
-    accounts: fastify.accounts
+    database: fastify.db
   })
 }, { name: 'session-check', dependencies: ['config', 'redis', 'database', 'events'] })

@@ -10,7 +10,6 @@ import { ForbiddenError, InvalidInputError, InvalidTokenError, recentAuthRequire
 import { apiErrorAnswer } from '../src/errors/error-body.js'
 import type { SqlDatabase } from '../src/db/sql-database.js'
 import type { AuthEvents } from '../src/metrics/auth-events.js'
-import type { AccountDirectory } from '../src/users/account-directory.js'
 import type { RedisClient } from '../src/redis/redis-client.js'
 import type { RefreshService } from '../src/refresh/refresh-service.js'
 import type { RefreshTokenStore } from '../src/refresh/refresh-token-store.js'
@@ -36,7 +35,6 @@ export type { SessionCheckSettingOptions, SessionCheckSettings } from '../src/co
 export type { IssuedSessionBody, SessionViewBody } from '../contract/api-contract.js'
 export type { UserBanBody } from '../contract/api-contract.js'
 export type { UserId } from '../src/users/user-id.js'
-export type { AccountDirectory } from '../src/users/account-directory.js'
 export { RENEWED_TOKEN_HEADER } from './token-transport.js'
 export {
   GenerationMovedError, SESSION_ENDING_REASONS, SessionLifecycleUnavailableError,
@@ -70,13 +68,6 @@ export interface SessionCheckOptions extends SessionCheckSettingOptions {
    * `databaseUrl` (`DATABASE_URL`), the auth server's, to start and end sessions.
    */
   database?: SqlDatabase
-  /**
-   * Where the account of a session that stores none is found: the auth server's login leaves
-   * the account of its own users out of Redis (its users table has it). Without this,
-   * `request.user.account` is absent for such a session; a session started by `app.sessions.start`
-   * with an `account` stores it and needs none.
-   */
-  accounts?: AccountDirectory
 }
 
 export interface SessionCheckRequestOptions {
@@ -215,7 +206,7 @@ async function sessionCheckPlugin (fastify: FastifyInstance, options: SessionChe
   })
   const cookies = new SessionCookies(settings)
   const { engine: sessions, refreshTokens, refreshStore, refusals, close } = await openSessionEngine(settings, {
-    redis, store, tokens, clock, log: fastify.log, events: options.events, database: options.database, accounts: options.accounts
+    redis, store, tokens, clock, log: fastify.log, events: options.events, database: options.database
   })
   fastify.addHook('onClose', close)
 

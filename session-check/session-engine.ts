@@ -13,7 +13,6 @@ import { successorKey } from '../src/refresh/successor-key.js'
 import { SessionService } from '../src/sessions/session-service.js'
 import type { SessionStore } from '../src/sessions/session-store.js'
 import type { SessionTokenCodec } from '../src/tokens/session-token-codec.js'
-import type { AccountDirectory } from '../src/users/account-directory.js'
 import type { LifecycleRefusals } from './session-lifecycle.js'
 import { streamedEvents } from './stream-events.js'
 
@@ -27,8 +26,6 @@ export interface SessionEngineParts {
   events?: AuthEvents
   // The auth server's own database, for REFRESH_STORE=postgres; else one is opened from DATABASE_URL.
   database?: SqlDatabase
-  // Where the account of a session that stores none is found (the auth server's users table).
-  accounts?: AccountDirectory
 }
 
 export interface SessionEngine {
@@ -78,7 +75,7 @@ export async function openSessionEngine (settings: SessionCheckSettings, parts: 
     refreshStore = new RedisRefreshTokenStore(parts.redis, parts.store, successorKey(secret), settings.REDIS_KEY_PREFIX)
   }
   if (settings.AUTH_STRATEGY === 'refresh' && secret === undefined) refusals.start ??= NO_REFRESH_SECRET
-  const engine = new SessionService(parts.store, sessionPolicyOf(settings), refreshStore, parts.clock, events, parts.accounts)
+  const engine = new SessionService(parts.store, sessionPolicyOf(settings), refreshStore, parts.clock, events)
   const refreshTokens = refreshStore === undefined || secret === undefined
     ? null
     : new RefreshService(refreshStore, successorKey(secret), refreshPolicyOf(settings), parts.clock, events, engine)

@@ -21,9 +21,6 @@ const loginSecondFactor: FastifyPluginAsyncTypebox = async (fastify) => {
   // generation (a password change, a logout-all), which voids the challenge.
   async function startSession (request: FastifyRequest, reply: FastifyReply, login: LoginChallenge): Promise<IssuedSession> {
     const { userId, userType, account, deviceId, deviceType, rememberMe, generation } = login
-    // The challenge's account is the one login's first step read from the users table: the
-    // session can leave it out of Redis, as login's own does.
-    fastify.accounts.remember(userId, account)
     try {
       return await fastify.sessions.start(
         { userId, userType, account, deviceId, deviceType, rememberMe, authMethod: 'password', amr: [...PASSWORD_AND_OTP_AMR] },

@@ -33,8 +33,6 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
   // was ended since the check read the generation (a password change, a logout-all).
   async function startSession (request: FastifyRequest, reply: FastifyReply, checked: CheckedLogin, device: LoginDevice): Promise<IssuedSession | undefined> {
     const { user, generation } = checked
-    // The account was just read from the users table: the session can leave it out of Redis.
-    fastify.accounts.remember(user.id, user.account)
     try {
       return await fastify.sessions.start(
         { userId: user.id, userType: user.userType, account: user.account, ...device, authMethod: 'password' },

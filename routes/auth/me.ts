@@ -16,9 +16,7 @@ const MeSchema = conformingTo<MeBody>()(Type.Object({
 }))
 
 const me: FastifyPluginAsyncTypebox = async (fastify) => {
-  // Answered from the session, and the account of a login's session from the account directory
-  // (in memory once read), so it keeps working while PostgreSQL is down: without the account only
-  // for a user this instance has not read yet.
+  // Answered from the session alone, so it keeps working while PostgreSQL is down.
   fastify.get('/me', {
     preHandler: fastify.authenticate,
     schema: {

@@ -30,7 +30,6 @@ const password: FastifyPluginAsyncTypebox = async (fastify) => {
       return await passwordHasher.verify(stored.passwordHash, request.body.oldPassword) ? stored : undefined
     })
     if (user === undefined) throw new WrongPasswordError()
-    fastify.accounts.remember(user.id, user.account)
 
     // The fresh session is the same device's: its id, type and "remember me" carry over.
     const current = await fastify.sessionCheck.store.find(userId, sessionId)

@@ -3,8 +3,7 @@
 // invalidation channel), and a fill that an invalidation or a flush overtook is dropped.
 
 export interface CachedSession {
-  // Undefined where the session stores none (the account directory has it).
-  account: string | undefined
+  account: string
   userType: string
   // When the user last proved who they are in the session (ms since the epoch).
   authAt: number

@@ -105,7 +105,7 @@ function fromHash (userId: UserId, sessionId: string, hash: Record<string, strin
     sessionId,
     userId: startedUserId(userId, field('userIdKind')),
     userType: (field('userType') ?? DEFAULT_USER_TYPE) as UserType,
-    account: field('account'),
+    account: field('account') ?? '',
     loginAt,
     lastSeenAt,
     deviceId: field('deviceId'),

@@ -1,13 +1,13 @@
 // The field names of a session hash, spelled here and nowhere else. Redis stores every field
 // name in every session, so they are one letter each: with long names a browser session does
 // not fit the next smaller allocation, which costs 32 to 64 bytes per session.
-// A browser session holds `l`, `w`, `v` and `i` only, which fit one 48-byte allocation; the
-// cost of each field is measured in docs/redis-keys.md#what-a-session-costs.
+// A browser session holds `a`, `l`, `w`, `v` and `i` only; the cost of each field is measured in
+// docs/redis-keys.md#what-a-session-costs.
 export const SESSION_FIELDS = {
   // Absent: 'user', the type of almost every session.
   userType: 't',
-  // Absent where the account directory gives the same one back (a login of this server's own
-  // users: see src/users/account-directory.ts); '' in one started without an account.
+  // In every session ('' in one started without an account): the previous release takes a
+  // session without it for ended, and request.user.account is read from it.
   account: 'a',
   // Every session has it: a hash that lacks it is none, or one stored with long names.
   loginAt: 'l',

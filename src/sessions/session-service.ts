@@ -7,7 +7,6 @@ import type { DeviceCap, RevokeFilter, SessionRecord, SessionStore, TouchRequest
 import { PASSWORD_AMR } from './session-amr.js'
 import { banUntil, type UserBan } from './user-ban.js'
 import { utf8Prefix } from './utf8-prefix.js'
-import type { AccountDirectory } from '../users/account-directory.js'
 import { assertUserId, type UserId } from '../users/user-id.js'
 
 const MS_PER_SECOND = 1000
@@ -114,9 +113,7 @@ export class SessionService {
     private readonly policy: SessionPolicy,
     private readonly endListener?: SessionEndListener,
     private readonly clock: Clock = systemClock,
-    private readonly events: AuthEvents = NO_AUTH_EVENTS,
-    // Where the account of a session that stores none is found; without one, such a session has none.
-    private readonly accounts?: AccountDirectory
+    private readonly events: AuthEvents = NO_AUTH_EVENTS
   ) {
     this.longestLifetimeSeconds = longestLifetimeSeconds(policy)
   }
@@ -140,8 +137,6 @@ export class SessionService {
     const lifetimes = this.lifetimesOf(start)
     const record: SessionRecord = {
       ...stored,
-      // Left out where the directory gives the same account back: every byte counts in every session.
-      account: start.account !== '' && this.accounts?.known(start.userId) === start.account ? undefined : start.account,
       sessionId: claims.sid,
       loginAt: nowMs,
       userAgent: start.userAgent === undefined ? undefined : utf8Prefix(start.userAgent, USER_AGENT_MAX_BYTES),
@@ -199,30 +194,15 @@ export class SessionService {
 
   async authenticate (claims: SessionClaims, nowMs = this.clock(), options: AuthenticateOptions = {}): Promise<Authentication> {
     const request = this.touchRequest(claims, nowMs, options)
-    const touched = await this.store.touch(claims.userId, claims.sid, request)
-    if (touched.status !== 'alive') return this.authenticationOf(claims, touched, undefined)
-    return this.authenticationOf(claims, touched, touched.account ?? await this.directoryAccount(claims.userId))
+    return this.authenticationOf(claims, await this.store.touch(claims.userId, claims.sid, request))
   }
 
   // authenticate's answer when the store has it at hand (a near-cache hit), without a promise;
-  // undefined when only authenticate can tell (or must read the account from the directory).
+  // undefined when only authenticate can tell.
   authenticateCached (claims: SessionClaims, nowMs = this.clock(), options: AuthenticateOptions = {}): Authentication | undefined {
     if (this.store.touchCached === undefined) return undefined
     const touched = this.store.touchCached(claims.userId, claims.sid, this.touchRequest(claims, nowMs, options))
-    if (touched === undefined) return undefined
-    if (touched.status !== 'alive') return this.authenticationOf(claims, touched, undefined)
-    const account = touched.account ?? this.accounts?.known(claims.userId)
-    if (account === undefined && this.accounts !== undefined) return undefined
-    return this.authenticationOf(claims, touched, account)
-  }
-
-  // The account of a session that stores none. The session is alive whatever the directory
-  // answers: a failure to read it (PostgreSQL down) leaves the account out, as the session check
-  // must go on working without the database.
-  private async directoryAccount (userId: UserId): Promise<string | undefined> {
-    const known = this.accounts?.known(userId)
-    if (known !== undefined || this.accounts === undefined) return known
-    return await this.accounts.load(userId).catch(() => undefined)
+    return touched === undefined ? undefined : this.authenticationOf(claims, touched)
   }
 
   private touchRequest (claims: SessionClaims, nowMs: number, { keepAlive = true }: AuthenticateOptions): TouchRequest {
@@ -248,8 +228,7 @@ export class SessionService {
     }
   }
 
-  // `account`: the session's, read from the directory where the session stores none.
-  private authenticationOf (claims: SessionClaims, touched: TouchResult, account: string | undefined): Authentication {
+  private authenticationOf (claims: SessionClaims, touched: TouchResult): Authentication {
     if (touched.status === 'ended') {
       // No record and no tombstone, where refresh tokens outlive Redis: Redis may have lost the
       // session, and a refresh can bring it back. "Refresh and retry", not "log in again".
@@ -265,7 +244,7 @@ export class SessionService {
       userId: claims.userId,
       userType: claims.userType,
       sessionId: claims.sid,
-      account: account === '' ? undefined : account,
+      account: touched.account === '' ? undefined : touched.account,
       deviceType: touched.deviceType ?? null,
       authAt: touched.authAt,
       amr: touched.amr

@@ -8,9 +8,7 @@ export interface SessionRecord {
   sessionId: string
   userId: UserId
   userType: UserType
-  // '' for a session started without one; undefined where the session leaves it to the
-  // account directory (a login of this server's own users, see account-directory.ts).
-  account?: string
+  account: string
   loginAt: number
   lastSeenAt?: number
   deviceId?: string
@@ -87,9 +85,8 @@ export type TouchResult =
   // `expiresInMs`: the session's remaining TTL after this touch (negative: none set);
   // `tokenIat`: the iat of the session's current token, where reissue tracks it.
   // `userType`: the one stored with the session, which is what the request is allowed to be.
-  // `account`: undefined where the session stores none (the account directory has it).
   // `authAt`: when the user last proved who they are in the session (ms since the epoch); `amr`: how.
-  | ({ status: 'alive', account: string | undefined, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number, authAt: number, amr: readonly string[] } & TouchedSessionFacts)
+  | ({ status: 'alive', account: string, userType: string, reissuedIat?: number, expiresInMs: number, tokenIat?: number, authAt: number, amr: readonly string[] } & TouchedSessionFacts)
   | { status: 'ended', reason: SessionEndReason }
   // The token was replaced by a reissue and its grace window is over.
   | { status: 'replaced' }

@@ -104,7 +104,7 @@ forEachStrategy(t, async (t, strategy) => {
 
     const res = await me(app, phone.token)
     t.equal(res.statusCode, 200, res.body)
-    t.equal(res.json<{ account: string }>().account, PREVIOUS_RELEASE_ACCOUNT, 'the account the session stores, not the directory\'s')
+    t.equal(res.json<{ account: string }>().account, PREVIOUS_RELEASE_ACCOUNT, 'the account the session stores')
     const hash = await app.redis.hgetall(sessionKey(app, phone))
     t.ok(Number(hash.s) > seenBefore, '"last seen" written as a time, in its own field')
     t.equal(hash.w, undefined, 'and not after the login beside it')

@@ -3,8 +3,6 @@ import { NO_DEVICE_RULES } from '../../src/sessions/device-rules.js'
 import { SessionService, type SessionPolicy } from '../../src/sessions/session-service.js'
 import type { CreateResult, SessionRecord, SessionStore, TouchRequest, TouchResult } from '../../src/sessions/session-store.js'
 import type { UserBan } from '../../src/sessions/user-ban.js'
-import { NO_AUTH_EVENTS } from '../../src/metrics/auth-events.js'
-import type { AccountDirectory } from '../../src/users/account-directory.js'
 import type { UserId } from '../../src/users/user-id.js'
 import { TestClock } from '../helpers/test-clock.js'
 
@@ -40,10 +38,6 @@ class RecordingStore implements SessionStore {
   readonly touches: TouchRequest[] = []
   readonly bans: Array<{ ban: UserBan, ttlMs: number | undefined }> = []
   records: SessionRecord[] = []
-  // What touches answer as the session's account: undefined, one that stores none.
-  account: string | undefined = START.account
-  // Set: touchCached answers too, as a near-cache hit would.
-  cached = false
 
   async generation (): Promise<string> {
     return '0'
@@ -56,12 +50,7 @@ class RecordingStore implements SessionStore {
 
   async touch (_userId: UserId, _sessionId: string, request: TouchRequest): Promise<TouchResult> {
     this.touches.push(request)
-    return { status: 'alive', account: this.account, userType: START.userType, expiresInMs: request.ttlMs, authAt: LOGIN_MS, amr: ['pwd'] }
-  }
-
-  touchCached (_userId: UserId, _sessionId: string, request: TouchRequest): TouchResult | undefined {
-    if (!this.cached) return undefined
-    return { status: 'alive', account: this.account, userType: START.userType, expiresInMs: request.ttlMs, authAt: LOGIN_MS, amr: ['pwd'] }
+    return { status: 'alive', account: START.account, userType: START.userType, expiresInMs: request.ttlMs, authAt: LOGIN_MS, amr: ['pwd'] }
   }
 
   async list (): Promise<SessionRecord[]> {
@@ -103,33 +92,11 @@ class RecordingStore implements SessionStore {
   async ping (): Promise<void> {}
 }
 
-function serviceWith (policy: Partial<SessionPolicy>, accounts?: AccountDirectory): { service: SessionService, store: RecordingStore, clock: TestClock } {
+function serviceWith (policy: Partial<SessionPolicy>): { service: SessionService, store: RecordingStore, clock: TestClock } {
   const store = new RecordingStore()
   const clock = new TestClock(LOGIN_MS)
-  const service = new SessionService(store, { ...POLICY, ...policy }, undefined, clock.now, NO_AUTH_EVENTS, accounts)
+  const service = new SessionService(store, { ...POLICY, ...policy }, undefined, clock.now)
   return { service, store, clock }
-}
-
-// The users table as the account directory reads it: `loads` counts the reads; `failing` makes
-// them fail, as an unreachable database does.
-class ListedAccounts implements AccountDirectory {
-  private readonly read = new Map<UserId, string>()
-  loads = 0
-  failing = false
-
-  constructor (private readonly table: ReadonlyMap<UserId, string>) {}
-
-  known (userId: UserId): string | undefined {
-    return this.read.get(userId)
-  }
-
-  async load (userId: UserId): Promise<string> {
-    this.loads++
-    if (this.failing) throw new Error('the users cannot be read')
-    const account = this.table.get(userId) ?? ''
-    this.read.set(userId, account)
-    return account
-  }
 }
 
 t.test('a login: claims in whole seconds of the clock, the record in its milliseconds', async (t) => {
@@ -257,56 +224,4 @@ t.test("a ban's TTL is the time left to its end, by the clock; a ban without one
     { ban: { reason: 'spam', untilMs: LOGIN_MS + 60_000, bannedAtMs: LOGIN_MS + 2500, actor: 'cli' }, ttlMs: 57_500 },
     { ban: { reason: 'fraud', untilMs: undefined, bannedAtMs: LOGIN_MS + 2500, actor: undefined }, ttlMs: undefined }
   ])
-})
-
-t.test('the account is left out of the record only where the account directory gives the same one back', async (t) => {
-  const accounts = new ListedAccounts(new Map([[START.userId, START.account]]))
-  const { service, store } = serviceWith({}, accounts)
-  await service.start(START, '0')
-  t.equal(store.created[0]?.record.account, START.account, 'not read yet: stored')
-  await accounts.load(START.userId)
-  await service.start(START, '0')
-  t.equal(store.created[1]?.record.account, undefined, 'read: left out')
-  await service.start({ ...START, account: 'someone-else@example.com' }, '0')
-  t.equal(store.created[2]?.record.account, 'someone-else@example.com', 'another account than the table\'s: stored')
-  await service.start({ ...START, account: '' }, '0')
-  t.equal(store.created[3]?.record.account, '', 'none: stored as none')
-  const { service: withoutDirectory, store: plain } = serviceWith({})
-  await withoutDirectory.start(START, '0')
-  t.equal(plain.created[0]?.record.account, START.account, 'no directory: stored')
-})
-
-t.test('a session that stores no account is told its account by the directory', async (t) => {
-  const claims = { userId: START.userId, userType: START.userType, sid: 'AAAAAAAAAAAAAAAAAAAAAA', iat: LOGIN_MS / 1000, auth_time: LOGIN_MS / 1000 }
-  const accounts = new ListedAccounts(new Map([[START.userId, START.account]]))
-  const { service, store } = serviceWith({}, accounts)
-  store.account = undefined
-  store.cached = true
-  t.equal(service.authenticateCached(claims), undefined, 'a cached session whose account is not known yet waits for the directory')
-  t.equal((await service.authenticate(claims)).user.account, START.account, 'read from the users table')
-  t.equal(service.authenticateCached(claims)?.user.account, START.account, 'then known without a read')
-  t.equal((await service.authenticate(claims)).user.account, START.account)
-  t.equal(accounts.loads, 1, 'the table was read once')
-
-  store.account = ''
-  t.equal((await service.authenticate(claims)).user.account, undefined, 'a session started without an account has none')
-  store.account = 'stored@example.com'
-  t.equal(service.authenticateCached(claims)?.user.account, 'stored@example.com', 'a stored account wins')
-
-  const { service: withoutDirectory, store: plain } = serviceWith({})
-  plain.account = undefined
-  plain.cached = true
-  t.equal(withoutDirectory.authenticateCached(claims)?.user.account, undefined, 'no directory: no account, and no wait')
-})
-
-t.test('a directory that cannot be read leaves the account out, and the session works', async (t) => {
-  const claims = { userId: START.userId, userType: START.userType, sid: 'AAAAAAAAAAAAAAAAAAAAAA', iat: LOGIN_MS / 1000, auth_time: LOGIN_MS / 1000 }
-  const accounts = new ListedAccounts(new Map([[START.userId, START.account]]))
-  accounts.failing = true
-  const { service, store } = serviceWith({}, accounts)
-  store.account = undefined
-  const { user } = await service.authenticate(claims)
-  t.same([user.userId, user.account], [START.userId, undefined])
-  accounts.failing = false
-  t.equal((await service.authenticate(claims)).user.account, START.account, 'read again at the next check')
 })

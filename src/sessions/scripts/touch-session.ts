@@ -65,15 +65,14 @@ local keepAlive = ARGV[15] == '1'
 -- token to hand out (0: keep the presented one), the session's PTTL after this call, iat of the
 -- session's current token (0: not tracked), its device type, 1 if not remembered, and for a
 -- session with its own TTL: the TTL it slides to and its slide interval, its deadline in ms (0: none),
--- when the user last proved who they are (ms), how (amr, labels separated by spaces), 1 if this
--- call wrote the session key, and 1 if the session stores its account (0: the account directory
--- has it)}.
+-- when the user last proved who they are (ms), how (amr, labels separated by spaces), and 1 if
+-- this call wrote the session key}.
 local wroteSession = 0
 local function reply (fields)
   return {fields.status, fields.endReason or '', fields.account or '', fields.userType or '',
     fields.reissuedIat or 0, fields.expiresInMs or 0, fields.tokenIat or 0, fields.deviceType or '',
     fields.notRemembered or 0, fields.ownTtlMs or 0, fields.ownSlideEveryMs or 0, fields.deadlineMs or 0, fields.authAt or 0, fields.amr or '',
-    wroteSession, fields.accountStored or 0}
+    wroteSession}
 end
 
 local loginAtField, lastSeenField, tokenIatField, previousIatField, renewedField, userTypeField, deviceTypeField, idleTtlField, maxLifetimeField, notRememberedField, accountField, authAtField, amrField, lastSeenAfterLoginField = ${luaFieldNames(TOUCHED_FIELDS)}
@@ -166,8 +165,7 @@ if handOutIat > 0 then sessionIat = handOutIat end
 -- a password login, the common session: 'pwd' then.
 return reply{status = 'alive', account = account, userType = userType or '${DEFAULT_USER_TYPE}', reissuedIat = handOutIat,
   expiresInMs = pttl, tokenIat = sessionIat, deviceType = deviceType, notRemembered = notRemembered and 1 or 0,
-  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs, authAt = tonumber(authAt or loginAt), amr = amr or 'pwd',
-  accountStored = account and 1 or 0}
+  ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs, authAt = tonumber(authAt or loginAt), amr = amr or 'pwd'}
 `
 
 export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> = {
@@ -184,7 +182,7 @@ export const touchSessionScript: LuaScript<TouchSessionKeys, TouchSessionArgs> =
 type TouchSessionReply = [
   status: 'alive' | 'ended' | 'replaced', endReason: string, account: string, userType: string,
   reissuedIat: number, expiresInMs: number, tokenIat: number, deviceType: string, notRemembered: 0 | 1,
-  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number, amr: string, wroteSession: 0 | 1, accountStored: 0 | 1
+  ownTtlMs: number, ownSlideEveryMs: number, deadlineMs: number, authAt: number, amr: string, wroteSession: 0 | 1
 ]
 
 declare module 'ioredis' {
@@ -198,12 +196,12 @@ export function touchSessionCall (keys: TouchSessionKeys, args: TouchSessionArgs
 }
 
 export function decodeTouchSessionReply (
-  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt, amr, wroteSession, accountStored]: TouchSessionReply
+  [status, endReason, account, userType, reissuedIat, expiresInMs, tokenIat, deviceType, notRemembered, ownTtlMs, ownSlideEveryMs, deadlineMs, authAt, amr, wroteSession]: TouchSessionReply
 ): TouchResult {
   switch (status) {
     case 'alive': return {
       status,
-      account: accountStored === 1 ? account : undefined,
+      account,
       userType,
       expiresInMs,
       authAt,
