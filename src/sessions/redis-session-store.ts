@@ -80,9 +80,13 @@ export function sessionHashFields (record: SessionRecord): string[] {
     value === undefined ? [] : [SESSION_FIELDS[field as SessionField], String(value)])
 }
 
+// Both are present in a session the previous release touched during a rolling upgrade (it writes
+// the time beside the offset): the later one is "last seen".
 function lastSeenOf (loginAt: number, afterLogin: string | undefined, absolute: string | undefined): number | undefined {
-  if (afterLogin !== undefined) return loginAt + Number(afterLogin)
-  return absolute === undefined ? undefined : Number(absolute)
+  const seenAfterLogin = afterLogin === undefined ? undefined : loginAt + Number(afterLogin)
+  const seenAt = absolute === undefined ? undefined : Number(absolute)
+  if (seenAfterLogin === undefined || seenAt === undefined) return seenAfterLogin ?? seenAt
+  return Math.max(seenAfterLogin, seenAt)
 }
 
 function deviceLabelOf (code: string | undefined, text: string | undefined): string | undefined {

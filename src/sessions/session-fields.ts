@@ -14,7 +14,8 @@ export const SESSION_FIELDS = {
   // "Last seen" as ms after loginAt, which Redis stores in 6 bytes where a time takes 10.
   lastSeenAfterLogin: 'w',
   // "Last seen" in ms since the epoch, in sessions stored before `w`: read, and written to by
-  // their touches, so that no session holds both.
+  // their touches. The previous release writes it beside `w` during a rolling upgrade: the later
+  // of the two is "last seen".
   lastSeenAt: 's',
   deviceId: 'd',
   // The device label as a code of the built-in table (device-label-code.ts), or, when the table

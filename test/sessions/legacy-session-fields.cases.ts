@@ -129,6 +129,21 @@ forEachStrategy(t, async (t, strategy) => {
     t.equal(listed.json<{ sessions: Array<{ lastSeenAt: number }> }>().sessions[0]?.lastSeenAt, Number(hash.l) + Number(hash.w), 'listed as a time')
   })
 
+  t.test('a session the previous release touched during a rolling upgrade ("last seen" both after the login and as a time) is last seen at the later', async (t) => {
+    const session = await createAndLogIn(app)
+    t.equal((await me(app, session.token)).statusCode, 200)
+    const key = sessionKey(app, session)
+    const { l: loginAt, w: afterLogin } = await app.redis.hgetall(key)
+    const seenAfterLogin = Number(loginAt) + Number(afterLogin)
+    const lastSeenListed = async (): Promise<number | undefined> => (await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: session.token } }))
+      .json<{ sessions: Array<{ lastSeenAt: number }> }>().sessions[0]?.lastSeenAt
+    await app.redis.hset(key, SESSION_FIELDS.lastSeenAt, String(seenAfterLogin - 60_000))
+    t.equal(await lastSeenListed(), seenAfterLogin, 'an older time: the offset is "last seen"')
+    const seenLater = Date.now() + 60_000
+    await app.redis.hset(key, SESSION_FIELDS.lastSeenAt, String(seenLater))
+    t.equal(await lastSeenListed(), seenLater, 'a later time, as the previous release writes it: the time')
+  })
+
   if (strategy.name === 'refresh') {
     t.test('a refresh reads the login time and user type the previous release stored', async (t) => {
       const session = await createAndLogIn(app)

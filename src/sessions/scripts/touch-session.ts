@@ -147,10 +147,15 @@ if keepAlive and ttlMs > 0 and (pttl <= lowest or pttl > target + slideEveryMs) 
   if deviceType and redis.call('PTTL', devicesKey) < target then redis.call('PEXPIRE', devicesKey, target + indexSlackMs) end
 end
 -- A session list needs "last seen" to the minute, not to the request: most requests skip this write.
--- It is ms after the login (6 bytes of a listpack, where a time takes 10), except in a session stored
--- before that, which has a time in lastSeenField and goes on being written there.
+-- It is ms after the login (6 bytes of a listpack, where a time takes 10), except in a session that
+-- has a time in lastSeenField, which goes on being written there: one stored before
+-- lastSeenAfterLogin, or one the previous release touched during a rolling upgrade (it writes
+-- lastSeenField beside lastSeenAfterLogin), where the later of the two is "last seen".
 local seenAt = lastSeenAt and tonumber(lastSeenAt)
-if lastSeenAfterLogin then seenAt = tonumber(loginAt) + tonumber(lastSeenAfterLogin) end
+if lastSeenAfterLogin then
+  local seenAfterLogin = tonumber(loginAt) + tonumber(lastSeenAfterLogin)
+  if not seenAt or seenAfterLogin > seenAt then seenAt = seenAfterLogin end
+end
 if keepAlive and (not seenAt or nowMs - seenAt >= lastSeenResolutionMs) then
   if lastSeenAt or lastSeenIsTime then
     redis.call('HSET', sessionKey, lastSeenField, nowMs)
