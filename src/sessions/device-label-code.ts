@@ -1,6 +1,6 @@
 // A device label such as "Chrome 131 on macOS" stored as one small integer instead of its text:
-// in a browser session the text is the longest value, and the integer is what lets the whole
-// hash fit Redis' 48-byte allocation (docs/redis-keys.md#the-session-hash). The dictionary is
+// in a browser session the text is the longest value, and the integer moves the whole hash into
+// a smaller Redis allocation class (docs/redis-keys.md#what-a-session-costs). The dictionary is
 // this fixed table rather than a Redis hash shared by all sessions: a shared key would lie in
 // one Cluster slot, outside the user's `{<userId>}` tag the session scripts are limited to, cost
 // a read per listing, and grow with every User-Agent a client invents. A label the table cannot

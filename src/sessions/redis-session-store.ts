@@ -13,7 +13,7 @@ import { decodeTouchSessionReply, touchSessionCall } from './scripts/touch-sessi
 import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessions.js'
 import { defineSessionCommands } from './session-scripts.js'
 import { deviceLabelCode, deviceLabelOfCode } from './device-label-code.js'
-import { DEFAULT_USER_TYPE, SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
+import { SESSION_FIELDS, storedField, type SessionField } from './session-fields.js'
 import { sessionKeys, type DeclaredSession, type SessionKeys } from './session-keys.js'
 import { amrOfStored, storedAmr } from './session-amr.js'
 import { startedUserId, userIdKindOf } from './session-user-id.js'
@@ -54,14 +54,13 @@ function indexScanLimit (maxSessions: number): number {
 
 // What a new session's hash holds, as field/value pairs; "last seen" and the reissue fields are
 // written by touches. The key already names the user, so the hash does not repeat the user id;
-// it says only when the key would read back as another kind (see session-user-id.ts). What most
-// sessions share is left out (userType 'user'), and the device label and an IPv4 address are
-// stored as integers: see session-fields.ts.
+// it says only when the key would read back as another kind (see session-user-id.ts). The device
+// label and an IPv4 address are stored as integers: see session-fields.ts.
 export function sessionHashFields (record: SessionRecord): string[] {
   const labelCode = record.userAgent === undefined ? undefined : deviceLabelCode(record.userAgent)
   const fields: Partial<Record<SessionField, string | number>> = {
     userIdKind: userIdKindOf(record.userId),
-    userType: record.userType === DEFAULT_USER_TYPE ? undefined : record.userType,
+    userType: record.userType,
     account: record.account,
     loginAt: record.loginAt,
     deviceId: record.deviceId,
@@ -108,7 +107,7 @@ function fromHash (userId: UserId, sessionId: string, hash: Record<string, strin
   return {
     sessionId,
     userId: startedUserId(userId, field('userIdKind')),
-    userType: (field('userType') ?? DEFAULT_USER_TYPE) as UserType,
+    userType: field('userType') as UserType,
     account: field('account') ?? '',
     loginAt,
     lastSeenAt,

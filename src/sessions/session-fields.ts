@@ -1,10 +1,11 @@
 // The field names of a session hash, spelled here and nowhere else. Redis stores every field
 // name in every session, so they are one letter each: with long names a browser session does
 // not fit the next smaller allocation, which costs 32 to 64 bytes per session.
-// A browser session holds `a`, `l`, `w`, `v` and `i` only; the cost of each field is measured in
-// docs/redis-keys.md#what-a-session-costs.
+// A browser session holds `t`, `a`, `l`, `w`, `v` and `i` only; the cost of each field is measured
+// in docs/redis-keys.md#what-a-session-costs.
 export const SESSION_FIELDS = {
-  // Absent: 'user', the type of almost every session.
+  // In every session, 'user' too: the previous release refuses (1001) a session whose user type
+  // is not its token's, and one without `t` has none.
   userType: 't',
   // In every session ('' in one started without an account): the previous release takes a
   // session without it for ended, and request.user.account is read from it.
@@ -47,9 +48,6 @@ export const SESSION_FIELDS = {
 } as const
 
 export type SessionField = keyof typeof SESSION_FIELDS
-
-// The user type a session without `t` has.
-export const DEFAULT_USER_TYPE = 'user'
 
 // Sessions stored with long field names are still read: a field's long name is the record's
 // property name (and such a session also has `userId`, which the key already says). The touch

@@ -1,7 +1,7 @@
 // An IPv4 address is stored as one signed 32-bit integer (the address minus 2³¹) rather than
 // its 7–15 characters of text: Redis keeps such a value in 6 bytes of a listpack, where the text
-// takes up to 17, and that difference is what lets a browser session fit Redis' 48-byte
-// allocation. Text with digits only is never an address (IPv4 has dots, IPv6 colons), so the
+// takes up to 17, one of the savings that move a browser session's hash into a smaller
+// allocation class (docs/redis-keys.md#what-a-session-costs). Text with digits only is never an address (IPv4 has dots, IPv6 colons), so the
 // two forms cannot be mistaken for each other; IPv6 and anything else stay text.
 // 0–255 without a leading zero, as Node's net.isIP reads an IPv4 address.
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'

@@ -182,7 +182,8 @@ t.test('the Redis key layout is exactly as documented', async (t) => {
     // The Redis refresh store keeps the refresh token's digest in the session hash; the PostgreSQL one in its table.
     const refreshFields = strategy.name === 'refresh' ? ['refreshDigest', 'refreshExpiresAt', 'refreshIssuedAt'] : []
     // One-letter field names: Redis stores the names in every session (see session-fields.ts).
-    t.same(Object.keys(hash).sort(), ['a', 'd', 'i', 'l', 'u', 'w', ...refreshFields].sort(), 'not userType user')
+    t.same(Object.keys(hash).sort(), ['a', 'd', 'i', 'l', 't', 'u', 'w', ...refreshFields].sort())
+    t.equal(hash.t, 'user', 't: userType, user too, which the previous release compares with the token\'s')
     t.equal(hash.a, user.account, 'a: account, which the previous release needs to take the session for live')
     t.equal(hash.d, 'phone-1', 'd: deviceId')
     t.equal(hash.i, String(0x7f000001 - 2 ** 31), 'i: ip, an IPv4 address as a signed 32-bit integer')
@@ -190,7 +191,7 @@ t.test('the Redis key layout is exactly as documented', async (t) => {
     t.ok(Math.abs(Number(hash.l) - Date.now()) < 10_000, 'l: loginAt, ms since epoch')
     t.ok(Number(hash.w) >= 0 && Number(hash.w) < 10_000, 'w: lastSeenAt, ms after loginAt')
     t.same(Object.entries(SESSION_FIELDS).filter(([, name]) => name in hash).map(([field]) => field).sort(),
-      ['account', 'deviceId', 'ip', 'lastSeenAfterLogin', 'loginAt', 'userAgent'], 'the names are the ones documented')
+      ['account', 'deviceId', 'ip', 'lastSeenAfterLogin', 'loginAt', 'userAgent', 'userType'], 'the names are the ones documented')
     const allValues = JSON.stringify(hash)
     t.notOk(allValues.includes(session.token), 'the token is stored nowhere')
 

@@ -1,7 +1,7 @@
 import type { Result } from 'ioredis'
 import type { SessionEndReason } from '../../errors/api-errors.js'
 import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
-import { DEFAULT_USER_TYPE, luaFieldNames } from '../../sessions/session-fields.js'
+import { luaFieldNames } from '../../sessions/session-fields.js'
 import type { OneSessionKeys } from '../../sessions/session-keys.js'
 import type { UserType } from '../../tokens/session-claims.js'
 import type { RefreshRules } from '../refresh-token-store.js'
@@ -53,8 +53,7 @@ if not stored[1] then
   local legacy = redis.call('HMGET', sessionKey, ${luaFieldNames(['loginAt', 'userType'], 'long')})
   stored[1], stored[2] = legacy[1], legacy[2]
 end
--- A missing field reads false; a session without a user type is the default one's.
-stored[2] = stored[2] or '${DEFAULT_USER_TYPE}'
+-- A missing field reads false.
 local loginAt, userType, currentDigest, issuedAt, expiresAt, previousDigest, rotatedAt, rotations, userIdKind,
   ownMaxLifetime, notRemembered = unpack(stored, 1, 11)
 -- A device rule's own absolute lifetime (seconds, 0: none) bounds its refresh tokens in place of the policy's.

@@ -2,7 +2,7 @@ import type { Result } from 'ioredis'
 import type { SessionEndReason } from '../../errors/api-errors.js'
 import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
 import { amrOfStored } from '../session-amr.js'
-import { DEFAULT_USER_TYPE, luaFieldNames, type SessionField } from '../session-fields.js'
+import { luaFieldNames, type SessionField } from '../session-fields.js'
 import type { OneSessionKeys } from '../session-keys.js'
 import type { TouchRequest, TouchResult } from '../session-store.js'
 import { MAX_SLIDE_INTERVAL_MS, SLIDE_FRACTION } from '../slide-interval.js'
@@ -168,7 +168,7 @@ local sessionIat = currentIat or 0
 if handOutIat > 0 then sessionIat = handOutIat end
 -- Stored only after a re-authentication; until then it is the login. The amr is not stored for
 -- a password login, the common session: 'pwd' then.
-return reply{status = 'alive', account = account, userType = userType or '${DEFAULT_USER_TYPE}', reissuedIat = handOutIat,
+return reply{status = 'alive', account = account, userType = userType, reissuedIat = handOutIat,
   expiresInMs = pttl, tokenIat = sessionIat, deviceType = deviceType, notRemembered = notRemembered and 1 or 0,
   ownTtlMs = ownTtlMs, ownSlideEveryMs = ownSlideEveryMs, deadlineMs = deadlineMs, authAt = tonumber(authAt or loginAt), amr = amr or 'pwd'}
 `
