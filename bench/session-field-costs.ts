@@ -63,15 +63,16 @@ function without (fields: Record<string, string | number>, name: string): Record
 
 // This release's changes, in the order they are applied.
 const CHANGES: Array<[string, Change]> = [
-  ['userType `t` left out (absent: user)', withField((fields) => without(fields, 't'))],
   ['device label as a code `v` instead of text `u`', withField(({ u, ...fields }) => ({ ...fields, v: deviceLabelCode(String(u)) ?? 0 }))],
   ['IPv4 as a signed integer in `i`', withField((fields, { ip }) => ({ ...fields, i: storedIp(ip) }))],
-  ['"last seen" as ms after login `w` instead of a time `s`', withField(({ s, ...fields }, { loginAt }) => ({ ...fields, w: Number(s) - loginAt }))],
-  ['account `a` left to the users table', withField((fields) => without(fields, 'a'))]
+  ['"last seen" as ms after login `w` instead of a time `s`', withField(({ s, ...fields }, { loginAt }) => ({ ...fields, w: Number(s) - loginAt }))]
 ]
 
 // Further changes measured on top of this release's record, which it does not make.
+// The first two break the previous release during a rolling upgrade (docs/redis-keys.md#what-every-session-keeps).
 const NOT_MADE: Array<[string, Change]> = [
+  ['userType `t` left out (absent: user)', withField((fields) => without(fields, 't'))],
+  ['account `a` left to the users table', withField((fields) => without(fields, 'a'))],
   ['index scored in seconds', (shape) => ({ ...shape, score: ({ loginAt }) => Math.floor(loginAt / MS_PER_SECOND) })],
   ['index scored in seconds, session id of 20 characters (< 128 bits)', (shape) => ({
     ...shape,
