@@ -233,6 +233,12 @@ export interface BanLiftedBody {
 }
 
 /** The answer of `POST /auth/2fa/totp/setup`: the secret to add to an authenticator app; nothing is on until confirmed. */
+/** `GET /auth/2fa/totp`: whether the signed-in user's account needs the second factor. */
+export interface TotpStatusBody {
+  /** True once a setup was confirmed, until the factor is turned off. */
+  enabled: boolean
+}
+
 export interface TotpSetupBody {
   /** The secret, base32 (RFC 4648, no padding): for typing into the app by hand. */
   secret: string

@@ -20,6 +20,8 @@ t.test('POST /auth/2fa/totp/setup and /confirm', async (t) => {
     t.equal(uri.host + decodeURIComponent(uri.pathname), `totp/Example Co:${session.account}`, 'TOTP_ISSUER and the account label it')
     t.match(Object.fromEntries(uri.searchParams), { secret, issuer: 'Example Co', algorithm: 'SHA1', digits: '6', period: '30' })
     t.equal((await passwordStep(app, session)).statusCode, 200, 'login still needs the password only')
+    const pending = await app.inject({ method: 'GET', url: '/auth/2fa/totp', headers: { token: session.token } })
+    t.same([pending.statusCode, pending.json()], [200, { enabled: false }], 'GET /auth/2fa/totp: off while the setup is pending')
 
     const wrong = await totpConfirm(app, session.token, currentCode(secret, clock, 3))
     t.equal(wrong.statusCode, 403)
@@ -36,6 +38,8 @@ t.test('POST /auth/2fa/totp/setup and /confirm', async (t) => {
     t.equal(login.statusCode, 401, 'from now on the password is not enough')
     t.match(login.json(), { code: 0, errorCode: '1012', challenge: /^[A-Za-z0-9_-]{43}$/ })
     t.equal((await me(app, session.token)).statusCode, 200, 'the session that turned it on lives on')
+    const status = await app.inject({ method: 'GET', url: '/auth/2fa/totp', headers: { token: session.token } })
+    t.same([status.statusCode, status.json()], [200, { enabled: true }], 'GET /auth/2fa/totp: on once confirmed')
 
     const [row] = await app.db.query<{ sealed_secret: string }>('SELECT sealed_secret FROM totp_factors WHERE user_id = $1', [session.userId])
     t.ok(row !== undefined && !row.sealed_secret.includes(secret), 'the stored secret is sealed, not the secret')

@@ -1,5 +1,5 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { TotpConfirmedBody, TotpSetupBody } from '../../../contract/api-contract.js'
+import type { TotpConfirmedBody, TotpSetupBody, TotpStatusBody } from '../../../contract/api-contract.js'
 import { conformingTo } from '../../../src/api/contract-conformance.js'
 import { errorResponses } from '../../../src/api/error-schema.js'
 import { OneTimeCodeSchema } from '../../../src/api/field-schemas.js'
@@ -20,6 +20,9 @@ const TotpSetupSchema = conformingTo<TotpSetupBody>()(Type.Object({
   secret: Type.String({ description: 'base32, for typing into an authenticator app by hand' }),
   otpauthUri: Type.String({ description: 'otpauth://totp/... for a QR code: SHA-1, 6 digits, 30 s' })
 }))
+const TotpStatusSchema = conformingTo<TotpStatusBody>()(Type.Object({
+  enabled: Type.Boolean({ description: 'the account needs a code (or a backup code) after the password' })
+}))
 const TotpConfirmedSchema = conformingTo<TotpConfirmedBody>()(Type.Object({
   result: StringEnum(['success']),
   backupCodes: Type.Array(Type.String(), { description: 'ten single-use codes, shown this once' })
@@ -32,6 +35,20 @@ const totp: FastifyPluginAsyncTypebox = async (fastify) => {
     if (user === undefined) throw new NotFoundError('User not found')
     return user
   }
+
+  // So a page or app shows "set up" or "turn off", not both.
+  fastify.get('/totp', {
+    preHandler: fastify.authenticate,
+    schema: {
+      summary: "Whether the signed-in user's account has the second factor on",
+      tags: ['2fa'],
+      security: sessionSecurity,
+      response: { 200: TotpStatusSchema, ...errorResponses(401, 404, 503) }
+    }
+  }, async (request) => {
+    const user = await ownUser(request.user.userId)
+    return { enabled: await fastify.totp.isEnabled(user.id) }
+  })
 
   fastify.post('/totp/setup', {
     preHandler: [fastify.authenticate, fastify.requireRecentAuth(SETUP_REAUTH_MAX_AGE_SECONDS)],
