@@ -71,6 +71,12 @@ export function asRevokedCount (value: unknown): number {
   return revoked
 }
 
+export function asTotpEnabled (value: unknown): boolean {
+  const enabled = isRecord(value) ? value.enabled : undefined
+  if (typeof enabled !== 'boolean') throw unexpected('second-factor status')
+  return enabled
+}
+
 export function asTotpSetup (value: unknown): TotpSetup {
   const { secret, otpauthUri } = isRecord(value) ? value : {}
   if (typeof secret !== 'string' || typeof otpauthUri !== 'string') throw unexpected('second-factor setup')

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../contract/api-contract.js'
-import { asAuthAt, asBackupCodes, asMe, asRevokedCount, asSessionList, asTotpSetup } from './api-answers.js'
+import { asAuthAt, asBackupCodes, asMe, asRevokedCount, asSessionList, asTotpEnabled, asTotpSetup } from './api-answers.js'
 import { ApiEndpoint } from './api-endpoint.js'
 import { AuthCore, registerCore } from './auth-core.js'
 import { authenticatedFetch } from './authenticated-fetch.js'
@@ -92,6 +92,10 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
 
     async completeSecondFactor (challenge, code) {
       return startSession(await (await send('/auth/login/second-factor', { challenge, code })).json())
+    },
+
+    async totpEnabled () {
+      return asTotpEnabled(await (await call('GET', '/auth/2fa/totp')).json())
     },
 
     async setUpTotp () {

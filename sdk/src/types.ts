@@ -234,6 +234,14 @@ export interface AuthClient {
   completeSecondFactor: (challenge: string, code: string) => Promise<LoginResult>
 
   /**
+   * Whether the signed-in user's account has the TOTP second factor on (`GET /auth/2fa/totp`):
+   * offer `setUpTotp` when not, `disableTotp` when it is.
+   * @example
+   * if (!await auth.totpEnabled()) showSetUpButton()
+   */
+  totpEnabled: () => Promise<boolean>
+
+  /**
    * Starts setting up a TOTP second factor (`POST /auth/2fa/totp/setup`): show `otpauthUri` as a
    * QR code and `secret` as text; nothing changes until `confirmTotp`. Needs a sign-in within 15
    * minutes (`AuthError` 403 `"1005"`: `reauthenticate`, retry).

@@ -18,11 +18,13 @@ for (const [strategy, env] of [['sliding', {}], ['refresh', REFRESH_ENV]] as con
 
     const first = await desk.login(user.account, user.password)
     t.not(first.secondFactorRequired, true, 'no factor yet: a session')
+    t.equal(await desk.totpEnabled(), false, 'totpEnabled: not yet')
     const { secret, otpauthUri } = await desk.setUpTotp()
     t.match(otpauthUri, /^otpauth:\/\/totp\//)
     await t.rejects(desk.confirmTotp(totpCodeAt(secret, totpStepAt(server.clock.now()) + 4)), { name: 'AuthError', status: 403, errorCode: '1010' })
     const backupCodes = await desk.confirmTotp(code(secret))
     t.equal(backupCodes.length, 10)
+    t.equal(await desk.totpEnabled(), true, 'totpEnabled: on once confirmed')
     server.clock.advance(TOTP_STEP_MS)
 
     const answer = await phone.login(user.account, user.password)

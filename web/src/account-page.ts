@@ -207,6 +207,7 @@ export class AccountPage {
     try {
       const me = await this.client.me()
       const sessions = await this.client.sessions()
+      await this.twoFactor.load()
       showMe(me)
       renderSessions(sessions, (session, device) => { void this.signOutSession(session, device) })
       if (!this.signedIn) showView('account', false)

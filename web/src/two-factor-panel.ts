@@ -12,6 +12,7 @@ const qrCanvas = elementById('totp-qr', HTMLCanvasElement)
 const secretText = elementById('totp-secret', HTMLElement)
 const backupPanel = elementById('totp-backup-panel', HTMLDivElement)
 const backupList = elementById('totp-backup-codes', HTMLUListElement)
+const disableForm = elementById('totp-disable-form', HTMLFormElement)
 
 const SETUP_WORDINGS: Wordings = { [ERROR_CODES.accountTaken]: 'Two-factor authentication is on already. Turn it off first to set up another app.' }
 const CODE_WORDINGS: Wordings = {
@@ -26,6 +27,11 @@ const QR_WIDTH_PX = 200
 // nowhere but this page and the app.
 export class TwoFactorPanel {
   constructor (private readonly client: AuthClient, private readonly reportFailure: FailureReporter) {}
+
+  // Offers what can be done: setting up when the factor is off, turning it off when it is on.
+  async load (): Promise<void> {
+    this.showEnabled(await this.client.totpEnabled())
+  }
 
   async setUp (): Promise<void> {
     try {
@@ -51,7 +57,7 @@ export class TwoFactorPanel {
       setupPanel.hidden = true
       secretText.textContent = ''
       backupPanel.hidden = false
-      setupButton.hidden = false
+      this.showEnabled(true)
       announce('Two-factor authentication is on. Save your backup codes now: they are not shown again.')
       return true
     } catch (error) {
@@ -64,6 +70,7 @@ export class TwoFactorPanel {
     try {
       const ended = await this.client.disableTotp(code.trim())
       this.reset()
+      this.showEnabled(false)
       announce(`Two-factor authentication is off.${ended === 0 ? '' : ` ${ended} other ${ended === 1 ? 'session was' : 'sessions were'} signed out.`}`)
       return true
     } catch (error) {
@@ -76,8 +83,12 @@ export class TwoFactorPanel {
   reset (): void {
     setupPanel.hidden = true
     backupPanel.hidden = true
-    setupButton.hidden = false
     secretText.textContent = ''
     backupList.replaceChildren()
+  }
+
+  private showEnabled (enabled: boolean): void {
+    setupButton.hidden = enabled
+    disableForm.hidden = !enabled
   }
 }
