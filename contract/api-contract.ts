@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   /**
    * 401 at login: the password was right and the account has a second factor. The answer's
    * `challenge` goes to `POST /auth/login/second-factor` with a code; no session was started.
+   * 403 at `POST /auth/reauthenticate`: the account has a second factor, so a re-authentication
+   * needs its `code` beside the password (no challenge: send both again).
    */
   secondFactorRequired: '1012',
   /** 400: this password-reset link is invalid, was used, or has expired; ask for a new one. */

@@ -148,8 +148,8 @@ export function createAuthClient (options: AuthClientOptions): AuthClient {
     },
 
     // The same session and tokens: only its sign-in time moves.
-    async reauthenticate (password) {
-      return asAuthAt(await (await call('POST', '/auth/reauthenticate', { password })).json())
+    async reauthenticate (password, code) {
+      return asAuthAt(await (await call('POST', '/auth/reauthenticate', { password, code })).json())
     },
 
     async sessions () {

@@ -333,7 +333,9 @@ export interface AuthClient {
    * Gives the password again (`POST /auth/reauthenticate`), for routes that need a recent
    * sign-in: they answer `AuthError` 403 `"1005"` (`ERROR_CODES.recentAuthRequired`, with
    * `maxAge`) when the session's is older. The session and its tokens stay; resolves to its new
-   * `authAt` (ms since the epoch). Throws `AuthError` 403 `"1010"` for a wrong password.
+   * `authAt` (ms since the epoch). Throws `AuthError` 403 `"1010"` for a wrong password or code.
+   * An account with a second factor also gives `code` (from the authenticator app, or a backup
+   * code); without it, `AuthError` 403 `"1012"` (`ERROR_CODES.secondFactorRequired`): ask for it.
    *
    * @example
    * ```ts
@@ -346,7 +348,7 @@ export interface AuthClient {
    * }
    * ```
    */
-  reauthenticate: (password: string) => Promise<number>
+  reauthenticate: (password: string, code?: string) => Promise<number>
 
   /** The user's live sessions, newest first (`GET /auth/sessions`). */
   sessions: () => Promise<SessionInfo[]>

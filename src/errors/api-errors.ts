@@ -52,6 +52,8 @@ export const ServiceUnavailableError = createError<[string, { cause: unknown }]>
 const AccountDisabledError = createError(apiCode(ERROR_CODES.accountDisabled), 'This account is disabled', 403, Error, NO_STACK)
 // The password was right and the account has a second factor: no session yet, a challenge instead.
 const SecondFactorRequiredError = createError(apiCode(ERROR_CODES.secondFactorRequired), 'Second factor required: send the challenge with a code to POST /auth/login/second-factor', 401, Error, NO_STACK)
+// A re-authentication of an account with a second factor proves both factors, as its login did.
+export const SecondFactorCodeRequiredError = createError(apiCode(ERROR_CODES.secondFactorRequired), 'This account has a second factor: send its code with the password', 403, Error, NO_STACK)
 // A wrong one-time code; the same code as a wrong password, and counted against the same budgets.
 export const WrongCodeError = createError(apiCode(ERROR_CODES.wrongCredentials), 'Wrong code', 401, Error, NO_STACK)
 // At DELETE /auth/2fa/totp a wrong code is not a failed sign-in but a refused change, as a wrong

@@ -1,9 +1,10 @@
 import type { Route } from 'playwright-core'
 import t from 'tap'
+import { currentCode, enableTotp } from '../helpers/second-factor.js'
 import { createUser, logIn, me } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
-import { NO_CHROMIUM, startPageServer } from './browser-harness.js'
-import { signInOnTwoDevices, type PageDriver } from './page-driver.js'
+import { NO_CHROMIUM, newContext, startPageServer } from './browser-harness.js'
+import { PageDriver, signInOnTwoDevices } from './page-driver.js'
 import { sharedChromium } from './shared-chromium.js'
 
 // The page meets 403 "1005" (an action that needs a recent sign-in): it asks for the password,
@@ -79,5 +80,29 @@ t.test('a 1005 in Chromium: the page asks for the password again', { skip: NO_CH
     await first.refreshView()
     t.equal(await first.view(), 'account', 'the other device too')
     t.strictSame([...first.problems, ...second.problems], [])
+  })
+
+  t.test('an account with a second factor: the dialog asks for its code too', async (t) => {
+    const user = await createUser(app)
+    const { driver } = await PageDriver.open(await newContext(t, browser), origin)
+    await driver.logIn(user.account, user.password)
+    // The factor turned on from another device: this page's session lives on.
+    const { secret } = await enableTotp(app, await logIn(app, user, 'phone'), clock)
+    await firstLogoutOthersNeedsRecentSignIn(driver)
+    clock.advance(600_000)
+
+    await clickSignOutOtherDevices(driver)
+    t.ok(await driver.page.locator('#reauth-code-field').isHidden(), 'at first the password only')
+    await driver.page.getByLabel('Your password', { exact: true }).fill(user.password)
+    await driver.page.getByRole('button', { name: 'Confirm' }).click()
+    await driver.page.locator('#reauth-code-field').waitFor({ state: 'visible' })
+    t.equal(await driver.page.locator('#reauth-problem').textContent(), 'Enter the code from your authenticator app, or a backup code, as well.')
+    t.equal(await driver.focusedId(), 'reauth-code', 'the code field has the focus')
+    await driver.page.getByLabel('Your code: from the authenticator app, or a backup code').fill(currentCode(secret, clock))
+    await driver.page.getByRole('button', { name: 'Confirm' }).click()
+    await driver.page.locator('#reauth-dialog[open]').waitFor({ state: 'detached' })
+    await driver.page.locator('#logout-others:enabled').waitFor({ state: 'attached' })
+    t.equal(await driver.status(), 'Signed out 1 other session; this device stays signed in.', 'the action ran again, on the server')
+    t.strictSame(driver.problems, [])
   })
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { createAndLogIn, logIn, me } from '../helpers/sessions.js'
-import { currentCode, passwordStep, TOTP_STEP_MS, totpConfirm, totpSetup } from '../helpers/second-factor.js'
+import { currentCode, enableTotp, passwordStep, TOTP_STEP_MS, totpConfirm, totpSetup } from '../helpers/second-factor.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 const SIXTEEN_MINUTES_MS = 16 * 60 * 1000
@@ -81,6 +81,22 @@ t.test('POST /auth/2fa/totp/setup and /confirm', async (t) => {
     const fresh = await logIn(app, session)
     t.equal((await totpSetup(app, fresh.token)).statusCode, 200, 'a new sign-in is recent')
     t.equal((await totpSetup(app, 'not a token')).statusCode, 401, 'no session: 401')
+  })
+
+  t.test('with the factor on, a re-authentication needs its code beside the password', async (t) => {
+    const session = await createAndLogIn(app)
+    const { secret, backupCodes } = await enableTotp(app, session, clock)
+    const reauthenticate = async (payload: Record<string, unknown>): Promise<[number, string]> => {
+      const answer = await app.inject({ method: 'POST', url: '/auth/reauthenticate', headers: { token: session.token }, payload })
+      return [answer.statusCode, answer.json<{ errorCode?: string }>().errorCode ?? '']
+    }
+    t.same(await reauthenticate({ password: session.password }), [403, '1012'], 'the password alone: 403 "1012"')
+    t.same(await reauthenticate({ password: session.password, code: currentCode(secret, clock, 5) }), [403, '1010'], 'a wrong code: 403 "1010"')
+    t.same(await reauthenticate({ password: 'not the password', code: currentCode(secret, clock) }), [403, '1010'], 'a wrong password with a right code: 403 "1010"')
+    t.same(await reauthenticate({ password: session.password, code: currentCode(secret, clock) }), [200, ''], 'both: the sign-in is recent')
+    t.same(await reauthenticate({ password: session.password, code: currentCode(secret, clock) }), [403, '1010'], 'the same code again: a replay, refused')
+    t.same(await reauthenticate({ password: session.password, code: backupCodes[0] }), [200, ''], 'a backup code does too')
+    clock.advance(TOTP_STEP_MS)
   })
 
   t.test('a setup is pending ten minutes', async (t) => {

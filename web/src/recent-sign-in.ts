@@ -3,16 +3,32 @@ import { failureMessage } from './error-messages.js'
 import { AuthError, ERROR_CODES, type AuthClient } from './sdk.js'
 
 // Some actions need a recent sign-in: the server answers 403 "1005" (with maxAge) when the
-// session's is older. The page then asks for the password in a dialog, gives it to
-// POST /auth/reauthenticate and repeats the action once; the session itself never ended.
+// session's is older. The page then asks for the password in a dialog (and the second factor's
+// code where the account has one), gives it to POST /auth/reauthenticate and repeats the action
+// once; the session itself never ended.
 const dialog = elementById('reauth-dialog', HTMLDialogElement)
 const form = elementById('reauth-form', HTMLFormElement)
 const reason = elementById('reauth-reason', HTMLParagraphElement)
 const problem = elementById('reauth-problem', HTMLParagraphElement)
 const passwordField = elementById('reauth-password', HTMLInputElement)
+const codeField = elementById('reauth-code-field', HTMLDivElement)
+const codeInput = elementById('reauth-code', HTMLInputElement)
 const cancelButton = elementById('reauth-cancel', HTMLButtonElement)
 
 const REAUTH_WORDINGS = { [ERROR_CODES.wrongCredentials]: 'That password is wrong. Try again.' }
+const CODE_WORDINGS = {
+  [ERROR_CODES.wrongCredentials]: 'That password or code is wrong, or the code was used already. Try again.',
+  [ERROR_CODES.secondFactorRequired]: 'Enter the code from your authenticator app, or a backup code, as well.'
+}
+
+function showCodeField (shown: boolean): void {
+  codeField.hidden = !shown
+  codeInput.required = shown
+}
+
+function needsCode (error: unknown): boolean {
+  return error instanceof AuthError && error.errorCode === ERROR_CODES.secondFactorRequired
+}
 const SECONDS_PER_MINUTE = 60
 
 function needsRecentSignIn (error: unknown): error is AuthError {
@@ -30,6 +46,7 @@ async function askForPassword (client: AuthClient, maxAge: number | undefined): 
   reason.textContent = `For this you must have signed in ${withinWords(maxAge)}. Enter your password to continue; you stay signed in either way.`
   problem.textContent = ''
   form.reset()
+  showCodeField(false)
   dialog.showModal()
   passwordField.focus()
   return await new Promise<boolean>((resolve) => {
@@ -44,12 +61,16 @@ async function askForPassword (client: AuthClient, maxAge: number | undefined): 
     const submit = (event: Event): void => {
       event.preventDefault()
       void whileBusy([...buttonsOf(form)], async () => {
+        const code = codeField.hidden ? undefined : codeInput.value.trim()
         try {
-          await client.reauthenticate(passwordField.value)
+          await client.reauthenticate(passwordField.value, code)
           finish(true)
         } catch (error) {
-          problem.textContent = failureMessage(error, REAUTH_WORDINGS)
-          passwordField.select()
+          // An account with a second factor: the same dialog asks for its code too.
+          if (needsCode(error)) showCodeField(true)
+          problem.textContent = failureMessage(error, codeField.hidden ? REAUTH_WORDINGS : CODE_WORDINGS)
+          if (needsCode(error)) codeInput.focus()
+          else passwordField.select()
         }
       })
     }
