@@ -4,6 +4,7 @@ import { AccountSchema, PasswordSchema, SuccessSchema } from '../../src/api/fiel
 import { resetLink } from '../../src/delivery/recovery-message.js'
 import { InvalidResetTokenError } from '../../src/errors/api-errors.js'
 import { normalizeAccount } from '../../src/users/account.js'
+import { replacePassword } from '../../src/users/replace-password.js'
 
 // Loose on purpose: any string a link could carry is checked against Redis, so that every wrong
 // one answers 1014 and counts against the client's budget, rather than some answering 1400 free.
@@ -67,14 +68,9 @@ const passwordReset: FastifyPluginAsyncTypebox = async (fastify) => {
     // outage after it leaves the old password and a used link: the user asks for another.
     const passwordHash = await passwordHasher.hash(newPassword)
     if (await resetTokens.consume(token) !== user.id) throw new InvalidResetTokenError()
-    // As a password change does (routes/auth/password.ts): sessions end before the new hash is
-    // stored, so a failure half way never leaves old sessions alive, and again after it, for
-    // logins that checked the old password in between (the generation moves).
-    const ended = { reason: 'password_reset', ip: request.ip } as const
-    await sessions.endAll(user.id, ended)
-    await users.updatePasswordHash(user.id, passwordHash)
-    fastify.authEvents.passwordReset(true, { userId: user.id, ip: request.ip })
-    await sessions.endAll(user.id, ended)
+    await replacePassword({ sessions, users }, user.id, passwordHash, { reason: 'password_reset', ip: request.ip }, () => {
+      fastify.authEvents.passwordReset(true, { userId: user.id, ip: request.ip })
+    })
     // The owner proved the account theirs: failed logins no longer hold them out.
     await attemptLimiter.clearLoginFailures(user.account, request.ip)
     return { result: 'success' as const }

@@ -4,6 +4,7 @@ import { LoginPasswordSchema, PasswordSchema } from '../../src/api/field-schemas
 import { IssuedSessionSchema } from '../../src/api/session-schemas.js'
 import { GenerationMovedError } from '../../session-check/index.js'
 import { NotFoundError, sessionEnded, WrongPasswordError } from '../../src/errors/api-errors.js'
+import { replacePassword } from '../../src/users/replace-password.js'
 import { sessionSecurity } from '../../plugins/docs.js'
 
 const PasswordBodySchema = Type.Object({ oldPassword: LoginPasswordSchema, newPassword: PasswordSchema })
@@ -35,14 +36,9 @@ const password: FastifyPluginAsyncTypebox = async (fastify) => {
     const current = await fastify.sessionCheck.store.find(userId, sessionId)
     const device = current?.deviceId
     const passwordHash = await passwordHasher.hash(request.body.newPassword)
-    // Sessions end before the new password is stored, so a failure half way leaves the user
-    // logged out with the old password intact, never with old sessions alive. They end again
-    // after it, for logins that checked the old password in between (the generation moves).
-    const ended = { reason: 'password_changed', ip: request.ip } as const
-    await sessions.endAll(userId, ended)
-    await users.updatePasswordHash(userId, passwordHash)
-    fastify.authEvents.passwordChanged({ userId, sessionId, deviceId: device, ip: request.ip })
-    await sessions.endAll(userId, ended)
+    await replacePassword({ sessions, users }, userId, passwordHash, { reason: 'password_changed', ip: request.ip }, () => {
+      fastify.authEvents.passwordChanged({ userId, sessionId, deviceId: device, ip: request.ip })
+    })
 
     try {
       return await sessions.start(
