@@ -9,6 +9,8 @@ import { failedLoginResult } from '../../src/metrics/auth-events.js'
 import type { LoginChallenge } from '../../src/second-factor/login-challenges.js'
 import { PASSWORD_AND_OTP_AMR } from '../../src/sessions/session-amr.js'
 
+const WRONG_CODE = Symbol('wrong code')
+
 const SecondFactorBodySchema = Type.Object({
   challenge: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$', description: 'the challenge of the 1012 answer to POST /auth/login' }),
   code: OneTimeCodeSchema
@@ -34,17 +36,23 @@ const loginSecondFactor: FastifyPluginAsyncTypebox = async (fastify) => {
   // Within the login budgets of the challenge's account: a wrong code counts as a wrong password
   // does, and the challenge itself takes only a few (MAX_WRONG_CODES_PER_CHALLENGE) before it is void.
   async function completeLogin (request: FastifyRequest, reply: FastifyReply, challenge: string, login: LoginChallenge, code: string): Promise<IssuedSession> {
-    const issued = await fastify.attemptLimiter.guardLogin(login.account, request.ip, async () => {
-      if (await fastify.totp.verify(login.userId, code) === undefined) {
-        await fastify.loginChallenges.countWrongCode(challenge)
-        return undefined
-      }
-      // Single use: of two requests with one challenge, one starts a session.
-      if (!await fastify.loginChallenges.consume(challenge)) throw challengeExpired()
-      return await startSession(request, reply, login)
+    // One code at a time per challenge: a request racing another with the same challenge waits,
+    // and once the other has used the challenge its code is not checked (nor spent).
+    const outcome = await fastify.loginChallenges.whileClaimed(challenge, async () => {
+      const issued = await fastify.attemptLimiter.guardLogin(login.account, request.ip, async () => {
+        if (await fastify.totp.verify(login.userId, code) === undefined) {
+          await fastify.loginChallenges.countWrongCode(challenge)
+          return undefined
+        }
+        // Single use: of two requests with one challenge, one starts a session.
+        if (!await fastify.loginChallenges.consume(challenge)) throw challengeExpired()
+        return await startSession(request, reply, login)
+      })
+      return issued ?? WRONG_CODE
     })
-    if (issued === undefined) throw new WrongCodeError()
-    return issued
+    if (outcome === undefined) throw challengeExpired()
+    if (outcome === WRONG_CODE) throw new WrongCodeError()
+    return outcome
   }
 
   fastify.post('/login/second-factor', {

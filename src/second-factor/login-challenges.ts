@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { defineLuaScripts } from '../redis/lua-script.js'
 import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis, execPipeline } from '../redis/redis-failure.js'
 import { systemClock, type Clock } from '../clock.js'
 import type { UserType } from '../tokens/session-claims.js'
+import { claimChallengeCall, claimChallengeScript, releaseChallengeCall, releaseChallengeScript } from './challenge-claim.js'
 import { countWrongCodeCall, countWrongCodeScript } from './count-wrong-code.js'
 
 // What a login whose password was right remembers until its second factor comes: who, on which
@@ -23,6 +25,10 @@ export const LOGIN_CHALLENGE_TTL_MS = 300 * 1000
 // Wrong codes one challenge takes before it is void (each also counts against the login budgets).
 export const MAX_WRONG_CODES_PER_CHALLENGE = 3
 const CHALLENGE_BYTES = 32
+// A code check takes milliseconds; a claim outlives its request only if the process died.
+const CLAIM_MS = 10_000
+const CLAIM_POLL_MS = 20
+const CLAIM_POLLS = CLAIM_MS / CLAIM_POLL_MS
 
 function challengeDigest (challenge: string): string {
   return createHash('sha256').update(challenge).digest('base64url')
@@ -32,7 +38,7 @@ function challengeDigest (challenge: string): string {
 // give a pending login away), for 300 s, used once.
 export class LoginChallenges {
   constructor (private readonly redis: RedisClient, private readonly keyPrefix = '', private readonly clock: Clock = systemClock) {
-    defineLuaScripts(redis, [countWrongCodeScript])
+    defineLuaScripts(redis, [countWrongCodeScript, claimChallengeScript, releaseChallengeScript])
   }
 
   private key (challenge: string): string {
@@ -72,6 +78,27 @@ export class LoginChallenges {
       ...(deviceId === undefined ? {} : { deviceId }),
       ...(deviceType === undefined ? {} : { deviceType }),
       ...(rememberMe === undefined ? {} : { rememberMe: rememberMe === '1' })
+    }
+  }
+
+  // Runs `check` while no other request checks a code against this challenge, waiting for one
+  // that does; undefined when the challenge is gone (used, void or expired) by then.
+  async whileClaimed<T> (challenge: string, check: () => Promise<T>): Promise<T | undefined> {
+    const challengeKey = this.key(challenge)
+    const claimant = randomBytes(9).toString('base64url')
+    for (let poll = 0; ; poll++) {
+      const claimed = await callRedis(() => this.redis.loginChallengeClaim(
+        ...claimChallengeCall({ challengeKey }, { now: this.clock(), claimMs: CLAIM_MS, claimant })))
+      if (claimed === -1) return undefined
+      if (claimed === 1) break
+      // A holder that never lets go: its claim ends by the clock it was taken with.
+      if (poll >= CLAIM_POLLS) return undefined
+      await sleep(CLAIM_POLL_MS)
+    }
+    try {
+      return await check()
+    } finally {
+      await callRedis(() => this.redis.loginChallengeRelease(...releaseChallengeCall({ challengeKey }, { claimant }))).catch(() => undefined)
     }
   }
 

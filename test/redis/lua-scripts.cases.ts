@@ -1,12 +1,13 @@
 import t from 'tap'
 import { EVENT_SCRIPTS } from '../../src/events/event-scripts.js'
 import { releaseAttemptScript, reserveAttemptScript } from '../../src/rate-limit/attempt-scripts.js'
+import { claimChallengeScript, releaseChallengeScript } from '../../src/second-factor/challenge-claim.js'
 import { countWrongCodeScript } from '../../src/second-factor/count-wrong-code.js'
 import type { RegisteredScript } from '../../src/redis/lua-script.js'
 import { REFRESH_SCRIPTS } from '../../src/refresh/refresh-scripts.js'
 import { SESSION_SCRIPTS } from '../../src/sessions/session-scripts.js'
 
-const SCRIPTS: readonly RegisteredScript[] = [...SESSION_SCRIPTS, ...REFRESH_SCRIPTS, ...EVENT_SCRIPTS, reserveAttemptScript, releaseAttemptScript, countWrongCodeScript]
+const SCRIPTS: readonly RegisteredScript[] = [...SESSION_SCRIPTS, ...REFRESH_SCRIPTS, ...EVENT_SCRIPTS, reserveAttemptScript, releaseAttemptScript, countWrongCodeScript, claimChallengeScript, releaseChallengeScript]
 
 // `local name = ...KEYS[n]...` or `...ARGV[n]...`: the line that names a key or an argument.
 const NAMING_LINE = /^local (\w+) = .*\b(KEYS|ARGV)\[(\d+)\]/

@@ -93,6 +93,27 @@ t.test('login with the second factor on', async (t) => {
     t.equal(Number(row?.unused), 1, 'nine used, one left')
   })
 
+  t.test('two codes racing on one challenge: one session, and the loser\'s backup code is not spent', async (t) => {
+    const { session, totp } = await userWithTotp(app, clock)
+    const unusedCodes = async (): Promise<number> => {
+      const [row] = await app.db.query<{ unused: string }>(
+        'SELECT count(*) AS unused FROM totp_backup_codes WHERE user_id = $1 AND used_at IS NULL', [session.userId])
+      return Number(row?.unused)
+    }
+    // Each round the winner spends one code; the loser's comes back in the next round.
+    let [spare = '', ...fresh] = totp.backupCodes
+    for (let round = 0; round < 8; round++) {
+      const challenge = await challengeOf(app, session)
+      const codes = [spare, fresh.shift() ?? '']
+      const answers = await Promise.all(codes.map(async (code) => await secondFactor(app, challenge, code)))
+      t.same(answers.map((answer) => answer.statusCode).sort(), [200, 401], `round ${round}: one login`)
+      const loser = answers.findIndex((answer) => answer.statusCode === 401)
+      t.match(answers[loser]?.json(), CHALLENGE_EXPIRED, `round ${round}: the loser finds the challenge used`)
+      t.equal(await unusedCodes(), totp.backupCodes.length - round - 1, `round ${round}: one code spent`)
+      spare = codes[loser] ?? ''
+    }
+  })
+
   t.test('a challenge lives 300 s by the clock', async (t) => {
     const { session, totp } = await userWithTotp(app, clock)
     const challenge = await challengeOf(app, session)
