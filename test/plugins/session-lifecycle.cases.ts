@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import t, { type Test } from 'tap'
@@ -97,9 +98,13 @@ t.test('start does what a login does: the cap evicts the oldest, an account-less
   const { app, config } = await buildTestApp(t, { env: { SESSION_MAX_PER_USER: '2' } })
   const service = await serviceWithOwnLogin(t, pluginOptionsOf(config, { sessionMaxPerUser: 2 }))
   const userId = '018f3a7e-2b1c-7d4e-9a5b-3c2d1e0f9a8b'.replaceAll('-', '_')
-  const [first, second, third] = [
-    await service.sessions.start({ userId }), await service.sessions.start({ userId }), await service.sessions.start({ userId })
-  ]
+  // The cap ends the session with the oldest login time, in milliseconds: logins apart by one.
+  const started = []
+  for (let login = 0; login < 3; login++) {
+    if (login > 0) await sleep(2)
+    started.push(await service.sessions.start({ userId }))
+  }
+  const [first, second, third] = started
   t.equal((await me(app, first?.token ?? '')).json<{ reason: string }>().reason, 'evicted', 'the oldest is evicted')
   t.equal((await me(app, second?.token ?? '')).statusCode, 200)
   const who = await me(app, third?.token ?? '')
