@@ -1,5 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
+import { TestClock } from '../helpers/test-clock.js'
 import { createUser, logIn, me, type LoggedIn } from '../helpers/sessions.js'
 import { appOptions, forEachStrategy, refresh, REFRESH_STRATEGIES, refreshTokenOf } from '../helpers/strategies.js'
 
@@ -37,6 +38,19 @@ t.test('a login beyond SESSION_MAX_PER_USER evicts the oldest sessions', async (
     const ids = listed.json<{ sessions: Array<{ id: string }> }>().sessions.map((session) => session.id).sort()
     t.same(ids, kept.map((login) => login.sessionId).sort(), 'the session list holds exactly the newest sessions')
   })
+})
+
+// A backend may start sessions back to back: within one millisecond, the oldest is still the first.
+t.test('sessions started in the same millisecond are evicted in the order they began', async (t) => {
+  const clock = new TestClock()
+  const { app } = await buildTestApp(t, { clock: clock.now, env: { SESSION_MAX_PER_USER: '2' } })
+  for (let round = 0; round < 20; round++) {
+    const userId = `same_moment_${round}`
+    const started = []
+    for (let login = 0; login < 4; login++) started.push(await app.sessions.start({ userId }))
+    const answers = await Promise.all(started.map(async (issued) => (await me(app, issued.token)).json<ErrorBody>()))
+    t.match(answers.map((answer) => answer.reason ?? 'live'), ['evicted', 'evicted', 'live', 'live'], `round ${round}: the first two ended`)
+  }
 })
 
 t.test('refresh: an evicted session cannot be refreshed', async (t) => {

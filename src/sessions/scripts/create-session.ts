@@ -41,6 +41,9 @@ export interface CreateSessionArgs {
 // keeps the index within the cap is the caller's next call: it must declare the session and
 // tombstone keys of the entries it looks at, which only an index read can name, so this reply
 // carries those entries, read in the same step. A user's only session needs no trim.
+// Index entries closer than this are taken for logins in the same moment (see the script).
+const SAME_MOMENT_MS = 1000
+
 const CREATE_SESSION_LUA = `
 local sessionKey = KEYS[1]
 local indexKey = KEYS[2]
@@ -73,6 +76,14 @@ if ban then return {'banned', {}, {}, ban} end
 -- A revoke-all since the password check (a password change, say) bumped the generation:
 -- this login checked credentials that may no longer hold, so it must not create a session.
 if (redis.call('GET', generationKey) or '0') ~= generationRead then return {'generation_moved', {}, {}} end
+-- Logins of one user within the same millisecond (a backend starting sessions back to back)
+-- score one after another, so that the cap ends the sessions in the order they began, not by
+-- their random ids. Only a newest entry less than a second ahead moves the score: clocks of
+-- instances that far apart are not the same millisecond.
+local newest = redis.call('ZRANGE', indexKey, -1, -1, 'WITHSCORES')[2]
+if newest and tonumber(newest) >= tonumber(loginAt) and tonumber(newest) - tonumber(loginAt) < ${SAME_MOMENT_MS} then
+  loginAt = tostring(tonumber(newest) + 1)
+end
 local replaced = {}
 if cappedDeviceType ~= '' then
   local declared = {}
