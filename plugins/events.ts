@@ -27,6 +27,8 @@ const WEBHOOK_BLOCK_MS = 5_000
 const WEBHOOK_READ_TIMEOUT_MS = WEBHOOK_BLOCK_MS + 5_000
 const WEBHOOK_REQUEST_TIMEOUT_MS = 10_000
 const WEBHOOK_MAX_RETRY_DELAY_MS = 5 * 60_000
+// Refused events retried beside the later ones at most (docs/events.md#the-webhook): a few MB.
+const WEBHOOK_MAX_PARKED = 1000
 const WEBHOOK_GROUP = 'webhook'
 
 // The session events (docs/events.md): to the log as `audit` lines (AUDIT_LOG), to a Redis
@@ -93,6 +95,7 @@ export default fp<{ clock?: Clock }>(async (fastify, options) => {
       firstRetryDelayMs: config.EVENTS_WEBHOOK_RETRY_MS,
       maxRetryDelayMs: WEBHOOK_MAX_RETRY_DELAY_MS,
       maxAttempts: config.EVENTS_WEBHOOK_MAX_ATTEMPTS,
+      maxParked: WEBHOOK_MAX_PARKED,
       deadLetterKey: `${streamKey}:dead`,
       deadLetterMaxLength: config.EVENTS_STREAM_MAXLEN
     }, log, clock, fastify.metricsEventDelivery)

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventDeliveryObserver } from '../metrics/auth-events.js'
 import type { RedisClient } from '../redis/redis-client.js'
 import { verifyEventSignature, SIGNATURE_FIELD } from './event-signature.js'
 import { entryField, EVENT_FIELD } from './event-stream.js'
 import { defineEventCommands } from './event-scripts.js'
+import { ParkedEvents, type EventPosting } from './parked-events.js'
 import { createDeliveryGroupCall } from './scripts/create-delivery-group.js'
 import { holdDeliveryLeaseCall } from './scripts/hold-delivery-lease.js'
 import { decodeReadNewEventsReply, readNewEventsCall } from './scripts/read-new-events.js'
@@ -34,6 +36,9 @@ export interface WebhookSettings extends WebhookTarget {
   maxRetryDelayMs: number
   // Attempts an event refused for good gets before it moves to the dead-letter stream.
   maxAttempts: number
+  // Refused events set aside at most, retried beside the later ones (parked-events.ts); while
+  // that many are, a refused event is retried in line.
+  maxParked: number
   deadLetterKey: string
   // MAXLEN ~ of the dead-letter stream.
   deadLetterMaxLength: number
@@ -47,14 +52,27 @@ type StreamReply = Array<[key: string, entries: Array<[id: string, fields: strin
 
 class LeaseLost extends Error {}
 
+// How one attempt left an event: settled (taken, or dead-lettered: acknowledged either way),
+// refused for good once more, or to be retried (the receiver takes nothing now).
+type AttemptResult = 'settled' | 'refused' | 'retry'
+
+// When a backoff ends: read on the monotonic clock the pauses run on, not the app's (tests move
+// that one, and a wall clock can step).
+function monotonicNow (): number {
+  return performance.now()
+}
+
 // EVENTS_WEBHOOK_URL: the events of the stream, POSTed one at a time in the stream's order. The
 // stream is the queue: an event is acknowledged (XACK) once the receiver answered 2xx, and until
 // then it is retried with exponential backoff, by whichever instance holds the lease, for as long
-// as Redis keeps it; an event the receiver refuses for good (maxAttempts times) moves to the
-// dead-letter stream, so it cannot hold back the ones after it. Requests never wait for any of this.
+// as Redis keeps it. While the receiver takes nothing (5xx, no answer) everything waits, in
+// order. An event it refuses for good (another 4xx: it refuses that event, not all) is parked and
+// retried on its backoff beside the later ones, so it holds none of them back, and after
+// maxAttempts refusals moves to the dead-letter stream. Requests never wait for any of this.
 export class WebhookDelivery {
   private readonly holder = randomUUID()
   private readonly stopping = new AbortController()
+  private readonly parked: ParkedEvents
   private running?: Promise<void>
 
   // `reader`: a connection of its own, which the blocking reads may hold.
@@ -67,6 +85,7 @@ export class WebhookDelivery {
     private readonly observer: EventDeliveryObserver
   ) {
     defineEventCommands(redis)
+    this.parked = new ParkedEvents(settings.maxParked)
   }
 
   // The group starts at the stream's end: what was appended before a webhook was set is not sent.
@@ -90,32 +109,61 @@ export class WebhookDelivery {
     while (!this.stopped) {
       try {
         if (!await this.holdLease()) {
+          this.parked.clear()
           await this.pause(this.settings.leaseMs / LEASE_RENEWALS_PER_LEASE)
           continue
         }
-        for (const [id, fields] of await this.nextEntries()) await this.deliver(id, fields)
+        await this.retryDueParked()
+        for (const [id, fields] of await this.nextEntries()) {
+          await this.deliver(id, fields)
+          await this.retryDueParked()
+        }
       } catch (error) {
         if (this.stopped) return
-        if (!(error instanceof LeaseLost)) this.log.warn({ err: error }, 'webhook delivery: reading the events stream failed; retrying')
+        if (error instanceof LeaseLost) this.parked.clear()
+        else this.log.warn({ err: error }, 'webhook delivery: reading the events stream failed; retrying')
         await this.pause(this.settings.firstRetryDelayMs)
       }
     }
   }
 
-  // The entries read before and not yet acknowledged first, then new ones; when there are none,
-  // waits (without reading them) for entries after the last one read.
+  // The entries read before and neither acknowledged nor parked first, then new ones; when there
+  // are none, waits (without reading them) for entries after the last one read, or until a
+  // parked event's next attempt is due.
   private async nextEntries (): Promise<Array<[string, string[] | null]>> {
     const { group, streamKey, blockMs } = this.settings
-    const pending = await this.reader.xreadgroup('GROUP', group, CONSUMER, 'COUNT', ENTRIES_PER_READ, 'STREAMS', streamKey, '0') as StreamReply
-    const pendingEntries = pending?.[0]?.[1] ?? []
-    if (pendingEntries.length > 0) return pendingEntries
+    const pending = await this.unparkedPending()
+    if (pending.length > 0) return pending
     const fresh = decodeReadNewEventsReply(await this.redis.eventsReadNewEvents(
       ...readNewEventsCall({ streamKey }, { group, consumer: CONSUMER, count: ENTRIES_PER_READ })
     ))
     this.trimmedUnread(fresh.trimmedUnread)
     if (fresh.entries.length > 0) return fresh.entries
-    await this.reader.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', streamKey, fresh.lastDeliveredId)
+    const waitMs = Math.min(blockMs, Math.ceil(this.parked.msUntilNextDue(monotonicNow())))
+    if (waitMs > 0) await this.reader.xread('COUNT', 1, 'BLOCK', waitMs, 'STREAMS', streamKey, fresh.lastDeliveredId)
     return []
+  }
+
+  // The pending entries (read, not acknowledged) that are not parked here, oldest first: those an
+  // instance left when it stopped, or this one when Redis failed mid-way. Reading from an id names
+  // the pending entries after it, so pages of parked ones are stepped over.
+  private async unparkedPending (): Promise<Array<[string, string[] | null]>> {
+    const { group, streamKey } = this.settings
+    // Mostly the parked events are all that is pending, which one count tells.
+    if (this.parked.size > 0 && await this.pendingCount() <= this.parked.size) return []
+    for (let after = '0'; ;) {
+      const reply = await this.reader.xreadgroup('GROUP', group, CONSUMER, 'COUNT', ENTRIES_PER_READ, 'STREAMS', streamKey, after) as StreamReply
+      const entries = reply?.[0]?.[1] ?? []
+      const unparked = entries.filter(([id]) => !this.parked.has(id))
+      const last = entries.at(-1)
+      if (unparked.length > 0 || entries.length < ENTRIES_PER_READ || last === undefined) return unparked
+      after = last[0]
+    }
+  }
+
+  private async pendingCount (): Promise<number> {
+    const [count] = await this.reader.xpending(this.settings.streamKey, this.settings.group) as [number, ...unknown[]]
+    return count
   }
 
   private trimmedUnread (count: number | undefined): void {
@@ -139,28 +187,62 @@ export class WebhookDelivery {
       this.observer.eventUnverified()
       this.log.warn({ eventId: id }, 'webhook delivery: a stream entry without a valid signature was skipped: this server did not make it')
     } else {
-      await this.postUntilSettled(id, fields, JSON.stringify({ id, ...JSON.parse(json) as object }))
+      const body = JSON.stringify({ id, ...JSON.parse(json) as object })
+      await this.postInLine({ id, fields, body, attempts: 0, refusals: 0 })
+      return
     }
+    await this.acknowledge(id)
+  }
+
+  // Until the receiver takes the event, or refuses it: then it is parked and the next one goes.
+  // Only while the receiver takes nothing (5xx, 408, 429, no answer), or while the parked events
+  // fill their bound, does everything wait, in order, on the backoff.
+  private async postInLine (posting: EventPosting): Promise<void> {
+    for (;;) {
+      const result = await this.attempt(posting)
+      if (result === 'settled') return
+      if (result === 'refused' && this.parked.park(posting, this.nextAttemptDueAt(posting))) return
+      await this.waitHoldingLease(this.retryDelayMs(posting))
+    }
+  }
+
+  // Each parked event whose next attempt is due gets it; never waits.
+  private async retryDueParked (): Promise<void> {
+    for (const posting of this.parked.due(monotonicNow())) {
+      if (await this.attempt(posting) === 'settled') this.parked.remove(posting.id)
+      else this.parked.park(posting, this.nextAttemptDueAt(posting))
+    }
+  }
+
+  // One POST. Settled: the receiver took it, or refused it for good for the maxAttempts-th time
+  // and it was dead-lettered; acknowledged either way.
+  private async attempt (posting: EventPosting): Promise<AttemptResult> {
+    const outcome = await this.post(posting.id, posting.body)
+    posting.attempts++
+    if (outcome.kind === 'retry') return 'retry'
+    if (outcome.kind === 'refused') {
+      if (++posting.refusals < this.settings.maxAttempts) return 'refused'
+      await this.deadLetter(posting, outcome.status)
+    }
+    await this.acknowledge(posting.id)
+    return 'settled'
+  }
+
+  private async acknowledge (id: string): Promise<void> {
     await this.redis.xack(this.settings.streamKey, this.settings.group, id)
   }
 
-  // Until the receiver takes it, or has refused it for good maxAttempts times.
-  private async postUntilSettled (id: string, fields: string[], body: string): Promise<void> {
-    const { firstRetryDelayMs, maxRetryDelayMs, maxAttempts } = this.settings
-    let refusals = 0
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.post(id, body)
-      if (outcome.kind === 'taken') return
-      if (outcome.kind === 'refused' && ++refusals >= maxAttempts) {
-        await this.deadLetter(id, fields, outcome.status, attempt)
-        return
-      }
-      await this.waitHoldingLease(Math.min(firstRetryDelayMs * 2 ** (attempt - 1), maxRetryDelayMs))
-    }
+  private retryDelayMs (posting: EventPosting): number {
+    const { firstRetryDelayMs, maxRetryDelayMs } = this.settings
+    return Math.min(firstRetryDelayMs * 2 ** (posting.attempts - 1), maxRetryDelayMs)
+  }
+
+  private nextAttemptDueAt (posting: EventPosting): number {
+    return monotonicNow() + this.retryDelayMs(posting)
   }
 
   // The entry as it was, with where it came from, the receiver's last answer and the attempts.
-  private async deadLetter (id: string, fields: string[], status: number, attempts: number): Promise<void> {
+  private async deadLetter ({ id, fields, attempts }: EventPosting, status: number): Promise<void> {
     const { deadLetterKey, deadLetterMaxLength } = this.settings
     await this.redis.xadd(deadLetterKey, 'MAXLEN', '~', deadLetterMaxLength, '*',
       ...fields, 'streamId', id, 'status', String(status), 'attempts', String(attempts))
@@ -184,13 +266,15 @@ export class WebhookDelivery {
     return { kind: 'retry' }
   }
 
-  // Backs off in steps short enough to keep the lease: another instance takes over only when
-  // this one is gone, or cannot reach Redis.
+  // Backs off in steps short enough to keep the lease (another instance takes over only when
+  // this one is gone, or cannot reach Redis), giving the parked events their attempts meanwhile.
   private async waitHoldingLease (delayMs: number): Promise<void> {
-    const step = this.settings.leaseMs / LEASE_RENEWALS_PER_LEASE
-    for (let waited = 0; waited < delayMs; waited += step) {
-      await this.pause(Math.min(step, delayMs - waited))
+    const leaseStepMs = this.settings.leaseMs / LEASE_RENEWALS_PER_LEASE
+    const until = monotonicNow() + delayMs
+    for (let left = delayMs; left > 0 && !this.stopped; left = until - monotonicNow()) {
+      await this.pause(Math.min(leaseStepMs, left, this.parked.msUntilNextDue(monotonicNow())))
       if (!await this.holdLease()) throw new LeaseLost()
+      await this.retryDueParked()
     }
   }
 

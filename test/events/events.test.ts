@@ -1,7 +1,9 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder): a test
 // process costs more to start under tap's coverage than most of these files spend testing.
+await import('./parked-events.cases.js')
 await import('./rate-limited-events.cases.js')
 await import('./session-events.cases.js')
 await import('./webhook.cases.js')
 await import('./webhook-refusals.cases.js')
+await import('./webhook-parked.cases.js')
 await import('./webhook-trim.cases.js')
