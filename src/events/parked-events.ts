@@ -8,6 +8,18 @@ export interface EventPosting {
   refusals: number
 }
 
+// Stream ids are `<milliseconds>-<sequence>`, two integers the stream orders by.
+function streamIdBigInts (id: string): [bigint, bigint] {
+  const [ms = '0', sequence = '0'] = id.split('-')
+  return [BigInt(ms), BigInt(sequence)]
+}
+
+function isLaterStreamId (id: string, other: string): boolean {
+  const [ms, sequence] = streamIdBigInts(id)
+  const [otherMs, otherSequence] = streamIdBigInts(other)
+  return ms > otherMs || (ms === otherMs && sequence > otherSequence)
+}
+
 interface Parked {
   posting: EventPosting
   // When its next attempt is due, on the caller's monotonic clock.
@@ -37,6 +49,13 @@ export class ParkedEvents {
     if (!this.byId.has(posting.id) && this.byId.size >= this.capacity) return false
     this.byId.set(posting.id, { posting, dueAtMs })
     return true
+  }
+
+  // The latest entry parked, by stream id; undefined when none is.
+  lastId (): string | undefined {
+    let last: string | undefined
+    for (const id of this.byId.keys()) if (last === undefined || isLaterStreamId(id, last)) last = id
+    return last
   }
 
   remove (id: string): void {

@@ -9,17 +9,13 @@ import { defineEventCommands } from './event-scripts.js'
 import { ParkedEvents, type EventPosting } from './parked-events.js'
 import { createDeliveryGroupCall } from './scripts/create-delivery-group.js'
 import { holdDeliveryLeaseCall } from './scripts/hold-delivery-lease.js'
-import { decodeReadNewEventsReply, readNewEventsCall } from './scripts/read-new-events.js'
+import { WebhookEntries, type StreamEntry, type WebhookEntriesSettings } from './webhook-entries.js'
 import { EVENT_POST_HEADERS, outcomeOf, postSigned, type PostOutcome, type WebhookTarget } from './webhook-post.js'
 
 const MS_PER_SECOND = 1000
-// Every instance reads as this one consumer of the group, one at a time (the lease): so the
-// entries an instance read and could not post before it stopped are the next holder's to post.
-const CONSUMER = 'webhook'
-const ENTRIES_PER_READ = 100
 const LEASE_RENEWALS_PER_LEASE = 3
 
-export interface WebhookSettings extends WebhookTarget {
+export interface WebhookSettings extends WebhookTarget, WebhookEntriesSettings {
   // What the stream's entries are signed with (event-signature.ts): an entry that does not
   // verify was not made by this server, and is not posted.
   signingKey: Buffer
@@ -28,8 +24,6 @@ export interface WebhookSettings extends WebhookTarget {
   group: string
   leaseKey: string
   leaseMs: number
-  // How long a read waits for new entries; shorter than the reader's command timeout.
-  blockMs: number
   requestTimeoutMs: number
   // The first retry waits this long, each next one twice as long, up to maxRetryDelayMs.
   firstRetryDelayMs: number
@@ -47,8 +41,6 @@ export interface WebhookSettings extends WebhookTarget {
 export interface WebhookLog {
   warn: (details: object, message: string) => void
 }
-
-type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[] | null]>]> | null
 
 class LeaseLost extends Error {}
 
@@ -73,6 +65,7 @@ export class WebhookDelivery {
   private readonly holder = randomUUID()
   private readonly stopping = new AbortController()
   private readonly parked: ParkedEvents
+  private readonly entries: WebhookEntries
   private running?: Promise<void>
 
   // `reader`: a connection of its own, which the blocking reads may hold.
@@ -86,6 +79,7 @@ export class WebhookDelivery {
   ) {
     defineEventCommands(redis)
     this.parked = new ParkedEvents(settings.maxParked)
+    this.entries = new WebhookEntries(redis, reader, settings, this.parked, log, observer)
   }
 
   // The group starts at the stream's end: what was appended before a webhook was set is not sent.
@@ -114,8 +108,8 @@ export class WebhookDelivery {
           continue
         }
         await this.retryDueParked()
-        for (const [id, fields] of await this.nextEntries()) {
-          await this.deliver(id, fields)
+        for (const entry of await this.entries.next(this.parked.msUntilNextDue(monotonicNow()))) {
+          await this.deliver(entry)
           await this.retryDueParked()
         }
       } catch (error) {
@@ -127,56 +121,7 @@ export class WebhookDelivery {
     }
   }
 
-  // The entries read before and neither acknowledged nor parked first, then new ones; when there
-  // are none, waits (without reading them) for entries after the last one read, or until a
-  // parked event's next attempt is due.
-  private async nextEntries (): Promise<Array<[string, string[] | null]>> {
-    const { group, streamKey, blockMs } = this.settings
-    const pending = await this.unparkedPending()
-    if (pending.length > 0) return pending
-    const fresh = decodeReadNewEventsReply(await this.redis.eventsReadNewEvents(
-      ...readNewEventsCall({ streamKey }, { group, consumer: CONSUMER, count: ENTRIES_PER_READ })
-    ))
-    this.trimmedUnread(fresh.trimmedUnread)
-    if (fresh.entries.length > 0) return fresh.entries
-    const waitMs = Math.min(blockMs, Math.ceil(this.parked.msUntilNextDue(monotonicNow())))
-    if (waitMs > 0) await this.reader.xread('COUNT', 1, 'BLOCK', waitMs, 'STREAMS', streamKey, fresh.lastDeliveredId)
-    return []
-  }
-
-  // The pending entries (read, not acknowledged) that are not parked here, oldest first: those an
-  // instance left when it stopped, or this one when Redis failed mid-way. Reading from an id names
-  // the pending entries after it, so pages of parked ones are stepped over.
-  private async unparkedPending (): Promise<Array<[string, string[] | null]>> {
-    const { group, streamKey } = this.settings
-    // Mostly the parked events are all that is pending, which one count tells.
-    if (this.parked.size > 0 && await this.pendingCount() <= this.parked.size) return []
-    for (let after = '0'; ;) {
-      const reply = await this.reader.xreadgroup('GROUP', group, CONSUMER, 'COUNT', ENTRIES_PER_READ, 'STREAMS', streamKey, after) as StreamReply
-      const entries = reply?.[0]?.[1] ?? []
-      const unparked = entries.filter(([id]) => !this.parked.has(id))
-      const last = entries.at(-1)
-      if (unparked.length > 0 || entries.length < ENTRIES_PER_READ || last === undefined) return unparked
-      after = last[0]
-    }
-  }
-
-  private async pendingCount (): Promise<number> {
-    const [count] = await this.reader.xpending(this.settings.streamKey, this.settings.group) as [number, ...unknown[]]
-    return count
-  }
-
-  private trimmedUnread (count: number | undefined): void {
-    if (count === 0) return
-    if (count === undefined) {
-      this.log.warn({}, 'webhook delivery: events may have been trimmed from the stream (EVENTS_STREAM_MAXLEN) before they were posted; Redis cannot tell how many')
-      return
-    }
-    this.observer.eventsTrimmedUndelivered(count)
-    this.log.warn({ count }, 'webhook delivery: events were trimmed from the stream (EVENTS_STREAM_MAXLEN) before they were posted')
-  }
-
-  private async deliver (id: string, fields: string[] | null): Promise<void> {
+  private async deliver ([id, fields]: StreamEntry): Promise<void> {
     const json = fields === null ? undefined : entryField(fields, EVENT_FIELD)
     const signature = fields === null ? undefined : entryField(fields, SIGNATURE_FIELD)
     if (fields === null || json === undefined) {

@@ -34,3 +34,12 @@ t.test('the due events, longest due first, and the time to the next', async (t) 
   t.equal(parked.size, 0)
   t.same(parked.due(1000), [])
 })
+
+t.test('the last parked entry is the latest stream id, by its numbers, not its text', async (t) => {
+  const parked = new ParkedEvents(10)
+  t.equal(parked.lastId(), undefined)
+  for (const id of ['1700000000000-9', '1700000000000-10', '999999999999-99', '1700000000000-2']) parked.park(posting(id), 0)
+  t.equal(parked.lastId(), '1700000000000-10')
+  parked.remove('1700000000000-10')
+  t.equal(parked.lastId(), '1700000000000-9')
+})
