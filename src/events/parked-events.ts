@@ -35,10 +35,6 @@ export class ParkedEvents {
 
   constructor (private readonly capacity: number) {}
 
-  get size (): number {
-    return this.byId.size
-  }
-
   has (id: string): boolean {
     return this.byId.has(id)
   }
