@@ -18,8 +18,18 @@ const TICKS_PER_SECOND = clockTicksPerSecond()
 
 // utime + stime from /proc/<pid>/stat (Linux); NaN elsewhere.
 export function processCpuSeconds (pid: number): number {
+  return cpuSecondsIn(`/proc/${pid}/stat`)
+}
+
+// The same for the process' main thread alone (its JavaScript, without libuv's pool, where
+// argon2 hashes): /proc/<pid>/task/<pid>/stat.
+export function mainThreadCpuSeconds (pid: number): number {
+  return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`)
+}
+
+function cpuSecondsIn (statFile: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(statFile, 'utf8')
     // The command name may contain spaces; the fields after it are space-separated, starting with the state.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND

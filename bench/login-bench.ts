@@ -21,12 +21,13 @@ await runStandalone(async ({ settings, context }) => {
         result.argon2.map((rate) => fixed(rate.verificationsPerSecond, 1)).join(' / '),
         `${fixed(result.ratio)} (${result.roundRatios.map((ratio) => fixed(ratio)).join(', ')})`,
         result.logins.map((login) => fixed(login.cpuMillisPerLogin, 1)).join(' / '),
+        result.logins.map((login) => fixed(login.mainThreadMillisPerLogin, 2)).join(' / '),
         result.argon2.map((rate) => fixed(rate.cpuMillisPerVerification, 1)).join(' / '),
         fixed(result.cpuRatio),
         String(result.logins.reduce((sum, login) => sum + login.non2xx + login.errors, 0))
       ])
     }
-    return table(['connections', 'hash slots', 'logins/s per round', 'argon2 verifications/s per round', 'ratio (median, rounds)', 'server CPU ms / login', 'argon2 CPU ms / verification', 'CPU ratio', 'failed logins'], rows)
+    return table(['connections', 'hash slots', 'logins/s per round', 'argon2 verifications/s per round', 'ratio (median, rounds)', 'server CPU ms / login', 'main thread CPU ms / login', 'argon2 CPU ms / verification', 'CPU ratio', 'failed logins'], rows)
   } finally {
     await server.stop()
   }

@@ -1,7 +1,7 @@
 import { ARGON2_OPTIONS } from '../src/passwords/password-hasher.js'
 import { defaultHashConcurrency } from '../src/passwords/hash-concurrency-limit.js'
 import { measureArgon2Rate, type Argon2Rate } from './argon2-rate.js'
-import { processCpuSeconds } from './cpu.js'
+import { mainThreadCpuSeconds, processCpuSeconds } from './cpu.js'
 import { runLoad, type LoadResult } from './load.js'
 import { BENCH_PASSWORD } from './sessions.js'
 import { median } from './stats.js'
@@ -18,6 +18,8 @@ export interface LoginThroughput extends LoadResult {
 // One login run with the server's CPU time over it (every thread of the process, argon2's pool included).
 export interface MeasuredLogins extends LoginThroughput {
   cpuMillisPerLogin: number
+  // Of it, the main thread's: what a login costs beyond its hash (which runs in libuv's pool).
+  mainThreadMillisPerLogin: number
 }
 
 export interface LoginRatio {
@@ -71,8 +73,13 @@ export async function measureLoginRatio (
   const argon2: Argon2Rate[] = []
   for (let round = 0; round < rounds; round++) {
     const cpuBefore = processCpuSeconds(server.pid)
+    const mainBefore = mainThreadCpuSeconds(server.pid)
     const login = await measureLoginThroughput(server.url, accounts, durationSeconds, connections)
-    logins.push({ ...login, cpuMillisPerLogin: (processCpuSeconds(server.pid) - cpuBefore) * 1000 / login.requests })
+    logins.push({
+      ...login,
+      cpuMillisPerLogin: (processCpuSeconds(server.pid) - cpuBefore) * 1000 / login.requests,
+      mainThreadMillisPerLogin: (mainThreadCpuSeconds(server.pid) - mainBefore) * 1000 / login.requests
+    })
     argon2.push(await measureArgon2Rate(hashConcurrency, durationSeconds))
   }
   const roundRatios = logins.map((login, round) => login.requestsPerSecond / (argon2[round]?.verificationsPerSecond ?? Number.NaN))
