@@ -4,7 +4,7 @@ import { tooManyRequests } from '../errors/api-errors.js'
 import { NO_AUTH_EVENTS, type AuthEvents, type EventSubject, type RateLimitBucket } from '../metrics/auth-events.js'
 import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
-import { decodeReserveAttemptReply, defineAttemptCommands, refusalKeyOf, releaseAttemptCall, reserveAttemptCall } from './attempt-scripts.js'
+import { decodeReserveAttemptReply, defineAttemptCommands, refusalKeyOf, releaseAttemptCall, reserveAttemptCall, type ReservedBudget } from './attempt-scripts.js'
 import type { UserId } from '../users/user-id.js'
 
 // Fixed-window attempt counters in Redis. Unlike @fastify/rate-limit, which counts every
@@ -182,22 +182,30 @@ export class AttemptLimiter {
     ]
   }
 
-  // One command per bucket, sent together: the buckets' keys lie in different cluster slots, which
-  // a pipeline (or a multi-key script) may not span, and on one connection the commands still go
-  // out back to back, so they cost one round trip.
+  // One script call for every bucket on one Redis. On a Redis Cluster the buckets' keys lie in
+  // different slots, which one script (or a pipeline) may not span: one call per bucket there,
+  // sent together, which on one connection still go out back to back and cost one round trip.
+  private callsFor (buckets: Bucket[]): Bucket[][] {
+    return this.redis.isCluster ? buckets.map((bucket) => [bucket]) : [buckets]
+  }
+
   private async release (buckets: Bucket[]): Promise<void> {
-    await callRedis(async () => await Promise.all(
-      buckets.map(async (bucket) => await this.redis.attemptRelease(...releaseAttemptCall({ counterKey: bucket.key })))
-    ))
+    await callRedis(async () => await Promise.all(this.callsFor(buckets).map(async (call) =>
+      await this.redis.attemptRelease(...releaseAttemptCall(call.map((bucket) => bucket.key)))
+    )))
+  }
+
+  private budgetOf (bucket: Bucket): ReservedBudget {
+    return { counterKey: bucket.key, refusalKey: refusalKeyOf(bucket.key, this.keyPrefix), limit: bucket.limit }
   }
 
   // `subject`: who was refused, for the rate_limited event.
   private async reserve (buckets: Bucket[], subject: EventSubject): Promise<void> {
     const windowMs = this.limits.windowSeconds * MS_PER_SECOND
     const refusalTtlMs = windowMs + UNTOLD_REFUSALS_KEPT_MS
-    const replies = await callRedis(async () => await Promise.all(buckets.map(async (bucket) => decodeReserveAttemptReply(
-      await this.redis.attemptReserve(...reserveAttemptCall({ counterKey: bucket.key, refusalKey: refusalKeyOf(bucket.key, this.keyPrefix) }, { windowMs, limit: bucket.limit, refusalTtlMs }))
-    ))))
+    const replies = (await callRedis(async () => await Promise.all(this.callsFor(buckets).map(async (call) => decodeReserveAttemptReply(
+      await this.redis.attemptReserve(...reserveAttemptCall(call.map((bucket) => this.budgetOf(bucket)), { windowMs, refusalTtlMs }))
+    ))))).flat()
     const longestWaitMs = Math.max(0, ...replies.map((reply) => reply.waitMs))
     if (longestWaitMs === 0) return
     const refused = buckets.flatMap((bucket, i) => {

@@ -2,75 +2,88 @@ import type { Result } from 'ioredis'
 import type { RedisClient } from '../redis/redis-client.js'
 import { defineLuaScripts, scriptCall, type LuaScript, type ScriptCall } from '../redis/lua-script.js'
 
-export interface AttemptCounterKeys {
+// A budget as a script call names it: its counter key, and the key of its refusals
+// (refusalKeyOf), which lies in the counter's cluster slot.
+export interface BudgetKeys {
   counterKey: string
-}
-
-export interface ReserveAttemptKeys extends AttemptCounterKeys {
-  // The budget's refusals (refusalKeyOf): in the counter's cluster slot.
   refusalKey: string
 }
 
 export interface ReserveAttemptArgs {
   windowMs: number
-  limit: number
   // How long untold refusals wait for the budget's next window with a refusal to be told in.
   refusalTtlMs: number
 }
 
-// Takes one attempt from a fixed-window counter, unless none is left. A refusal is counted next
-// to it, so that only the first refusal of a window is told (one rate_limited event) whichever
-// instance it reaches: it tells the refusals counted since the budget's last event, itself
-// included, and the ones after it wait for the first refusal of a later window.
-const RESERVE_ATTEMPT_LUA = `
-local counterKey = KEYS[1]
-local refusalKey = KEYS[2]
+// Takes one attempt from each budget's fixed-window counter, unless none is left. A refusal is
+// counted next to it, so that only the first refusal of a window is told (one rate_limited
+// event) whichever instance it reaches: it tells the refusals counted since the budget's last
+// event, itself included, and the ones after it wait for the first refusal of a later window.
+// Each budget is decided alone, as if it had a call of its own: a budget with room keeps its
+// attempt even when another refuses (the caller hands it back), so the one script serves a call
+// per budget (a Redis Cluster, where budgets lie in different slots) and one call for all of them.
+const RESERVE_ATTEMPTS_LUA = `
 local windowMs = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local refusalTtlMs = tonumber(ARGV[3])
--- Replies {0, 0} when it took an attempt, else {the ms until the window ends, the refusals to
--- tell now (0 when this one waits for a later window's event)}.
-local count = tonumber(redis.call('GET', counterKey) or '0')
-if count >= limit then
-  local ttl = redis.call('PTTL', counterKey)
-  if ttl <= 0 then ttl = windowMs end
-  local untold = redis.call('HINCRBY', refusalKey, 'untold', 1)
-  redis.call('PEXPIRE', refusalKey, refusalTtlMs)
-  if redis.call('HSETNX', refusalKey, 'told', '1') == 0 then return {ttl, 0} end
-  redis.call('HSET', refusalKey, 'untold', 0)
-  return {ttl, untold}
+local refusalTtlMs = tonumber(ARGV[2])
+-- Per budget its counter key then its refusals key; its limit at the same place in limits.
+local counterAndRefusalKeys = {unpack(KEYS, 1)}
+local limits = {unpack(ARGV, 3)}
+-- Replies per budget {0, 0} when it took an attempt, else {the ms until the window ends, the
+-- refusals to tell now (0 when this one waits for a later window's event)}.
+local function reserve (counterKey, refusalKey, limit)
+  local count = tonumber(redis.call('GET', counterKey) or '0')
+  if count >= limit then
+    local ttl = redis.call('PTTL', counterKey)
+    if ttl <= 0 then ttl = windowMs end
+    local untold = redis.call('HINCRBY', refusalKey, 'untold', 1)
+    redis.call('PEXPIRE', refusalKey, refusalTtlMs)
+    if redis.call('HSETNX', refusalKey, 'told', '1') == 0 then return {ttl, 0} end
+    redis.call('HSET', refusalKey, 'untold', 0)
+    return {ttl, untold}
+  end
+  if redis.call('INCR', counterKey) == 1 then
+    redis.call('PEXPIRE', counterKey, windowMs)
+    -- A new window: its first refusal is told.
+    redis.call('HDEL', refusalKey, 'told')
+  end
+  return {0, 0}
 end
-if redis.call('INCR', counterKey) == 1 then
-  redis.call('PEXPIRE', counterKey, windowMs)
-  -- A new window: its first refusal is told.
-  redis.call('HDEL', refusalKey, 'told')
+local replies = {}
+for i, limit in ipairs(limits) do
+  replies[i] = reserve(counterAndRefusalKeys[2 * i - 1], counterAndRefusalKeys[2 * i], tonumber(limit))
 end
-return {0, 0}
+return replies
 `
 
-// Hands an attempt back, only while its window lasts: a DECR after expiry would leave -1 forever.
-const RELEASE_ATTEMPT_LUA = `
-local counterKey = KEYS[1]
+// Hands an attempt back to each budget, only while its window lasts: a DECR after expiry would
+// leave -1 forever.
+const RELEASE_ATTEMPTS_LUA = `
+local counterKeys = {unpack(KEYS, 1)}
 -- Replies 1.
-if redis.call('EXISTS', counterKey) == 1 then redis.call('DECR', counterKey) end
+for _, counterKey in ipairs(counterKeys) do
+  if redis.call('EXISTS', counterKey) == 1 then redis.call('DECR', counterKey) end
+end
 return 1
 `
 
-export const reserveAttemptScript: LuaScript<ReserveAttemptKeys, ReserveAttemptArgs> = {
+export const reserveAttemptScript: LuaScript<Record<string, never>, ReserveAttemptArgs> = {
   command: 'attemptReserve',
-  lua: RESERVE_ATTEMPT_LUA,
-  keys: ['counterKey', 'refusalKey'],
-  args: ['windowMs', 'limit', 'refusalTtlMs']
+  lua: RESERVE_ATTEMPTS_LUA,
+  keys: [],
+  args: ['windowMs', 'refusalTtlMs'],
+  restKeys: 'counterAndRefusalKeys',
+  restArgs: 'limits'
 }
 
-export const releaseAttemptScript: LuaScript<AttemptCounterKeys, Record<string, never>> = {
+export const releaseAttemptScript: LuaScript<Record<string, never>, Record<string, never>> = {
   command: 'attemptRelease',
-  lua: RELEASE_ATTEMPT_LUA,
-  keys: ['counterKey'],
-  args: []
+  lua: RELEASE_ATTEMPTS_LUA,
+  keys: [],
+  args: [],
+  restKeys: 'counterKeys'
 }
 
-type ReserveAttemptReply = [waitMs: number, told: number]
+type ReserveAttemptReply = Array<[waitMs: number, told: number]>
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -83,12 +96,20 @@ export function defineAttemptCommands (redis: RedisClient): void {
   defineLuaScripts(redis, [reserveAttemptScript, releaseAttemptScript])
 }
 
-export function reserveAttemptCall (keys: ReserveAttemptKeys, args: ReserveAttemptArgs): ScriptCall {
-  return scriptCall(reserveAttemptScript, keys, args)
+// A budget to reserve an attempt from: its keys and its limit.
+export interface ReservedBudget extends BudgetKeys {
+  limit: number
 }
 
-export function releaseAttemptCall (keys: AttemptCounterKeys): ScriptCall {
-  return scriptCall(releaseAttemptScript, keys, {})
+export function reserveAttemptCall (budgets: readonly ReservedBudget[], args: ReserveAttemptArgs): ScriptCall {
+  return scriptCall(reserveAttemptScript, {}, args, {
+    keys: budgets.flatMap((budget) => [budget.counterKey, budget.refusalKey]),
+    args: budgets.map((budget) => String(budget.limit))
+  })
+}
+
+export function releaseAttemptCall (counterKeys: readonly string[]): ScriptCall {
+  return scriptCall(releaseAttemptScript, {}, {}, { keys: counterKeys })
 }
 
 export interface ReservedAttempt {
@@ -98,8 +119,9 @@ export interface ReservedAttempt {
   told: number
 }
 
-export function decodeReserveAttemptReply ([waitMs, told]: ReserveAttemptReply): ReservedAttempt {
-  return { waitMs, told }
+// One per budget, in the order of the call.
+export function decodeReserveAttemptReply (replies: ReserveAttemptReply): ReservedAttempt[] {
+  return replies.map(([waitMs, told]) => ({ waitMs, told }))
 }
 
 // The key of a budget's refusals, `<prefix>{<counter key>}:refusals`: the whole counter key, prefix

@@ -60,8 +60,15 @@ t.test('a pipeline over the login buckets, which lie on several nodes, is refuse
   const nodes = new Set(await Promise.all(keys.map(async (key) => await cluster.nodeOf(key))))
   t.ok(nodes.size > 1, `the buckets lie on ${nodes.size} nodes`)
   const pipeline = redis.pipeline()
-  for (const key of keys) pipeline.attemptReserve(...reserveAttemptCall({ counterKey: key, refusalKey: refusalKeyOf(key, '') }, { windowMs: WINDOW_SECONDS * 1000, limit: 1, refusalTtlMs: WINDOW_SECONDS * 1000 }))
+  for (const key of keys) pipeline.attemptReserve(...reserveAttemptCall([{ counterKey: key, refusalKey: refusalKeyOf(key, ''), limit: 1 }], { windowMs: WINDOW_SECONDS * 1000, refusalTtlMs: WINDOW_SECONDS * 1000 }))
   await t.rejects(pipeline.exec(), /same slots allocation group/)
+})
+
+// Why the rate limiter makes one call per bucket on a cluster (and one for all on one Redis).
+t.test('one script call over the login buckets, which lie in several slots, is refused', async (t) => {
+  defineAttemptCommands(redis)
+  const budgets = loginBucketKeys(ACCOUNT, IP).map((key) => ({ counterKey: key, refusalKey: refusalKeyOf(key, ''), limit: 1 }))
+  await t.rejects(redis.attemptReserve(...reserveAttemptCall(budgets, { windowMs: WINDOW_SECONDS * 1000, refusalTtlMs: WINDOW_SECONDS * 1000 })), /CROSSSLOT/)
 })
 
 t.test('the rate limiter counts and hands back attempts across nodes', async (t) => {
