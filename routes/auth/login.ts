@@ -59,7 +59,7 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
         const checked = await checkCredentials(credentials, account, password)
         if (checked === undefined) return undefined
         // A right password hands back its attempt: the codes that follow are counted on their own.
-        if (await fastify.totp.isEnabled(checked.user.id)) return await challengeFor(checked, device)
+        if (checked.user.secondFactor) return await challengeFor(checked, device)
         const issued = await startSession(request, reply, checked, device)
         if (issued !== undefined) return issued
       }

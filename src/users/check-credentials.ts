@@ -1,4 +1,4 @@
-import type { User, UserRepository } from './user-repository.js'
+import type { LoginUser, UserRepository } from './user-repository.js'
 
 // What a credential check needs of the password hasher (a BoundedPasswordHasher on the request path).
 export interface PasswordVerifier {
@@ -7,13 +7,14 @@ export interface PasswordVerifier {
 }
 
 export interface CredentialSources {
-  users: UserRepository
+  users: Pick<UserRepository, 'findByAccount' | 'findForLogin'>
   passwords: PasswordVerifier
   readGeneration: (userId: number) => Promise<string>
 }
 
 export interface CheckedLogin {
-  user: User
+  // With whether a second factor is on, read with the hash.
+  user: LoginUser
   // The session generation read before the checked hash; see SessionStore.create.
   generation: string
 }
@@ -34,7 +35,7 @@ export async function checkCredentials (
   // The hash is read again after the generation: a password change that finished before the
   // generation was read is visible in it, and one that finishes later moves the generation.
   const generation = await readGeneration(found.id)
-  const user = await users.findById(found.id)
+  const user = await users.findForLogin(found.id)
   if (user === undefined || !await passwords.verify(user.passwordHash, password)) return undefined
   return { user, generation }
 }

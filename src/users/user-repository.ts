@@ -25,6 +25,12 @@ function toUser (row: UserRow): User {
   return { id: row.id, account: row.account, userType: row.user_type, passwordHash: row.password_hash }
 }
 
+// The user as a login checks it: whether a second factor is on decides between a session and a
+// challenge.
+export interface LoginUser extends User {
+  secondFactor: boolean
+}
+
 export interface NewUser {
   account: string
   passwordHash: string
@@ -61,6 +67,15 @@ export class UserRepository {
     if (!isIntegerUserId(id)) return undefined
     const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id])
     return row === undefined ? undefined : toUser(row)
+  }
+
+  // The row and whether the user has a second factor (totp_factors) in one query: a login
+  // decides from the same read as the hash it checks, with one round trip fewer.
+  async findForLogin (id: number): Promise<LoginUser | undefined> {
+    const [row] = await this.db.query<UserRow & { second_factor: boolean }>(
+      `SELECT ${USER_COLUMNS}, EXISTS (SELECT 1 FROM totp_factors WHERE totp_factors.user_id = users.id) AS second_factor FROM users WHERE id = $1`, [id]
+    )
+    return row === undefined ? undefined : { ...toUser(row), secondFactor: row.second_factor }
   }
 
   // The role before the change, or undefined when there is no such user.

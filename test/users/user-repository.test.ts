@@ -12,6 +12,7 @@ import { openPglite } from '../../src/db/pglite-database.js'
 import { openPostgres } from '../../src/db/postgres-database.js'
 import type { SqlDatabase } from '../../src/db/sql-database.js'
 import { AccountTakenError, apiErrorCodeOf } from '../../src/errors/api-errors.js'
+import { TotpRepository } from '../../src/second-factor/totp-repository.js'
 import { UserRepository } from '../../src/users/user-repository.js'
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from '../helpers/database.js'
 import { uniqueAccount } from '../helpers/sessions.js'
@@ -71,6 +72,14 @@ async function userRepositoryConformance (t: Test, openMigrated: MigratedDatabas
   t.test('an unknown account or id is undefined', async (t) => {
     t.equal(await users.findByAccount(uniqueAccount()), undefined, 'unknown account')
     t.equal(await users.findById(UNKNOWN_USER_ID), undefined, 'unknown id')
+  })
+
+  t.test('findForLogin reads the user with whether a second factor is on', async (t) => {
+    const user = await users.create({ account: uniqueAccount(), passwordHash: 'hash-login' })
+    t.same(await users.findForLogin(user.id), { ...user, secondFactor: false }, 'no factor yet')
+    t.equal(await new TotpRepository(db).enable(user.id, 'sealed', 1, ['digest']), true, 'a factor is enabled')
+    t.same(await users.findForLogin(user.id), { ...user, secondFactor: true }, 'the factor is seen with the row')
+    t.equal(await users.findForLogin(UNKNOWN_USER_ID), undefined, 'unknown id')
   })
 
   t.test('updatePasswordHash changes only that user\'s hash', async (t) => {
