@@ -11,6 +11,9 @@ export interface LoadSpec {
   // One entry per connection, reused round-robin when there are fewer entries than connections.
   headersPerConnection?: Array<Record<string, string>>
   bodyPerConnection?: string[]
+  // Bodies taken in turn by all the connections together, one per request: consecutive requests
+  // differ whichever connection sends them (in place of bodyPerConnection).
+  bodiesInTurn?: string[]
 }
 
 export interface LoadResult {
@@ -26,9 +29,17 @@ function pick<T> (entries: T[] | undefined, index: number): T | undefined {
   return entries === undefined || entries.length === 0 ? undefined : entries[index % entries.length]
 }
 
+// One request, its body set as it goes out.
+function requestsInTurn (bodies: string[] | undefined): autocannon.Request[] | undefined {
+  if (bodies === undefined || bodies.length === 0) return undefined
+  let next = 0
+  return [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }]
+}
+
 export async function runLoad (spec: LoadSpec): Promise<LoadResult> {
   let connectionIndex = 0
   const result = await autocannon({
+    requests: requestsInTurn(spec.bodiesInTurn),
     url: spec.url,
     method: spec.method ?? 'GET',
     connections: spec.connections,
