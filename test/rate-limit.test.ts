@@ -1,6 +1,10 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
+import { AttemptLimiter } from '../src/rate-limit/attempt-limiter.js'
 import { buildTestApp } from './helpers/build-app.js'
+import { RedisMonitor } from './helpers/redis-monitor.js'
+import { RedisServer } from './helpers/redis-server.js'
 import { createUser, type CreateUserOptions, logIn, me, TEST_PASSWORD, uniqueAccount, type LoggedIn, type TestUser } from './helpers/sessions.js'
 
 const LOGIN_PER_ACCOUNT_IP = 2
@@ -301,4 +305,40 @@ t.test('login and registration limits', async (t) => {
     const localParts = accountsUsed.map((account) => account.split('@')[0] ?? account)
     t.notOk(allKeys.some((key) => localParts.some((local) => key.includes(local))), 'no Redis key contains an account name')
   })
+})
+
+// A login's three budgets cost one script call to reserve and one to hand back on one Redis (on a
+// cluster, where they lie in different slots, one each: test/redis/cluster.cases.ts).
+t.test('on one Redis a login reserves its budgets in one call and hands them back in one', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const redis = new Redis(redisServer.url)
+  t.teardown(() => redis.disconnect())
+  const monitor = await RedisMonitor.start(redisServer.port)
+  t.teardown(() => monitor.stop())
+  const limits = { loginPerAccountIp: 1, loginPerAccount: 10, loginPerIp: 10, windowSeconds: WINDOW_SECONDS }
+  const otherBudgets = { passwordPerSession: 1, registerPerIp: 1, refreshPerSession: 1, refreshPerIp: 1, serviceKeyPerIp: 1, resetPerAccount: 1, resetPerIp: 1 }
+  const limiter = new AttemptLimiter(redis, { ...limits, ...otherBudgets })
+  const scriptCalls = async (): Promise<string[][]> => {
+    await monitor.drain(redis)
+    const calls = monitor.commands.filter((command) => command.source !== 'lua' && /^EVAL(SHA)?$/i.test(command.args[0] ?? ''))
+    monitor.commands.length = 0
+    return calls.map((command) => command.args)
+  }
+  const account = uniqueAccount()
+  const ip = ipOf(9, 1)
+
+  t.equal(await limiter.guardLogin(account, ip, async () => 'checked'), 'checked', 'a right password')
+  const [reserve, release, ...more] = await scriptCalls()
+  t.same(more, [], 'two calls')
+  t.equal(reserve?.[2], '6', 'the reserve names the three counters and their refusals')
+  t.equal(release?.[2], '3', 'the hand-back names the three counters')
+
+  t.equal(await limiter.guardLogin(account, ip, async () => undefined), undefined, 'a wrong password')
+  t.equal((await scriptCalls()).length, 1, 'one call: nothing is handed back')
+  await t.rejects(limiter.guardLogin(account, ip, async () => 'not reached'), { code: 'AUTH_1029', statusCode: 429 }, 'the account-ip budget is spent')
+  t.equal((await scriptCalls()).length, 2, 'one call, then one handing back the two budgets that had room')
+  const keys = [...await redis.keys('RATE_LIMIT:login:account:*'), ...await redis.keys('RATE_LIMIT:login:ip:*')]
+  const counters = await Promise.all(keys.map(async (key) => await redis.get(key)))
+  t.same(counters, ['1', '1'], 'the account and IP budgets keep the one failure only')
 })
