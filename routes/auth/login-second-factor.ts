@@ -68,13 +68,13 @@ const loginSecondFactor: FastifyPluginAsyncTypebox = async (fastify) => {
     const login = await fastify.loginChallenges.find(challenge)
     // 256 random bits: guessing one is hopeless, so an unknown challenge costs no budget.
     if (login === undefined) throw challengeExpired()
-    const { account, userId, deviceId } = login
+    const { account, userId, deviceId, deviceType } = login
     try {
       const issued = await completeLogin(request, reply, challenge, login, code)
       fastify.authEvents.loginAttempted('success', { account, userId, sessionId: issued.sessionId, deviceId, ip: request.ip })
       return issued
     } catch (error) {
-      fastify.authEvents.loginAttempted(failedLoginResult(error), { account, userId, deviceId, ip: request.ip, repeatedRefusal: isRepeatedRefusal(error) })
+      fastify.authEvents.loginAttempted(failedLoginResult(error), { account, userId, deviceId, deviceType, ip: request.ip, repeatedRefusal: isRepeatedRefusal(error) })
       throw error
     }
   })

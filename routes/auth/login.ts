@@ -81,13 +81,13 @@ const login: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }, async (request, reply) => {
     const account = normalizeAccount(request.body.account)
-    const { deviceId } = request.body
+    const { deviceId, deviceType } = request.body
     try {
       const issued = await logIn(request, reply, { ...request.body, account })
       fastify.authEvents.loginAttempted('success', { account, userId: issued.userId, sessionId: issued.sessionId, deviceId, ip: request.ip })
       return issued
     } catch (error) {
-      fastify.authEvents.loginAttempted(failedLoginResult(error), { account, deviceId, ip: request.ip, repeatedRefusal: isRepeatedRefusal(error) })
+      fastify.authEvents.loginAttempted(failedLoginResult(error), { account, deviceId, deviceType, ip: request.ip, repeatedRefusal: isRepeatedRefusal(error) })
       throw error
     }
   })

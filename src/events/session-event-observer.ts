@@ -14,11 +14,14 @@ export type PublishSessionEvent = (event: SessionEvent) => void
 export class SessionEventObserver implements AuthEvents {
   constructor (private readonly publish: PublishSessionEvent, private readonly clock: Clock) {}
 
+  // The deviceType the login asked for is told where it is why the login failed (device_type_full);
+  // a session started tells its type in session.created.
   loginAttempted (result: LoginResult, login: LoginSubject): void {
-    const { account, repeatedRefusal, ...subject } = login
+    const { account, repeatedRefusal, deviceType, ...subject } = login
     if (result === 'success') this.emit('login.succeeded', { ...subject, account: accountDigest(account) })
     // The password was right: not a failure, but the login is not done either.
     else if (result === 'second_factor_required') this.emit('login.second_factor_required', { ...subject, account: accountDigest(account) })
+    else if (result === 'device_type_full') this.emit('login.failed', { ...subject, account: accountDigest(account), reason: result, deviceType })
     else if (result !== 'rate_limited' || repeatedRefusal !== true) this.emit('login.failed', { ...subject, account: accountDigest(account), reason: result })
   }
 
@@ -28,7 +31,7 @@ export class SessionEventObserver implements AuthEvents {
 
   sessionsEnded (reason: SessionEndReason, _count: number, ended: EndedSessions): void {
     const { userId, ip, actor } = ended
-    for (const sessionId of ended.sessionIds) this.emit('session.ended', { userId, sessionId, ip, reason, actor })
+    for (const { sessionId, deviceType } of ended.sessions) this.emit('session.ended', { userId, sessionId, ip, reason, actor, deviceType })
   }
 
   refreshAttempted (outcome: RefreshOutcome, subject: EventSubject): void {

@@ -1,4 +1,5 @@
 import { apiErrorCodeOf, ERROR_CODES, type SessionEndReason } from '../errors/api-errors.js'
+import type { EndedSession } from '../sessions/session-store.js'
 import type { UserId } from '../users/user-id.js'
 
 // What the services tell an observer as it happens: the metrics plugin (plugins/metrics.ts)
@@ -74,6 +75,8 @@ export interface CreatedSession extends EventSubject {
 // A login names the account it tried, which only ever leaves as a digest (src/events/).
 export interface LoginSubject extends EventSubject {
   account: string
+  // The deviceType the login asked for, told when its type's cap refused it (device_type_full).
+  deviceType?: string
   // A rate-limited login whose refusal was told already in its budget's window: counted, not told again.
   repeatedRefusal?: boolean
 }
@@ -87,10 +90,10 @@ export interface BanSubject {
   actor?: string
 }
 
-// The sessions one step ended, all of one user's.
+// The sessions one step ended, all of one user's, each with its device type where the step knew it.
 export interface EndedSessions {
   userId: UserId
-  sessionIds: readonly string[]
+  sessions: readonly EndedSession[]
   ip?: string
   // Who ended them for the user (`admin:<userId>`, `cli`); unset when the user did.
   actor?: string

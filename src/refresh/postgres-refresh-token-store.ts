@@ -106,8 +106,8 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
       await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [USER_LOCK_CLASS, userLockKey(presented.userId)])
       const decided = await this.decide(tx, presented, successorDigest, nowMs, rules)
       if (decided.status === 'reused') {
-        await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
-        return decided
+        const ended = await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
+        return { ...decided, deviceType: ended?.deviceType }
       }
       if (decided.status !== 'resume') return decided
       // The session must still exist in Redis (or be brought back if Redis lost it); a session

@@ -61,7 +61,7 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
       }
       // The script has already ended the session; ending it again through the session store
       // is a no-op in Redis that lets a cache in front of it drop the session at once.
-      case 'reused': return await this.revokeReused(presented)
+      case 'reused': return await this.revokeReused(presented, reply.deviceType)
       case 'rotated':
       case 'replayed': {
         const { userIdKind, ...rotation } = reply
@@ -81,9 +81,10 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
     return false
   }
 
-  private async revokeReused (presented: TokenRef): Promise<RotateOutcome> {
-    await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
-    return { status: 'reused' }
+  // `deviceType`: the session's, when the script that ended it read it; else the revoke reads it.
+  private async revokeReused (presented: TokenRef, deviceType?: string): Promise<RotateOutcome> {
+    const ended = await this.sessions.revoke(presented.userId, presented.family, 'refresh_reused')
+    return { status: 'reused', deviceType: deviceType ?? ended?.deviceType }
   }
 
   // The tokens live in the session hash: ending the session has already ended them.

@@ -99,7 +99,7 @@ export class RefreshService {
     const userId = 'userId' in outcome ? outcome.userId : presented.userId
     this.events.refreshAttempted(OUTCOME_OF_STATUS[outcome.status], { userId, sessionId, ip })
     // The store revoked the session the reused token belonged to.
-    if (outcome.status === 'reused') this.events.sessionsEnded('refresh_reused', 1, { userId, sessionIds: [sessionId], ip })
+    if (outcome.status === 'reused') this.events.sessionsEnded('refresh_reused', 1, { userId, sessions: [{ sessionId, deviceType: outcome.deviceType }], ip })
     switch (outcome.status) {
       case 'rotated':
       case 'replayed':

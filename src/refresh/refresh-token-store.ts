@@ -33,7 +33,8 @@ export type RotateOutcome =
   | { status: 'too_soon', retryAfterMs: number }
   | { status: 'ended', reason: SessionEndReason }
   // A rotated token presented after the grace window: the family is revoked (refresh_reused).
-  | { status: 'reused' }
+  // `deviceType`: the ended session's, when its record was there to end.
+  | { status: 'reused', deviceType?: string }
   // Unknown, expired, or not of this family.
   | { status: 'unknown' }
 

@@ -1,7 +1,7 @@
 import type { SessionEndReason } from '../errors/api-errors.js'
 import type { CachedSession, NearCache } from './near-cache.js'
 import { sessionKeys, type SessionKeys } from './session-keys.js'
-import type { CreateResult, DeviceCap, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
+import type { CreateResult, DeviceCap, EndedSession, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult } from './session-store.js'
 import type { UserId } from '../users/user-id.js'
 import type { UserBan } from './user-ban.js'
 
@@ -82,7 +82,7 @@ export class NearCachedSessionStore implements SessionStore {
   async create (record: SessionRecord, ttlMs: number, generation: string, maxSessions: number, deviceCap?: DeviceCap): Promise<CreateResult> {
     const created = await this.store.create(record, ttlMs, generation, maxSessions, deviceCap)
     if (created.created) {
-      for (const sessionId of [...created.evicted, ...created.replaced]) this.cache.invalidate(this.keys.session(record.userId, sessionId))
+      for (const { sessionId } of [...created.evicted, ...created.replaced]) this.cache.invalidate(this.keys.session(record.userId, sessionId))
     }
     return created
   }
@@ -101,7 +101,7 @@ export class NearCachedSessionStore implements SessionStore {
 
   // Dropped here at once rather than when Redis' message arrives, so that no request that starts
   // after a logout's answer is served from this instance's cache.
-  async revoke (userId: UserId, sessionId: string, reason: SessionEndReason): Promise<boolean> {
+  async revoke (userId: UserId, sessionId: string, reason: SessionEndReason): Promise<EndedSession | undefined> {
     try {
       return await this.store.revoke(userId, sessionId, reason)
     } finally {
@@ -121,7 +121,7 @@ export class NearCachedSessionStore implements SessionStore {
   }
 
   // Which sessions went is known only to Redis: wait until its messages about them have arrived.
-  async revokeAll (userId: UserId, reason: SessionEndReason, filter?: RevokeFilter): Promise<string[]> {
+  async revokeAll (userId: UserId, reason: SessionEndReason, filter?: RevokeFilter): Promise<EndedSession[]> {
     const revoked = await this.store.revokeAll(userId, reason, filter)
     await this.invalidations.sync()
     return revoked

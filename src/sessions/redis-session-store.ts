@@ -7,7 +7,7 @@ import { bumpGenerationCall } from './scripts/bump-generation.js'
 import { createSessionCall, decodeCreateSessionReply } from './scripts/create-session.js'
 import { decodeMarkAuthenticatedReply, markAuthenticatedCall } from './scripts/mark-authenticated.js'
 import { decodeResumeSessionReply, resumeSessionCall } from './scripts/resume-session.js'
-import { revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
+import { decodeRevokeAllSessionsBatchReply, revokeAllSessionsBatchCall } from './scripts/revoke-all-sessions-batch.js'
 import { decodeRevokeSessionReply, revokeSessionCall } from './scripts/revoke-session.js'
 import { decodeTouchSessionReply, touchSessionCall } from './scripts/touch-session.js'
 import { decodeTrimSessionsReply, trimSessionsCall } from './scripts/trim-sessions.js'
@@ -20,7 +20,7 @@ import { startedUserId, userIdKindOf } from './session-user-id.js'
 import { ipOfStored, storedIp } from './stored-ip.js'
 import { decodeBan, encodeBan, type UserBan } from './user-ban.js'
 import type {
-  CreateResult, DeviceCap, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
+  CreateResult, DeviceCap, EndedSession, MarkAuthenticatedResult, ResumeResult, RevokeFilter, SessionRecord, SessionStore, TouchRequest, TouchResult
 } from './session-store.js'
 
 const EVERY_DEVICE = ''
@@ -167,7 +167,8 @@ export class RedisSessionStore implements SessionStore {
       const reply = decodeCreateSessionReply(await callRedis(() => this.redis.sessionCreate(...call)))
       if (reply.created) {
         const evicted = reply.toTrim.length === 0 ? [] : await this.trim(userId, maxSessions, reply.toTrim, sessionId)
-        return { created: true, evicted, replaced: reply.replaced }
+        // The sessions a device rule replaced were of the new one's type, which the caller knows.
+        return { created: true, evicted, replaced: reply.replaced.map((replacedId) => ({ sessionId: replacedId, deviceType: deviceCap?.deviceType })) }
       }
       if (reply.status === 'banned') return { created: false, ban: decodeBan(reply.ban) }
       if (reply.status === 'full') return { created: false, deviceTypeFull: true }
@@ -225,12 +226,12 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  async revoke (userId: UserId, sessionId: string, reason: SessionEndReason): Promise<boolean> {
+  async revoke (userId: UserId, sessionId: string, reason: SessionEndReason): Promise<EndedSession | undefined> {
     const call = revokeSessionCall(
       this.keys.oneSession(userId, sessionId),
       { sessionId, reason, fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
     )
-    return decodeRevokeSessionReply(await callRedis(() => this.redis.sessionRevoke(...call)))
+    return decodeRevokeSessionReply(sessionId, await callRedis(() => this.redis.sessionRevoke(...call)))
   }
 
   async markAuthenticated (userId: UserId, sessionId: string, authAtMs: number): Promise<MarkAuthenticatedResult> {
@@ -247,7 +248,7 @@ export class RedisSessionStore implements SessionStore {
   // filtered walk moves no generation: no credentials changed, so a login it refused would check
   // the same password again and succeed. It ends every session that existed when it began; one a
   // login creates during the walk ends or lives depending on where ZSCAN's cursor is.
-  async revokeAll (userId: UserId, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<string[]> {
+  async revokeAll (userId: UserId, reason: SessionEndReason, filter: RevokeFilter = {}): Promise<EndedSession[]> {
     const { keys } = this
     const indexKey = keys.index(userId)
     const deviceId = filter.deviceId ?? EVERY_DEVICE
@@ -256,7 +257,7 @@ export class RedisSessionStore implements SessionStore {
       await callRedis(() => this.redis.sessionBumpGeneration(...call))
     }
     let cursor = '0'
-    const revoked: string[] = []
+    const revoked: EndedSession[] = []
     do {
       const [nextCursor, entries] = await callRedis(() => this.redis.zscan(indexKey, cursor, 'COUNT', SESSION_BATCH_SIZE))
       // ZSCAN replies member, score, member, score...
@@ -267,7 +268,7 @@ export class RedisSessionStore implements SessionStore {
           { reason, deviceId, fallbackTtlMs: this.options.fallbackTombstoneTtlMs },
           keys.declared(userId, sessionIds)
         )
-        revoked.push(...await callRedis(() => this.redis.sessionRevokeAllBatch(...call)))
+        revoked.push(...decodeRevokeAllSessionsBatchReply(await callRedis(() => this.redis.sessionRevokeAllBatch(...call))))
       }
       cursor = nextCursor
     } while (cursor !== '0')
@@ -317,9 +318,9 @@ export class RedisSessionStore implements SessionStore {
   // A batch of the oldest entries per call, each call replying the next batch while the index is
   // over the cap: only an index far over it (the cap is new, or was lowered) needs more than one.
   // `keep`, the login's own session, is never declared, so never evicted by its own login.
-  private async trim (userId: UserId, maxSessions: number, oldestIds: string[], keep: string): Promise<string[]> {
+  private async trim (userId: UserId, maxSessions: number, oldestIds: string[], keep: string): Promise<EndedSession[]> {
     const args = { maxSessions, indexScanLimit: indexScanLimit(maxSessions), fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
-    const evicted: string[] = []
+    const evicted: EndedSession[] = []
     let toTrim = oldestIds
     let overCap = Number.POSITIVE_INFINITY
     while (toTrim.length > 0) {

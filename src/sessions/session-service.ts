@@ -158,10 +158,10 @@ export class SessionService {
     for (const reason of ['replaced', 'evicted'] as const) {
       const ended = created[reason]
       if (ended.length === 0) continue
-      this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip })
+      this.events.sessionsEnded(reason, ended.length, { userId, sessions: ended, ip })
       // Told after the fact: the sessions are already gone, this only keeps state kept elsewhere
       // (refresh tokens in PostgreSQL) from bringing them back.
-      for (const sessionId of ended) await this.endListener?.sessionEnded(userId, sessionId, reason)
+      for (const { sessionId } of ended) await this.endListener?.sessionEnded(userId, sessionId, reason)
     }
     return claims
   }
@@ -262,9 +262,9 @@ export class SessionService {
     assertUserId(userId)
     await this.endListener?.sessionEnded(userId, sessionId, reason)
     const ended = await this.store.revoke(userId, sessionId, reason)
-    if (ended) this.events.sessionsEnded(reason, 1, { userId, sessionIds: [sessionId], ip, actor })
+    if (ended !== undefined) this.events.sessionsEnded(reason, 1, { userId, sessions: [ended], ip, actor })
     await this.endListener?.sessionEnded(userId, sessionId, reason)
-    return ended
+    return ended !== undefined
   }
 
   // `actor`: who ends them for the user (an admin, the CLI), told in the session events.
@@ -272,7 +272,7 @@ export class SessionService {
     assertUserId(userId)
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     const ended = await this.store.revokeAll(userId, reason, filter)
-    if (ended.length > 0) this.events.sessionsEnded(reason, ended.length, { userId, sessionIds: ended, ip, actor })
+    if (ended.length > 0) this.events.sessionsEnded(reason, ended.length, { userId, sessions: ended, ip, actor })
     await this.endListener?.userSessionsEnded(userId, reason, filter)
     return ended.length
   }

@@ -91,10 +91,18 @@ export type TouchResult =
   // The token was replaced by a reissue and its grace window is over.
   | { status: 'replaced' }
 
+// A session a store call ended, with what its record said of it before it went: the events
+// (session.ended) tell its device type, which nothing can read once the record is gone.
+export interface EndedSession {
+  sessionId: string
+  // Its SESSION_DEVICE_RULES type; undefined when it had none.
+  deviceType?: string
+}
+
 export type CreateResult =
   // `evicted`: the user's oldest sessions this login ended to stay within the cap; `replaced`:
   // the oldest of its device type it ended to stay within that type's cap.
-  | { created: true, evicted: string[], replaced: string[] }
+  | { created: true, evicted: EndedSession[], replaced: EndedSession[] }
   // A revoke-all has moved the generation since it was read, the device type's cap refuses
   // new sessions (`deviceTypeFull`), or (`ban`) the user is banned: nothing stored.
   | { created: false, deviceTypeFull?: true, ban?: UserBan }
@@ -133,14 +141,15 @@ export interface SessionStore {
   find: (userId: UserId, sessionId: string) => Promise<SessionRecord | undefined>
   // The user's sessions, newest first, read in bounded batches.
   list: (userId: UserId) => Promise<SessionRecord[]>
-  revoke: (userId: UserId, sessionId: string, reason: SessionEndReason) => Promise<boolean>
+  // The session it ended; undefined when there was none to end.
+  revoke: (userId: UserId, sessionId: string, reason: SessionEndReason) => Promise<EndedSession | undefined>
   // Records that the user proved who they are in this session at `authAtMs` (a re-authentication);
   // an ended session stays ended. Its TTL is left alone.
   markAuthenticated: (userId: UserId, sessionId: string, authAtMs: number) => Promise<MarkAuthenticatedResult>
   // In bounded batches; ending every session first moves the generation (a cut-off). A filtered
   // revoke-all moves nothing: it ends the sessions it finds, and a login racing it may survive.
-  // Replies the ids of the sessions it ended.
-  revokeAll: (userId: UserId, reason: SessionEndReason, filter?: RevokeFilter) => Promise<string[]>
+  // Replies the sessions it ended.
+  revokeAll: (userId: UserId, reason: SessionEndReason, filter?: RevokeFilter) => Promise<EndedSession[]>
   // Stores the user's ban, replacing any, for `ttlMs` (undefined: until lifted). From then on
   // `create` stores nothing for the user; ending the sessions they have is the caller's next step.
   ban: (userId: UserId, ban: UserBan, ttlMs: number | undefined) => Promise<void>

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { NO_DEVICE_RULES } from '../../src/sessions/device-rules.js'
 import { SessionService, type SessionPolicy } from '../../src/sessions/session-service.js'
-import type { CreateResult, SessionRecord, SessionStore, TouchRequest, TouchResult } from '../../src/sessions/session-store.js'
+import type { CreateResult, EndedSession, SessionRecord, SessionStore, TouchRequest, TouchResult } from '../../src/sessions/session-store.js'
 import type { UserBan } from '../../src/sessions/user-ban.js'
 import type { UserId } from '../../src/users/user-id.js'
 import { TestClock } from '../helpers/test-clock.js'
@@ -69,7 +69,7 @@ class RecordingStore implements SessionStore {
     throw new Error('not used here')
   }
 
-  async revokeAll (): Promise<string[]> {
+  async revokeAll (): Promise<EndedSession[]> {
     return []
   }
 

@@ -38,24 +38,25 @@ local sessionId = ARGV[10]
 -- login time ms, rotation time ms, expiry ms, retry after ms (too_soon), end reason (ended),
 -- and for a token that is neither of the two the family keeps: the family's last retired
 -- digest, its number of rotations and the last rotation's time ms; then the user id's kind
--- and '1' for a session not remembered (rotated, replayed)}.
+-- and '1' for a session not remembered (rotated, replayed); then the device type of the session
+-- a reuse ended (reused), which its session.ended event tells}.
 local function reply (fields)
   return {fields.status, fields.userType or '', fields.loginAt or '', fields.rotatedAt or '', fields.expiresAt or '',
     fields.retryAfterMs or '', fields.endReason or '', fields.lastRetiredDigest or '', fields.rotations or '',
-    fields.lastRotatedAt or '', fields.userIdKind or '', fields.notRemembered or ''}
+    fields.lastRotatedAt or '', fields.userIdKind or '', fields.notRemembered or '', fields.deviceType or ''}
 end
 
 local stored = redis.call('HMGET', sessionKey, ${luaFieldNames(['loginAt', 'userType'])}, 'refreshDigest', 'refreshIssuedAt',
   'refreshExpiresAt', 'previousRefreshDigest', 'refreshRotatedAt', 'refreshRotations',
-  ${luaFieldNames(['userIdKind', 'maxLifetime', 'notRemembered'])})
+  ${luaFieldNames(['userIdKind', 'maxLifetime', 'notRemembered', 'deviceType'])})
 if not stored[1] then
   -- A session stored with the long field names (the refresh fields have kept theirs).
-  local legacy = redis.call('HMGET', sessionKey, ${luaFieldNames(['loginAt', 'userType'], 'long')})
-  stored[1], stored[2] = legacy[1], legacy[2]
+  local legacy = redis.call('HMGET', sessionKey, ${luaFieldNames(['loginAt', 'userType', 'deviceType'], 'long')})
+  stored[1], stored[2], stored[12] = legacy[1], legacy[2], legacy[3]
 end
 -- A missing field reads false.
 local loginAt, userType, currentDigest, issuedAt, expiresAt, previousDigest, rotatedAt, rotations, userIdKind,
-  ownMaxLifetime, notRemembered = unpack(stored, 1, 11)
+  ownMaxLifetime, notRemembered, deviceType = unpack(stored, 1, 12)
 -- A device rule's own absolute lifetime (seconds, 0: none) bounds its refresh tokens in place of the policy's.
 if ownMaxLifetime then maxLifetimeMs = tonumber(ownMaxLifetime) * 1000 end
 if not loginAt then
@@ -86,7 +87,7 @@ if isPrevious then
   redis.call('DEL', sessionKey)
   redis.call('SET', tombstoneKey, 'refresh_reused', 'PX', ttl)
   redis.call('ZREM', indexKey, sessionId)
-  return reply{status = 'reused'}
+  return reply{status = 'reused', deviceType = deviceType}
 end
 if tonumber(expiresAt) <= nowMs then return reply{status = 'unknown'} end
 local sinceIssuedMs = nowMs - tonumber(issuedAt)
@@ -119,7 +120,7 @@ export const rotateRefreshTokenScript: LuaScript<OneSessionKeys, RotateRefreshTo
 type RotateRefreshTokenReply = [
   status: 'rotated' | 'replayed' | 'too_soon' | 'ended' | 'reused' | 'unknown',
   userType: string, loginAt: string, rotatedAt: string, expiresAt: string, retryAfterMs: string, endReason: string,
-  lastRetiredDigest: string, rotations: string, lastRotatedAt: string, userIdKind: string, notRemembered: string
+  lastRetiredDigest: string, rotations: string, lastRotatedAt: string, userIdKind: string, notRemembered: string, deviceType: string
 ]
 
 declare module 'ioredis' {
@@ -140,14 +141,15 @@ export type RotatedRefreshToken =
   | { status: 'too_soon', retryAfterMs: number }
   | { status: 'ended', reason: SessionEndReason }
   // The script has ended the family: a token it had retired came back after the grace window.
-  | { status: 'reused' }
+  // `deviceType`: the ended session's, if it had one.
+  | { status: 'reused', deviceType?: string }
   // `lastRetired`, when the session exists and has retired a token: the presented one may be an
   // older token of the family.
   | { status: 'unknown', lastRetired?: { digest: string, rotations: number, rotatedAt: number } }
 
 export function decodeRotateRefreshTokenReply ([
   status, userType, loginAt, rotatedAt, expiresAt, retryAfterMs, endReason, lastRetiredDigest, rotations, lastRotatedAt, userIdKind,
-  notRemembered
+  notRemembered, deviceType
 ]: RotateRefreshTokenReply): RotatedRefreshToken {
   switch (status) {
     case 'rotated':
@@ -163,7 +165,7 @@ export function decodeRotateRefreshTokenReply ([
       }
     case 'too_soon': return { status, retryAfterMs: Number(retryAfterMs) }
     case 'ended': return { status, reason: endReason as SessionEndReason }
-    case 'reused': return { status }
+    case 'reused': return deviceType === '' ? { status } : { status, deviceType }
     case 'unknown':
       if (lastRetiredDigest === '') return { status }
       return { status, lastRetired: { digest: lastRetiredDigest, rotations: Number(rotations), rotatedAt: Number(lastRotatedAt) } }

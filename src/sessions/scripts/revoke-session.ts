@@ -2,6 +2,8 @@ import type { Result } from 'ioredis'
 import type { SessionEndReason } from '../../errors/api-errors.js'
 import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
 import type { OneSessionKeys } from '../session-keys.js'
+import type { EndedSession } from '../session-store.js'
+import { decodeEndedSession, DEVICE_TYPE_FUNCTION } from './ended-session-lua.js'
 import { END_SESSION_FUNCTION } from './end-session-lua.js'
 
 export interface RevokeSessionArgs {
@@ -19,9 +21,12 @@ local sessionId = ARGV[1]
 local reason = ARGV[2]
 local fallbackTtlMs = tonumber(ARGV[3])
 ${END_SESSION_FUNCTION}
--- Replies 1 when it ended the session, 0 when there was none.
+${DEVICE_TYPE_FUNCTION}
+-- Replies {1, the session's device type ('' for none)} when it ended the session, {0, ''} when
+-- there was none.
 redis.call('ZREM', indexKey, sessionId)
-return endSession(sessionKey, tombstoneKey, reason, fallbackTtlMs)
+local deviceType = deviceTypeOf(sessionKey)
+return {endSession(sessionKey, tombstoneKey, reason, fallbackTtlMs), deviceType}
 `
 
 export const revokeSessionScript: LuaScript<OneSessionKeys, RevokeSessionArgs> = {
@@ -31,7 +36,7 @@ export const revokeSessionScript: LuaScript<OneSessionKeys, RevokeSessionArgs> =
   args: ['sessionId', 'reason', 'fallbackTtlMs']
 }
 
-type RevokeSessionReply = 0 | 1
+type RevokeSessionReply = [ended: 0 | 1, deviceType: string]
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -43,7 +48,7 @@ export function revokeSessionCall (keys: OneSessionKeys, args: RevokeSessionArgs
   return scriptCall(revokeSessionScript, keys, args)
 }
 
-// Whether the call ended a session.
-export function decodeRevokeSessionReply (reply: RevokeSessionReply): boolean {
-  return reply === 1
+// The session the call ended; undefined when there was none.
+export function decodeRevokeSessionReply (sessionId: string, [ended, deviceType]: RevokeSessionReply): EndedSession | undefined {
+  return ended === 1 ? decodeEndedSession([sessionId, deviceType]) : undefined
 }

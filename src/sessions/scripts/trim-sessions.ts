@@ -1,7 +1,9 @@
 import type { Result } from 'ioredis'
 import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
 import type { DeclaredSession } from '../session-keys.js'
+import type { EndedSession } from '../session-store.js'
 import { declaredSessionsRest } from './declared-sessions.js'
+import { decodeEndedSession, DEVICE_TYPE_FUNCTION, type EndedSessionReply } from './ended-session-lua.js'
 import { END_SESSION_FUNCTION } from './end-session-lua.js'
 
 export interface TrimSessionsKeys {
@@ -31,7 +33,9 @@ local fallbackTtlMs = tonumber(ARGV[3])
 -- Oldest first, as the index listed them.
 local sessionIds = {unpack(ARGV, 4)}
 ${END_SESSION_FUNCTION}
--- Replies {entries still over the cap, evicted ids, the oldest indexScanLimit ids for the next
+${DEVICE_TYPE_FUNCTION}
+-- Replies {entries still over the cap, the evicted sessions (each {id, device type, '' for
+-- none}), the oldest indexScanLimit ids for the next
 -- call to declare (none once within the cap)}.
 local live = {}
 for i, id in ipairs(sessionIds) do
@@ -51,9 +55,9 @@ if maxSessions > 0 then
   local excess = redis.call('ZCARD', indexKey) - maxSessions
   for i = 1, math.min(excess, #live) do
     local id, sessionKey, tombstoneKey = unpack(live[i])
+    evicted[#evicted + 1] = {id, deviceTypeOf(sessionKey)}
     endSession(sessionKey, tombstoneKey, 'evicted', fallbackTtlMs)
     redis.call('ZREM', indexKey, id)
-    evicted[#evicted + 1] = id
   end
   overCap = math.max(0, excess - #evicted)
 end
@@ -71,7 +75,7 @@ export const trimSessionsScript: LuaScript<TrimSessionsKeys, TrimSessionsArgs> =
   restArgs: 'sessionIds'
 }
 
-type TrimSessionsReply = [overCap: number, evicted: string[], nextIds: string[]]
+type TrimSessionsReply = [overCap: number, evicted: EndedSessionReply[], nextIds: string[]]
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -87,10 +91,10 @@ export function trimSessionsCall (keys: TrimSessionsKeys, args: TrimSessionsArgs
 // `overCap`: the index entries still over the cap; `nextIds`: the sessions the next call declares.
 export interface TrimmedSessions {
   overCap: number
-  evicted: string[]
+  evicted: EndedSession[]
   nextIds: string[]
 }
 
 export function decodeTrimSessionsReply ([overCap, evicted, nextIds]: TrimSessionsReply): TrimmedSessions {
-  return { overCap, evicted, nextIds }
+  return { overCap, evicted: evicted.map(decodeEndedSession), nextIds }
 }
