@@ -140,7 +140,7 @@ export class PrometheusMetrics implements AuthEvents, RedisCallObserver, Databas
     const { registry } = this
     for (const channel of DELIVERY_CHANNELS) for (const result of DELIVERY_RESULTS) this.recoveryDeliveries.labels(channel, result).inc(0)
     this.deviceTypes = new Set(options.deviceTypes)
-    this.createdSessions = counter(registry, 'sessions_created_total', 'Sessions created (logins and password changes), by device type',
+    this.createdSessions = counter(registry, 'sessions_created_total', 'Sessions created (logins, password changes, POST /service/sessions and app.sessions.start), by device type',
       'device_type', [...this.deviceTypes, OTHER_DEVICE_TYPE, NO_DEVICE_TYPE])
     collectDefaultMetrics({ register: registry })
     const histogram = (name: string, help: string, buckets: number[]): Histogram<'operation'> =>

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { reachablePostgresUrl } from '../helpers/database.js'
+import { newServiceKey, serviceKeyEntry } from '../../src/service-keys/service-key.js'
 import { getMetrics, moved, sample, scrape } from '../helpers/metrics.js'
 import { createAndLogIn, createUser, logIn, me, TEST_PASSWORD, uniqueAccount } from '../helpers/sessions.js'
 import { logInForRefresh, refresh, refreshTokenOf } from '../helpers/strategies.js'
@@ -130,6 +131,31 @@ t.test('logins, sessions, rate limits, the near-cache and HTTP requests are coun
     t.notOk(body.includes(unknownId), 'no session id in any label')
     t.notOk(body.includes('12345'), 'no unknown URL in any label')
   })
+})
+
+t.test('sessions created by device type: a type a rule names, other, none; logins and the service route alike', async (t) => {
+  const serviceKey = newServiceKey()
+  const { app } = await buildTestApp(t, {
+    databaseUrl,
+    env: {
+      METRICS: 'on',
+      SESSION_DEVICE_RULES: JSON.stringify({ phone: { maxSessions: 5 }, tv: { maxSessions: 1 } }),
+      SERVICE_KEYS: JSON.stringify([serviceKeyEntry('billing', serviceKey, ['sessions:start'])])
+    }
+  })
+  const user = await createUser(app)
+  const before = await scrape(app)
+  await logIn(app, user, undefined, { deviceType: 'phone' })
+  await logIn(app, user, undefined, { deviceType: 'watch' })
+  await logIn(app, user)
+  const started = await app.inject({
+    method: 'POST', url: '/service/sessions', headers: { authorization: `Bearer ${serviceKey}` }, payload: { userId: 'ext-user-1', deviceType: 'phone' }
+  })
+  t.equal(started.statusCode, 201, started.body)
+  const after = await scrape(app)
+  const created = (label: string): number => moved(before, after, `auth_sessions_created_total{device_type="${label}"}`)
+  t.same({ phone: created('phone'), other: created('other'), none: created('none'), tv: created('tv') }, { phone: 2, other: 1, none: 1, tv: 0 },
+    'phone: a login and POST /service/sessions; other: a type no rule names (watch); none: no type')
 })
 
 t.test('refreshes by outcome', async (t) => {
