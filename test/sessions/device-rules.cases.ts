@@ -217,6 +217,16 @@ t.test('rememberMe: false: cookies without Max-Age or Expires, idle TTL SESSION_
   t.ok(await app.redis.pttl(sessionKey(prefix, user, kiosk.sessionId)) <= 2000, 'a device rule\'s idle TTL wins over SESSION_TTL_NOT_REMEMBERED')
 })
 
+// The issue's default: 43200 s (12 hours), with nothing configured.
+t.test('rememberMe: false under the default configuration: the session\'s TTL is SESSION_TTL_NOT_REMEMBERED\'s default, 43200 s', async (t) => {
+  const { app, config } = await buildTestApp(t, {})
+  t.equal(config.SESSION_TTL_NOT_REMEMBERED, 43_200, 'the default setting')
+  const user = await createUser(app)
+  const browser = await loggedIn(app, user, { rememberMe: false })
+  const ttlSeconds = await app.redis.ttl(sessionKey(config.REDIS_KEY_PREFIX, user, browser.sessionId))
+  t.ok(ttlSeconds > 43_000 && ttlSeconds <= 43_200, `right after login, its Redis TTL is 12 hours (${ttlSeconds} s)`)
+})
+
 t.test('a password change keeps the device: the fresh session has the old one\'s type and "remember me"', async (t) => {
   const { app } = await buildTestApp(t, { env: { SESSION_DEVICE_RULES: RULES } })
   const user = await createUser(app)
