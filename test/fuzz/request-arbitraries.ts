@@ -173,6 +173,27 @@ const OTHER_HEADERS = {
   'x-forwarded-for': fc.constantFrom('10.0.0.1', '::1', 'not-an-ip', '1.2.3.4, 5.6.7.8')
 }
 const otherHeaders = sometimes(OTHER_HEADERS, 4)
+
+// What a gateway adds to its question to GET /auth/verify: not to keep the session alive
+// (X-Session-Slide), and a sign-in at most so many seconds old (X-Require-Auth-Within; 1 second
+// is older than most of the cast's sign-ins, so 403 "1005" with maxAge), or values neither
+// allows (400 "1400").
+export const VERIFY_ROUTE = 'GET /auth/verify'
+// The second header three times in four: a 1005 needs it, a token of a live session and a
+// sign-in older than what it asks.
+const sessionSlide = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('on', 'off', 'OFF', 'on, off') },
+  fc.constantFrom('', 'no', 'of', '0'), headerString
+)
+const requireAuthWithin = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('1', '60, 1') },
+  { weight: 2, arbitrary: fc.constantFrom('60', '999999999') },
+  fc.constantFrom('', '0', '-1', '1.5', '1e3', '1000000000', 'soon'), headerString
+)
+const verifyHeaders = fc.tuple(
+  sometimes({ 'x-session-slide': sessionSlide }, 2),
+  fc.oneof({ weight: 3, arbitrary: fc.record({ 'x-require-auth-within': requireAuthWithin }) }, { weight: 1, arbitrary: fc.constant({}) })
+).map(([slide, within]) => ({ ...slide, ...within }))
 // Without a content type of its own, which two times in three is refused (415) before anything else.
 const { 'content-type': _contentType, ...OTHER_HEADERS_KEEPING_JSON } = OTHER_HEADERS
 const likelyOtherHeaders = sometimes(OTHER_HEADERS_KEEPING_JSON, 4)
@@ -224,7 +245,8 @@ function requestSpecsFor (route: ApiRoute, isLikely = false): fc.Arbitrary<Reque
     path: fc.constant(route.path),
     params: likelyIf(isLikely, paramsOf(route, paramValues(route)), paramsOf(route, likelyParamValues(route))),
     query: likelyIf(isLikely, queryOf(route, QUERY_VALUES), queryOf(route, LIKELY_QUERY_VALUES)),
-    headers: fc.tuple(credentials, isLikely ? likelyOtherHeaders : otherHeaders).map(([credential, other]) => ({ ...other, ...credential })),
+    headers: fc.tuple(credentials, isLikely ? likelyOtherHeaders : otherHeaders, routeName(route) === VERIFY_ROUTE ? verifyHeaders : fc.constant({}))
+      .map(([credential, other, gateway]) => ({ ...other, ...gateway, ...credential })),
     cookies: fc.oneof(fc.constant({}), cookies),
     body: likelyIf(isLikely, bodyOf(route), plausibleBodyOf(route))
   })

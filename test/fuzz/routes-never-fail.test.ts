@@ -10,7 +10,7 @@ import { apiRoutesOf, EXPECTED_ROUTES, REFRESH_ROUTE, routeName } from './api-ro
 import { newBackends } from './backends.js'
 import { Cast } from './cast.js'
 import { isLegitimateForVictim } from './legitimate-requests.js'
-import { requestSpecs, VICTIM_NOTE_ID } from './request-arbitraries.js'
+import { requestSpecs, VERIFY_ROUTE, VICTIM_NOTE_ID } from './request-arbitraries.js'
 import { toInjectOptions } from './request-spec.js'
 import { snapshotNotes, snapshotSession } from './victim-snapshot.js'
 
@@ -20,10 +20,10 @@ import { snapshotNotes, snapshotSession } from './victim-snapshot.js'
 // (requestSpecs). Each check prints how many answers met it; FUZZ_SEED=2, 3, ... draw others.
 const SEED = Number(process.env.FUZZ_SEED ?? 1)
 // Requests per app: about six seconds on two cores. Half go to the routes the depth checks count
-// (DEPTH_CHECKED_ROUTES), which gives the rarest of those checks some ten answers or more with
-// any seed; the other half to every route. The attacker and the admin log in with a hash of the
+// (DEPTH_CHECKED_ROUTES), some forty each, which gives the rarest of those checks a few answers
+// or more with any seed; the other half to every route. The attacker and the admin log in with a hash of the
 // lowest argon2 cost (cast.ts), so that logins cost little.
-const RUNS_PER_APP = 1000
+const RUNS_PER_APP = 1100
 // High enough that 429s do not hide what the limited routes would answer.
 const NO_RATE_LIMIT = '1000000'
 const FUZZ_ENV = Object.fromEntries([
@@ -44,14 +44,26 @@ const DEPTH_CHECKED_ROUTES = [
   'GET /auth/me', 'POST /auth/login', 'POST /notes', 'DELETE /notes/{id}', REFRESH_ROUTE,
   'POST /auth/password/forgot', 'POST /auth/password/reset', 'POST /auth/login/second-factor',
   'POST /service/sessions', 'GET /service/users/{userId}/sessions', 'DELETE /service/users/{userId}/sessions/{sessionId}',
-  'DELETE /service/users/{userId}/sessions'
+  'DELETE /service/users/{userId}/sessions', VERIFY_ROUTE
 ]
-const ERROR_FIELDS = new Set(['code', 'errorCode', 'info', 'reason', 'until'])
+// The one error shape's fields (src/errors/error-body.ts): `reason` with 1002, 1010 and 1011,
+// `until` with 1011, `maxAge` with 1005, `challenge` with 1012.
+// The app's clock runs ahead of the wall clock by this much per generated request (under two
+// minutes over a run, far within every lifetime and token TTL): a session of the cast that lived ten requests
+// is a second old, so that a gateway asking for a sign-in within a second
+// (X-Require-Auth-Within: 1, the least it can ask) is refused 403 "1005" with maxAge. The run
+// itself takes a few seconds, and players are signed in afresh whenever a request ended them.
+const CLOCK_STEP_MS = 100
+const ERROR_FIELDS = new Set(['code', 'errorCode', 'info', 'reason', 'until', 'maxAge', 'challenge'])
 
 const REFRESH_POSTGRES = STRATEGIES.find((strategy) => strategy.name === 'refresh-postgres')
 if (REFRESH_POSTGRES === undefined) throw new Error('test/helpers/strategies.ts no longer has refresh-postgres')
 
-// Undefined when the answer is an error in the API's one shape {code: 0, errorCode, info, reason?}.
+function isString (value: unknown): boolean {
+  return typeof value === 'string'
+}
+
+// Undefined when the answer is an error in the API's one shape {code: 0, errorCode, info, reason?, until?, maxAge?, challenge?}.
 function errorShapeProblem (response: LightMyRequestResponse): string | undefined {
   let body: unknown
   try {
@@ -60,10 +72,11 @@ function errorShapeProblem (response: LightMyRequestResponse): string | undefine
     return `a ${response.statusCode} whose body is not JSON: ${response.body.slice(0, 200)}`
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return `a ${response.statusCode} whose body is not an object`
-  const { code, errorCode, info, reason, until } = body as Record<string, unknown>
+  const { code, errorCode, info, reason, until, maxAge, challenge } = body as Record<string, unknown>
   const extra = Object.keys(body).filter((key) => !ERROR_FIELDS.has(key))
-  if (code !== 0 || typeof errorCode !== 'string' || typeof info !== 'string' || (reason !== undefined && typeof reason !== 'string') ||
-    (until !== undefined && typeof until !== 'string') || extra.length > 0) {
+  const optional: Array<[unknown, (value: unknown) => boolean]> = [[reason, isString], [until, isString], [maxAge, Number.isInteger], [challenge, isString]]
+  if (code !== 0 || typeof errorCode !== 'string' || typeof info !== 'string' ||
+    optional.some(([value, isValid]) => value !== undefined && !isValid(value)) || extra.length > 0) {
     return `a ${response.statusCode} not in the error shape: ${response.body.slice(0, 200)}`
   }
   return undefined
@@ -75,7 +88,11 @@ function errorCodeOf (response: LightMyRequestResponse): string {
 
 forEachStrategy(t, async (t, strategy) => {
   const backends = newBackends()
-  const { app } = await buildTestApp(t, appOptions(strategy, { ...FUZZ_ENV, SESSION_DEVICE_RULES: FUZZ_DEVICE_RULES, ...backends.env }))
+  let clockAheadMs = 0
+  const { app } = await buildTestApp(t, {
+    ...appOptions(strategy, { ...FUZZ_ENV, SESSION_DEVICE_RULES: FUZZ_DEVICE_RULES, ...backends.env }),
+    clock: () => Date.now() + clockAheadMs
+  })
   const routes = apiRoutesOf(app)
   const names = routes.map(routeName)
   for (const expected of EXPECTED_ROUTES) t.ok(names.includes(expected), `${expected} is fuzzed`)
@@ -99,6 +116,7 @@ forEachStrategy(t, async (t, strategy) => {
   let victimListedToBackends = 0
 
   const everyAnswerIsSound = fc.asyncProperty(requestSpecs(routes, DEPTH_CHECKED_ROUTES), async (spec) => {
+    clockAheadMs += CLOCK_STEP_MS
     await cast.revive()
     const request = toInjectOptions(spec, context)
     fc.pre(!isLegitimateForVictim(request, cast))
@@ -152,4 +170,7 @@ forEachStrategy(t, async (t, strategy) => {
   reached(/^POST \/auth\/password\/forgot 202$/, 'some reset links were asked for')
   reached(/^POST \/auth\/password\/reset 400 1014$/, 'some reset tokens reached the lookup and were refused')
   reached(/^POST \/auth\/login\/second-factor 401 1010$/, 'some second-factor logins reached the lookup and were refused')
+  reached(/^GET \/auth\/verify 204$/, 'some gateway checks found the session live')
+  reached(/^GET \/auth\/verify 403 1005$/, 'some gateway checks asked for a more recent sign-in (X-Require-Auth-Within), answered with maxAge')
+  reached(/^GET \/auth\/verify 400 1400$/, 'some gateway headers were refused (X-Session-Slide, X-Require-Auth-Within)')
 }, [SLIDING, REFRESH_POSTGRES])
