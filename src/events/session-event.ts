@@ -41,7 +41,9 @@ export interface SessionEvent {
   // session.created: how the user signed in (`password` for this server's own login, or the
   // label the app gave app.sessions.start or POST /service/sessions); null when none was given.
   authMethod: string | null
-  // session.created: the session's device type (SESSION_DEVICE_RULES); null when it has none.
+  // session.created, session.ended: the session's device type (SESSION_DEVICE_RULES), null when it
+  // has none or an idle expiry ended it (its record is gone); login.failed (device_type_full): the
+  // type the refused login asked for.
   deviceType: string | null
   // session.created: how the user proved who they are (RFC 8176 amr: ["pwd"], ["pwd", "otp"], or
   // what the app gave app.sessions.start); null in the other events.
