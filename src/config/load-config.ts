@@ -41,10 +41,15 @@ export interface AppConfig extends Omit<Env, 'COOKIE_SECURE' | 'EXAMPLE_ROUTES'>
   dataEncryptionKey?: Buffer
 }
 
+// env-schema sets `additionalProperties` on the schema it is given, so it gets a copy of its own:
+// one for every read, because ajv compiles a schema object once and then reuses its validator (a
+// copy per read would be compiled on each read, tens of milliseconds: every app a test builds).
+const validatedSchema = structuredClone(envJsonSchema)
+
 // Only the variables the schema names; anything else in the environment is ignored.
 export function readEnv (source: EnvSource): Env {
   try {
-    return envSchema<Env>({ schema: structuredClone(envJsonSchema), data: source, env: false })
+    return envSchema<Env>({ schema: validatedSchema, data: source, env: false })
   } catch (err) {
     // ajv names the variable ("env/SESSION_TTL must be integer"); say where it came from.
     const message = (err as Error).message

@@ -47,10 +47,12 @@ function camelCase (name: string): string {
   return name.toLowerCase().replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase())
 }
 
-const settingsSchema = {
+// A schema of its own, since env-schema sets `additionalProperties` on the one it is given, and
+// one object for every check: ajv compiles a schema object once and reuses its validator.
+const settingsSchema = structuredClone({
   type: 'object',
   properties: Object.fromEntries(SESSION_CHECK_SETTING_NAMES.map((name) => [name, envJsonSchema.properties[name]]))
-}
+})
 
 // Options win over the environment, which supplies the rest; unset ones take the server's defaults.
 export function sessionCheckSettings (options: SessionCheckSettingOptions, env: EnvSource): SessionCheckSettings {
@@ -93,7 +95,7 @@ export function checkedSessionCheckSettings (settings: SessionCheckSettings): Se
 function validatedSettings (data: Record<string, unknown>): SessionCheckSettings {
   let parsed: Pick<Env, SettingName>
   try {
-    parsed = envSchema<Pick<Env, SettingName>>({ schema: structuredClone(settingsSchema), data, env: false })
+    parsed = envSchema<Pick<Env, SettingName>>({ schema: settingsSchema, data, env: false })
   } catch (error) {
     throw new ConfigError(`Invalid session check settings: ${(error as Error).message}`)
   }
