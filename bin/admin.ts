@@ -4,14 +4,11 @@ import { ConfigError, readEnv } from '../src/config/load-config.js'
 import type { Env } from '../src/config/config-schema.js'
 import { DataDirInUseError } from '../src/db/data-dir-lock.js'
 import { migrate } from '../src/db/migrate.js'
-import { openPglite } from '../src/db/pglite-database.js'
-import { openPostgres } from '../src/db/postgres-database.js'
 import type { SqlDatabase } from '../src/db/sql-database.js'
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../src/passwords/password-hasher.js'
 import { refreshTokensInPostgres, sessionPolicyOf } from '../src/config/session-policies.js'
 import { PostgresRefreshTokenStore } from '../src/refresh/postgres-refresh-token-store.js'
 import type { RedisClient } from '../src/redis/redis-client.js'
-import { isCluster, newRedisClient, redisLocation, seedNodeError } from '../src/redis/redis-connection.js'
 import { SERVICE_KEY_NAME_PATTERN, SERVICE_KEY_NAME_RULE } from '../src/service-keys/service-key.js'
 import { RedisSessionStore } from '../src/sessions/redis-session-store.js'
 import { SessionService, type BanInput } from '../src/sessions/session-service.js'
@@ -105,7 +102,10 @@ function banLine (userId: UserId, ban: UserBan): string {
   return `user ${userId} is banned ${until === undefined ? 'until lifted' : `until ${until}`}: ${ban.reason}`
 }
 
+// ioredis, pg and PGlite are loaded by the commands that use them: the others (keys, a usage
+// error) start in a fraction of the time, PGlite's modules alone being a tenth of a second of CPU.
 async function withRedis<T> (env: Env, work: (redis: RedisClient) => Promise<T>): Promise<T> {
+  const { isCluster, newRedisClient, redisLocation, seedNodeError } = await import('../src/redis/redis-connection.js')
   const redis = newRedisClient(env, {
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
@@ -166,8 +166,8 @@ async function withEvents<T> (env: Env, work: (events: CliEvents) => Promise<T>)
 
 async function withDatabase<T> (env: Env, work: (db: SqlDatabase) => Promise<T>): Promise<T> {
   const db: SqlDatabase = env.DATABASE_URL === undefined
-    ? await openPglite(env.DATA_DIR)
-    : openPostgres(env.DATABASE_URL, () => undefined)
+    ? await (await import('../src/db/pglite-database.js')).openPglite(env.DATA_DIR)
+    : (await import('../src/db/postgres-database.js')).openPostgres(env.DATABASE_URL, () => undefined)
   try {
     await migrate(db)
     return await work(db)
