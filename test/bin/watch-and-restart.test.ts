@@ -7,6 +7,7 @@ import t from 'tap'
 import { request } from 'undici'
 import { WatchedServer } from '../../bin/watch-and-restart.js'
 import { freePort } from '../helpers/free-port.js'
+import { toolEnv } from '../helpers/tool-env.js'
 import { PROJECT_DIR, tempDir } from './run-cli.js'
 
 // `npm run dev`'s loop (bin/watch-and-restart.ts) on a one-file project, so TypeScript's watch
@@ -17,6 +18,10 @@ import { PROJECT_DIR, tempDir } from './run-cli.js'
 const CHANGE_LIMIT_MS = 120_000
 const POLL_MS = 50
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+
+// Every process this file starts is tsc or the one-file project's server, never the repository's
+// code: none of them is run under coverage (tool-env.ts), the loop's own tsc included.
+Object.assign(process.env, toolEnv({}))
 
 const TSCONFIG = {
   compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'dist', types: ['node'] },

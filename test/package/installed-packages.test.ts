@@ -10,6 +10,7 @@ import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createAndLogIn, createUser } from '../helpers/sessions.js'
 import { createProject, installedVersion, packTarballs, PROJECT_ROOT, publishDryRun } from '../helpers/packed-project.js'
 import { RedisServer } from '../helpers/redis-server.js'
+import { toolEnv } from '../helpers/tool-env.js'
 import { phoneCodeLoginBesideTheServer } from './phone-code-login-example.js'
 
 const run = promisify(execFile)
@@ -49,7 +50,7 @@ function exportedFiles (manifest: Manifest): string[] {
 }
 
 async function startService (script: string, env: Record<string, string>): Promise<{ child: ChildProcess, url: string }> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [script], { env: toolEnv({ ...process.env, ...env }), stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout ?? process.stdin })
   const started = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the service did not start')), SERVICE_START_TIMEOUT_MS)
@@ -165,7 +166,7 @@ t.test('the packed plugin and SDK, installed from their tarballs into a fresh pr
 
   t.test('the SDK from its tarball, fetch and axios, against the server\'s example resource', async (t) => {
     const user = await createUser(app)
-    const { stdout } = await run(process.execPath, [join(project, 'dist', 'client.js'), authUrl, user.account, user.password])
+    const { stdout } = await run(process.execPath, [join(project, 'dist', 'client.js'), authUrl, user.account, user.password], { env: toolEnv() })
     const seen = JSON.parse(stdout.trim()) as { userId: number, fetchStatus: number, axiosStatus: number, texts: string[] }
     t.equal(seen.userId, user.userId, 'logged in')
     t.equal(seen.fetchStatus, 201, 'fetch created a note')

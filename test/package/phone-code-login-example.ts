@@ -8,6 +8,7 @@ import { TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { createTestDatabase } from '../helpers/database.js'
 import { PROJECT_ROOT } from '../helpers/packed-project.js'
 import { startServerProcess } from '../helpers/server-process.js'
+import { toolEnv } from '../helpers/tool-env.js'
 import { checkExampleManifest } from './example-manifest.js'
 import { call, refusedSoon, type Answer } from './json-call.js'
 import { startPhoneCodeLoginService, type PhoneCodeLoginService } from './phone-code-login-service.js'
@@ -51,7 +52,7 @@ export async function phoneCodeLoginBesideTheServer (t: Test, { project, redisUr
   const exampleEnv = { ...shared, PHONE_LOGIN_KEY_PREFIX: 'phone-login:' }
   // The type-check overlaps the starts: each is a second or more of one core.
   const [, auth, example, shortLived] = await Promise.all([
-    run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', exampleDir], { timeout: TSC_TIMEOUT_MS }),
+    run(process.execPath, [join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', exampleDir], { timeout: TSC_TIMEOUT_MS, env: toolEnv() }),
     startServerProcess(t, { ...shared, ...(database.url === undefined ? {} : { DATABASE_URL: database.url }) }),
     startPhoneCodeLoginService(t, exampleDir, exampleEnv),
     // The same service, its codes living a second: their expiry is judged by its clock, which a

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { TestContext } from '../helpers/build-app.js'
 import { stopAtTeardown } from '../helpers/stop-at-teardown.js'
+import { toolEnv } from '../helpers/tool-env.js'
 
 // examples/phone-code-login as a user runs it (`npm start`: Node runs its TypeScript as it is),
 // from a project that installed the packed plugin, in development mode: its sign-in codes are
@@ -27,8 +28,9 @@ export interface PhoneCodeLoginService {
 export async function startPhoneCodeLoginService (t: TestContext, exampleDir: string, env: Record<string, string>): Promise<PhoneCodeLoginService> {
   const child = spawn(process.execPath, [join('src', 'server.ts')], {
     cwd: exampleDir,
-    // Nothing of the test's own environment (REDIS_URL, DATABASE_URL) reaches it unasked.
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', ...env },
+    // Nothing of the test's own environment (REDIS_URL, DATABASE_URL) reaches it unasked; its
+    // files are the project's, outside the repository: no coverage (tool-env.ts).
+    env: toolEnv({ PATH: process.env.PATH ?? '', NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const exited = stopAtTeardown(t, child)
