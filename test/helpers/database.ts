@@ -5,8 +5,16 @@ import pg from 'pg'
 export const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const PROBE_TIMEOUT_MS = 1000
 
+let reachable: Promise<string | undefined> | undefined
+
 // POSTGRES_URL when a server answers there: a fresh PGlite takes seconds to open, PostgreSQL milliseconds.
+// Asked once per process (most apps a test builds ask), as no test stops that server.
 export async function reachablePostgresUrl (): Promise<string | undefined> {
+  reachable ??= probePostgres()
+  return await reachable
+}
+
+async function probePostgres (): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: PROBE_TIMEOUT_MS })
   try {
     await client.connect()
@@ -16,6 +24,22 @@ export async function reachablePostgresUrl (): Promise<string | undefined> {
   } finally {
     await client.end().catch(() => undefined)
   }
+}
+
+// The schemas of a process' tests are made and dropped over connections kept between them (two at
+// most per server): a new connection costs PostgreSQL a process start, and a test process makes
+// and drops dozens of schemas. They do not keep the process alive (allowExitOnIdle).
+const schemaPools = new Map<string, pg.Pool>()
+
+function schemaPool (baseUrl: string): pg.Pool {
+  let pool = schemaPools.get(baseUrl)
+  if (pool === undefined) {
+    pool = new pg.Pool({ connectionString: baseUrl, max: 2, allowExitOnIdle: true })
+    // An idle connection that breaks is replaced at the next query; the error itself is no test's.
+    pool.on('error', () => undefined)
+    schemaPools.set(baseUrl, pool)
+  }
+  return pool
 }
 
 export interface TestDatabase {
@@ -29,19 +53,12 @@ export interface TestDatabase {
 export async function createTestDatabase (baseUrl = process.env.DATABASE_URL): Promise<TestDatabase> {
   if (baseUrl === undefined || baseUrl === '') return { drop: async () => undefined }
   const schema = `test_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: baseUrl })
-  await admin.connect()
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  await admin.end()
+  const pool = schemaPool(baseUrl)
+  await pool.query(`CREATE SCHEMA ${schema}`)
   const url = new URL(baseUrl)
   url.searchParams.set('options', `-c search_path=${schema}`)
   return {
     url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: baseUrl })
-      await client.connect()
-      await client.query(`DROP SCHEMA ${schema} CASCADE`)
-      await client.end()
-    }
+    drop: async () => { await pool.query(`DROP SCHEMA ${schema} CASCADE`) }
   }
 }
