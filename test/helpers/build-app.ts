@@ -55,7 +55,7 @@ export async function buildTestApp (t: TestContext, options: BuildOptions = {}):
   else if (givenRedisUrl === undefined || givenRedisUrl === '') redisEnv = { REDIS_URL: await sharedRedisDatabaseUrl() }
   else redisEnv = { REDIS_URL: givenRedisUrl, REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:` }
 
-  const database = await createTestDatabase(options.databaseUrl)
+  const database = await createTestDatabase(options.databaseUrl, { migrated: true })
   t.teardown(async () => await database.drop())
 
   const config = loadConfig({
