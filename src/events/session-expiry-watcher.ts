@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import type { Clock } from '../clock.js'
 import type { SessionEndReason } from '../errors/api-errors.js'
@@ -5,11 +7,16 @@ import type { RedisClient } from '../redis/redis-client.js'
 import { callRedis } from '../redis/redis-failure.js'
 import { defineEventCommands } from './event-scripts.js'
 import { sessionKeys, type SessionKeys } from '../sessions/session-keys.js'
-import { claimExpiredSessionCall, decodeClaimExpiredSessionReply } from './scripts/claim-expired-session.js'
+import { claimExpiredSessionCall, decodeClaimExpiredSessionReply, type ClaimExpiredSessionReply } from './scripts/claim-expired-session.js'
+import type { ScriptCall } from '../redis/lua-script.js'
 import { userIdKey, userIdOfKey, type UserId } from '../users/user-id.js'
 
 const MS_PER_SECOND = 1000
 const CLAIM_TTL_MS = 60_000
+// A claim whose answer did not come (Redis slower than REDIS_COMMAND_TIMEOUT, a dropped
+// connection) is made again: Redis may have run it, and then only a retry tells the event.
+const CLAIM_ATTEMPTS = 4
+const CLAIM_RETRY_MS = 100
 // The keyspace-notification classes the watcher needs: E (keyevent channels) and x (expired).
 export const REQUIRED_NOTIFY_FLAGS = 'Ex'
 // A session key expires at its absolute deadline to the millisecond, and Redis may report it a
@@ -130,11 +137,22 @@ export class SessionExpiryWatcher {
   private async claim (userId: UserId, sessionId: string): Promise<void> {
     const call = claimExpiredSessionCall(
       { claimKey: `${this.settings.keyPrefix}EVENTS_EXPIRED:{${userIdKey(userId)}}:${sessionId}`, indexKey: this.keys.index(userId) },
-      { sessionId, claimTtlMs: CLAIM_TTL_MS }
+      { sessionId, claimTtlMs: CLAIM_TTL_MS, claimant: randomUUID() }
     )
-    const claim = decodeClaimExpiredSessionReply(await callRedis(() => this.redis.eventsClaimExpiredSession(...call)))
+    const claim = decodeClaimExpiredSessionReply(await this.claimAgainUntilAnswered(call))
     if (!claim.claimed) return
     this.onExpired({ userId, sessionId, reason: this.reachedDeadline(claim.loginAtMs) ? 'max_lifetime' : 'expired' })
+  }
+
+  private async claimAgainUntilAnswered (call: ScriptCall): Promise<ClaimExpiredSessionReply> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await callRedis(() => this.redis.eventsClaimExpiredSession(...call))
+      } catch (error) {
+        if (attempt >= CLAIM_ATTEMPTS) throw error
+        await sleep(CLAIM_RETRY_MS * attempt)
+      }
+    }
   }
 
   private reachedDeadline (loginAtMs: number | undefined): boolean {

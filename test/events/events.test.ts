@@ -1,6 +1,7 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder): a test
 // process costs more to start under tap's coverage than most of these files spend testing.
 await import('./device-type-events.cases.js')
+await import('./expiry-claim-retry.cases.js')
 await import('./parked-events.cases.js')
 await import('./rate-limited-events.cases.js')
 await import('./session-events.cases.js')

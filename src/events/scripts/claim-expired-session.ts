@@ -11,6 +11,9 @@ export interface ClaimExpiredSessionArgs {
   sessionId: string
   // Far longer than the notification takes to reach every instance.
   claimTtlMs: number
+  // Who claims: the same for every attempt of one instance at one expiry, so that an attempt
+  // whose answer was lost (a command timeout) and is made again finds the claim its own.
+  claimant: string
 }
 
 // Every instance hears Redis report a session key expired; the one whose claim is first emits
@@ -21,8 +24,9 @@ local claimKey = KEYS[1]
 local indexKey = KEYS[2]
 local sessionId = ARGV[1]
 local claimTtlMs = tonumber(ARGV[2])
+local claimant = ARGV[3]
 -- Replies {claimed (1, or 0 when another instance was first), the login time in ms ('' when unknown)}.
-if not redis.call('SET', claimKey, '1', 'NX', 'PX', claimTtlMs) then return {0, ''} end
+if not redis.call('SET', claimKey, claimant, 'NX', 'PX', claimTtlMs) and redis.call('GET', claimKey) ~= claimant then return {0, ''} end
 return {1, redis.call('ZSCORE', indexKey, sessionId) or ''}
 `
 
@@ -30,10 +34,10 @@ export const claimExpiredSessionScript: LuaScript<ClaimExpiredSessionKeys, Claim
   command: 'eventsClaimExpiredSession',
   lua: CLAIM_EXPIRED_SESSION_LUA,
   keys: ['claimKey', 'indexKey'],
-  args: ['sessionId', 'claimTtlMs']
+  args: ['sessionId', 'claimTtlMs', 'claimant']
 }
 
-type ClaimExpiredSessionReply = [claimed: 0 | 1, loginAt: string]
+export type ClaimExpiredSessionReply = [claimed: 0 | 1, loginAt: string]
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
