@@ -12,9 +12,12 @@ import { PageDriver } from './page-driver.js'
 const ACCESS_TOKEN_TTL_SECONDS = 2
 // Past this, the access token has expired (by the server's clock, which the test moves).
 const UNTIL_EXPIRED_MS = ACCESS_TOKEN_TTL_SECONDS * 1000 + 300
-// Enough for both tabs to have their timers set before the shared moment comes.
-const SHARED_MOMENT_DELAY_MS = 500
+// Enough for both tabs to have their timers set before the shared moment comes, on a busy machine too.
+const SHARED_MOMENT_DELAY_MS = 1000
 const ROUNDS = 5
+// A tab whose click a busy machine delays until the other tab's refresh has answered finds the
+// cookie renewed and gets no 1003: right, but that round did not race. Most rounds must.
+const RACED_ROUNDS_AT_LEAST = 3
 
 function pathOf (response: Response): string {
   return new URL(response.url()).pathname
@@ -49,6 +52,7 @@ t.test('two tabs refreshing at once, in Chromium (refresh strategy)', { skip: NO
       })
     })
 
+    let racedRounds = 0
     for (let round = 1; round <= ROUNDS; round++) {
       clock.advance(UNTIL_EXPIRED_MS)
       refreshes.length = 0
@@ -62,10 +66,13 @@ t.test('two tabs refreshing at once, in Chromium (refresh strategy)', { skip: NO
         `setTimeout(() => document.getElementById('reload-sessions').click(), ${moment} - Date.now())`)))
       await Promise.all(listed)
 
-      for (const [index, answers] of expiredAnswers.entries()) {
-        const codes = await Promise.all(answers.map(async (answer) => (await answer.json() as { errorCode?: string }).errorCode))
-        t.ok(codes.length > 0 && codes.every((code) => code === '1003'), `round ${round}: tab ${index + 1} got 1003 (${codes.join(', ')})`)
+      const codesOfTabs = await Promise.all(expiredAnswers.map(async (answers) =>
+        await Promise.all(answers.map(async (answer) => (await answer.json() as { errorCode?: string }).errorCode))))
+      for (const [index, codes] of codesOfTabs.entries()) {
+        t.ok(codes.every((code) => code === '1003'), `round ${round}: tab ${index + 1} got only 1003 if anything (${codes.join(', ')})`)
       }
+      t.ok(codesOfTabs.some((codes) => codes.length > 0), `round ${round}: a tab found its token expired`)
+      if (codesOfTabs.every((codes) => codes.length > 0)) racedRounds++
       t.equal(refreshes.length, 1, `round ${round}: one POST /auth/refresh for both tabs`)
       t.strictSame(refreshes.map((response) => response.status()), [200], `round ${round}: and it succeeded`)
       for (const [index, tab] of tabs.entries()) {
@@ -74,6 +81,7 @@ t.test('two tabs refreshing at once, in Chromium (refresh strategy)', { skip: NO
       }
     }
 
+    t.ok(racedRounds >= RACED_ROUNDS_AT_LEAST, `both tabs got 1003 at once in ${racedRounds} of ${ROUNDS} rounds`)
     const sessions = await first.sessions()
     t.equal(sessions.length, 1, 'refreshes renewed the one session, they did not add any')
     t.strictSame([...first.problems, ...second.problems], [])
