@@ -63,16 +63,19 @@ async function compiledProductCode (): Promise<{ files: string[], typesOnly: str
 }
 
 async function summarise (): Promise<Map<string, DirectorySummary>> {
-  const { files, typesOnly } = await compiledProductCode()
+  const { typesOnly } = await compiledProductCode()
   console.log(`\n# Not measured, types only: ${typesOnly.join(', ') || 'none'}`)
   // `all` counts a product file that no test loaded as uncovered instead of leaving it out.
   // c8 matches `include` and `exclude` against paths relative to the working directory.
   process.chdir(PROJECT_ROOT)
+  // Globs, one per directory, rather than the file list itself: c8 tests every script of every
+  // test process against each pattern, and some 230 patterns made this step take 8 s.
+  const include = [...TOP_LEVEL_FILES.map((file) => `dist/${file}`), ...DIRECTORIES.map((directory) => `dist/${directory}**/*.js`)]
   await new Report({
     tempDirectory: COVERAGE_DIR,
     reportsDirectory: REPORTS_DIR,
     reporter: ['json-summary', 'lcov'],
-    include: files,
+    include,
     exclude: typesOnly,
     all: true,
     src: [PROJECT_ROOT],

@@ -18,7 +18,7 @@ const LOGIN_ATTEMPTS = 10
 const PAUSE_MS = 300
 // Past the logical expiry of a PEXPIRE of 1 ms.
 const EXPIRY_MARGIN_MS = 5
-const ROUNDS = 5
+const ROUNDS = 3
 const WAIT_LIMIT_MS = 15_000
 const POLL_MS = 20
 
