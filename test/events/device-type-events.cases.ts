@@ -2,6 +2,7 @@ import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { streamedEvents, type StreamedEvent } from '../helpers/session-events.js'
 import { createUser, logIn } from '../helpers/sessions.js'
+import { refresh } from '../helpers/strategies.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 // Issue 26: events carry the session's device type. session.ended tells the type of the session
@@ -62,10 +63,9 @@ t.test('refresh_reused: the ended session\'s deviceType', async (t) => {
   })
   const login = await logIn(app, await createUser(app), undefined, { deviceType: 'phone' })
   const { refreshToken } = login.response.json<{ refreshToken: string }>()
-  const refresh = async (token: string): Promise<number> =>
-    (await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: token } })).statusCode
-  t.equal(await refresh(refreshToken), 200)
+  const refreshed = async (token: string): Promise<number> => (await refresh(app, token)).statusCode
+  t.equal(await refreshed(refreshToken), 200)
   clock.advance((REUSE_GRACE_SECONDS + 1) * MS_PER_SECOND)
-  t.equal(await refresh(refreshToken), 401, 'the rotated token, past its grace')
+  t.equal(await refreshed(refreshToken), 401, 'the rotated token, past its grace')
   t.same(toldOf(await streamedEvents(app)), [['session.ended', 'refresh_reused', login.sessionId, 'phone']])
 })

@@ -8,6 +8,7 @@ import { LogCollector } from '../helpers/log-collector.js'
 import { RedisServer } from '../helpers/redis-server.js'
 import { streamedEvents, waitForStreamedEvents, type StreamedEvent } from '../helpers/session-events.js'
 import { createUser, expireKeyNow, logIn, me, startSession, type LoggedIn } from '../helpers/sessions.js'
+import { refresh } from '../helpers/strategies.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 // The session events as the Redis Stream holds them, while scripted sessions go through their
@@ -94,11 +95,10 @@ t.test('refresh: rotation, then reuse of a rotated token ends the session', asyn
   const { app } = await buildTestApp(t, { clock: clock.now, env: { ...STREAM, AUTH_STRATEGY: 'refresh', REFRESH_REUSE_GRACE: String(REUSE_GRACE_SECONDS) } })
   const login = await logIn(app, await createUser(app))
   const { refreshToken } = login.response.json<{ refreshToken: string }>()
-  const refresh = async (token: string): Promise<number> =>
-    (await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: token } })).statusCode
-  t.equal(await refresh(refreshToken), 200)
+  const refreshed = async (token: string): Promise<number> => (await refresh(app, token)).statusCode
+  t.equal(await refreshed(refreshToken), 200)
   clock.advance((REUSE_GRACE_SECONDS + 1) * MS_PER_SECOND)
-  t.equal(await refresh(refreshToken), 401, 'the rotated token, past its grace')
+  t.equal(await refreshed(refreshToken), 401, 'the rotated token, past its grace')
 
   t.same(summaryOf(await streamedEvents(app)), [
     ['session.created', null, login.sessionId],
