@@ -14,9 +14,13 @@ import { userIdKey, userIdOfKey, type UserId } from '../users/user-id.js'
 const MS_PER_SECOND = 1000
 const CLAIM_TTL_MS = 60_000
 // A claim whose answer did not come (Redis slower than REDIS_COMMAND_TIMEOUT, a dropped
-// connection) is made again: Redis may have run it, and then only a retry tells the event.
-const CLAIM_ATTEMPTS = 4
-const CLAIM_RETRY_MS = 100
+// connection, a process that was off its core) is made again: Redis may have run it, and then
+// only a retry tells the event. Retried for half the claim's life, so that a Redis that stalls
+// or fails over for seconds delays the event instead of losing it, while the claim is still
+// this claimant's.
+const CLAIM_RETRY_LIMIT_MS = CLAIM_TTL_MS / 2
+const CLAIM_FIRST_RETRY_MS = 100
+const CLAIM_MAX_RETRY_MS = 2000
 // The keyspace-notification classes the watcher needs: E (keyevent channels) and x (expired).
 export const REQUIRED_NOTIFY_FLAGS = 'Ex'
 // A session key expires at its absolute deadline to the millisecond, and Redis may report it a
@@ -61,6 +65,8 @@ export class SessionExpiryWatcher {
   // The latest connection's subscription, which the first start waits for.
   private listening: Promise<void> = Promise.resolve()
   private toldConfigRefused = false
+  // Ends the waits of claims being retried when the watcher closes.
+  private readonly closing = new AbortController()
 
   // `subscriber`: a connection of its own, with `autoResubscribe: false` and `lazyConnect: true`,
   // to the one Redis or to one master of a cluster (each master reports only its own keys).
@@ -90,6 +96,7 @@ export class SessionExpiryWatcher {
   }
 
   async close (): Promise<void> {
+    this.closing.abort()
     this.subscriber.disconnect()
   }
 
@@ -145,12 +152,14 @@ export class SessionExpiryWatcher {
   }
 
   private async claimAgainUntilAnswered (call: ScriptCall): Promise<ClaimExpiredSessionReply> {
-    for (let attempt = 1; ; attempt++) {
+    const giveUpAtMs = Date.now() + CLAIM_RETRY_LIMIT_MS
+    for (let retryMs = CLAIM_FIRST_RETRY_MS; ; retryMs = Math.min(retryMs * 2, CLAIM_MAX_RETRY_MS)) {
       try {
         return await callRedis(() => this.redis.eventsClaimExpiredSession(...call))
       } catch (error) {
-        if (attempt >= CLAIM_ATTEMPTS) throw error
-        await sleep(CLAIM_RETRY_MS * attempt)
+        if (Date.now() + retryMs > giveUpAtMs || this.closing.signal.aborted) throw error
+        // A close ends the wait with an AbortError, which is the claim's failure then.
+        await sleep(retryMs, undefined, { signal: this.closing.signal })
       }
     }
   }
