@@ -2,9 +2,9 @@ import t from 'tap'
 import { buildTestApp, TEST_DATA_ENCRYPTION_KEY } from '../helpers/build-app.js'
 import { LogCollector } from '../helpers/log-collector.js'
 import { moved, scrape, sample } from '../helpers/metrics.js'
-import { createUser, TEST_PASSWORD } from '../helpers/sessions.js'
+import { createUser, logIn, TEST_PASSWORD } from '../helpers/sessions.js'
 import { startWebhookReceiver, waitFor } from '../helpers/webhook-receiver.js'
-import { deliveredMessages, forgot, PUBLIC_URL, reset, webhookDeliveryEnv } from './recovery-requests.js'
+import { deliveredMessages, forgot, NEW_PASSWORD, PUBLIC_URL, reset, webhookDeliveryEnv } from './recovery-requests.js'
 import { headerOf, startSmtpReceiver } from './smtp-receiver.js'
 
 // How a reset link reaches the user: the signed webhook with its retries, e-mail through a real
@@ -86,10 +86,16 @@ t.test('SMTP: an e-mail to the account, from MAIL_FROM, with the link', async (t
   t.equal(headerOf(mail.raw, 'To'), user.account)
   t.equal(headerOf(mail.raw, 'From'), from)
   t.equal(headerOf(mail.raw, 'Subject'), 'Reset your password')
-  const link = /https:\/\/auth\.example\/#\/reset\?token=([A-Za-z0-9_-]{43})/.exec(mail.raw.replace(/=\r?\n/g, ''))
+  // The body is quoted-printable: soft line breaks joined, `=3D` back to `=`.
+  const body = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=')
+  const link = /https:\/\/auth\.example\/#\/reset\?token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/.exec(body)
   t.ok(link, 'the link is in the mail')
   t.equal(sample(await scrape(app), deliveries('smtp', 'delivered')), 1)
   t.notOk(logs.text.includes(link?.[1] ?? 'no token'), 'the token is not in the log')
+  const used = await reset(app, link?.[1] ?? 'no token')
+  t.equal(used.statusCode, 200, `the mailed link resets the password: ${used.body}`)
+  await logIn(app, { ...user, password: NEW_PASSWORD })
+  t.pass('and the new password signs in')
 })
 
 t.test('SMTP: an account that is not an e-mail address gets no mail; a warning and a count say so', async (t) => {

@@ -2,9 +2,10 @@ import t from 'tap'
 import { resetTokenDigest } from '../../src/recovery/reset-token.js'
 import { accountDigest } from '../../src/events/session-event.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { RedisServer } from '../helpers/redis-server.js'
 import { streamedEvents } from '../helpers/session-events.js'
 import { createUser, expireKeyNow, logIn, me, uniqueAccount } from '../helpers/sessions.js'
-import { startWebhookReceiver } from '../helpers/webhook-receiver.js'
+import { startWebhookReceiver, waitFor } from '../helpers/webhook-receiver.js'
 import { deliveredMessages, forgot, NEW_PASSWORD, PUBLIC_URL, reset, resetTokenFor, webhookDeliveryEnv } from './recovery-requests.js'
 
 // The password reset over HTTP, with its link delivered to a real webhook receiver: one live
@@ -162,4 +163,34 @@ t.test('refresh strategy: the refresh tokens of the user stop working', async (t
   t.equal((await reset(app, token)).statusCode, 200)
   const refreshed = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken } })
   t.equal(refreshed.statusCode, 401, refreshed.body)
+})
+
+// Every instance: a reset made on A ends the sessions B serves from its near-cache, as soon as
+// Redis' invalidation reaches B (A answers only once its own cache has dropped them).
+t.test('a reset on one instance ends the sessions another serves from its near-cache', async (t) => {
+  const redisServer = await RedisServer.start()
+  t.teardown(async () => await redisServer.destroy())
+  const receiver = await startWebhookReceiver(t)
+  const env = webhookDeliveryEnv(receiver)
+  // Each app has a database of its own: the user is A's, its sessions are in the Redis both read.
+  const { app: a } = await buildTestApp(t, { redisServer, env })
+  const { app: b } = await buildTestApp(t, { redisServer, env })
+  const user = await createUser(a)
+  const sessions = [await logIn(a, user, 'phone'), await logIn(a, user, 'laptop')]
+  const cacheOfB = b.nearCache
+  if (cacheOfB === null) throw new Error('NEAR_CACHE is off')
+  for (const session of sessions) await me(b, session.token)
+  await cacheOfB.sync()
+  const hitsBefore = cacheOfB.counts.hits
+  for (const session of sessions) t.equal((await me(b, session.token)).statusCode, 200)
+  t.equal(cacheOfB.counts.hits - hitsBefore, 2, 'B serves both sessions from its near-cache')
+
+  const token = await resetTokenFor(a, receiver, user.account)
+  t.equal((await reset(a, token)).statusCode, 200)
+  for (const session of sessions) t.match((await me(a, session.token)).json(), { errorCode: '1002', reason: 'password_reset' }, 'A refuses at once')
+  await waitFor(async () => (await me(b, sessions[0]?.token ?? '')).statusCode === 401, 'B to hear of the reset')
+  await cacheOfB.sync()
+  for (const session of sessions) t.match((await me(b, session.token)).json(), { errorCode: '1002', reason: 'password_reset' }, 'B refuses')
+  const fresh = await logIn(a, { ...user, password: NEW_PASSWORD })
+  t.equal((await me(b, fresh.token)).statusCode, 200, 'a session of the new password is served by B')
 })
