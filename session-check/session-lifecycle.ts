@@ -94,6 +94,11 @@ export interface SessionLifecycle {
   unban: (userId: UserId, options?: SessionUnbanOptions) => Promise<boolean>
   /** The user's ban as `GET /admin/users/:userId/ban` shows it. */
   findBan: (userId: UserId) => Promise<UserBanBody>
+  /**
+   * The bans of several users, in their order, each as `findBan` shows it: read together (one
+   * round trip on one Redis), for a page of the app's user list.
+   */
+  findBans: (userIds: readonly UserId[]) => Promise<UserBanBody[]>
 }
 
 export const GenerationMovedError = createError(
@@ -214,6 +219,10 @@ export function sessionLifecycle (parts: SessionLifecycleParts): SessionLifecycl
 
     async findBan (userId) {
       return toUserBanBody(await engine.findBan(checkedUserId(userId)))
+    },
+
+    async findBans (userIds) {
+      return (await engine.findBans(userIds.map(checkedUserId))).map(toUserBanBody)
     }
   }
 }

@@ -140,6 +140,10 @@ export class NearCachedSessionStore implements SessionStore {
     return await this.store.findBan(userId)
   }
 
+  async findBans (userIds: readonly UserId[]): Promise<Array<UserBan | undefined>> {
+    return await this.store.findBans(userIds)
+  }
+
   async ping (): Promise<void> {
     await this.store.ping()
   }

@@ -310,6 +310,11 @@ export class SessionService {
     return await this.store.findBan(userId)
   }
 
+  async findBans (userIds: readonly UserId[]): Promise<Array<UserBan | undefined>> {
+    for (const userId of userIds) assertUserId(userId)
+    return await this.store.findBans(userIds)
+  }
+
   async find (userId: UserId, sessionId: string): Promise<SessionRecord | undefined> {
     assertUserId(userId)
     return await this.store.find(userId, sessionId)

@@ -156,5 +156,7 @@ export interface SessionStore {
   // Lifts the user's ban; false when there was none.
   unban: (userId: UserId) => Promise<boolean>
   findBan: (userId: UserId) => Promise<UserBan | undefined>
+  // The bans of several users, in the order of `userIds`, read together (a page of a user list).
+  findBans: (userIds: readonly UserId[]) => Promise<Array<UserBan | undefined>>
   ping: () => Promise<void>
 }

@@ -128,6 +128,18 @@ t.test('every session and refresh script runs on a cluster', async (t) => {
   }
 })
 
+t.test('the bans of users on three nodes are read together, one GET per user', async (t) => {
+  const store = new RedisSessionStore(redis, { fallbackTombstoneTtlMs: 60_000 })
+  const [first = 0, second = 0, third = 0] = USER_IDS
+  await store.ban(first, { reason: 'spam', bannedAtMs: 1, actor: 'cli' }, 60_000)
+  await store.ban(third, { reason: 'fraud', bannedAtMs: 2 }, undefined)
+  t.same(await store.findBans([first, second, third, 'app-user']), [
+    { reason: 'spam', bannedAtMs: 1, actor: 'cli' }, undefined, { reason: 'fraud', bannedAtMs: 2 }, undefined
+  ], 'each ban in its user\'s place')
+  t.same(await store.findBans([]), [], 'no users: an empty answer')
+  for (const userId of [first, third]) await store.unban(userId)
+})
+
 t.test('password-reset tokens and their budgets work across nodes: one live token per user, single use', async (t) => {
   const tokens = new ResetTokenStore(redis, WINDOW_SECONDS)
   const keys = resetTokenKeys()

@@ -85,6 +85,10 @@ class RecordingStore implements SessionStore {
     throw new Error('not used here')
   }
 
+  async findBans (): Promise<never> {
+    throw new Error('not used here')
+  }
+
   async markAuthenticated (): Promise<never> {
     throw new Error('not used here')
   }
