@@ -31,6 +31,27 @@ export interface LoginUser extends User {
   secondFactor: boolean
 }
 
+// A user as the admins' list shows one: never the password hash.
+export interface ListedUser {
+  id: number
+  account: string
+  userType: UserType
+  createdAt: Date
+}
+
+interface ListedUserRow {
+  id: number
+  account: string
+  user_type: UserType
+  created_at: Date
+}
+
+export interface UserPage {
+  users: ListedUser[]
+  // The id to pass as `after` for the next page; null when this page is the last.
+  next: number | null
+}
+
 export interface NewUser {
   account: string
   passwordHash: string
@@ -76,6 +97,18 @@ export class UserRepository {
       `SELECT ${USER_COLUMNS}, EXISTS (SELECT 1 FROM totp_factors WHERE totp_factors.user_id = users.id) AS second_factor FROM users WHERE id = $1`, [id]
     )
     return row === undefined ? undefined : { ...toUser(row), secondFactor: row.second_factor }
+  }
+
+  // The users with an id above `after`, by id, `limit` at most. Keyset pagination: a page costs
+  // what the first does, and users added or removed meanwhile shift no later page. One row more
+  // than asked says whether another page follows. `after` is compared as a bigint: past the
+  // integer column's range no user follows it, which as an integer parameter would be an error.
+  async listPage (after: number, limit: number): Promise<UserPage> {
+    const rows = await this.db.query<ListedUserRow>(
+      'SELECT id, account, user_type, created_at FROM users WHERE id > $1::bigint ORDER BY id LIMIT $2', [after, limit + 1]
+    )
+    const users = rows.slice(0, limit).map((row) => ({ id: row.id, account: row.account, userType: row.user_type, createdAt: row.created_at }))
+    return { users, next: rows.length > limit ? (users.at(-1)?.id ?? null) : null }
   }
 
   // The role before the change, or undefined when there is no such user.
