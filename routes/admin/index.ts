@@ -1,8 +1,9 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BanBodySchema, BanLiftedSchema, banUntilOf, UserBanSchema } from '../../src/api/ban-schemas.js'
 import { errorResponses } from '../../src/api/error-schema.js'
-import { AccountSchema, DeviceIdSchema, UserIdParamSchema, UserIdSchema } from '../../src/api/field-schemas.js'
+import { AccountSchema, DeviceIdSchema, IntegerIdParamSchema, PageSizeQuerySchema, UserIdParamSchema, UserIdSchema } from '../../src/api/field-schemas.js'
 import { RevokedCountSchema, SessionListSchema } from '../../src/api/session-schemas.js'
+import { UserListSchema } from '../../src/api/user-list-schemas.js'
 import { InvalidInputError, NotFoundError } from '../../src/errors/api-errors.js'
 import { userIdOfKey, type UserId } from '../../src/users/user-id.js'
 import { sessionSecurity } from '../../plugins/docs.js'
@@ -16,12 +17,39 @@ const RevokeBodySchema = Type.Object({
 
 const UserParamsSchema = Type.Object({ userId: UserIdParamSchema })
 
+const USERS_PER_PAGE = 50
+// Digits, as every query value (the server does not coerce types).
+const UserListQuerySchema = Type.Object({
+  limit: Type.Optional(PageSizeQuerySchema),
+  after: Type.Optional(IntegerIdParamSchema)
+})
+
 const admin: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.addHook('preHandler', fastify.authenticate)
   fastify.addHook('preHandler', fastify.requireAdmin)
   // Acting on other users' sessions needs a recent sign-in, not only a live session: a stolen
   // or forgotten admin session alone is not enough (403 "1005", then POST /auth/reauthenticate).
   fastify.addHook('preHandler', fastify.requireRecentAuth(fastify.config.ADMIN_REAUTH_MAX_AGE))
+
+  // This server's own users (the users table), each with its ban as GET /admin/users/:userId/ban
+  // shows it: who is banned, without asking user by user. Keyset pagination by id.
+  fastify.get('/users', {
+    schema: {
+      summary: `This server's users with an id above after, by id, limit (default ${USERS_PER_PAGE}) at a time, each with its ban; next: the after of the next page, null on the last`,
+      tags: ['admin'],
+      security: sessionSecurity,
+      querystring: UserListQuerySchema,
+      response: { 200: UserListSchema, ...errorResponses(400, 401, 403, 503) }
+    }
+  }, async (request) => {
+    const { limit, after } = request.query
+    const page = await fastify.users.listPage(after === undefined ? 0 : Number(after), limit === undefined ? USERS_PER_PAGE : Number(limit))
+    const bans = await fastify.sessions.findBans(page.users.map((user) => user.id))
+    return {
+      users: page.users.map(({ id, account, userType, createdAt }, i) => ({ userId: id, account, userType, createdAt, ban: bans[i] ?? { banned: false } })),
+      next: page.next
+    }
+  })
 
   fastify.get('/users/:userId/sessions', {
     schema: {

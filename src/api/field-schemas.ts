@@ -22,6 +22,9 @@ export const NO_CONTROL_CHARACTERS_PATTERN = '^[^\\p{Cc}\\p{Cf}]*$'
 // Path parameters are strings, and the server does not coerce types: an integer id is sent as
 // digits. Ten at most; whether the number is in range is for the route to say (usually a 404).
 const POSITIVE_INTEGER_PATTERN = '^[1-9][0-9]{0,9}$'
+// A page size in a query string: 1 to PAGE_SIZE_MAX, in digits.
+export const PAGE_SIZE_MAX = 200
+const PAGE_SIZE_PATTERN = '^([1-9][0-9]?|1[0-9]{2}|200)$'
 // A one-time code as a person types it: six digits from an authenticator app, or a backup code
 // (letters and digits, perhaps grouped by hyphens or spaces).
 const ONE_TIME_CODE_PATTERN = '^[0-9A-Za-z -]+$'
@@ -32,6 +35,7 @@ export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   [ACCOUNT_PATTERN]: 'must contain a character that is not a space, and no control or format characters',
   [NO_CONTROL_CHARACTERS_PATTERN]: 'must not contain control or format characters',
   [POSITIVE_INTEGER_PATTERN]: 'must be a positive integer',
+  [PAGE_SIZE_PATTERN]: `must be an integer from 1 to ${PAGE_SIZE_MAX}`,
   [USER_ID_STRING_PATTERN]: `must be 1 to ${USER_ID_STRING_MAX_LENGTH} characters A-Z a-z 0-9 _ -`,
   [ONE_TIME_CODE_PATTERN]: 'must be letters, digits, spaces and hyphens only',
   [AMR_LABEL_PATTERN.source]: 'must be a lowercase letter, then up to 15 of a-z 0-9 _'
@@ -53,6 +57,7 @@ export const RememberMeSchema = Type.Boolean({
   description: 'false: cookies without Max-Age/Expires, and the idle timeout SESSION_TTL_NOT_REMEMBERED unless a device rule sets one (default true)'
 })
 export const IntegerIdParamSchema = Type.String({ pattern: POSITIVE_INTEGER_PATTERN })
+export const PageSizeQuerySchema = Type.String({ pattern: PAGE_SIZE_PATTERN, description: `1 to ${PAGE_SIZE_MAX}` })
 // This server's own users: the id of a row of its users table.
 export const OwnUserIdSchema = Type.Integer({ minimum: 1, maximum: USER_ID_MAX })
 // A session's user, this server's or another store's (src/users/user-id.ts). An `anyOf`, whose

@@ -13,6 +13,11 @@ export function NullableString (options: { description?: string } = {}): TUnsafe
   return Type.Unsafe<string | null>({ ...options, type: ['string', 'null'] })
 }
 
+// `{type: ['integer', 'null']}`, as NullableString.
+export function NullableInteger (options: { description?: string } = {}): TUnsafe<number | null> {
+  return Type.Unsafe<number | null>({ ...options, type: ['integer', 'null'] })
+}
+
 // A Date in the handler's hands, an ISO 8601 string on the wire: the serializer formats it.
 export function DateTime (): TUnsafe<Date> {
   return Type.Unsafe<Date>({ type: 'string', format: 'date-time' })

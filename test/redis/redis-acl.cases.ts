@@ -13,7 +13,7 @@ import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { aclRefusals, documentedAcl } from '../helpers/documented-acl.js'
 import { LogCollector } from '../helpers/log-collector.js'
 import { RedisServer } from '../helpers/redis-server.js'
-import { createUser, logIn, me } from '../helpers/sessions.js'
+import { createAndLogIn, createUser, logIn, me } from '../helpers/sessions.js'
 import { SLIDING } from '../helpers/strategies.js'
 
 // Issue 23, item 6: the Redis ACL docs/deployment.md gives, one user per service, run as written
@@ -107,6 +107,11 @@ t.test('the auth server does everything it does as the documented auth-server us
   const lines = logs.lines<{ level: number, msg: string }>()
   t.equal(lines.filter((line) => line.level === 30 && line.msg.includes('may not run CONFIG')).length, 1, 'one info line says CONFIG is not run')
   t.notOk(lines.some((line) => line.level >= 40 && line.msg.includes('notify-keyspace-events')), 'and no warning')
+
+  // The user list reads its page's bans in one pipeline of GETs, which the user is allowed.
+  const admin = await createAndLogIn(app, 'admin')
+  const listed = await app.inject({ method: 'GET', url: '/admin/users', headers: { token: admin.token } })
+  t.equal(listed.statusCode, 200, `an admin lists the users and their bans: ${listed.body}`)
 
   const cli = await runCli(['sessions', '--user', String(user.userId)], { REDIS_URL: serverEnv.REDIS_URL, REDIS_KEY_PREFIX: KEY_PREFIX, DATABASE_URL: UNREACHABLE_DATABASE_URL })
   t.equal(cli.code, 0, `the admin CLI lists sessions as auth-server: ${cli.stderr}`)

@@ -1,6 +1,7 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder): a test
 // process costs more to start under tap's coverage than most of these files spend testing.
 await import('./admin.cases.js')
+await import('./admin-users.cases.js')
 await import('./documented-routes.cases.js')
 await import('./notes.cases.js')
 await import('./user-ids.cases.js')
