@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { SERVICE_KEY_PREFIX } from '../../src/service-keys/service-key.js'
 import { accessToken } from './token-arbitraries.js'
-import { base64urlOf, headerString, nastyString, ref, repeated, type LikelyAndBad } from './values.js'
+import { base64urlOf, headerString, nastyString, ref, refsOf, repeated, type LikelyAndBad } from './values.js'
 
 // What a backend sends to the /service/ routes (docs/api.md, "Service keys"), and what an
 // attacker tries there instead: near misses of the keys, a key no entry lists, a session token
@@ -73,7 +73,13 @@ const reason = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom('admin', 'evicted', 'expired', 'logout', 'REVOKED', '', 'revoked,admin') },
   { weight: 1, arbitrary: nastyString }
 )
+// GET /admin/users?limit=&after=: page sizes and ids it takes, and near misses of both (a
+// leading zero, past the range, an id past the integer column's).
+const pageSize = fc.constantFrom('1', '2', '50', '200')
+const afterId = fc.oneof({ weight: 3, arbitrary: refsOf('userId') }, { weight: 1, arbitrary: fc.constantFrom('2147483647', '9999999999') })
 export const QUERY_VALUES: Record<string, fc.Arbitrary<unknown>> = {
-  reason: fc.oneof({ weight: 6, arbitrary: reason }, { weight: 1, arbitrary: fc.tuple(reason, reason) })
+  reason: fc.oneof({ weight: 6, arbitrary: reason }, { weight: 1, arbitrary: fc.tuple(reason, reason) }),
+  limit: fc.oneof({ weight: 3, arbitrary: pageSize }, { weight: 2, arbitrary: fc.constantFrom('0', '201', '-1', '050', '1e2', '') }, { weight: 1, arbitrary: nastyString }),
+  after: fc.oneof({ weight: 3, arbitrary: afterId }, { weight: 2, arbitrary: fc.constantFrom('0', '01', '12345678901', '1.5', '') }, { weight: 1, arbitrary: nastyString })
 }
-export const LIKELY_QUERY_VALUES: Record<string, fc.Arbitrary<unknown>> = { reason: allowedReason }
+export const LIKELY_QUERY_VALUES: Record<string, fc.Arbitrary<unknown>> = { reason: allowedReason, limit: pageSize, after: afterId }
