@@ -8,6 +8,7 @@ t.test('with PostgreSQL unreachable, signed-in users keep working; logins and no
   const { app } = await buildTestApp(t, { env: { DATABASE_URL: relay.url } })
   const session = await createAndLogIn(app)
   const other = await createAndLogIn(app)
+  const admin = await createAndLogIn(app, 'admin')
   await relay.cut()
   t.equal((await me(app, session.token)).statusCode, 200, 'GET /auth/me still works')
   const list = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: session.token } })
@@ -28,4 +29,8 @@ t.test('with PostgreSQL unreachable, signed-in users keep working; logins and no
   const added = await app.inject({ method: 'POST', url: '/notes', headers: { token: session.token }, payload: { text: 'x' } })
   t.same([added.statusCode, added.json().errorCode], [503, '1503'], `POST /notes too (${added.body})`)
   t.equal((await me(app, session.token)).statusCode, 200, 'and neither ended the session')
+
+  // The admins' user list reads the users table.
+  const users = await app.inject({ method: 'GET', url: '/admin/users', headers: { token: admin.token } })
+  t.same([users.statusCode, users.json().errorCode], [503, '1503'], `GET /admin/users needs the database: 503 (${users.body})`)
 })
