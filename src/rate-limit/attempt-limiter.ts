@@ -124,21 +124,27 @@ export class AttemptLimiter {
     return result
   }
 
-  // Runs a service key check within the client IP's budget of refused keys: reserved before the
-  // check, so that over budget even the right key is refused (a 429 rather than a 200 would
-  // otherwise tell a guesser it had found one), handed back when `refused` says the key was known.
+  // Runs a service key check within the client IP's budget of refused keys. A refused key takes
+  // an attempt (one script: concurrent guesses cannot overshoot the budget). A known key only
+  // reads the budget, so a backend's requests, however many are in flight, never use it up; once
+  // it is spent the known key is refused with 429 like a guess (a 200 would otherwise tell a
+  // guesser it had found one). Checking a key costs a hash, not argon2: nothing to hold back.
   async guardServiceKey<T> (ip: string, check: () => T, refused: (result: T) => boolean): Promise<T> {
     const client: Bucket = { name: 'service_key_ip', key: `${this.keyPrefix}RATE_LIMIT:service-key:ip:${clientId(ip)}`, limit: this.limits.serviceKeyPerIp }
-    await this.reserve([client], { ip })
-    let result: T
-    try {
-      result = check()
-    } catch (error) {
-      await this.release([client]).catch(() => undefined)
-      throw error
+    const result = check()
+    if (refused(result)) {
+      await this.reserve([client], { ip })
+    } else if (await this.spent(client)) {
+      // Refused with 429 and told as any refusal is; a window that ended meanwhile has room, and
+      // the attempt the known key then took goes back.
+      await this.reserve([client], { ip })
+      await this.release([client])
     }
-    if (!refused(result)) await this.release([client])
     return result
+  }
+
+  private async spent (bucket: Bucket): Promise<boolean> {
+    return Number(await callRedis(async () => await this.redis.get(bucket.key)) ?? 0) >= bucket.limit
   }
 
   // POST /auth/password/forgot: every request counts, whether the account exists or not (the

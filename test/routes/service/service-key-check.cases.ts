@@ -90,6 +90,19 @@ t.test('refused keys are counted per client IP: over RATE_LIMIT_SERVICE_KEY_IP, 
   t.equal((await from('198.51.100.9', BILLING_KEY)).statusCode, 200, 'another client keeps its budget')
 })
 
+// A known key is never charged, not even for a moment: a backend with more requests in flight
+// than the budget holds (40 against 3, in rounds) gets 200 for every one. Before, each request
+// took an attempt until its key was found known, and requests past the budget got 429.
+t.test('a backend with many requests in flight on the right key never meets the refused-key budget', async (t) => {
+  const { app } = await buildTestApp(t, { env: { ...SERVICE_KEYS_ENV, RATE_LIMIT_SERVICE_KEY_IP: '3' } })
+  const inFlight = 40
+  for (let round = 1; round <= 3; round++) {
+    const statuses = await Promise.all(Array.from({ length: inFlight }, async () =>
+      (await app.inject({ method: 'GET', url: '/service/users/1/sessions', headers: bearer(BILLING_KEY), remoteAddress: '203.0.113.8' })).statusCode))
+    t.same(statuses.filter((status) => status !== 200), [], `round ${round}: ${inFlight} at once, every one 200`)
+  }
+})
+
 t.test('the OpenAPI document describes the /service/ routes with the serviceKey scheme', async (t) => {
   const { app } = await buildTestApp(t, { env: SERVICE_KEYS_ENV })
   const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json<OpenApiDocument>()
