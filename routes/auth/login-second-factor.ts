@@ -39,6 +39,14 @@ const loginSecondFactor: FastifyPluginAsyncTypebox = async (fastify) => {
     // One code at a time per challenge: a request racing another with the same challenge waits,
     // and once the other has used the challenge its code is not checked (nor spent).
     const outcome = await fastify.loginChallenges.whileClaimed(challenge, async () => {
+      // A challenge that a password change or a logout-all voided since the password check is
+      // refused before its code is checked: a one-time code (a backup code, a TOTP step) is not
+      // spent on a login that could not start. One ending in between the two is still caught
+      // when the session starts.
+      if (await fastify.sessions.generation(login.userId) !== login.generation) {
+        await fastify.loginChallenges.consume(challenge)
+        throw challengeExpired()
+      }
       const issued = await fastify.attemptLimiter.guardLogin(login.account, request.ip, async () => {
         if (await fastify.totp.verify(login.userId, code) === undefined) {
           await fastify.loginChallenges.countWrongCode(challenge)

@@ -137,14 +137,20 @@ t.test('login with the second factor on', async (t) => {
     t.equal((await secondFactor(app, await challengeOf(app, session), currentCode(totp.secret, clock))).statusCode, 200, 'a new login goes on')
   })
 
-  t.test('a password change or logout-all between the two steps voids the challenge', async (t) => {
+  t.test('a password change or logout-all between the two steps voids the challenge, and spends no code', async (t) => {
     const { session, totp } = await userWithTotp(app, clock)
-    const challenge = await challengeOf(app, session)
-    await app.sessions.endAll(session.userId, { reason: 'logout_all' })
-    const voided = await secondFactor(app, challenge, currentCode(totp.secret, clock))
-    t.equal(voided.statusCode, 401)
-    t.match(voided.json(), CHALLENGE_EXPIRED)
-    t.equal(await sessionCount(app, session.userId), 0, 'no session')
+    const backupCode = totp.backupCodes[0] ?? ''
+    for (const code of [currentCode(totp.secret, clock), backupCode]) {
+      const challenge = await challengeOf(app, session)
+      await app.sessions.endAll(session.userId, { reason: 'logout_all' })
+      const voided = await secondFactor(app, challenge, code)
+      t.equal(voided.statusCode, 401)
+      t.match(voided.json(), CHALLENGE_EXPIRED)
+      t.equal(await sessionCount(app, session.userId), 0, 'no session')
+    }
+    // The same codes on a challenge that is not void: neither was spent above.
+    t.equal((await secondFactor(app, await challengeOf(app, session), currentCode(totp.secret, clock))).statusCode, 200, 'the authenticator step still works')
+    t.equal((await secondFactor(app, await challengeOf(app, session), backupCode)).statusCode, 200, 'the backup code still works')
   })
 
   t.test('unknown challenges and malformed codes', async (t) => {
