@@ -4,6 +4,7 @@ import type {
   AuthEvents, BanSubject, CreatedSession, EndedSessions, EventSubject, LoginResult, LoginSubject, RateLimitBucket, RefreshOutcome,
   SecondFactorChange
 } from '../metrics/auth-events.js'
+import { startedUserId } from '../sessions/session-user-id.js'
 import { accountDigest, sessionEvent, type SessionEvent, type SessionEventFields, type SessionEventType } from './session-event.js'
 
 export type PublishSessionEvent = (event: SessionEvent) => void
@@ -29,9 +30,14 @@ export class SessionEventObserver implements AuthEvents {
     this.emit('session.created', session)
   }
 
+  // Each session is told under the user id it was started with where its record said so: a path
+  // (`/service/users/777/...`) names "777" and 777 alike, and a session of "777" stays "777".
   sessionsEnded (reason: SessionEndReason, _count: number, ended: EndedSessions): void {
     const { userId, ip, actor } = ended
-    for (const { sessionId, deviceType } of ended.sessions) this.emit('session.ended', { userId, sessionId, ip, reason, actor, deviceType })
+    for (const { sessionId, deviceType, userIdKind } of ended.sessions) {
+      const startedAs = userIdKind === undefined ? userId : startedUserId(userId, userIdKind)
+      this.emit('session.ended', { userId: startedAs, sessionId, ip, reason, actor, deviceType })
+    }
   }
 
   refreshAttempted (outcome: RefreshOutcome, subject: EventSubject): void {

@@ -231,7 +231,7 @@ export class RedisSessionStore implements SessionStore {
       this.keys.oneSession(userId, sessionId),
       { sessionId, reason, fallbackTtlMs: this.options.fallbackTombstoneTtlMs }
     )
-    return decodeRevokeSessionReply(sessionId, await callRedis(() => this.redis.sessionRevoke(...call)))
+    return decodeRevokeSessionReply(await callRedis(() => this.redis.sessionRevoke(...call)))
   }
 
   async markAuthenticated (userId: UserId, sessionId: string, authAtMs: number): Promise<MarkAuthenticatedResult> {

@@ -97,6 +97,8 @@ export interface EndedSession {
   sessionId: string
   // Its SESSION_DEVICE_RULES type; undefined when it had none.
   deviceType?: string
+  // Its userIdKind field (session-user-id.ts): set for a user id of digits started as a string.
+  userIdKind?: string
 }
 
 export type CreateResult =

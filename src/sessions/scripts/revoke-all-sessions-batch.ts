@@ -5,7 +5,7 @@ import { luaFieldNames } from '../session-fields.js'
 import type { DeclaredSession } from '../session-keys.js'
 import type { EndedSession } from '../session-store.js'
 import { declaredSessionsRest } from './declared-sessions.js'
-import { decodeEndedSession, DEVICE_TYPE_FUNCTION, type EndedSessionReply } from './ended-session-lua.js'
+import { decodeEndedSession, ENDED_SESSION_FUNCTION, type EndedSessionReply } from './ended-session-lua.js'
 import { END_SESSION_FUNCTION } from './end-session-lua.js'
 
 export interface RevokeAllSessionsBatchKeys {
@@ -31,22 +31,22 @@ local deviceId = ARGV[2]
 local fallbackTtlMs = tonumber(ARGV[3])
 local sessionIds = {unpack(ARGV, 4)}
 ${END_SESSION_FUNCTION}
-${DEVICE_TYPE_FUNCTION}
+${ENDED_SESSION_FUNCTION}
 local EVERY_DEVICE = ''
 -- Under its one-letter name, or its long one in a session stored with those.
 local function deviceOf (key)
   local device = redis.call('HMGET', key, ${luaFieldNames(['deviceId'])}, ${luaFieldNames(['deviceId'], 'long')})
   return device[1] or device[2]
 end
--- Replies the sessions this batch ended, each {id, device type ('' for none)}.
+-- Replies the sessions this batch ended, each {id, device type, userIdKind} ('' for none).
 local revoked = {}
 for i, id in ipairs(sessionIds) do
   local sessionKey, tombstoneKey = sessionAndTombstoneKeys[2 * i - 1], sessionAndTombstoneKeys[2 * i]
   if redis.call('EXISTS', sessionKey) == 0 then
     redis.call('ZREM', indexKey, id)
   elseif deviceId == EVERY_DEVICE or deviceOf(sessionKey) == deviceId then
-    local deviceType = deviceTypeOf(sessionKey)
-    if endSession(sessionKey, tombstoneKey, reason, fallbackTtlMs) == 1 then revoked[#revoked + 1] = {id, deviceType} end
+    local ended = endedSession(id, sessionKey)
+    if endSession(sessionKey, tombstoneKey, reason, fallbackTtlMs) == 1 then revoked[#revoked + 1] = ended end
     redis.call('ZREM', indexKey, id)
   end
 end

@@ -3,7 +3,7 @@ import type { SessionEndReason } from '../../errors/api-errors.js'
 import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-script.js'
 import type { OneSessionKeys } from '../session-keys.js'
 import type { EndedSession } from '../session-store.js'
-import { decodeEndedSession, DEVICE_TYPE_FUNCTION } from './ended-session-lua.js'
+import { decodeEndedSession, ENDED_SESSION_FUNCTION, type EndedSessionReply } from './ended-session-lua.js'
 import { END_SESSION_FUNCTION } from './end-session-lua.js'
 
 export interface RevokeSessionArgs {
@@ -21,12 +21,12 @@ local sessionId = ARGV[1]
 local reason = ARGV[2]
 local fallbackTtlMs = tonumber(ARGV[3])
 ${END_SESSION_FUNCTION}
-${DEVICE_TYPE_FUNCTION}
--- Replies {1, the session's device type ('' for none)} when it ended the session, {0, ''} when
+${ENDED_SESSION_FUNCTION}
+-- Replies {1, the session as endedSession tells it} when it ended the session, {0, {}} when
 -- there was none.
 redis.call('ZREM', indexKey, sessionId)
-local deviceType = deviceTypeOf(sessionKey)
-return {endSession(sessionKey, tombstoneKey, reason, fallbackTtlMs), deviceType}
+local ended = endedSession(sessionId, sessionKey)
+return {endSession(sessionKey, tombstoneKey, reason, fallbackTtlMs), ended}
 `
 
 export const revokeSessionScript: LuaScript<OneSessionKeys, RevokeSessionArgs> = {
@@ -36,7 +36,7 @@ export const revokeSessionScript: LuaScript<OneSessionKeys, RevokeSessionArgs> =
   args: ['sessionId', 'reason', 'fallbackTtlMs']
 }
 
-type RevokeSessionReply = [ended: 0 | 1, deviceType: string]
+type RevokeSessionReply = [ended: 0 | 1, session: EndedSessionReply]
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -49,6 +49,6 @@ export function revokeSessionCall (keys: OneSessionKeys, args: RevokeSessionArgs
 }
 
 // The session the call ended; undefined when there was none.
-export function decodeRevokeSessionReply (sessionId: string, [ended, deviceType]: RevokeSessionReply): EndedSession | undefined {
-  return ended === 1 ? decodeEndedSession([sessionId, deviceType]) : undefined
+export function decodeRevokeSessionReply ([ended, session]: RevokeSessionReply): EndedSession | undefined {
+  return ended === 1 ? decodeEndedSession(session) : undefined
 }

@@ -3,7 +3,7 @@ import { scriptCall, type LuaScript, type ScriptCall } from '../../redis/lua-scr
 import type { DeclaredSession } from '../session-keys.js'
 import type { EndedSession } from '../session-store.js'
 import { declaredSessionsRest } from './declared-sessions.js'
-import { decodeEndedSession, DEVICE_TYPE_FUNCTION, type EndedSessionReply } from './ended-session-lua.js'
+import { decodeEndedSession, ENDED_SESSION_FUNCTION, type EndedSessionReply } from './ended-session-lua.js'
 import { END_SESSION_FUNCTION } from './end-session-lua.js'
 
 export interface TrimSessionsKeys {
@@ -33,10 +33,9 @@ local fallbackTtlMs = tonumber(ARGV[3])
 -- Oldest first, as the index listed them.
 local sessionIds = {unpack(ARGV, 4)}
 ${END_SESSION_FUNCTION}
-${DEVICE_TYPE_FUNCTION}
--- Replies {entries still over the cap, the evicted sessions (each {id, device type, '' for
--- none}), the oldest indexScanLimit ids for the next
--- call to declare (none once within the cap)}.
+${ENDED_SESSION_FUNCTION}
+-- Replies {entries still over the cap, the evicted sessions (each {id, device type, userIdKind},
+-- '' for none), the oldest indexScanLimit ids for the next call to declare (none once within the cap)}.
 local live = {}
 for i, id in ipairs(sessionIds) do
   local sessionKey, tombstoneKey = sessionAndTombstoneKeys[2 * i - 1], sessionAndTombstoneKeys[2 * i]
@@ -55,7 +54,7 @@ if maxSessions > 0 then
   local excess = redis.call('ZCARD', indexKey) - maxSessions
   for i = 1, math.min(excess, #live) do
     local id, sessionKey, tombstoneKey = unpack(live[i])
-    evicted[#evicted + 1] = {id, deviceTypeOf(sessionKey)}
+    evicted[#evicted + 1] = endedSession(id, sessionKey)
     endSession(sessionKey, tombstoneKey, 'evicted', fallbackTtlMs)
     redis.call('ZREM', indexKey, id)
   end

@@ -95,3 +95,18 @@ t.test('bad ids and reasons: 400 "1400" naming the parameter', async (t) => {
   }
   t.equal((await me(app, session.token)).statusCode, 200, 'nothing was ended')
 })
+
+// A path names the user by its text, so "777" and 777 are one user there: each ended session is
+// told under the id it was started with, which its record keeps (docs/events.md).
+t.test('sessions ended through a path are told under the user id they were started with', async (t) => {
+  const { app } = await buildTestApp(t, appOptions(SLIDING, { ...SERVICE_KEYS_ENV, EVENTS_STREAM: 'events' }))
+  const digits = 700_000_000 + Math.floor(Math.random() * 100_000_000)
+  const start = async (userId: number | string): Promise<string> => (await startSession(app, { userId })).json<StartedSession>().sessionId
+  const [asString, asNumber, second, third] = [await start(String(digits)), await start(digits), await start(String(digits)), await start(digits)]
+  t.equal((await endSession(app, String(digits), asString)).statusCode, 200)
+  t.equal((await endSession(app, String(digits), asNumber)).statusCode, 200)
+  t.equal((await endAllSessions(app, String(digits))).json<{ revoked: number }>().revoked, 2)
+  const told = new Map((await streamedEvents(app)).filter((event) => event.type === 'session.ended').map((event) => [event.sessionId, event.userId]))
+  t.strictSame([told.get(asString), told.get(second)], [String(digits), String(digits)], 'started as a string: told as the string, one or all')
+  t.strictSame([told.get(asNumber), told.get(third)], [digits, digits], 'started as a number: told as the number')
+})
