@@ -6,7 +6,7 @@ import { startCommand } from './start-command.js'
 // How the bench runs our server: as `npm start` does (its variables and node flags), in
 // production mode, quiet logs, its own key prefix per configuration (so one configuration's
 // writes never reach another one's near-cache through Redis' invalidations) and rate limits out
-// of the way of hundreds of logins from one IP.
+// of the way of hundreds of logins (and thousands of service sessions) from one IP.
 
 export type NearCacheMode = 'on' | 'off'
 
@@ -22,6 +22,8 @@ export interface OurServerOptions {
   keyPrefix: string
   // METRICS; off (the server's default) unless a comparison asks for it.
   metrics?: 'on' | 'off'
+  // SERVICE_KEYS (its JSON list), for a phase that starts sessions through /service/sessions.
+  serviceKeys?: string
   // Node flags in place of the start script's, for a comparison of flags (bench/node-flags-bench.ts).
   nodeArgs?: string[]
 }
@@ -46,12 +48,16 @@ export function ourServerSpec (options: OurServerOptions): ServerSpec {
       AUTH_STRATEGY: options.strategy,
       NEAR_CACHE: options.nearCache,
       METRICS: options.metrics ?? 'off',
+      ...options.serviceKeys === undefined ? {} : { SERVICE_KEYS: options.serviceKeys },
       RATE_LIMIT_LOGIN_ACCOUNT_IP: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_LOGIN_ACCOUNT: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_LOGIN_IP: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_REGISTER_IP: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_REFRESH_SESSION: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_REFRESH_IP: NO_PRACTICAL_LIMIT,
+      // Each service key check reserves from this budget before it is handed back: tens of
+      // requests in flight from one IP would otherwise run past it with the right key.
+      RATE_LIMIT_SERVICE_KEY_IP: NO_PRACTICAL_LIMIT,
       ...options.database.envForInstance()
     }
   }

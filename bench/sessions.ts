@@ -11,14 +11,14 @@ export function benchAccounts (count: number): string[] {
   return Array.from({ length: count }, (_, i) => `bench-user-${i + 1}@example.com`)
 }
 
-// Logins are argon2-bound: as many at once as there are cores.
-export async function forEachConcurrently<T, R> (items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+// Logins are argon2-bound: as many at once as there are cores, unless `inFlight` says otherwise.
+export async function forEachConcurrently<T, R> (items: T[], work: (item: T) => Promise<R>, inFlight = availableParallelism()): Promise<R[]> {
   const results: R[] = new Array<R>(items.length)
   let next = 0
   const worker = async (): Promise<void> => {
     for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i] as T)
   }
-  await Promise.all(Array.from({ length: availableParallelism() }, worker))
+  await Promise.all(Array.from({ length: inFlight }, worker))
   return results
 }
 

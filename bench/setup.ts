@@ -48,7 +48,7 @@ export interface ThroughputSetup {
 }
 
 export async function startOurServer (
-  context: BenchContext, name: string, options: Pick<OurServerOptions, 'strategy' | 'nearCache' | 'keyPrefix' | 'metrics'>
+  context: BenchContext, name: string, options: Pick<OurServerOptions, 'strategy' | 'nearCache' | 'keyPrefix' | 'metrics' | 'serviceKeys'>
 ): Promise<RunningServer> {
   const server = await startServer(ourServerSpec({ name, redisUrl: context.redisUrl, redisCluster: context.redisCluster, jwtSecret: context.jwtSecret, database: context.database, ...options }))
   // A shared database needs the accounts once; PGlite instances each need their own.
