@@ -21,6 +21,8 @@ import { summariseThroughput, type ThroughputRow } from './throughput-rows.js'
 
 const SMALL_SESSIONS = WARM_BROWSER_SESSIONS
 const DEFAULT_LARGE_SESSIONS = 100_000
+const BYTES_PER_MIB = 1024 * 1024
+const MS_PER_SECOND = 1000
 
 function largeSessionsArgument (): number {
   const raw = process.argv[2]
@@ -30,23 +32,36 @@ function largeSessionsArgument (): number {
   return sessions
 }
 
-interface NearCacheReading {
+interface ServerReading {
   entries: number
   evictions: number
   maxEntries: number
+  // Node's own figures (prom-client's defaults): the heap in use, and the main thread's time in
+  // garbage collection since start, every kind summed. A larger heap makes each major GC longer.
+  heapUsedBytes: number
+  gcSeconds: number
 }
 
-// The server's own figures: the cache's size now, the entries it dropped to stay within its cap,
-// and the cap (NEAR_CACHE_MAX_ENTRIES).
-async function readNearCache (serverUrl: string): Promise<NearCacheReading> {
+const NUMBER = '([0-9.e+-]+)'
+
+// The server's own figures from /metrics: the cache's size now, the entries it dropped to stay
+// within its cap, the cap (NEAR_CACHE_MAX_ENTRIES), its heap and its GC time.
+async function readServer (serverUrl: string): Promise<ServerReading> {
   const response = await fetch(`${serverUrl}/metrics`)
   const text = await response.text()
+  const samples = (name: string): number[] => [...text.matchAll(new RegExp(`^\\w*${name}(?:\\{[^}]*\\})? ${NUMBER}$`, 'gm'))].map((match) => Number(match[1]))
   const sample = (name: string): number => {
-    const value = new RegExp(`^\\w*${name} (\\d+)`, 'm').exec(text)?.[1]
+    const [value] = samples(name)
     if (value === undefined) throw new Error(`${serverUrl}/metrics has no ${name} (${response.status})`)
-    return Number(value)
+    return value
   }
-  return { entries: sample('near_cache_entries'), evictions: sample('near_cache_evictions_total'), maxEntries: sample('near_cache_max_entries') }
+  return {
+    entries: sample('near_cache_entries'),
+    evictions: sample('near_cache_evictions_total'),
+    maxEntries: sample('near_cache_max_entries'),
+    heapUsedBytes: sample('nodejs_heap_size_used_bytes'),
+    gcSeconds: samples('nodejs_gc_duration_seconds_sum').reduce((sum, seconds) => sum + seconds, 0)
+  }
 }
 
 interface FilledInstance {
@@ -73,19 +88,19 @@ async function startFilledInstance (context: BenchContext, sessions: number): Pr
 
 interface InstanceReadings {
   instance: FilledInstance
-  before: NearCacheReading
+  before: ServerReading
   residentBeforeMiB: number
 }
 
 interface InstanceFigures extends InstanceReadings {
   row: ThroughputRow
   measurement: TargetMeasurement
-  after: NearCacheReading
+  after: ServerReading
   residentAfterMiB: number
 }
 
 async function readInstance (instance: FilledInstance): Promise<InstanceReadings> {
-  return { instance, before: await readNearCache(instance.server.url), residentBeforeMiB: residentMiB(instance.server.pid) }
+  return { instance, before: await readServer(instance.server.url), residentBeforeMiB: residentMiB(instance.server.pid) }
 }
 
 function rowOf (rows: ThroughputRow[], id: string): ThroughputRow {
@@ -104,7 +119,8 @@ function figuresRow ({ instance, row, before, after, residentBeforeMiB, resident
   return [
     row.label, integer(instance.sessions), `${integer(before.entries)} / ${integer(after.entries)}`, integer(after.evictions - before.evictions),
     integer(row.medianRps), fixed(row.ratioToBare), integer(row.serverCpuMicros), fixed(row.commandsPerRequest),
-    `${fixed(residentBeforeMiB, 0)} / ${fixed(residentAfterMiB, 0)}`, row.roundsRps.map(integer).join(' / ')
+    `${fixed(residentBeforeMiB, 0)} / ${fixed(residentAfterMiB, 0)}`, fixed(after.heapUsedBytes / BYTES_PER_MIB, 0), integer((after.gcSeconds - before.gcSeconds) * MS_PER_SECOND),
+    row.roundsRps.map(integer).join(' / ')
   ]
 }
 
@@ -115,7 +131,8 @@ function ratioRow (large: InstanceFigures, small: InstanceFigures): string[] {
   return [
     `ratio ${integer(large.instance.sessions)} ÷ ${integer(small.instance.sessions)}`, fixed(large.instance.sessions / small.instance.sessions, 1),
     fixed(large.after.entries / small.after.entries, 1), '', `**${fixed(median(rounds))}**`, '', `**${fixed(large.row.serverCpuMicros / small.row.serverCpuMicros)}**`, '',
-    fixed(large.residentAfterMiB / small.residentAfterMiB), rounds.map((ratio) => fixed(ratio)).join(' / ')
+    fixed(large.residentAfterMiB / small.residentAfterMiB), fixed(large.after.heapUsedBytes / small.after.heapUsedBytes),
+    fixed((large.after.gcSeconds - large.before.gcSeconds) / (small.after.gcSeconds - small.before.gcSeconds)), rounds.map((ratio) => fixed(ratio)).join(' / ')
   ]
 }
 
@@ -133,14 +150,14 @@ await runStandalone(async ({ settings, redis, context }) => {
     ...reading,
     row: rowOf(rows, reading.instance.target.id),
     measurement: measurementOf(measurements, reading.instance.target.id),
-    after: await readNearCache(reading.instance.server.url),
+    after: await readServer(reading.instance.server.url),
     residentAfterMiB: residentMiB(reading.instance.server.pid)
   })))
   if (smallFigures === undefined || largeFigures === undefined) throw new Error('an instance was not measured')
   const bareRow = rowOf(rows, 'bare')
   return [
-    table(['target', 'sessions started', 'near-cache entries before / after rounds', 'evictions during rounds', 'req/s (median)', '× bare', 'server CPU µs / req', 'Redis cmds / req', 'RSS MiB before / after rounds', 'req/s per round'], [
-      [bareRow.label, '', '', '', integer(bareRow.medianRps), fixed(bareRow.ratioToBare), integer(bareRow.serverCpuMicros), fixed(bareRow.commandsPerRequest), fixed(residentMiB(bare.pid), 0), bareRow.roundsRps.map(integer).join(' / ')],
+    table(['target', 'sessions started', 'near-cache entries before / after rounds', 'evictions during rounds', 'req/s (median)', '× bare', 'server CPU µs / req', 'Redis cmds / req', 'RSS MiB before / after rounds', 'heap used MiB after rounds', 'GC ms during rounds', 'req/s per round'], [
+      [bareRow.label, '', '', '', integer(bareRow.medianRps), fixed(bareRow.ratioToBare), integer(bareRow.serverCpuMicros), fixed(bareRow.commandsPerRequest), fixed(residentMiB(bare.pid), 0), '', '', bareRow.roundsRps.map(integer).join(' / ')],
       figuresRow(smallFigures),
       figuresRow(largeFigures),
       ratioRow(largeFigures, smallFigures)
