@@ -55,9 +55,6 @@ export function ourServerSpec (options: OurServerOptions): ServerSpec {
       RATE_LIMIT_REGISTER_IP: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_REFRESH_SESSION: NO_PRACTICAL_LIMIT,
       RATE_LIMIT_REFRESH_IP: NO_PRACTICAL_LIMIT,
-      // Each service key check reserves from this budget before it is handed back: tens of
-      // requests in flight from one IP would otherwise run past it with the right key.
-      RATE_LIMIT_SERVICE_KEY_IP: NO_PRACTICAL_LIMIT,
       ...options.database.envForInstance()
     }
   }
