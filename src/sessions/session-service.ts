@@ -132,16 +132,24 @@ export class SessionService {
   async start (start: SessionStart, generation: string, nowMs = this.clock()): Promise<SessionClaims | undefined> {
     assertUserId(start.userId)
     const iat = Math.floor(nowMs / MS_PER_SECOND)
-    const claims: SessionClaims = { userId: start.userId, userType: start.userType, sid: newSessionId(), iat, auth_time: iat }
     const { rememberMe, authMethod, actor, ...stored } = start
     const lifetimes = this.lifetimesOf(start)
+    const ownLifetimes = this.ownLifetimes(lifetimes)
+    const claims: SessionClaims = {
+      userId: start.userId,
+      userType: start.userType,
+      sid: newSessionId(),
+      iat,
+      auth_time: iat,
+      ...(this.tokenNamesLifetime(ownLifetimes) ? { max_lifetime: lifetimes.maxLifetimeSeconds } : {})
+    }
     const record: SessionRecord = {
       ...stored,
       sessionId: claims.sid,
       loginAt: nowMs,
       userAgent: start.userAgent === undefined ? undefined : utf8Prefix(start.userAgent, USER_AGENT_MAX_BYTES),
       tokenIat: this.policy.reissueAfterSeconds > 0 ? iat : undefined,
-      ...this.ownLifetimes(lifetimes),
+      ...ownLifetimes,
       notRemembered: rememberMe === false ? true : undefined
     }
     const ttlMs = this.policy.ttlStopsAtDeadline
@@ -186,6 +194,14 @@ export class SessionService {
     }
   }
 
+  // Whether a new token names its session's absolute lifetime: where it is a device rule's own,
+  // and where some rule's is longer than SESSION_MAX_LIFETIME, which a token without the claim
+  // is held to (sessions from before the claim existed may be of such a type).
+  private tokenNamesLifetime (own: Pick<SessionRecord, 'maxLifetimeSeconds'>): boolean {
+    const policyLifetimeSeconds = this.policy.maxLifetimeSeconds === 0 ? Number.POSITIVE_INFINITY : this.policy.maxLifetimeSeconds
+    return own.maxLifetimeSeconds !== undefined || this.longestLifetimeSeconds !== policyLifetimeSeconds
+  }
+
   private deviceCapOf (deviceType: string | undefined): DeviceCap | undefined {
     const rule = deviceType === undefined ? undefined : this.policy.deviceRules.get(deviceType)
     if (deviceType === undefined || rule?.maxSessions === undefined) return undefined
@@ -206,8 +222,11 @@ export class SessionService {
   }
 
   private touchRequest (claims: SessionClaims, nowMs: number, { keepAlive = true }: AuthenticateOptions): TouchRequest {
-    // The deadline is read from the token itself: no Redis call to refuse an old token.
-    if ((claims.auth_time + this.longestLifetimeSeconds) * MS_PER_SECOND <= nowMs) throw sessionEnded('max_lifetime')
+    // The deadline is read from the token itself: no Redis call to refuse an old token. A token
+    // that names its session's own lifetime (a device rule's) is held to it, also once Redis has
+    // let the key go at that deadline; any other to the longest lifetime a session may have.
+    const lifetimeSeconds = claims.max_lifetime === 0 ? Number.POSITIVE_INFINITY : claims.max_lifetime ?? this.longestLifetimeSeconds
+    if ((claims.auth_time + lifetimeSeconds) * MS_PER_SECOND <= nowMs) throw sessionEnded('max_lifetime')
     // Below 0 only past the policy's deadline, for a session a device rule lets live longer:
     // the store judges it by its own lifetime.
     const ttlMs = Math.max(0, this.ttlMsFor(claims.auth_time, nowMs))
@@ -252,7 +271,9 @@ export class SessionService {
     const notRemembered = touched.notRemembered === true ? true : undefined
     if (touched.reissuedIat === undefined) return { user, notRemembered, reissued: undefined }
     // Same session, same login time: only `iat` moves, so the absolute lifetime does not.
-    return { user, notRemembered, reissued: { userId: claims.userId, userType: claims.userType, sid: claims.sid, iat: touched.reissuedIat, auth_time: claims.auth_time } }
+    const { userId, userType, sid, auth_time: authTime, max_lifetime: maxLifetime } = claims
+    const reissued: SessionClaims = { userId, userType, sid, iat: touched.reissuedIat, auth_time: authTime, ...(maxLifetime === undefined ? {} : { max_lifetime: maxLifetime }) }
+    return { user, notRemembered, reissued }
   }
 
   // The listener hears of it before the session ends, so that a failure there leaves everything

@@ -17,6 +17,10 @@ export interface SessionClaims {
   // here, so a reissued or refreshed token does not extend it. Tokens issued before it existed
   // lack it: then it is read as `iat`, which was their login time.
   auth_time: number
+  // The session's absolute lifetime (seconds; 0: none) where its device type's rule sets one other
+  // than SESSION_MAX_LIFETIME: its deadline is then decided from the token, as SESSION_MAX_LIFETIME's
+  // is, once Redis has let the key go at it. Tokens without it fall back on the longest lifetime.
+  max_lifetime?: number
   exp?: number
 }
 
@@ -39,14 +43,23 @@ export function isSessionId (value: unknown): value is string {
 // because a token signed by an older release (or a bug) must never reach Redis as garbage.
 export function asSessionClaims (payload: unknown): SessionClaims | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined
-  const { userId, userType, sid, iat, auth_time: authTime, exp } = payload as Record<string, unknown>
+  const { userId, userType, sid, iat, auth_time: authTime, max_lifetime: maxLifetime, exp } = payload as Record<string, unknown>
   if (!isUserId(userId)) return undefined
   if (userType !== 'user' && userType !== 'admin') return undefined
   if (!isSessionId(sid)) return undefined
   if (!isSeconds(iat)) return undefined
   if (authTime !== undefined && (!isSeconds(authTime) || authTime > iat)) return undefined
   if (exp !== undefined && !isSeconds(exp)) return undefined
-  return { userId, userType, sid, iat, auth_time: authTime ?? iat, ...(exp === undefined ? {} : { exp }) }
+  if (maxLifetime !== undefined && !isSeconds(maxLifetime)) return undefined
+  return {
+    userId,
+    userType,
+    sid,
+    iat,
+    auth_time: authTime ?? iat,
+    ...(maxLifetime === undefined ? {} : { max_lifetime: maxLifetime }),
+    ...(exp === undefined ? {} : { exp })
+  }
 }
 
 function isSeconds (value: unknown): value is number {

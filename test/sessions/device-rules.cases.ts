@@ -1,7 +1,8 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { createSigner } from 'fast-jwt'
 import t from 'tap'
 import { SESSION_FIELDS } from '../../src/sessions/session-fields.js'
-import { buildTestApp } from '../helpers/build-app.js'
+import { buildTestApp, TEST_JWT_SECRET } from '../helpers/build-app.js'
 import { moved, scrape } from '../helpers/metrics.js'
 import { createUser, me, type TestUser } from '../helpers/sessions.js'
 import { TestClock } from '../helpers/test-clock.js'
@@ -135,9 +136,15 @@ t.test('a type\'s idle TTL and absolute lifetime replace SESSION_TTL and SESSION
   clock.advance(101_000)
   const webAnswer = await me(app, web.token)
   t.match(webAnswer.json<ErrorBody>(), { errorCode: '1002', reason: 'max_lifetime' }, 'web: ended at its own 100 s')
+  // Redis lets a key go at its deadline (a second past it): the token still tells why it ended.
+  await app.redis.del(sessionKey(prefix, user, web.sessionId))
+  t.match((await me(app, web.token)).json<ErrorBody>(), { errorCode: '1002', reason: 'max_lifetime' }, 'web: still max_lifetime once its key is gone')
   t.equal((await me(app, plain.token)).statusCode, 200, 'the untyped session lives on')
   clock.advance(400_000)
   t.match((await me(app, plain.token)).json<ErrorBody>(), { errorCode: '1002', reason: 'max_lifetime' }, 'the untyped one ends at SESSION_MAX_LIFETIME')
+  await app.redis.del(sessionKey(prefix, user, plain.sessionId))
+  t.match((await me(app, plain.token)).json<ErrorBody>(), { errorCode: '1002', reason: 'max_lifetime' },
+    'and stays max_lifetime once its key is gone, although the car\'s rule is longer')
   t.equal((await me(app, car.token)).statusCode, 200, 'the car, whose rule allows 1000 s, lives past SESSION_MAX_LIFETIME')
   const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { token: car.token } })
   t.same(listed.json<{ sessions: Array<{ id: string }> }>().sessions.map((s) => s.id), [car.sessionId], 'the list judges each session by its own lifetime')
@@ -165,33 +172,44 @@ t.test('a type\'s idle TTL: the session is created with it, slides to it, and Re
   t.equal((await me(app, plain.token)).statusCode, 200, 'the session without a type lives on')
 })
 
-t.test('the near-cache refuses a cached session at its own deadline', async (t) => {
+// A token names its session's own lifetime (max_lifetime) and is refused from its claims at that
+// deadline; one issued before the claim existed is refused there by the near-cache itself, which
+// keeps each session's deadline.
+t.test('at a type\'s own deadline: the token names it, and the near-cache refuses a token that does not', async (t) => {
   const clock = new TestClock()
   const { app, config } = await buildTestApp(t, { clock: clock.now, env: { SESSION_DEVICE_RULES: RULES } })
   const user = await createUser(app)
   const web = await loggedIn(app, user, { deviceType: 'web' })
+  const claims = payloadOf(web.token)
+  t.equal(claims.max_lifetime, 100, 'the token names the web type\'s lifetime')
+  const { max_lifetime: _named, ...unnamed } = claims
+  const olderToken = createSigner({ key: TEST_JWT_SECRET })(unnamed)
   const cache = app.nearCache
   if (cache === null) throw new Error('the near-cache is on by default')
   // The login's own write reaches the cache as an invalidation, which may overtake the first fill.
-  t.equal((await me(app, web.token)).statusCode, 200)
+  t.equal((await me(app, olderToken)).statusCode, 200)
   await cache.sync()
-  t.equal((await me(app, web.token)).statusCode, 200)
+  t.equal((await me(app, olderToken)).statusCode, 200)
   const hitsBefore = cache.counts.hits
-  t.equal((await me(app, web.token)).statusCode, 200)
+  t.equal((await me(app, olderToken)).statusCode, 200)
   t.equal(cache.counts.hits, hitsBefore + 1, 'served from the near-cache')
   // Its own deadline is 100 s from the login second: the key outlives it by a moment, the cache
-  // entry with it, and the cache itself must refuse.
-  clock.advanceTo((authTimeOf(web.token) + 100) * 1000)
+  // entry with it, and the cache itself must refuse the token that does not name it.
+  clock.advanceTo((claims.auth_time + 100) * 1000)
   t.equal(await app.redis.exists(sessionKey(config.REDIS_KEY_PREFIX, user, web.sessionId)), 1, 'its key is still there')
-  const refused = await me(app, web.token)
+  const refused = await me(app, olderToken)
   t.match(refused.json<ErrorBody>(), { errorCode: '1002', reason: 'max_lifetime' }, 'refused at its own deadline')
   t.equal(cache.counts.hits, hitsBefore + 2, 'by the near-cache')
+  t.match((await me(app, web.token)).json<ErrorBody>(), { errorCode: '1002', reason: 'max_lifetime' }, 'and the token that names it, from its claims')
+  t.equal(cache.counts.hits, hitsBefore + 2, 'before the near-cache is asked')
 })
 
-function authTimeOf (token: string): number {
+interface TokenPayload { auth_time: number, max_lifetime?: number, [claim: string]: unknown }
+
+function payloadOf (token: string): TokenPayload {
   const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString())
   if (typeof payload !== 'object' || payload === null || !('auth_time' in payload) || typeof payload.auth_time !== 'number') throw new Error('no auth_time')
-  return payload.auth_time
+  return payload as TokenPayload
 }
 
 t.test('rememberMe: false: cookies without Max-Age or Expires, idle TTL SESSION_TTL_NOT_REMEMBERED unless a rule sets one', async (t) => {
