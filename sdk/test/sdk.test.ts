@@ -1,15 +1,15 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder): a test
 // process costs more to start under tap's coverage than most of these files spend testing.
-await import('./axios-origins.cases.js')
-await import('./bans.cases.js')
-await import('./client-api.cases.js')
-await import('./cookie-mode.cases.js')
-await import('./cookie-refresh.cases.js')
-await import('./device-types.cases.js')
-await import('./late-refresh.cases.js')
-await import('./outage.cases.js')
-await import('./password-reset.cases.js')
-await import('./refresh.cases.js')
-await import('./reissue.cases.js')
-await import('./tabs.cases.js')
-await import('./second-factor.cases.js')
+import './axios-origins.cases.js'
+import './bans.cases.js'
+import './client-api.cases.js'
+import './cookie-mode.cases.js'
+import './cookie-refresh.cases.js'
+import './device-types.cases.js'
+import './late-refresh.cases.js'
+import './outage.cases.js'
+import './password-reset.cases.js'
+import './refresh.cases.js'
+import './reissue.cases.js'
+import './tabs.cases.js'
+import './second-factor.cases.js'

@@ -1,4 +1,4 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder): a test
 // process costs more to start under tap's coverage than most of these files spend testing.
-await import('./postgres-outage.cases.js')
-await import('./redis-outage.cases.js')
+import './postgres-outage.cases.js'
+import './redis-outage.cases.js'

@@ -1,17 +1,17 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder): a test
 // process costs more to start under tap's coverage than most of these files spend testing.
-await import('./admin.cases.js')
-await import('./admin-users.cases.js')
-await import('./documented-routes.cases.js')
-await import('./notes.cases.js')
-await import('./user-ids.cases.js')
-await import('./auth/control-characters.cases.js')
-await import('./auth/login.cases.js')
-await import('./auth/logout-others.cases.js')
-await import('./auth/out-of-range-user-ids.cases.js')
-await import('./auth/reauthenticate.cases.js')
-await import('./auth/refresh.cases.js')
-await import('./auth/verify.cases.js')
-await import('./service/service-key-check.cases.js')
-await import('./service/start-session.cases.js')
-await import('./service/end-sessions.cases.js')
+import './admin.cases.js'
+import './admin-users.cases.js'
+import './documented-routes.cases.js'
+import './notes.cases.js'
+import './user-ids.cases.js'
+import './auth/control-characters.cases.js'
+import './auth/login.cases.js'
+import './auth/logout-others.cases.js'
+import './auth/out-of-range-user-ids.cases.js'
+import './auth/reauthenticate.cases.js'
+import './auth/refresh.cases.js'
+import './auth/verify.cases.js'
+import './service/service-key-check.cases.js'
+import './service/start-session.cases.js'
+import './service/end-sessions.cases.js'

@@ -1,8 +1,8 @@
 // One process for the cases of this folder (test/README.md#one-process-per-folder).
-await import('./data-cipher.cases.js')
-await import('./totp-setup.cases.js')
-await import('./second-factor-login.cases.js')
-await import('./totp-removal.cases.js')
-await import('./session-amr.cases.js')
-await import('./second-factor-events.cases.js')
-await import('./second-factor-outages.cases.js')
+import './data-cipher.cases.js'
+import './totp-setup.cases.js'
+import './second-factor-login.cases.js'
+import './totp-removal.cases.js'
+import './session-amr.cases.js'
+import './second-factor-events.cases.js'
+import './second-factor-outages.cases.js'
