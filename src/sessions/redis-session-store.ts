@@ -291,16 +291,12 @@ export class RedisSessionStore implements SessionStore {
     return value === null ? undefined : decodeBan(value)
   }
 
-  // One pipeline of GETs on one Redis: a single round trip, and no command (MGET) beyond those
-  // the documented ACL users already have. On a Redis Cluster each user's key lies in the slot
-  // of its own hash tag, which a pipeline may not span: one GET per user there, sent together.
+  // One GET per user, sent together: each user's key lies in the slot of its own hash tag, which
+  // neither a pipeline nor MGET (which the documented ACL users are not given) may span on a
+  // cluster, and on one connection the GETs still go out back to back, one round trip.
   async findBans (userIds: readonly UserId[]): Promise<Array<UserBan | undefined>> {
-    if (userIds.length === 0) return []
-    const keys = userIds.map((userId) => this.keys.ban(userId))
-    const values = this.redis.isCluster
-      ? await callRedis(async () => await Promise.all(keys.map(async (key) => await this.redis.get(key))))
-      : await execPipeline(keys.reduce((pipeline, key) => pipeline.get(key), this.redis.pipeline()))
-    return values.map((value) => typeof value === 'string' ? decodeBan(value) : undefined)
+    const values = await callRedis(async () => await Promise.all(userIds.map(async (userId) => await this.redis.get(this.keys.ban(userId)))))
+    return values.map((value) => value === null ? undefined : decodeBan(value))
   }
 
   async ping (): Promise<void> {
