@@ -107,6 +107,9 @@ export class SessionService {
   // The longest absolute lifetime any session may have (seconds; infinite: none), by which a
   // token is refused before its session is read; the store judges each session by its own.
   private readonly longestLifetimeSeconds: number
+  // Whether some device rule lets a session live longer than SESSION_MAX_LIFETIME: a token
+  // without the max_lifetime claim is then held to the longer lifetime.
+  private readonly rulesOutlivePolicy: boolean
 
   constructor (
     private readonly store: SessionStore,
@@ -116,6 +119,7 @@ export class SessionService {
     private readonly events: AuthEvents = NO_AUTH_EVENTS
   ) {
     this.longestLifetimeSeconds = longestLifetimeSeconds(policy)
+    this.rulesOutlivePolicy = this.longestLifetimeSeconds !== lifetimeOrForever(policy.maxLifetimeSeconds)
   }
 
   // Read before the password is checked, and passed to start: see SessionStore.create.
@@ -198,8 +202,7 @@ export class SessionService {
   // and where some rule's is longer than SESSION_MAX_LIFETIME, which a token without the claim
   // is held to (sessions from before the claim existed may be of such a type).
   private tokenNamesLifetime (own: Pick<SessionRecord, 'maxLifetimeSeconds'>): boolean {
-    const policyLifetimeSeconds = this.policy.maxLifetimeSeconds === 0 ? Number.POSITIVE_INFINITY : this.policy.maxLifetimeSeconds
-    return own.maxLifetimeSeconds !== undefined || this.longestLifetimeSeconds !== policyLifetimeSeconds
+    return own.maxLifetimeSeconds !== undefined || this.rulesOutlivePolicy
   }
 
   private deviceCapOf (deviceType: string | undefined): DeviceCap | undefined {
@@ -225,7 +228,7 @@ export class SessionService {
     // The deadline is read from the token itself: no Redis call to refuse an old token. A token
     // that names its session's own lifetime (a device rule's) is held to it, also once Redis has
     // let the key go at that deadline; any other to the longest lifetime a session may have.
-    const lifetimeSeconds = claims.max_lifetime === 0 ? Number.POSITIVE_INFINITY : claims.max_lifetime ?? this.longestLifetimeSeconds
+    const lifetimeSeconds = claims.max_lifetime === undefined ? this.longestLifetimeSeconds : lifetimeOrForever(claims.max_lifetime)
     if ((claims.auth_time + lifetimeSeconds) * MS_PER_SECOND <= nowMs) throw sessionEnded('max_lifetime')
     // Below 0 only past the policy's deadline, for a session a device rule lets live longer:
     // the store judges it by its own lifetime.
@@ -375,8 +378,13 @@ function ttlMsWithin ({ idleTtlSeconds, maxLifetimeSeconds }: Lifetimes, loginTi
   return Math.min(ttlMs, (loginTimeSeconds + maxLifetimeSeconds) * MS_PER_SECOND - nowMs)
 }
 
+// An absolute lifetime as configured (seconds, 0: none), with none as infinite, to compare.
+function lifetimeOrForever (seconds: number): number {
+  return seconds === 0 ? Number.POSITIVE_INFINITY : seconds
+}
+
 // The policy's absolute lifetime, or a device rule's longer one (infinite: some session has none).
 function longestLifetimeSeconds ({ maxLifetimeSeconds, deviceRules }: SessionPolicy): number {
   const lifetimes = [maxLifetimeSeconds, ...[...deviceRules.values()].map((rule) => rule.maxLifetimeSeconds ?? maxLifetimeSeconds)]
-  return lifetimes.includes(0) ? Number.POSITIVE_INFINITY : Math.max(...lifetimes)
+  return Math.max(...lifetimes.map(lifetimeOrForever))
 }

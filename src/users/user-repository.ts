@@ -32,17 +32,11 @@ export interface LoginUser extends User {
 }
 
 // A user as the admins' list shows one: never the password hash.
-export interface ListedUser {
-  id: number
-  account: string
-  userType: UserType
+export interface ListedUser extends Omit<User, 'passwordHash'> {
   createdAt: Date
 }
 
-interface ListedUserRow {
-  id: number
-  account: string
-  user_type: UserType
+interface ListedUserRow extends Omit<UserRow, 'password_hash'> {
   created_at: Date
 }
 
